@@ -1,0 +1,696 @@
+//! The HTTP client every connector uses: auth, retries, timeouts, rate limit,
+//! body cap, tracing.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use tokio::time::Instant;
+use tracing::Instrument as _;
+use url::Url;
+
+use super::ratelimit::{RateLimitConfig, RateLimiter};
+use super::request::{Body, Request};
+use super::response::Response;
+use super::retry::{AttemptOutcome, RetryConfig, RetryDecision, classify};
+use super::timeout::TimeoutConfig;
+use crate::auth::{AuthProvider, AuthStamp, NoAuth};
+use crate::error::{Error, ErrorKind, Result, TimeoutPhase};
+use crate::redact;
+
+/// Decides whether a response means "your credential is no longer valid". The default
+/// looks for HTTP 401; connectors add 407 (OpsRamp), HTTP-200 `AuthFail` bodies (OTRS),
+/// `ERROR_SESSION_TOKEN_INVALID` (GLPI) and the like.
+pub type AuthFailureDetector = Arc<dyn Fn(&Response) -> bool + Send + Sync>;
+
+/// Reads a vendor error out of a response: called by [`HttpClient::send`] on every
+/// response, so it can flag HTTP-200 error bodies too.
+pub type ErrorParser = Arc<dyn Fn(&Response) -> Option<VendorError> + Send + Sync>;
+
+/// A vendor error found in a response body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VendorError {
+    /// The vendor's code.
+    pub code: Option<String>,
+    /// The vendor's message.
+    pub message: Option<String>,
+    /// The kind, when the vendor code says more than the status (`None`: from status).
+    pub kind: Option<ErrorKind>,
+}
+
+impl VendorError {
+    /// A vendor error from code and message.
+    pub fn new(code: Option<String>, message: Option<String>) -> Self {
+        VendorError {
+            code,
+            message,
+            kind: None,
+        }
+    }
+
+    /// Sets the kind.
+    #[must_use]
+    pub fn kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+}
+
+/// Redacts secrets from text: secret-looking fields, then the auth provider's own values.
+#[derive(Debug)]
+pub(crate) struct Redactor {
+    auth: Arc<dyn AuthProvider>,
+}
+
+impl Default for Redactor {
+    fn default() -> Self {
+        Redactor {
+            auth: Arc::new(NoAuth),
+        }
+    }
+}
+
+impl Redactor {
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = redact::redact_text(text);
+        self.auth.redact(&mut out);
+        out
+    }
+}
+
+struct Inner {
+    target: &'static str,
+    base: Url,
+    http: reqwest::Client,
+    timeouts: TimeoutConfig,
+    retry: RetryConfig,
+    limiter: Option<RateLimiter>,
+    max_body_bytes: usize,
+    auth: Arc<dyn AuthProvider>,
+    auth_failure: AuthFailureDetector,
+    error_parser: Option<ErrorParser>,
+    redactor: Arc<Redactor>,
+}
+
+/// A cheap-to-clone HTTP client for one target instance.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("target", &self.inner.target)
+            .field("base", &self.inner.base.as_str())
+            .field("timeouts", &self.inner.timeouts)
+            .field("retry", &self.inner.retry)
+            .field("rate_limited", &self.inner.limiter.is_some())
+            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("auth", &self.inner.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`HttpClient`].
+pub struct HttpClientBuilder {
+    target: &'static str,
+    base: String,
+    user_agent: String,
+    timeouts: TimeoutConfig,
+    retry: RetryConfig,
+    rate_limit: Option<RateLimitConfig>,
+    max_body_bytes: usize,
+    auth: Arc<dyn AuthProvider>,
+    auth_failure: AuthFailureDetector,
+    error_parser: Option<ErrorParser>,
+    default_headers: HeaderMap,
+    root_certificates: Vec<reqwest::Certificate>,
+}
+
+impl fmt::Debug for HttpClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClientBuilder")
+            .field("target", &self.target)
+            .field("base", &self.base)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default cap on a response body: 32 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+impl HttpClient {
+    /// Starts a builder for `target` (used in logs) at `base_url`.
+    pub fn builder(target: &'static str, base_url: impl Into<String>) -> HttpClientBuilder {
+        HttpClientBuilder {
+            target,
+            base: base_url.into(),
+            user_agent: concat!("accesslink/", env!("CARGO_PKG_VERSION")).to_owned(),
+            timeouts: TimeoutConfig::default(),
+            retry: RetryConfig::default(),
+            rate_limit: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            auth: Arc::new(NoAuth),
+            auth_failure: Arc::new(|r: &Response| r.status() == StatusCode::UNAUTHORIZED),
+            error_parser: None,
+            default_headers: HeaderMap::new(),
+            root_certificates: Vec::new(),
+        }
+    }
+
+    /// The same client (connection pool, limiter, settings) with another auth provider.
+    pub fn with_auth(&self, auth: Arc<dyn AuthProvider>) -> HttpClient {
+        let i = &self.inner;
+        HttpClient {
+            inner: Arc::new(Inner {
+                target: i.target,
+                base: i.base.clone(),
+                http: i.http.clone(),
+                timeouts: i.timeouts.clone(),
+                retry: i.retry.clone(),
+                limiter: i.limiter.clone(),
+                max_body_bytes: i.max_body_bytes,
+                redactor: Arc::new(Redactor { auth: auth.clone() }),
+                auth,
+                auth_failure: i.auth_failure.clone(),
+                error_parser: i.error_parser.clone(),
+            }),
+        }
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The target name.
+    pub fn target(&self) -> &'static str {
+        self.inner.target
+    }
+
+    /// The auth provider.
+    pub fn auth(&self) -> &Arc<dyn AuthProvider> {
+        &self.inner.auth
+    }
+
+    /// Resolves `path` against the base URL (a leading `/` is ignored, so the base
+    /// URL's own path is kept).
+    pub fn url(&self, path: &str) -> Result<Url> {
+        self.inner
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::invalid_input(format!("path {path:?}: {e}")))
+    }
+
+    /// A request to `path` relative to the base URL.
+    pub fn request(&self, method: Method, path: &str) -> Result<Request> {
+        Ok(Request::new(method, self.url(path)?))
+    }
+
+    /// A request to an absolute URL (token endpoints on another host).
+    pub fn request_url(&self, method: Method, url: Url) -> Request {
+        Request::new(method, url)
+    }
+
+    /// A GET request.
+    pub fn get(&self, path: &str) -> Result<Request> {
+        self.request(Method::GET, path)
+    }
+
+    /// A POST request (not retried after an ambiguous failure unless marked
+    /// [`retry_safe`](Request::retry_safe)).
+    pub fn post(&self, path: &str) -> Result<Request> {
+        self.request(Method::POST, path)
+    }
+
+    /// A PUT request.
+    pub fn put(&self, path: &str) -> Result<Request> {
+        self.request(Method::PUT, path)
+    }
+
+    /// A PATCH request.
+    pub fn patch(&self, path: &str) -> Result<Request> {
+        self.request(Method::PATCH, path)
+    }
+
+    /// A DELETE request.
+    pub fn delete(&self, path: &str) -> Result<Request> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// Sends and checks the answer: a non-2xx status, or a body the connector's error
+    /// parser flags, is an [`Error::Api`] with the vendor's code and message.
+    pub async fn send(&self, request: Request) -> Result<Response> {
+        let response = self.execute(request).await?;
+        let vendor = self
+            .inner
+            .error_parser
+            .as_ref()
+            .and_then(|parse| parse(&response));
+        if response.status().is_success() && vendor.is_none() {
+            return Ok(response);
+        }
+        let vendor = vendor.unwrap_or_default();
+        Err(response.api_error(vendor.kind, vendor.code, vendor.message))
+    }
+
+    /// Sends, checks, and decodes the JSON body.
+    pub async fn send_json<T: serde::de::DeserializeOwned>(&self, request: Request) -> Result<T> {
+        self.send(request).await?.json()
+    }
+
+    /// Sends with retries, re-authentication and timeouts, and returns the last
+    /// response whatever its status. Transport failures and timeouts are errors.
+    pub async fn execute(&self, request: Request) -> Result<Response> {
+        let label = request.label();
+        let span = tracing::debug_span!(
+            "http",
+            target = self.inner.target,
+            method = %request.method,
+            path = request.url.path(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let total = self.inner.timeouts.total_or_default();
+        let result = async {
+            match tokio::time::timeout(total, self.run(&request, &label)).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::Timeout {
+                    request: label.clone(),
+                    phase: TimeoutPhase::Total,
+                    elapsed: started.elapsed(),
+                }),
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(r) => {
+                span.record("status", r.status().as_u16());
+                span.record("attempts", r.attempts());
+            }
+            Err(e) => {
+                tracing::debug!(parent: &span, error = %e, "request failed");
+            }
+        }
+        result
+    }
+
+    async fn run(&self, request: &Request, label: &str) -> Result<Response> {
+        let inner = &self.inner;
+        let retry_safe = request.is_retry_safe();
+        let mut attempt: u32 = 0;
+        let mut reauthenticated = false;
+        let mut waited = Duration::ZERO;
+        loop {
+            attempt += 1;
+            if let Some(limiter) = &inner.limiter {
+                limiter.until_ready().await;
+            }
+            let mut req = request.clone();
+            let stamp = if req.authenticate {
+                Some(inner.auth.authorize(&mut req).await?)
+            } else {
+                None
+            };
+            let attempt_timeout = req
+                .attempt_timeout
+                .unwrap_or(inner.timeouts.attempt_or_default());
+            let started = Instant::now();
+            let outcome = tokio::time::timeout(attempt_timeout, self.send_once(req, label)).await;
+            let latency = started.elapsed();
+            let (decision, result) = match outcome {
+                Ok(Ok((status, headers, body))) => {
+                    let response = Response {
+                        status,
+                        headers,
+                        body,
+                        request: label.to_owned(),
+                        attempts: attempt,
+                        redactor: inner.redactor.clone(),
+                    };
+                    tracing::debug!(
+                        status = status.as_u16(),
+                        attempt,
+                        latency_ms = latency.as_millis() as u64,
+                        "response"
+                    );
+                    if let Some(stamp) = stamp {
+                        if (inner.auth_failure)(&response) {
+                            if let Some(err) =
+                                self.on_auth_failure(stamp, &response, &mut reauthenticated)
+                            {
+                                return Err(err);
+                            }
+                            attempt -= 1; // a renewed credential is not a retry
+                            continue;
+                        }
+                    }
+                    let decision = classify(
+                        AttemptOutcome::Response {
+                            status,
+                            headers: &response.headers,
+                        },
+                        SystemTime::now(),
+                        inner.retry.max_backoff,
+                    );
+                    (decision, Ok(response))
+                }
+                Ok(Err(AttemptError::Connect(e))) => {
+                    // The request never left: repeating it is always safe.
+                    let decision = classify(
+                        AttemptOutcome::ConnectError,
+                        SystemTime::now(),
+                        inner.retry.max_backoff,
+                    );
+                    if attempt < inner.retry.max_attempts {
+                        tracing::debug!(attempt, error = %e, "connect failed; retrying");
+                    }
+                    let err = if e.is_timeout() {
+                        Error::Timeout {
+                            request: label.to_owned(),
+                            phase: TimeoutPhase::Connect,
+                            elapsed: latency,
+                        }
+                    } else {
+                        Error::Transport {
+                            request: label.to_owned(),
+                            source: e,
+                        }
+                    };
+                    (decision, Err((err, true)))
+                }
+                Ok(Err(AttemptError::Transport(e))) => {
+                    let decision = classify(
+                        AttemptOutcome::TransportError,
+                        SystemTime::now(),
+                        inner.retry.max_backoff,
+                    );
+                    let err = Error::Transport {
+                        request: label.to_owned(),
+                        source: e,
+                    };
+                    (decision, Err((err, retry_safe)))
+                }
+                Ok(Err(AttemptError::Fatal(e))) => return Err(e),
+                Err(_) => {
+                    let decision = classify(
+                        AttemptOutcome::Timeout,
+                        SystemTime::now(),
+                        inner.retry.max_backoff,
+                    );
+                    let err = Error::Timeout {
+                        request: label.to_owned(),
+                        phase: TimeoutPhase::Attempt,
+                        elapsed: latency,
+                    };
+                    (decision, Err((err, retry_safe)))
+                }
+            };
+            let may_repeat = match &result {
+                Ok(_) => retry_safe,
+                Err((_, safe)) => *safe,
+            };
+            let delay = match decision {
+                RetryDecision::NoRetry => None,
+                RetryDecision::Retry(_) => Some(inner.retry.backoff(attempt)),
+                RetryDecision::RetryAfter(_, d) => Some(d),
+            };
+            match delay {
+                Some(delay)
+                    if may_repeat
+                        && attempt < inner.retry.max_attempts
+                        && waited + delay <= inner.retry.max_total_delay =>
+                {
+                    tracing::debug!(
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        ?decision,
+                        "retrying"
+                    );
+                    waited += delay;
+                    tokio::time::sleep(delay).await;
+                }
+                _ => return result.map_err(|(e, _)| e),
+            }
+        }
+    }
+
+    /// Handles a response the detector flagged; `None` means "renew and repeat".
+    fn on_auth_failure(
+        &self,
+        stamp: AuthStamp,
+        response: &Response,
+        reauthenticated: &mut bool,
+    ) -> Option<Error> {
+        let auth = &self.inner.auth;
+        if !*reauthenticated && auth.renewable() {
+            tracing::info!(
+                status = response.status().as_u16(),
+                "credential rejected; renewing it once"
+            );
+            auth.invalidate(stamp);
+            *reauthenticated = true;
+            return None;
+        }
+        let vendor = self
+            .inner
+            .error_parser
+            .as_ref()
+            .and_then(|p| p(response))
+            .unwrap_or_default();
+        let why = if *reauthenticated {
+            "the server rejected the renewed credential too"
+        } else {
+            "the server rejected the credential"
+        };
+        let detail = response.api_error(
+            Some(ErrorKind::Unauthenticated),
+            vendor.code,
+            vendor.message,
+        );
+        Some(Error::Auth {
+            message: format!("{}: {why}", response.request_label()),
+            source: Some(Box::new(detail)),
+        })
+    }
+
+    async fn send_once(
+        &self,
+        req: Request,
+        label: &str,
+    ) -> std::result::Result<(StatusCode, HeaderMap, Bytes), AttemptError> {
+        let inner = &self.inner;
+        let mut builder = inner.http.request(req.method, req.url).headers(req.headers);
+        builder = match req.body {
+            Body::Empty => builder,
+            Body::Json(v) => {
+                let bytes = serde_json::to_vec(&v).map_err(|e| {
+                    AttemptError::Fatal(Error::invalid_input(format!("request body: {e}")))
+                })?;
+                builder
+                    .header(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )
+                    .body(bytes)
+            }
+            Body::Form(pairs) => builder.form(&pairs),
+            Body::Raw {
+                bytes,
+                content_type,
+            } => builder
+                .header(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_str(&content_type).map_err(|_| {
+                        AttemptError::Fatal(Error::invalid_input("bad content type"))
+                    })?,
+                )
+                .body(bytes),
+        };
+        let mut response = builder.send().await.map_err(|e| {
+            if e.is_connect() {
+                AttemptError::Connect(e)
+            } else {
+                AttemptError::Transport(e)
+            }
+        })?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let cap = inner.max_body_bytes;
+        let too_big = |len: usize| {
+            AttemptError::Fatal(Error::protocol(
+                label,
+                format!("response body of {len} bytes or more exceeds the {cap}-byte limit"),
+            ))
+        };
+        if let Some(len) = response.content_length() {
+            if len as usize > cap {
+                return Err(too_big(len as usize));
+            }
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(AttemptError::Transport)? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_big(body.len() + chunk.len()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, headers, body.freeze()))
+    }
+
+    /// Ends the auth provider's session, if it has one.
+    pub async fn close(&self) -> Result<()> {
+        self.inner.auth.close().await
+    }
+}
+
+enum AttemptError {
+    Connect(reqwest::Error),
+    Transport(reqwest::Error),
+    Fatal(Error),
+}
+
+impl HttpClientBuilder {
+    /// Sets the `User-Agent`.
+    #[must_use]
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// Sets timeouts.
+    #[must_use]
+    pub fn timeouts(mut self, t: TimeoutConfig) -> Self {
+        self.timeouts = t;
+        self
+    }
+
+    /// Sets retry behaviour.
+    #[must_use]
+    pub fn retry(mut self, r: RetryConfig) -> Self {
+        self.retry = r;
+        self
+    }
+
+    /// Turns on the client-side rate limiter.
+    #[must_use]
+    pub fn rate_limit(mut self, r: Option<RateLimitConfig>) -> Self {
+        self.rate_limit = r;
+        self
+    }
+
+    /// Caps response bodies (default 32 MiB).
+    #[must_use]
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// Sets the auth provider.
+    #[must_use]
+    pub fn auth(mut self, auth: Arc<dyn AuthProvider>) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Sets what counts as "credential rejected" (default: HTTP 401).
+    #[must_use]
+    pub fn auth_failure<F>(mut self, detector: F) -> Self
+    where
+        F: Fn(&Response) -> bool + Send + Sync + 'static,
+    {
+        self.auth_failure = Arc::new(detector);
+        self
+    }
+
+    /// Sets the vendor error parser used by [`HttpClient::send`].
+    #[must_use]
+    pub fn error_parser<F>(mut self, parser: F) -> Self
+    where
+        F: Fn(&Response) -> Option<VendorError> + Send + Sync + 'static,
+    {
+        self.error_parser = Some(Arc::new(parser));
+        self
+    }
+
+    /// Adds a header sent with every request.
+    #[must_use]
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.default_headers.insert(name, value);
+        self
+    }
+
+    /// Trusts an extra root certificate (PEM), for servers behind a private CA.
+    /// Certificate verification itself can never be turned off.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self> {
+        let cert = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| Error::config(format!("root certificate: {e}")))?;
+        self.root_certificates.push(cert);
+        Ok(self)
+    }
+
+    /// Builds the client.
+    pub fn build(mut self) -> Result<HttpClient> {
+        let mut base = Url::parse(&self.base)
+            .map_err(|e| Error::config(format!("base URL {:?}: {e}", self.base)))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(Error::config(format!(
+                "base URL {:?} is not http(s)",
+                self.base
+            )));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(Error::config(
+                "credentials in the base URL are not allowed; use an auth provider",
+            ));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        self.default_headers
+            .entry(header::ACCEPT)
+            .or_insert(HeaderValue::from_static("application/json"));
+        let mut http = reqwest::Client::builder()
+            .user_agent(self.user_agent)
+            .default_headers(self.default_headers)
+            .connect_timeout(self.timeouts.connect_or_default())
+            // Never follow redirects: a redirect to a login page or another host must
+            // surface, and credentials must not follow it.
+            .redirect(reqwest::redirect::Policy::none());
+        if !self.root_certificates.is_empty() {
+            http = http.tls_certs_merge(self.root_certificates);
+        }
+        let http = http
+            .build()
+            .map_err(|e| Error::config(format!("HTTP client: {e}")))?;
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                target: self.target,
+                base,
+                http,
+                timeouts: self.timeouts,
+                retry: self.retry,
+                limiter: self.rate_limit.map(|r| RateLimiter::new(&r)),
+                max_body_bytes: self.max_body_bytes,
+                redactor: Arc::new(Redactor {
+                    auth: self.auth.clone(),
+                }),
+                auth: self.auth,
+                auth_failure: self.auth_failure,
+                error_parser: self.error_parser,
+            }),
+        })
+    }
+}

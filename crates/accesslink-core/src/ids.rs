@@ -1,0 +1,126 @@
+//! Newtype identifiers, so an account id is never passed where a ticket number belongs.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! string_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a value as it is; connectors validate where the format matters.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The value as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The value as an owned string.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_id!(
+    /// The target's own id of an account (a `sys_id`, a numeric user id, a login name).
+    AccountId
+);
+string_id!(
+    /// The target's own id of an entitlement (role, group, team, permission set).
+    EntitlementId
+);
+string_id!(
+    /// The id that ties a ticket to the request that opened it; creating twice with the
+    /// same correlation id returns the first ticket.
+    CorrelationId
+);
+string_id!(
+    /// The id of an access request in the identity product.
+    RequestId
+);
+
+/// A reference to a ticket that a connector has parsed and validated.
+///
+/// Build one with `TicketingSystem::parse_ticket_ref`, which rejects malformed or
+/// injected input before any request is sent. `id` is the target's internal id when
+/// known (OTRS `TicketID`, ServiceNow `sys_id`); `number` the human number
+/// (`INC0012345`, `2024010110000011`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TicketRef {
+    /// The internal id, when known.
+    pub id: Option<String>,
+    /// The human-facing number, when known.
+    pub number: Option<String>,
+    /// A connector-specific routing hint (for example the ServiceNow table).
+    pub scope: Option<String>,
+}
+
+impl TicketRef {
+    /// A reference by internal id.
+    pub fn by_id(id: impl Into<String>) -> Self {
+        TicketRef {
+            id: Some(id.into()),
+            number: None,
+            scope: None,
+        }
+    }
+
+    /// A reference by human number.
+    pub fn by_number(number: impl Into<String>) -> Self {
+        TicketRef {
+            id: None,
+            number: Some(number.into()),
+            scope: None,
+        }
+    }
+
+    /// Sets the routing hint.
+    #[must_use]
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+}
+
+impl fmt::Display for TicketRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.number, &self.id) {
+            (Some(n), _) => f.write_str(n),
+            (None, Some(id)) => write!(f, "id {id}"),
+            (None, None) => f.write_str("(empty ticket reference)"),
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Removing secrets from text that ends up in errors and logs.
+//!
+//! Two passes: values under secret-looking keys (in JSON, in `key=value` pairs and in
+//! `"key":"value"` fragments of bodies that do not parse), and the exact values of the
+//! credentials the client currently holds.
+
+use serde_json::Value;
+
+/// What replaces a secret.
+pub const REDACTED: &str = "[redacted]";
+
+const SENSITIVE: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "authorization",
+    "sessionid",
+    "session_id",
+    "cookie",
+    "credential",
+    "private_key",
+    "genie",
+];
+
+/// Whether a field or parameter name looks like it holds a secret.
+pub fn is_sensitive_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    SENSITIVE.iter().any(|s| k.contains(s))
+}
+
+/// Redacts values under secret-looking keys in a JSON value, in place.
+pub fn redact_json(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_sensitive_key(k) && !v.is_null() {
+                    *v = Value::String(REDACTED.into());
+                } else {
+                    redact_json(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Redacts a body or message: JSON is parsed and walked; other text has its
+/// `key=value` and `"key": "value"` pairs under secret-looking keys blanked.
+pub fn redact_text(text: &str) -> String {
+    if let Ok(mut v) = serde_json::from_str::<Value>(text) {
+        if v.is_object() || v.is_array() {
+            redact_json(&mut v);
+            return v.to_string();
+        }
+    }
+    redact_pairs(text)
+}
+
+/// Blanks `key=value`, `key: value` and `"key":"value"` pairs whose key looks secret,
+/// for text that is not valid JSON (truncated bodies, form bodies, HTML).
+fn redact_pairs(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'=' || c == b':' {
+            // The key is the run of name characters (and an optional closing quote) before.
+            let mut k_end = i;
+            while k_end > 0 && bytes[k_end - 1] == b' ' {
+                k_end -= 1;
+            }
+            if k_end > 0 && bytes[k_end - 1] == b'"' {
+                k_end -= 1;
+            }
+            let mut k_start = k_end;
+            while k_start > 0 && is_name_byte(bytes[k_start - 1]) {
+                k_start -= 1;
+            }
+            if k_start < k_end && is_sensitive_key(&text[k_start..k_end]) {
+                let mut v_start = i + 1;
+                while v_start < bytes.len() && bytes[v_start] == b' ' {
+                    v_start += 1;
+                }
+                let quoted = v_start < bytes.len() && bytes[v_start] == b'"';
+                if quoted {
+                    v_start += 1;
+                }
+                let mut v_end = v_start;
+                while v_end < bytes.len() {
+                    let b = bytes[v_end];
+                    let stop = if quoted {
+                        b == b'"' && bytes[v_end - 1] != b'\\'
+                    } else {
+                        matches!(
+                            b,
+                            b'&' | b' ' | b',' | b';' | b'\n' | b'\r' | b'<' | b'}' | b'"'
+                        )
+                    };
+                    if stop {
+                        break;
+                    }
+                    v_end += 1;
+                }
+                if v_end > v_start {
+                    out.push_str(&text[copied..v_start]);
+                    out.push_str(REDACTED);
+                    copied = v_end;
+                    i = v_end;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.'
+}
+
+/// Replaces every occurrence of each secret value in `text`.
+pub fn redact_values<'a>(text: &mut String, secrets: impl IntoIterator<Item = &'a str>) {
+    for s in secrets {
+        // Short values would blank ordinary words; credentials are longer than this.
+        if s.len() >= 6 && text.contains(s) {
+            *text = text.replace(s, REDACTED);
+        }
+    }
+}
+
+/// The first `max` characters of `text`, cut on a character boundary, with an
+/// ellipsis when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((at, _)) => format!("{}…", &text[..at]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_values_under_secret_keys_are_redacted() {
+        let out = redact_text(
+            r#"{"user":"bob","password":"hunter22","nested":{"access_token":"abc123xyz"},"list":[{"SessionID":"s3ss10n"}]}"#,
+        );
+        assert!(
+            !out.contains("hunter22") && !out.contains("abc123xyz") && !out.contains("s3ss10n"),
+            "{out}"
+        );
+        assert!(out.contains("bob"), "{out}");
+    }
+
+    #[test]
+    fn pairs_in_non_json_text_are_redacted() {
+        let out = redact_text(
+            "grant_type=password&username=bob&password=hunter22&client_secret=xyz987&scope=a",
+        );
+        assert_eq!(
+            out,
+            "grant_type=password&username=bob&password=[redacted]&client_secret=[redacted]&scope=a"
+        );
+        let truncated = r#"{"ok":true,"token": "abcdef123456", "more": "#;
+        let out = redact_text(truncated);
+        assert!(!out.contains("abcdef123456"), "{out}");
+        let html = "<p>session_token: zzz999zzz</p>";
+        assert!(!redact_text(html).contains("zzz999zzz"));
+    }
+
+    #[test]
+    fn exact_values_and_truncation() {
+        let mut s = "Bearer CANARY-12345 failed".to_owned();
+        redact_values(&mut s, ["CANARY-12345"]);
+        assert_eq!(s, "Bearer [redacted] failed");
+        assert_eq!(truncate("héllo wörld", 5), "héllo…");
+        assert_eq!(truncate("short", 10), "short");
+    }
+}
