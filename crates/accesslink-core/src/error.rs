@@ -307,9 +307,8 @@ impl Error {
             Error::Transport { source, .. } => {
                 if source.is_timeout() {
                     ErrorKind::Timeout
-                } else if source.is_decode() || source.is_body() {
-                    ErrorKind::Protocol
                 } else {
+                    // Refused, reset, or cut off mid-body: the network or server failed.
                     ErrorKind::Unavailable
                 }
             }
