@@ -58,6 +58,7 @@
 
 pub mod auth;
 pub mod connector;
+pub mod de;
 pub mod error;
 pub mod http;
 pub mod identity;
