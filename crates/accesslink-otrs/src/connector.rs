@@ -552,7 +552,8 @@ impl OtrsConnector {
         let tickets = self.client.tickets();
         match tickets.get(ids, GetOptions::with_fields()).await {
             Ok(list) => Ok(list),
-            Err(e) if e.kind() == ErrorKind::PermissionDenied && ids.len() > 1 => {
+            Err(e) if e.kind() == ErrorKind::PermissionDenied && ids.len() == 1 => Ok(Vec::new()),
+            Err(e) if e.kind() == ErrorKind::PermissionDenied => {
                 tracing::debug!(
                     count = ids.len(),
                     "batched TicketGet refused; reading one by one"

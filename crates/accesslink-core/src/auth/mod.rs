@@ -73,7 +73,8 @@ pub enum Placement {
         name: String,
     },
     /// As a field of a JSON object body, or as a query parameter when the request has
-    /// no JSON object body (OTRS accepts `SessionID` either way).
+    /// no JSON object body or is a GET, HEAD or DELETE, whose bodies servers ignore
+    /// (OTRS accepts `SessionID` either way).
     BodyFieldOrQuery {
         /// The field and parameter name.
         name: String,
@@ -133,7 +134,12 @@ impl Placement {
                     .append_pair(name, secret.expose_secret());
             }
             Placement::BodyFieldOrQuery { name } => {
-                if let Body::Json(Value::Object(map)) = request.body_mut() {
+                // Servers such as OTRS never read GET bodies: the query it must be.
+                let reads_body = !matches!(
+                    *request.method(),
+                    http::Method::GET | http::Method::HEAD | http::Method::DELETE
+                );
+                if let (true, Body::Json(Value::Object(map))) = (reads_body, request.body_mut()) {
                     map.insert(
                         name.clone(),
                         Value::String(secret.expose_secret().to_owned()),

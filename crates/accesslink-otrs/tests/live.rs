@@ -1,0 +1,320 @@
+//! The OTRS connector against a real Znuny server.
+//!
+//! Runs when `ZNUNY_BASE_URL` is set (see `shared/znuny/README.md`:
+//! `eval "$(bash ../shared/znuny/start.sh | sed 's/^/export /')"`), and skips with a
+//! one-line reason otherwise. With `ACCESSLINK_REQUIRE_LIVE=1` (set by `.ci/run`) a
+//! missing server is a failure, not a skip.
+//!
+//! Variables: `ZNUNY_BASE_URL`, `ZNUNY_SEARCH_BASE_URL`, `ZNUNY_AGENT_LOGIN`,
+//! `ZNUNY_AGENT_PASSWORD`, `ZNUNY_CUSTOMER_LOGIN`, `ZNUNY_CORRELATION_FIELD`, and
+//! `ZNUNY_HOME` (default `/opt/znuny`, for the session-expiry test, which needs root).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use accesslink_core::{
+    Comment, CorrelationId, ErrorKind, NewTicket, Person, Resolution, TicketKind, TicketRef,
+    TicketState, TicketingSystem,
+};
+use accesslink_otrs::api::GetOptions;
+use accesslink_otrs::{Correlation, OtrsConfig, OtrsConnector};
+use secrecy::SecretString;
+
+struct Live {
+    base: String,
+    search_base: String,
+    agent: String,
+    password: String,
+    customer: String,
+    field: String,
+}
+
+fn live() -> Option<Live> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let Some(base) = var("ZNUNY_BASE_URL") else {
+        if var("ACCESSLINK_REQUIRE_LIVE").as_deref() == Some("1") {
+            panic!("ACCESSLINK_REQUIRE_LIVE=1 but ZNUNY_BASE_URL is not set");
+        }
+        eprintln!("skipped: ZNUNY_BASE_URL is not set (see shared/znuny/README.md)");
+        return None;
+    };
+    Some(Live {
+        search_base: var("ZNUNY_SEARCH_BASE_URL").unwrap_or_else(|| base.clone()),
+        agent: var("ZNUNY_AGENT_LOGIN").unwrap_or_else(|| "apiagent".into()),
+        password: var("ZNUNY_AGENT_PASSWORD").unwrap_or_else(|| "ApiAgent-Pw1".into()),
+        customer: var("ZNUNY_CUSTOMER_LOGIN").unwrap_or_else(|| "apicustomer".into()),
+        field: var("ZNUNY_CORRELATION_FIELD").unwrap_or_else(|| "AccessRequestID".into()),
+        base,
+    })
+}
+
+impl Live {
+    fn title_tag(&self) -> OtrsConnector {
+        OtrsConnector::new(
+            OtrsConfig::new(
+                &self.base,
+                &self.agent,
+                SecretString::from(self.password.clone()),
+            )
+            .customer_user(&self.customer)
+            .correlation(Correlation::TitleTag),
+        )
+        .unwrap()
+    }
+
+    fn dynamic_field(&self) -> OtrsConnector {
+        OtrsConnector::new(
+            OtrsConfig::new(
+                &self.search_base,
+                &self.agent,
+                SecretString::from(self.password.clone()),
+            )
+            .customer_user(&self.customer)
+            .correlation(Correlation::dynamic_field(&self.field)),
+        )
+        .unwrap()
+    }
+}
+
+/// A value no other run has used.
+fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000
+    )
+}
+
+fn request(id: &str) -> NewTicket {
+    NewTicket::new(
+        TicketKind::Request,
+        format!("Grant finance-approver to alice ({id})"),
+        "Requested by bob. Umlauts survive: äöü €",
+        CorrelationId::new(id),
+    )
+}
+
+#[tokio::test]
+async fn login_and_test_connection() {
+    let Some(l) = live() else { return };
+    let report = accesslink_core::Connector::test_connection(&l.title_tag())
+        .await
+        .unwrap();
+    assert_eq!(report.principal.as_deref(), Some(l.agent.as_str()));
+
+    let wrong = OtrsConnector::new(
+        OtrsConfig::new(&l.base, &l.agent, SecretString::from("not-the-password"))
+            .customer_user(&l.customer),
+    )
+    .unwrap();
+    let err = accesslink_core::Connector::test_connection(&wrong)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(err.to_string().contains("refused the login"), "{err}");
+    assert!(!format!("{err:?}").contains("not-the-password"));
+}
+
+async fn create_twice_gives_one(otrs: &OtrsConnector) {
+    let id = unique("REQ");
+    let first = otrs.create_ticket(&request(&id)).await.unwrap();
+    let second = otrs.create_ticket(&request(&id)).await.unwrap();
+    assert_eq!(first.reference, second.reference);
+    assert_eq!(
+        first.correlation_id.as_ref().map(|c| c.as_str()),
+        Some(id.as_str())
+    );
+    assert_eq!(first.status.state, TicketState::New);
+    assert_eq!(
+        first.description.as_deref(),
+        Some("Requested by bob. Umlauts survive: äöü €")
+    );
+    let found = otrs
+        .find_by_correlation(&CorrelationId::new(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.reference, first.reference);
+    // A correlation id that matches nothing finds nothing, even though the server
+    // holds many tickets.
+    let none = otrs
+        .find_by_correlation(&CorrelationId::new(unique("NONE")))
+        .await
+        .unwrap();
+    assert!(none.is_none());
+}
+
+#[tokio::test]
+async fn idempotent_create_with_title_tag_on_the_standard_web_service() {
+    let Some(l) = live() else { return };
+    create_twice_gives_one(&l.title_tag()).await;
+}
+
+#[tokio::test]
+async fn idempotent_create_with_dynamic_field_on_the_search_web_service() {
+    let Some(l) = live() else { return };
+    let otrs = l.dynamic_field();
+    create_twice_gives_one(&otrs).await;
+    // The field itself carries the id on the server.
+    let id = unique("REQDF");
+    let t = otrs.create_ticket(&request(&id)).await.unwrap();
+    let tid: u64 = t.reference.id.as_deref().unwrap().parse().unwrap();
+    let raw = otrs
+        .client()
+        .tickets()
+        .get_opt(tid, GetOptions::with_fields())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(raw.dynamic_field(&l.field).as_deref(), Some(id.as_str()));
+    assert!(
+        !t.title.contains("[corr:"),
+        "no title tag in dynamic-field mode"
+    );
+}
+
+#[tokio::test]
+async fn dynamic_field_search_over_get_is_never_trusted() {
+    let Some(l) = live() else { return };
+    // Misconfigured on purpose: the GET search route ignores dynamic-field conditions
+    // and returns every ticket. The connector must not take any of them for a match.
+    let mut config = OtrsConfig::new(&l.base, &l.agent, SecretString::from(l.password.clone()))
+        .customer_user(&l.customer)
+        .correlation(Correlation::DynamicField {
+            name: l.field.clone(),
+            search: accesslink_otrs::Route::new(http::Method::GET, "/Ticket"),
+        });
+    config.batch_size = 100;
+    let otrs = OtrsConnector::new(config).unwrap();
+    match otrs
+        .find_by_correlation(&CorrelationId::new(unique("GHOST")))
+        .await
+    {
+        Ok(found) => assert!(
+            found.is_none(),
+            "a ticket without the field was taken as a match"
+        ),
+        Err(e) => assert_eq!(e.kind(), ErrorKind::Protocol, "{e}"),
+    }
+}
+
+#[tokio::test]
+async fn number_lookup_comment_close_lifecycle() {
+    let Some(l) = live() else { return };
+    let otrs = l.title_tag();
+    let t = otrs.create_ticket(&request(&unique("LIFE"))).await.unwrap();
+    let number = t.reference.number.clone().unwrap();
+    let r = otrs.parse_ticket_ref(&format!("Ticket#{number}")).unwrap();
+    assert_eq!(r, TicketRef::by_number(&number));
+    let got = otrs.get_ticket(&r).await.unwrap().unwrap();
+    assert_eq!(got.reference, t.reference);
+
+    otrs.add_comment(&r, &Comment::public("visible note"))
+        .await
+        .unwrap();
+    otrs.add_comment(&r, &Comment::internal("internal note"))
+        .await
+        .unwrap();
+    let tid: u64 = t.reference.id.as_deref().unwrap().parse().unwrap();
+    let raw = otrs
+        .client()
+        .tickets()
+        .get_opt(tid, GetOptions::with_articles())
+        .await
+        .unwrap()
+        .unwrap();
+    let bodies: Vec<(&str, Option<u64>)> = raw
+        .article
+        .iter()
+        .map(|a| (a.body.as_str(), a.is_visible_for_customer))
+        .collect();
+    assert!(bodies.contains(&("visible note", Some(1))), "{bodies:?}");
+    assert!(bodies.contains(&("internal note", Some(0))), "{bodies:?}");
+
+    let closed = otrs
+        .close_ticket(&r, &Resolution::done("access granted"))
+        .await
+        .unwrap();
+    assert_eq!(closed.status.state, TicketState::Closed);
+    assert_eq!(closed.status.raw, "closed successful");
+    assert_eq!(closed.extra["StateType"], "closed");
+
+    let t2 = otrs.create_ticket(&request(&unique("REJ"))).await.unwrap();
+    let rejected = otrs
+        .close_ticket(&t2.reference, &Resolution::failed("refused"))
+        .await
+        .unwrap();
+    assert_eq!(rejected.status.state, TicketState::Cancelled);
+    assert_eq!(rejected.status.raw, "closed unsuccessful");
+
+    let missing = otrs
+        .get_ticket(&TicketRef::by_number("1999010110000011"))
+        .await
+        .unwrap();
+    assert!(missing.is_none());
+    let missing = otrs
+        .get_ticket(&TicketRef::by_id("999999999"))
+        .await
+        .unwrap();
+    assert!(missing.is_none());
+}
+
+#[tokio::test]
+async fn batched_get_of_fifty_tickets() {
+    let Some(l) = live() else { return };
+    let otrs = l.title_tag();
+    let run = unique("BATCH");
+    let mut refs = Vec::new();
+    for i in 0..50 {
+        let t = otrs
+            .create_ticket(&request(&format!("{run}-{i}")))
+            .await
+            .unwrap();
+        refs.push(t.reference);
+    }
+    // Mix references by id and by number, plus one that does not exist.
+    let mut asked: Vec<TicketRef> = refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if i % 2 == 0 {
+                TicketRef::by_id(r.id.clone().unwrap())
+            } else {
+                TicketRef::by_number(r.number.clone().unwrap())
+            }
+        })
+        .collect();
+    asked.push(TicketRef::by_id("999999998"));
+    let got = otrs.get_tickets(&asked).await.unwrap();
+    assert_eq!(got.len(), 50);
+    let mut want: Vec<_> = refs.iter().map(|r| r.id.clone()).collect();
+    let mut have: Vec<_> = got.iter().map(|t| t.reference.id.clone()).collect();
+    want.sort();
+    have.sort();
+    assert_eq!(want, have);
+}
+
+#[tokio::test]
+async fn clear_errors_for_unknown_queue_and_state() {
+    let Some(l) = live() else { return };
+    let otrs = l.title_tag();
+    let bad_queue = request(&unique("BADQ")).extra("Queue", "NoSuchQueue");
+    let err = otrs.create_ticket(&bad_queue).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.vendor_code(), Some("TicketCreate.InvalidParameter"));
+
+    let t = otrs.create_ticket(&request(&unique("BADS"))).await.unwrap();
+    let err = otrs
+        .close_ticket(&t.reference, &Resolution::done("x").code("no such state"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.vendor_code(), Some("TicketUpdate.InvalidParameter"));
+
+    let err = otrs.parse_ticket_ref("1 OR 1=1").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let _ = Person::default();
+}
