@@ -274,6 +274,15 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// Renewing a credential failed for a caller that was waiting on another's
+    /// renewal; the kind and message are those of that renewal's error.
+    #[error("credential renewal failed: {message}")]
+    Renewal {
+        /// The kind of the renewal's error.
+        kind: ErrorKind,
+        /// Its message.
+        message: String,
+    },
     /// A named object does not exist where the operation needs it.
     #[error("{what} not found")]
     NotFound {
@@ -315,6 +324,7 @@ impl Error {
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Protocol(_) => ErrorKind::Protocol,
             Error::Auth { .. } => ErrorKind::Unauthenticated,
+            Error::Renewal { kind, .. } => *kind,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::Other { .. } => ErrorKind::Other,

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -246,7 +247,7 @@ struct State<F> {
     fetch: F,
     next: Option<Option<PageToken>>,
     used: HashSet<Option<PageToken>>,
-    seen: HashSet<String>,
+    seen: Fingerprints,
     page_size: Option<u32>,
     duplicates: Duplicates,
     report: Arc<Mutex<PagingReport>>,
@@ -255,6 +256,51 @@ struct State<F> {
 impl<F> State<F> {
     fn update(&self, f: impl FnOnce(&mut PagingReport)) {
         f(&mut self.report.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// The keys seen so far, as 128-bit fingerprints: a tenth of the memory of the keys
+/// themselves, and a collision among a billion keys has odds below 10^-20.
+struct Fingerprints {
+    hashers: (RandomState, RandomState),
+    seen: HashSet<u128, BuildHasherDefault<IdentityHasher>>,
+}
+
+impl Default for Fingerprints {
+    fn default() -> Self {
+        Fingerprints {
+            hashers: (RandomState::new(), RandomState::new()),
+            seen: HashSet::default(),
+        }
+    }
+}
+
+impl Fingerprints {
+    /// Records `key`; false when it was already there.
+    fn insert(&mut self, key: &str) -> bool {
+        let a = self.hashers.0.hash_one(key);
+        let b = self.hashers.1.hash_one(key);
+        self.seen.insert((u128::from(a) << 64) | u128::from(b))
+    }
+}
+
+/// The fingerprints are already uniform hashes: use their low bits as they are.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
     }
 }
 
@@ -275,7 +321,7 @@ where
         fetch,
         next: Some(options.resume_from),
         used: HashSet::new(),
-        seen: HashSet::new(),
+        seen: Fingerprints::default(),
         page_size: options.page_size,
         duplicates: options.duplicates,
         report: report.clone(),
@@ -312,7 +358,7 @@ where
                     continue;
                 }
                 let k = key(&item);
-                if st.seen.insert(k.clone()) {
+                if st.seen.insert(&k) {
                     items.push(item);
                 } else {
                     dup_keys.push(k);

@@ -138,6 +138,30 @@ async fn canary_never_printed() {
     .client_secret(SecretString::from(CANARY));
     printed.push_str(&format!("{config:?}\n"));
 
+    // A failed connection: reqwest's error would print the URL with its query,
+    // where the API key and session ids travel.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = HttpClient::builder("test", format!("http://127.0.0.1:{port}/"))
+        .retry(RetryConfig::disabled())
+        .auth(Arc::new(ApiKeyAuth::new(
+            Placement::query("api_key"),
+            SecretString::from(CANARY),
+        )))
+        .build()
+        .unwrap();
+    let err = dead.send(dead.get("items").unwrap()).await.unwrap_err();
+    assert_eq!(err.kind(), accesslink_core::ErrorKind::Unavailable);
+    printed.push_str(&format!("{err}\n{err:?}\n"));
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        printed.push_str(&format!("{s}\n{s:?}\n"));
+        source = s.source();
+    }
+
     drop(_guard);
     let traces = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(

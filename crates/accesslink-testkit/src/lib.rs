@@ -1,1 +1,11 @@
-//! x
+//! # accesslink-testkit
+//!
+//! Building blocks for stateful vendor mocks, fault injection, and the conformance
+//! suite every accesslink connector runs.
+
+pub mod counter;
+pub mod data;
+pub mod fault;
+pub mod paged;
+pub mod proxy;
+pub mod tokens;

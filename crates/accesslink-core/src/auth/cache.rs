@@ -31,6 +31,11 @@ pub struct TokenCache<T> {
     renewing: tokio::sync::Mutex<()>,
     generation: AtomicU64,
     refresh_ahead: Duration,
+    /// Counts failed renewals; a caller that waited through one shares its error
+    /// instead of trying again, so a failing token endpoint sees one call, not one
+    /// per waiting task.
+    failures: AtomicU64,
+    last_failure: std::sync::Mutex<Option<(crate::ErrorKind, String)>>,
 }
 
 impl<T> fmt::Debug for TokenCache<T> {
@@ -58,6 +63,8 @@ impl<T: Clone> TokenCache<T> {
             renewing: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
             refresh_ahead,
+            failures: AtomicU64::new(0),
+            last_failure: std::sync::Mutex::new(None),
         }
     }
 
@@ -108,13 +115,31 @@ impl<T: Clone> TokenCache<T> {
                 }
             }
             Fresh::Renew => {
+                let failures_before = self.failures.load(Ordering::Acquire);
                 let _guard = self.renewing.lock().await;
                 match self.look() {
                     Fresh::Use(v, s) | Fresh::RenewAhead(v, s) => Ok((v, s)),
-                    Fresh::Renew => {
-                        let (value, ttl) = fetch().await?;
-                        Ok(self.store(value, ttl))
+                    Fresh::Renew if self.failures.load(Ordering::Acquire) != failures_before => {
+                        let (kind, message) = self
+                            .last_failure
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .clone()
+                            .unwrap_or((crate::ErrorKind::Unauthenticated, String::new()));
+                        Err(crate::Error::Renewal { kind, message })
                     }
+                    Fresh::Renew => match fetch().await {
+                        Ok((value, ttl)) => Ok(self.store(value, ttl)),
+                        Err(e) => {
+                            *self
+                                .last_failure
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner) =
+                                Some((e.kind(), e.to_string()));
+                            self.failures.fetch_add(1, Ordering::AcqRel);
+                            Err(e)
+                        }
+                    },
                 }
             }
         }
@@ -220,6 +245,40 @@ mod tests {
         assert_eq!(cache.peek(), Some(2));
         cache.invalidate(s2);
         assert_eq!(cache.peek(), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_renewal_is_shared_with_the_callers_waiting_on_it() {
+        let cache = Arc::new(TokenCache::<u32>::new(Duration::ZERO));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let cache = cache.clone();
+            let fetches = fetches.clone();
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get(|| async move {
+                        fetches.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Err::<(u32, _), _>(crate::Error::auth("token endpoint said no"))
+                    })
+                    .await
+                    .unwrap_err()
+            }));
+        }
+        for t in tasks {
+            let e = t.await.unwrap();
+            assert_eq!(e.kind(), crate::ErrorKind::Unauthenticated);
+            assert!(e.to_string().contains("token endpoint said no"), "{e}");
+        }
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            1,
+            "one failing call, not twenty"
+        );
+        // A later caller, not waiting during that failure, tries again.
+        let (v, _) = cache.get(|| async { Ok((5, None)) }).await.unwrap();
+        assert_eq!(v, 5);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

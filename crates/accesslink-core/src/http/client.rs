@@ -202,11 +202,20 @@ impl HttpClient {
 
     /// Resolves `path` against the base URL (a leading `/` is ignored, so the base
     /// URL's own path is kept).
+    ///
+    /// The result must stay under the base URL: an absolute URL or `..` that leaves
+    /// it is refused, so credentials are never sent to another host or path.
     pub fn url(&self, path: &str) -> Result<Url> {
-        self.inner
-            .base
+        let base = &self.inner.base;
+        let url = base
             .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::invalid_input(format!("path {path:?}: {e}")))
+            .map_err(|e| Error::invalid_input(format!("path {path:?}: {e}")))?;
+        if url.origin() != base.origin() || !url.path().starts_with(base.path()) {
+            return Err(Error::invalid_input(format!(
+                "path {path:?} leaves the base URL"
+            )));
+        }
+        Ok(url)
     }
 
     /// A request to `path` relative to the base URL.
@@ -519,6 +528,9 @@ impl HttpClient {
                 .body(bytes),
         };
         let mut response = builder.send().await.map_err(|e| {
+            // reqwest keeps the whole URL, query included, which may carry a session
+            // id or API key: drop it before the error goes anywhere.
+            let e = e.without_url();
             if e.is_connect() {
                 AttemptError::Connect(e)
             } else {
@@ -540,7 +552,11 @@ impl HttpClient {
             }
         }
         let mut body = BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(AttemptError::Transport)? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| AttemptError::Transport(e.without_url()))?
+        {
             if body.len() + chunk.len() > cap {
                 return Err(too_big(body.len() + chunk.len()));
             }
@@ -642,18 +658,25 @@ impl HttpClientBuilder {
 
     /// Builds the client.
     pub fn build(mut self) -> Result<HttpClient> {
-        let mut base = Url::parse(&self.base)
-            .map_err(|e| Error::config(format!("base URL {:?}: {e}", self.base)))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::config(format!(
-                "base URL {:?} is not http(s)",
-                self.base
-            )));
-        }
+        // The raw string is never echoed: it may hold `user:password@`.
+        let mut base =
+            Url::parse(&self.base).map_err(|e| Error::config(format!("base URL: {e}")))?;
         if !base.username().is_empty() || base.password().is_some() {
             return Err(Error::config(
                 "credentials in the base URL are not allowed; use an auth provider",
             ));
+        }
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(Error::config(format!("base URL {base} is not http(s)")));
+        }
+        if base.scheme() == "http"
+            && !matches!(base.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+        {
+            tracing::warn!(
+                target = self.target,
+                host = base.host_str(),
+                "plain http to a non-loopback host: credentials travel unencrypted"
+            );
         }
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());

@@ -122,6 +122,10 @@ pub enum AttemptOutcome<'a> {
 
 /// The retry classifier: a pure function of the attempt's outcome, the current time
 /// (for `Retry-After` dates) and the cap on server-requested delays.
+///
+/// 429 and 503 are throttling and honour `Retry-After`; 500, 502 and 504 are server
+/// errors; 408, connect errors, timeouts and broken connections are transient;
+/// everything else is final.
 pub fn classify(outcome: AttemptOutcome<'_>, now: SystemTime, cap: Duration) -> RetryDecision {
     match outcome {
         AttemptOutcome::Response { status, headers } => match status.as_u16() {
@@ -130,6 +134,8 @@ pub fn classify(outcome: AttemptOutcome<'_>, now: SystemTime, cap: Duration) -> 
                 None => RetryDecision::Retry(RetryKind::Throttling),
             },
             500 | 502 | 504 => RetryDecision::Retry(RetryKind::ServerError),
+            // The server gave up waiting for our request: a timeout like any other.
+            408 => RetryDecision::Retry(RetryKind::Transient),
             _ => RetryDecision::NoRetry,
         },
         AttemptOutcome::ConnectError | AttemptOutcome::Timeout | AttemptOutcome::TransportError => {
@@ -177,6 +183,7 @@ mod tests {
             (201, None, NoRetry),
             (400, None, NoRetry),
             (401, None, NoRetry),
+            (408, None, Retry(Transient)),
             (403, None, NoRetry),
             (404, None, NoRetry),
             (409, None, NoRetry),

@@ -1,0 +1,140 @@
+//! Benchmark: drain 100,000 items through accesslink-core's `HttpClient` and paging
+//! stream, and through a plain reqwest loop, over the same loopback mock in the same
+//! run. Prints throughput of both and their ratio.
+//!
+//! ```sh
+//! cargo run --release --example bench_core_paging            # 100,000 items, 9 rounds
+//! cargo run --release --example bench_core_paging -- 20000 5  # items, rounds
+//! ```
+//!
+//! "core" uses the default paging options, which remember every item's key to report
+//! items a page repeats; "no dup tracking" turns that off (`Duplicates::Allow`).
+//! Rounds alternate between the clients so drift in the machine's load affects
+//! both alike; the median of each is reported.
+
+use std::time::{Duration, Instant};
+
+use accesslink::http::HttpClient;
+use accesslink::paging::{Duplicates, PagingOptions, paginate};
+use accesslink::{Page, PageToken};
+use accesslink_testkit::paged::PagedItemsMock;
+use futures::TryStreamExt;
+use serde::Deserialize;
+
+const PAGE: usize = 1000;
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Person {
+    id: String,
+    login: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    active: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Items {
+    items: Vec<Person>,
+    total: u64,
+}
+
+async fn plain(client: &reqwest::Client, base: &str) -> usize {
+    let mut offset = 0;
+    let mut seen = 0;
+    loop {
+        let url = format!("{base}/items?offset={offset}&limit={PAGE}");
+        let bytes = client
+            .get(&url)
+            .send()
+            .await
+            .expect("request")
+            .error_for_status()
+            .expect("status")
+            .bytes()
+            .await
+            .expect("body");
+        let page: Items = serde_json::from_slice(&bytes).expect("json");
+        let n = page.items.len();
+        seen += n;
+        offset += n;
+        if n == 0 || offset as u64 >= page.total {
+            return seen;
+        }
+    }
+}
+
+async fn core(client: &HttpClient, duplicates: Duplicates) -> usize {
+    let stream = paginate(
+        PagingOptions::new().page_size(PAGE as u32).duplicates(duplicates),
+        |p: &Person| p.id.clone(),
+        |req| {
+            let client = client.clone();
+            async move {
+                let offset: u64 = req
+                    .token
+                    .as_ref()
+                    .map_or(Ok(0), |t| t.as_str().parse())
+                    .map_err(|_| accesslink::Error::invalid_input("bad token"))?;
+                let limit = req.size_or(PAGE as u32);
+                let request = client
+                    .get("items")?
+                    .query(&[("offset", offset), ("limit", u64::from(limit))])?;
+                let page: Items = client.send_json(request).await?;
+                let end = offset + page.items.len() as u64;
+                let next = (end < page.total).then(|| PageToken::new(end.to_string()));
+                Ok(Page::new(page.items, next).with_total(Some(page.total)))
+            }
+        },
+    );
+    let mut seen = 0;
+    let mut stream = stream;
+    while let Some(_p) = stream.try_next().await.expect("stream") {
+        seen += 1;
+    }
+    assert_eq!(stream.report().duplicates, 0);
+    seen
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let items: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(9);
+    let mock = PagedItemsMock::builder().items(items).start().await;
+    let base = mock.url();
+    let plain_client = reqwest::Client::new();
+    let core_client = HttpClient::builder("bench", base.clone()).build().expect("client");
+
+    // Warm up both (connections, allocator, mock).
+    assert_eq!(plain(&plain_client, &base).await, items);
+    assert_eq!(core(&core_client, Duplicates::Skip).await, items);
+
+    let (mut t_plain, mut t_core, mut t_allow) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        assert_eq!(plain(&plain_client, &base).await, items);
+        t_plain.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(core(&core_client, Duplicates::Skip).await, items);
+        t_core.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(core(&core_client, Duplicates::Allow).await, items);
+        t_allow.push(t.elapsed());
+    }
+    let (p, c, a) = (median(t_plain), median(t_core), median(t_allow));
+    let rate = |d: Duration| items as f64 / d.as_secs_f64();
+    println!("items per drain:       {items} ({} pages of {PAGE})", items.div_ceil(PAGE));
+    println!("rounds:                {rounds} (median reported)");
+    println!("plain reqwest:         {:>10.0} items/s  ({p:?} per drain)", rate(p));
+    println!("accesslink-core:       {:>10.0} items/s  ({c:?} per drain)", rate(c));
+    println!("core, no dup tracking: {:>10.0} items/s  ({a:?} per drain)", rate(a));
+    println!("core / plain:          {:>10.3}", rate(c) / rate(p));
+    println!("core (no dups) / plain:{:>10.3}", rate(a) / rate(p));
+}
