@@ -1,0 +1,444 @@
+//! The ticket gate: release privileged access only against a valid ticket.
+//!
+//! A user types a ticket id before a privileged operation; [`TicketGate::check`]
+//! decides, in this order:
+//!
+//! 1. an exempt principal is allowed ([`Reason::Exempt`]), as is an operation the
+//!    policy allows without a ticket ([`Reason::NoTicketNeeded`]) and any attempt in
+//!    a resource group whose policy does not enforce validation;
+//! 2. no id → deny; an id that fails the policy's [`IdPattern`] or the connector's
+//!    `parse_ticket_ref` → deny with [`Reason::MalformedId`], **before any request**;
+//! 3. `get_ticket`: missing → [`Reason::TicketNotFound`]; an error → deny with
+//!    [`Reason::ItsmUnavailable`] (fail closed) unless the policy fails open;
+//! 4. every rule is evaluated and **every** failing one reported: kind, state for
+//!    the kind, approval, requester, resource field, age;
+//! 5. a denied attempt that carries a break-glass reason is allowed when the
+//!    policy's [`BreakGlassRule`] permits it — the denial reasons stay in the
+//!    verdict, with [`Reason::BreakGlass`] added — or gets
+//!    [`Reason::BreakGlassRefused`].
+//!
+//! Every decision is recorded as a `gate_checked` audit event.
+
+mod policy;
+mod reason;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use accesslink_core::redact::{redact_text, truncate};
+use accesslink_core::{ApprovalState, ErrorKind, Ticket, TicketingSystem};
+use serde_json::Value;
+
+use crate::audit::{AuditAction, AuditEvent, AuditOutcome, AuditSink, TracingSink, emit};
+use crate::fulfil::person_label;
+
+pub use policy::{
+    ApprovalRule, BreakGlassRule, BreakGlassScope, Charset, GatePolicies, IdPattern, KindStates,
+    TicketPolicy, open_states,
+};
+pub use reason::Reason;
+
+/// Who is asking for access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Principal {
+    /// Login name.
+    pub login: String,
+    /// Email, if known.
+    pub email: Option<String>,
+}
+
+impl Principal {
+    /// A principal by login.
+    pub fn new(login: impl Into<String>) -> Self {
+        Principal {
+            login: login.into(),
+            email: None,
+        }
+    }
+
+    /// Sets the email.
+    #[must_use]
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Whether `value` is this principal's login or email (case-insensitive).
+    pub fn is(&self, value: &str) -> bool {
+        let value = value.trim();
+        !value.is_empty()
+            && (self.login.trim().eq_ignore_ascii_case(value)
+                || self
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| e.trim().eq_ignore_ascii_case(value)))
+    }
+}
+
+/// One attempt at a privileged operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AccessAttempt {
+    /// Who.
+    pub principal: Principal,
+    /// What (`connect`, `retrieve_password`, `reset_password`, …).
+    pub operation: String,
+    /// On what resource (host, account, asset name).
+    pub resource: String,
+    /// The resource's group, which selects the policy.
+    pub resource_group: Option<String>,
+    /// The ticket id as the user typed it.
+    pub ticket_id: Option<String>,
+    /// A break-glass reason, when the principal invokes break-glass.
+    pub break_glass: Option<String>,
+    /// When the attempt is made (ticket age is measured to it).
+    pub at: SystemTime,
+}
+
+impl AccessAttempt {
+    /// An attempt made now, without a ticket id.
+    pub fn new(
+        principal: Principal,
+        operation: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
+        AccessAttempt {
+            principal,
+            operation: operation.into(),
+            resource: resource.into(),
+            resource_group: None,
+            ticket_id: None,
+            break_glass: None,
+            at: SystemTime::now(),
+        }
+    }
+
+    /// Sets the ticket id as typed.
+    #[must_use]
+    pub fn ticket(mut self, raw: impl Into<String>) -> Self {
+        self.ticket_id = Some(raw.into());
+        self
+    }
+
+    /// Sets the resource group.
+    #[must_use]
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.resource_group = Some(group.into());
+        self
+    }
+
+    /// Invokes break-glass with a reason.
+    #[must_use]
+    pub fn break_glass(mut self, reason: impl Into<String>) -> Self {
+        self.break_glass = Some(reason.into());
+        self
+    }
+
+    /// Sets the time of the attempt.
+    #[must_use]
+    pub fn at(mut self, at: SystemTime) -> Self {
+        self.at = at;
+        self
+    }
+}
+
+/// The gate's answer.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Verdict {
+    /// Whether access is released.
+    pub allow: bool,
+    /// Why: on a denial every failing rule; on an allowance what allowed it
+    /// (and, for break-glass, what it overrode).
+    pub reasons: Vec<Reason>,
+    /// The ticket, when it was read.
+    pub ticket: Option<Ticket>,
+    /// The policy that applied: the resource group's name, or `default`.
+    pub policy: String,
+}
+
+impl Verdict {
+    /// The codes of the reasons, in order.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.reasons.iter().map(Reason::code).collect()
+    }
+}
+
+/// Checks access attempts against ticket policies over a ticketing system.
+#[derive(Debug, Clone)]
+pub struct TicketGate {
+    tickets: Arc<dyn TicketingSystem>,
+    policies: GatePolicies,
+    audit: Arc<dyn AuditSink>,
+}
+
+impl TicketGate {
+    /// A gate recording decisions to the tracing audit sink.
+    pub fn new(tickets: Arc<dyn TicketingSystem>, policies: impl Into<GatePolicies>) -> Self {
+        TicketGate {
+            tickets,
+            policies: policies.into(),
+            audit: Arc::new(TracingSink),
+        }
+    }
+
+    /// Records decisions to `sink` instead.
+    #[must_use]
+    pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = sink;
+        self
+    }
+
+    /// The policies.
+    pub fn policies(&self) -> &GatePolicies {
+        &self.policies
+    }
+
+    /// Decides an attempt; see the [module docs](self).
+    pub async fn check(&self, attempt: &AccessAttempt) -> Verdict {
+        let (name, policy) = self.policies.for_group(attempt.resource_group.as_deref());
+        let (mut reasons, ticket) = self.evaluate(name, policy, attempt).await;
+        let mut allow = !reasons.iter().any(Reason::denies);
+        if let (false, Some(why)) = (allow, &attempt.break_glass) {
+            match break_glass(policy, attempt, &reasons, why) {
+                Ok(r) => {
+                    allow = true;
+                    reasons.push(r);
+                }
+                Err(r) => reasons.push(r),
+            }
+        }
+        let verdict = Verdict {
+            allow,
+            reasons,
+            ticket,
+            policy: name.to_owned(),
+        };
+        self.record(attempt, &verdict);
+        verdict
+    }
+
+    async fn evaluate(
+        &self,
+        name: &str,
+        policy: &TicketPolicy,
+        a: &AccessAttempt,
+    ) -> (Vec<Reason>, Option<Ticket>) {
+        if policy.exempt_principals.iter().any(|p| a.principal.is(p)) {
+            return (vec![Reason::Exempt], None);
+        }
+        if policy
+            .no_ticket_operations
+            .iter()
+            .any(|op| op.trim().eq_ignore_ascii_case(a.operation.trim()))
+        {
+            return (
+                vec![Reason::NoTicketNeeded {
+                    operation: a.operation.clone(),
+                }],
+                None,
+            );
+        }
+        if !policy.enforce {
+            return (
+                vec![Reason::NotEnforced {
+                    policy: name.to_owned(),
+                }],
+                None,
+            );
+        }
+        let Some(raw) = a
+            .ticket_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
+            return (vec![Reason::TicketMissing], None);
+        };
+        if let Some(Err(detail)) = policy.id_pattern.as_ref().map(|p| p.check(raw)) {
+            return (vec![Reason::MalformedId { detail }], None);
+        }
+        let r = match self.tickets.parse_ticket_ref(raw) {
+            Ok(r) => r,
+            Err(e) => {
+                return (
+                    vec![Reason::MalformedId {
+                        detail: clean(&e.to_string()),
+                    }],
+                    None,
+                );
+            }
+        };
+        let ticket = match self.tickets.get_ticket(&r).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return (vec![Reason::TicketNotFound], None),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return (vec![Reason::TicketNotFound], None);
+            }
+            Err(e) => {
+                let mut reasons = vec![Reason::ItsmUnavailable {
+                    kind: e.kind().to_string(),
+                    detail: clean(&e.to_string()),
+                }];
+                if policy.fail_open {
+                    reasons = vec![Reason::FailedOpen];
+                }
+                return (reasons, None);
+            }
+        };
+        let mut reasons = rules(policy, a, &ticket);
+        if reasons.is_empty() {
+            reasons.push(Reason::TicketValid);
+        }
+        (reasons, Some(ticket))
+    }
+
+    fn record(&self, a: &AccessAttempt, v: &Verdict) {
+        let reasons = serde_json::to_value(&v.reasons).unwrap_or(Value::Null);
+        let mut event = AuditEvent::new(
+            AuditAction::GateChecked,
+            if v.allow {
+                AuditOutcome::Allowed
+            } else {
+                AuditOutcome::Denied
+            },
+            self.tickets.info().into(),
+        )
+        .ticket(v.ticket.as_ref().map(|t| &t.reference))
+        .detail("principal", a.principal.login.as_str())
+        .detail("operation", a.operation.as_str())
+        .detail("resource", a.resource.as_str())
+        .detail("policy", v.policy.as_str())
+        .detail("codes", v.codes())
+        .detail("reasons", reasons);
+        if let Some(raw) = &a.ticket_id {
+            event = event.detail("ticket_id", truncate(raw.trim(), 64));
+        }
+        if let Some(group) = &a.resource_group {
+            event = event.detail("resource_group", group.as_str());
+        }
+        emit(self.audit.as_ref(), &event);
+    }
+}
+
+/// Every failing rule for a ticket that was found.
+fn rules(policy: &TicketPolicy, a: &AccessAttempt, t: &Ticket) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    if !policy.allowed_kinds.is_empty() && !policy.allowed_kinds.contains(&t.kind) {
+        reasons.push(Reason::WrongKind {
+            kind: t.kind.clone(),
+        });
+    }
+    if !policy.states_of(&t.kind).contains(&t.status.state) {
+        reasons.push(Reason::StateNotAllowed {
+            state: t.status.state,
+            raw: t.status.raw.clone(),
+        });
+    }
+    if policy.approval.requires(&t.kind) && t.approval_state() != ApprovalState::Approved {
+        reasons.push(Reason::NotApproved {
+            approval: t.approval_state(),
+            raw: t.approval.as_ref().map(|x| x.raw.clone()),
+        });
+    }
+    if policy.requester_must_match {
+        let ids = t
+            .requester
+            .iter()
+            .flat_map(|p| [&p.id, &p.login, &p.email])
+            .flatten();
+        if !ids.clone().any(|id| a.principal.is(id)) {
+            let requester = t
+                .requester
+                .as_ref()
+                .map(|p| person_label(p).to_owned())
+                .filter(|s| !s.is_empty());
+            reasons.push(Reason::RequesterMismatch { requester });
+        }
+    }
+    if let Some(field) = &policy.resource_field {
+        let value = t.extra.get(field).filter(|v| !v.is_null());
+        if !value.is_some_and(|v| names(v, &a.resource)) {
+            reasons.push(Reason::ResourceMismatch {
+                field: field.clone(),
+                found: value.map(|v| match v {
+                    Value::String(s) => truncate(s, 100),
+                    other => truncate(&other.to_string(), 100),
+                }),
+            });
+        }
+    }
+    if let Some(max) = policy.max_age {
+        match t.created {
+            None => reasons.push(Reason::AgeUnknown),
+            Some(created) => {
+                // A creation time in the future (clock skew) counts as age zero.
+                let age = a.at.duration_since(created).unwrap_or_default();
+                if age > max {
+                    reasons.push(Reason::TooOld {
+                        age_secs: age.as_secs(),
+                        max_secs: max.as_secs(),
+                    });
+                }
+            }
+        }
+    }
+    reasons
+}
+
+/// Whether a native field value names `resource`: a string or number equal to it
+/// (case-insensitive), a list containing it, or a reference object (ServiceNow
+/// `{display_value, value}`, a `{name, id}` asset) one of whose identifiers is it.
+fn names(v: &Value, resource: &str) -> bool {
+    let resource = resource.trim();
+    match v {
+        Value::String(s) => !resource.is_empty() && s.trim().eq_ignore_ascii_case(resource),
+        Value::Number(n) => n.to_string() == resource,
+        Value::Array(items) => items.iter().any(|i| names(i, resource)),
+        Value::Object(map) => ["display_value", "value", "name", "id"]
+            .iter()
+            .filter_map(|k| map.get(*k))
+            .any(|i| names(i, resource)),
+        _ => false,
+    }
+}
+
+fn break_glass(
+    policy: &TicketPolicy,
+    a: &AccessAttempt,
+    reasons: &[Reason],
+    why: &str,
+) -> Result<Reason, Reason> {
+    let rule = &policy.break_glass;
+    let refuse = |why: &str| {
+        Err(Reason::BreakGlassRefused {
+            why: why.to_owned(),
+        })
+    };
+    if !rule.enabled {
+        return refuse("break-glass is not enabled by the policy");
+    }
+    if !rule.principals.is_empty() && !rule.principals.iter().any(|p| a.principal.is(p)) {
+        return refuse("the principal may not break glass");
+    }
+    if why.trim().chars().count() < rule.min_reason_len {
+        return refuse(&format!(
+            "a reason of at least {} characters is required",
+            rule.min_reason_len
+        ));
+    }
+    let unavailable = reasons
+        .iter()
+        .any(|r| matches!(r, Reason::ItsmUnavailable { .. }));
+    if rule.scope == BreakGlassScope::ItsmUnavailable && !unavailable {
+        return refuse("break-glass applies only when the ticketing system cannot be asked");
+    }
+    Ok(Reason::BreakGlass {
+        reason: truncate(why.trim(), 500),
+    })
+}
+
+fn clean(message: &str) -> String {
+    truncate(&redact_text(message), 300)
+}

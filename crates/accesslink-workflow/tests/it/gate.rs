@@ -1,0 +1,509 @@
+//! The ticket gate: every rule allowing and denying, with the exact reasons.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use accesslink_core::{ApprovalState, Person, TicketKind, TicketState};
+use accesslink_workflow::audit::{AuditAction, AuditOutcome, MemorySink};
+use accesslink_workflow::gate::{
+    AccessAttempt, ApprovalRule, BreakGlassRule, BreakGlassScope, Charset, GatePolicies, IdPattern,
+    Principal, Reason, TicketGate, TicketPolicy,
+};
+use serde_json::json;
+
+use crate::double::{FakeItsm, Op, auth, set_approval, ticket, timeout};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// An approved change in progress, requested by jdoe an hour ago, for db-prod-1.
+fn good_change() -> accesslink_core::Ticket {
+    let mut t = ticket(
+        "2026000001",
+        TicketKind::Change,
+        TicketState::InProgress,
+        "implement",
+    );
+    set_approval(&mut t, ApprovalState::Approved, "approved");
+    t.requester = Some(Person {
+        login: Some("jdoe".into()),
+        email: Some("jdoe@example.com".into()),
+        ..Person::default()
+    });
+    t.created = Some(now() - HOUR);
+    t.extra.insert("asset".into(), json!("db-prod-1"));
+    t
+}
+
+fn attempt() -> AccessAttempt {
+    AccessAttempt::new(
+        Principal::new("jdoe").email("jdoe@example.com"),
+        "connect",
+        "db-prod-1",
+    )
+    .ticket("2026000001")
+    .at(now())
+}
+
+fn strict() -> TicketPolicy {
+    TicketPolicy::new()
+        .allowed_kinds([TicketKind::Change])
+        .approval(ApprovalRule::Always)
+        .requester_must_match(true)
+        .resource_field("asset")
+        .max_age(Duration::from_secs(86_400))
+}
+
+fn gate_with(
+    t: Option<accesslink_core::Ticket>,
+    policies: impl Into<GatePolicies>,
+) -> (Arc<FakeItsm>, TicketGate, Arc<MemorySink>) {
+    let itsm = FakeItsm::new();
+    if let Some(t) = t {
+        itsm.insert(t);
+    }
+    let sink = Arc::new(MemorySink::new());
+    let gate = TicketGate::new(itsm.clone(), policies).with_audit(sink.clone());
+    (itsm, gate, sink)
+}
+
+async fn reasons_for(
+    t: accesslink_core::Ticket,
+    policy: TicketPolicy,
+    a: &AccessAttempt,
+) -> (bool, Vec<Reason>) {
+    let (_, gate, _) = gate_with(Some(t), policy);
+    let v = gate.check(a).await;
+    (v.allow, v.reasons)
+}
+
+#[tokio::test]
+async fn valid_ticket_is_allowed_and_audited() {
+    let (itsm, gate, sink) = gate_with(Some(good_change()), strict());
+    let v = gate.check(&attempt()).await;
+    assert!(v.allow);
+    assert_eq!(v.reasons, [Reason::TicketValid]);
+    assert_eq!(v.policy, "default");
+    assert_eq!(
+        v.ticket.unwrap().reference.number.as_deref(),
+        Some("2026000001")
+    );
+    assert_eq!(itsm.calls().get, 1);
+    let events = sink.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].action, events[0].outcome),
+        (AuditAction::GateChecked, AuditOutcome::Allowed)
+    );
+    assert_eq!(events[0].detail["codes"], json!(["ticket_valid"]));
+    assert_eq!(events[0].detail["principal"], "jdoe");
+}
+
+#[tokio::test]
+async fn every_failing_rule_is_reported() {
+    let mut t = good_change();
+    t.kind = TicketKind::Incident;
+    t.status = accesslink_core::TicketStatus::new(TicketState::Closed, "closed successful");
+    set_approval(&mut t, ApprovalState::Requested, "requested");
+    t.requester = Some(Person::login("eve"));
+    t.extra.insert("asset".into(), json!("web-1"));
+    t.created = Some(now() - Duration::from_secs(10 * 86_400));
+    let (allow, reasons) = reasons_for(t, strict(), &attempt()).await;
+    assert!(!allow);
+    assert_eq!(
+        reasons,
+        [
+            Reason::WrongKind {
+                kind: TicketKind::Incident
+            },
+            Reason::StateNotAllowed {
+                state: TicketState::Closed,
+                raw: "closed successful".into()
+            },
+            Reason::NotApproved {
+                approval: ApprovalState::Requested,
+                raw: Some("requested".into())
+            },
+            Reason::RequesterMismatch {
+                requester: Some("eve".into())
+            },
+            Reason::ResourceMismatch {
+                field: "asset".into(),
+                found: Some("web-1".into())
+            },
+            Reason::TooOld {
+                age_secs: 864_000,
+                max_secs: 86_400
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn states_are_checked_per_kind() {
+    let policy = TicketPolicy::new().states_for(TicketKind::Change, [TicketState::InProgress]);
+    let mut on_hold = good_change();
+    on_hold.status = accesslink_core::TicketStatus::new(TicketState::OnHold, "pending");
+    assert_eq!(
+        reasons_for(on_hold.clone(), policy.clone(), &attempt()).await,
+        (
+            false,
+            vec![Reason::StateNotAllowed {
+                state: TicketState::OnHold,
+                raw: "pending".into()
+            }]
+        )
+    );
+    // Incidents keep the default open states, OnHold included.
+    on_hold.kind = TicketKind::Incident;
+    assert_eq!(
+        reasons_for(on_hold, policy, &attempt()).await,
+        (true, vec![Reason::TicketValid])
+    );
+}
+
+#[tokio::test]
+async fn approval_is_required_per_kind() {
+    let policy = TicketPolicy::new().approval(ApprovalRule::Kinds(vec![TicketKind::Change]));
+    let mut t = good_change();
+    t.approval = None;
+    assert_eq!(
+        reasons_for(t.clone(), policy.clone(), &attempt()).await,
+        (
+            false,
+            vec![Reason::NotApproved {
+                approval: ApprovalState::NotRequested,
+                raw: None
+            }]
+        )
+    );
+    t.kind = TicketKind::Incident;
+    assert_eq!(
+        reasons_for(t, policy, &attempt()).await,
+        (true, vec![Reason::TicketValid])
+    );
+}
+
+#[tokio::test]
+async fn requester_matches_by_login_or_email() {
+    let policy = TicketPolicy::new().requester_must_match(true);
+    let mut t = good_change();
+    t.requester = Some(Person {
+        email: Some("JDoe@Example.com".into()),
+        ..Person::default()
+    });
+    assert!(reasons_for(t.clone(), policy.clone(), &attempt()).await.0);
+    t.requester = None;
+    assert_eq!(
+        reasons_for(t, policy, &attempt()).await,
+        (false, vec![Reason::RequesterMismatch { requester: None }])
+    );
+}
+
+#[tokio::test]
+async fn resource_field_accepts_reference_objects_and_lists() {
+    let policy = TicketPolicy::new().resource_field("cmdb_ci");
+    let mut t = good_change();
+    t.extra.insert(
+        "cmdb_ci".into(),
+        json!({ "display_value": "DB-PROD-1", "value": "a1b2" }),
+    );
+    assert!(reasons_for(t.clone(), policy.clone(), &attempt()).await.0);
+    t.extra
+        .insert("cmdb_ci".into(), json!(["web-1", "db-prod-1"]));
+    assert!(reasons_for(t.clone(), policy.clone(), &attempt()).await.0);
+    t.extra.remove("cmdb_ci");
+    assert_eq!(
+        reasons_for(t, policy, &attempt()).await,
+        (
+            false,
+            vec![Reason::ResourceMismatch {
+                field: "cmdb_ci".into(),
+                found: None
+            }]
+        )
+    );
+}
+
+#[tokio::test]
+async fn age_limits() {
+    let policy = TicketPolicy::new().max_age(2 * HOUR);
+    assert!(
+        reasons_for(good_change(), policy.clone(), &attempt())
+            .await
+            .0
+    );
+    let mut t = good_change();
+    t.created = None;
+    assert_eq!(
+        reasons_for(t, policy, &attempt()).await,
+        (false, vec![Reason::AgeUnknown])
+    );
+}
+
+#[tokio::test]
+async fn malformed_id_is_denied_before_any_request() {
+    let (itsm, gate, _) = gate_with(Some(good_change()), TicketPolicy::new());
+    let v = gate.check(&attempt().ticket("2026'; DROP TABLE")).await;
+    assert!(!v.allow);
+    assert_eq!(v.codes(), ["malformed_id"]);
+    assert_eq!(itsm.calls().parse, 1);
+    assert_eq!(itsm.calls().get, 0, "no request for a malformed id");
+}
+
+#[tokio::test]
+async fn id_pattern_is_checked_before_the_connector() {
+    let policy =
+        TicketPolicy::new().id_pattern(IdPattern::new(Charset::Digits, 10, 10).prefixes(["CHG"]));
+    let (itsm, gate, _) = gate_with(Some(good_change()), policy);
+    let v = gate.check(&attempt()).await;
+    assert_eq!(
+        v.reasons,
+        [Reason::MalformedId {
+            detail: "it must start with one of [\"CHG\"]".into()
+        }]
+    );
+    assert_eq!((itsm.calls().parse, itsm.calls().get), (0, 0));
+}
+
+#[tokio::test]
+async fn missing_and_unknown_tickets_are_denied() {
+    let (itsm, gate, _) = gate_with(None, TicketPolicy::new());
+    let no_id = AccessAttempt::new(Principal::new("jdoe"), "connect", "db-prod-1");
+    assert_eq!(gate.check(&no_id).await.reasons, [Reason::TicketMissing]);
+    assert_eq!(
+        gate.check(&attempt().ticket("   ")).await.reasons,
+        [Reason::TicketMissing]
+    );
+    assert_eq!(itsm.calls().get, 0);
+    assert_eq!(
+        gate.check(&attempt()).await.reasons,
+        [Reason::TicketNotFound]
+    );
+    assert_eq!(itsm.calls().get, 1);
+}
+
+#[tokio::test]
+async fn itsm_errors_fail_closed() {
+    let (itsm, gate, sink) = gate_with(Some(good_change()), TicketPolicy::new());
+    itsm.fail_next(Op::Get, 1, timeout);
+    let v = gate.check(&attempt()).await;
+    assert!(!v.allow);
+    assert_eq!(v.codes(), ["itsm_unavailable"]);
+    let Reason::ItsmUnavailable { kind, .. } = &v.reasons[0] else {
+        unreachable!()
+    };
+    assert_eq!(kind, "timeout");
+    assert_eq!(sink.events()[0].outcome, AuditOutcome::Denied);
+    // An authentication failure is just as much "cannot ask".
+    itsm.fail_next(Op::Get, 1, auth);
+    assert_eq!(gate.check(&attempt()).await.codes(), ["itsm_unavailable"]);
+}
+
+#[tokio::test]
+async fn break_glass_allows_only_when_permitted_and_is_recorded() {
+    let rule = BreakGlassRule::allow(["oncall"]);
+    let policy = TicketPolicy::new().break_glass(rule);
+    let (itsm, gate, sink) = gate_with(Some(good_change()), policy);
+    let oncall = || {
+        AccessAttempt::new(Principal::new("oncall"), "connect", "db-prod-1")
+            .ticket("2026000001")
+            .break_glass("ITSM down, P1 outage INC-42")
+    };
+
+    itsm.fail_next(Op::Get, 1, timeout);
+    let v = gate.check(&oncall()).await;
+    assert!(v.allow);
+    assert_eq!(v.codes(), ["itsm_unavailable", "break_glass"]);
+    assert_eq!(
+        v.reasons[1],
+        Reason::BreakGlass {
+            reason: "ITSM down, P1 outage INC-42".into()
+        }
+    );
+    let event = sink.take().pop().unwrap();
+    assert_eq!(event.outcome, AuditOutcome::Allowed);
+    assert_eq!(
+        event.detail["reasons"][1]["reason"],
+        "ITSM down, P1 outage INC-42"
+    );
+
+    itsm.fail_next(Op::Get, 1, timeout);
+    let other = attempt().break_glass("ITSM down, P1 outage INC-42");
+    let v = gate.check(&other).await;
+    assert!(!v.allow);
+    assert_eq!(v.codes(), ["itsm_unavailable", "break_glass_refused"]);
+
+    itsm.fail_next(Op::Get, 1, timeout);
+    let v = gate.check(&oncall().break_glass("because")).await;
+    assert_eq!(
+        v.codes(),
+        ["itsm_unavailable", "break_glass_refused"],
+        "reason too short"
+    );
+
+    // The ITSM answered: the ticket's own failures are not overridden in the default scope.
+    let v = gate.check(&oncall().ticket("2026000999")).await;
+    assert!(!v.allow);
+    assert_eq!(v.codes(), ["ticket_not_found", "break_glass_refused"]);
+}
+
+#[tokio::test]
+async fn break_glass_is_off_by_default_and_scope_can_widen() {
+    let (itsm, gate, _) = gate_with(None, TicketPolicy::new());
+    itsm.fail_next(Op::Get, 1, timeout);
+    let v = gate
+        .check(&attempt().break_glass("ITSM down, P1 outage"))
+        .await;
+    assert!(!v.allow);
+    assert_eq!(
+        v.reasons[1],
+        Reason::BreakGlassRefused {
+            why: "break-glass is not enabled by the policy".into()
+        }
+    );
+
+    let rule = BreakGlassRule::allow(Vec::<String>::new()).scope(BreakGlassScope::AnyDenial);
+    let (_, gate, _) = gate_with(None, TicketPolicy::new().break_glass(rule));
+    let v = gate
+        .check(&attempt().break_glass("vendor emergency call"))
+        .await;
+    assert!(v.allow);
+    assert_eq!(v.codes(), ["ticket_not_found", "break_glass"]);
+}
+
+#[tokio::test]
+async fn fail_open_allows_and_says_so() {
+    let (itsm, gate, _) = gate_with(None, TicketPolicy::new().fail_open(true));
+    itsm.fail_next(Op::Get, 1, timeout);
+    let v = gate.check(&attempt()).await;
+    assert!(v.allow);
+    assert_eq!(v.reasons, [Reason::FailedOpen]);
+}
+
+#[tokio::test]
+async fn exempt_principals_need_no_ticket() {
+    let policy = TicketPolicy::new().exempt(["root-admin", "ciso@example.com"]);
+    let (itsm, gate, _) = gate_with(None, policy);
+    let admin = AccessAttempt::new(Principal::new("ROOT-ADMIN"), "connect", "db-prod-1");
+    assert_eq!(gate.check(&admin).await.reasons, [Reason::Exempt]);
+    let ciso = AccessAttempt::new(
+        Principal::new("ciso").email("ciso@example.com"),
+        "connect",
+        "x",
+    );
+    assert!(gate.check(&ciso).await.allow);
+    assert!(!gate.check(&attempt()).await.allow);
+    assert_eq!(
+        itsm.calls().parse,
+        1,
+        "only the non-exempt attempt was parsed"
+    );
+}
+
+#[tokio::test]
+async fn some_operations_need_no_ticket() {
+    let policy = TicketPolicy::new().no_ticket_operations(["retrieve_password"]);
+    let (itsm, gate, _) = gate_with(None, policy);
+    let a = AccessAttempt::new(Principal::new("jdoe"), "retrieve_password", "db-prod-1");
+    let v = gate.check(&a).await;
+    assert!(v.allow);
+    assert_eq!(
+        v.reasons,
+        [Reason::NoTicketNeeded {
+            operation: "retrieve_password".into()
+        }]
+    );
+    assert_eq!(itsm.calls().get, 0);
+    let reset = AccessAttempt::new(Principal::new("jdoe"), "reset_password", "db-prod-1");
+    assert_eq!(gate.check(&reset).await.reasons, [Reason::TicketMissing]);
+}
+
+#[tokio::test]
+async fn policy_is_chosen_by_resource_group() {
+    let policies = GatePolicies::new(TicketPolicy::new())
+        .group(
+            "databases",
+            TicketPolicy::new().allowed_kinds([TicketKind::Incident]),
+        )
+        .group("lab", TicketPolicy::new().enforce(false));
+    let (_, gate, _) = gate_with(Some(good_change()), policies);
+    let v = gate.check(&attempt()).await;
+    assert_eq!((v.allow, v.policy.as_str()), (true, "default"));
+    let v = gate.check(&attempt().group("databases")).await;
+    assert_eq!(v.policy, "databases");
+    assert_eq!(
+        v.reasons,
+        [Reason::WrongKind {
+            kind: TicketKind::Change
+        }]
+    );
+    let v = gate.check(&attempt().group("lab").ticket("")).await;
+    assert_eq!(
+        v.reasons,
+        [Reason::NotEnforced {
+            policy: "lab".into()
+        }]
+    );
+    assert!(v.allow);
+}
+
+#[test]
+fn reasons_are_machine_readable_and_human_readable() {
+    let r = Reason::StateNotAllowed {
+        state: TicketState::Closed,
+        raw: "closed successful".into(),
+    };
+    assert_eq!(
+        serde_json::to_value(&r).unwrap(),
+        json!({ "code": "state_not_allowed", "state": "closed", "raw": "closed successful" })
+    );
+    assert_eq!(r.code(), "state_not_allowed");
+    assert_eq!(
+        r.to_string(),
+        "the ticket is closed (\"closed successful\"), which is not an allowed state"
+    );
+    let r = Reason::TooOld {
+        age_secs: 90,
+        max_secs: 60,
+    };
+    assert_eq!(
+        r.to_string(),
+        "the ticket is 90 s old; the policy allows at most 60 s"
+    );
+    assert!(r.denies());
+    assert!(!Reason::Exempt.denies());
+}
+
+#[test]
+fn policies_load_from_configuration() {
+    let p: GatePolicies = serde_json::from_value(json!({
+        "default": { "allowed_kinds": ["change"], "max_age_secs": 3600,
+                     "approval": { "kinds": ["change"] },
+                     "break_glass": { "enabled": true, "principals": ["oncall"] } },
+        "groups": { "lab": { "enforce": false } }
+    }))
+    .unwrap();
+    assert_eq!(p.default.allowed_kinds, [TicketKind::Change]);
+    assert_eq!(p.default.max_age, Some(HOUR));
+    assert_eq!(
+        p.default.approval,
+        ApprovalRule::Kinds(vec![TicketKind::Change])
+    );
+    assert!(p.default.break_glass.enabled);
+    assert_eq!(p.default.break_glass.min_reason_len, 10);
+    assert_eq!(
+        p.default.allowed_states,
+        accesslink_workflow::gate::open_states()
+    );
+    assert!(!p.groups["lab"].enforce);
+    let typo = serde_json::from_value::<GatePolicies>(json!({ "default": { "alowed_kinds": [] } }));
+    assert!(
+        typo.unwrap_err()
+            .to_string()
+            .contains("unknown field `alowed_kinds`")
+    );
+}
