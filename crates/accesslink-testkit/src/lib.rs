@@ -3,6 +3,7 @@
 //! Building blocks for stateful vendor mocks, fault injection, and the conformance
 //! suite every accesslink connector runs.
 
+pub mod conformance;
 pub mod counter;
 pub mod data;
 pub mod fault;

@@ -42,20 +42,43 @@ pub enum ProxyFault {
     Reset,
 }
 
+/// Which requests a queued fault applies to: a method and a path fragment, or any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Target {
+    method: Option<String>,
+    path: Option<String>,
+}
+
+impl Target {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.path.as_deref().is_none_or(|p| path.ends_with(p))
+    }
+}
+
 #[derive(Debug, Default)]
 struct Shared {
-    faults: Mutex<VecDeque<ProxyFault>>,
+    faults: Mutex<VecDeque<(Target, ProxyFault)>>,
+    log: Mutex<Vec<(String, String)>>,
     requests: AtomicUsize,
     applied: AtomicUsize,
 }
 
 impl Shared {
-    fn faults(&self) -> MutexGuard<'_, VecDeque<ProxyFault>> {
+    fn faults(&self) -> MutexGuard<'_, VecDeque<(Target, ProxyFault)>> {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn next_fault(&self) -> Option<ProxyFault> {
-        let fault = self.faults().pop_front();
+    fn log(&self) -> MutexGuard<'_, Vec<(String, String)>> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn next_fault(&self, method: &str, path: &str) -> Option<ProxyFault> {
+        let mut faults = self.faults();
+        let at = faults.iter().position(|(t, _)| t.matches(method, path))?;
+        let fault = faults.remove(at).map(|(_, f)| f);
         if fault.is_some() {
             self.applied.fetch_add(1, Ordering::SeqCst);
         }
@@ -121,8 +144,33 @@ impl FaultProxy {
 
     /// Queues `fault` for the next `n` requests.
     pub fn push(&self, fault: ProxyFault, n: usize) -> &Self {
-        self.shared.faults().extend(std::iter::repeat_n(fault, n));
+        self.shared
+            .faults()
+            .extend(std::iter::repeat_n((Target::default(), fault), n));
         self
+    }
+
+    /// Queues `fault` for the next `n` requests with this method whose path (query
+    /// excluded) ends with `path_suffix`; other requests pass untouched.
+    pub fn push_for(&self, method: &str, path_suffix: &str, fault: ProxyFault, n: usize) -> &Self {
+        let target = Target {
+            method: Some(method.to_owned()),
+            path: Some(path_suffix.to_owned()),
+        };
+        self.shared
+            .faults()
+            .extend(std::iter::repeat_n((target, fault), n));
+        self
+    }
+
+    /// How many requests with this method had a path (query excluded) ending with
+    /// `path_suffix`.
+    pub fn requests_to(&self, method: &str, path_suffix: &str) -> usize {
+        self.shared
+            .log()
+            .iter()
+            .filter(|(m, p)| m.eq_ignore_ascii_case(method) && p.ends_with(path_suffix))
+            .count()
     }
 
     /// The next `n` requests lose their connection without any response.
@@ -201,6 +249,8 @@ async fn serve_connection(
         Incoming::Closed => return Ok(()),
     };
     shared.requests.fetch_add(1, Ordering::SeqCst);
+    let (method, path) = request_target(&request.head);
+    shared.log().push((method.clone(), path.clone()));
 
     let response = match exchange(upstream, &request).await {
         Ok(raw) => raw,
@@ -214,7 +264,7 @@ async fn serve_connection(
         return Ok(());
     };
 
-    match shared.next_fault() {
+    match shared.next_fault(&method, &path) {
         None => {
             client.write_all(&response).await?;
             client.shutdown().await
@@ -228,6 +278,17 @@ async fn serve_connection(
         }
         Some(ProxyFault::Reset) => client.set_zero_linger(),
     }
+}
+
+/// Method and path (without query) of a forwarded request head.
+fn request_target(head: &[u8]) -> (String, String) {
+    let line = head.split(|b| *b == b'\r').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    let mut parts = line.split(' ');
+    let method = parts.next().unwrap_or_default().to_owned();
+    let target = parts.next().unwrap_or_default();
+    let path = target.split('?').next().unwrap_or_default().to_owned();
+    (method, path)
 }
 
 /// Reads one request head and its `Content-Length` body.
@@ -436,6 +497,35 @@ mod tests {
         assert_eq!(proxy.applied(), 1);
         assert_eq!(proxy.pending(), 0);
         // The dropped request still reached the server.
+        assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn targeted_fault_waits_for_its_route_and_requests_are_logged() {
+        let (server, proxy, client) = setup().await;
+        proxy.push_for("POST", "/echo", ProxyFault::Drop, 1);
+        let hello = format!("{}/hello?SessionID=x", proxy.url());
+        assert_eq!(get(&client, hello.clone()).await.unwrap().status(), 200);
+        assert_eq!(
+            proxy.pending(),
+            1,
+            "a GET to /hello does not take the POST fault"
+        );
+        let err = client
+            .post(format!("{}/echo", proxy.url()))
+            .body("{}")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_request(), "{err:?}");
+        assert_eq!(proxy.pending(), 0);
+        assert_eq!(proxy.requests_to("GET", "/hello"), 1);
+        assert_eq!(proxy.requests_to("POST", "/echo"), 1);
+        assert_eq!(
+            proxy.requests_to("GET", "SessionID"),
+            0,
+            "queries are not logged"
+        );
         assert_eq!(server.received_requests().await.unwrap().len(), 2);
     }
 
