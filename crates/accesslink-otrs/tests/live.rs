@@ -321,11 +321,19 @@ async fn clear_errors_for_unknown_queue_and_state() {
 }
 
 /// The live server behind a loopback fault proxy, and a connector through it.
-async fn through_proxy(l: &Live, base: &str, correlation: Correlation) -> (FaultProxy, OtrsConnector) {
+async fn through_proxy(
+    l: &Live,
+    base: &str,
+    correlation: Correlation,
+) -> (FaultProxy, OtrsConnector) {
     let url = url::Url::parse(base).unwrap();
-    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port_or_known_default().unwrap())
-        .parse()
-        .unwrap();
+    let upstream = format!(
+        "{}:{}",
+        url.host_str().unwrap(),
+        url.port_or_known_default().unwrap()
+    )
+    .parse()
+    .unwrap();
     let proxy = FaultProxy::start(upstream).await.unwrap();
     let proxied = format!("{}{}", proxy.url(), url.path());
     let otrs = OtrsConnector::new(
@@ -340,21 +348,33 @@ async fn through_proxy(l: &Live, base: &str, correlation: Correlation) -> (Fault
 #[tokio::test]
 async fn create_again_after_a_dropped_response_gives_one_ticket() {
     let Some(l) = live() else { return };
-    let (proxy, otrs) = through_proxy(&l, &l.search_base, Correlation::dynamic_field(&l.field)).await;
+    let (proxy, otrs) =
+        through_proxy(&l, &l.search_base, Correlation::dynamic_field(&l.field)).await;
     let id = unique("DROP");
     // The server creates the ticket, the client never hears back.
     proxy.push_for("POST", "/Ticket", ProxyFault::Drop, 1);
     let t = otrs.create_ticket(&request(&id)).await.unwrap();
     assert_eq!(proxy.applied(), 1, "the create's answer was dropped");
-    assert_eq!(proxy.requests_to("POST", "/Ticket"), 1, "no second TicketCreate was sent");
+    assert_eq!(
+        proxy.requests_to("POST", "/Ticket"),
+        1,
+        "no second TicketCreate was sent"
+    );
     let again = otrs.create_ticket(&request(&id)).await.unwrap();
     assert_eq!(again.reference, t.reference);
     // Count on the server, through its own search.
     let direct = l.dynamic_field();
     let body = serde_json::json!({ format!("DynamicField_{}", l.field): { "Equals": id } });
     let search = Correlation::dynamic_field(&l.field);
-    let Correlation::DynamicField { search: route, .. } = search else { unreachable!() };
-    let hits = direct.client().tickets().search_body(&route, &body).await.unwrap();
+    let Correlation::DynamicField { search: route, .. } = search else {
+        unreachable!()
+    };
+    let hits = direct
+        .client()
+        .tickets()
+        .search_body(&route, &body)
+        .await
+        .unwrap();
     assert_eq!(hits.len(), 1, "exactly one ticket carries {id}: {hits:?}");
 }
 
@@ -363,7 +383,9 @@ fn delete_all_sessions() -> Result<(), String> {
     let home = std::env::var("ZNUNY_HOME").unwrap_or_else(|_| "/opt/znuny".into());
     let out = std::process::Command::new("su")
         .args(["-s", "/bin/bash", "znuny", "-c"])
-        .arg(format!("cd '{home}' && bin/znuny.Console.pl Maint::Session::DeleteAll"))
+        .arg(format!(
+            "cd '{home}' && bin/znuny.Console.pl Maint::Session::DeleteAll"
+        ))
         .output()
         .map_err(|e| e.to_string())?;
     if out.status.success() {
@@ -389,6 +411,12 @@ async fn session_expired_mid_run_is_renewed_exactly_once() {
     // The next calls meet TicketGet.AuthFail, log in again once, and go on.
     let got = otrs.get_ticket(&t.reference).await.unwrap().unwrap();
     assert_eq!(got.reference, t.reference);
-    otrs.add_comment(&t.reference, &Comment::internal("after expiry")).await.unwrap();
-    assert_eq!(proxy.requests_to("POST", "/Session"), 2, "one re-login, shared by later calls");
+    otrs.add_comment(&t.reference, &Comment::internal("after expiry"))
+        .await
+        .unwrap();
+    assert_eq!(
+        proxy.requests_to("POST", "/Session"),
+        2,
+        "one re-login, shared by later calls"
+    );
 }

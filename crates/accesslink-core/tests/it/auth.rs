@@ -116,7 +116,11 @@ async fn base_url_path_is_kept_and_credentials_in_url_refused() {
     );
     let client = HttpClient::builder("t", base).build().unwrap();
     client.send(client.get("/Ticket/1").unwrap()).await.unwrap();
-    for escape in ["https://evil.example/steal", "../../other", "http://127.0.0.1:1/x"] {
+    for escape in [
+        "https://evil.example/steal",
+        "../../other",
+        "http://127.0.0.1:1/x",
+    ] {
         let err = client.get(escape).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{escape}");
     }
