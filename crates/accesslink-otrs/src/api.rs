@@ -12,7 +12,6 @@ use crate::models::{
 
 /// Options of TicketGet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
 pub struct GetOptions {
     /// Include dynamic fields.
     #[serde(rename = "DynamicFields", serialize_with = "flag")]
@@ -61,7 +60,6 @@ fn flag<S: serde::Serializer>(v: &bool, s: S) -> std::result::Result<S::Ok, S::E
 /// TicketSearch parameters sent as query parameters (GET routes). Repeated values
 /// become arrays on the server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct SearchParams {
     /// Exact ticket numbers.
     pub ticket_numbers: Vec<String>,

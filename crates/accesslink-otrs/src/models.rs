@@ -27,7 +27,6 @@ pub(crate) struct SessionCreated {
 /// The `Ticket` object of a TicketCreate or TicketUpdate.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
-#[non_exhaustive]
 pub struct TicketFields {
     /// Title.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +54,6 @@ pub struct TicketFields {
 /// An article (the first one on create, a comment or close note on update).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
-#[non_exhaustive]
 pub struct NewArticle {
     /// Subject.
     pub subject: String,
@@ -95,7 +93,6 @@ pub struct DynamicFieldValue {
 
 /// `POST /Ticket` body (the session is added by the auth provider).
 #[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
 pub struct TicketCreate {
     /// Ticket fields.
     #[serde(rename = "Ticket")]
@@ -110,7 +107,6 @@ pub struct TicketCreate {
 
 /// `PATCH /Ticket/:TicketID` body.
 #[derive(Debug, Clone, Default, Serialize)]
-#[non_exhaustive]
 pub struct TicketUpdate {
     /// Fields to change.
     #[serde(rename = "Ticket", skip_serializing_if = "Option::is_none")]
