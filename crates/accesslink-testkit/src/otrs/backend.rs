@@ -1,0 +1,84 @@
+//! [`TicketBackend`] over the mock's own state, for the conformance suite.
+
+use accesslink_core::{Comment, CorrelationId, Error, Result, TicketRef, TicketState};
+use async_trait::async_trait;
+
+use super::OtrsMock;
+use super::model::CORRELATION_FIELD;
+use crate::conformance::TicketBackend;
+
+impl OtrsMock {
+    /// The TicketID a reference names: its id, or else its ticket number.
+    fn resolve(&self, r: &TicketRef) -> Result<u64> {
+        let state = self.lock();
+        let by_id = r.id.as_deref().and_then(|id| id.parse::<u64>().ok());
+        let by_number = || {
+            let number = r.number.as_deref()?;
+            state
+                .tickets
+                .values()
+                .find(|t| t.number == number)
+                .map(|t| t.id)
+        };
+        by_id
+            .filter(|id| state.tickets.contains_key(id))
+            .or_else(by_number)
+            .ok_or_else(|| Error::not_found(format!("ticket {r}")))
+    }
+}
+
+#[async_trait]
+impl TicketBackend for OtrsMock {
+    /// Resolved and Closed become `closed successful`, InProgress and Reopened `open`,
+    /// Cancelled `removed`, OnHold `pending reminder` (due in a day), New `new`.
+    async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
+        let name = match state {
+            TicketState::New => "new",
+            TicketState::InProgress | TicketState::Reopened => "open",
+            TicketState::OnHold => "pending reminder",
+            TicketState::Resolved | TicketState::Closed => "closed successful",
+            TicketState::Cancelled => "removed",
+            other => return Err(Error::invalid_input(format!("no Znuny state for {other}"))),
+        };
+        let id = self.resolve(r)?;
+        if self.set_state(id, name) {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!("ticket {r}")))
+        }
+    }
+
+    /// Tickets whose `AccessRequestID` is the id, or whose title carries the connector's
+    /// fallback tag `[corr:<id>]`.
+    async fn count_with_correlation(&self, id: &CorrelationId) -> Result<usize> {
+        let tag = format!("[corr:{id}]");
+        let state = self.lock();
+        let tickets = state.tickets.values();
+        Ok(tickets
+            .filter(|t| {
+                t.fields.get(CORRELATION_FIELD).map(String::as_str) == Some(id.as_str())
+                    || t.title.contains(&tag)
+            })
+            .count())
+    }
+
+    /// Every article after the first (which is the ticket's description); articles visible
+    /// to the customer are public comments, the others internal notes.
+    async fn comments(&self, r: &TicketRef) -> Result<Vec<Comment>> {
+        let id = self.resolve(r)?;
+        let state = self.lock();
+        let articles = state.tickets.get(&id).map(|t| t.articles.iter().skip(1));
+        let comments = articles.into_iter().flatten().map(|a| {
+            if a.visible {
+                Comment::public(a.body.clone())
+            } else {
+                Comment::internal(a.body.clone())
+            }
+        });
+        Ok(comments.collect())
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.counter.total()
+    }
+}
