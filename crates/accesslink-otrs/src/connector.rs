@@ -370,11 +370,12 @@ impl TicketingSystem for OtrsConnector {
 
     async fn create_ticket(&self, new: &NewTicket) -> Result<Ticket> {
         check_correlation(&new.correlation_id)?;
+        // Validate everything before the first request.
+        let body = self.create_body(new)?;
         if let Some(existing) = self.find_by_correlation(&new.correlation_id).await? {
             tracing::info!(correlation_id = %new.correlation_id, ticket = ?existing.reference.number, "ticket already exists");
             return Ok(existing);
         }
-        let body = self.create_body(new)?;
         let max_attempts = self.config().retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {

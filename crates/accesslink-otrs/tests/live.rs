@@ -420,3 +420,144 @@ async fn session_expired_mid_run_is_renewed_exactly_once() {
         "one re-login, shared by later calls"
     );
 }
+
+/// Drives and inspects the real server for the conformance suite: an agent working
+/// tickets through the same REST API, and the proxy counting what the connector sent.
+struct LiveBackend<'a> {
+    agent: OtrsConnector,
+    field: String,
+    proxy: &'a FaultProxy,
+}
+
+#[accesslink_core::async_trait]
+impl accesslink_testkit::conformance::TicketBackend for LiveBackend<'_> {
+    async fn set_ticket_state(
+        &self,
+        r: &TicketRef,
+        state: TicketState,
+    ) -> accesslink_core::Result<()> {
+        use accesslink_otrs::models::{TicketFields, TicketUpdate};
+        let id: u64 = match &r.id {
+            Some(id) => id
+                .parse()
+                .map_err(|_| accesslink_core::Error::invalid_input("id"))?,
+            None => self
+                .agent
+                .get_ticket(r)
+                .await?
+                .and_then(|t| t.reference.id)
+                .and_then(|i| i.parse().ok())
+                .ok_or_else(|| accesslink_core::Error::not_found(r.to_string()))?,
+        };
+        let name = match state {
+            TicketState::New => "new",
+            TicketState::InProgress | TicketState::Reopened => "open",
+            TicketState::OnHold => "pending reminder",
+            TicketState::Resolved | TicketState::Closed => "closed successful",
+            TicketState::Cancelled => "removed",
+            _ => "open",
+        };
+        let mut fields = TicketFields {
+            state: Some(name.to_owned()),
+            ..TicketFields::default()
+        };
+        if state == TicketState::OnHold {
+            fields
+                .other
+                .insert("PendingTime".into(), serde_json::json!({"Diff": 60}));
+        }
+        let update = TicketUpdate {
+            ticket: Some(fields),
+            ..TicketUpdate::default()
+        };
+        self.agent
+            .client()
+            .tickets()
+            .update(id, &update)
+            .await
+            .map(|_| ())
+    }
+
+    async fn count_with_correlation(&self, id: &CorrelationId) -> accesslink_core::Result<usize> {
+        let Correlation::DynamicField { search, .. } = Correlation::dynamic_field(&self.field)
+        else {
+            unreachable!()
+        };
+        let body = serde_json::json!({ format!("DynamicField_{}", self.field): { "Equals": id.as_str() } });
+        let ids = self
+            .agent
+            .client()
+            .tickets()
+            .search_body(&search, &body)
+            .await?;
+        let mut n = 0;
+        for tid in ids {
+            let t = self
+                .agent
+                .client()
+                .tickets()
+                .get_opt(tid, GetOptions::with_fields())
+                .await?;
+            if t.and_then(|t| t.dynamic_field(&self.field)).as_deref() == Some(id.as_str()) {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn comments(&self, r: &TicketRef) -> accesslink_core::Result<Vec<Comment>> {
+        let t = self
+            .agent
+            .get_ticket(r)
+            .await?
+            .ok_or_else(|| accesslink_core::Error::not_found(r.to_string()))?;
+        let id: u64 = t
+            .reference
+            .id
+            .as_deref()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or_default();
+        let raw = self
+            .agent
+            .client()
+            .tickets()
+            .get_opt(id, GetOptions::with_articles())
+            .await?;
+        Ok(raw
+            .map(|t| {
+                t.article
+                    .into_iter()
+                    .skip(1)
+                    .map(|a| {
+                        if a.is_visible_for_customer == Some(1) {
+                            Comment::public(a.body)
+                        } else {
+                            Comment::internal(a.body)
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.proxy.requests()
+    }
+}
+
+#[tokio::test]
+async fn conformance_suite_against_the_real_server() {
+    use accesslink_testkit::conformance::{TicketingSuite, fresh_id, run_ticketing_suite};
+    let Some(l) = live() else { return };
+    let (proxy, otrs) =
+        through_proxy(&l, &l.search_base, Correlation::dynamic_field(&l.field)).await;
+    let backend = LiveBackend {
+        agent: l.dynamic_field(),
+        field: l.field.clone(),
+        proxy: &proxy,
+    };
+    let suite = TicketingSuite::new(request(&fresh_id("CONF"))).canaries([l.password.clone()]);
+    let report = run_ticketing_suite(&otrs, &backend, &suite).await;
+    eprintln!("{report}");
+    report.assert_success();
+}

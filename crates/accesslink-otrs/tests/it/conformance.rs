@@ -1,0 +1,36 @@
+//! The shared conformance suite, in both correlation modes.
+
+use accesslink_core::{CorrelationId, NewTicket, TicketKind};
+use accesslink_testkit::conformance::{TicketingSuite, fresh_id, run_ticketing_suite};
+use accesslink_testkit::otrs::OtrsMock;
+
+use crate::{df_connector, tag_connector};
+
+fn suite(mock: &OtrsMock) -> TicketingSuite {
+    let template = NewTicket::new(
+        TicketKind::Request,
+        "Grant sales-admin on CRM to alice",
+        "Requested by bob.",
+        CorrelationId::new(fresh_id("REQ")),
+    );
+    TicketingSuite::new(template)
+        .bad_refs(["#12", "Ticket#", "12a", "0x10", "２０２６"])
+        .canaries([mock.agent_password()])
+}
+
+#[tokio::test]
+async fn conformance_with_dynamic_field_correlation() {
+    let mock = OtrsMock::start().await;
+    let otrs = df_connector(&mock, &mock.search_base_url());
+    let report = run_ticketing_suite(&otrs, &mock, &suite(&mock)).await;
+    report.assert_success();
+    assert!(report.passed().count() >= 5, "{report}");
+}
+
+#[tokio::test]
+async fn conformance_with_title_tag_correlation() {
+    let mock = OtrsMock::start().await;
+    let otrs = tag_connector(&mock);
+    let report = run_ticketing_suite(&otrs, &mock, &suite(&mock)).await;
+    report.assert_success();
+}
