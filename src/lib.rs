@@ -49,3 +49,8 @@ pub use accesslink_core::*;
 /// In-process mock servers, fault injection and the conformance suite.
 #[cfg(feature = "testkit")]
 pub use accesslink_testkit as testkit;
+
+/// The README's Rust examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
