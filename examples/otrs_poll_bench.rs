@@ -1,14 +1,16 @@
-//! Measures one poll cycle over N open tickets on a real OTRS/Znuny server: HTTP
-//! requests and time, batched (`get_tickets`) against one GET per ticket, in the same
-//! run. Requests are counted by a pass-through loopback proxy in front of the server.
+//! Measures one poll cycle over N open tickets: HTTP requests and time, batched
+//! (`get_tickets`, 50 ids per TicketGet) against one GET per ticket (`get_ticket`), in
+//! the same run. Requests are counted by a pass-through loopback proxy in front of the
+//! server.
 //!
 //! ```sh
+//! cargo run --release --example otrs_poll_bench            # the in-process mock, 10,000 tickets
 //! eval "$(bash ../shared/znuny/start.sh | sed 's/^/export /')"
-//! cargo run --release --example otrs_poll_bench            # 1000 tickets
-//! cargo run --release --example otrs_poll_bench -- 200     # fewer
+//! cargo run --release --example otrs_poll_bench -- 1000    # a real Znuny, 1,000 tickets
 //! ```
 //!
-//! The tickets are created once (titled `poll-bench …`) and found again on later runs.
+//! On a real server the tickets are created once (titled `poll-bench …`) and found
+//! again on later runs.
 
 use std::time::Instant;
 
@@ -16,6 +18,7 @@ use accesslink::{TicketRef, TicketingSystem};
 use accesslink_otrs::api::SearchParams;
 use accesslink_otrs::models::{NewArticle, TicketCreate, TicketFields};
 use accesslink_otrs::{OtrsConfig, OtrsConnector};
+use accesslink_testkit::otrs::OtrsMock;
 use accesslink_testkit::proxy::FaultProxy;
 use secrecy::SecretString;
 
@@ -27,13 +30,33 @@ fn env(k: &str, default: &str) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let real = std::env::var("ZNUNY_BASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let default_n = if real.is_some() { 1000 } else { 10_000 };
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
-        .unwrap_or(1000);
-    let Ok(base) = std::env::var("ZNUNY_BASE_URL") else {
-        eprintln!("set ZNUNY_BASE_URL (see the README: Testing against a real OTRS/Znuny)");
-        std::process::exit(2);
+        .unwrap_or(default_n);
+    let mock;
+    let (base, agent, password, customer, target) = match real {
+        Some(base) => (
+            base,
+            env("ZNUNY_AGENT_LOGIN", "apiagent"),
+            env("ZNUNY_AGENT_PASSWORD", "ApiAgent-Pw1"),
+            env("ZNUNY_CUSTOMER_LOGIN", "apicustomer"),
+            "a real OTRS/Znuny",
+        ),
+        None => {
+            mock = OtrsMock::start().await;
+            (
+                mock.base_url(),
+                mock.agent_login().to_owned(),
+                mock.agent_password().to_owned(),
+                mock.customer_login().to_owned(),
+                "the in-process OTRS mock",
+            )
+        }
     };
     let url = url::Url::parse(&base)?;
     let upstream = format!(
@@ -45,10 +68,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proxy = FaultProxy::start(upstream).await?;
     let config = OtrsConfig::new(
         format!("{}{}", proxy.url(), url.path()),
-        env("ZNUNY_AGENT_LOGIN", "apiagent"),
-        SecretString::from(env("ZNUNY_AGENT_PASSWORD", "ApiAgent-Pw1")),
+        agent,
+        SecretString::from(password),
     )
-    .customer_user(env("ZNUNY_CUSTOMER_LOGIN", "apicustomer"))
+    .customer_user(customer.clone())
     .batch_size(50);
     let otrs = OtrsConnector::new(config)?;
     let tickets = otrs.client().tickets();
@@ -70,7 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     queue: Some("Raw".into()),
                     state: Some("new".into()),
                     priority: Some("3 normal".into()),
-                    customer_user: Some(env("ZNUNY_CUSTOMER_LOGIN", "apicustomer")),
+                    customer_user: Some(customer.clone()),
                     ..TicketFields::default()
                 },
                 article: NewArticle::plain("bench", "a ticket to poll", false),
@@ -106,6 +129,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let single_requests = proxy.requests() - before;
     assert_eq!(single, n);
 
+    println!("server:                {target}");
     println!("open tickets polled:   {n}");
     println!("batched (get_tickets): {batched_requests:>5} HTTP requests, {batched_time:>10.2?}");
     println!("one GET per ticket:    {single_requests:>5} HTTP requests, {single_time:>10.2?}");
