@@ -12,6 +12,7 @@
 //! Rounds alternate between the clients so drift in the machine's load affects
 //! both alike; the median of each is reported.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use accesslink::http::HttpClient;
@@ -67,8 +68,10 @@ async fn plain(client: &reqwest::Client, base: &str) -> usize {
 
 async fn core(client: &HttpClient, duplicates: Duplicates) -> usize {
     let stream = paginate(
-        PagingOptions::new().page_size(PAGE as u32).duplicates(duplicates),
-        |p: &Person| p.id.clone(),
+        PagingOptions::new()
+            .page_size(PAGE as u32)
+            .duplicates(duplicates),
+        |p: &Person| Cow::Borrowed(p.id.as_str()),
         |req| {
             let client = client.clone();
             async move {
@@ -97,6 +100,27 @@ async fn core(client: &HttpClient, duplicates: Duplicates) -> usize {
     seen
 }
 
+/// Core's client in a plain loop, without the paging stream: separates the cost of
+/// the client from the cost of the stream.
+async fn client_only(client: &HttpClient) -> usize {
+    let mut offset = 0u64;
+    let mut seen = 0;
+    loop {
+        let request = client
+            .get("items")
+            .expect("path")
+            .query(&[("offset", offset), ("limit", PAGE as u64)])
+            .expect("query");
+        let page: Items = client.send_json(request).await.expect("page");
+        let n = page.items.len();
+        seen += n;
+        offset += n as u64;
+        if n == 0 || offset >= page.total {
+            return seen;
+        }
+    }
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -110,13 +134,16 @@ async fn main() {
     let mock = PagedItemsMock::builder().items(items).start().await;
     let base = mock.url();
     let plain_client = reqwest::Client::new();
-    let core_client = HttpClient::builder("bench", base.clone()).build().expect("client");
+    let core_client = HttpClient::builder("bench", base.clone())
+        .build()
+        .expect("client");
 
     // Warm up both (connections, allocator, mock).
     assert_eq!(plain(&plain_client, &base).await, items);
     assert_eq!(core(&core_client, Duplicates::Skip).await, items);
 
-    let (mut t_plain, mut t_core, mut t_allow) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut t_plain, mut t_core, mut t_allow, mut t_client) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let t = Instant::now();
         assert_eq!(plain(&plain_client, &base).await, items);
@@ -127,14 +154,38 @@ async fn main() {
         let t = Instant::now();
         assert_eq!(core(&core_client, Duplicates::Allow).await, items);
         t_allow.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(client_only(&core_client).await, items);
+        t_client.push(t.elapsed());
     }
-    let (p, c, a) = (median(t_plain), median(t_core), median(t_allow));
+    let (p, c, a, k) = (
+        median(t_plain),
+        median(t_core),
+        median(t_allow),
+        median(t_client),
+    );
     let rate = |d: Duration| items as f64 / d.as_secs_f64();
-    println!("items per drain:       {items} ({} pages of {PAGE})", items.div_ceil(PAGE));
+    println!(
+        "items per drain:       {items} ({} pages of {PAGE})",
+        items.div_ceil(PAGE)
+    );
     println!("rounds:                {rounds} (median reported)");
-    println!("plain reqwest:         {:>10.0} items/s  ({p:?} per drain)", rate(p));
-    println!("accesslink-core:       {:>10.0} items/s  ({c:?} per drain)", rate(c));
-    println!("core, no dup tracking: {:>10.0} items/s  ({a:?} per drain)", rate(a));
+    println!(
+        "plain reqwest:         {:>10.0} items/s  ({p:?} per drain)",
+        rate(p)
+    );
+    println!(
+        "accesslink-core:       {:>10.0} items/s  ({c:?} per drain)",
+        rate(c)
+    );
+    println!(
+        "core, no dup tracking: {:>10.0} items/s  ({a:?} per drain)",
+        rate(a)
+    );
+    println!(
+        "core client, no stream:{:>10.0} items/s  ({k:?} per drain)",
+        rate(k)
+    );
     println!("core / plain:          {:>10.3}", rate(c) / rate(p));
     println!("core (no dups) / plain:{:>10.3}", rate(a) / rate(p));
 }

@@ -2,6 +2,7 @@
 //! all pages that stop on an empty page or a repeated token and report items a
 //! page repeats.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
@@ -276,6 +277,14 @@ impl Default for Fingerprints {
 }
 
 impl Fingerprints {
+    fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.seen.reserve(additional);
+    }
+
     /// Records `key`; false when it was already there.
     fn insert(&mut self, key: &str) -> bool {
         let a = self.hashers.0.hash_one(key);
@@ -305,7 +314,8 @@ impl Hasher for IdentityHasher {
 }
 
 /// Drains a paged listing: `fetch` gets each [`PageRequest`] and returns a [`Page`];
-/// `key` names an item so repeated items are caught.
+/// `key` names an item so repeated items are caught (borrow it from the item where
+/// you can: `|a: &Account| Cow::Borrowed(a.id.as_str())`).
 ///
 /// The stream stops after a page without a next token, on an empty page, or when
 /// the target hands back a token already used. An error ends it.
@@ -314,7 +324,7 @@ where
     T: Send + 'a,
     F: FnMut(PageRequest) -> Fut + Send + 'a,
     Fut: Future<Output = Result<Page<T>>> + Send + 'a,
-    K: Fn(&T) -> String + Send + Sync + 'a,
+    K: for<'x> Fn(&'x T) -> Cow<'x, str> + Send + Sync + 'a,
 {
     let report = Arc::new(Mutex::new(PagingReport::default()));
     let state = State {
@@ -350,6 +360,12 @@ where
                 }
             };
             let fetched = page.items.len();
+            if st.duplicates != Duplicates::Allow {
+                // Size the key set once from the reported total instead of rehashing
+                // it as it grows (capped, in case a target reports nonsense).
+                let expected = page.total.map_or(fetched, |t| t.min(10_000_000) as usize);
+                st.seen.reserve(expected.saturating_sub(st.seen.len()));
+            }
             let mut items = Vec::with_capacity(fetched);
             let mut dup_keys = Vec::new();
             for item in page.items {
@@ -361,7 +377,7 @@ where
                 if st.seen.insert(&k) {
                     items.push(item);
                 } else {
-                    dup_keys.push(k);
+                    dup_keys.push(k.into_owned());
                 }
             }
             if !dup_keys.is_empty() {
@@ -416,7 +432,7 @@ where
 pub fn accounts<'a>(p: &'a dyn Provisioner, options: PagingOptions) -> Paged<'a, Account> {
     paginate(
         options,
-        |a: &Account| a.id.as_str().to_owned(),
+        |a: &Account| Cow::Borrowed(a.id.as_str()),
         move |req| p.list_accounts(req),
     )
 }
@@ -429,7 +445,7 @@ pub fn entitlements<'a>(
 ) -> Paged<'a, Entitlement> {
     paginate(
         options,
-        |e: &Entitlement| e.reference.id.as_str().to_owned(),
+        |e: &Entitlement| Cow::Borrowed(e.reference.id.as_str()),
         move |req| p.list_entitlements(ty, req),
     )
 }
@@ -442,7 +458,7 @@ pub fn grants<'a>(
 ) -> Paged<'a, Grant> {
     paginate(
         options,
-        |g: &Grant| format!("{}\u{1f}{}", g.account, g.entitlement.id),
+        |g: &Grant| Cow::Owned(format!("{}\u{1f}{}", g.account, g.entitlement.id)),
         move |req| p.list_grants(ty, req),
     )
 }
@@ -468,7 +484,7 @@ mod tests {
         let c = calls.clone();
         let s = paginate(
             PagingOptions::new().page_size(7),
-            |n: &u32| n.to_string(),
+            |n: &u32| Cow::Owned(n.to_string()),
             move |req| {
                 c.lock().unwrap().push(req.token.clone());
                 let page = numbers_page(&req, 30);
@@ -489,7 +505,7 @@ mod tests {
     async fn stops_on_empty_page_even_with_a_next_token() {
         let s = paginate(
             PagingOptions::new(),
-            |n: &u32| n.to_string(),
+            |n: &u32| Cow::Owned(n.to_string()),
             |req| {
                 let page = if req.token.is_none() {
                     Page::new(vec![1, 2], Some(PageToken::new("a")))
@@ -512,7 +528,7 @@ mod tests {
         let f = fetches.clone();
         let s = paginate(
             PagingOptions::new(),
-            |n: &u32| n.to_string(),
+            |n: &u32| Cow::Owned(n.to_string()),
             move |req| {
                 *f.lock().unwrap() += 1;
                 // "a" → "b" → "a": a loop.
@@ -535,7 +551,7 @@ mod tests {
     async fn reports_repeated_items() {
         let s = paginate(
             PagingOptions::new(),
-            |n: &u32| n.to_string(),
+            |n: &u32| Cow::Owned(n.to_string()),
             |req| {
                 let page = match req.token {
                     None => Page::new(vec![1, 2, 3], Some(PageToken::new("x"))),
@@ -556,7 +572,7 @@ mod tests {
     async fn fail_policy_ends_with_error_naming_the_item() {
         let s = paginate(
             PagingOptions::new().duplicates(Duplicates::Fail),
-            |n: &u32| format!("user-{n}"),
+            |n: &u32| Cow::Owned(format!("user-{n}")),
             |req| {
                 let page = match req.token {
                     None => Page::new(vec![1, 2], Some(PageToken::new("x"))),
@@ -576,7 +592,7 @@ mod tests {
             PagingOptions::new()
                 .resume_from(Some(PageToken::new("20")))
                 .page_size(10),
-            |n: &u32| n.to_string(),
+            |n: &u32| Cow::Owned(n.to_string()),
             |req| {
                 let page = numbers_page(&req, 35);
                 async move { Ok(page) }
@@ -587,7 +603,7 @@ mod tests {
 
         let s = paginate(
             PagingOptions::new(),
-            |n: &u32| n.to_string(),
+            |n: &u32| Cow::Owned(n.to_string()),
             |req| {
                 let r = if req.token.is_none() {
                     Ok(Page::new(vec![1], Some(PageToken::new("next"))))
