@@ -10,4 +10,5 @@ pub mod fault;
 pub mod otrs;
 pub mod paged;
 pub mod proxy;
+pub mod server;
 pub mod tokens;

@@ -14,12 +14,13 @@
 use std::time::Duration;
 
 use serde_json::json;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 use crate::counter::RouteCounter;
 use crate::data::SyntheticPeople;
 use crate::fault::FaultPlan;
 use crate::proxy::FaultProxy;
+use crate::server::start_mock;
 use crate::tokens::{OAuthEndpoint, TokenStore};
 
 const CLIENT_ID: &str = "testkit-client";
@@ -111,18 +112,8 @@ impl PagedItemsMockBuilder {
             oauth: oauth.clone(),
             require_auth: self.require_auth,
         };
-        let server = MockServer::start().await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(responder)
-            .named("accesslink-testkit paged items")
-            .mount(&server)
-            .await;
-        let proxy = if self.proxy {
-            let proxy = FaultProxy::start(*server.address()).await;
-            Some(proxy.expect("bind the fault proxy on loopback"))
-        } else {
-            None
-        };
+        let (server, proxy) =
+            start_mock(responder, "accesslink-testkit paged items", self.proxy).await;
         PagedItemsMock {
             server,
             proxy,

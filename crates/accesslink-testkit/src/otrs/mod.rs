@@ -49,7 +49,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 use self::checks::Outcome;
 use self::model::{CORRELATION_FIELD, Customer};
@@ -58,6 +58,7 @@ use self::transport::{ACCESS_REQUEST, STANDARD, Target, TransportError};
 use crate::counter::RouteCounter;
 use crate::fault::FaultPlan;
 use crate::proxy::FaultProxy;
+use crate::server::start_mock;
 
 const AGENT_LOGIN: &str = "apiagent";
 const AGENT_PASSWORD: &str = "ApiAgent-Pw1";
@@ -184,18 +185,12 @@ impl OtrsMockBuilder {
             prefixes,
             strict_email: self.strict_email,
         };
-        let server = MockServer::start().await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(responder)
-            .named("accesslink-testkit Znuny GenericInterface")
-            .mount(&server)
-            .await;
-        let proxy = if self.proxy {
-            let proxy = FaultProxy::start(*server.address()).await;
-            Some(proxy.expect("bind the fault proxy on loopback"))
-        } else {
-            None
-        };
+        let (server, proxy) = start_mock(
+            responder,
+            "accesslink-testkit Znuny GenericInterface",
+            self.proxy,
+        )
+        .await;
         OtrsMock {
             server,
             proxy,
