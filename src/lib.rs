@@ -14,7 +14,7 @@
 //! and [`Provisioner`] traits, the domain types, the error type and the HTTP plumbing
 //! connectors are built on. Target connectors are added as cargo features as they land
 //! (see the README's target table). With the `testkit` feature, the in-process mock
-//! servers are available as [`testkit`] so embedders can test against them.
+//! servers are available as `accesslink::testkit` so embedders can test against them.
 //!
 //! ## Quick start
 //!

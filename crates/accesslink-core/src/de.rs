@@ -74,7 +74,7 @@ pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         .map_err(|_| de::Error::custom(format!("expected an integer, found {s:?}")))
 }
 
-/// Like [`u64`], but null, `""` and a missing field become `None`.
+/// Like [`u64`](fn@u64), but null, `""` and a missing field become `None`.
 pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     match d.deserialize_any(Lenient)? {
         None => Ok(None),
