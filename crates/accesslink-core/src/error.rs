@@ -156,6 +156,44 @@ pub struct ApiError {
     pub attempts: u32,
 }
 
+impl ApiError {
+    /// An API error of `kind` with `status` for `request` (`METHOD /path`), for
+    /// connectors that detect errors themselves and for test doubles.
+    pub fn new(kind: ErrorKind, status: StatusCode, request: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            status,
+            code: None,
+            message: None,
+            request: request.into(),
+            body: String::new(),
+            rate_limit: RateLimitInfo::default(),
+            attempts: 1,
+        }
+    }
+
+    /// Sets the vendor code.
+    #[must_use]
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Sets the vendor message.
+    #[must_use]
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// Sets the rate-limit information.
+    #[must_use]
+    pub fn with_rate_limit(mut self, rate_limit: RateLimitInfo) -> Self {
+        self.rate_limit = rate_limit;
+        self
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} returned {}", self.request, self.status)?;
@@ -437,6 +475,24 @@ mod tests {
             let s = StatusCode::from_u16(status).unwrap();
             assert_eq!(ErrorKind::from_status(s), kind, "status {status}");
         }
+    }
+
+    #[test]
+    fn api_errors_can_be_built_outside_the_client() {
+        let e = Error::from(
+            ApiError::new(
+                ErrorKind::Unavailable,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "GET /x",
+            )
+            .with_code("Busy")
+            .with_message("try later"),
+        );
+        assert!(e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "GET /x returned 503 Service Unavailable [Busy]: try later"
+        );
     }
 
     #[test]
