@@ -66,6 +66,7 @@ pub mod ids;
 pub mod paging;
 pub mod redact;
 pub mod ticket;
+pub mod time;
 
 pub use connector::{
     Capability, ConnectionReport, Connector, ConnectorInfo, Provisioner, TicketingSystem,

@@ -15,7 +15,8 @@ use crate::config::{Correlation, OtrsConfig};
 use crate::models::{
     DynamicFieldValue, NewArticle, OtrsTicket, TicketCreate, TicketFields, TicketUpdate,
 };
-use crate::status::{map_state, parse_time};
+use crate::status::map_state;
+use accesslink_core::time::parse_local_datetime as parse_time;
 
 /// Ticket fields a [`NewTicket`]'s `extra` may set directly; other keys are rejected,
 /// except `DynamicField_<Name>` which sets a dynamic field.
