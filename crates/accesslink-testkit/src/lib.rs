@@ -7,6 +7,7 @@ pub mod conformance;
 pub mod counter;
 pub mod data;
 pub mod fault;
+pub mod glpi;
 pub mod otrs;
 pub mod paged;
 pub mod proxy;

@@ -1,0 +1,435 @@
+//! `GlpiClient`: an [`HttpClient`] set up for GLPI's legacy REST API — App-Token on
+//! every call, session login with a user token or a password, `["ERROR_…", …]` errors,
+//! one re-login on a rejected session, `killSession` on close — with typed handles.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use accesslink_core::auth::{
+    ApiKeyAuth, AuthProvider, AuthStamp, NoAuth, Placement, Session, SessionAuth,
+};
+use accesslink_core::http::{HttpClient, RateLimitConfig, Request, RetryConfig, TimeoutConfig};
+use accesslink_core::redact::{self, REDACTED};
+use accesslink_core::{Error, Result, async_trait};
+use http::header::AUTHORIZATION;
+use http::{HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+
+use crate::api::Items;
+use crate::error::{is_session_failure, login_refused, parse_error};
+use crate::models::{
+    Entity, Followup, Group, GroupUser, InitSession, ItilActor, ItilObject, Profile, ProfileUser,
+    User, UserEmail, Validation,
+};
+
+const APP_TOKEN: HeaderName = HeaderName::from_static("app-token");
+const SESSION_TOKEN: HeaderName = HeaderName::from_static("session-token");
+
+/// How the connector logs in.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// A user's API token (`Authorization: user_token …`; user preferences → Remote access
+    /// keys → API token).
+    UserToken(SecretString),
+    /// A login and password (`Authorization: Basic …`; needs "login with credentials"
+    /// enabled in Setup → General → API).
+    Password {
+        /// The login.
+        login: String,
+        /// The password.
+        password: SecretString,
+    },
+}
+
+impl Credentials {
+    fn who(&self) -> String {
+        match self {
+            Credentials::UserToken(_) => "the user token".into(),
+            Credentials::Password { login, .. } => format!("user {login:?}"),
+        }
+    }
+
+    fn header(&self) -> Result<HeaderValue> {
+        use base64::Engine as _;
+        let text = match self {
+            Credentials::UserToken(t) => format!("user_token {}", t.expose_secret()),
+            Credentials::Password { login, password } => {
+                let pair = format!("{login}:{}", password.expose_secret());
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )
+            }
+        };
+        let mut v = HeaderValue::from_str(&text)
+            .map_err(|_| Error::config("GLPI credentials have characters a header cannot carry"))?;
+        v.set_sensitive(true);
+        Ok(v)
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::UserToken(_) => f.debug_tuple("UserToken").field(&REDACTED).finish(),
+            Credentials::Password { login, .. } => f
+                .debug_struct("Password")
+                .field("login", login)
+                .field("password", &REDACTED)
+                .finish(),
+        }
+    }
+}
+
+/// The App-Token plus the cached session, on every request after login.
+struct GlpiAuth {
+    app_token: Option<SecretString>,
+    session: SessionAuth,
+}
+
+impl fmt::Debug for GlpiAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GlpiAuth")
+            .field("app_token", &self.app_token.as_ref().map(|_| REDACTED))
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+#[async_trait]
+impl AuthProvider for GlpiAuth {
+    async fn authorize(&self, request: &mut Request) -> Result<AuthStamp> {
+        if let Some(app) = &self.app_token {
+            Placement::header(APP_TOKEN).apply(request, app)?;
+        }
+        self.session.authorize(request).await
+    }
+
+    fn invalidate(&self, stamp: AuthStamp) {
+        self.session.invalidate(stamp);
+    }
+
+    fn renewable(&self) -> bool {
+        true
+    }
+
+    fn redact(&self, text: &mut String) {
+        if let Some(app) = &self.app_token {
+            redact::redact_values(text, [app.expose_secret()]);
+        }
+        self.session.redact(text);
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.session.close().await
+    }
+}
+
+/// A client for one GLPI instance's `apirest.php`. Cheap to clone: clones share the
+/// connection pool and the session.
+#[derive(Debug, Clone)]
+pub struct GlpiClient {
+    pub(crate) http: HttpClient,
+    auth: Arc<GlpiAuth>,
+    retry: RetryConfig,
+}
+
+/// Builds a [`GlpiClient`]; see [`GlpiClient::builder`].
+pub struct GlpiClientBuilder {
+    base_url: String,
+    app_token: Option<SecretString>,
+    credentials: Option<Credentials>,
+    timeouts: TimeoutConfig,
+    retry: RetryConfig,
+    rate_limit: Option<RateLimitConfig>,
+    session_ttl: Option<Duration>,
+}
+
+impl fmt::Debug for GlpiClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GlpiClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("app_token", &self.app_token.as_ref().map(|_| REDACTED))
+            .field("credentials", &self.credentials)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("session_ttl", &self.session_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GlpiClientBuilder {
+    /// The API client's App-Token (Setup → General → API → API clients), sent as the
+    /// `App-Token` header on every call, `initSession` included. Leave it out only when
+    /// the API client defines none.
+    #[must_use]
+    pub fn app_token(mut self, token: SecretString) -> Self {
+        self.app_token = Some(token);
+        self
+    }
+
+    /// Logs in with a user's API token.
+    #[must_use]
+    pub fn user_token(mut self, token: SecretString) -> Self {
+        self.credentials = Some(Credentials::UserToken(token));
+        self
+    }
+
+    /// Logs in with a login and password.
+    #[must_use]
+    pub fn login(mut self, login: impl Into<String>, password: SecretString) -> Self {
+        self.credentials = Some(Credentials::Password {
+            login: login.into(),
+            password,
+        });
+        self
+    }
+
+    /// Sets the credentials.
+    #[must_use]
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Sets timeouts.
+    #[must_use]
+    pub fn timeouts(mut self, t: TimeoutConfig) -> Self {
+        self.timeouts = t;
+        self
+    }
+
+    /// Sets retries of idempotent requests (and the connector's lookup-then-retry of
+    /// creates).
+    #[must_use]
+    pub fn retry(mut self, r: RetryConfig) -> Self {
+        self.retry = r;
+        self
+    }
+
+    /// Turns on a client-side rate limit (GLPI has none of its own).
+    #[must_use]
+    pub fn rate_limit(mut self, r: Option<RateLimitConfig>) -> Self {
+        self.rate_limit = r;
+        self
+    }
+
+    /// Logs in again proactively after this long. By default a session is used until
+    /// the server rejects it (GLPI sessions expire after the PHP session's idle
+    /// lifetime), and then renewed once.
+    #[must_use]
+    pub fn session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = Some(ttl);
+        self
+    }
+
+    /// Builds the client. Nothing is sent until the first call, which logs in.
+    pub fn build(self) -> Result<GlpiClient> {
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::config("GLPI needs a user token or a login and password"))?;
+        let app_auth: Arc<dyn AuthProvider> = match &self.app_token {
+            Some(t) => Arc::new(ApiKeyAuth::new(Placement::header(APP_TOKEN), t.clone())),
+            None => Arc::new(NoAuth),
+        };
+        // The client that logs in and out: App-Token only.
+        let retry = self.retry.clone();
+        let plain = HttpClient::builder("glpi", self.base_url)
+            .timeouts(self.timeouts)
+            .retry(self.retry)
+            .rate_limit(self.rate_limit)
+            .auth(app_auth)
+            .auth_failure(is_session_failure)
+            .error_parser(parse_error)
+            .build()?;
+        let login_http = plain.clone();
+        let ttl = self.session_ttl;
+        let session = SessionAuth::new("glpi", Placement::header(SESSION_TOKEN), move || {
+            let http = login_http.clone();
+            let credentials = credentials.clone();
+            Box::pin(async move { init_session(&http, &credentials, ttl).await })
+        });
+        let logout_http = plain.clone();
+        let logout_app = self.app_token.clone();
+        let session = session.with_logout(move |token| {
+            let http = logout_http.clone();
+            let app = logout_app.clone();
+            Box::pin(async move { kill_session(&http, app.as_ref(), &token).await })
+        });
+        let auth = Arc::new(GlpiAuth {
+            app_token: self.app_token,
+            session,
+        });
+        Ok(GlpiClient {
+            http: plain.with_auth(auth.clone()),
+            auth,
+            retry,
+        })
+    }
+}
+
+async fn init_session(
+    http: &HttpClient,
+    credentials: &Credentials,
+    ttl: Option<Duration>,
+) -> Result<Session> {
+    let request = http
+        .get("initSession")?
+        .header(AUTHORIZATION, credentials.header()?)
+        // Logging in twice is harmless: a lost answer only leaves an unused session.
+        .retry_safe(true);
+    let body: InitSession = http
+        .send_json(request)
+        .await
+        .map_err(|e| login_refused(&credentials.who(), e))?;
+    let token = body.session_token.ok_or_else(|| {
+        Error::protocol(
+            "GET /initSession",
+            "initSession answered without a session_token",
+        )
+    })?;
+    tracing::debug!("GLPI session opened");
+    Ok(Session {
+        token: SecretString::from(token),
+        ttl,
+    })
+}
+
+/// Ends a session. A session the server no longer knows is already ended: not an error.
+async fn kill_session(
+    http: &HttpClient,
+    app_token: Option<&SecretString>,
+    token: &SecretString,
+) -> Result<()> {
+    // Sent without the auth provider, so that a rejected session is an answer to read
+    // rather than a credential failure to report.
+    let mut request = http.get("killSession")?.without_auth();
+    if let Some(app) = app_token {
+        Placement::header(APP_TOKEN).apply(&mut request, app)?;
+    }
+    Placement::header(SESSION_TOKEN).apply(&mut request, token)?;
+    let response = http.execute(request).await?;
+    if response.status().is_success() || is_session_failure(&response) {
+        tracing::debug!("GLPI session closed");
+        return Ok(());
+    }
+    let vendor = parse_error(&response).unwrap_or_default();
+    Err(response.api_error(vendor.kind, vendor.code, vendor.message))
+}
+
+impl GlpiClient {
+    /// Starts a builder for the API at `base_url`, the URL of `apirest.php`
+    /// (`https://glpi.example.com/apirest.php`).
+    pub fn builder(base_url: impl Into<String>) -> GlpiClientBuilder {
+        GlpiClientBuilder {
+            base_url: base_url.into(),
+            app_token: None,
+            credentials: None,
+            timeouts: TimeoutConfig::default(),
+            retry: RetryConfig::default(),
+            rate_limit: None,
+            session_ttl: None,
+        }
+    }
+
+    /// The underlying HTTP client (session and App-Token attached to every request).
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// The retry settings (also used by the connector's lookup-then-retry of creates).
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.retry
+    }
+
+    /// The session token, logging in first if there is none. For calls this crate does
+    /// not wrap: send it as the `Session-Token` header along with the App-Token.
+    pub async fn session_token(&self) -> Result<SecretString> {
+        Ok(self.auth.session.session().await?.0)
+    }
+
+    /// Ends the session with `killSession`. The client stays usable: the next call logs
+    /// in again.
+    pub async fn close(&self) -> Result<()> {
+        self.http.close().await
+    }
+
+    /// A handle on any itemtype, decoding items as `T` (`serde_json::Value` for raw).
+    /// The itemtype must be a GLPI class name (`Computer`, `TicketTask`, …).
+    pub fn items<T: DeserializeOwned>(&self, itemtype: &'static str) -> Items<'_, T> {
+        Items::new(self, itemtype)
+    }
+
+    /// Tickets.
+    pub fn tickets(&self) -> Items<'_, ItilObject> {
+        self.items("Ticket")
+    }
+
+    /// Changes.
+    pub fn changes(&self) -> Items<'_, ItilObject> {
+        self.items("Change")
+    }
+
+    /// Follow-ups of tickets and changes (`ITILFollowup`).
+    pub fn followups(&self) -> Items<'_, Followup> {
+        self.items("ITILFollowup")
+    }
+
+    /// Solutions of tickets and changes (`ITILSolution`).
+    pub fn solutions(&self) -> Items<'_, serde_json::Value> {
+        self.items("ITILSolution")
+    }
+
+    /// Approval records of tickets.
+    pub fn ticket_validations(&self) -> Items<'_, Validation> {
+        self.items("TicketValidation")
+    }
+
+    /// Approval records of changes.
+    pub fn change_validations(&self) -> Items<'_, Validation> {
+        self.items("ChangeValidation")
+    }
+
+    /// Ticket actors (requesters, assignees, observers).
+    pub fn ticket_users(&self) -> Items<'_, ItilActor> {
+        self.items("Ticket_User")
+    }
+
+    /// Users.
+    pub fn users(&self) -> Items<'_, User> {
+        self.items("User")
+    }
+
+    /// Users' email addresses.
+    pub fn user_emails(&self) -> Items<'_, UserEmail> {
+        self.items("UserEmail")
+    }
+
+    /// Groups.
+    pub fn groups(&self) -> Items<'_, Group> {
+        self.items("Group")
+    }
+
+    /// Group memberships.
+    pub fn group_users(&self) -> Items<'_, GroupUser> {
+        self.items("Group_User")
+    }
+
+    /// Profiles.
+    pub fn profiles(&self) -> Items<'_, Profile> {
+        self.items("Profile")
+    }
+
+    /// Profile assignments per entity.
+    pub fn profile_users(&self) -> Items<'_, ProfileUser> {
+        self.items("Profile_User")
+    }
+
+    /// Entities.
+    pub fn entities(&self) -> Items<'_, Entity> {
+        self.items("Entity")
+    }
+}

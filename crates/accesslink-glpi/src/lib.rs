@@ -1,0 +1,89 @@
+//! # accesslink-glpi
+//!
+//! [GLPI](https://glpi-project.org) as an accesslink
+//! [`TicketingSystem`](accesslink_core::TicketingSystem) and
+//! [`Provisioner`](accesslink_core::Provisioner), over the legacy REST API
+//! (`apirest.php`, GLPI 9.5 – 11). Proven against a real GLPI 10.0.11.
+//!
+//! | capability | how |
+//! |---|---|
+//! | create | `POST /Ticket` (incident: type 1, request: type 2) or `POST /Change`, title ending in `[corr:<id>]`; idempotent on the correlation id |
+//! | find by correlation | `/search/<Itemtype>` on the title tag; every hit confirmed by reading the item |
+//! | get | `GET /Ticket/<id>` or `/Change/<id>`, with the approval records and the requester |
+//! | batched get | `getMultipleItems`, 50 per call |
+//! | comment | an `ITILFollowup`, private or public |
+//! | close | an `ITILSolution` (status 5), then status 6; an unsuccessful change is cancelled |
+//! | accounts | users with their default email; keyset paging on the user id |
+//! | entitlements | groups (`Group_User`) and profiles per entity (`Profile_User`, id `<profile>@<entity>`) |
+//! | enable / disable | `is_active` |
+//! | delete | to the trash (default) or purged ([`DeleteMode`]) |
+//!
+//! The session from `initSession` (user token or login and password) is cached, shared
+//! by every clone, renewed once when GLPI answers `ERROR_SESSION_TOKEN_INVALID`, and
+//! ended with `killSession` by [`GlpiConnector::close`]. The App-Token goes on every
+//! call. Error arrays `["ERROR_…", message]` become [`Error`](accesslink_core::Error)s
+//! keeping the GLPI code ([`error::kind_of`] has the table); per-item results of updates
+//! and deletes are checked item by item. Statuses and approvals are mapped as
+//! [`status`] says. Paging is ordered by id and stays correct while rows are added or
+//! purged (see the `paging` notes in `docs/connectors/glpi.md`).
+//!
+//! ## Quick start
+//!
+//! ```no_run
+//! use accesslink_core::{CorrelationId, NewTicket, TicketKind, TicketingSystem};
+//! use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
+//! use secrecy::SecretString;
+//!
+//! # async fn run() -> accesslink_core::Result<()> {
+//! let client = GlpiClient::builder("https://glpi.example.com/apirest.php")
+//!     .app_token(SecretString::from("app-token-from-your-vault"))
+//!     .user_token(SecretString::from("user-token-from-your-vault"))
+//!     .build()?;
+//! let glpi = GlpiConnector::new(client, GlpiConfig::new().instance("glpi-prod"));
+//! let ticket = glpi
+//!     .create_ticket(&NewTicket::new(
+//!         TicketKind::Request,
+//!         "Add alice to finance-approvers",
+//!         "Requested by bob.",
+//!         CorrelationId::new("REQ-42"),
+//!     ))
+//!     .await?;
+//! let typed = glpi.parse_ticket_ref("#42")?;
+//! println!("{:?} {:?}", ticket.status, glpi.get_ticket(&typed).await?.map(|t| t.approval));
+//! glpi.close().await?;
+//! # Ok(()) }
+//! ```
+
+mod accounts;
+pub mod api;
+mod client;
+pub mod config;
+mod connector;
+pub mod error;
+pub mod models;
+mod paging;
+mod provision;
+mod refs;
+pub mod status;
+mod tickets;
+
+pub use client::{Credentials, GlpiClient, GlpiClientBuilder};
+pub use config::{CloseMode, DeleteMode, FollowupPrivacy, GlpiConfig};
+pub use connector::GlpiConnector;
+pub use status::ItilKind;
+
+impl GlpiConnector {
+    /// The entitlement reference of a profile in an entity (`6@0`: Technician in the
+    /// root entity).
+    pub fn profile_entitlement(profile: u64, entity: u64) -> accesslink_core::EntitlementRef {
+        accounts::profile_ref(profile, entity)
+    }
+
+    /// The entitlement reference of a group.
+    pub fn group_entitlement(group: u64) -> accesslink_core::EntitlementRef {
+        accesslink_core::EntitlementRef::new(
+            accesslink_core::EntitlementType::group(),
+            group.to_string(),
+        )
+    }
+}

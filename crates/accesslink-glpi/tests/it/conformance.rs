@@ -1,0 +1,65 @@
+//! The shared conformance suites on the stateful GLPI mock.
+
+use accesslink_core::{AccountSpec, CorrelationId, NewTicket, TicketKind};
+use accesslink_glpi::GlpiConnector;
+use accesslink_testkit::conformance::{
+    ProvisioningSuite, create_is_idempotent, follow_state_change, fresh_id,
+    invalid_ticket_refs_rejected, run_provisioning_suite,
+};
+use accesslink_testkit::glpi::{GlpiMock, Itemtype};
+use serde_json::json;
+
+use crate::on_mock;
+
+#[tokio::test]
+async fn provisioning_suite_on_the_mock() {
+    let mock = GlpiMock::builder().generated_users(730).start().await;
+    let glpi = on_mock(&mock);
+    let group = mock
+        .create(
+            Itemtype::Group,
+            &json!({ "name": "crm-admins", "is_recursive": 1 }),
+        )
+        .unwrap();
+    let suite = ProvisioningSuite::new(
+        100,
+        AccountSpec::new(fresh_id("new.user"))
+            .name("New", "User")
+            .email("new.user@example.test"),
+        GlpiConnector::group_entitlement(group as u64),
+    )
+    .canaries([mock.app_token(), mock.user_token()]);
+    let report = run_provisioning_suite(&glpi, &mock, &suite).await;
+    report.assert_success();
+    assert_eq!(report.skipped().count(), 0, "{report}");
+}
+
+/// The ticketing checks that do not close a ticket, one by one, until the mock can.
+#[tokio::test]
+async fn ticketing_checks_that_need_no_solution_on_the_mock() {
+    let mock = GlpiMock::start().await;
+    let glpi = on_mock(&mock);
+    invalid_ticket_refs_rejected(&glpi, &mock, &["#", "CHG-", "0", "012", "INC-12"])
+        .await
+        .unwrap();
+    for kind in [
+        TicketKind::Request,
+        TicketKind::Incident,
+        TicketKind::Change,
+    ] {
+        let new = |suffix: &str| {
+            NewTicket::new(
+                kind.clone(),
+                "Grant sales-admin on CRM to alice",
+                "Requested by bob.",
+                CorrelationId::new(fresh_id(suffix)),
+            )
+        };
+        create_is_idempotent(&glpi, &mock, &new("IDEM"))
+            .await
+            .unwrap();
+        follow_state_change(&glpi, &mock, &new("FOLLOW"))
+            .await
+            .unwrap();
+    }
+}

@@ -1,0 +1,175 @@
+//! [`TicketBackend`] and [`AccountBackend`] over the mock's own state, for the
+//! conformance suite.
+//!
+//! Conventions (what the GLPI connector is assumed to do):
+//! - a ticket reference is the GLPI id (`TicketRef.id`, else `number`: `5`, `#5`, or
+//!   `CHG-5` for a change); `scope: Some("Change")` (any case) names a Change;
+//! - the correlation id travels in the title as the tag `[corr:<id>]` (at its end);
+//! - an account is a `User`, named by its numeric id or its login;
+//! - entitlements are `group` (a `Group` id: `Group_User`) and `profile` (or `role`): a
+//!   `Profile` id or name held through `Profile_User` in any entity, or
+//!   `<profile>@<entity>` for one entity (the connector's form).
+
+use accesslink_core::{
+    AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketRef, TicketState,
+};
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::GlpiMock;
+use super::items::{Itemtype, as_id};
+use super::php;
+use super::state::State;
+use crate::conformance::{AccountBackend, TicketBackend};
+
+impl GlpiMock {
+    /// The itemtype and id a reference names.
+    fn resolve_ticket(&self, r: &TicketRef) -> Result<(Itemtype, i64)> {
+        let raw = r.id.as_deref().or(r.number.as_deref()).unwrap_or("").trim();
+        let lower = raw.to_ascii_lowercase();
+        let change_number = ["chg", "change"].iter().any(|p| lower.starts_with(p));
+        let scope = r.scope.as_deref();
+        let it = if change_number || scope.is_some_and(|s| s.eq_ignore_ascii_case("Change")) {
+            Itemtype::Change
+        } else {
+            Itemtype::Ticket
+        };
+        let digits = raw.trim_start_matches(|c: char| !c.is_ascii_digit());
+        let id = digits.parse::<i64>().ok();
+        let id = id.filter(|id| self.lock().table(it).contains(*id));
+        id.map(|id| (it, id))
+            .ok_or_else(|| Error::not_found(format!("ticket {r}")))
+    }
+
+    /// The user an account id names: a numeric id, else a login.
+    fn resolve_account(&self, account: &AccountId) -> Option<i64> {
+        let state = self.lock();
+        match account.as_str().parse::<i64>() {
+            Ok(id) => state.table(Itemtype::User).contains(id).then_some(id),
+            Err(_) => state.user_id_by_login(account.as_str()),
+        }
+    }
+}
+
+#[async_trait]
+impl TicketBackend for GlpiMock {
+    /// New → 1, InProgress and Reopened → 2 (assigned), OnHold → 4 (pending),
+    /// Resolved → 5, Closed and Cancelled → 6 (GLPI has no cancelled ticket status).
+    async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
+        let status = match state {
+            TicketState::New => 1,
+            TicketState::InProgress | TicketState::Reopened => 2,
+            TicketState::OnHold => 4,
+            TicketState::Resolved => 5,
+            TicketState::Closed | TicketState::Cancelled => 6,
+            other => return Err(Error::invalid_input(format!("no GLPI status for {other}"))),
+        };
+        let (it, id) = self.resolve_ticket(r)?;
+        let input = serde_json::json!({ "status": status });
+        if self.update(it, id, &input) {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!("ticket {r}")))
+        }
+    }
+
+    /// Tickets and changes (trash included, since a trashed duplicate is still one) whose
+    /// title, decoded, contains `[corr:<id>]`.
+    async fn count_with_correlation(&self, id: &CorrelationId) -> Result<usize> {
+        let tag = format!("[corr:{id}]");
+        let state = self.lock();
+        let count = [Itemtype::Ticket, Itemtype::Change]
+            .into_iter()
+            .flat_map(|it| {
+                state
+                    .table(it)
+                    .iter()
+                    .map(move |(_, row)| State::field(it, &row, "name"))
+            })
+            .filter(|name| {
+                name.as_str()
+                    .is_some_and(|n| php::unsanitize(n).contains(&tag))
+            })
+            .count();
+        Ok(count)
+    }
+
+    /// The ticket's follow-ups in id order: private ones are internal notes, the others
+    /// public comments; bodies decoded.
+    async fn comments(&self, r: &TicketRef) -> Result<Vec<Comment>> {
+        let (it, id) = self.resolve_ticket(r)?;
+        let state = self.lock();
+        let rows = state.rows_with(Itemtype::ITILFollowup, "items_id", id);
+        let comments = rows
+            .iter()
+            .filter(|(_, f)| f.get("itemtype").and_then(Value::as_str) == Some(it.name()))
+            .map(|(_, f)| {
+                let body = State::field(Itemtype::ITILFollowup, f, "content");
+                let body = php::unsanitize(body.as_str().unwrap_or(""));
+                if as_id(f.get("is_private")) == 1 {
+                    Comment::internal(body)
+                } else {
+                    Comment::public(body)
+                }
+            });
+        Ok(comments.collect())
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.counter.total()
+    }
+}
+
+#[async_trait]
+impl AccountBackend for GlpiMock {
+    /// Users not in the trash (what `GET /User` lists; `glpi-system` included).
+    async fn account_count(&self) -> Result<usize> {
+        let state = self.lock();
+        let keep = |_: i64, row: &super::items::Record| {
+            as_id(Some(&State::field(Itemtype::User, row, "is_deleted"))) == 0
+        };
+        let filter = super::state::Filter {
+            keep: &keep,
+            untouched: super::state::Untouched::All(true),
+        };
+        Ok(state.table(Itemtype::User).window(&filter, 0, 0).0)
+    }
+
+    async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
+        let Some(user) = self.resolve_account(account) else {
+            return Err(Error::not_found(format!("account {account}")));
+        };
+        let state = self.lock();
+        match e.ty.as_str() {
+            "group" => {
+                let group = e.id.as_str().parse::<i64>().unwrap_or(-1);
+                let rows = state.rows_with(Itemtype::GroupUser, "users_id", user);
+                Ok(rows.iter().any(|(_, r)| as_id(r.get("groups_id")) == group))
+            }
+            "profile" | "role" => {
+                let (profile, entity) = match e.id.as_str().split_once('@') {
+                    Some((p, e)) => (p, e.parse::<i64>().ok()),
+                    None => (e.id.as_str(), None),
+                };
+                let profile_id = profile.parse::<i64>().ok().or_else(|| {
+                    state.table(Itemtype::Profile).iter().find_map(|(id, row)| {
+                        (State::field(Itemtype::Profile, &row, "name").as_str() == Some(profile))
+                            .then_some(id)
+                    })
+                });
+                let rows = state.rows_with(Itemtype::ProfileUser, "users_id", user);
+                Ok(rows.iter().any(|(_, r)| {
+                    Some(as_id(r.get("profiles_id"))) == profile_id
+                        && entity.is_none_or(|en| as_id(r.get("entities_id")) == en)
+                }))
+            }
+            other => Err(Error::invalid_input(format!(
+                "no GLPI entitlement type {other}"
+            ))),
+        }
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.counter.total()
+    }
+}
