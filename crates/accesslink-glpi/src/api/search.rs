@@ -99,7 +99,8 @@ impl SearchQuery {
         self
     }
 
-    pub(crate) fn pairs(&self) -> Vec<(String, String)> {
+    /// The query as URL parameters (`criteria[0][field]=…`), as the client sends them.
+    pub fn pairs(&self) -> Vec<(String, String)> {
         let mut pairs = Vec::new();
         for (i, c) in self.criteria.iter().enumerate() {
             if i > 0 {
