@@ -72,6 +72,27 @@ string_id!(
     RequestId
 );
 
+impl CorrelationId {
+    /// Checks that the id is 1-100 characters of `A-Z a-z 0-9 - _ . : @ / + =`: request
+    /// ids are, and the plain alphabet keeps them safe inside titles, search patterns
+    /// (`*`, `%` and `_` are wildcards in some) and query strings.
+    pub fn check_plain(&self) -> crate::Result<()> {
+        let s = self.as_str();
+        let ok = !s.is_empty()
+            && s.len() <= 100
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:@/+=".contains(c));
+        if ok {
+            Ok(())
+        } else {
+            Err(crate::Error::invalid_input(format!(
+                "correlation id {:?} must be 1-100 characters of A-Z a-z 0-9 - _ . : @ / + =",
+                crate::redact::truncate(s, 60)
+            )))
+        }
+    }
+}
+
 /// A reference to a ticket that a connector has parsed and validated.
 ///
 /// Build one with `TicketingSystem::parse_ticket_ref`, which rejects malformed or
@@ -121,6 +142,33 @@ impl fmt::Display for TicketRef {
             (Some(n), _) => f.write_str(n),
             (None, Some(id)) => write!(f, "id {id}"),
             (None, None) => f.write_str("(empty ticket reference)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_correlation_ids() {
+        assert!(
+            CorrelationId::new("REQ-2026/01:a_b.c+x=y@z")
+                .check_plain()
+                .is_ok()
+        );
+        for bad in [
+            "",
+            "a b",
+            "a*b",
+            "a%b",
+            "[x]",
+            "a\nb",
+            "é",
+            &"x".repeat(101),
+        ] {
+            let e = CorrelationId::new(bad).check_plain().unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad:?}");
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::api::{Items, ListParams};
 use crate::client::GlpiClient;
 use crate::config::{CloseMode, FollowupPrivacy, GlpiConfig};
 use crate::models::{ItilObject, NewTimelineItem, decode_text};
-use crate::refs::{check_correlation, parse_raw, reference, resolve};
+use crate::refs::{parse_raw, reference, resolve};
 use crate::status::ItilKind;
 
 /// GLPI as a [`TicketingSystem`] and a [`Provisioner`].
@@ -145,7 +145,7 @@ impl TicketingSystem for GlpiConnector {
     }
 
     async fn create_ticket(&self, new: &NewTicket) -> Result<Ticket> {
-        check_correlation(&new.correlation_id)?;
+        new.correlation_id.check_plain()?;
         // Validate everything before the first request.
         let (kind, mut body, login) = self.create_body(new)?;
         if let Some(existing) = self.find_in(kind, &new.correlation_id).await? {
@@ -186,7 +186,7 @@ impl TicketingSystem for GlpiConnector {
     }
 
     async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
-        check_correlation(id)?;
+        id.check_plain()?;
         if let Some(t) = self.find_in(ItilKind::Ticket, id).await? {
             return Ok(Some(t));
         }
