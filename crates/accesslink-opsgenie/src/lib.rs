@@ -1,0 +1,1 @@
+//! # accesslink-opsgenie (work in progress)

@@ -1,0 +1,1 @@
+//! # accesslink-opsramp (work in progress)

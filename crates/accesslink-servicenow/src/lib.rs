@@ -1,0 +1,1 @@
+//! # accesslink-servicenow (work in progress)

@@ -1,0 +1,1 @@
+//! Stateful mock of opsgenie (work in progress).

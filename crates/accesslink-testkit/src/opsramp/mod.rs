@@ -1,0 +1,1 @@
+//! Stateful mock of opsramp (work in progress).

@@ -1,0 +1,1 @@
+//! Stateful mock of servicenow (work in progress).
