@@ -12,9 +12,24 @@
 //!
 //! This facade re-exports [`accesslink_core`]: the [`Connector`], [`TicketingSystem`]
 //! and [`Provisioner`] traits, the domain types, the error type and the HTTP plumbing
-//! connectors are built on. Target connectors are added as cargo features as they land
-//! (see the README's target table). With the `testkit` feature, the in-process mock
-//! servers are available as `accesslink::testkit` so embedders can test against them.
+//! connectors are built on. Each target connector is a cargo feature that re-exports its
+//! crate under the target's name, so one dependency line picks the targets you need:
+//!
+//! | feature | module | crate |
+//! |---|---|---|
+//! | `otrs` | `accesslink::otrs` | `accesslink-otrs` (OTRS / Znuny / ((OTRS)) CE) |
+//! | `glpi` | `accesslink::glpi` | `accesslink-glpi` |
+//! | `servicenow` | `accesslink::servicenow` | `accesslink-servicenow` |
+//! | `opsramp` | `accesslink::opsramp` | `accesslink-opsramp` |
+//! | `opsgenie` | `accesslink::opsgenie` | `accesslink-opsgenie` |
+//! | `workflow` | `accesslink::workflow` | `accesslink-workflow` (fulfilment, ticket gate, audit) |
+//! | `full` | all of the above | |
+//! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers, fault injection, conformance suite) |
+//!
+//! ```toml
+//! [dependencies]
+//! accesslink = { version = "0.1", features = ["servicenow", "workflow"] }
+//! ```
 //!
 //! ## Quick start
 //!
@@ -45,6 +60,30 @@
 //! ```
 
 pub use accesslink_core::*;
+
+/// The OTRS / Znuny connector (feature `otrs`).
+#[cfg(feature = "otrs")]
+pub use accesslink_otrs as otrs;
+
+/// The GLPI connector (feature `glpi`).
+#[cfg(feature = "glpi")]
+pub use accesslink_glpi as glpi;
+
+/// The ServiceNow connector (feature `servicenow`).
+#[cfg(feature = "servicenow")]
+pub use accesslink_servicenow as servicenow;
+
+/// The OpsRamp connector (feature `opsramp`).
+#[cfg(feature = "opsramp")]
+pub use accesslink_opsramp as opsramp;
+
+/// The OpsGenie connector (feature `opsgenie`).
+#[cfg(feature = "opsgenie")]
+pub use accesslink_opsgenie as opsgenie;
+
+/// Fulfilment, the ticket gate and audit events (feature `workflow`).
+#[cfg(feature = "workflow")]
+pub use accesslink_workflow as workflow;
 
 /// In-process mock servers, fault injection and the conformance suite.
 #[cfg(feature = "testkit")]
