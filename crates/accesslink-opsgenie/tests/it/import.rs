@@ -1,0 +1,144 @@
+//! Importing 10,000+ users through `paging::accounts` while the mock throttles and
+//! fails: every user once, none lost, the requests counted at the mock.
+
+use std::collections::HashSet;
+
+use accesslink_core::paging::{self, PagingOptions, StopReason};
+use accesslink_core::{ErrorKind, PageRequest, Provisioner};
+use accesslink_testkit::fault::{Fault, FaultMatcher};
+use accesslink_testkit::opsgenie::OpsGenieMock;
+use futures::TryStreamExt;
+
+use crate::on_mock;
+
+const USERS: usize = 10_250;
+
+fn status(code: u16) -> Fault {
+    Fault::Status {
+        status: code,
+        body: None,
+    }
+}
+
+/// Every user id the mock holds, read from its state (not through the connector).
+fn ids_at_the_mock(mock: &OpsGenieMock) -> HashSet<String> {
+    (0..mock.user_count())
+        .map(|i| mock.generated_user_id(i).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn ten_thousand_users_through_429_bursts_and_5xx_nothing_lost_or_doubled() {
+    let mock = OpsGenieMock::builder().generated_users(USERS).start().await;
+    let og = on_mock(&mock);
+    let mut stream = paging::accounts(&og, PagingOptions::new().page_size(100));
+    let mut ids = Vec::with_capacity(USERS);
+    while let Some(a) = stream.try_next().await.unwrap() {
+        ids.push(a.id.into_string());
+        let pages = stream.report().pages;
+        // Mid-import, once each: a burst of four 429s, later a 502 and two 503s.
+        if pages == 40 && mock.faults().applied() == 0 && mock.faults().pending() == 0 {
+            mock.throttle_next(4);
+        }
+        if pages == 60 && mock.faults().applied() == 4 && mock.faults().pending() == 0 {
+            mock.faults().push(status(502), 1);
+            mock.faults().push(status(503), 2);
+        }
+    }
+    let report = stream.report();
+    assert_eq!(report.stopped, Some(StopReason::Exhausted));
+    assert_eq!(report.duplicates, 0);
+    assert_eq!(report.reported_total, Some(USERS as u64));
+    assert_eq!(ids.len(), USERS);
+    let unique: HashSet<String> = ids.into_iter().collect();
+    assert_eq!(unique, ids_at_the_mock(&mock), "exactly the mock's users");
+    assert_eq!(mock.faults().applied(), 7, "every queued fault fired");
+    // 103 pages of at most 100; the seven faulted attempts were repeated.
+    assert_eq!(report.pages, 103);
+    assert_eq!(mock.count("GET", "/v2/users"), 103 + 7);
+    assert_eq!(mock.requests(), 103 + 7, "no other request");
+}
+
+#[tokio::test]
+async fn an_import_cut_by_an_outage_resumes_from_its_checkpoint_without_loss() {
+    let mock = OpsGenieMock::builder().generated_users(USERS).start().await;
+    let og = on_mock(&mock);
+    let options = PagingOptions::new().page_size(100);
+    let mut first = paging::accounts(&og, options.clone());
+    let mut seen = HashSet::new();
+    let err = loop {
+        match first.try_next().await {
+            Ok(Some(a)) => {
+                seen.insert(a.id.into_string());
+                if first.report().pages == 30
+                    && mock.faults().pending() == 0
+                    && mock.faults().applied() == 0
+                {
+                    // More failures than the five attempts absorb: the stream ends.
+                    mock.faults()
+                        .push_for(FaultMatcher::route("GET", "/v2/users"), status(503), 5);
+                }
+            }
+            Ok(None) => panic!("the outage should have ended the stream"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert!(err.to_string().contains("503"), "{err}");
+    let report = first.report();
+    assert_eq!(report.stopped, Some(StopReason::Error));
+    let checkpoint = report
+        .checkpoint
+        .clone()
+        .expect("a checkpoint to resume from");
+    assert_eq!(checkpoint.as_str(), "og1:users:2900", "the last page read");
+    drop(first);
+    let resumed: Vec<_> = paging::accounts(&og, options.resume_from(Some(checkpoint)))
+        .try_collect()
+        .await
+        .unwrap();
+    // The checkpoint's page is read again (seen twice, never lost).
+    assert_eq!(resumed.len(), USERS - 2900);
+    seen.extend(resumed.into_iter().map(|a| a.id.into_string()));
+    assert_eq!(seen, ids_at_the_mock(&mock));
+}
+
+#[tokio::test]
+async fn pages_carry_the_total_and_the_last_has_no_token() {
+    let mock = OpsGenieMock::builder().generated_users(250).start().await;
+    let og = on_mock(&mock);
+    let first = og
+        .list_accounts(PageRequest::first().size(100))
+        .await
+        .unwrap();
+    assert_eq!((first.items.len(), first.total), (100, Some(250)));
+    assert_eq!(first.next.as_ref().unwrap().as_str(), "og1:users:100");
+    let last = og
+        .list_accounts(
+            PageRequest::at(Some(accesslink_core::PageToken::new("og1:users:200"))).size(100),
+        )
+        .await
+        .unwrap();
+    assert_eq!(last.items.len(), 50);
+    assert!(last.next.is_none());
+    // Page sizes above OpsGenie's 100 are capped, not refused.
+    let big = og
+        .list_accounts(PageRequest::first().size(1000))
+        .await
+        .unwrap();
+    assert_eq!(big.items.len(), 100);
+    let sent: Vec<String> = mock
+        .received()
+        .await
+        .iter()
+        .map(|r| r.url.query().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "offset=0&limit=100",
+            "offset=200&limit=100",
+            "offset=0&limit=100"
+        ]
+    );
+}
