@@ -6,7 +6,7 @@
 //!
 //! | capability | how |
 //! |---|---|
-//! | accounts | `GET /v2/users`, offset/limit paging (at most 100 a page) with `totalCount`; resumable `og1:users:<offset>` tokens |
+//! | accounts | `GET /v2/users`, offset/limit paging (at most 100 a page) with `totalCount`; resumable tokens that survive deletions mid-import (`paging` notes in the docs) |
 //! | get | `GET /v2/users/{id or username}` |
 //! | create | `POST /v2/users` (the new id from the answer, then read back); an existing username is `AlreadyExists` |
 //! | update | `PATCH /v2/users/{id}` |
@@ -57,6 +57,7 @@ pub mod config;
 mod connector;
 pub mod error;
 pub mod models;
+mod paging;
 mod provision;
 pub mod refs;
 

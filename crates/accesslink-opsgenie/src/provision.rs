@@ -6,16 +6,17 @@
 
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
-    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, Provisioner, Result,
-    RevokeOutcome, async_trait,
+    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, PageToken,
+    Provisioner, Result, RevokeOutcome, async_trait,
 };
 use serde_json::{Value, json};
 
 use crate::accounts::{new_user, user_update};
-use crate::api::{Identifier, ListUsers};
+use crate::api::Identifier;
 use crate::connector::OpsGenieConnector;
 use crate::models::{MemberUser, TeamMember, User, UserUpdate};
-use crate::refs::{check_role, check_team, check_user, offset_token, token, untoken};
+use crate::paging;
+use crate::refs::{check_role, check_team, check_user, token, untoken};
 
 /// What an entitlement reference names, checked.
 enum Target<'a> {
@@ -53,16 +54,15 @@ impl OpsGenieConnector {
             .min(crate::api::MAX_USERS_PER_PAGE)
     }
 
-    /// One page of users at the offset a token of `scope` carries.
+    /// One page of users at the cursor a token of `scope` carries (see [`crate::paging`]).
     async fn users_at(
         &self,
         scope: &str,
         page: &PageRequest,
-    ) -> Result<(Vec<User>, Option<u64>, Option<u64>)> {
-        let offset = offset_token(scope, page.token.as_ref())?;
-        let params = ListUsers::new().offset(offset).limit(self.page_size(page));
-        let found = self.client.users().list(&params).await?;
-        let next = found.next_offset();
+    ) -> Result<(Vec<User>, Option<PageToken>, Option<u64>)> {
+        let cursor = paging::decode(scope, page.token.as_ref())?;
+        let found = paging::users_after(self.client.users(), cursor, self.page_size(page)).await?;
+        let next = found.next.map(|c| paging::encode(scope, &c));
         Ok((found.users, next, found.total))
     }
 
@@ -103,7 +103,7 @@ impl Provisioner for OpsGenieConnector {
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
         let (users, next, total) = self.users_at("users", &page).await?;
         let accounts = users.iter().map(Self::account_of).collect();
-        Ok(Page::new(accounts, next.map(|o| token("users", o))).with_total(total))
+        Ok(Page::new(accounts, next).with_total(total))
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Option<Account>> {
@@ -235,7 +235,7 @@ impl Provisioner for OpsGenieConnector {
                             .map(|r| Grant::new(u.id.clone(), Self::role_entitlement(r)))
                     })
                     .collect();
-                Ok(Page::new(items, next.map(|o| token("roles", o))).with_total(total))
+                Ok(Page::new(items, next).with_total(total))
             }
             other => Err(unknown_type(other)),
         }

@@ -109,20 +109,6 @@ pub(crate) fn untoken<'t>(scope: &str, t: Option<&'t PageToken>) -> Result<Optio
     })
 }
 
-/// The offset in a token of `scope`.
-pub(crate) fn offset_token(scope: &str, t: Option<&PageToken>) -> Result<u64> {
-    match untoken(scope, t)? {
-        None => Ok(0),
-        Some(v) if v.len() <= 12 && v.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(v.parse().unwrap_or(0))
-        }
-        Some(v) => Err(Error::invalid_input(format!(
-            "page token offset {:?} is not a number",
-            truncate(v, 30)
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,22 +155,5 @@ mod tests {
     fn segments_and_tokens() {
         assert_eq!(segment("Platform Ops"), "Platform%20Ops");
         assert_eq!(segment("o'brien+x@y.z"), "o%27brien%2Bx@y.z");
-        assert_eq!(
-            offset_token("users", Some(&token("users", 200))).unwrap(),
-            200
-        );
-        assert_eq!(offset_token("users", None).unwrap(), 0);
-        for bad in [
-            "og1:teams:5",
-            "users:5",
-            "og1:users:",
-            "og1:users:x",
-            "og1:users:-1",
-        ] {
-            assert!(
-                offset_token("users", Some(&PageToken::new(bad))).is_err(),
-                "{bad}"
-            );
-        }
     }
 }

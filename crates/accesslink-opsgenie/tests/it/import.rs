@@ -53,10 +53,12 @@ async fn ten_thousand_users_through_429_bursts_and_5xx_nothing_lost_or_doubled()
     let unique: HashSet<String> = ids.into_iter().collect();
     assert_eq!(unique, ids_at_the_mock(&mock), "exactly the mock's users");
     assert_eq!(mock.faults().applied(), 7, "every queued fault fired");
-    // 103 pages of at most 100; the seven faulted attempts were repeated.
-    assert_eq!(report.pages, 103);
-    assert_eq!(mock.count("GET", "/v2/users"), 103 + 7);
-    assert_eq!(mock.requests(), 103 + 7, "no other request");
+    // The first page holds 100 users; each later one asks for 100 rows starting at the
+    // last user read, so it brings 99 new ones: 1 + ceil(10_150 / 99) = 104 pages.
+    assert_eq!(report.pages, 104);
+    // One request per page plus the seven faulted attempts that were repeated.
+    assert_eq!(mock.count("GET", "/v2/users"), 104 + 7);
+    assert_eq!(mock.requests(), 104 + 7, "no other request");
 }
 
 #[tokio::test]
@@ -91,14 +93,20 @@ async fn an_import_cut_by_an_outage_resumes_from_its_checkpoint_without_loss() {
         .checkpoint
         .clone()
         .expect("a checkpoint to resume from");
-    assert_eq!(checkpoint.as_str(), "og1:users:2900", "the last page read");
+    // Page 30 starts at 100 + 28 × 99 = 2872, after the user read last before it.
+    let boundary = mock.generated_user_id(2871).unwrap();
+    assert_eq!(
+        checkpoint.as_str(),
+        format!("og1:users:2872:{boundary}"),
+        "the last page read"
+    );
     drop(first);
     let resumed: Vec<_> = paging::accounts(&og, options.resume_from(Some(checkpoint)))
         .try_collect()
         .await
         .unwrap();
     // The checkpoint's page is read again (seen twice, never lost).
-    assert_eq!(resumed.len(), USERS - 2900);
+    assert_eq!(resumed.len(), USERS - 2872);
     seen.extend(resumed.into_iter().map(|a| a.id.into_string()));
     assert_eq!(seen, ids_at_the_mock(&mock));
 }
@@ -112,7 +120,11 @@ async fn pages_carry_the_total_and_the_last_has_no_token() {
         .await
         .unwrap();
     assert_eq!((first.items.len(), first.total), (100, Some(250)));
-    assert_eq!(first.next.as_ref().unwrap().as_str(), "og1:users:100");
+    let boundary = mock.generated_user_id(99).unwrap();
+    assert_eq!(
+        first.next.as_ref().unwrap().as_str(),
+        format!("og1:users:100:{boundary}")
+    );
     let last = og
         .list_accounts(
             PageRequest::at(Some(accesslink_core::PageToken::new("og1:users:200"))).size(100),
@@ -140,5 +152,87 @@ async fn pages_carry_the_total_and_the_last_has_no_token() {
             "offset=200&limit=100",
             "offset=0&limit=100"
         ]
+    );
+}
+
+/// Users deleted behind the cursor move every later user forward; a plain offset would
+/// skip as many users as were deleted. Every user still there must be read.
+#[tokio::test]
+async fn users_deleted_mid_import_do_not_make_others_skipped() {
+    let mock = OpsGenieMock::builder().generated_users(1000).start().await;
+    let og = on_mock(&mock);
+    let all: Vec<String> = (0..1000)
+        .map(|i| mock.generated_user_id(i).unwrap())
+        .collect();
+    let mut stream = paging::accounts(&og, PagingOptions::new().page_size(100));
+    let mut seen = HashSet::new();
+    let mut deleted = false;
+    while let Some(a) = stream.try_next().await.unwrap() {
+        seen.insert(a.id.into_string());
+        if !deleted && stream.report().pages == 3 && seen.len() == 298 {
+            // 40 users already read, and 5 not read yet, leave.
+            for id in all[10..50].iter().chain(&all[600..605]) {
+                assert!(mock.delete_user(id));
+            }
+            deleted = true;
+        }
+    }
+    assert!(deleted);
+    let now: HashSet<String> = ids_at_the_mock(&mock);
+    assert_eq!(now.len(), 955);
+    let missed: Vec<_> = now.difference(&seen).collect();
+    assert!(
+        missed.is_empty(),
+        "{} users skipped, first {:?}",
+        missed.len(),
+        missed.first()
+    );
+    assert!(
+        all[600..605].iter().all(|id| !seen.contains(id)),
+        "deleted before being read"
+    );
+    assert_eq!(
+        stream.report().duplicates,
+        0,
+        "the boundary was found: nothing read twice"
+    );
+    // Finding the boundary after the deletions cost two more requests: one backwards
+    // window, then the page read from right after the boundary.
+    let pages = stream.report().pages as usize;
+    assert_eq!(mock.count("GET", "/v2/users"), pages + 2);
+}
+
+/// When the last user read is itself deleted, the boundary cannot be found: the listing
+/// is read again from earlier, so users repeat (and are dropped) but none is lost.
+#[tokio::test]
+async fn the_last_user_read_deleted_mid_import_repeats_users_but_loses_none() {
+    let mock = OpsGenieMock::builder().generated_users(600).start().await;
+    let og = on_mock(&mock);
+    let all: Vec<String> = (0..600)
+        .map(|i| mock.generated_user_id(i).unwrap())
+        .collect();
+    let mut stream = paging::accounts(&og, PagingOptions::new().page_size(100));
+    let mut seen = HashSet::new();
+    let mut deleted = false;
+    while let Some(a) = stream.try_next().await.unwrap() {
+        seen.insert(a.id.into_string());
+        // After page 2 (users 0..199), the last one read and 20 before it leave.
+        if !deleted && seen.len() == 199 {
+            for id in all[170..191].iter().chain(std::iter::once(&all[198])) {
+                assert!(mock.delete_user(id));
+            }
+            deleted = true;
+        }
+    }
+    assert!(deleted);
+    let now = ids_at_the_mock(&mock);
+    assert!(
+        now.is_subset(&seen),
+        "{} users skipped",
+        now.difference(&seen).count()
+    );
+    assert!(
+        stream.report().duplicates > 0,
+        "users were read twice and dropped"
     );
 }

@@ -270,6 +270,16 @@ impl OpsGenieMock {
         Ok(state.insert_user(user))
     }
 
+    /// Deletes a user (id or username) as `DELETE /v2/users/:id` would, memberships
+    /// included; `false` when there is none.
+    pub fn delete_user(&self, identifier: &str) -> bool {
+        let mut state = self.lock();
+        match state.find_user(identifier) {
+            Some(key) => state.delete_user(key),
+            None => false,
+        }
+    }
+
     /// Adds a team; its id.
     pub fn add_team(&self, name: &str, description: &str) -> String {
         let mut state = self.lock();
