@@ -66,7 +66,8 @@ impl OpsGenieConnector {
         Ok((found.users, next, found.total))
     }
 
-    /// The canonical name of a role: a configured built-in (any case) or a custom role.
+    /// The canonical name of a role: a configured built-in (any case) or a custom role,
+    /// by name or — as seed 002 imports roles by `role.id` — by its id.
     async fn role_name(&self, name: &str) -> Result<String> {
         if let Some(b) = self
             .config
@@ -76,10 +77,17 @@ impl OpsGenieConnector {
         {
             return Ok(b.clone());
         }
-        match self.client.roles().get_opt(&Identifier::name(name)).await? {
-            Some(r) => Ok(r.name),
-            None => Err(Error::not_found(format!("OpsGenie role {name:?}"))),
+        let roles = self.client.roles();
+        if let Some(r) = roles.get_opt(&Identifier::name(name)).await? {
+            return Ok(r.name);
         }
+        let id_like = name.len() >= 32 && name.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        if id_like {
+            if let Some(r) = roles.get_opt(&Identifier::id(name)).await? {
+                return Ok(r.name);
+            }
+        }
+        Err(Error::not_found(format!("OpsGenie role {name:?}")))
     }
 
     async fn user_required(&self, id: &str) -> Result<User> {

@@ -134,12 +134,21 @@ async fn roles_granted_twice_and_revoked_back_to_the_default() {
         GrantOutcome::Granted
     );
     assert_eq!(mock.user_role(&user).as_deref(), Some("Responder"));
+    // By the role's id too (seed 002 imports roles by `role.id`).
+    let on_call = mock.add_role("On Call Lead", "user");
+    let by_id = OpsGenieConnector::role_entitlement(on_call);
+    assert_eq!(og.grant(&id, &by_id).await.unwrap(), GrantOutcome::Granted);
+    assert_eq!(mock.user_role(&user).as_deref(), Some("On Call Lead"));
+    assert_eq!(
+        og.grant(&id, &by_id).await.unwrap(),
+        GrantOutcome::AlreadyGranted
+    );
     let ghost = OpsGenieConnector::role_entitlement("Ghost");
     assert_eq!(
         og.grant(&id, &ghost).await.unwrap_err().kind(),
         ErrorKind::NotFound
     );
-    assert_eq!(mock.count("PATCH", "/v2/users/:id"), 3);
+    assert_eq!(mock.count("PATCH", "/v2/users/:id"), 4);
 }
 
 #[tokio::test]

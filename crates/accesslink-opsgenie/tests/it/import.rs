@@ -236,3 +236,53 @@ async fn the_last_user_read_deleted_mid_import_repeats_users_but_loses_none() {
         "users were read twice and dropped"
     );
 }
+
+/// The GenieKey has no expiry, but it can be revoked or rotated mid-import: the import
+/// stops with `Unauthenticated` (one request, no retry), and a connector with the new
+/// key resumes from the checkpoint without losing anyone.
+#[tokio::test]
+async fn a_key_rotated_mid_import_stops_it_cleanly_and_the_new_key_resumes_it() {
+    let mock = OpsGenieMock::builder().generated_users(2_000).start().await;
+    let og = on_mock(&mock);
+    let options = PagingOptions::new().page_size(100);
+    let mut first = paging::accounts(&og, options.clone());
+    let mut seen = HashSet::new();
+    let old_key = mock.api_key().to_owned();
+    let err = loop {
+        match first.try_next().await {
+            Ok(Some(a)) => {
+                seen.insert(a.id.into_string());
+                if seen.len() == 500 {
+                    assert!(mock.revoke_key(&old_key));
+                    mock.add_key(
+                        "rotated-key-0001",
+                        accesslink_testkit::opsgenie::KeyAccess::Full,
+                    );
+                }
+            }
+            Ok(None) => panic!("the revoked key should have ended the stream"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+    let requests = mock.count("GET", "/v2/users");
+    assert_eq!(
+        requests as u64,
+        first.report().pages + 1,
+        "the 401 was not retried"
+    );
+    let checkpoint = first.report().checkpoint;
+    drop(first);
+    let client = accesslink_opsgenie::OpsGenieClient::builder()
+        .base_url(mock.url())
+        .api_key(secrecy::SecretString::from("rotated-key-0001"))
+        .build()
+        .unwrap();
+    let og = accesslink_opsgenie::OpsGenieConnector::new(client, Default::default());
+    let rest: Vec<_> = paging::accounts(&og, options.resume_from(checkpoint))
+        .try_collect()
+        .await
+        .unwrap();
+    seen.extend(rest.into_iter().map(|a| a.id.into_string()));
+    assert_eq!(seen, ids_at_the_mock(&mock));
+}

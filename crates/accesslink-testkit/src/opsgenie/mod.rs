@@ -192,6 +192,12 @@ impl OpsGenieMock {
         self.lock().keys.insert(key.into(), access);
     }
 
+    /// Stops accepting a key (as revoking the integration's key does); `false` when it
+    /// was not accepted.
+    pub fn revoke_key(&self, key: &str) -> bool {
+        self.lock().keys.remove(key).is_some()
+    }
+
     /// Faults applied before the normal logic.
     pub fn faults(&self) -> &FaultPlan {
         &self.faults
