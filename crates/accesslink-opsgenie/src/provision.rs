@@ -268,8 +268,18 @@ impl Provisioner for OpsGenieConnector {
         loop {
             match users.create(&body).await {
                 Ok(created) => {
-                    let user = self.user_required(&created.id).await?;
-                    return Ok(CreateOutcome::Created(Self::account_of(&user)));
+                    return Ok(CreateOutcome::Created(match users.get(&created.id).await {
+                        Ok(user) => Self::account_of(&user),
+                        // The user exists: report it with what the create answered rather
+                        // than fail a create that happened.
+                        Err(e) => {
+                            tracing::warn!(error = %e, id = %created.id, "reading the new OpsGenie user back failed");
+                            let mut a = Account::new(created.id, body.username.clone());
+                            a.display_name = Some(body.full_name.clone());
+                            a.email = Some(body.username.clone());
+                            a
+                        }
+                    }));
                 }
                 // Created by someone else in between.
                 Err(e) if e.kind() == ErrorKind::Conflict => {

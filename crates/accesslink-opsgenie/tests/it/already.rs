@@ -168,6 +168,12 @@ async fn deleting_twice_is_fine_and_granting_to_a_missing_team_is_not_found() {
         "deleting removes access everywhere"
     );
     assert!(og.get_account(&id).await.unwrap().is_none());
+    // A deleted user cannot be granted a team: OpsGenie's 422 "not found" is NotFound.
+    let gone = og
+        .grant(&id, &OpsGenieConnector::team_entitlement(team.clone()))
+        .await;
+    assert_eq!(gone.unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(mock.team_members(&team).is_empty());
     let other = mock.add_user("max@example.com", "Max", "user").unwrap();
     let missing = OpsGenieConnector::team_entitlement("9d0c9a1e-0000-4000-8000-000000000999");
     let e = og
@@ -175,5 +181,9 @@ async fn deleting_twice_is_fine_and_granting_to_a_missing_team_is_not_found() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
-    assert_eq!(mock.count("POST", "/v2/teams/:id/members"), 0);
+    assert_eq!(
+        mock.count("POST", "/v2/teams/:id/members"),
+        1,
+        "only the deleted user's"
+    );
 }

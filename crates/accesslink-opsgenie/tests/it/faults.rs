@@ -179,3 +179,28 @@ async fn a_slow_answer_is_a_timeout_after_the_attempts() {
     assert_eq!(e.kind(), ErrorKind::Timeout);
     assert_eq!(mock.count("GET", "/v2/users"), 2);
 }
+
+#[tokio::test]
+async fn a_failed_read_back_still_reports_the_created_user() {
+    let mock = OpsGenieMock::start().await;
+    let og = on_mock(&mock);
+    // The lookup before the create is answered normally (a zero delay is "no fault");
+    // the read-back after it fails on every attempt.
+    let reads = || FaultMatcher::route("GET", "/v2/users/");
+    mock.faults()
+        .push_for(reads(), Fault::Delay(Duration::ZERO), 1)
+        .push_for(reads(), status(503), 5);
+    let spec = AccountSpec::new("rb@example.com").display_name("Read Back");
+    let outcome = og.create_account(&spec).await.unwrap();
+    let CreateOutcome::Created(a) = outcome else {
+        panic!("{outcome:?}")
+    };
+    let stored = mock.user("rb@example.com").unwrap();
+    assert_eq!(a.id.as_str(), stored["id"].as_str().unwrap());
+    assert_eq!(
+        (a.login.as_str(), a.display_name.as_deref()),
+        ("rb@example.com", Some("Read Back"))
+    );
+    assert_eq!(mock.count("POST", "/v2/users"), 1);
+    assert_eq!(mock.faults().applied(), 6);
+}
