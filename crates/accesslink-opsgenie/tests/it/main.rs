@@ -6,6 +6,7 @@ mod already;
 mod bad_input;
 mod conformance;
 mod faults;
+mod handles;
 mod import;
 mod secrets;
 mod wire;
