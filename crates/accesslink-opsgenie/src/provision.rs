@@ -107,7 +107,8 @@ impl Provisioner for OpsGenieConnector {
     }
 
     /// Offset paging over `GET /v2/users` with the total; the token is
-    /// `og1:users:<offset>`.
+    /// `og1:users:<offset>:<last user id>`, which keeps an import exact while users are
+    /// deleted (see `paging`).
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
         let (users, next, total) = self.users_at("users", &page).await?;
         let accounts = users.iter().map(Self::account_of).collect();
