@@ -242,7 +242,7 @@ async fn the_last_user_read_deleted_mid_import_repeats_users_but_loses_none() {
 /// key resumes from the checkpoint without losing anyone.
 #[tokio::test]
 async fn a_key_rotated_mid_import_stops_it_cleanly_and_the_new_key_resumes_it() {
-    let mock = OpsGenieMock::builder().generated_users(2_000).start().await;
+    let mock = OpsGenieMock::builder().generated_users(USERS).start().await;
     let og = on_mock(&mock);
     let options = PagingOptions::new().page_size(100);
     let mut first = paging::accounts(&og, options.clone());
@@ -252,7 +252,7 @@ async fn a_key_rotated_mid_import_stops_it_cleanly_and_the_new_key_resumes_it() 
         match first.try_next().await {
             Ok(Some(a)) => {
                 seen.insert(a.id.into_string());
-                if seen.len() == 500 {
+                if seen.len() == 5_000 {
                     assert!(mock.revoke_key(&old_key));
                     mock.add_key(
                         "rotated-key-0001",
