@@ -1,0 +1,45 @@
+//! The shared provisioning conformance suite on the stateful mock.
+
+use accesslink_core::{AccountSpec, Capability, Connector};
+use accesslink_opsgenie::OpsGenieConnector;
+use accesslink_testkit::conformance::{ProvisioningSuite, fresh_id, run_provisioning_suite};
+use accesslink_testkit::opsgenie::OpsGenieMock;
+
+use crate::on_mock;
+
+#[tokio::test]
+async fn provisioning_suite_with_a_team() {
+    let mock = OpsGenieMock::builder().generated_users(730).start().await;
+    let og = on_mock(&mock);
+    let team = mock.add_team("platform-ops", "on call for the platform");
+    let login = format!("{}@example.com", fresh_id("new.user"));
+    let suite = ProvisioningSuite::new(
+        100,
+        AccountSpec::new(login).name("New", "User"),
+        OpsGenieConnector::team_entitlement(team),
+    )
+    .canaries([mock.api_key().to_owned()]);
+    let report = run_provisioning_suite(&og, &mock, &suite).await;
+    report.assert_success();
+    assert_eq!(report.skipped().count(), 0, "{report}");
+    // Disable is undeclared: the suite checked it fails with Unsupported and no request.
+    assert!(!og.info().supports(&Capability::EnableDisable));
+    assert!(og.info().supports(&Capability::DeleteAccount));
+    assert!(og.as_ticketing().is_none());
+}
+
+#[tokio::test]
+async fn provisioning_suite_with_a_custom_role() {
+    let mock = OpsGenieMock::builder().generated_users(150).start().await;
+    let og = on_mock(&mock);
+    mock.add_role("Responder", "user");
+    let login = format!("{}@example.com", fresh_id("role.user"));
+    let suite = ProvisioningSuite::new(
+        40,
+        AccountSpec::new(login),
+        OpsGenieConnector::role_entitlement("Responder"),
+    );
+    run_provisioning_suite(&og, &mock, &suite)
+        .await
+        .assert_success();
+}

@@ -1,0 +1,43 @@
+//! [`AccountBackend`] over the mock's own state, for the conformance suite.
+//!
+//! Conventions (what the OpsGenie connector is assumed to do): an account is a user,
+//! named by its id or username; entitlements are `team` (a team id, or a name) held
+//! through team membership, and `role` (a role name, any case) held as the user's role.
+
+use accesslink_core::{AccountId, EntitlementRef, Error, Result};
+use async_trait::async_trait;
+
+use super::OpsGenieMock;
+use crate::conformance::AccountBackend;
+
+#[async_trait]
+impl AccountBackend for OpsGenieMock {
+    async fn account_count(&self) -> Result<usize> {
+        Ok(self.user_count())
+    }
+
+    async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
+        let state = self.lock();
+        let Some(user) = state.user_by(account.as_str()) else {
+            return Err(Error::not_found(format!("OpsGenie user {account}")));
+        };
+        match e.ty.as_str() {
+            "team" => {
+                let id = e.id.as_str();
+                let team = state
+                    .team_index(id, false)
+                    .or_else(|| state.team_index(id, true))
+                    .ok_or_else(|| Error::not_found(format!("OpsGenie team {id}")))?;
+                Ok(state.teams[team].members.iter().any(|(m, _)| *m == user.id))
+            }
+            "role" => Ok(user.role.eq_ignore_ascii_case(e.id.as_str())),
+            other => Err(Error::invalid_input(format!(
+                "OpsGenie entitlement types are team and role, not {other}"
+            ))),
+        }
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.requests()
+    }
+}
