@@ -1,0 +1,5 @@
+//! Tests of the ServiceNow mock, plain reqwest against it.
+
+mod support;
+
+mod basics;
