@@ -1,6 +1,8 @@
 //! The ServiceNow connector against scripted wiremock answers shaped like the instance's
-//! (`wire`, `auth`) and against the testkit's stateful ServiceNow mock.
+//! (`wire`, `auth`) and against the testkit's stateful ServiceNow mock (the rest).
 
 mod auth;
+mod conformance;
+mod mock;
 mod scripted;
 mod wire;
