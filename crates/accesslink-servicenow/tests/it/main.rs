@@ -3,6 +3,8 @@
 
 mod auth;
 mod conformance;
+mod injection;
 mod mock;
+mod routing;
 mod scripted;
 mod wire;
