@@ -3,8 +3,10 @@
 
 mod auth;
 mod conformance;
+mod faults;
 mod injection;
 mod mock;
+mod paging;
 mod routing;
 mod scripted;
 mod wire;
