@@ -50,7 +50,7 @@ pub(crate) fn select(
         .map(|r| r.clone().into_owned())
         .collect();
     Page {
-        total: Some(total),
+        total: count.then_some(total),
         rows: page,
         more: total > offset.saturating_add(limit),
     }

@@ -3,3 +3,6 @@
 mod support;
 
 mod basics;
+mod listing;
+mod query;
+mod render;
