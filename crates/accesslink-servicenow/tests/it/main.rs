@@ -2,11 +2,13 @@
 //! (`wire`, `auth`) and against the testkit's stateful ServiceNow mock (the rest).
 
 mod auth;
+mod closing;
 mod conformance;
 mod faults;
 mod injection;
 mod mock;
 mod paging;
+mod provisioning;
 mod routing;
 mod scripted;
 mod wire;
