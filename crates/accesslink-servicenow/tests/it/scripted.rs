@@ -24,7 +24,8 @@ pub(crate) fn sn_error(status: u16, message: &str, detail: Option<&str>) -> Resp
 
 /// `{"result": …}`.
 pub(crate) fn result(status: u16, v: Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({ "result": v }))
+    let body = Value::Object(serde_json::Map::from_iter([("result".to_owned(), v)]));
+    ResponseTemplate::new(status).set_body_json(body)
 }
 
 /// Any request no mock matched is answered 599 naming it, so a test fails on it.
