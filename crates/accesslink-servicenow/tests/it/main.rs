@@ -5,6 +5,7 @@ mod auth;
 mod closing;
 mod conformance;
 mod faults;
+mod gate;
 mod injection;
 mod mock;
 mod paging;
