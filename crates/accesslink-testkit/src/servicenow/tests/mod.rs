@@ -2,7 +2,9 @@
 
 mod support;
 
+mod auth;
 mod basics;
 mod listing;
 mod query;
 mod render;
+mod writes;
