@@ -3,8 +3,10 @@
 mod support;
 
 mod auth;
+mod backend;
 mod basics;
 mod listing;
 mod query;
 mod render;
+mod synthetic;
 mod writes;
