@@ -117,6 +117,7 @@ use self::auth::{Auth, RateLimit};
 use self::state::State;
 use self::write::{Failure, Writer};
 use crate::fault::FaultPlan;
+use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 use crate::tokens::OAuthEndpoint;
 
@@ -158,6 +159,7 @@ pub struct ServiceNowMockBuilder {
     rate_limit: Option<(usize, Duration)>,
     synthetic: usize,
     seed: u64,
+    proxy: bool,
 }
 
 impl Default for ServiceNowMockBuilder {
@@ -170,6 +172,7 @@ impl Default for ServiceNowMockBuilder {
             rate_limit: None,
             synthetic: 0,
             seed: 0,
+            proxy: false,
         }
     }
 }
@@ -214,6 +217,16 @@ impl ServiceNowMockBuilder {
         self
     }
 
+    /// Puts a [`FaultProxy`] in front of the server (default off): [`ServiceNowMock::url`]
+    /// and the links then name the proxy, and [`ServiceNowMock::proxy`] can drop or cut
+    /// answers *after* the mock did the work ("the server created the ticket, the client
+    /// never heard back"). A [`Fault::DropConnection`](crate::fault::Fault) from the
+    /// [`FaultPlan`] also needs it, but replaces the work like every plan fault.
+    pub fn with_proxy(mut self, proxy: bool) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// Starts the server.
     ///
     /// # Panics
@@ -239,9 +252,15 @@ impl ServiceNowMockBuilder {
             page_limit: self.page_limit,
         });
         let responder = Responder(Arc::clone(&shared));
-        let (server, _) = start_mock(responder, "accesslink-testkit ServiceNow", false).await;
-        lock(&shared.state).base_url = server.uri();
-        ServiceNowMock { server, shared }
+        let (server, proxy) =
+            start_mock(responder, "accesslink-testkit ServiceNow", self.proxy).await;
+        let mock = ServiceNowMock {
+            server,
+            proxy,
+            shared,
+        };
+        lock(&mock.shared.state).base_url = mock.url();
+        mock
     }
 }
 
@@ -259,6 +278,7 @@ struct Shared {
 #[derive(Debug)]
 pub struct ServiceNowMock {
     server: MockServer,
+    proxy: Option<FaultProxy>,
     shared: Arc<Shared>,
 }
 
@@ -273,10 +293,17 @@ impl ServiceNowMock {
         ServiceNowMockBuilder::default()
     }
 
-    /// The instance URL (`http://127.0.0.1:<port>`); the API is under
-    /// `/api/now/table/{table}`.
+    /// The instance URL (`http://127.0.0.1:<port>`, the proxy's when started with one);
+    /// the API is under `/api/now/table/{table}`.
     pub fn url(&self) -> String {
-        self.server.uri()
+        self.proxy
+            .as_ref()
+            .map_or_else(|| self.server.uri(), FaultProxy::url)
+    }
+
+    /// The proxy in front of the server, when started [with one](ServiceNowMockBuilder::with_proxy).
+    pub fn proxy(&self) -> Option<&FaultProxy> {
+        self.proxy.as_ref()
     }
 
     /// The OAuth client and its token stores (`oauth().tokens().issued()`).

@@ -226,3 +226,32 @@ async fn rate_limit_answers_429_with_headers() {
         (&json!("Rate limit exceeded"), &json!("failure"))
     );
 }
+
+#[tokio::test]
+async fn proxy_drops_the_answer_after_the_work_is_done() {
+    let mock = ServiceNowMock::builder().with_proxy(true).start().await;
+    let proxy = mock.proxy().expect("proxy");
+    proxy.push_for(
+        "POST",
+        "/api/now/table/incident",
+        crate::proxy::ProxyFault::Drop,
+        1,
+    );
+    let sent = super::support::call(&mock, Method::POST, "/api/now/table/incident")
+        .json(&json!({"correlation_id": "EXT-9"}))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the client never hears back");
+    assert_eq!(
+        mock.table_len("incident"),
+        1,
+        "but the instance created the row"
+    );
+    let (status, headers, _) = get(&mock, "/api/now/table/incident", &[]).await;
+    assert_eq!(status, 200);
+    let link = headers["link"].to_str().unwrap();
+    assert!(
+        link.starts_with(&format!("<{}/api/now/table/incident?", proxy.url())),
+        "{link}"
+    );
+}
