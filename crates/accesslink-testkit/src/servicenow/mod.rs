@@ -8,6 +8,21 @@
 //! [`update`](ServiceNowMock::update), [`hide`](ServiceNowMock::hide), …) and check what it
 //! received ([`requests`](ServiceNowMock::requests), [`count`](ServiceNowMock::count)).
 //!
+//! ```no_run
+//! use accesslink_testkit::servicenow::ServiceNowMock;
+//! use serde_json::json;
+//!
+//! # async fn demo() {
+//! let mock = ServiceNowMock::builder().synthetic_users(100_000).start().await;
+//! let caller = mock.insert("sys_user", json!({"user_name": "ada", "name": "Ada Lovelace"}));
+//! let inc = mock.insert("incident", json!({"short_description": "VPN", "caller_id": caller}));
+//! mock.hide("sys_user", &caller); // counted in X-Total-Count, never listed
+//! // … point the connector at `mock.url()` with Basic `admin` / `admin-secret` …
+//! assert_eq!(mock.count("POST", "/api/now/table/incident"), 0);
+//! assert!(mock.journal(&inc).is_empty());
+//! # }
+//! ```
+//!
 //! | route | answer |
 //! |---|---|
 //! | `GET /api/now[/v1\|/v2]/table/{t}` | `200 {"result":[…]}` + `X-Total-Count`, `Link` |
