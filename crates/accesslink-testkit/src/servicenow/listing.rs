@@ -63,6 +63,18 @@ fn bounds(synth: &Synthetic, group: &[Vec<Cond>]) -> (usize, usize, Vec<Vec<Cond
     let mut residual = Vec::new();
     for clause in group {
         match clause.as_slice() {
+            // A login names one generated user (its number ends it): a lookup by
+            // `user_name` costs one row, not the table.
+            [c] if c.field == "user_name" && c.op == Op::Eq => {
+                match synth.index_of_login(&c.value) {
+                    Some(i) => {
+                        lo = lo.max(i);
+                        hi = hi.min(i + 1);
+                    }
+                    None => hi = lo,
+                }
+                residual.push(clause.clone());
+            }
             [c] if c.field == "sys_id" => {
                 let v = c.value.as_str();
                 match c.op {

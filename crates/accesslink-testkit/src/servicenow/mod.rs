@@ -8,6 +8,21 @@
 //! [`update`](ServiceNowMock::update), [`hide`](ServiceNowMock::hide), …) and check what it
 //! received ([`requests`](ServiceNowMock::requests), [`count`](ServiceNowMock::count)).
 //!
+//! ```no_run
+//! use accesslink_testkit::servicenow::ServiceNowMock;
+//! use serde_json::json;
+//!
+//! # async fn demo() {
+//! let mock = ServiceNowMock::builder().synthetic_users(100_000).start().await;
+//! let caller = mock.insert("sys_user", json!({"user_name": "ada", "name": "Ada Lovelace"}));
+//! let inc = mock.insert("incident", json!({"short_description": "VPN", "caller_id": caller}));
+//! mock.hide("sys_user", &caller); // counted in X-Total-Count, never listed
+//! // … point the connector at `mock.url()` with Basic `admin` / `admin-secret` …
+//! assert_eq!(mock.count("POST", "/api/now/table/incident"), 0);
+//! assert!(mock.journal(&inc).is_empty());
+//! # }
+//! ```
+//!
 //! | route | answer |
 //! |---|---|
 //! | `GET /api/now[/v1\|/v2]/table/{t}` | `200 {"result":[…]}` + `X-Total-Count`, `Link` |
@@ -117,6 +132,7 @@ use self::auth::{Auth, RateLimit};
 use self::state::State;
 use self::write::{Failure, Writer};
 use crate::fault::FaultPlan;
+use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 use crate::tokens::OAuthEndpoint;
 
@@ -158,6 +174,7 @@ pub struct ServiceNowMockBuilder {
     rate_limit: Option<(usize, Duration)>,
     synthetic: usize,
     seed: u64,
+    proxy: bool,
 }
 
 impl Default for ServiceNowMockBuilder {
@@ -170,6 +187,7 @@ impl Default for ServiceNowMockBuilder {
             rate_limit: None,
             synthetic: 0,
             seed: 0,
+            proxy: false,
         }
     }
 }
@@ -214,6 +232,16 @@ impl ServiceNowMockBuilder {
         self
     }
 
+    /// Puts a [`FaultProxy`] in front of the server (default off): [`ServiceNowMock::url`]
+    /// and the links then name the proxy, and [`ServiceNowMock::proxy`] can drop or cut
+    /// answers *after* the mock did the work ("the server created the ticket, the client
+    /// never heard back"). A [`Fault::DropConnection`](crate::fault::Fault) from the
+    /// [`FaultPlan`] also needs it, but replaces the work like every plan fault.
+    pub fn with_proxy(mut self, proxy: bool) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// Starts the server.
     ///
     /// # Panics
@@ -239,9 +267,15 @@ impl ServiceNowMockBuilder {
             page_limit: self.page_limit,
         });
         let responder = Responder(Arc::clone(&shared));
-        let (server, _) = start_mock(responder, "accesslink-testkit ServiceNow", false).await;
-        lock(&shared.state).base_url = server.uri();
-        ServiceNowMock { server, shared }
+        let (server, proxy) =
+            start_mock(responder, "accesslink-testkit ServiceNow", self.proxy).await;
+        let mock = ServiceNowMock {
+            server,
+            proxy,
+            shared,
+        };
+        lock(&mock.shared.state).base_url = mock.url();
+        mock
     }
 }
 
@@ -259,6 +293,7 @@ struct Shared {
 #[derive(Debug)]
 pub struct ServiceNowMock {
     server: MockServer,
+    proxy: Option<FaultProxy>,
     shared: Arc<Shared>,
 }
 
@@ -273,10 +308,17 @@ impl ServiceNowMock {
         ServiceNowMockBuilder::default()
     }
 
-    /// The instance URL (`http://127.0.0.1:<port>`); the API is under
-    /// `/api/now/table/{table}`.
+    /// The instance URL (`http://127.0.0.1:<port>`, the proxy's when started with one);
+    /// the API is under `/api/now/table/{table}`.
     pub fn url(&self) -> String {
-        self.server.uri()
+        self.proxy
+            .as_ref()
+            .map_or_else(|| self.server.uri(), FaultProxy::url)
+    }
+
+    /// The proxy in front of the server, when started [with one](ServiceNowMockBuilder::with_proxy).
+    pub fn proxy(&self) -> Option<&FaultProxy> {
+        self.proxy.as_ref()
     }
 
     /// The OAuth client and its token stores (`oauth().tokens().issued()`).

@@ -41,6 +41,15 @@ impl Synthetic {
         (hex.len() == 16 && index < self.people.len()).then_some(index)
     }
 
+    /// The index of the generated user whose login is `login` (shadowed or not).
+    pub(crate) fn index_of_login(&self, login: &str) -> Option<usize> {
+        // Generated logins end with the person's 1-based number.
+        let digits = login.trim_start_matches(|c: char| !c.is_ascii_digit());
+        let index = digits.parse::<usize>().ok()?.checked_sub(1)?;
+        let person = self.people.person(index)?;
+        (person.login == login).then_some(index)
+    }
+
     /// Whether user `index` is still served from the generator.
     pub(crate) fn live(&self, index: usize) -> bool {
         index < self.people.len() && !self.shadowed.contains(&index)
@@ -270,11 +279,8 @@ impl State {
             return stored;
         }
         let synth = self.synthetic.as_ref()?;
-        // Generated logins end with the person's 1-based number.
-        let digits = user_name.trim_start_matches(|c: char| !c.is_ascii_digit());
-        let index = digits.parse::<usize>().ok()?.checked_sub(1)?;
-        let person = synth.people.person(index)?;
-        (person.login == user_name && synth.live(index)).then(|| Synthetic::sys_id(index))
+        let index = synth.index_of_login(user_name)?;
+        synth.live(index).then(|| Synthetic::sys_id(index))
     }
 
     /// The display value of a reference to `sys_id` in `table`: a user's or group's name,

@@ -254,7 +254,9 @@ impl State {
         element: &str,
         value: &str,
     ) {
-        let id = new_sys_id();
+        // Entries of one second must still list in the order written (the default order
+        // breaks `sys_created_on` ties by sys_id), so the first 8 digits count up.
+        let id = format!("{:08x}{}", self.journal_order.len() + 1, &new_sys_id()[8..]);
         let stamp = now();
         let row: Row = [
             ("sys_id", id.as_str()),

@@ -2,7 +2,11 @@
 
 mod support;
 
+mod auth;
+mod backend;
 mod basics;
 mod listing;
 mod query;
 mod render;
+mod synthetic;
+mod writes;
