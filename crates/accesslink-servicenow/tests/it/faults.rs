@@ -1,7 +1,6 @@
 //! Faults: dropped answers to writes, timeouts, 429 bursts, HTML and truncated bodies.
 //! Nothing is lost and no write is made twice.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use accesslink_core::http::{RetryConfig, TimeoutConfig};
@@ -21,21 +20,21 @@ use serde_json::json;
 use crate::mock::basic_on;
 use crate::scripted::quick_retry;
 
-/// A proxy in front of the mock, and a connector talking through it.
-async fn behind_proxy(
-    mock: &ServiceNowMock,
-    timeouts: TimeoutConfig,
-) -> (FaultProxy, ServiceNowConnector) {
-    let addr: SocketAddr = mock.url().trim_start_matches("http://").parse().unwrap();
-    let proxy = FaultProxy::start(addr).await.unwrap();
-    let client = ServiceNowClient::builder(proxy.url())
+/// A mock behind its fault proxy, and a connector talking through the proxy.
+async fn behind_proxy(timeouts: TimeoutConfig) -> (ServiceNowMock, ServiceNowConnector) {
+    let mock = ServiceNowMock::builder().with_proxy(true).start().await;
+    let client = ServiceNowClient::builder(mock.url())
         .basic(mock.user(), SecretString::from(mock.password()))
         .retry(quick_retry())
         .timeouts(timeouts)
         .build()
         .unwrap();
     let sn = ServiceNowConnector::new(client, ServiceNowConfig::new()).unwrap();
-    (proxy, sn)
+    (mock, sn)
+}
+
+fn proxy(mock: &ServiceNowMock) -> &FaultProxy {
+    mock.proxy().expect("started with a proxy")
 }
 
 fn new_ticket(corr: &str) -> NewTicket {
@@ -49,16 +48,15 @@ fn new_ticket(corr: &str) -> NewTicket {
 
 #[tokio::test]
 async fn a_create_whose_answer_is_dropped_makes_one_ticket() {
-    let mock = ServiceNowMock::start().await;
-    let (proxy, sn) = behind_proxy(&mock, TimeoutConfig::new()).await;
-    proxy.push_for(
+    let (mock, sn) = behind_proxy(TimeoutConfig::new()).await;
+    proxy(&mock).push_for(
         "POST",
         "/api/now/table/incident",
         accesslink_testkit::proxy::ProxyFault::Drop,
         1,
     );
     let t = sn.create_ticket(&new_ticket("REQ-DROP")).await.unwrap();
-    assert_eq!(proxy.applied(), 1, "the answer was dropped");
+    assert_eq!(proxy(&mock).applied(), 1, "the answer was dropped");
     assert_eq!(mock.find("incident", "correlation_id", "REQ-DROP").len(), 1);
     assert_eq!(
         mock.count("POST", "/api/now/table/incident"),
@@ -75,12 +73,7 @@ async fn a_create_whose_answer_is_dropped_makes_one_ticket() {
 
 #[tokio::test]
 async fn a_create_that_times_out_is_found_instead_of_repeated() {
-    let mock = ServiceNowMock::start().await;
-    let (_proxy, sn) = behind_proxy(
-        &mock,
-        TimeoutConfig::new().attempt(Duration::from_millis(300)),
-    )
-    .await;
+    let (mock, sn) = behind_proxy(TimeoutConfig::new().attempt(Duration::from_millis(300))).await;
     mock.faults().push_for(
         FaultMatcher::route("POST", "/api/now/table/incident"),
         Fault::Delay(Duration::from_secs(2)),
@@ -124,8 +117,8 @@ async fn a_create_refused_with_5xx_then_429_is_retried_once_it_is_known_absent()
 
 #[tokio::test]
 async fn dropped_answers_to_grants_and_comments_write_once() {
-    let mock = ServiceNowMock::start().await;
-    let (proxy, sn) = behind_proxy(&mock, TimeoutConfig::new()).await;
+    let (mock, sn) = behind_proxy(TimeoutConfig::new()).await;
+    let proxy = proxy(&mock);
     let user = mock.insert("sys_user", json!({ "user_name": "alice" }));
     let group = mock.insert("sys_user_group", json!({ "name": "g" }));
     let ticket = mock.insert("incident", json!({ "short_description": "t" }));
