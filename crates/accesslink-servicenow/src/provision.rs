@@ -4,8 +4,8 @@
 
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
-    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, Provisioner, Result,
-    RevokeOutcome, async_trait,
+    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, PageToken,
+    Provisioner, Result, RevokeOutcome, async_trait,
 };
 use serde_json::{Map, Value, json};
 
@@ -13,27 +13,55 @@ use crate::accounts::{
     Kind, account_id, account_of, attributes, check_login, check_text, group_ref, role_ref, target,
     unknown_type,
 };
+use crate::api::TableApi;
 use crate::connector::ServiceNowConnector;
-use crate::models::ref_id;
-use crate::paging::{self, keyset};
+use crate::models::{Record, ref_id};
+use crate::paging::{self, HasSysId, keyset};
 use crate::query::Query;
 
 impl ServiceNowConnector {
-    fn page_of<T, M>(
+    /// One keyset page of `table`, mapped. Rows that cannot be mapped (a membership
+    /// whose user reference is empty) are skipped with a warning; a page where none can
+    /// be is never returned empty with a next token, since an empty page ends a drain.
+    async fn listing<M, T>(
         &self,
-        table: &str,
-        found: paging::KeysetPage<M>,
-        first: bool,
-        map: impl Fn(M) -> Option<T>,
-    ) -> Page<T> {
-        let next = found
-            .next
-            .as_deref()
-            .map(|last| paging::encode(table, last));
-        let items = found.items.into_iter().filter_map(map).collect();
-        // `X-Total-Count` after the cursor counts what is left, so it is the listing's
-        // total only on the first page.
-        Page::new(items, next).with_total(if first { found.total } else { None })
+        api: &TableApi<'_, M>,
+        token: Option<&PageToken>,
+        size: u32,
+        map: impl Fn(M) -> Option<T> + Send,
+    ) -> Result<Page<T>>
+    where
+        M: Record + HasSysId + Send,
+        T: Send,
+    {
+        let table = api.table();
+        let start = paging::decode(table, token)?;
+        let mut after = start.clone();
+        let mut total = None;
+        let mut first = true;
+        loop {
+            let found = keyset(api, Query::new(), after.as_deref(), size).await?;
+            if first && start.is_none() {
+                // `X-Total-Count` after a cursor counts what is left, so it is the
+                // listing's total only on the first page.
+                total = found.total;
+            }
+            first = false;
+            let fetched = found.items.len();
+            let items: Vec<T> = found.items.into_iter().filter_map(&map).collect();
+            if items.len() < fetched {
+                tracing::warn!(
+                    table,
+                    skipped = fetched - items.len(),
+                    "rows without the fields an item needs were skipped"
+                );
+            }
+            if !items.is_empty() || found.next.is_none() {
+                let next = found.next.map(|last| paging::encode(table, &last));
+                return Ok(Page::new(items, next).with_total(total));
+            }
+            after = found.next;
+        }
     }
 
     async fn grant_with_lookup(&self, kind: Kind, user: &str, id: &str) -> Result<GrantOutcome> {
@@ -85,11 +113,10 @@ impl Provisioner for ServiceNowConnector {
     }
 
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
-        let after = paging::decode("sys_user", page.token.as_ref())?;
         let size = self.page_size(&page);
         let api = self.client.users();
-        let found = keyset(&api, Query::new(), after.as_deref(), size).await?;
-        Ok(self.page_of("sys_user", found, after.is_none(), |u| Some(account_of(&u))))
+        self.listing(&api, page.token.as_ref(), size, |u| Some(account_of(&u)))
+            .await
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Option<Account>> {
@@ -110,10 +137,8 @@ impl Provisioner for ServiceNowConnector {
         let size = self.page_size(&page);
         match ty.as_str() {
             "group" => {
-                let after = paging::decode("sys_user_group", page.token.as_ref())?;
                 let api = self.client.groups();
-                let found = keyset(&api, Query::new(), after.as_deref(), size).await?;
-                Ok(self.page_of("sys_user_group", found, after.is_none(), |g| {
+                self.listing(&api, page.token.as_ref(), size, |g| {
                     let mut e = Entitlement::new(
                         group_ref(g.sys_id.clone()?),
                         g.name.clone().unwrap_or_default(),
@@ -123,13 +148,12 @@ impl Provisioner for ServiceNowConnector {
                         e.attributes = m;
                     }
                     Some(e)
-                }))
+                })
+                .await
             }
             "role" => {
-                let after = paging::decode("sys_user_role", page.token.as_ref())?;
                 let api = self.client.roles();
-                let found = keyset(&api, Query::new(), after.as_deref(), size).await?;
-                Ok(self.page_of("sys_user_role", found, after.is_none(), |r| {
+                self.listing(&api, page.token.as_ref(), size, |r| {
                     let mut e = Entitlement::new(
                         role_ref(r.sys_id.clone()?),
                         r.name.clone().unwrap_or_default(),
@@ -139,7 +163,8 @@ impl Provisioner for ServiceNowConnector {
                         e.attributes = m;
                     }
                     Some(e)
-                }))
+                })
+                .await
             }
             other => Err(unknown_type(other)),
         }
@@ -151,30 +176,24 @@ impl Provisioner for ServiceNowConnector {
         let size = self.page_size(&page);
         match ty.as_str() {
             "group" => {
-                let after = paging::decode("sys_user_grmember", page.token.as_ref())?;
                 let api = self.client.group_members();
-                let found = keyset(&api, Query::new(), after.as_deref(), size).await?;
-                Ok(
-                    self.page_of("sys_user_grmember", found, after.is_none(), |m| {
-                        Some(Grant::new(
-                            ref_id(&m.user)?.to_owned(),
-                            group_ref(ref_id(&m.group)?),
-                        ))
-                    }),
-                )
+                self.listing(&api, page.token.as_ref(), size, |m| {
+                    Some(Grant::new(
+                        ref_id(&m.user)?.to_owned(),
+                        group_ref(ref_id(&m.group)?),
+                    ))
+                })
+                .await
             }
             "role" => {
-                let after = paging::decode("sys_user_has_role", page.token.as_ref())?;
                 let api = self.client.user_roles();
-                let found = keyset(&api, Query::new(), after.as_deref(), size).await?;
-                Ok(
-                    self.page_of("sys_user_has_role", found, after.is_none(), |r| {
-                        Some(Grant::new(
-                            ref_id(&r.user)?.to_owned(),
-                            role_ref(ref_id(&r.role)?),
-                        ))
-                    }),
-                )
+                self.listing(&api, page.token.as_ref(), size, |r| {
+                    Some(Grant::new(
+                        ref_id(&r.user)?.to_owned(),
+                        role_ref(ref_id(&r.role)?),
+                    ))
+                })
+                .await
             }
             other => Err(unknown_type(other)),
         }

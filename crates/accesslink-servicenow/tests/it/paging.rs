@@ -293,3 +293,33 @@ async fn groups_roles_and_grants_page_by_keyset() {
         assert!(paths.contains(&format!("/api/now/table/{t}")), "{t}");
     }
 }
+
+#[tokio::test]
+async fn a_page_of_unusable_rows_does_not_end_a_drain() {
+    let mock = ServiceNowMock::start().await;
+    let user = mock.insert("sys_user", json!({ "user_name": "u" }));
+    let group = mock.insert("sys_user_group", json!({ "name": "g" }));
+    // Memberships whose user was removed behind the instance's back (empty references)
+    // fill the first three pages of two; the one good row sorts last.
+    for i in 1..=6 {
+        let id = format!("{i:032x}");
+        mock.insert(
+            "sys_user_grmember",
+            json!({ "sys_id": id, "user": "", "group": group }),
+        );
+    }
+    let good = "f".repeat(32);
+    mock.insert(
+        "sys_user_grmember",
+        json!({ "sys_id": good, "user": user, "group": group }),
+    );
+    assert!(mock.row("sys_user_grmember", &good).is_some());
+    let sn = basic_on(&mock);
+    let ty = EntitlementType::group();
+    let all: Vec<_> = accesslink_core::paging::grants(&sn, &ty, PagingOptions::new().page_size(2))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].account.as_str(), user);
+}
