@@ -18,18 +18,8 @@
 use accesslink_core::{Error, PageToken, Result};
 
 use crate::api::{ListParams, TableApi};
-use crate::models::{Group, GroupMember, Record, Role, User, UserRole, is_sys_id};
+use crate::models::{HasSysId, Record, is_sys_id};
 use crate::query::Query;
-
-/// Rows with a `sys_id`.
-pub(crate) trait HasSysId {
-    fn sys_id(&self) -> Option<&str>;
-}
-
-macro_rules! has_sys_id {
-    ($($t:ty),*) => { $(impl HasSysId for $t { fn sys_id(&self) -> Option<&str> { self.sys_id.as_deref() } })* };
-}
-has_sys_id!(User, Group, GroupMember, Role, UserRole);
 
 /// A token for `table` after `last`.
 pub(crate) fn encode(table: &str, last: &str) -> PageToken {
@@ -165,7 +155,7 @@ mod tests {
 
     #[test]
     fn pages_out_of_order_are_refused() {
-        let u = |id: &str| User {
+        let u = |id: &str| crate::models::User {
             sys_id: Some(id.into()),
             ..User::default()
         };

@@ -15,8 +15,8 @@ use crate::accounts::{
 };
 use crate::api::TableApi;
 use crate::connector::ServiceNowConnector;
-use crate::models::{Record, ref_id};
-use crate::paging::{self, HasSysId, keyset};
+use crate::models::{HasSysId, Record, ref_id};
+use crate::paging::{self, keyset};
 use crate::query::Query;
 
 impl ServiceNowConnector {

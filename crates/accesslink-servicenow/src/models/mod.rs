@@ -31,6 +31,34 @@ impl Record for serde_json::Value {
     }
 }
 
+/// Rows that carry their `sys_id` (keyset paging orders and resumes on it).
+pub trait HasSysId {
+    /// The row's `sys_id`, if the instance sent it.
+    fn sys_id(&self) -> Option<&str>;
+}
+
+macro_rules! has_sys_id {
+    ($($t:ty),*) => { $(impl HasSysId for $t { fn sys_id(&self) -> Option<&str> { self.sys_id.as_deref() } })* };
+}
+has_sys_id!(
+    User,
+    Group,
+    GroupMember,
+    Role,
+    UserRole,
+    TaskRecord,
+    JournalEntry
+);
+
+impl HasSysId for serde_json::Value {
+    fn sys_id(&self) -> Option<&str> {
+        self.get("sys_id").and_then(|v| match v {
+            serde_json::Value::Object(m) => m.get("value").and_then(serde_json::Value::as_str),
+            other => other.as_str(),
+        })
+    }
+}
+
 /// A reference field: the referenced row's `sys_id`, with its display value and API
 /// link when the instance sent them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

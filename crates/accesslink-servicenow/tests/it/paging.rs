@@ -323,3 +323,38 @@ async fn a_page_of_unusable_rows_does_not_end_a_drain() {
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].account.as_str(), user);
 }
+
+#[tokio::test]
+async fn a_table_handle_streams_a_filtered_keyset_listing() {
+    let mock = ServiceNowMock::start().await;
+    for i in 0..8 {
+        let state = if i % 4 == 0 { "7" } else { "2" };
+        mock.insert(
+            "incident",
+            json!({ "short_description": format!("i{i}"), "state": state, "close_code": "x", "close_notes": "y" }),
+        );
+    }
+    let sn = basic_on(&mock);
+    mock.clear_requests();
+    let open: Vec<_> = sn
+        .client()
+        .incidents()
+        .list_stream(
+            accesslink_servicenow::Query::new().eq("active", "true"),
+            PagingOptions::new().page_size(3),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 6);
+    assert!(open.iter().all(|t| t.active.as_deref() == Some("true")));
+    let queries: Vec<String> = table_requests(&mock)
+        .iter()
+        .map(|r| r.param("sysparm_query").unwrap().to_owned())
+        .collect();
+    assert_eq!(queries.len(), 3, "3 + 3 + the empty page: {queries:?}");
+    assert_eq!(queries[0], "active=true^ORDERBYsys_id");
+    assert!(
+        queries[1].starts_with("active=true^sys_id>") && queries[1].ends_with("^ORDERBYsys_id")
+    );
+}
