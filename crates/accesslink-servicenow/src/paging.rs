@@ -157,7 +157,7 @@ mod tests {
     fn pages_out_of_order_are_refused() {
         let u = |id: &str| crate::models::User {
             sys_id: Some(id.into()),
-            ..User::default()
+            ..crate::models::User::default()
         };
         let a = "00000000000000000000000000000001";
         let b = "00000000000000000000000000000002";
