@@ -60,6 +60,42 @@
 //! # Ok(()) }
 //! ```
 
+//!
+//! ## Typed handles
+//!
+//! Below the traits, `client.incidents()`, `.change_requests()`, `.users()`, … (and
+//! `client.table::<serde_json::Value>("u_custom")` for any table) give a [`api::TableApi`]
+//! with `get`, `get_opt`, `list_page`, `list_stream`, `create`, `update` and `delete`:
+//!
+//! ```no_run
+//! use accesslink_core::paging::PagingOptions;
+//! use accesslink_servicenow::{Query, ServiceNowClient, api::ListParams};
+//! use futures::TryStreamExt;
+//! use secrecy::SecretString;
+//!
+//! # async fn run() -> accesslink_core::Result<()> {
+//! let client = ServiceNowClient::builder("https://acme.service-now.com")
+//!     .basic("svc.accesslink", SecretString::from("password-from-your-vault"))
+//!     .build()?;
+//! // One page of open P1 incidents, newest first.
+//! let page = client
+//!     .incidents()
+//!     .list_page(
+//!         &ListParams::new(Query::new().eq("active", "true").eq("priority", "1").order_by_desc("sys_created_on"))
+//!             .limit(50),
+//!     )
+//!     .await?;
+//! println!("{} of {:?}", page.items.len(), page.total);
+//! // Every active group, keyset-paged.
+//! let groups: Vec<_> = client
+//!     .groups()
+//!     .list_stream(Query::new().eq("active", "true"), PagingOptions::new().page_size(500))
+//!     .try_collect()
+//!     .await?;
+//! println!("{} groups", groups.len());
+//! # Ok(()) }
+//! ```
+
 mod accounts;
 pub mod api;
 mod client;
