@@ -93,6 +93,9 @@
 //! **Order of checks**: every request is logged, then the [`FaultPlan`] is consulted, then
 //! the rate limit (when [configured](ServiceNowMockBuilder::rate_limit): `429` with
 //! `Retry-After`, `X-RateLimit-Limit`, `X-RateLimit-Reset` and the error body), then auth.
+//! A plan fault replaces the work (nothing is written); for "the instance did the work but
+//! the answer was lost", start [with the proxy](ServiceNowMockBuilder::with_proxy) and
+//! queue a drop on [`proxy()`](ServiceNowMock::proxy).
 //!
 //! **Generated users**: [`synthetic_users(n)`](ServiceNowMockBuilder::synthetic_users)
 //! serves `n` `sys_user` rows computed from their index by
