@@ -125,6 +125,7 @@ mod state;
 mod tests;
 mod write;
 
+use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -167,8 +168,8 @@ impl SnRequest {
     }
 }
 
-/// Options for a [`ServiceNowMock`]; see [`ServiceNowMock::builder`].
-#[derive(Debug)]
+/// Options for a [`ServiceNowMock`]; see [`ServiceNowMock::builder`]. `Debug` hides the
+/// password.
 pub struct ServiceNowMockBuilder {
     user: String,
     password: String,
@@ -192,6 +193,21 @@ impl Default for ServiceNowMockBuilder {
             seed: 0,
             proxy: false,
         }
+    }
+}
+
+impl fmt::Debug for ServiceNowMockBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceNowMockBuilder")
+            .field("user", &self.user)
+            .field("password", &"[redacted]")
+            .field("oauth", &self.oauth)
+            .field("page_limit", &self.page_limit)
+            .field("rate_limit", &self.rate_limit)
+            .field("synthetic", &self.synthetic)
+            .field("seed", &self.seed)
+            .field("proxy", &self.proxy)
+            .finish()
     }
 }
 
