@@ -2,6 +2,7 @@
 //! rate limit (fact sheet §1 "Base URL / auth" and "Errors, rate limits, quirks").
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -16,13 +17,23 @@ const REFRESH_TTL: Duration = Duration::from_secs(8_640_000);
 /// Access tokens: 30 minutes by default.
 pub(crate) const ACCESS_TTL: Duration = Duration::from_secs(1800);
 
-/// The credentials the instance accepts.
-#[derive(Debug)]
+/// The credentials the instance accepts; `Debug` hides the password.
 pub(crate) struct Auth {
     pub(crate) user: String,
     pub(crate) password: String,
     pub(crate) oauth: OAuthEndpoint,
     pub(crate) ttl: Duration,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("user", &self.user)
+            .field("password", &"[redacted]")
+            .field("oauth", &self.oauth)
+            .field("ttl", &self.ttl)
+            .finish()
+    }
 }
 
 /// `401 User Not Authenticated`, for missing, wrong or expired credentials alike.

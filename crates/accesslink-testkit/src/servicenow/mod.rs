@@ -93,6 +93,9 @@
 //! **Order of checks**: every request is logged, then the [`FaultPlan`] is consulted, then
 //! the rate limit (when [configured](ServiceNowMockBuilder::rate_limit): `429` with
 //! `Retry-After`, `X-RateLimit-Limit`, `X-RateLimit-Reset` and the error body), then auth.
+//! A plan fault replaces the work (nothing is written); for "the instance did the work but
+//! the answer was lost", start [with the proxy](ServiceNowMockBuilder::with_proxy) and
+//! queue a drop on [`proxy()`](ServiceNowMock::proxy).
 //!
 //! **Generated users**: [`synthetic_users(n)`](ServiceNowMockBuilder::synthetic_users)
 //! serves `n` `sys_user` rows computed from their index by
@@ -122,6 +125,7 @@ mod state;
 mod tests;
 mod write;
 
+use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -164,8 +168,8 @@ impl SnRequest {
     }
 }
 
-/// Options for a [`ServiceNowMock`]; see [`ServiceNowMock::builder`].
-#[derive(Debug)]
+/// Options for a [`ServiceNowMock`]; see [`ServiceNowMock::builder`]. `Debug` hides the
+/// password.
 pub struct ServiceNowMockBuilder {
     user: String,
     password: String,
@@ -189,6 +193,21 @@ impl Default for ServiceNowMockBuilder {
             seed: 0,
             proxy: false,
         }
+    }
+}
+
+impl fmt::Debug for ServiceNowMockBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceNowMockBuilder")
+            .field("user", &self.user)
+            .field("password", &"[redacted]")
+            .field("oauth", &self.oauth)
+            .field("page_limit", &self.page_limit)
+            .field("rate_limit", &self.rate_limit)
+            .field("synthetic", &self.synthetic)
+            .field("seed", &self.seed)
+            .field("proxy", &self.proxy)
+            .finish()
     }
 }
 

@@ -219,7 +219,15 @@ impl State {
         let (patch, journal) = accepted(def, input, who);
         let mut row = current.into_owned();
         let state_set = patch.contains_key("state");
+        // sys_user.name is calculated from the first and last names.
+        let renamed = real == "sys_user"
+            && !patch.contains_key("name")
+            && (patch.contains_key("first_name") || patch.contains_key("last_name"));
         row.extend(patch);
+        if renamed {
+            let full = format!("{} {}", text(&row, "first_name"), text(&row, "last_name"));
+            row.insert("name".into(), json!(full.trim()));
+        }
         let stamp = now();
         if who == Writer::Rest {
             data_policy(real, &row)?;

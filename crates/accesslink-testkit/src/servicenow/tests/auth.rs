@@ -255,3 +255,15 @@ async fn proxy_drops_the_answer_after_the_work_is_done() {
         "{link}"
     );
 }
+
+#[tokio::test]
+async fn debug_output_hides_the_secrets() {
+    let builder = ServiceNowMock::builder().basic("svc", "basic-pw-123");
+    assert!(!format!("{builder:?}").contains("basic-pw-123"));
+    let mock = builder.start().await;
+    let printed = format!("{mock:?}");
+    assert!(printed.contains("svc"), "the user is fine to show");
+    for secret in ["basic-pw-123", "sn-secret"] {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+}

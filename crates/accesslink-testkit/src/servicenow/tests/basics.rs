@@ -65,3 +65,37 @@ async fn list_pages_by_offset_with_total_and_links() {
     }
     assert!(link.contains("sysparm_offset=4&sysparm_limit=2"), "{link}");
 }
+
+#[tokio::test]
+async fn request_log_counts_and_clears() {
+    let mock = ServiceNowMock::start().await;
+    get(&mock, "/api/now/table/sys_user", &[("sysparm_limit", "5")]).await;
+    let body = json!({"element": "comments", "value": "forged"});
+    let (status, _) = send_json(
+        &mock,
+        Method::POST,
+        "/api/now/table/sys_journal_field",
+        &body,
+    )
+    .await;
+    assert_eq!(
+        status, 403,
+        "the journal is read-only through the Table API"
+    );
+    assert_eq!(mock.table_len("sys_journal_field"), 0);
+    let log = mock.requests();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (log[0].method.as_str(), log[0].path.as_str()),
+        ("GET", "/api/now/table/sys_user")
+    );
+    assert_eq!(log[0].param("sysparm_limit"), Some("5"));
+    assert_eq!(log[1].body, Some(body));
+    assert_eq!(
+        (mock.count("get", "sys_user"), mock.count("", "/api/now/")),
+        (1, 2)
+    );
+    mock.clear_requests();
+    assert!(mock.requests().is_empty());
+    assert_eq!(mock.count("", ""), 0);
+}

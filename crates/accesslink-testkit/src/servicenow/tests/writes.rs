@@ -242,3 +242,28 @@ async fn writes_take_json_only() {
     );
     assert_eq!(mock.row("incident", &hidden).unwrap()["state"], "1");
 }
+
+#[tokio::test]
+async fn user_name_is_unique_on_update_and_name_follows_first_and_last() {
+    let mock = ServiceNowMock::builder().synthetic_users(5).start().await;
+    let taken = mock.rows("sys_user")[0]["user_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = mock.insert(
+        "sys_user",
+        json!({"user_name": "jdoe", "first_name": "Jane", "last_name": "Doe"}),
+    );
+    let path = format!("/api/now/table/sys_user/{id}");
+    let (status, body) = send_json(&mock, Method::PATCH, &path, &json!({"user_name": taken})).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(mock.row("sys_user", &id).unwrap()["user_name"], "jdoe");
+    let (status, body) = send_json(
+        &mock,
+        Method::PATCH,
+        &path,
+        &json!({"last_name": "Roe", "user_name": "jdoe"}),
+    )
+    .await;
+    assert_eq!((status, &body["result"]["name"]), (200, &json!("Jane Roe")));
+}
