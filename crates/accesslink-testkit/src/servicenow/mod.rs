@@ -476,6 +476,14 @@ impl ServiceNowMock {
             .collect()
     }
 
+    /// The sys_id of generated user `index` (0-based, in sys_id order), `None` past the
+    /// end; the user may since have been edited or deleted.
+    pub fn synthetic_user_id(&self, index: usize) -> Option<String> {
+        let state = self.state();
+        let synth = state.synthetic.as_ref()?;
+        (index < synth.people.len()).then(|| state::Synthetic::sys_id(index))
+    }
+
     /// How many rows a table has (hidden ones and generated users included).
     pub fn table_len(&self, table: &str) -> usize {
         self.state().len(table)

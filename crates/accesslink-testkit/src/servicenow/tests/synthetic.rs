@@ -44,6 +44,9 @@ async fn keyset_pages_walk_a_large_table_in_order() {
     let mock = ServiceNowMock::builder().synthetic_users(n).start().await;
     let ids = keyset_all(&mock, 1000).await;
     assert_eq!(ids.len(), n);
+    assert_eq!(mock.synthetic_user_id(0).as_ref(), Some(&ids[0]));
+    assert_eq!(mock.synthetic_user_id(n - 1).as_ref(), Some(&ids[n - 1]));
+    assert_eq!(mock.synthetic_user_id(n), None);
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
     assert_eq!(
         mock.count("GET", "/sys_user"),
