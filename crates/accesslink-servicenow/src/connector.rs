@@ -1,0 +1,241 @@
+//! The `Connector` and `TicketingSystem` implementation, on top of the typed handles.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use accesslink_core::{
+    Capability, Comment, ConnectionReport, Connector, ConnectorInfo, CorrelationId,
+    EntitlementType, Error, NewTicket, Provisioner, Resolution, Result, Ticket, TicketKind,
+    TicketRef, TicketingSystem, async_trait,
+};
+
+use crate::api::{ListParams, TableApi};
+use crate::client::ServiceNowClient;
+use crate::config::ServiceNowConfig;
+use crate::models::TaskRecord;
+use crate::query::Query;
+use crate::refs::Routes;
+
+/// ServiceNow as a [`TicketingSystem`] and a [`Provisioner`].
+#[derive(Debug, Clone)]
+pub struct ServiceNowConnector {
+    pub(crate) client: ServiceNowClient,
+    pub(crate) config: Arc<ServiceNowConfig>,
+    pub(crate) routes: Arc<Routes>,
+    info: ConnectorInfo,
+    pub(crate) types: Arc<[EntitlementType]>,
+}
+
+impl ServiceNowConnector {
+    /// A connector over a client, with these settings. Fails when a custom prefix,
+    /// table or field name in the settings is malformed.
+    pub fn new(client: ServiceNowClient, config: ServiceNowConfig) -> Result<Self> {
+        use Capability as C;
+        let routes = Routes::new(&config.custom_prefixes)?;
+        crate::api::check_table(&config.request_table).map_err(|e| Error::config(e.to_string()))?;
+        for f in &config.extra_fields {
+            crate::query::check_field(f).map_err(|e| Error::config(e.to_string()))?;
+        }
+        let info = ConnectorInfo::new("servicenow", config.instance.clone())
+            .with([
+                C::CreateTicket,
+                C::GetTicket,
+                C::BatchGetTickets,
+                C::FindByCorrelation,
+                C::Comment,
+                C::CloseTicket,
+                C::ListAccounts,
+                C::ListEntitlements,
+                C::ListGrants,
+                C::CreateAccount,
+                C::UpdateAccount,
+                C::EnableDisable,
+                C::DeleteAccount,
+                C::Grant,
+                C::Revoke,
+            ])
+            .with_ticket_kinds([
+                TicketKind::Incident,
+                TicketKind::Change,
+                TicketKind::ChangeTask,
+                TicketKind::Request,
+                TicketKind::RequestItem,
+                TicketKind::Problem,
+                TicketKind::Project,
+                TicketKind::ProjectTask,
+                TicketKind::Task,
+            ]);
+        Ok(ServiceNowConnector {
+            client,
+            config: Arc::new(config),
+            routes: Arc::new(routes),
+            info,
+            types: Arc::from([EntitlementType::group(), EntitlementType::role()]),
+        })
+    }
+
+    /// The low-level client.
+    pub fn client(&self) -> &ServiceNowClient {
+        &self.client
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ServiceNowConfig {
+        &self.config
+    }
+
+    /// A task-table handle that also reads the configured custom fields.
+    pub(crate) fn tasks_in(&self, table: &str) -> TableApi<'_, TaskRecord> {
+        self.client
+            .table::<TaskRecord>(table)
+            .with_fields(&self.config.extra_fields)
+    }
+
+    /// Waits before another attempt: the server's `Retry-After` when it sent one.
+    pub(crate) async fn back_off(&self, e: &Error, attempt: u32) {
+        let retry = self.client.retry_config();
+        let wait = e
+            .rate_limit()
+            .and_then(|r| r.retry_after)
+            .map_or_else(|| retry.backoff(attempt), |d| d.min(retry.max_backoff));
+        tokio::time::sleep(wait).await;
+    }
+
+    /// Attempts allowed for writes the connector makes safe to repeat.
+    pub(crate) fn attempts(&self) -> u32 {
+        self.client.retry_config().max_attempts.max(1)
+    }
+}
+
+#[async_trait]
+impl Connector for ServiceNowConnector {
+    fn info(&self) -> &ConnectorInfo {
+        &self.info
+    }
+
+    /// Reads the signed-in user's own `sys_user` row: proves the credentials and the
+    /// Table API access in one request.
+    async fn test_connection(&self) -> Result<ConnectionReport> {
+        let started = Instant::now();
+        let user = self.client.user().to_owned();
+        let query = match crate::query::check_value(&user) {
+            Ok(()) => Query::new().eq("user_name", &user),
+            Err(_) => Query::new(),
+        };
+        let page = self
+            .client
+            .users()
+            .list_page(&ListParams::new(query).limit(1).no_count(true))
+            .await?;
+        let mut report = ConnectionReport::new(started.elapsed());
+        report.principal = page
+            .items
+            .first()
+            .and_then(|u| u.user_name.clone())
+            .or(Some(user));
+        Ok(report)
+    }
+
+    fn as_ticketing(&self) -> Option<&dyn TicketingSystem> {
+        Some(self)
+    }
+
+    fn as_provisioner(&self) -> Option<&dyn Provisioner> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl TicketingSystem for ServiceNowConnector {
+    /// Accepts a number with a known prefix (`INC0010001`, `RITM0010007`, any case,
+    /// surrounding spaces ignored) or a 32-hex `sys_id`.
+    fn parse_ticket_ref(&self, raw: &str) -> Result<TicketRef> {
+        self.routes.parse(raw)
+    }
+
+    async fn create_ticket(&self, new: &NewTicket) -> Result<Ticket> {
+        new.correlation_id.check_plain()?;
+        // Everything is checked before the first request.
+        let (table, mut body, login) = self.create_body(new)?;
+        if let Some(existing) = self.find_in(&table, &new.correlation_id).await? {
+            tracing::info!(correlation_id = %new.correlation_id, ticket = ?existing.reference.number, "ticket already exists");
+            return Ok(existing);
+        }
+        if let Some((field, login)) = login {
+            let id = self.user_id_by_login(&login).await?.ok_or_else(|| {
+                Error::not_found(format!(
+                    "ServiceNow user with user_name {login:?} (the requester)"
+                ))
+            })?;
+            body.insert(field.to_owned(), id.into());
+        }
+        let api = self.tasks_in(&table);
+        let max_attempts = self.attempts();
+        let mut attempt = 1;
+        loop {
+            match api.create(&body).await {
+                Ok(row) => return Ok(self.to_ticket(&table, &row)),
+                // The answer was lost or the instance failed: the row may exist. Look
+                // before trying again, so a retry never opens a second ticket.
+                Err(e) if e.is_retryable() && attempt < max_attempts => {
+                    tracing::warn!(error = %e, attempt, "create failed ambiguously; checking before retrying");
+                    if let Some(t) = self.find_in(&table, &new.correlation_id).await? {
+                        return Ok(t);
+                    }
+                    self.back_off(&e, attempt).await;
+                    attempt += 1;
+                }
+                Err(e) if e.is_retryable() => {
+                    // Out of attempts: one last look, so a create that did land is found.
+                    return match self.find_in(&table, &new.correlation_id).await {
+                        Ok(Some(t)) => Ok(t),
+                        _ => Err(e),
+                    };
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Looks on `task`, which holds every task-family table.
+    async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
+        id.check_plain()?;
+        self.find_in("task", id).await
+    }
+
+    async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
+        let target = self.routes.resolve(r)?;
+        self.read(&target).await
+    }
+
+    async fn get_tickets(&self, refs: &[TicketRef]) -> Result<Vec<Ticket>> {
+        let targets = refs
+            .iter()
+            .map(|r| self.routes.resolve(r))
+            .collect::<Result<Vec<_>>>()?;
+        self.read_many(&targets).await
+    }
+
+    async fn add_comment(&self, r: &TicketRef, c: &Comment) -> Result<()> {
+        let target = self.routes.resolve(r)?;
+        if c.body.trim().is_empty() {
+            return Err(Error::invalid_input("a ServiceNow comment needs text"));
+        }
+        let (table, sys_id) = self.locate(&target).await?;
+        self.comment(&table, &sys_id, c).await
+    }
+
+    async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket> {
+        let target = self.routes.resolve(r)?;
+        if how
+            .code
+            .as_deref()
+            .is_some_and(|c| c.chars().any(char::is_control))
+        {
+            return Err(Error::invalid_input(
+                "a close code may not hold control characters",
+            ));
+        }
+        self.close(&target, how).await
+    }
+}

@@ -1,0 +1,381 @@
+//! The `Provisioner` implementation: `sys_user` accounts; `group` entitlements granted
+//! through `sys_user_grmember` and `role` entitlements through `sys_user_has_role`.
+//! Every listing uses keyset paging ([`crate::paging`]).
+
+use accesslink_core::{
+    Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
+    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, PageToken,
+    Provisioner, Result, RevokeOutcome, async_trait,
+};
+use serde_json::{Map, Value, json};
+
+use crate::accounts::{
+    Kind, account_id, account_of, attributes, check_login, check_text, group_ref, role_ref, target,
+    unknown_type,
+};
+use crate::api::TableApi;
+use crate::connector::ServiceNowConnector;
+use crate::models::{HasSysId, Record, ref_id};
+use crate::paging::{self, keyset};
+use crate::query::Query;
+
+impl ServiceNowConnector {
+    /// One keyset page of `table`, mapped. Rows that cannot be mapped (a membership
+    /// whose user reference is empty) are skipped with a warning; a page where none can
+    /// be is never returned empty with a next token, since an empty page ends a drain.
+    async fn listing<M, T>(
+        &self,
+        api: &TableApi<'_, M>,
+        token: Option<&PageToken>,
+        size: u32,
+        map: impl Fn(M) -> Option<T> + Send,
+    ) -> Result<Page<T>>
+    where
+        M: Record + HasSysId + Send,
+        T: Send,
+    {
+        let table = api.table();
+        let start = paging::decode(table, token)?;
+        let mut after = start.clone();
+        let mut total = None;
+        let mut first = true;
+        loop {
+            let found = keyset(api, Query::new(), after.as_deref(), size).await?;
+            if first && start.is_none() {
+                // `X-Total-Count` after a cursor counts what is left, so it is the
+                // listing's total only on the first page.
+                total = found.total;
+            }
+            first = false;
+            let fetched = found.items.len();
+            let items: Vec<T> = found.items.into_iter().filter_map(&map).collect();
+            if items.len() < fetched {
+                tracing::warn!(
+                    table,
+                    skipped = fetched - items.len(),
+                    "rows without the fields an item needs were skipped"
+                );
+            }
+            if !items.is_empty() || found.next.is_none() {
+                let next = found.next.map(|last| paging::encode(table, &last));
+                return Ok(Page::new(items, next).with_total(total));
+            }
+            after = found.next;
+        }
+    }
+
+    async fn grant_with_lookup(&self, kind: Kind, user: &str, id: &str) -> Result<GrantOutcome> {
+        if self.holds(kind, user, id).await? {
+            return Ok(GrantOutcome::AlreadyGranted);
+        }
+        // Neither table has a unique index: a repeated insert makes a second row, so a
+        // failed insert is only repeated after looking again.
+        let max_attempts = self.attempts();
+        let mut attempt = 1;
+        loop {
+            let created = match kind {
+                Kind::Group => self
+                    .client
+                    .group_members()
+                    .create(&json!({ "user": user, "group": id }))
+                    .await
+                    .map(|_| ()),
+                Kind::Role => self
+                    .client
+                    .user_roles()
+                    .create(&json!({ "user": user, "role": id }))
+                    .await
+                    .map(|_| ()),
+            };
+            match created {
+                Ok(()) => return Ok(GrantOutcome::Granted),
+                Err(e) if e.is_retryable() => {
+                    tracing::warn!(error = %e, attempt, "grant failed ambiguously; checking before retrying");
+                    if self.holds(kind, user, id).await? {
+                        return Ok(GrantOutcome::Granted);
+                    }
+                    if attempt >= max_attempts {
+                        return Err(e);
+                    }
+                    self.back_off(&e, attempt).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Provisioner for ServiceNowConnector {
+    fn entitlement_types(&self) -> &[EntitlementType] {
+        &self.types
+    }
+
+    async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
+        let size = self.page_size(&page);
+        let api = self.client.users();
+        self.listing(&api, page.token.as_ref(), size, |u| Some(account_of(&u)))
+            .await
+    }
+
+    async fn get_account(&self, id: &AccountId) -> Result<Option<Account>> {
+        let id = account_id(id)?;
+        Ok(self
+            .client
+            .users()
+            .get_opt(id)
+            .await?
+            .map(|u| account_of(&u)))
+    }
+
+    async fn list_entitlements(
+        &self,
+        ty: &EntitlementType,
+        page: PageRequest,
+    ) -> Result<Page<Entitlement>> {
+        let size = self.page_size(&page);
+        match ty.as_str() {
+            "group" => {
+                let api = self.client.groups();
+                self.listing(&api, page.token.as_ref(), size, |g| {
+                    let mut e = Entitlement::new(
+                        group_ref(g.sys_id.clone()?),
+                        g.name.clone().unwrap_or_default(),
+                    );
+                    e.description = g.description.clone();
+                    if let Ok(Value::Object(m)) = serde_json::to_value(&g) {
+                        e.attributes = m;
+                    }
+                    Some(e)
+                })
+                .await
+            }
+            "role" => {
+                let api = self.client.roles();
+                self.listing(&api, page.token.as_ref(), size, |r| {
+                    let mut e = Entitlement::new(
+                        role_ref(r.sys_id.clone()?),
+                        r.name.clone().unwrap_or_default(),
+                    );
+                    e.description = r.description.clone();
+                    if let Ok(Value::Object(m)) = serde_json::to_value(&r) {
+                        e.attributes = m;
+                    }
+                    Some(e)
+                })
+                .await
+            }
+            other => Err(unknown_type(other)),
+        }
+    }
+
+    /// Every membership row and every role row, inherited ones included (they are held;
+    /// they just cannot be revoked directly).
+    async fn list_grants(&self, ty: &EntitlementType, page: PageRequest) -> Result<Page<Grant>> {
+        let size = self.page_size(&page);
+        match ty.as_str() {
+            "group" => {
+                let api = self.client.group_members();
+                self.listing(&api, page.token.as_ref(), size, |m| {
+                    Some(Grant::new(
+                        ref_id(&m.user)?.to_owned(),
+                        group_ref(ref_id(&m.group)?),
+                    ))
+                })
+                .await
+            }
+            "role" => {
+                let api = self.client.user_roles();
+                self.listing(&api, page.token.as_ref(), size, |r| {
+                    Some(Grant::new(
+                        ref_id(&r.user)?.to_owned(),
+                        role_ref(ref_id(&r.role)?),
+                    ))
+                })
+                .await
+            }
+            other => Err(unknown_type(other)),
+        }
+    }
+
+    async fn create_account(&self, spec: &AccountSpec) -> Result<CreateOutcome> {
+        // Everything is checked before the first request.
+        check_login(&spec.login)?;
+        check_text("the first name", &spec.first_name)?;
+        check_text("the last name", &spec.last_name)?;
+        check_text("the display name", &spec.display_name)?;
+        check_text("the email", &spec.email)?;
+        let mut body: Map<String, Value> = attributes(&spec.attributes)?;
+        body.insert("user_name".into(), spec.login.clone().into());
+        let (first, last) = match (&spec.first_name, &spec.last_name, &spec.display_name) {
+            (None, None, Some(d)) => match d.split_once(' ') {
+                Some((f, l)) => (Some(f.to_owned()), Some(l.to_owned())),
+                None => (None, Some(d.clone())),
+            },
+            (f, l, _) => (f.clone(), l.clone()),
+        };
+        if let Some(f) = first {
+            body.insert("first_name".into(), f.into());
+        }
+        if let Some(l) = last {
+            body.insert("last_name".into(), l.into());
+        }
+        if let Some(e) = &spec.email {
+            body.insert("email".into(), e.clone().into());
+        }
+        body.insert("active".into(), spec.enabled.to_string().into());
+        if let Some(existing) = self.user_by_login(&spec.login).await? {
+            return Ok(CreateOutcome::AlreadyExists(account_of(&existing)));
+        }
+        let max_attempts = self.attempts();
+        let mut attempt = 1;
+        loop {
+            match self.client.users().create(&body).await {
+                Ok(u) => return Ok(CreateOutcome::Created(account_of(&u))),
+                // 403 "Error during insert of sys_user": the user_name exists (another
+                // writer got there first) — or a business rule refused. Look to tell.
+                Err(e) if e.kind() == ErrorKind::Conflict => {
+                    return match self.user_by_login(&spec.login).await? {
+                        Some(u) => Ok(CreateOutcome::AlreadyExists(account_of(&u))),
+                        None => Err(e),
+                    };
+                }
+                Err(e) if e.is_retryable() => {
+                    tracing::warn!(error = %e, attempt, "user insert failed ambiguously; checking before retrying");
+                    if let Some(u) = self.user_by_login(&spec.login).await? {
+                        return Ok(CreateOutcome::Created(account_of(&u)));
+                    }
+                    if attempt >= max_attempts {
+                        return Err(e);
+                    }
+                    self.back_off(&e, attempt).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn update_account(&self, id: &AccountId, change: &AccountChange) -> Result<Account> {
+        let id = account_id(id)?;
+        check_text("the first name", &change.first_name)?;
+        check_text("the last name", &change.last_name)?;
+        check_text("the display name", &change.display_name)?;
+        check_text("the email", &change.email)?;
+        let mut patch = attributes(&change.attributes)?;
+        if let Some(f) = &change.first_name {
+            patch.insert("first_name".into(), f.clone().into());
+        }
+        if let Some(l) = &change.last_name {
+            patch.insert("last_name".into(), l.clone().into());
+        }
+        if let (Some(d), None, None) = (&change.display_name, &change.first_name, &change.last_name)
+        {
+            // `name` is computed from first and last name.
+            let (f, l) = d.split_once(' ').unwrap_or(("", d));
+            patch.insert("first_name".into(), f.into());
+            patch.insert("last_name".into(), l.into());
+        }
+        if let Some(e) = &change.email {
+            patch.insert("email".into(), e.clone().into());
+        }
+        if patch.is_empty() {
+            return self
+                .get_account(&AccountId::new(id))
+                .await?
+                .ok_or_else(|| Error::not_found(format!("ServiceNow user {id}")));
+        }
+        let user = self.client.users().update_idempotent(id, &patch).await?;
+        Ok(account_of(&user))
+    }
+
+    /// `active`, and `locked_out` on disable (so open sessions end too); enabling
+    /// clears `locked_out`.
+    async fn set_enabled(&self, id: &AccountId, enabled: bool) -> Result<()> {
+        let id = account_id(id)?;
+        let patch = match json!({ "active": enabled.to_string(), "locked_out": (!enabled).to_string() })
+        {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let user = self.client.users().update_idempotent(id, &patch).await?;
+        if user.active != Some(enabled) {
+            return Err(Error::Conflict {
+                message: format!(
+                    "ServiceNow kept user {id} active={:?} after the change was accepted: a business rule refused it",
+                    user.active
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Deleting a user that is already gone is not an error.
+    async fn delete_account(&self, id: &AccountId) -> Result<()> {
+        let id = account_id(id)?;
+        self.client.users().delete(id).await
+    }
+
+    async fn grant(&self, id: &AccountId, e: &EntitlementRef) -> Result<GrantOutcome> {
+        let user = account_id(id)?;
+        let (kind, eid) = target(e)?;
+        self.grant_with_lookup(kind, user, eid).await
+    }
+
+    /// Deletes every direct row (there may be duplicates). A role held only through a
+    /// group (`inherited = true`) cannot be revoked on the user: that is a `Conflict`
+    /// naming the group to remove the user from.
+    async fn revoke(&self, id: &AccountId, e: &EntitlementRef) -> Result<RevokeOutcome> {
+        let user = account_id(id)?;
+        let (kind, eid) = target(e)?;
+        let rows: Vec<(String, bool, Option<String>)> = match kind {
+            Kind::Group => self
+                .memberships(user, eid)
+                .await?
+                .into_iter()
+                .filter_map(|m| Some((m.sys_id?, false, None)))
+                .collect(),
+            Kind::Role => self
+                .role_rows(user, eid)
+                .await?
+                .into_iter()
+                .filter_map(|r| {
+                    let from = ref_id(&r.granted_by).map(str::to_owned);
+                    Some((r.sys_id?, r.inherited == Some(true), from))
+                })
+                .collect(),
+        };
+        if rows.is_empty() {
+            return Ok(RevokeOutcome::AlreadyAbsent);
+        }
+        let (inherited, direct): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.1);
+        if direct.is_empty() {
+            let groups: Vec<String> = inherited.iter().filter_map(|r| r.2.clone()).collect();
+            return Err(Error::Conflict {
+                message: format!(
+                    "role {eid} is inherited by user {user} through group(s) [{}]; remove the user from the group instead",
+                    groups.join(", ")
+                ),
+            });
+        }
+        let table = match kind {
+            Kind::Group => self.client.group_members().table().to_owned(),
+            Kind::Role => self.client.user_roles().table().to_owned(),
+        };
+        for (row, _, _) in &direct {
+            self.client
+                .table::<serde_json::Value>(table.clone())
+                .delete(row)
+                .await?;
+        }
+        if !inherited.is_empty() {
+            tracing::warn!(
+                user,
+                role = eid,
+                "direct role rows removed; the role is still inherited through a group"
+            );
+        }
+        Ok(RevokeOutcome::Revoked)
+    }
+}

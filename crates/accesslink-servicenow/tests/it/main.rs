@@ -1,0 +1,15 @@
+//! The ServiceNow connector against scripted wiremock answers shaped like the instance's
+//! (`wire`, `auth`) and against the testkit's stateful ServiceNow mock (the rest).
+
+mod auth;
+mod closing;
+mod conformance;
+mod faults;
+mod gate;
+mod injection;
+mod mock;
+mod paging;
+mod provisioning;
+mod routing;
+mod scripted;
+mod wire;

@@ -1,0 +1,184 @@
+//! Every "already" outcome, enable/disable, inherited roles and duplicate rows, checked
+//! against what the mock holds and received.
+
+use accesslink_core::{
+    AccountChange, AccountId, AccountSpec, CreateOutcome, ErrorKind, GrantOutcome, Provisioner,
+    RevokeOutcome,
+};
+use accesslink_servicenow::{group_ref, role_ref};
+use accesslink_testkit::servicenow::ServiceNowMock;
+use serde_json::json;
+
+use crate::mock::basic_on;
+
+#[tokio::test]
+async fn create_update_enable_disable_delete() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let spec = AccountSpec::new("jdoe")
+        .name("Jane", "Doe")
+        .email("jdoe@example.test")
+        .attribute("u_badge", 42)
+        .attribute("title", "Analyst");
+    let a = match sn.create_account(&spec).await.unwrap() {
+        CreateOutcome::Created(a) => a,
+        other => panic!("{other:?}"),
+    };
+    let row = mock.row("sys_user", a.id.as_str()).unwrap();
+    assert_eq!(row["user_name"], "jdoe");
+    assert_eq!(row["u_badge"], "42");
+    assert_eq!(row["title"], "Analyst");
+    assert_eq!(row["active"], "true");
+    assert_eq!(a.enabled, Some(true));
+
+    match sn.create_account(&spec).await.unwrap() {
+        CreateOutcome::AlreadyExists(b) => assert_eq!(b.id, a.id),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(mock.find("sys_user", "user_name", "jdoe").len(), 1);
+    assert_eq!(mock.count("POST", "/api/now/table/sys_user"), 1);
+
+    let changed = sn
+        .update_account(&a.id, &AccountChange::new().email("jane@example.test"))
+        .await
+        .unwrap();
+    assert_eq!(changed.email.as_deref(), Some("jane@example.test"));
+    assert_eq!(
+        mock.row("sys_user", a.id.as_str()).unwrap()["email"],
+        "jane@example.test"
+    );
+    let e = sn
+        .update_account(&a.id, &AccountChange::new().attribute("roles", "admin"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::InvalidInput,
+        "unknown fields are refused, not ignored"
+    );
+
+    sn.set_enabled(&a.id, false).await.unwrap();
+    let row = mock.row("sys_user", a.id.as_str()).unwrap();
+    assert_eq!(
+        (row["active"].as_str(), row["locked_out"].as_str()),
+        (Some("false"), Some("true"))
+    );
+    assert_eq!(
+        sn.get_account(&a.id).await.unwrap().unwrap().enabled,
+        Some(false)
+    );
+    sn.set_enabled(&a.id, true).await.unwrap();
+    let row = mock.row("sys_user", a.id.as_str()).unwrap();
+    assert_eq!(
+        (row["active"].as_str(), row["locked_out"].as_str()),
+        (Some("true"), Some("false"))
+    );
+
+    sn.delete_account(&a.id).await.unwrap();
+    assert!(mock.row("sys_user", a.id.as_str()).is_none());
+    sn.delete_account(&a.id).await.unwrap();
+    assert!(sn.get_account(&a.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn grants_and_revokes_look_before_they_write() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let user = mock.insert("sys_user", json!({ "user_name": "alice" }));
+    let group = mock.insert("sys_user_group", json!({ "name": "g" }));
+    let role = mock.insert("sys_user_role", json!({ "name": "itil" }));
+    let id = AccountId::new(user.clone());
+    for e in [group_ref(group.clone()), role_ref(role.clone())] {
+        assert_eq!(sn.grant(&id, &e).await.unwrap(), GrantOutcome::Granted);
+        assert_eq!(
+            sn.grant(&id, &e).await.unwrap(),
+            GrantOutcome::AlreadyGranted
+        );
+        assert_eq!(sn.revoke(&id, &e).await.unwrap(), RevokeOutcome::Revoked);
+        assert_eq!(
+            sn.revoke(&id, &e).await.unwrap(),
+            RevokeOutcome::AlreadyAbsent
+        );
+    }
+    // One insert per table: the second grant found the row (the tables allow duplicates).
+    assert_eq!(mock.count("POST", "/api/now/table/sys_user_grmember"), 1);
+    assert_eq!(mock.count("POST", "/api/now/table/sys_user_has_role"), 1);
+    assert_eq!(mock.table_len("sys_user_grmember"), 0);
+    assert_eq!(mock.table_len("sys_user_has_role"), 0);
+
+    // Duplicate membership rows (made by someone else) are all removed.
+    for _ in 0..2 {
+        mock.insert("sys_user_grmember", json!({ "user": user, "group": group }));
+    }
+    assert_eq!(
+        sn.revoke(&id, &group_ref(group.clone())).await.unwrap(),
+        RevokeOutcome::Revoked
+    );
+    assert_eq!(mock.table_len("sys_user_grmember"), 0);
+}
+
+#[tokio::test]
+async fn an_inherited_role_cannot_be_revoked_on_the_user() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let user = mock.insert("sys_user", json!({ "user_name": "bob" }));
+    let group = mock.insert("sys_user_group", json!({ "name": "itil-group" }));
+    let role = mock.insert("sys_user_role", json!({ "name": "itil" }));
+    mock.insert(
+        "sys_user_has_role",
+        json!({ "user": user, "role": role, "inherited": "true", "granted_by": group }),
+    );
+    let id = AccountId::new(user.clone());
+    assert_eq!(
+        sn.grant(&id, &role_ref(role.clone())).await.unwrap(),
+        GrantOutcome::AlreadyGranted,
+        "held through the group"
+    );
+    let e = sn.revoke(&id, &role_ref(role.clone())).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert!(e.to_string().contains("inherited"), "{e}");
+    assert_eq!(mock.table_len("sys_user_has_role"), 1, "nothing deleted");
+    assert_eq!(mock.count("DELETE", "/api/now/table/sys_user_has_role"), 0);
+}
+
+#[tokio::test]
+async fn malformed_ids_and_types_are_refused_before_any_request() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let good = "0123456789abcdef0123456789abcdef";
+    let id = AccountId::new(good);
+    for (account, e) in [
+        (AccountId::new("alice"), group_ref(good)),
+        (AccountId::new("../sys_user"), group_ref(good)),
+        (id.clone(), group_ref("g1")),
+        (id.clone(), role_ref("itil^ORactive=true")),
+        (
+            id.clone(),
+            accesslink_core::EntitlementRef::new(accesslink_core::EntitlementType::team(), good),
+        ),
+    ] {
+        assert_eq!(
+            sn.grant(&account, &e).await.unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            sn.revoke(&account, &e).await.unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+    assert_eq!(
+        sn.set_enabled(&AccountId::new("x"), false)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        sn.delete_account(&AccountId::new("x"))
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert!(mock.requests().is_empty());
+}
