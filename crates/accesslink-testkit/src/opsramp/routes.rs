@@ -277,11 +277,11 @@ impl Paging {
     }
 
     /// The envelope around `results`.
-    pub(crate) fn envelope(&self, results: Vec<Value>, total: usize, next_no: bool) -> Value {
+    pub(crate) fn envelope(self, results: Vec<Value>, total: usize, next_no: bool) -> Value {
         let total_pages = total.div_ceil(self.page_size);
         let next = self.page_no < total_pages;
         let mut v = json!({
-            "results": results,
+            "results": Value::Array(results),
             "totalResults": total,
             "orderBy": "id",
             "pageNo": self.page_no,
