@@ -51,6 +51,38 @@ fn role_holds(user: &User, role: &Role) -> bool {
 }
 
 impl OpsRampConnector {
+    /// Removes the initial password from an error about a request that carried it: the
+    /// HTTP client redacts its own credentials, not a password inside a body.
+    fn scrub(&self, mut e: Error) -> Error {
+        use secrecy::ExposeSecret as _;
+        let Some(p) = &self.config.initial_password else {
+            return e;
+        };
+        let p = p.expose_secret();
+        if p.is_empty() {
+            return e;
+        }
+        let fix = |s: &mut String| {
+            if s.contains(p) {
+                *s = s.replace(p, accesslink_core::redact::REDACTED);
+            }
+        };
+        match &mut e {
+            Error::Api(api) => {
+                if let Some(m) = api.message.as_mut() {
+                    fix(m);
+                }
+                fix(&mut api.body);
+            }
+            Error::Protocol(pe) => {
+                fix(&mut pe.message);
+                fix(&mut pe.snippet);
+            }
+            _ => {}
+        }
+        e
+    }
+
     async fn live_user(&self, id: &AccountId) -> Result<User> {
         check_id("user", id.as_str())?;
         self.client
@@ -125,7 +157,7 @@ impl OpsRampConnector {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match users.create(body).await {
+            match users.create(body).await.map_err(|e| self.scrub(e)) {
                 Ok(u) => return Ok(CreateOutcome::Created(account_of(&u))),
                 // Someone else created it between our lookup and our POST.
                 Err(e) if e.kind() == ErrorKind::InvalidInput => {
