@@ -6,8 +6,11 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
+
 use http::Method;
+use tokio::time::Instant;
 
 /// Requests allowed per window, per method class, as OpsRamp counts them per tenant.
 ///
@@ -78,14 +81,16 @@ impl RateLimit {
     }
 }
 
-/// One governor limiter per class. Each spaces requests evenly (burst 1), so no
-/// window of the server's, wherever it starts, sees more than the budget.
+/// A sliding-window log per class: a request goes once fewer than `n` were sent in
+/// the last window. Bursts up to the budget go at once, and no window of the server's,
+/// wherever it starts, ever sees more than the budget (a token bucket would allow its
+/// burst plus a window's refill).
 #[derive(Clone)]
 pub(crate) struct Limiters {
     config: RateLimit,
-    paged_get: Arc<DefaultDirectRateLimiter>,
-    get: Arc<DefaultDirectRateLimiter>,
-    write: Arc<DefaultDirectRateLimiter>,
+    paged_get: Arc<Log>,
+    get: Arc<Log>,
+    write: Arc<Log>,
 }
 
 impl fmt::Debug for Limiters {
@@ -94,21 +99,53 @@ impl fmt::Debug for Limiters {
     }
 }
 
-fn limiter(n: NonZeroU32, window: Duration) -> Arc<DefaultDirectRateLimiter> {
-    let period = (window / n.get()).max(Duration::from_nanos(1));
-    let quota = Quota::with_period(period)
-        .expect("a non-zero period")
-        .allow_burst(NonZeroU32::MIN);
-    Arc::new(RateLimiter::direct(quota))
+/// The send times of the last `n` requests of one class.
+pub(crate) struct Log {
+    n: usize,
+    window: Duration,
+    sent: Mutex<VecDeque<Instant>>,
+}
+
+impl Log {
+    fn new(n: NonZeroU32, window: Duration) -> Self {
+        Log {
+            n: n.get() as usize,
+            window,
+            sent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Takes a slot now, or says how long until the oldest one leaves the window.
+    fn try_take(&self, now: Instant) -> Result<(), Duration> {
+        let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+        while sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            sent.pop_front();
+        }
+        if sent.len() < self.n {
+            sent.push_back(now);
+            return Ok(());
+        }
+        let oldest = *sent.front().expect("n >= 1 entries");
+        Err(self.window - now.duration_since(oldest))
+    }
+
+    async fn until_ready(&self) {
+        while let Err(wait) = self.try_take(Instant::now()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
 }
 
 impl Limiters {
     pub(crate) fn new(config: RateLimit) -> Self {
         Limiters {
             config,
-            paged_get: limiter(config.paged_get, config.window),
-            get: limiter(config.get, config.window),
-            write: limiter(config.write, config.window),
+            paged_get: Arc::new(Log::new(config.paged_get, config.window)),
+            get: Arc::new(Log::new(config.get, config.window)),
+            write: Arc::new(Log::new(config.write, config.window)),
         }
     }
 
@@ -154,15 +191,49 @@ mod tests {
         assert!(!is_paged("/api/v2/tenants/client_7/userGroups/USRGRP-1"));
     }
 
-    #[tokio::test]
-    async fn a_spent_class_budget_leaves_the_others_alone() {
-        let l = Limiters::new(RateLimit::new(nz(6), nz(600), nz(6)));
-        l.until_ready(&Method::GET, "/x/users/search").await;
-        assert!(
-            l.paged_get.check().is_err(),
-            "the next paged GET must wait 10 s"
+    #[tokio::test(start_paused = true)]
+    async fn a_budget_goes_at_once_then_waits_for_the_window() {
+        let l = Limiters::new(RateLimit::new(nz(3), nz(100), nz(3)).per(Duration::from_secs(60)));
+        let start = Instant::now();
+        for _ in 0..3 {
+            l.until_ready(&Method::GET, "/x/users/search").await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO, "the budget is a burst");
+        l.until_ready(&Method::GET, "/x/users/USR1").await;
+        l.until_ready(&Method::POST, "/x/users").await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "other classes have their own"
         );
-        assert!(l.get.check().is_ok(), "other GETs have their own budget");
-        assert!(l.write.check().is_ok(), "writes too");
+        tokio::time::advance(Duration::from_secs(20)).await;
+        l.until_ready(&Method::GET, "/x/users/search").await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(60),
+            "the 4th waits for the 1st to age out"
+        );
+    }
+
+    #[test]
+    fn no_window_sees_more_than_the_budget() {
+        let log = Log::new(nz(5), Duration::from_secs(10));
+        let t0 = Instant::now();
+        let mut sent = Vec::new();
+        let mut now = t0;
+        while sent.len() < 40 {
+            match log.try_take(now) {
+                Ok(()) => sent.push(now),
+                Err(wait) => now += wait,
+            }
+            now += Duration::from_millis(700);
+        }
+        for (i, start) in sent.iter().enumerate() {
+            let within = sent[i..]
+                .iter()
+                .filter(|t| t.duration_since(*start) < Duration::from_secs(10))
+                .count();
+            assert!(within <= 5, "{within} requests within 10 s of request {i}");
+        }
     }
 }
