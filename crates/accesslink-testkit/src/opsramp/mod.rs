@@ -11,6 +11,10 @@
 //! | `GET …/roles/search`, `GET/POST/DELETE …/roles[/{id}]` | roles; a role update's `users` are added |
 //! | `GET …/userGroups`, `GET/POST/DELETE …/userGroups[/{id}]` | groups (the list is paged) |
 //! | `GET/POST/DELETE …/userGroups/{id}/users` | members (paged); add / remove `[{"id"}]`, the DELETE with a body |
+//! | `POST …/incidents`, `…/serviceRequests` | create (`subject` required, `extTicketId` kept); ids `INC…`, `SRQ…` |
+//! | `GET …/{incidents,serviceRequests}/{id}`, `POST …/{id}` | get (with `allowedStatus`); update incl. `status` + `reason` |
+//! | `POST …/{id}/close` (`{"reason","notes"}`), `POST …/{id}/responses` (`{"description","internal"}`) | close; add a response |
+//! | `GET …/{incidents,serviceRequests}/search` | `queryString` on `extTicketId`, `status`, `priority`, `subject`, `uniqueId`, creation window |
 //!
 //! What a client must survive is all there:
 //! - every API call needs `Authorization: Bearer`; an expired token is answered `407`
@@ -30,6 +34,12 @@
 //!   carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` (epoch seconds), and one over
 //!   the limit gets `429 {"error":"throttled","error_description":"Too Many Requests"}`
 //!   with no `Retry-After`;
+//! - tickets follow a status flow (New, Open, Pending, On Hold, Resolved, Closed; out of
+//!   Closed only a reopen): `Resolved` and `Closed` have `reasonsEnabled` and take only a
+//!   configured reason (Resolved: `Fixed`, `Workaround provided`; Closed: `Completed`,
+//!   `Cancelled`, `Duplicate`), a free-text reason is `400`; a response to a `Pending`
+//!   ticket reopens it; a search without both `startCreationDate` and `endCreationDate`
+//!   covers only the last 30 days ([`OpsRampMock::backdate_ticket`] tests that);
 //! - roles and groups in user bodies are named BY NAME (`uniqueId` is accepted too); the
 //!   password rule is checked when one is sent.
 //!
@@ -53,6 +63,7 @@ mod routes;
 mod state;
 #[cfg(test)]
 mod tests;
+mod tickets;
 mod users;
 
 use std::collections::BTreeMap;
@@ -461,6 +472,54 @@ impl OpsRampMock {
     /// The `deactivateReason` of the last DEACTIVATE, while the user stays inactive.
     pub fn deactivate_reason(&self, id: &str) -> Option<String> {
         self.with_tenant(|t| t.user_by_id(id).and_then(|u| u.deactivate_reason))
+    }
+
+    /// A ticket (`INC…` or `SRQ…`) as `GET` prints it.
+    pub fn ticket(&self, id: &str) -> Option<Value> {
+        self.with_tenant(|t| t.tickets.get(id).map(|r| r.json(id)))
+    }
+
+    /// How many tickets of either type carry this `extTicketId`.
+    pub fn tickets_with_ext_id(&self, ext: &str) -> usize {
+        self.with_tenant(|t| {
+            t.tickets
+                .values()
+                .filter(|r| r.fields.get("extTicketId").and_then(Value::as_str) == Some(ext))
+                .count()
+        })
+    }
+
+    /// Sets a ticket's status as an agent would, bypassing the flow; `false` when there
+    /// is no such ticket.
+    pub fn set_ticket_status(&self, id: &str, status: &str) -> bool {
+        self.with_tenant(|t| match t.tickets.get_mut(id) {
+            Some(r) => {
+                r.old_status = std::mem::replace(&mut r.status, status.to_owned());
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// The responses of a ticket: `(description, internal)`, oldest first.
+    pub fn ticket_responses(&self, id: &str) -> Vec<(String, bool)> {
+        self.with_tenant(|t| {
+            t.tickets
+                .get(id)
+                .map(|r| {
+                    r.responses
+                        .iter()
+                        .map(|x| (x.description.clone(), x.internal))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// Moves a ticket's creation date `days` into the past (outside the default search
+    /// window past 30); `false` when there is no such ticket.
+    pub fn backdate_ticket(&self, id: &str, days: u64) -> bool {
+        self.with_tenant(|t| tickets::backdate(t, id, days))
     }
 
     /// Whether a user id names a live user.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
 
 use super::limits::{RateClass, TokenState, Verdict};
-use super::{Shared, groups, users};
+use super::{Shared, groups, tickets, users};
 
 /// Where the v2 API lives.
 pub(crate) const API_PREFIX: &str = "/api/v2/tenants/";
@@ -140,6 +140,10 @@ pub(crate) fn answer(shared: &Shared, request: &Request) -> ResponseTemplate {
         Some("users") => users::route(tenant, &call),
         Some("roles") => groups::roles(tenant, &call),
         Some("userGroups") => groups::groups(tenant, &call),
+        Some(p @ ("incidents" | "serviceRequests")) => {
+            let ty = tickets::TicketType::of_path(p).expect("matched");
+            tickets::route(tenant, ty, &call)
+        }
         _ => api_error(404, "0404", "Resource not found"),
     };
     with_rate_headers(t, &verdict)

@@ -108,6 +108,10 @@ pub(crate) struct Tenant {
     pub(crate) groups: BTreeMap<String, GroupRec>,
     generated_groups: Vec<String>,
     uuid_counter: u64,
+    /// Incidents and service requests by id (`INC…`, `SRQ…`).
+    pub(crate) tickets: BTreeMap<String, super::tickets::TicketRec>,
+    /// The last ticket number handed out.
+    pub(crate) ticket_seq: u64,
     /// The seed for ids, so two mocks with the same seed agree.
     seed: u64,
 }
@@ -126,6 +130,8 @@ impl Tenant {
             groups: BTreeMap::new(),
             generated_groups: Vec::new(),
             uuid_counter: 0,
+            tickets: BTreeMap::new(),
+            ticket_seq: 0,
             seed,
         }
     }

@@ -245,3 +245,67 @@ async fn terminate_removes_and_lazy_users_survive_writes() {
         404
     );
 }
+
+#[tokio::test]
+async fn tickets_enforce_reasons_and_search_only_the_last_month_by_default() {
+    let mock = OpsRampMock::start().await;
+    let (_, body) = token(&mock, "/auth/oauth/token").await;
+    let tok = body["access_token"].as_str().unwrap().to_owned();
+    let c = reqwest::Client::new();
+    let base = format!("{}/api/v2/tenants/{}", mock.url(), mock.tenant());
+    let created: Value = c
+        .post(format!("{base}/serviceRequests"))
+        .bearer_auth(&tok)
+        .json(&json!({"subject": "Access to CRM", "extTicketId": "REQ-1", "priority": "Low"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("SRQ"), "{id}");
+    assert_eq!(created["status"], json!("New"));
+    let close = |reason: &'static str| {
+        c.post(format!("{base}/serviceRequests/{id}/close"))
+            .bearer_auth(&tok)
+            .json(&json!({"reason": reason, "notes": "done"}))
+            .send()
+    };
+    assert_eq!(
+        close("because").await.unwrap().status().as_u16(),
+        400,
+        "free text refused"
+    );
+    assert_eq!(close("Completed").await.unwrap().status().as_u16(), 200);
+    assert_eq!(mock.ticket(&id).unwrap()["status"], json!("Closed"));
+    let search = |q: &'static str| {
+        c.get(format!("{base}/serviceRequests/search?queryString={q}"))
+            .bearer_auth(&tok)
+            .send()
+    };
+    let found: Value = search("extTicketId:REQ-1")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["totalResults"], json!(1));
+    assert!(mock.backdate_ticket(&id, 45));
+    let found: Value = search("extTicketId:REQ-1")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["totalResults"], json!(0), "older than a month");
+    let found: Value = search(
+        "extTicketId:REQ-1%2BstartCreationDate:2000-01-01T00:00:00%200000%2BendCreationDate:2100-01-01T00:00:00%200000",
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(found["totalResults"], json!(1), "{found}");
+}
