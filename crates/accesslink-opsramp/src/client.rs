@@ -15,7 +15,7 @@ use accesslink_core::{Error, ErrorKind, Result, async_trait};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 
-use crate::api::{Roles, UserGroups, Users};
+use crate::api::{Roles, Tickets, UserGroups, Users};
 use crate::error::{is_auth_failure, parse_error};
 use crate::limits::{Limiters, RateLimit};
 
@@ -322,6 +322,16 @@ impl OpsRampClient {
     /// User groups and their members.
     pub fn user_groups(&self) -> UserGroups<'_> {
         UserGroups::new(self)
+    }
+
+    /// Incidents (`INC…`).
+    pub fn incidents(&self) -> Tickets<'_> {
+        Tickets::new(self, "incidents")
+    }
+
+    /// Service requests (`SRQ…`).
+    pub fn service_requests(&self) -> Tickets<'_> {
+        Tickets::new(self, "serviceRequests")
     }
 }
 

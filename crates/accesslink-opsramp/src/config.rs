@@ -45,6 +45,14 @@ pub struct OpsRampConfig {
     pub time_zone: Option<TimeZone>,
     /// Page size when the caller asks for none (default 100, at most 500).
     pub page_size: u32,
+    /// The Closed reason sent when a ticket is closed successfully (default `Completed`):
+    /// with `reasonsEnabled`, OpsRamp takes only a reason configured on the tenant.
+    pub close_reason: String,
+    /// The Closed reason for an unsuccessful outcome (default `Cancelled`).
+    pub failed_close_reason: String,
+    /// Start of the creation window of correlation searches, `yyyy-MM-ddTHH:mm:ss`
+    /// GMT (default `2000-01-01T00:00:00`): without a window OpsRamp searches one month.
+    pub search_since: String,
 }
 
 impl Default for OpsRampConfig {
@@ -57,6 +65,9 @@ impl Default for OpsRampConfig {
             initial_password: None,
             time_zone: None,
             page_size: 100,
+            close_reason: "Completed".into(),
+            failed_close_reason: "Cancelled".into(),
+            search_since: "2000-01-01T00:00:00".into(),
         }
     }
 }
@@ -74,6 +85,9 @@ impl fmt::Debug for OpsRampConfig {
             )
             .field("time_zone", &self.time_zone)
             .field("page_size", &self.page_size)
+            .field("close_reason", &self.close_reason)
+            .field("failed_close_reason", &self.failed_close_reason)
+            .field("search_since", &self.search_since)
             .finish()
     }
 }
@@ -130,6 +144,14 @@ impl OpsRampConfig {
     #[must_use]
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = size.clamp(1, crate::api::MAX_PAGE_SIZE);
+        self
+    }
+
+    /// Sets the Closed reasons for successful and unsuccessful outcomes.
+    #[must_use]
+    pub fn close_reasons(mut self, success: impl Into<String>, failure: impl Into<String>) -> Self {
+        self.close_reason = success.into();
+        self.failed_close_reason = failure.into();
         self
     }
 }

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use accesslink_core::{
     Account, AccountChange, AccountSpec, Capability, ConnectionReport, Connector, ConnectorInfo,
-    EntitlementType, Error, PageRequest, PageToken, Provisioner, Result, async_trait,
+    EntitlementType, Error, PageRequest, PageToken, Provisioner, Result, TicketKind,
+    TicketingSystem, async_trait,
 };
 use serde_json::{Map, Value};
 
@@ -15,7 +16,8 @@ use crate::client::OpsRampClient;
 use crate::config::{DeleteMode, OpsRampConfig};
 use crate::models::{GroupRef, RoleRef, TimeZone, User, UserBody};
 
-/// OpsRamp as a [`Provisioner`]: users, roles and user groups.
+/// OpsRamp as a [`Provisioner`] (users, roles, user groups) and a [`TicketingSystem`]
+/// (incidents and service requests).
 #[derive(Debug, Clone)]
 pub struct OpsRampConnector {
     pub(crate) client: OpsRampClient,
@@ -29,6 +31,11 @@ impl OpsRampConnector {
     pub fn new(client: OpsRampClient, config: OpsRampConfig) -> Self {
         use Capability as C;
         let mut caps = vec![
+            C::CreateTicket,
+            C::GetTicket,
+            C::FindByCorrelation,
+            C::Comment,
+            C::CloseTicket,
             C::ListAccounts,
             C::ListEntitlements,
             C::ListGrants,
@@ -41,7 +48,9 @@ impl OpsRampConnector {
         if config.delete_mode != DeleteMode::Unsupported {
             caps.push(C::DeleteAccount);
         }
-        let info = ConnectorInfo::new("opsramp", config.instance.clone()).with(caps);
+        let info = ConnectorInfo::new("opsramp", config.instance.clone())
+            .with(caps)
+            .with_ticket_kinds([TicketKind::Incident, TicketKind::Request]);
         OpsRampConnector {
             client,
             config: Arc::new(config),
@@ -261,6 +270,10 @@ impl Connector for OpsRampConnector {
     }
 
     fn as_provisioner(&self) -> Option<&dyn Provisioner> {
+        Some(self)
+    }
+
+    fn as_ticketing(&self) -> Option<&dyn TicketingSystem> {
         Some(self)
     }
 }

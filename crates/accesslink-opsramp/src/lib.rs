@@ -1,8 +1,9 @@
 //! # accesslink-opsramp
 //!
 //! [OpsRamp](https://www.opsramp.com) (HPE OpsRamp) as an accesslink
-//! [`Provisioner`](accesslink_core::Provisioner), over the v2 tenancy and access-control
-//! API: users, roles and user groups of one tenant.
+//! [`Provisioner`](accesslink_core::Provisioner) and
+//! [`TicketingSystem`](accesslink_core::TicketingSystem), over the v2 API: users, roles and
+//! user groups of one tenant, and its incidents and service requests.
 //!
 //! | capability | how |
 //! |---|---|
@@ -16,7 +17,11 @@
 //! | grants | from `users/search`, whose results carry each user's roles and groups |
 //! | grant / revoke role | read the user, send its complete role list by name, check the answer |
 //! | grant / revoke group | `POST` / `DELETE userGroups/{id}/users` after a membership check |
-//! | tickets | not in this release (see `docs/connectors/opsramp.md`) |
+//! | create ticket | `POST incidents` (`TicketKind::Incident`) or `POST serviceRequests` (`Request`), `extTicketId` = correlation id; idempotent |
+//! | find by correlation | `…/search?queryString=extTicketId:<id>` with an explicit creation window |
+//! | get ticket | `GET incidents/{id}` / `serviceRequests/{id}` (`INC…` / `SRQ…`); statuses as [`status`] maps them |
+//! | comment | `POST …/{id}/responses`, `internal` for internal comments |
+//! | close | `POST …/{id}/close` with a configured reason and the notes |
 //!
 //! Auth is OAuth2 client credentials against `/auth/oauth/token` or
 //! `/tenancy/auth/oauth/token` ([`TokenPath`]); `expires_in` may be a string or a number.
@@ -69,6 +74,9 @@ pub mod error;
 mod limits;
 pub mod models;
 mod provision;
+pub mod status;
+pub mod ticket_models;
+mod tickets;
 
 pub use client::{OpsRampClient, OpsRampClientBuilder, TokenPath};
 pub use config::{DeleteMode, OpsRampConfig};

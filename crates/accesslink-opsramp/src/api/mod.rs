@@ -11,14 +11,18 @@
 //! | [`UserGroups::list_page`] / [`UserGroups::get_opt`] | `GET userGroups` / `GET userGroups/{id}` |
 //! | [`UserGroups::members_page`] | `GET userGroups/{id}/users` |
 //! | [`UserGroups::add_members`] / [`UserGroups::remove_members`] | `POST` / `DELETE userGroups/{id}/users` with `[{"id"}]` |
+//! | [`Tickets::create`] / [`Tickets::get_opt`] / [`Tickets::update`] | `POST incidents` / `GET incidents/{id}` / `POST incidents/{id}` (and `serviceRequests`) |
+//! | [`Tickets::close`] / [`Tickets::respond`] / [`Tickets::search_page`] | `POST …/{id}/close` / `POST …/{id}/responses` / `GET …/search` |
 
 mod groups;
+mod tickets;
 mod users;
 
 use accesslink_core::{Error, ErrorKind, Result};
 use serde::Serialize;
 
 pub use groups::{Roles, UserGroups};
+pub use tickets::Tickets;
 pub use users::Users;
 
 /// The most the connector asks for per page. The spec states no maximum; 500 keeps

@@ -6,6 +6,7 @@ mod conformance;
 mod faults;
 mod import;
 mod secrets;
+mod tickets;
 mod wire;
 
 use std::time::Duration;

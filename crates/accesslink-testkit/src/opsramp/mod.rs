@@ -50,7 +50,7 @@
 //!
 //! Every request is counted in [`OpsRampMock::counter`] under its route template
 //! (`token`, `users/search`, `users/{id}`, `users/{id}/{action}`, `roles/search`,
-//! `userGroups/{id}/users`, …) and passes the [`FaultPlan`] first.
+//! `userGroups/{id}/users`, `incidents/{id}/close`, …) and passes the [`FaultPlan`] first.
 
 // Handlers return `Result<_, ResponseTemplate>` so an error answer is one `?` away; the
 // template is large, but it is built once per request of a test server.

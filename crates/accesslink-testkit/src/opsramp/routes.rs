@@ -45,7 +45,7 @@ pub(crate) fn label(method: &str, path: &str) -> String {
             (0, p) => p,
             (1, "search" | "minimal") => parts[1],
             (1, _) => "{id}",
-            (2, "users" | "search") => parts[2],
+            (2, "users" | "search" | "close" | "responses") => parts[2],
             (2, _) => "{action}",
             _ => "{…}",
         })
