@@ -1,11 +1,12 @@
 //! Importing 10,000+ users while the token expires mid-import, and resuming.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use accesslink_core::paging::{PagingOptions, StopReason, accounts, grants};
-use accesslink_core::{EntitlementType, Provisioner};
+use accesslink_core::{EntitlementType, PageRequest, PageToken, Provisioner};
 use accesslink_testkit::opsramp::{OpsRampMock, RateLimits};
 use futures::TryStreamExt;
 
@@ -138,4 +139,43 @@ async fn a_short_token_is_renewed_ahead_of_expiry_without_a_rejection() {
         0,
         "renewed before the server refused"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_tasks_share_one_renewal_when_the_token_expires() {
+    let mock = Arc::new(mock(12_000).await);
+    let opsramp = Arc::new(connector(&mock));
+    let next = Arc::new(AtomicU32::new(1));
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (mock, opsramp, next, seen) =
+            (mock.clone(), opsramp.clone(), next.clone(), seen.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let page = next.fetch_add(1, Ordering::SeqCst);
+                if page > 60 {
+                    return;
+                }
+                if page == 30 {
+                    mock.expire_tokens();
+                }
+                let token = PageToken::new(format!("users:{page}:200"));
+                let got = opsramp
+                    .list_accounts(PageRequest::at(Some(token)))
+                    .await
+                    .unwrap();
+                let mut s = seen.lock().unwrap();
+                for a in got.items {
+                    assert!(s.insert(a.id), "a user on two pages");
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(seen.lock().unwrap().len(), 12_000);
+    assert_eq!(mock.tokens_issued(), 2, "one renewal shared by every task");
+    assert!(mock.auth_rejections() >= 1);
 }
