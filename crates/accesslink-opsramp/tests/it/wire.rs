@@ -149,3 +149,18 @@ async fn group_removal_is_a_delete_with_a_body_and_disable_sends_the_reason() {
     assert_eq!(body(&terminate)["terminateReason"], "Deleted by accesslink");
     assert!(!mock.has_user(user));
 }
+
+#[tokio::test]
+async fn a_disabled_spec_is_created_then_deactivated() {
+    let mock = mock(1).await;
+    let opsramp = connector(&mock);
+    let mut spec = AccountSpec::new("parked.user")
+        .name("Parked", "User")
+        .email("parked.user@example.test");
+    spec.enabled = false;
+    let a = opsramp.create_account(&spec).await.unwrap().into_account();
+    assert_eq!(a.enabled, Some(false));
+    assert_eq!(mock.user_status(a.id.as_str()), Some("inactive"));
+    let last = mock.received().await.into_iter().last().unwrap();
+    assert!(last.url.path().ends_with("/DEACTIVATE"), "{}", last.url);
+}

@@ -30,8 +30,9 @@
 //! - `queryString` pairs are split on `+`: a literal `+` decodes to a space and splits
 //!   nothing, so clients must send `%2B`;
 //! - per tenant and method class, requests are counted in fixed windows
-//!   ([`RateLimits`], the documented client-scope limits by default): every API answer
-//!   carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` (epoch seconds), and one over
+//!   ([`RateLimits`], the documented client-scope limits by default) once auth, tenant
+//!   and method pass: those answers carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`
+//!   (epoch seconds), and one over
 //!   the limit gets `429 {"error":"throttled","error_description":"Too Many Requests"}`
 //!   with no `Retry-After`;
 //! - tickets follow a status flow (New, Open, Pending, On Hold, Resolved, Closed; out of
