@@ -11,6 +11,7 @@ use accesslink_core::{AccountSpec, CreateOutcome, ErrorKind, PageRequest, Provis
 use accesslink_opsramp::RateLimit;
 use accesslink_testkit::fault::{Fault, FaultMatcher};
 use accesslink_testkit::opsramp::{OpsRampMock, RateLimits};
+use accesslink_testkit::proxy::ProxyFault;
 use futures::TryStreamExt;
 
 use crate::{client, connector, mock, on};
@@ -191,4 +192,59 @@ async fn a_create_whose_answer_is_lost_is_not_made_twice() {
         3,
         "one POST for slow.one"
     );
+}
+
+#[tokio::test]
+async fn dropped_connections_lose_no_page_and_duplicate_no_write() {
+    let mock = OpsRampMock::builder()
+        .generated_users(300)
+        .rate_limits(RateLimits::unlimited())
+        .with_proxy(true)
+        .start()
+        .await;
+    let proxy = mock.proxy().unwrap();
+    let opsramp = connector(&mock);
+    // The proxy forwards the request, then drops or resets the client's connection.
+    proxy.push_for("GET", "/users/search", ProxyFault::Reset, 1);
+    let all: Vec<_> = accounts(&opsramp, PagingOptions::new().page_size(100))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 300);
+    proxy.push_for("POST", "/users", ProxyFault::Drop, 1);
+    let spec = AccountSpec::new("dropped.one")
+        .name("Dropped", "One")
+        .email("dropped.one@example.test");
+    let out = opsramp.create_account(&spec).await.unwrap();
+    assert!(matches!(out, CreateOutcome::Created(_)), "{out:?}");
+    assert_eq!(mock.users_with_login("dropped.one"), 1);
+    assert_eq!(
+        mock.counter().count("POST", "users"),
+        1,
+        "the lost answer was not re-sent"
+    );
+    let id = out.account().id.clone();
+    let group = mock.group_id("Ops").unwrap();
+    proxy.push_for("POST", "/users", ProxyFault::Drop, 1);
+    let granted = opsramp
+        .grant(
+            &id,
+            &accesslink_opsramp::OpsRampConnector::group_entitlement(&group),
+        )
+        .await
+        .unwrap();
+    assert_eq!(granted, accesslink_core::GrantOutcome::Granted);
+    assert_eq!(mock.user_groups(id.as_str()), vec![group]);
+    assert_eq!(proxy.applied(), 3);
+}
+
+#[tokio::test]
+async fn test_connection_fetches_a_token_and_reads_one_role() {
+    let mock = mock(0).await;
+    let opsramp = connector(&mock);
+    let report = accesslink_core::Connector::test_connection(&opsramp)
+        .await
+        .unwrap();
+    assert_eq!(report.principal.as_deref(), Some("tenant client_7"));
+    assert_eq!((mock.token_requests(), mock.count("roles/search")), (1, 1));
 }
