@@ -309,3 +309,86 @@ async fn tickets_enforce_reasons_and_search_only_the_last_month_by_default() {
     .unwrap();
     assert_eq!(found["totalResults"], json!(1), "{found}");
 }
+
+#[tokio::test]
+async fn creates_check_required_fields_passwords_and_duplicate_logins() {
+    let mock = OpsRampMock::builder().generated_users(3).start().await;
+    let (_, body) = token(&mock, "/auth/oauth/token").await;
+    let tok = body["access_token"].as_str().unwrap().to_owned();
+    let c = reqwest::Client::new();
+    let url = format!("{}/api/v2/tenants/{}/users", mock.url(), mock.tenant());
+    let post = |b: Value| c.post(&url).bearer_auth(&tok).json(&b).send();
+    let user = json!({"loginName": "new.one", "firstName": "New", "lastName": "One",
+                      "email": "new.one@example.test", "password": "Abcdef1!",
+                      "roles": [{"name": "Client User"}], "userGroups": [{"name": "Ops"}]});
+    let r = post(user.clone()).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["id"], json!("USR0000000004"));
+    assert_eq!(created["roles"][0]["name"], json!("Client User"));
+    assert_eq!(created["userGroups"][0]["name"], json!("Ops"));
+    let mut dup = user.clone();
+    dup["loginName"] = json!("NEW.ONE");
+    assert_eq!(
+        post(dup).await.unwrap().status().as_u16(),
+        400,
+        "logins are unique in any case"
+    );
+    let mut weak = user.clone();
+    weak["loginName"] = json!("weak.one");
+    weak["password"] = json!("password");
+    assert_eq!(post(weak).await.unwrap().status().as_u16(), 400);
+    let mut unknown_role = user.clone();
+    unknown_role["loginName"] = json!("role.one");
+    unknown_role["roles"] = json!([{"name": "No Such Role"}]);
+    assert_eq!(post(unknown_role).await.unwrap().status().as_u16(), 400);
+    assert_eq!(
+        post(json!({"loginName": "x"}))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        400
+    );
+    assert_eq!(mock.user_count(), 4);
+}
+
+#[tokio::test]
+async fn group_members_page_and_role_updates_add_users() {
+    let mock = OpsRampMock::builder().generated_users(30).start().await;
+    let (_, body) = token(&mock, "/auth/oauth/token").await;
+    let tok = body["access_token"].as_str().unwrap().to_owned();
+    let ops = mock.group_id("Ops").unwrap();
+    // Users 1, 4, 7, … hold a seeded group in turn: "Implementation Team", then "Ops".
+    let page: Value = get(
+        &mock,
+        &tok,
+        &format!("userGroups/{ops}/users?pageSize=2&isDescendingOrder=false"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page["totalResults"], json!(5));
+    assert_eq!(page["results"][0]["id"], json!("USR0000000004"));
+    assert_eq!(page["nextPageNo"], json!(2));
+    let role = mock.add_role("Auditor");
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v2/tenants/{}/roles/{role}",
+            mock.url(),
+            mock.tenant()
+        ))
+        .bearer_auth(&tok)
+        .json(&json!({"users": [{"id": "USR0000000002"}], "allClients": "true"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(mock.user_roles("USR0000000002").contains(&role));
+    assert_eq!(
+        mock.user_roles("USR0000000002").len(),
+        2,
+        "added, not replaced"
+    );
+}
