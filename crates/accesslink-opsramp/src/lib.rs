@@ -34,7 +34,10 @@
 //!
 //! ```no_run
 //! use accesslink_core::paging::{PagingOptions, accounts};
-//! use accesslink_core::{AccountSpec, Provisioner};
+//! use accesslink_core::{
+//!     AccountSpec, Comment, CorrelationId, NewTicket, Provisioner, Resolution, TicketKind,
+//!     TicketingSystem,
+//! };
 //! use accesslink_opsramp::{OpsRampClient, OpsRampConfig, OpsRampConnector, TokenPath};
 //! use futures::TryStreamExt;
 //! use secrecy::SecretString;
@@ -63,6 +66,17 @@
 //! let account = opsramp.create_account(&new).await?.into_account();
 //! let role = OpsRampConnector::role_entitlement("ROLE-0074c3e1-5fbd-4d8b-9a51-0a1b2c3d4e5f");
 //! opsramp.grant(&account.id, &role).await?;
+//!
+//! // The same connector opens and closes service requests, once per request id.
+//! let request = NewTicket::new(
+//!     TicketKind::Request,
+//!     "Grant Network Admin to jdoe",
+//!     "Approved by the owner.",
+//!     CorrelationId::new("REQ-2026-0042"),
+//! );
+//! let srq = opsramp.create_ticket(&request).await?;
+//! opsramp.add_comment(&srq.reference, &Comment::internal("provisioned by accesslink")).await?;
+//! opsramp.close_ticket(&srq.reference, &Resolution::done("granted")).await?;
 //! # Ok(()) }
 //! ```
 
