@@ -179,3 +179,35 @@ async fn sixteen_tasks_share_one_renewal_when_the_token_expires() {
     assert_eq!(mock.tokens_issued(), 2, "one renewal shared by every task");
     assert!(mock.auth_rejections() >= 1);
 }
+
+#[tokio::test]
+async fn users_created_during_an_import_are_neither_repeated_nor_lost() {
+    let mock = mock(1_000).await;
+    let opsramp = connector(&mock);
+    let mut stream = accounts(&opsramp, PagingOptions::new().page_size(100));
+    let mut ids = HashSet::new();
+    let mut added = Vec::new();
+    while let Some(a) = stream.try_next().await.unwrap() {
+        assert!(ids.insert(a.id.clone()), "{} twice", a.id);
+        // While page 3 is read, five users are created: ascending ids put them at the
+        // end, so no page shifts (OpsRamp's descending default would repeat users).
+        if ids.len() == 250 {
+            for i in 0..5 {
+                let login = format!("late.joiner{i}");
+                added.push(mock.add_user(
+                    &login,
+                    "Late",
+                    "Joiner",
+                    &format!("{login}@example.test"),
+                ));
+            }
+        }
+    }
+    assert_eq!(stream.report().duplicates, 0);
+    assert_eq!(ids.len(), 1_005);
+    assert!(
+        added
+            .iter()
+            .all(|id| ids.contains(&accesslink_core::AccountId::new(id.as_str())))
+    );
+}
