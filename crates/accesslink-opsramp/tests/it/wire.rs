@@ -164,3 +164,47 @@ async fn a_disabled_spec_is_created_then_deactivated() {
     let last = mock.received().await.into_iter().last().unwrap();
     assert!(last.url.path().ends_with("/DEACTIVATE"), "{}", last.url);
 }
+
+#[tokio::test]
+async fn each_tenant_is_its_own_path_and_an_unknown_one_is_410() {
+    let mock = accesslink_testkit::opsramp::OpsRampMock::builder()
+        .generated_users(7)
+        .other_tenant("msp_1123")
+        .rate_limits(accesslink_testkit::opsramp::RateLimits::unlimited())
+        .start()
+        .await;
+    let msp = on(client(&mock).tenant("msp_1123").build().unwrap());
+    let page = msp.list_accounts(PageRequest::first()).await.unwrap();
+    assert!(page.items.is_empty(), "the partner tenant has no users");
+    let roles = msp
+        .list_entitlements(
+            &accesslink_core::EntitlementType::role(),
+            PageRequest::first(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(roles.items.len(), 3);
+    let path = mock
+        .received()
+        .await
+        .into_iter()
+        .last()
+        .unwrap()
+        .url
+        .path()
+        .to_owned();
+    assert_eq!(path, "/api/v2/tenants/msp_1123/roles/search");
+    let gone = on(client(&mock).tenant("client_404").build().unwrap());
+    let e = gone.list_accounts(PageRequest::first()).await.unwrap_err();
+    assert_eq!(e.kind(), accesslink_core::ErrorKind::NotFound, "{e}");
+    assert_eq!(e.as_api().map(|a| a.status.as_u16()), Some(410));
+    let main = connector(&mock);
+    assert_eq!(
+        main.list_accounts(PageRequest::first())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        7
+    );
+}
