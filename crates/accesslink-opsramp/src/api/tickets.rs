@@ -1,0 +1,92 @@
+//! `incidents` and `serviceRequests` (fact sheet §1.10).
+
+use accesslink_core::Result;
+use serde_json::{Value, json};
+
+use super::{SearchParams, check_id, not_found_as_none};
+use crate::client::OpsRampClient;
+use crate::models::SearchPage;
+use crate::ticket_models::{NewOpsTicket, OpsTicket};
+
+/// Incidents or service requests of the client's tenant: the same operations on
+/// `incidents` and `serviceRequests`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tickets<'c> {
+    client: &'c OpsRampClient,
+    collection: &'static str,
+}
+
+impl<'c> Tickets<'c> {
+    pub(crate) fn new(client: &'c OpsRampClient, collection: &'static str) -> Self {
+        Tickets { client, collection }
+    }
+
+    /// `incidents` or `serviceRequests`.
+    pub fn collection(&self) -> &'static str {
+        self.collection
+    }
+
+    fn path(&self, rest: &str) -> String {
+        self.client.path(&format!("{}{rest}", self.collection))
+    }
+
+    /// `POST …` (not repeated after an ambiguous failure: look the `extTicketId` up).
+    pub async fn create(&self, body: &NewOpsTicket) -> Result<OpsTicket> {
+        let c = self.client;
+        c.send_json(c.http().post(&self.path(""))?.json(body)?)
+            .await
+    }
+
+    /// `GET …/{id}`.
+    pub async fn get(&self, id: &str) -> Result<OpsTicket> {
+        check_id("ticket", id)?;
+        let c = self.client;
+        c.send_json(c.http().get(&self.path(&format!("/{id}")))?)
+            .await
+    }
+
+    /// `GET …/{id}`; `None` for a 404.
+    pub async fn get_opt(&self, id: &str) -> Result<Option<OpsTicket>> {
+        not_found_as_none(self.get(id).await)
+    }
+
+    /// `POST …/{id}` with any subset of the create fields plus `status`, `reason`, `notes`.
+    pub async fn update(&self, id: &str, body: &Value) -> Result<OpsTicket> {
+        check_id("ticket", id)?;
+        let c = self.client;
+        let req = c.http().post(&self.path(&format!("/{id}")))?.json(body)?;
+        c.send_json(req).await
+    }
+
+    /// `POST …/{id}/close` with `{"reason","notes"}`; the reason must be one the tenant
+    /// configured for Closed when reasons are enabled. Closing twice is harmless.
+    pub async fn close(&self, id: &str, reason: &str, notes: &str) -> Result<()> {
+        check_id("ticket", id)?;
+        let c = self.client;
+        let req = c
+            .http()
+            .post(&self.path(&format!("/{id}/close")))?
+            .json(&json!({ "reason": reason, "notes": notes }))?
+            .retry_safe(true);
+        c.send(req).await.map(drop)
+    }
+
+    /// `POST …/{id}/responses` with `{"description","internal"}`.
+    pub async fn respond(&self, id: &str, text: &str, internal: bool) -> Result<()> {
+        check_id("ticket", id)?;
+        let c = self.client;
+        let req = c
+            .http()
+            .post(&self.path(&format!("/{id}/responses")))?
+            .json(&json!({ "description": text, "internal": internal }))?;
+        c.send(req).await.map(drop)
+    }
+
+    /// One page of `…/search`. Without both `startCreationDate` and `endCreationDate`
+    /// OpsRamp searches only the last month.
+    pub async fn search_page(&self, params: &SearchParams) -> Result<SearchPage<OpsTicket>> {
+        let c = self.client;
+        let req = c.http().get(&self.path("/search"))?.query(params)?;
+        c.send_json(req).await
+    }
+}

@@ -1,0 +1,93 @@
+//! `users` (fact sheet §1.7).
+
+use accesslink_core::Result;
+use serde_json::Value;
+
+use super::{SearchParams, check_id, not_found_as_none};
+use crate::client::OpsRampClient;
+use crate::models::{SearchPage, User, UserAction, UserBody};
+
+/// Users of the client's tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'c> {
+    client: &'c OpsRampClient,
+}
+
+impl<'c> Users<'c> {
+    pub(crate) fn new(client: &'c OpsRampClient) -> Self {
+        Users { client }
+    }
+
+    /// One page of `users/search` (minimal users, with their roles and groups).
+    pub async fn search_page(&self, params: &SearchParams) -> Result<SearchPage<User>> {
+        let c = self.client;
+        let req = c.http().get(&c.path("users/search"))?.query(params)?;
+        c.send_json(req).await
+    }
+
+    /// The live user with this login name (any case), through a `loginName` search.
+    pub async fn find_by_login(&self, login: &str) -> Result<Option<User>> {
+        let params = SearchParams::page(1, 20).filter("loginName", login)?;
+        let page = self.search_page(&params).await?;
+        Ok(page
+            .results
+            .into_iter()
+            .find(|u| u.login_name.eq_ignore_ascii_case(login)))
+    }
+
+    /// `GET users/{id}`.
+    pub async fn get(&self, id: &str) -> Result<User> {
+        check_id("user", id)?;
+        let c = self.client;
+        c.send_json(c.http().get(&c.path(&format!("users/{id}")))?)
+            .await
+    }
+
+    /// `GET users/{id}`; `None` for a 404.
+    pub async fn get_opt(&self, id: &str) -> Result<Option<User>> {
+        not_found_as_none(self.get(id).await)
+    }
+
+    /// `POST users`. Not repeated after an ambiguous failure: the connector looks the
+    /// login up before trying again.
+    pub async fn create(&self, body: &UserBody) -> Result<User> {
+        let c = self.client;
+        let req = c.http().post(&c.path("users"))?.json(body)?;
+        c.send_json(req).await
+    }
+
+    /// `POST users/{id}` (OpsRamp updates are POST; PUT is 405). Sending the same
+    /// fields twice leaves the same user, so it is retried like a PUT.
+    pub async fn update(&self, id: &str, body: &UserBody) -> Result<User> {
+        check_id("user", id)?;
+        let c = self.client;
+        let req = c
+            .http()
+            .post(&c.path(&format!("users/{id}")))?
+            .json(body)?
+            .retry_safe(true);
+        c.send_json(req).await
+    }
+
+    /// `POST users/{id}/{ACTIVATE|DEACTIVATE|TERMINATE}` with an optional body
+    /// (`{"deactivateReason"}`, `{"terminateReason","maskType"}`). ACTIVATE and
+    /// DEACTIVATE are repeatable; TERMINATE is sent once.
+    pub async fn act(&self, id: &str, action: UserAction, body: Option<&Value>) -> Result<()> {
+        check_id("user", id)?;
+        let c = self.client;
+        let mut req = c
+            .http()
+            .post(&c.path(&format!("users/{id}/{}", action.as_str())))?
+            .retry_safe(action != UserAction::Terminate);
+        if let Some(b) = body {
+            req = req.json(b)?;
+        }
+        c.send(req).await.map(drop)
+    }
+
+    /// `GET users/minimal`: every user of the tenant in one bare array (no paging).
+    pub async fn minimal(&self) -> Result<Vec<User>> {
+        let c = self.client;
+        c.send_json(c.http().get(&c.path("users/minimal"))?).await
+    }
+}

@@ -1,0 +1,97 @@
+//! OpsRamp ticket statuses → [`TicketState`], and its `+0000` timestamps.
+//!
+//! | OpsRamp status | `TicketState` |
+//! |---|---|
+//! | `New` | `New` |
+//! | `Open` | `InProgress` |
+//! | `Pending`, `On Hold` | `OnHold` |
+//! | `Resolved` | `Resolved` |
+//! | `Closed` | `Closed` |
+//! | `Cancelled`, `Canceled` (custom flows) | `Cancelled` |
+//! | anything else | `Unknown` (the raw status is kept) |
+//!
+//! OpsRamp has no approval on incidents and service requests in the v2 ticket API, so
+//! `Ticket::approval` is `None`.
+
+use std::time::SystemTime;
+
+use accesslink_core::{TicketState, TicketStatus};
+
+/// The state of an OpsRamp status (any case, surrounding spaces ignored).
+pub fn state_of(status: &str) -> TicketState {
+    match status.trim().to_ascii_lowercase().as_str() {
+        "new" => TicketState::New,
+        "open" => TicketState::InProgress,
+        "pending" | "on hold" | "onhold" => TicketState::OnHold,
+        "resolved" => TicketState::Resolved,
+        "closed" => TicketState::Closed,
+        "cancelled" | "canceled" => TicketState::Cancelled,
+        _ => TicketState::Unknown,
+    }
+}
+
+/// The status with its raw value.
+pub fn status_of(status: &str) -> TicketStatus {
+    TicketStatus::new(state_of(status), status)
+}
+
+/// Parses `2016-11-01T11:54:24+0000` (offset without a colon, which RFC 3339 parsers
+/// refuse); `""` and anything else is `None`.
+pub fn parse_time(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    let (head, offset) = (s.get(..19)?, s.get(19..)?.trim());
+    let minutes = match offset {
+        "" | "Z" => 0,
+        o => {
+            let (sign, digits) = o.split_at(1);
+            let digits = digits.replace(':', "");
+            if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let h: i32 = digits[..2].parse().ok()?;
+            let m: i32 = digits[2..].parse().ok()?;
+            match sign {
+                "+" => h * 60 + m,
+                "-" => -(h * 60 + m),
+                _ => return None,
+            }
+        }
+    };
+    accesslink_core::time::parse_local_datetime(&head.replace('T', " "), minutes)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    #[test]
+    fn status_table() {
+        let rows = [
+            ("New", TicketState::New),
+            ("Open", TicketState::InProgress),
+            ("Pending", TicketState::OnHold),
+            ("On Hold", TicketState::OnHold),
+            ("Resolved", TicketState::Resolved),
+            ("closed", TicketState::Closed),
+            ("Cancelled", TicketState::Cancelled),
+            ("Awaiting Vendor", TicketState::Unknown),
+        ];
+        for (raw, want) in rows {
+            assert_eq!(state_of(raw), want, "{raw}");
+            assert_eq!(status_of(raw).raw, raw);
+        }
+    }
+
+    #[test]
+    fn opsramp_times() {
+        let t = parse_time("2016-11-01T11:54:24+0000").unwrap();
+        assert_eq!(t, UNIX_EPOCH + Duration::from_secs(1_478_001_264));
+        let t2 = parse_time("2016-11-01T13:54:24+0200").unwrap();
+        assert_eq!(t, t2);
+        assert_eq!(parse_time(""), None);
+        assert_eq!(parse_time("2016-11-01"), None);
+        assert_eq!(parse_time("2016-11-01T11:54:24+00x0"), None);
+    }
+}

@@ -1,0 +1,345 @@
+//! The `TicketingSystem` implementation over incidents (`INC…`, `TicketKind::Incident`)
+//! and service requests (`SRQ…`, `TicketKind::Request`).
+//!
+//! The correlation id travels as `extTicketId`, which OpsRamp searches; every search
+//! sends an explicit creation window, since without one OpsRamp searches only the last
+//! month. Comments are responses (`internal` for internal ones); close is
+//! `POST …/{id}/close` with a reason configured on the tenant.
+
+use accesslink_core::{
+    Comment, CorrelationId, Error, ErrorKind, NewTicket, Person, Resolution, Result, Ticket,
+    TicketKind, TicketRef, TicketState, TicketingSystem, Visibility, async_trait,
+};
+use serde_json::Value;
+
+use crate::api::{SearchParams, Tickets};
+use crate::connector::OpsRampConnector;
+use crate::status::{parse_time, status_of};
+use crate::ticket_models::{NewOpsTicket, OpsTicket, TicketUser};
+
+const INCIDENTS: &str = "incidents";
+const SERVICE_REQUESTS: &str = "serviceRequests";
+
+/// `INC` or `SRQ` and 1–16 ASCII digits, any case; the normalised id and its collection.
+fn parse_number(raw: &str) -> Result<(String, &'static str)> {
+    let bad = || {
+        Error::invalid_input(format!(
+            "OpsRamp ticket id {:?} must be INC or SRQ followed by 1-16 digits",
+            accesslink_core::redact::truncate(raw, 40)
+        ))
+    };
+    let s = raw.trim();
+    if s.len() > 19 || !s.is_ascii() {
+        return Err(bad());
+    }
+    let upper = s.to_ascii_uppercase();
+    let (collection, digits) = match upper.split_at(3.min(upper.len())) {
+        ("INC", d) => (INCIDENTS, d),
+        ("SRQ", d) => (SERVICE_REQUESTS, d),
+        _ => return Err(bad()),
+    };
+    if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    Ok((upper, collection))
+}
+
+fn reference(id: &str, collection: &str) -> TicketRef {
+    let mut r = TicketRef::by_id(id);
+    r.number = Some(id.to_owned());
+    r.with_scope(collection)
+}
+
+fn person(u: &TicketUser) -> Person {
+    let name = [u.first_name.as_deref(), u.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Person {
+        id: u.id.clone(),
+        login: u.login_name.clone(),
+        name: (!name.is_empty()).then_some(name),
+        email: u.email.clone(),
+    }
+}
+
+fn ticket_of(t: &OpsTicket, collection: &str) -> Ticket {
+    let kind = if collection == INCIDENTS {
+        TicketKind::Incident
+    } else {
+        TicketKind::Request
+    };
+    let status = status_of(&t.status);
+    let mut out = Ticket::new(
+        reference(&t.id, collection),
+        kind,
+        t.subject.clone(),
+        status,
+    );
+    out.description.clone_from(&t.description);
+    out.requester = t.requester.as_ref().map(person);
+    out.assignee = t.assigned_user.as_ref().map(person);
+    out.priority.clone_from(&t.priority);
+    out.created = t.created_date.as_deref().and_then(parse_time);
+    out.updated = t.updated_date.as_deref().and_then(parse_time);
+    out.correlation_id = t.ext_ticket_id.as_deref().map(CorrelationId::new);
+    if matches!(
+        out.status.state,
+        TicketState::Closed | TicketState::Resolved
+    ) {
+        out.resolution = t
+            .extra
+            .get("statusReason")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+    }
+    if let Ok(Value::Object(m)) = serde_json::to_value(t) {
+        out.extra = m;
+    }
+    out
+}
+
+/// Correlation ids go into an `extTicketId:` filter, where `+` separates filters.
+fn check_correlation(id: &CorrelationId) -> Result<()> {
+    id.check_plain()?;
+    if id.as_str().contains('+') {
+        return Err(Error::invalid_input(
+            "an OpsRamp correlation id cannot contain `+`: the search API could not find it",
+        ));
+    }
+    Ok(())
+}
+
+impl OpsRampConnector {
+    fn tickets(&self, collection: &str) -> Tickets<'_> {
+        if collection == INCIDENTS {
+            self.client.incidents()
+        } else {
+            self.client.service_requests()
+        }
+    }
+
+    /// The collection and id a reference names, checked again: `TicketRef`'s fields are
+    /// public, so a reference may not come from `parse_ticket_ref`.
+    fn resolve(&self, r: &TicketRef) -> Result<(Tickets<'_>, String)> {
+        let raw = r.id.as_deref().or(r.number.as_deref()).unwrap_or("");
+        let (id, collection) = parse_number(raw)?;
+        if let Some(n) = r.number.as_deref().filter(|_| r.id.is_some()) {
+            if !parse_number(n).is_ok_and(|(m, _)| m == id) {
+                return Err(Error::invalid_input(
+                    "the ticket reference's id and number disagree",
+                ));
+            }
+        }
+        if r.scope.as_deref().is_some_and(|s| s != collection) {
+            return Err(Error::invalid_input(format!(
+                "ticket {id} is not in {}",
+                accesslink_core::redact::truncate(r.scope.as_deref().unwrap_or(""), 40)
+            )));
+        }
+        Ok((self.tickets(collection), id))
+    }
+
+    /// The tickets of `collection` with this `extTicketId`, over the whole configured
+    /// creation window.
+    async fn by_correlation(&self, collection: &str, id: &CorrelationId) -> Result<Option<Ticket>> {
+        let until = accesslink_core::time::format_rfc3339_millis(
+            std::time::SystemTime::now() + std::time::Duration::from_secs(86_400),
+        );
+        // The window's offset goes as ` 0000`: a literal `+` would split the filter.
+        let params = SearchParams::page(1, 20)
+            .filter("extTicketId", id.as_str())?
+            .filter(
+                "startCreationDate",
+                &format!("{} 0000", self.config.search_since),
+            )?
+            .filter("endCreationDate", &format!("{} 0000", &until[..19]))?;
+        let page = self.tickets(collection).search_page(&params).await?;
+        Ok(page
+            .results
+            .into_iter()
+            .find(|t| t.ext_ticket_id.as_deref() == Some(id.as_str()))
+            .map(|t| ticket_of(&t, collection)))
+    }
+
+    fn collection_of(kind: &TicketKind) -> Result<&'static str> {
+        match kind {
+            TicketKind::Incident => Ok(INCIDENTS),
+            TicketKind::Request | TicketKind::RequestItem => Ok(SERVICE_REQUESTS),
+            other => Err(Error::invalid_input(format!(
+                "OpsRamp opens incidents and service requests, not {other}"
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl TicketingSystem for OpsRampConnector {
+    fn parse_ticket_ref(&self, raw: &str) -> Result<TicketRef> {
+        let (id, collection) = parse_number(raw)?;
+        Ok(reference(&id, collection))
+    }
+
+    /// Looks the correlation id up first (→ the existing ticket); after an ambiguous
+    /// failure of the POST it looks again before repeating it, so one request opens
+    /// one ticket.
+    async fn create_ticket(&self, new: &NewTicket) -> Result<Ticket> {
+        let collection = Self::collection_of(&new.kind)?;
+        check_correlation(&new.correlation_id)?;
+        if new.title.trim().is_empty() {
+            return Err(Error::invalid_input("an OpsRamp ticket needs a subject"));
+        }
+        if let Some(t) = self.by_correlation(collection, &new.correlation_id).await? {
+            return Ok(t);
+        }
+        let requester = new.requester.as_ref().map(|p| TicketUser {
+            id: p.id.clone(),
+            login_name: if p.id.is_none() {
+                p.login.clone()
+            } else {
+                None
+            },
+            ..TicketUser::default()
+        });
+        let body = NewOpsTicket {
+            subject: new.title.clone(),
+            description: Some(new.description.clone()).filter(|d| !d.is_empty()),
+            priority: new.priority.clone(),
+            requester,
+            ext_ticket_id: Some(new.correlation_id.as_str().to_owned()),
+            extra: new.extra.clone(),
+        };
+        let tickets = self.tickets(collection);
+        let attempts = self.client.retry_config().max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match tickets.create(&body).await {
+                Ok(t) => return Ok(ticket_of(&t, collection)),
+                Err(e) if e.is_retryable() || matches!(e, Error::Transport { .. }) => {
+                    if let Some(t) = self.by_correlation(collection, &new.correlation_id).await? {
+                        return Ok(t);
+                    }
+                    if attempt >= attempts {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(self.client.retry_config().backoff(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Incidents first, then service requests.
+    async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
+        check_correlation(id)?;
+        for collection in [INCIDENTS, SERVICE_REQUESTS] {
+            if let Some(t) = self.by_correlation(collection, id).await? {
+                return Ok(Some(t));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
+        let (tickets, id) = self.resolve(r)?;
+        let collection = tickets.collection();
+        Ok(tickets
+            .get_opt(&id)
+            .await?
+            .map(|t| ticket_of(&t, collection)))
+    }
+
+    /// One GET per ticket (the API has no batch read); every reference is checked
+    /// before the first request.
+    async fn get_tickets(&self, refs: &[TicketRef]) -> Result<Vec<Ticket>> {
+        let mut resolved = Vec::with_capacity(refs.len());
+        for r in refs {
+            resolved.push(self.resolve(r)?);
+        }
+        let mut out = Vec::with_capacity(refs.len());
+        for (tickets, id) in resolved {
+            if let Some(t) = tickets.get_opt(&id).await? {
+                out.push(ticket_of(&t, tickets.collection()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A response, `internal` for internal comments.
+    async fn add_comment(&self, r: &TicketRef, c: &Comment) -> Result<()> {
+        let (tickets, id) = self.resolve(r)?;
+        if c.body.trim().is_empty() {
+            return Err(Error::invalid_input("an empty comment"));
+        }
+        tickets
+            .respond(&id, &c.body, c.visibility == Visibility::Internal)
+            .await
+            .map_err(|e| not_found_ticket(e, &id))
+    }
+
+    /// `POST …/close` with the resolution's code, else the configured success or failure
+    /// reason, and its notes. An already closed ticket is returned as it is.
+    async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket> {
+        let (tickets, id) = self.resolve(r)?;
+        let collection = tickets.collection();
+        let current = tickets
+            .get_opt(&id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("OpsRamp ticket {id}")))?;
+        if status_of(&current.status).state == TicketState::Closed {
+            return Ok(ticket_of(&current, collection));
+        }
+        let reason = how.code.clone().unwrap_or_else(|| {
+            if how.successful {
+                self.config.close_reason.clone()
+            } else {
+                self.config.failed_close_reason.clone()
+            }
+        });
+        tickets.close(&id, &reason, &how.notes).await?;
+        let after = tickets
+            .get_opt(&id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("OpsRamp ticket {id}")))?;
+        Ok(ticket_of(&after, collection))
+    }
+}
+
+fn not_found_ticket(e: Error, id: &str) -> Error {
+    if e.kind() == ErrorKind::NotFound {
+        Error::not_found(format!("OpsRamp ticket {id}"))
+    } else {
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_numbers() {
+        assert_eq!(
+            parse_number("INC0000001114").unwrap(),
+            ("INC0000001114".into(), INCIDENTS)
+        );
+        assert_eq!(
+            parse_number(" srq12 ").unwrap(),
+            ("SRQ12".into(), SERVICE_REQUESTS)
+        );
+        for bad in [
+            "",
+            "INC",
+            "CHG0000001",
+            "INC12a",
+            "INC\u{661}",
+            "INC 12",
+            "INC-12",
+            "SRQ12345678901234567",
+        ] {
+            assert!(parse_number(bad).is_err(), "{bad:?}");
+        }
+    }
+}

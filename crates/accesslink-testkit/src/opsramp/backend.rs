@@ -1,0 +1,99 @@
+//! [`AccountBackend`] over the mock's own state, for the conformance suite.
+//!
+//! Conventions (what the OpsRamp connector is assumed to do): an account is a user named
+//! by its `USR…` id; entitlements are `role` (a role `uniqueId`) and `group` (a user group
+//! `uniqueId`).
+
+use accesslink_core::{AccountId, EntitlementRef, Error, Result};
+use async_trait::async_trait;
+
+use super::OpsRampMock;
+use crate::conformance::AccountBackend;
+
+#[async_trait]
+impl AccountBackend for OpsRampMock {
+    /// Live users of the main tenant (terminated ones are gone).
+    async fn account_count(&self) -> Result<usize> {
+        Ok(self.user_count())
+    }
+
+    async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
+        if !self.has_user(account.as_str()) {
+            return Err(Error::not_found(format!("account {account}")));
+        }
+        let id = e.id.as_str().to_owned();
+        match e.ty.as_str() {
+            "role" => Ok(self.user_roles(account.as_str()).contains(&id)),
+            "group" => Ok(self.user_groups(account.as_str()).contains(&id)),
+            other => Err(Error::invalid_input(format!(
+                "no OpsRamp entitlement type {other}"
+            ))),
+        }
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.counter.total()
+    }
+}
+
+/// Tickets: a reference names a ticket by `id` or `number` (`INC…`, `SRQ…`); comments
+/// are its responses, `internal` ones internal; the correlation id is `extTicketId`.
+#[async_trait]
+impl crate::conformance::TicketBackend for OpsRampMock {
+    /// New → New, InProgress and Reopened → Open, OnHold → On Hold, Resolved → Resolved,
+    /// Closed and Cancelled → Closed.
+    async fn set_ticket_state(
+        &self,
+        r: &accesslink_core::TicketRef,
+        state: accesslink_core::TicketState,
+    ) -> Result<()> {
+        use accesslink_core::TicketState as S;
+        let status = match state {
+            S::New => "New",
+            S::InProgress | S::Reopened => "Open",
+            S::OnHold => "On Hold",
+            S::Resolved => "Resolved",
+            S::Closed | S::Cancelled => "Closed",
+            other => {
+                return Err(Error::invalid_input(format!(
+                    "no OpsRamp status for {other}"
+                )));
+            }
+        };
+        let id = r.id.as_deref().or(r.number.as_deref()).unwrap_or("");
+        if self.set_ticket_status(id, status) {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!("ticket {r}")))
+        }
+    }
+
+    async fn count_with_correlation(&self, id: &accesslink_core::CorrelationId) -> Result<usize> {
+        Ok(self.tickets_with_ext_id(id.as_str()))
+    }
+
+    async fn comments(
+        &self,
+        r: &accesslink_core::TicketRef,
+    ) -> Result<Vec<accesslink_core::Comment>> {
+        let id = r.id.as_deref().or(r.number.as_deref()).unwrap_or("");
+        if self.ticket(id).is_none() {
+            return Err(Error::not_found(format!("ticket {r}")));
+        }
+        Ok(self
+            .ticket_responses(id)
+            .into_iter()
+            .map(|(text, internal)| {
+                if internal {
+                    accesslink_core::Comment::internal(text)
+                } else {
+                    accesslink_core::Comment::public(text)
+                }
+            })
+            .collect())
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.counter.total()
+    }
+}
