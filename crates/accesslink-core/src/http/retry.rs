@@ -76,6 +76,25 @@ impl RetryConfig {
         let half = step / 2;
         half + half.mul_f64(fastrand::f64())
     }
+
+    /// The wait before retry number `retry` (1-based) of an operation that failed with
+    /// `error`: the server's `Retry-After` when the error carries one (capped by
+    /// `max_backoff`), the jittered [`backoff`](Self::backoff) otherwise.
+    ///
+    /// For the loops connectors run themselves around writes they make safe to repeat
+    /// (look the object up, then try again), which the client's own retry loop does not
+    /// repeat.
+    pub fn delay_after(&self, error: &crate::Error, retry: u32) -> Duration {
+        error
+            .rate_limit()
+            .and_then(|r| r.retry_after)
+            .map_or_else(|| self.backoff(retry), |d| d.min(self.max_backoff))
+    }
+
+    /// Sleeps for [`delay_after`](Self::delay_after).
+    pub async fn back_off(&self, error: &crate::Error, retry: u32) {
+        tokio::time::sleep(self.delay_after(error, retry)).await;
+    }
 }
 
 /// Why an attempt is worth repeating.
@@ -168,6 +187,39 @@ mod tests {
             h.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    #[test]
+    fn delay_after_prefers_the_servers_retry_after_capped() {
+        use crate::error::{ApiError, ErrorKind, RateLimitInfo};
+        let cfg = RetryConfig::default()
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_secs(5));
+        let throttled = |after: u64| -> crate::Error {
+            let info = RateLimitInfo {
+                retry_after: Some(Duration::from_secs(after)),
+                ..RateLimitInfo::default()
+            };
+            ApiError::new(
+                ErrorKind::RateLimited,
+                StatusCode::TOO_MANY_REQUESTS,
+                "GET /x",
+            )
+            .with_rate_limit(info)
+            .into()
+        };
+        assert_eq!(cfg.delay_after(&throttled(2), 1), Duration::from_secs(2));
+        assert_eq!(cfg.delay_after(&throttled(600), 1), Duration::from_secs(5));
+        // No Retry-After: the jittered back-off for that retry, 50–100 ms on the first.
+        let plain: crate::Error =
+            ApiError::new(ErrorKind::Unavailable, StatusCode::BAD_GATEWAY, "GET /x").into();
+        for _ in 0..50 {
+            let d = cfg.delay_after(&plain, 1);
+            assert!(
+                d >= Duration::from_millis(50) && d <= Duration::from_millis(100),
+                "{d:?}"
+            );
+        }
     }
 
     #[test]
