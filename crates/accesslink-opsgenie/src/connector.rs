@@ -88,12 +88,7 @@ impl OpsGenieConnector {
     /// Waits before another attempt of a write the connector retries itself. OpsGenie
     /// sends no `Retry-After` (fact sheet §2.3), so this is the configured back-off.
     pub(crate) async fn back_off(&self, e: &Error, attempt: u32) {
-        let retry = self.client.retry_config();
-        let wait = e
-            .rate_limit()
-            .and_then(|r| r.retry_after)
-            .map_or_else(|| retry.backoff(attempt), |d| d.min(retry.max_backoff));
-        tokio::time::sleep(wait).await;
+        self.client.retry_config().back_off(e, attempt).await;
     }
 }
 

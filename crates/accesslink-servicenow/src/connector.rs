@@ -93,12 +93,7 @@ impl ServiceNowConnector {
 
     /// Waits before another attempt: the server's `Retry-After` when it sent one.
     pub(crate) async fn back_off(&self, e: &Error, attempt: u32) {
-        let retry = self.client.retry_config();
-        let wait = e
-            .rate_limit()
-            .and_then(|r| r.retry_after)
-            .map_or_else(|| retry.backoff(attempt), |d| d.min(retry.max_backoff));
-        tokio::time::sleep(wait).await;
+        self.client.retry_config().back_off(e, attempt).await;
     }
 
     /// Attempts allowed for writes the connector makes safe to repeat.
