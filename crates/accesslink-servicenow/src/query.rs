@@ -11,7 +11,8 @@
 //! - values may not contain `^`, a control character (newline included), nor start with
 //!   `javascript:` (any case, after spaces); they may not be empty (use
 //!   [`Query::is_empty`]);
-//! - `IN` values may not contain `,`, which separates them.
+//! - `IN` values may not contain `,`, which separates them, and each is checked like any
+//!   other value (so `javascript:` is refused in any position, not only the first).
 //!
 //! A violation is an [`ErrorKind::InvalidInput`](accesslink_core::ErrorKind) from
 //! [`Query::encode`] and the request is never sent.
@@ -220,6 +221,13 @@ impl Query {
                 )));
                 return self;
             }
+            // Each value on its own: checking only the joined list would let
+            // `javascript:` through anywhere but first, and an empty value through
+            // as a stray `,` (fact sheet §1 "Encoded-query injection").
+            if let Err(e) = check_value(v) {
+                self.fail(&e);
+                return self;
+            }
         }
         let joined = values
             .iter()
@@ -393,6 +401,16 @@ mod tests {
         let none: [&str; 0] = [];
         assert!(Query::new().in_("number", &none).encode().is_err());
         assert!(Query::new().in_("number", &["a^ORb"]).encode().is_err());
+        // Every value is checked, not only the joined list's start.
+        for list in [
+            &["INC1", "javascript:gs.getUserID()"][..],
+            &["INC1", " JavaScript:1"][..],
+            &["INC1", ""][..],
+            &["", "INC1"][..],
+        ] {
+            let e = Query::new().in_("number", list).encode().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{list:?}");
+        }
     }
 
     #[test]
