@@ -66,7 +66,8 @@ pub(crate) async fn keyset<M: Record + HasSysId>(
 ) -> Result<KeysetPage<M>> {
     let mut query = filter;
     if let Some(last) = after {
-        query = query.gt("sys_id", last);
+        // Into every `^NQ` branch of the caller's filter, not just the last.
+        query = query.after_sys_id(last);
     }
     let query = query.order_by("sys_id");
     let mut params = ListParams::new(query).limit(size);

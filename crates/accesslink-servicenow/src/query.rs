@@ -290,6 +290,36 @@ impl Query {
         self
     }
 
+    /// `sys_id>last` ANDed to every `^NQ` branch, for keyset paging. Appending it once
+    /// would bind it to the last branch only (`a^NQb^sys_id>x` is `a OR (b AND
+    /// sys_id>x)`), so the rows of the other branches would come back on every page.
+    #[must_use]
+    pub(crate) fn after_sys_id(mut self, last: &str) -> Self {
+        if let Err(e) = check_value(last) {
+            self.fail(&e);
+            return self;
+        }
+        if self.next_join.is_some_and(|j| j != Join::And) {
+            // Left for `encode` to report: the keyset condition must not complete it.
+            return self;
+        }
+        let cond = format!("sys_id>{last}");
+        if self.parts.is_empty() {
+            self.parts.push(cond);
+            return self;
+        }
+        let mut parts = Vec::with_capacity(self.parts.len() + 2);
+        for (i, p) in std::mem::take(&mut self.parts).into_iter().enumerate() {
+            if i > 0 && p.starts_with("^NQ") {
+                parts.push(format!("^{cond}"));
+            }
+            parts.push(p);
+        }
+        parts.push(format!("^{cond}"));
+        self.parts = parts;
+        self
+    }
+
     /// The encoded query, `None` when there is no condition and no order; the first
     /// invalid part as [`InvalidInput`](accesslink_core::ErrorKind::InvalidInput).
     pub fn encode(&self) -> Result<Option<String>> {
@@ -430,6 +460,41 @@ mod tests {
             assert!(Query::new().eq(f, "1").encode().is_err(), "{f:?}");
             assert!(Query::new().order_by(f).encode().is_err(), "{f:?}");
         }
+    }
+
+    #[test]
+    fn the_keyset_condition_joins_every_branch() {
+        let x = "0123456789abcdef0123456789abcdef";
+        let q = |q: Query| {
+            q.after_sys_id(x)
+                .order_by("sys_id")
+                .encode()
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(q(Query::new()), format!("sys_id>{x}^ORDERBYsys_id"));
+        assert_eq!(
+            q(Query::new().eq("a", "1").or().eq("b", "2")),
+            format!("a=1^ORb=2^sys_id>{x}^ORDERBYsys_id")
+        );
+        assert_eq!(
+            q(Query::new()
+                .eq("a", "1")
+                .new_query()
+                .eq("b", "2")
+                .eq("c", "3")),
+            format!("a=1^sys_id>{x}^NQb=2^c=3^sys_id>{x}^ORDERBYsys_id")
+        );
+        assert!(Query::new().after_sys_id("x^ORa=1").encode().is_err());
+        assert!(
+            Query::new()
+                .eq("a", "1")
+                .or()
+                .after_sys_id(x)
+                .encode()
+                .is_err(),
+            "a dangling or() is not completed by the keyset condition"
+        );
     }
 
     #[test]
