@@ -116,12 +116,21 @@ impl ServiceNowConnector {
             .and_then(|s| s.get("state"))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if after.state.as_deref() != Some(wanted) && !status.state.is_terminal() {
+        // Exactly the state asked for: "some finished state" would pass an incident a
+        // business rule kept at Resolved (6) when Closed (7) was asked for, or a change
+        // cancelled instead of closed.
+        if after.state.as_deref() != Some(wanted) {
+            let hint = if table == "incident" && status.raw == "6" {
+                " (if the instance closes resolved incidents itself, use IncidentClose::ResolveOnly)"
+            } else {
+                ""
+            };
             return Err(Error::Conflict {
                 message: format!(
-                    "ServiceNow kept {} in state {:?} after the close was accepted: a business rule or the state model refused it",
+                    "ServiceNow kept {} in state {:?} ({}) instead of {wanted:?} after the close was accepted: a business rule or the state model refused it{hint}",
                     show(target),
-                    status.raw
+                    status.raw,
+                    status.state,
                 ),
             });
         }
@@ -176,6 +185,17 @@ impl ServiceNowConnector {
                     }
                 }
             }
+            // Resolved (106) is not closed yet: close it, as for incidents.
+            "problem" => match state {
+                TicketState::Closed | TicketState::Cancelled => vec![],
+                _ => {
+                    let mut m = obj(json!({ "state": "107", "close_notes": notes }));
+                    if let Some(code) = &how.code {
+                        m.insert("resolution_code".into(), code.clone().into());
+                    }
+                    vec![m]
+                }
+            },
             _ if state.is_terminal() => vec![],
             "change_request" => vec![obj(json!({
                 "state": "3",
@@ -184,13 +204,6 @@ impl ServiceNowConnector {
                 }),
                 "close_notes": notes,
             }))],
-            "problem" => {
-                let mut m = obj(json!({ "state": "107", "close_notes": notes }));
-                if let Some(code) = &how.code {
-                    m.insert("resolution_code".into(), code.clone().into());
-                }
-                vec![m]
-            }
             "sc_request" => vec![obj(json!({
                 "state": if how.successful { "3" } else { "4" },
                 "request_state": if how.successful { "closed_complete" } else { "closed_incomplete" },

@@ -113,3 +113,27 @@ async fn resolve_only_stops_at_resolved_and_the_data_policy_is_met() {
         "mandatory notes are never empty"
     );
 }
+
+#[tokio::test]
+async fn a_resolved_problem_is_closed_not_left_resolved() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let id = mock.insert(
+        "problem",
+        json!({ "short_description": "x", "state": "106" }),
+    );
+    mock.clear_requests();
+    let t = sn
+        .close_ticket(
+            &TicketRef::by_id(id.clone()).with_scope("problem"),
+            &Resolution::done("fixed"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(t.status.state, TicketState::Closed);
+    assert_eq!(
+        patches(&mock, "problem"),
+        vec![json!({"state": "107", "close_notes": "fixed"})]
+    );
+    assert_eq!(mock.row("problem", &id).unwrap()["state"], "107");
+}

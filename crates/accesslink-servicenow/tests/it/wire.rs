@@ -258,3 +258,39 @@ async fn a_refused_state_change_is_reported_not_swallowed() {
         json!({"state": "3", "close_code": "successful", "close_notes": "done"})
     );
 }
+
+#[tokio::test]
+async fn an_incident_kept_at_resolved_when_closed_was_asked_is_a_conflict() {
+    // A business rule lets the resolve through but aborts the close: 200, state 6.
+    let server = MockServer::start().await;
+    let open = json!({ "sys_id": INC_ID, "number": "INC0010001", "state": "2", "sys_class_name": "incident" });
+    let resolved = json!({ "sys_id": INC_ID, "number": "INC0010001", "state": "6", "active": "true",
+        "close_code": "Solution provided", "close_notes": "done", "sys_class_name": "incident" });
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/incident"))
+        .respond_with(result(200, json!([open])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("/api/now/table/incident/{INC_ID}")))
+        .respond_with(result(200, resolved.clone()))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/now/table/incident/{INC_ID}")))
+        .respond_with(result(200, resolved))
+        .expect(1)
+        .mount(&server)
+        .await;
+    fallback(&server).await;
+    let sn = basic(&server.uri());
+    let r = sn.parse_ticket_ref("INC0010001").unwrap();
+    let e = sn
+        .close_ticket(&r, &accesslink_core::Resolution::done("done"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(e.to_string().contains("ResolveOnly"), "{e}");
+}
