@@ -346,11 +346,7 @@ impl ServiceNowConnector {
             .limit(2)
             .no_count(true);
         let found = self.client.users().list_page(&params).await?;
-        Ok(found
-            .items
-            .into_iter()
-            .find(|u| u.user_name.as_deref() == Some(login))
-            .and_then(|u| u.sys_id))
+        Ok(crate::accounts::pick_login(found.items, login).and_then(|u| u.sys_id))
     }
 }
 

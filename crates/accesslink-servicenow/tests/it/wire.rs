@@ -294,3 +294,35 @@ async fn an_incident_kept_at_resolved_when_closed_was_asked_is_a_conflict() {
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
     assert!(e.to_string().contains("ResolveOnly"), "{e}");
 }
+
+#[tokio::test]
+async fn a_login_differing_only_in_case_already_exists() {
+    // The instance matches user_name case-insensitively and so does its unique index:
+    // inserting `jdoe` next to `JDoe` would fail, so it is the existing account.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/sys_user"))
+        .and(query_param("sysparm_query", "user_name=jdoe"))
+        .respond_with(result(
+            200,
+            json!([{ "sys_id": CALLER, "user_name": "JDoe", "active": "true" }]),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/now/table/sys_user"))
+        .respond_with(result(201, json!({})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    fallback(&server).await;
+    let sn = basic(&server.uri());
+    match sn.create_account(&AccountSpec::new("jdoe")).await.unwrap() {
+        CreateOutcome::AlreadyExists(a) => {
+            assert_eq!(a.id.as_str(), CALLER);
+            assert_eq!(a.login, "JDoe");
+        }
+        other => panic!("{other:?}"),
+    }
+}
