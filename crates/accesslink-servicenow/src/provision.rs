@@ -64,10 +64,30 @@ impl ServiceNowConnector {
         }
     }
 
+    /// `NotFound` unless the user and the group or role exist (and are visible). The
+    /// instance stores a reference to any `sys_id` it is given, so without this a grant
+    /// to an account deleted in the meantime would insert an orphan row and report
+    /// `Granted`.
+    async fn both_exist(&self, kind: Kind, user: &str, id: &str) -> Result<()> {
+        if self.client.users().get_opt(user).await?.is_none() {
+            return Err(Error::not_found(format!("ServiceNow user {user}")));
+        }
+        let (what, found) = match kind {
+            Kind::Group => ("group", self.client.groups().get_opt(id).await?.is_some()),
+            Kind::Role => ("role", self.client.roles().get_opt(id).await?.is_some()),
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!("ServiceNow {what} {id}")))
+        }
+    }
+
     async fn grant_with_lookup(&self, kind: Kind, user: &str, id: &str) -> Result<GrantOutcome> {
         if self.holds(kind, user, id).await? {
             return Ok(GrantOutcome::AlreadyGranted);
         }
+        self.both_exist(kind, user, id).await?;
         // Neither table has a unique index: a repeated insert makes a second row, so a
         // failed insert is only repeated after looking again.
         let max_attempts = self.attempts();
