@@ -128,10 +128,10 @@ impl Connector for ServiceNowConnector {
             .list_page(&ListParams::new(query).limit(1).no_count(true))
             .await?;
         let mut report = ConnectionReport::new(started.elapsed());
-        report.principal = page
-            .items
-            .first()
-            .and_then(|u| u.user_name.clone())
+        // Only the signed-in user's own row names the principal: the unfiltered read
+        // (a user name a query cannot carry) returns whichever user comes first.
+        report.principal = crate::accounts::pick_login(page.items, &user)
+            .and_then(|u| u.user_name)
             .or(Some(user));
         Ok(report)
     }

@@ -326,3 +326,33 @@ async fn a_login_differing_only_in_case_already_exists() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn test_connection_never_names_another_user_as_the_principal() {
+    // A user name that cannot go into a query: the read is unfiltered and returns
+    // whichever user sorts first.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/sys_user"))
+        .respond_with(result(
+            200,
+            json!([{ "sys_id": CALLER, "user_name": "abel.tuter" }]),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    fallback(&server).await;
+    let client = accesslink_servicenow::ServiceNowClient::builder(server.uri())
+        .basic("svc^integration", secrecy::SecretString::from("p"))
+        .build()
+        .unwrap();
+    let sn = accesslink_servicenow::ServiceNowConnector::new(
+        client,
+        accesslink_servicenow::ServiceNowConfig::new(),
+    )
+    .unwrap();
+    let report = accesslink_core::Connector::test_connection(&sn)
+        .await
+        .unwrap();
+    assert_eq!(report.principal.as_deref(), Some("svc^integration"));
+}
