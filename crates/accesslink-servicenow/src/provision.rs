@@ -252,7 +252,14 @@ impl Provisioner for ServiceNowConnector {
         let mut attempt = 1;
         loop {
             match self.client.users().create(&body).await {
-                Ok(u) => return Ok(CreateOutcome::Created(account_of(&u))),
+                Ok(u) if u.sys_id.is_some() => return Ok(CreateOutcome::Created(account_of(&u))),
+                // 201 without a row: a business rule aborted the insert (fact sheet §1).
+                Ok(_) => {
+                    return match self.user_by_login(&spec.login).await? {
+                        Some(u) => Ok(CreateOutcome::Created(account_of(&u))),
+                        None => Err(crate::connector::aborted_insert("sys_user")),
+                    };
+                }
                 // 403 "Error during insert of sys_user": the user_name exists (another
                 // writer got there first) — or a business rule refused. Look to tell.
                 Err(e) if e.kind() == ErrorKind::Conflict => {

@@ -356,3 +356,38 @@ async fn test_connection_never_names_another_user_as_the_principal() {
         .unwrap();
     assert_eq!(report.principal.as_deref(), Some("svc^integration"));
 }
+
+#[tokio::test]
+async fn an_insert_answered_without_a_row_is_an_error_not_a_ticket_or_account_without_id() {
+    // A business rule aborted the insert and the instance still answered 201.
+    let server = MockServer::start().await;
+    for table in ["incident", "sys_user"] {
+        Mock::given(method("POST"))
+            .and(path(format!("/api/now/table/{table}")))
+            .respond_with(result(201, json!({})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/api/now/table/{table}")))
+            .respond_with(result(200, json!([])))
+            .expect(2)
+            .mount(&server)
+            .await;
+    }
+    fallback(&server).await;
+    let sn = basic(&server.uri());
+    let new = accesslink_core::NewTicket::new(
+        accesslink_core::TicketKind::Incident,
+        "t",
+        "d",
+        accesslink_core::CorrelationId::new("REQ-ABORT"),
+    );
+    let e = sn.create_ticket(&new).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    let e = sn
+        .create_account(&AccountSpec::new("jdoe"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+}
