@@ -303,15 +303,26 @@ impl ServiceNowConnector {
             body.insert("correlation_display".into(), d.clone().into());
         }
         if let Some(p) = new.priority.as_deref().map(str::trim) {
-            // Priority is computed from impact and urgency by the instance; urgency is
-            // what a requester may set.
-            if !matches!(p, "1" | "2" | "3") {
-                return Err(Error::invalid_input(format!(
-                    "ServiceNow priority (urgency) must be 1, 2 or 3, not {:?}",
-                    accesslink_core::redact::truncate(p, 20)
-                )));
-            }
-            body.insert("urgency".into(), p.into());
+            // `priority` is read-only on the instance: it is computed from impact and
+            // urgency through the Priority Lookup Rules. Setting urgency alone would leave
+            // impact at its default (3 - Low), so priority 1 would come out as 3; set both
+            // to the pair the default matrix maps to the asked priority. `impact` or
+            // `urgency` given in `extra` win.
+            let (impact, urgency) = match p {
+                "1" => ("1", "1"),
+                "2" => ("1", "2"),
+                "3" => ("2", "2"),
+                "4" => ("2", "3"),
+                "5" => ("3", "3"),
+                _ => {
+                    return Err(Error::invalid_input(format!(
+                        "ServiceNow priority must be 1 (Critical) to 5 (Planning), not {:?}",
+                        accesslink_core::redact::truncate(p, 20)
+                    )));
+                }
+            };
+            body.entry("impact").or_insert_with(|| impact.into());
+            body.entry("urgency").or_insert_with(|| urgency.into());
         }
         let field = match table.as_str() {
             "incident" => "caller_id",
