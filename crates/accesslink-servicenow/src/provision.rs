@@ -350,9 +350,9 @@ impl Provisioner for ServiceNowConnector {
         self.grant_with_lookup(kind, user, eid).await
     }
 
-    /// Deletes every direct row (there may be duplicates). A role held only through a
+    /// Deletes every direct row (there may be duplicates). A role still held through a
     /// group (`inherited = true`) cannot be revoked on the user: that is a `Conflict`
-    /// naming the group to remove the user from.
+    /// naming the group to remove the user from (after removing any direct rows).
     async fn revoke(&self, id: &AccountId, e: &EntitlementRef) -> Result<RevokeOutcome> {
         let user = account_id(id)?;
         let (kind, eid) = target(e)?;
@@ -397,11 +397,16 @@ impl Provisioner for ServiceNowConnector {
                 .await?;
         }
         if !inherited.is_empty() {
-            tracing::warn!(
-                user,
-                role = eid,
-                "direct role rows removed; the role is still inherited through a group"
-            );
+            // The user still holds the role: `Revoked` would tell an access review it is
+            // gone. The direct rows are removed, so a repeat lands here again, not on a
+            // different answer.
+            let groups: Vec<String> = inherited.iter().filter_map(|r| r.2.clone()).collect();
+            return Err(Error::Conflict {
+                message: format!(
+                    "the direct grant of role {eid} to user {user} was removed, but the user still inherits it through group(s) [{}]; remove the user from the group to revoke it",
+                    groups.join(", ")
+                ),
+            });
         }
         Ok(RevokeOutcome::Revoked)
     }

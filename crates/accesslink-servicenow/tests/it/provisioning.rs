@@ -205,3 +205,36 @@ async fn a_grant_to_a_missing_user_group_or_role_is_not_found_and_writes_nothing
     assert_eq!(mock.table_len("sys_user_grmember"), 0);
     assert_eq!(mock.table_len("sys_user_has_role"), 0);
 }
+
+#[tokio::test]
+async fn revoking_a_role_held_directly_and_through_a_group_is_a_conflict_not_revoked() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let user = mock.insert("sys_user", json!({ "user_name": "dave" }));
+    let group = mock.insert("sys_user_group", json!({ "name": "itil-group" }));
+    let role = mock.insert("sys_user_role", json!({ "name": "itil" }));
+    let direct = mock.insert(
+        "sys_user_has_role",
+        json!({ "user": user, "role": role, "inherited": "false" }),
+    );
+    mock.insert(
+        "sys_user_has_role",
+        json!({ "user": user, "role": role, "inherited": "true", "granted_by": group }),
+    );
+    let id = AccountId::new(user.clone());
+    for _ in 0..2 {
+        let e = sn.revoke(&id, &role_ref(role.clone())).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+        assert!(e.to_string().contains(&group), "names the group: {e}");
+    }
+    assert!(
+        mock.row("sys_user_has_role", &direct).is_none(),
+        "the direct row is gone"
+    );
+    assert_eq!(
+        mock.table_len("sys_user_has_role"),
+        1,
+        "the inherited row stays"
+    );
+    assert_eq!(mock.count("DELETE", "/api/now/table/sys_user_has_role"), 1);
+}
