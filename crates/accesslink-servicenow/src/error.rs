@@ -61,6 +61,7 @@ pub fn error_body(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
 /// | status | message / detail | kind |
 /// |---|---|---|
 /// | 403 | detail `Error during insert of <table> (…)` | Conflict: an insert refused by a unique index (a `sys_user` with an existing `user_name`) or a business rule; the connector looks the row up to tell which |
+/// | 403 | detail `Error during update of <table> (…)` | Conflict: an update a business rule aborted (not an ACL: permissions are not the problem) |
 /// | 403 | detail `Data Policy Exception: … mandatory …` | InvalidInput: a mandatory field is missing (close code and notes on resolve) |
 /// | 400 | message `Invalid table …` | InvalidInput (from the status) |
 /// | 401 | `User Not Authenticated` | Unauthenticated (from the status; the client renews an OAuth token once first) |
@@ -68,7 +69,11 @@ pub fn kind_of(status: u16, message: Option<&str>, detail: Option<&str>) -> Opti
     let detail = detail.unwrap_or("");
     let message = message.unwrap_or("");
     match status {
-        403 if detail.starts_with("Error during insert of") => Some(ErrorKind::Conflict),
+        403 if detail.starts_with("Error during insert of")
+            || detail.starts_with("Error during update of") =>
+        {
+            Some(ErrorKind::Conflict)
+        }
         403 if detail.contains("Data Policy Exception") || message.contains("Data Policy") => {
             Some(ErrorKind::InvalidInput)
         }
@@ -160,6 +165,12 @@ mod tests {
                 Some("Operation Failed"),
                 Some("Data Policy Exception: The following fields are mandatory: Resolution code"),
                 Some(ErrorKind::InvalidInput),
+            ),
+            (
+                403,
+                Some("Operation Failed"),
+                Some("Error during update of incident (INC0010001)"),
+                Some(ErrorKind::Conflict),
             ),
             (
                 403,
