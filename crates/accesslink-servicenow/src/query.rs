@@ -290,6 +290,11 @@ impl Query {
         self
     }
 
+    /// Whether `order_by`/`order_by_desc` was used.
+    pub(crate) fn has_order(&self) -> bool {
+        !self.order.is_empty()
+    }
+
     /// `sys_id>last` ANDed to every `^NQ` branch, for keyset paging. Appending it once
     /// would bind it to the last branch only (`a^NQb^sys_id>x` is `a OR (b AND
     /// sys_id>x)`), so the rows of the other branches would come back on every page.

@@ -401,3 +401,25 @@ async fn a_filter_with_new_query_branches_pages_each_branch_by_keyset() {
         format!("state=1^sys_id>{last}^NQstate=2^sys_id>{last}^ORDERBYsys_id")
     );
 }
+
+#[tokio::test]
+async fn a_keyset_filter_with_its_own_order_is_refused_before_any_request() {
+    let mock = ServiceNowMock::start().await;
+    for name in ["b", "a", "c"] {
+        mock.insert("sys_user_group", json!({ "name": name }));
+    }
+    let sn = basic_on(&mock);
+    mock.clear_requests();
+    let e = sn
+        .client()
+        .groups()
+        .list_stream(
+            accesslink_servicenow::Query::new().order_by("name"),
+            PagingOptions::new().page_size(2),
+        )
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(mock.requests().is_empty(), "{:?}", mock.requests());
+}
