@@ -184,8 +184,12 @@ impl ServiceNowConnector {
                 values.dedup();
                 let api = self.tasks_in(table);
                 for chunk in values.chunks(self.config.batch_size) {
+                    // Room beyond one row per value: numbers are not unique (Number
+                    // Maintenance resets, imported rows), and a limit of exactly one per
+                    // value would let one duplicated number crowd out another's row.
+                    let limit = (chunk.len() as u32).saturating_mul(4).clamp(10, 1000);
                     let params = ListParams::new(Query::new().in_(field, chunk))
-                        .limit(chunk.len() as u32)
+                        .limit(limit)
                         .no_count(true);
                     for row in api.list_page(&params).await?.items {
                         // Keep only rows asked for: an ignored condition must not leak
