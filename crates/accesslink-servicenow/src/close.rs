@@ -162,11 +162,15 @@ impl ServiceNowConnector {
                     TicketState::Resolved if !close => vec![],
                     // Resolved already: its close code and notes are on the row.
                     TicketState::Resolved => vec![obj(json!({ "state": "7" }))],
-                    _ if !how.successful => vec![obj(json!({
-                        "state": "8",
-                        "close_code": how.code.clone().unwrap_or_else(|| "Canceled".into()),
-                        "close_notes": notes,
-                    }))],
+                    _ if !how.successful => {
+                        // Canceled (8) needs no close code, and `Canceled` is none of the
+                        // incident's close-code choices: send one only when given.
+                        let mut m = obj(json!({ "state": "8", "close_notes": notes }));
+                        if let Some(code) = &how.code {
+                            m.insert("close_code".into(), code.clone().into());
+                        }
+                        vec![m]
+                    }
                     _ => {
                         // A data policy makes close code and notes mandatory on resolve.
                         let code = how

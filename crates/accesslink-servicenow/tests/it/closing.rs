@@ -45,7 +45,21 @@ async fn each_table_is_closed_its_own_way() {
     );
     let (t, p) = close(&mock, "incident", Resolution::failed("no budget")).await;
     assert_eq!(t.status.state, TicketState::Cancelled);
-    assert_eq!(p[0]["state"], "8");
+    assert_eq!(
+        p,
+        vec![json!({"state": "8", "close_notes": "no budget"})],
+        "no invented close code"
+    );
+    let (_, p) = close(
+        &mock,
+        "incident",
+        Resolution::failed("dup").code("Duplicate"),
+    )
+    .await;
+    assert_eq!(
+        p,
+        vec![json!({"state": "8", "close_code": "Duplicate", "close_notes": "dup"})]
+    );
 
     let (t, p) = close(&mock, "change_request", Resolution::failed("rolled back")).await;
     assert_eq!(t.status.state, TicketState::Closed);
