@@ -89,6 +89,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .priority("3");
     let first = sn.create_ticket(&new).await?;
     let again = sn.create_ticket(&new).await?;
+    if again.reference != first.reference {
+        return Err(format!(
+            "the repeated create opened a second ticket: {:?} and {:?}",
+            first.reference, again.reference
+        )
+        .into());
+    }
     let number = first.reference.number.clone().unwrap_or_default();
     println!(
         "created {number} ({}), state {} [{}]; created again: {} (same ticket: {})",

@@ -140,16 +140,16 @@ pub(crate) fn account_of(user: &User) -> Account {
 }
 
 impl ServiceNowConnector {
-    /// The user with this exact `user_name`.
+    /// The user with this `user_name`: the exact spelling first, else one differing only
+    /// in case. The instance compares `user_name` case-insensitively (its database
+    /// collation), both in the query and in the unique index an insert runs into, so
+    /// `JDoe` *is* the account `jdoe` would collide with.
     pub(crate) async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
         let params = ListParams::new(Query::new().eq("user_name", login))
             .limit(5)
             .no_count(true);
         let found = self.client.users().list_page(&params).await?;
-        Ok(found
-            .items
-            .into_iter()
-            .find(|u| u.user_name.as_deref() == Some(login)))
+        Ok(pick_login(found.items, login))
     }
 
     /// Membership rows of a user in a group (duplicates are possible: there is no
@@ -188,6 +188,20 @@ impl ServiceNowConnector {
     pub(crate) fn page_size(&self, page: &accesslink_core::PageRequest) -> u32 {
         page.size_or(self.config.page_size)
             .clamp(1, crate::api::MAX_LIMIT)
+    }
+}
+
+/// The row whose `user_name` is `login`, exactly or else ignoring case.
+pub(crate) fn pick_login(users: Vec<User>, login: &str) -> Option<User> {
+    let same_case = |u: &User| u.user_name.as_deref() == Some(login);
+    let any_case = |u: &User| {
+        u.user_name
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase() == login.to_lowercase())
+    };
+    match users.iter().position(same_case) {
+        Some(i) => users.into_iter().nth(i),
+        None => users.into_iter().find(any_case),
     }
 }
 

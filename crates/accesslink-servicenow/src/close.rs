@@ -116,12 +116,21 @@ impl ServiceNowConnector {
             .and_then(|s| s.get("state"))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if after.state.as_deref() != Some(wanted) && !status.state.is_terminal() {
+        // Exactly the state asked for: "some finished state" would pass an incident a
+        // business rule kept at Resolved (6) when Closed (7) was asked for, or a change
+        // cancelled instead of closed.
+        if after.state.as_deref() != Some(wanted) {
+            let hint = if table == "incident" && status.raw == "6" {
+                " (if the instance closes resolved incidents itself, use IncidentClose::ResolveOnly)"
+            } else {
+                ""
+            };
             return Err(Error::Conflict {
                 message: format!(
-                    "ServiceNow kept {} in state {:?} after the close was accepted: a business rule or the state model refused it",
+                    "ServiceNow kept {} in state {:?} ({}) instead of {wanted:?} after the close was accepted: a business rule or the state model refused it{hint}",
                     show(target),
-                    status.raw
+                    status.raw,
+                    status.state,
                 ),
             });
         }
@@ -153,11 +162,15 @@ impl ServiceNowConnector {
                     TicketState::Resolved if !close => vec![],
                     // Resolved already: its close code and notes are on the row.
                     TicketState::Resolved => vec![obj(json!({ "state": "7" }))],
-                    _ if !how.successful => vec![obj(json!({
-                        "state": "8",
-                        "close_code": how.code.clone().unwrap_or_else(|| "Canceled".into()),
-                        "close_notes": notes,
-                    }))],
+                    _ if !how.successful => {
+                        // Canceled (8) needs no close code, and `Canceled` is none of the
+                        // incident's close-code choices: send one only when given.
+                        let mut m = obj(json!({ "state": "8", "close_notes": notes }));
+                        if let Some(code) = &how.code {
+                            m.insert("close_code".into(), code.clone().into());
+                        }
+                        vec![m]
+                    }
                     _ => {
                         // A data policy makes close code and notes mandatory on resolve.
                         let code = how
@@ -176,6 +189,17 @@ impl ServiceNowConnector {
                     }
                 }
             }
+            // Resolved (106) is not closed yet: close it, as for incidents.
+            "problem" => match state {
+                TicketState::Closed | TicketState::Cancelled => vec![],
+                _ => {
+                    let mut m = obj(json!({ "state": "107", "close_notes": notes }));
+                    if let Some(code) = &how.code {
+                        m.insert("resolution_code".into(), code.clone().into());
+                    }
+                    vec![m]
+                }
+            },
             _ if state.is_terminal() => vec![],
             "change_request" => vec![obj(json!({
                 "state": "3",
@@ -184,13 +208,6 @@ impl ServiceNowConnector {
                 }),
                 "close_notes": notes,
             }))],
-            "problem" => {
-                let mut m = obj(json!({ "state": "107", "close_notes": notes }));
-                if let Some(code) = &how.code {
-                    m.insert("resolution_code".into(), code.clone().into());
-                }
-                vec![m]
-            }
             "sc_request" => vec![obj(json!({
                 "state": if how.successful { "3" } else { "4" },
                 "request_state": if how.successful { "closed_complete" } else { "closed_incomplete" },

@@ -123,10 +123,10 @@ impl Connector for ServiceNowConnector {
             .list_page(&ListParams::new(query).limit(1).no_count(true))
             .await?;
         let mut report = ConnectionReport::new(started.elapsed());
-        report.principal = page
-            .items
-            .first()
-            .and_then(|u| u.user_name.clone())
+        // Only the signed-in user's own row names the principal: the unfiltered read
+        // (a user name a query cannot carry) returns whichever user comes first.
+        report.principal = crate::accounts::pick_login(page.items, &user)
+            .and_then(|u| u.user_name)
             .or(Some(user));
         Ok(report)
     }
@@ -169,7 +169,15 @@ impl TicketingSystem for ServiceNowConnector {
         let mut attempt = 1;
         loop {
             match api.create(&body).await {
-                Ok(row) => return Ok(self.to_ticket(&table, &row)),
+                Ok(row) if row.sys_id.is_some() => return Ok(self.to_ticket(&table, &row)),
+                // 201 without a row: a business rule aborted the insert yet the instance
+                // answered success (fact sheet §1 quirks). Never a ticket without an id.
+                Ok(_) => {
+                    return match self.find_in(&table, &new.correlation_id).await? {
+                        Some(t) => Ok(t),
+                        None => Err(aborted_insert(&table)),
+                    };
+                }
                 // The answer was lost or the instance failed: the row may exist. Look
                 // before trying again, so a retry never opens a second ticket.
                 Err(e) if e.is_retryable() && attempt < max_attempts => {
@@ -232,5 +240,14 @@ impl TicketingSystem for ServiceNowConnector {
             ));
         }
         self.close(&target, how).await
+    }
+}
+
+/// The error of an insert the instance answered as a success without storing a row.
+pub(crate) fn aborted_insert(table: &str) -> Error {
+    Error::Conflict {
+        message: format!(
+            "ServiceNow answered the insert into {table} without a stored row: a business rule aborted it"
+        ),
     }
 }

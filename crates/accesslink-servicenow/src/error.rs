@@ -8,8 +8,20 @@ use accesslink_core::ErrorKind;
 use accesslink_core::http::{Response, VendorError};
 use serde::Deserialize;
 
-/// How long a vendor message may get before it is cut.
-const MAX_MESSAGE: usize = 300;
+/// How long a vendor message may get before it is cut. Generous on purpose: the text is
+/// redacted by core *after* this parser returns, so a cut may only ever drop whole words
+/// (half a token would no longer match the redactor and its start would be printed).
+const MAX_MESSAGE: usize = 4096;
+
+/// Cuts `s` to at most `max` characters at a whitespace boundary (see [`MAX_MESSAGE`]).
+fn cut_at_word(s: &str, max: usize) -> String {
+    let Some((at, _)) = s.char_indices().nth(max) else {
+        return s.to_owned();
+    };
+    let head = &s[..at];
+    let keep = head.rfind(char::is_whitespace).unwrap_or(0);
+    format!("{}…", head[..keep].trim_end())
+}
 
 #[derive(Debug, Deserialize)]
 struct Body {
@@ -37,7 +49,7 @@ pub fn error_body(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
     };
     let clean = |s: String| {
         let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-        (!s.is_empty()).then(|| accesslink_core::redact::truncate(&s, MAX_MESSAGE))
+        (!s.is_empty()).then(|| cut_at_word(&s, MAX_MESSAGE))
     };
     Some((e.message.and_then(clean), detail.and_then(clean)))
 }
@@ -49,6 +61,7 @@ pub fn error_body(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
 /// | status | message / detail | kind |
 /// |---|---|---|
 /// | 403 | detail `Error during insert of <table> (…)` | Conflict: an insert refused by a unique index (a `sys_user` with an existing `user_name`) or a business rule; the connector looks the row up to tell which |
+/// | 403 | detail `Error during update of <table> (…)` | Conflict: an update a business rule aborted (not an ACL: permissions are not the problem) |
 /// | 403 | detail `Data Policy Exception: … mandatory …` | InvalidInput: a mandatory field is missing (close code and notes on resolve) |
 /// | 400 | message `Invalid table …` | InvalidInput (from the status) |
 /// | 401 | `User Not Authenticated` | Unauthenticated (from the status; the client renews an OAuth token once first) |
@@ -56,7 +69,11 @@ pub fn kind_of(status: u16, message: Option<&str>, detail: Option<&str>) -> Opti
     let detail = detail.unwrap_or("");
     let message = message.unwrap_or("");
     match status {
-        403 if detail.starts_with("Error during insert of") => Some(ErrorKind::Conflict),
+        403 if detail.starts_with("Error during insert of")
+            || detail.starts_with("Error during update of") =>
+        {
+            Some(ErrorKind::Conflict)
+        }
         403 if detail.contains("Data Policy Exception") || message.contains("Data Policy") => {
             Some(ErrorKind::InvalidInput)
         }
@@ -119,6 +136,16 @@ mod tests {
             d.as_deref(),
             Some("Data Policy Exception: The following fields are mandatory: Resolution code")
         );
+        // A long message is cut between words only: never through a token, whose start
+        // would escape the redaction that runs afterwards.
+        let long = format!(
+            r#"{{"error":{{"message":"{} tok-secret-123","detail":null}},"status":"failure"}}"#,
+            "x ".repeat(2046)
+        );
+        let (m, _) = error_body(long.as_bytes()).unwrap();
+        let m = m.unwrap();
+        assert!(m.ends_with("x…"), "{}", &m[m.len() - 20..]);
+        assert!(!m.contains("tok"), "no part of the token survives a cut");
         assert!(error_body(br#"{"result":[]}"#).is_none());
         assert!(error_body(b"<html>login</html>").is_none());
         assert!(error_body(b"").is_none());
@@ -138,6 +165,12 @@ mod tests {
                 Some("Operation Failed"),
                 Some("Data Policy Exception: The following fields are mandatory: Resolution code"),
                 Some(ErrorKind::InvalidInput),
+            ),
+            (
+                403,
+                Some("Operation Failed"),
+                Some("Error during update of incident (INC0010001)"),
+                Some(ErrorKind::Conflict),
             ),
             (
                 403,

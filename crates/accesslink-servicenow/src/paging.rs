@@ -64,9 +64,17 @@ pub(crate) async fn keyset<M: Record + HasSysId>(
     after: Option<&str>,
     size: u32,
 ) -> Result<KeysetPage<M>> {
+    if filter.has_order() {
+        // Keyset paging needs the rows in `sys_id` order; an order of the caller's
+        // would come first and make every page fail the order check.
+        return Err(Error::invalid_input(
+            "a keyset-paged listing is ordered by sys_id: leave order_by out of its filter",
+        ));
+    }
     let mut query = filter;
     if let Some(last) = after {
-        query = query.gt("sys_id", last);
+        // Into every `^NQ` branch of the caller's filter, not just the last.
+        query = query.after_sys_id(last);
     }
     let query = query.order_by("sys_id");
     let mut params = ListParams::new(query).limit(size);

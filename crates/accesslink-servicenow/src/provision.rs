@@ -64,10 +64,30 @@ impl ServiceNowConnector {
         }
     }
 
+    /// `NotFound` unless the user and the group or role exist (and are visible). The
+    /// instance stores a reference to any `sys_id` it is given, so without this a grant
+    /// to an account deleted in the meantime would insert an orphan row and report
+    /// `Granted`.
+    async fn both_exist(&self, kind: Kind, user: &str, id: &str) -> Result<()> {
+        if self.client.users().get_opt(user).await?.is_none() {
+            return Err(Error::not_found(format!("ServiceNow user {user}")));
+        }
+        let (what, found) = match kind {
+            Kind::Group => ("group", self.client.groups().get_opt(id).await?.is_some()),
+            Kind::Role => ("role", self.client.roles().get_opt(id).await?.is_some()),
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!("ServiceNow {what} {id}")))
+        }
+    }
+
     async fn grant_with_lookup(&self, kind: Kind, user: &str, id: &str) -> Result<GrantOutcome> {
         if self.holds(kind, user, id).await? {
             return Ok(GrantOutcome::AlreadyGranted);
         }
+        self.both_exist(kind, user, id).await?;
         // Neither table has a unique index: a repeated insert makes a second row, so a
         // failed insert is only repeated after looking again.
         let max_attempts = self.attempts();
@@ -232,7 +252,14 @@ impl Provisioner for ServiceNowConnector {
         let mut attempt = 1;
         loop {
             match self.client.users().create(&body).await {
-                Ok(u) => return Ok(CreateOutcome::Created(account_of(&u))),
+                Ok(u) if u.sys_id.is_some() => return Ok(CreateOutcome::Created(account_of(&u))),
+                // 201 without a row: a business rule aborted the insert (fact sheet §1).
+                Ok(_) => {
+                    return match self.user_by_login(&spec.login).await? {
+                        Some(u) => Ok(CreateOutcome::Created(account_of(&u))),
+                        None => Err(crate::connector::aborted_insert("sys_user")),
+                    };
+                }
                 // 403 "Error during insert of sys_user": the user_name exists (another
                 // writer got there first) — or a business rule refused. Look to tell.
                 Err(e) if e.kind() == ErrorKind::Conflict => {
@@ -323,9 +350,9 @@ impl Provisioner for ServiceNowConnector {
         self.grant_with_lookup(kind, user, eid).await
     }
 
-    /// Deletes every direct row (there may be duplicates). A role held only through a
+    /// Deletes every direct row (there may be duplicates). A role still held through a
     /// group (`inherited = true`) cannot be revoked on the user: that is a `Conflict`
-    /// naming the group to remove the user from.
+    /// naming the group to remove the user from (after removing any direct rows).
     async fn revoke(&self, id: &AccountId, e: &EntitlementRef) -> Result<RevokeOutcome> {
         let user = account_id(id)?;
         let (kind, eid) = target(e)?;
@@ -370,11 +397,16 @@ impl Provisioner for ServiceNowConnector {
                 .await?;
         }
         if !inherited.is_empty() {
-            tracing::warn!(
-                user,
-                role = eid,
-                "direct role rows removed; the role is still inherited through a group"
-            );
+            // The user still holds the role: `Revoked` would tell an access review it is
+            // gone. The direct rows are removed, so a repeat lands here again, not on a
+            // different answer.
+            let groups: Vec<String> = inherited.iter().filter_map(|r| r.2.clone()).collect();
+            return Err(Error::Conflict {
+                message: format!(
+                    "the direct grant of role {eid} to user {user} was removed, but the user still inherits it through group(s) [{}]; remove the user from the group to revoke it",
+                    groups.join(", ")
+                ),
+            });
         }
         Ok(RevokeOutcome::Revoked)
     }

@@ -11,7 +11,8 @@
 //! - values may not contain `^`, a control character (newline included), nor start with
 //!   `javascript:` (any case, after spaces); they may not be empty (use
 //!   [`Query::is_empty`]);
-//! - `IN` values may not contain `,`, which separates them.
+//! - `IN` values may not contain `,`, which separates them, and each is checked like any
+//!   other value (so `javascript:` is refused in any position, not only the first).
 //!
 //! A violation is an [`ErrorKind::InvalidInput`](accesslink_core::ErrorKind) from
 //! [`Query::encode`] and the request is never sent.
@@ -220,6 +221,13 @@ impl Query {
                 )));
                 return self;
             }
+            // Each value on its own: checking only the joined list would let
+            // `javascript:` through anywhere but first, and an empty value through
+            // as a stray `,` (fact sheet §1 "Encoded-query injection").
+            if let Err(e) = check_value(v) {
+                self.fail(&e);
+                return self;
+            }
         }
         let joined = values
             .iter()
@@ -279,6 +287,41 @@ impl Query {
             Ok(()) => self.order.push(format!("ORDERBYDESC{field}")),
             Err(e) => self.fail(&e),
         }
+        self
+    }
+
+    /// Whether `order_by`/`order_by_desc` was used.
+    pub(crate) fn has_order(&self) -> bool {
+        !self.order.is_empty()
+    }
+
+    /// `sys_id>last` ANDed to every `^NQ` branch, for keyset paging. Appending it once
+    /// would bind it to the last branch only (`a^NQb^sys_id>x` is `a OR (b AND
+    /// sys_id>x)`), so the rows of the other branches would come back on every page.
+    #[must_use]
+    pub(crate) fn after_sys_id(mut self, last: &str) -> Self {
+        if let Err(e) = check_value(last) {
+            self.fail(&e);
+            return self;
+        }
+        if self.next_join.is_some_and(|j| j != Join::And) {
+            // Left for `encode` to report: the keyset condition must not complete it.
+            return self;
+        }
+        let cond = format!("sys_id>{last}");
+        if self.parts.is_empty() {
+            self.parts.push(cond);
+            return self;
+        }
+        let mut parts = Vec::with_capacity(self.parts.len() + 2);
+        for (i, p) in std::mem::take(&mut self.parts).into_iter().enumerate() {
+            if i > 0 && p.starts_with("^NQ") {
+                parts.push(format!("^{cond}"));
+            }
+            parts.push(p);
+        }
+        parts.push(format!("^{cond}"));
+        self.parts = parts;
         self
     }
 
@@ -393,6 +436,16 @@ mod tests {
         let none: [&str; 0] = [];
         assert!(Query::new().in_("number", &none).encode().is_err());
         assert!(Query::new().in_("number", &["a^ORb"]).encode().is_err());
+        // Every value is checked, not only the joined list's start.
+        for list in [
+            &["INC1", "javascript:gs.getUserID()"][..],
+            &["INC1", " JavaScript:1"][..],
+            &["INC1", ""][..],
+            &["", "INC1"][..],
+        ] {
+            let e = Query::new().in_("number", list).encode().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{list:?}");
+        }
     }
 
     #[test]
@@ -412,6 +465,41 @@ mod tests {
             assert!(Query::new().eq(f, "1").encode().is_err(), "{f:?}");
             assert!(Query::new().order_by(f).encode().is_err(), "{f:?}");
         }
+    }
+
+    #[test]
+    fn the_keyset_condition_joins_every_branch() {
+        let x = "0123456789abcdef0123456789abcdef";
+        let q = |q: Query| {
+            q.after_sys_id(x)
+                .order_by("sys_id")
+                .encode()
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(q(Query::new()), format!("sys_id>{x}^ORDERBYsys_id"));
+        assert_eq!(
+            q(Query::new().eq("a", "1").or().eq("b", "2")),
+            format!("a=1^ORb=2^sys_id>{x}^ORDERBYsys_id")
+        );
+        assert_eq!(
+            q(Query::new()
+                .eq("a", "1")
+                .new_query()
+                .eq("b", "2")
+                .eq("c", "3")),
+            format!("a=1^sys_id>{x}^NQb=2^c=3^sys_id>{x}^ORDERBYsys_id")
+        );
+        assert!(Query::new().after_sys_id("x^ORa=1").encode().is_err());
+        assert!(
+            Query::new()
+                .eq("a", "1")
+                .or()
+                .after_sys_id(x)
+                .encode()
+                .is_err(),
+            "a dangling or() is not completed by the keyset condition"
+        );
     }
 
     #[test]

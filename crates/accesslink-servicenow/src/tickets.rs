@@ -184,8 +184,12 @@ impl ServiceNowConnector {
                 values.dedup();
                 let api = self.tasks_in(table);
                 for chunk in values.chunks(self.config.batch_size) {
+                    // Room beyond one row per value: numbers are not unique (Number
+                    // Maintenance resets, imported rows), and a limit of exactly one per
+                    // value would let one duplicated number crowd out another's row.
+                    let limit = (chunk.len() as u32).saturating_mul(4).clamp(10, 1000);
                     let params = ListParams::new(Query::new().in_(field, chunk))
-                        .limit(chunk.len() as u32)
+                        .limit(limit)
                         .no_count(true);
                     for row in api.list_page(&params).await?.items {
                         // Keep only rows asked for: an ignored condition must not leak
@@ -303,15 +307,26 @@ impl ServiceNowConnector {
             body.insert("correlation_display".into(), d.clone().into());
         }
         if let Some(p) = new.priority.as_deref().map(str::trim) {
-            // Priority is computed from impact and urgency by the instance; urgency is
-            // what a requester may set.
-            if !matches!(p, "1" | "2" | "3") {
-                return Err(Error::invalid_input(format!(
-                    "ServiceNow priority (urgency) must be 1, 2 or 3, not {:?}",
-                    accesslink_core::redact::truncate(p, 20)
-                )));
-            }
-            body.insert("urgency".into(), p.into());
+            // `priority` is read-only on the instance: it is computed from impact and
+            // urgency through the Priority Lookup Rules. Setting urgency alone would leave
+            // impact at its default (3 - Low), so priority 1 would come out as 3; set both
+            // to the pair the default matrix maps to the asked priority. `impact` or
+            // `urgency` given in `extra` win.
+            let (impact, urgency) = match p {
+                "1" => ("1", "1"),
+                "2" => ("1", "2"),
+                "3" => ("2", "2"),
+                "4" => ("2", "3"),
+                "5" => ("3", "3"),
+                _ => {
+                    return Err(Error::invalid_input(format!(
+                        "ServiceNow priority must be 1 (Critical) to 5 (Planning), not {:?}",
+                        accesslink_core::redact::truncate(p, 20)
+                    )));
+                }
+            };
+            body.entry("impact").or_insert_with(|| impact.into());
+            body.entry("urgency").or_insert_with(|| urgency.into());
         }
         let field = match table.as_str() {
             "incident" => "caller_id",
@@ -346,11 +361,7 @@ impl ServiceNowConnector {
             .limit(2)
             .no_count(true);
         let found = self.client.users().list_page(&params).await?;
-        Ok(found
-            .items
-            .into_iter()
-            .find(|u| u.user_name.as_deref() == Some(login))
-            .and_then(|u| u.sys_id))
+        Ok(crate::accounts::pick_login(found.items, login).and_then(|u| u.sys_id))
     }
 }
 

@@ -311,7 +311,8 @@ impl<'a, M: Record> TableApi<'a, M> {
 impl<'a, M: Record + HasSysId + Send + 'a> TableApi<'a, M> {
     /// Every row matching `filter`, keyset-paged on `sys_id` like the connector's
     /// imports (ACL-hidden windows stepped over, only an empty page ends it); resumable
-    /// from the report's checkpoint.
+    /// from the report's checkpoint. Rows come in `sys_id` order: a `filter` with
+    /// `order_by` is `InvalidInput` (before any request).
     pub fn list_stream(&self, filter: Query, options: PagingOptions) -> Paged<'a, M> {
         let api = self.clone();
         paginate(

@@ -45,7 +45,21 @@ async fn each_table_is_closed_its_own_way() {
     );
     let (t, p) = close(&mock, "incident", Resolution::failed("no budget")).await;
     assert_eq!(t.status.state, TicketState::Cancelled);
-    assert_eq!(p[0]["state"], "8");
+    assert_eq!(
+        p,
+        vec![json!({"state": "8", "close_notes": "no budget"})],
+        "no invented close code"
+    );
+    let (_, p) = close(
+        &mock,
+        "incident",
+        Resolution::failed("dup").code("Duplicate"),
+    )
+    .await;
+    assert_eq!(
+        p,
+        vec![json!({"state": "8", "close_code": "Duplicate", "close_notes": "dup"})]
+    );
 
     let (t, p) = close(&mock, "change_request", Resolution::failed("rolled back")).await;
     assert_eq!(t.status.state, TicketState::Closed);
@@ -112,4 +126,28 @@ async fn resolve_only_stops_at_resolved_and_the_data_policy_is_met() {
         row["close_notes"], "Closed by accesslink.",
         "mandatory notes are never empty"
     );
+}
+
+#[tokio::test]
+async fn a_resolved_problem_is_closed_not_left_resolved() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let id = mock.insert(
+        "problem",
+        json!({ "short_description": "x", "state": "106" }),
+    );
+    mock.clear_requests();
+    let t = sn
+        .close_ticket(
+            &TicketRef::by_id(id.clone()).with_scope("problem"),
+            &Resolution::done("fixed"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(t.status.state, TicketState::Closed);
+    assert_eq!(
+        patches(&mock, "problem"),
+        vec![json!({"state": "107", "close_notes": "fixed"})]
+    );
+    assert_eq!(mock.row("problem", &id).unwrap()["state"], "107");
 }

@@ -143,3 +143,57 @@ async fn free_text_goes_into_bodies_verbatim_and_queries_hold_only_checked_value
     );
     assert_eq!(mock.table_len("incident"), 1);
 }
+
+#[tokio::test]
+async fn a_priority_is_sent_as_the_impact_and_urgency_that_compute_it() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    // The default Priority Lookup Rules: impact × urgency → priority.
+    for (priority, impact, urgency) in [
+        ("1", "1", "1"),
+        ("2", "1", "2"),
+        ("3", "2", "2"),
+        ("4", "2", "3"),
+        ("5", "3", "3"),
+    ] {
+        let new = NewTicket::new(
+            TicketKind::Incident,
+            "t",
+            "d",
+            CorrelationId::new(format!("REQ-P{priority}")),
+        )
+        .priority(priority);
+        let t = sn.create_ticket(&new).await.unwrap();
+        let row = mock
+            .row("incident", t.reference.id.as_deref().unwrap())
+            .unwrap();
+        assert_eq!(
+            (row["impact"].as_str(), row["urgency"].as_str()),
+            (Some(impact), Some(urgency)),
+            "{priority}"
+        );
+    }
+    // Explicit impact in `extra` wins.
+    let new = NewTicket::new(TicketKind::Incident, "t", "d", CorrelationId::new("REQ-PX"))
+        .priority("1")
+        .extra("impact", "3");
+    let t = sn.create_ticket(&new).await.unwrap();
+    let row = mock
+        .row("incident", t.reference.id.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(
+        (row["impact"].as_str(), row["urgency"].as_str()),
+        (Some("3"), Some("1"))
+    );
+    let before = mock.requests().len();
+    for bad in ["0", "6", "high", "1^ORactive=true"] {
+        let new = NewTicket::new(TicketKind::Incident, "t", "d", CorrelationId::new("REQ-PB"))
+            .priority(bad);
+        assert_eq!(
+            sn.create_ticket(&new).await.unwrap_err().kind(),
+            ErrorKind::InvalidInput,
+            "{bad}"
+        );
+    }
+    assert_eq!(mock.requests().len(), before, "refused before any request");
+}

@@ -358,3 +358,68 @@ async fn a_table_handle_streams_a_filtered_keyset_listing() {
         queries[1].starts_with("active=true^sys_id>") && queries[1].ends_with("^ORDERBYsys_id")
     );
 }
+
+#[tokio::test]
+async fn a_filter_with_new_query_branches_pages_each_branch_by_keyset() {
+    let mock = ServiceNowMock::start().await;
+    let mut want = Vec::new();
+    for i in 0..9 {
+        let state = ["1", "2", "3"][i % 3];
+        let id = mock.insert(
+            "incident",
+            json!({ "short_description": format!("i{i}"), "state": state }),
+        );
+        if state != "3" {
+            want.push(id);
+        }
+    }
+    want.sort();
+    let sn = basic_on(&mock);
+    mock.clear_requests();
+    let got: Vec<String> = sn
+        .client()
+        .incidents()
+        .list_stream(
+            accesslink_servicenow::Query::new()
+                .eq("state", "1")
+                .new_query()
+                .eq("state", "2"),
+            PagingOptions::new().page_size(2),
+        )
+        .map_ok(|t| t.sys_id.unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(got, want, "each row of either branch once, in sys_id order");
+    let second = table_requests(&mock)[1]
+        .param("sysparm_query")
+        .unwrap()
+        .to_owned();
+    let last = &want[1];
+    assert_eq!(
+        second,
+        format!("state=1^sys_id>{last}^NQstate=2^sys_id>{last}^ORDERBYsys_id")
+    );
+}
+
+#[tokio::test]
+async fn a_keyset_filter_with_its_own_order_is_refused_before_any_request() {
+    let mock = ServiceNowMock::start().await;
+    for name in ["b", "a", "c"] {
+        mock.insert("sys_user_group", json!({ "name": name }));
+    }
+    let sn = basic_on(&mock);
+    mock.clear_requests();
+    let e = sn
+        .client()
+        .groups()
+        .list_stream(
+            accesslink_servicenow::Query::new().order_by("name"),
+            PagingOptions::new().page_size(2),
+        )
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(mock.requests().is_empty(), "{:?}", mock.requests());
+}

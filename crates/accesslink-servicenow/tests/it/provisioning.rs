@@ -182,3 +182,59 @@ async fn malformed_ids_and_types_are_refused_before_any_request() {
     );
     assert!(mock.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_grant_to_a_missing_user_group_or_role_is_not_found_and_writes_nothing() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let user = mock.insert("sys_user", json!({ "user_name": "carol" }));
+    let group = mock.insert("sys_user_group", json!({ "name": "g" }));
+    let role = mock.insert("sys_user_role", json!({ "name": "itil" }));
+    let gone = "0123456789abcdef0123456789abcdef";
+    for (account, e) in [
+        (gone, group_ref(group.clone())),
+        (gone, role_ref(role.clone())),
+        (user.as_str(), group_ref(gone)),
+        (user.as_str(), role_ref(gone)),
+    ] {
+        let err = sn.grant(&AccountId::new(account), &e).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{account} {e:?}: {err}");
+    }
+    assert_eq!(mock.count("POST", "/api/now/table/sys_user_grmember"), 0);
+    assert_eq!(mock.count("POST", "/api/now/table/sys_user_has_role"), 0);
+    assert_eq!(mock.table_len("sys_user_grmember"), 0);
+    assert_eq!(mock.table_len("sys_user_has_role"), 0);
+}
+
+#[tokio::test]
+async fn revoking_a_role_held_directly_and_through_a_group_is_a_conflict_not_revoked() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let user = mock.insert("sys_user", json!({ "user_name": "dave" }));
+    let group = mock.insert("sys_user_group", json!({ "name": "itil-group" }));
+    let role = mock.insert("sys_user_role", json!({ "name": "itil" }));
+    let direct = mock.insert(
+        "sys_user_has_role",
+        json!({ "user": user, "role": role, "inherited": "false" }),
+    );
+    mock.insert(
+        "sys_user_has_role",
+        json!({ "user": user, "role": role, "inherited": "true", "granted_by": group }),
+    );
+    let id = AccountId::new(user.clone());
+    for _ in 0..2 {
+        let e = sn.revoke(&id, &role_ref(role.clone())).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+        assert!(e.to_string().contains(&group), "names the group: {e}");
+    }
+    assert!(
+        mock.row("sys_user_has_role", &direct).is_none(),
+        "the direct row is gone"
+    );
+    assert_eq!(
+        mock.table_len("sys_user_has_role"),
+        1,
+        "the inherited row stays"
+    );
+    assert_eq!(mock.count("DELETE", "/api/now/table/sys_user_has_role"), 1);
+}

@@ -119,3 +119,33 @@ async fn a_custom_prefix_is_routed_and_batched_gets_use_number_in() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_duplicated_number_does_not_crowd_another_ticket_out_of_a_batch() {
+    let mock = ServiceNowMock::start().await;
+    // Two rows share a number (an import reused it); they sort before the third ticket.
+    for i in 1..=2 {
+        mock.insert(
+            "incident",
+            json!({ "sys_id": format!("{i:032x}"), "short_description": "dup", "number": "INC0000001",
+                    "sys_created_on": "2024-01-01 00:00:00" }),
+        );
+    }
+    let id = mock.insert(
+        "incident",
+        json!({ "sys_id": "f".repeat(32), "short_description": "other", "number": "INC0000002",
+                "sys_created_on": "2024-01-02 00:00:00" }),
+    );
+    assert_eq!(id, "f".repeat(32));
+    let sn = basic_on(&mock);
+    let refs = [
+        sn.parse_ticket_ref("INC0000001").unwrap(),
+        sn.parse_ticket_ref("INC0000002").unwrap(),
+    ];
+    let got = sn.get_tickets(&refs).await.unwrap();
+    assert!(
+        got.iter()
+            .any(|t| t.reference.id.as_deref() == Some(id.as_str())),
+        "{got:?}"
+    );
+}

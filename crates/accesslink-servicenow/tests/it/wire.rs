@@ -258,3 +258,136 @@ async fn a_refused_state_change_is_reported_not_swallowed() {
         json!({"state": "3", "close_code": "successful", "close_notes": "done"})
     );
 }
+
+#[tokio::test]
+async fn an_incident_kept_at_resolved_when_closed_was_asked_is_a_conflict() {
+    // A business rule lets the resolve through but aborts the close: 200, state 6.
+    let server = MockServer::start().await;
+    let open = json!({ "sys_id": INC_ID, "number": "INC0010001", "state": "2", "sys_class_name": "incident" });
+    let resolved = json!({ "sys_id": INC_ID, "number": "INC0010001", "state": "6", "active": "true",
+        "close_code": "Solution provided", "close_notes": "done", "sys_class_name": "incident" });
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/incident"))
+        .respond_with(result(200, json!([open])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("/api/now/table/incident/{INC_ID}")))
+        .respond_with(result(200, resolved.clone()))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/now/table/incident/{INC_ID}")))
+        .respond_with(result(200, resolved))
+        .expect(1)
+        .mount(&server)
+        .await;
+    fallback(&server).await;
+    let sn = basic(&server.uri());
+    let r = sn.parse_ticket_ref("INC0010001").unwrap();
+    let e = sn
+        .close_ticket(&r, &accesslink_core::Resolution::done("done"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(e.to_string().contains("ResolveOnly"), "{e}");
+}
+
+#[tokio::test]
+async fn a_login_differing_only_in_case_already_exists() {
+    // The instance matches user_name case-insensitively and so does its unique index:
+    // inserting `jdoe` next to `JDoe` would fail, so it is the existing account.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/sys_user"))
+        .and(query_param("sysparm_query", "user_name=jdoe"))
+        .respond_with(result(
+            200,
+            json!([{ "sys_id": CALLER, "user_name": "JDoe", "active": "true" }]),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/now/table/sys_user"))
+        .respond_with(result(201, json!({})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    fallback(&server).await;
+    let sn = basic(&server.uri());
+    match sn.create_account(&AccountSpec::new("jdoe")).await.unwrap() {
+        CreateOutcome::AlreadyExists(a) => {
+            assert_eq!(a.id.as_str(), CALLER);
+            assert_eq!(a.login, "JDoe");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn test_connection_never_names_another_user_as_the_principal() {
+    // A user name that cannot go into a query: the read is unfiltered and returns
+    // whichever user sorts first.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/sys_user"))
+        .respond_with(result(
+            200,
+            json!([{ "sys_id": CALLER, "user_name": "abel.tuter" }]),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    fallback(&server).await;
+    let client = accesslink_servicenow::ServiceNowClient::builder(server.uri())
+        .basic("svc^integration", secrecy::SecretString::from("p"))
+        .build()
+        .unwrap();
+    let sn = accesslink_servicenow::ServiceNowConnector::new(
+        client,
+        accesslink_servicenow::ServiceNowConfig::new(),
+    )
+    .unwrap();
+    let report = accesslink_core::Connector::test_connection(&sn)
+        .await
+        .unwrap();
+    assert_eq!(report.principal.as_deref(), Some("svc^integration"));
+}
+
+#[tokio::test]
+async fn an_insert_answered_without_a_row_is_an_error_not_a_ticket_or_account_without_id() {
+    // A business rule aborted the insert and the instance still answered 201.
+    let server = MockServer::start().await;
+    for table in ["incident", "sys_user"] {
+        Mock::given(method("POST"))
+            .and(path(format!("/api/now/table/{table}")))
+            .respond_with(result(201, json!({})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/api/now/table/{table}")))
+            .respond_with(result(200, json!([])))
+            .expect(2)
+            .mount(&server)
+            .await;
+    }
+    fallback(&server).await;
+    let sn = basic(&server.uri());
+    let new = accesslink_core::NewTicket::new(
+        accesslink_core::TicketKind::Incident,
+        "t",
+        "d",
+        accesslink_core::CorrelationId::new("REQ-ABORT"),
+    );
+    let e = sn.create_ticket(&new).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    let e = sn
+        .create_account(&AccountSpec::new("jdoe"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+}
