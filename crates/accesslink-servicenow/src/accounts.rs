@@ -165,7 +165,10 @@ impl ServiceNowConnector {
             .collect())
     }
 
-    /// Role rows of a user for a role, direct and inherited.
+    /// Role rows of a user for a role that give it the role ([`UserRole::is_held`]),
+    /// direct and inherited. Rows waiting for approval (`state` `requested`, …) are left
+    /// out: they are not grants, for look-ups before a grant, nor for a revoke, which
+    /// leaves them to their approval.
     pub(crate) async fn role_rows(&self, user: &str, role: &str) -> Result<Vec<UserRole>> {
         let params = ListParams::new(Query::new().eq("user", user).eq("role", role))
             .limit(100)
@@ -174,10 +177,11 @@ impl ServiceNowConnector {
         Ok(rows
             .into_iter()
             .filter(|r| ref_id(&r.user) == Some(user) && ref_id(&r.role) == Some(role))
+            .filter(UserRole::is_held)
             .collect())
     }
 
-    /// Whether the user holds the entitlement (any row, inherited included).
+    /// Whether the user holds the entitlement (any held row, inherited included).
     pub(crate) async fn holds(&self, kind: Kind, user: &str, id: &str) -> Result<bool> {
         Ok(match kind {
             Kind::Group => !self.memberships(user, id).await?.is_empty(),

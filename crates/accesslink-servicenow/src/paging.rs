@@ -10,6 +10,13 @@
 //!   after the cursor. When it says otherwise, the window was all hidden rows: the loop
 //!   steps over it with `sysparm_offset` on the same keyset query until it finds a
 //!   visible row or passes the count.
+//! - The count is a `select count(*)` on the instance for every request that does not
+//!   send `sysparm_no_count=true`. Only the first page of a listing asks for it (it is
+//!   the listing's `Page::total`); later pages skip it. An empty page that skipped it is
+//!   asked once more *with* the count, since only the count tells the end of the listing
+//!   from a window of hidden rows (the `Link` header of an uncounted answer is not
+//!   documented to say whether rows follow). That costs two counts per listing instead of
+//!   one per page, and the last one counts only the rows after the final cursor.
 //! - `sys_id`s are fixed-width lowercase hex, so `>` on strings orders them.
 //!
 //! The page token is `sn1:<table>:<last sys_id>`; a token from another listing, or
@@ -53,7 +60,8 @@ pub(crate) struct KeysetPage<M> {
     pub items: Vec<M>,
     /// The last `sys_id` of this page; `None` when the listing is done.
     pub next: Option<String>,
-    /// `X-Total-Count` of the first page (every row, hidden ones included).
+    /// `X-Total-Count` of a listing's first page (every row, hidden ones included);
+    /// `None` after a cursor, where it is not asked for.
     pub total: Option<u64>,
 }
 
@@ -77,14 +85,22 @@ pub(crate) async fn keyset<M: Record + HasSysId>(
         query = query.after_sys_id(last);
     }
     let query = query.order_by("sys_id");
-    let mut params = ListParams::new(query).limit(size);
-    let first = api.list_page(&params).await?;
-    let reported = first.total;
-    let mut page = first;
+    // The count only on the first page of a listing: see the module docs.
+    let counted = after.is_none();
+    let mut params = ListParams::new(query).limit(size).no_count(!counted);
+    let mut page = api.list_page(&params).await?;
+    let reported = if counted { page.total } else { None };
+    if page.items.is_empty() && !counted {
+        // The end, or a window of hidden rows: only the count tells.
+        params = params.no_count(false);
+        page = api.list_page(&params).await?;
+    }
+    // Rows after the cursor, hidden ones included (0 when the instance sent no count).
+    let left = page.total.unwrap_or(0);
+    params = params.no_count(true);
     let mut offset = 0u64;
     // An empty window with rows left after the cursor: every row in it is hidden.
     while page.items.is_empty() {
-        let left = page.total.unwrap_or(0);
         offset += u64::from(size);
         if offset >= left {
             break;

@@ -15,19 +15,21 @@ use crate::accounts::{
 };
 use crate::api::TableApi;
 use crate::connector::ServiceNowConnector;
-use crate::models::{HasSysId, Record, ref_id};
+use crate::models::{HasSysId, Record, UserRole, ref_id};
 use crate::paging::{self, keyset};
 use crate::query::Query;
 
 impl ServiceNowConnector {
-    /// One keyset page of `table`, mapped. Rows that cannot be mapped (a membership
-    /// whose user reference is empty) are skipped with a warning; a page where none can
-    /// be is never returned empty with a next token, since an empty page ends a drain.
+    /// One keyset page of `table`, mapped. Rows `keep` refuses are left out quietly;
+    /// rows that cannot be mapped (a membership whose user reference is empty) are
+    /// skipped with a warning; a page where none is left is never returned empty with a
+    /// next token, since an empty page ends a drain.
     async fn listing<M, T>(
         &self,
         api: &TableApi<'_, M>,
         token: Option<&PageToken>,
         size: u32,
+        keep: impl Fn(&M) -> bool + Send,
         map: impl Fn(M) -> Option<T> + Send,
     ) -> Result<Page<T>>
     where
@@ -47,8 +49,9 @@ impl ServiceNowConnector {
                 total = found.total;
             }
             first = false;
-            let fetched = found.items.len();
-            let items: Vec<T> = found.items.into_iter().filter_map(&map).collect();
+            let rows: Vec<M> = found.items.into_iter().filter(|r| keep(r)).collect();
+            let fetched = rows.len();
+            let items: Vec<T> = rows.into_iter().filter_map(&map).collect();
             if items.len() < fetched {
                 tracing::warn!(
                     table,
@@ -135,8 +138,14 @@ impl Provisioner for ServiceNowConnector {
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
         let size = self.page_size(&page);
         let api = self.client.users();
-        self.listing(&api, page.token.as_ref(), size, |u| Some(account_of(&u)))
-            .await
+        self.listing(
+            &api,
+            page.token.as_ref(),
+            size,
+            |_| true,
+            |u| Some(account_of(&u)),
+        )
+        .await
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Option<Account>> {
@@ -158,56 +167,77 @@ impl Provisioner for ServiceNowConnector {
         match ty.as_str() {
             "group" => {
                 let api = self.client.groups();
-                self.listing(&api, page.token.as_ref(), size, |g| {
-                    let mut e = Entitlement::new(
-                        group_ref(g.sys_id.clone()?),
-                        g.name.clone().unwrap_or_default(),
-                    );
-                    e.description = g.description.clone();
-                    if let Ok(Value::Object(m)) = serde_json::to_value(&g) {
-                        e.attributes = m;
-                    }
-                    Some(e)
-                })
+                self.listing(
+                    &api,
+                    page.token.as_ref(),
+                    size,
+                    |_| true,
+                    |g| {
+                        let mut e = Entitlement::new(
+                            group_ref(g.sys_id.clone()?),
+                            g.name.clone().unwrap_or_default(),
+                        );
+                        e.description = g.description.clone();
+                        if let Ok(Value::Object(m)) = serde_json::to_value(&g) {
+                            e.attributes = m;
+                        }
+                        Some(e)
+                    },
+                )
                 .await
             }
             "role" => {
                 let api = self.client.roles();
-                self.listing(&api, page.token.as_ref(), size, |r| {
-                    let mut e = Entitlement::new(
-                        role_ref(r.sys_id.clone()?),
-                        r.name.clone().unwrap_or_default(),
-                    );
-                    e.description = r.description.clone();
-                    if let Ok(Value::Object(m)) = serde_json::to_value(&r) {
-                        e.attributes = m;
-                    }
-                    Some(e)
-                })
+                self.listing(
+                    &api,
+                    page.token.as_ref(),
+                    size,
+                    |_| true,
+                    |r| {
+                        let mut e = Entitlement::new(
+                            role_ref(r.sys_id.clone()?),
+                            r.name.clone().unwrap_or_default(),
+                        );
+                        e.description = r.description.clone();
+                        if let Ok(Value::Object(m)) = serde_json::to_value(&r) {
+                            e.attributes = m;
+                        }
+                        Some(e)
+                    },
+                )
                 .await
             }
             other => Err(unknown_type(other)),
         }
     }
 
-    /// Every membership row and every role row, inherited ones included (they are held;
-    /// they just cannot be revoked directly).
+    /// Every membership row and every role row that gives the role, inherited ones
+    /// included (they are held; they just cannot be revoked directly). Role rows waiting
+    /// for approval (`state` other than `active`) are not grants and are left out.
     async fn list_grants(&self, ty: &EntitlementType, page: PageRequest) -> Result<Page<Grant>> {
         let size = self.page_size(&page);
         match ty.as_str() {
             "group" => {
                 let api = self.client.group_members();
-                self.listing(&api, page.token.as_ref(), size, |m| {
-                    Some(Grant::new(
-                        ref_id(&m.user)?.to_owned(),
-                        group_ref(ref_id(&m.group)?),
-                    ))
-                })
+                self.listing(
+                    &api,
+                    page.token.as_ref(),
+                    size,
+                    |_| true,
+                    |m| {
+                        Some(Grant::new(
+                            ref_id(&m.user)?.to_owned(),
+                            group_ref(ref_id(&m.group)?),
+                        ))
+                    },
+                )
                 .await
             }
             "role" => {
                 let api = self.client.user_roles();
-                self.listing(&api, page.token.as_ref(), size, |r| {
+                // Only rows that give the role: a request waiting for approval is not a
+                // grant (see `UserRole::is_held`).
+                self.listing(&api, page.token.as_ref(), size, UserRole::is_held, |r| {
                     Some(Grant::new(
                         ref_id(&r.user)?.to_owned(),
                         role_ref(ref_id(&r.role)?),
@@ -350,9 +380,10 @@ impl Provisioner for ServiceNowConnector {
         self.grant_with_lookup(kind, user, eid).await
     }
 
-    /// Deletes every direct row (there may be duplicates). A role still held through a
-    /// group (`inherited = true`) cannot be revoked on the user: that is a `Conflict`
-    /// naming the group to remove the user from (after removing any direct rows).
+    /// Deletes every direct row that grants it (there may be duplicates). A role still
+    /// held through a group (`inherited = true`) cannot be revoked on the user: that is a
+    /// `Conflict` naming the group to remove the user from (after removing any direct
+    /// rows). Role rows waiting for approval are not grants and are left alone.
     async fn revoke(&self, id: &AccountId, e: &EntitlementRef) -> Result<RevokeOutcome> {
         let user = account_id(id)?;
         let (kind, eid) = target(e)?;

@@ -127,19 +127,38 @@ impl ServiceNowConnector {
             .map(|row| self.to_ticket(&target.table, &row)))
     }
 
+    /// The row of a target; a number that more than one row carries is `Conflict`.
     pub(crate) async fn read_row(&self, target: &Target) -> Result<Option<TaskRecord>> {
         let api = self.tasks_in(&target.table);
         match &target.locator {
             Locator::SysId(id) => api.get_opt(id).await,
             Locator::Number(n) => {
+                // Numbers are not unique (Number Maintenance resets, imported or cloned
+                // rows keep theirs): read two, so a second row sharing the number is
+                // seen instead of one of them being picked silently.
                 let params = ListParams::new(Query::new().eq("number", n))
-                    .limit(1)
+                    .limit(2)
                     .no_count(true);
                 let page = api.list_page(&params).await?;
-                Ok(page
+                let mut rows = page
                     .items
                     .into_iter()
-                    .find(|r| r.number.as_deref() == Some(n.as_str())))
+                    .filter(|r| r.number.as_deref() == Some(n.as_str()));
+                let Some(first) = rows.next() else {
+                    return Ok(None);
+                };
+                if let Some(other) = rows.find(|r| r.sys_id != first.sys_id) {
+                    let id = |r: &TaskRecord| r.sys_id.clone().unwrap_or_default();
+                    return Err(Error::Conflict {
+                        message: format!(
+                            "ServiceNow number {n} is shared by more than one {} row (sys_ids {} and {}); refer to the ticket by its sys_id",
+                            target.table,
+                            id(&first),
+                            id(&other)
+                        ),
+                    });
+                }
+                Ok(Some(first))
             }
         }
     }

@@ -228,6 +228,25 @@ mod tests {
     }
 
     #[test]
+    fn a_role_row_is_held_only_when_active_or_without_state() {
+        for (row, held) in [
+            (json!({}), true),
+            (json!({"state": ""}), true),
+            (json!({"state": "active"}), true),
+            (
+                json!({"state": {"display_value": "Active", "value": "active"}}),
+                true,
+            ),
+            (json!({"state": "requested"}), false),
+            (json!({"state": "pending_approval"}), false),
+            (json!({"state": "inactive"}), false),
+        ] {
+            let r: UserRole = serde_json::from_value(row.clone()).unwrap();
+            assert_eq!(r.is_held(), held, "{row}");
+        }
+    }
+
+    #[test]
     fn references_in_every_shape() {
         let id = "5137153cc611227c000bbd1bd8cd2005";
         for v in [

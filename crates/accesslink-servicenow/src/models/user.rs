@@ -251,13 +251,27 @@ pub struct UserRole {
         skip_serializing_if = "Option::is_none"
     )]
     pub granted_by: Option<Reference>,
-    /// `active`, `pending_approval`, …
+    /// `active` (the default), or `requested` / `pending_approval` / … while a role
+    /// request waits for approval.
     #[serde(
         default,
         deserialize_with = "text",
         skip_serializing_if = "Option::is_none"
     )]
     pub state: Option<String>,
+}
+
+impl UserRole {
+    /// Whether the row gives the user the role: `state` `active`, or no state at all (a
+    /// row from before the field existed, or an instance without it). A row in any other
+    /// state (`requested`, `pending_approval`, `inactive`, …) is a request the instance has
+    /// not granted: the user does not hold the role through it.
+    pub fn is_held(&self) -> bool {
+        self.state
+            .as_deref()
+            .map(str::trim)
+            .is_none_or(|s| s.is_empty() || s.eq_ignore_ascii_case("active"))
+    }
 }
 
 record_fields!(

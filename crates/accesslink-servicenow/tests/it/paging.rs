@@ -97,12 +97,89 @@ async fn keyset_pages_never_stop_on_short_pages_and_step_over_hidden_windows() {
             .iter()
             .all(|r| r.param("sysparm_query").unwrap().starts_with("sys_id>"))
     );
+    // Stepping skips the count; a count after the first page only ever repeats the
+    // (uncounted, empty) window just asked for, to tell hidden rows from the end.
+    assert!(stepped.iter().all(|r| uncounted(r)), "{stepped:?}");
+    for pair in lists.windows(2) {
+        if !uncounted(&pair[1]) {
+            assert!(uncounted(&pair[0]));
+            assert_eq!(
+                pair[0].param("sysparm_query"),
+                pair[1].param("sysparm_query")
+            );
+            assert_eq!(pair[1].param("sysparm_offset"), None);
+        }
+    }
+    assert!(!uncounted(&lists[0]));
     // The listing ended on an empty page, not on the last short one.
     let last = lists.last().unwrap();
     assert!(
         last.param("sysparm_query")
             .unwrap()
             .starts_with(&format!("sys_id>{}", want.last().unwrap()))
+    );
+}
+
+/// Whether a list request skipped the `count(*)`.
+fn uncounted(r: &accesslink_testkit::servicenow::SnRequest) -> bool {
+    r.param("sysparm_no_count") == Some("true")
+}
+
+#[tokio::test]
+async fn only_the_first_page_and_the_final_empty_one_pay_for_a_count() {
+    let mock = ServiceNowMock::builder()
+        .synthetic_users(2_500)
+        .start()
+        .await;
+    let sn = basic_on(&mock);
+    mock.clear_requests();
+    let first = sn
+        .list_accounts(PageRequest::first().size(300))
+        .await
+        .unwrap();
+    assert_eq!(first.total, Some(2_500), "the first page reports the total");
+    let mut ids: Vec<String> = first.items.iter().map(|a| a.id.to_string()).collect();
+    let mut token = first.next;
+    while let Some(t) = token {
+        let p = sn
+            .list_accounts(PageRequest::at(Some(t)).size(300))
+            .await
+            .unwrap();
+        assert_eq!(p.total, None);
+        ids.extend(p.items.iter().map(|a| a.id.to_string()));
+        token = p.next;
+    }
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len()), (2_500, 2_500));
+
+    let lists = table_requests(&mock);
+    // 9 pages (8 full, one of 100), the empty page, and that page again with the count.
+    assert_eq!(
+        lists.len(),
+        11,
+        "{:?}",
+        lists
+            .iter()
+            .map(|r| r.param("sysparm_query"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        !uncounted(&lists[0]),
+        "the first page asks for X-Total-Count"
+    );
+    let (middle, last) = (&lists[1..lists.len() - 1], &lists[lists.len() - 1]);
+    for r in middle {
+        assert!(uncounted(r), "{:?}", r.query);
+    }
+    // The only other counted request confirms the empty page: the same keyset window.
+    assert!(!uncounted(last));
+    let before = &lists[lists.len() - 2];
+    assert_eq!(last.param("sysparm_query"), before.param("sysparm_query"));
+    assert_eq!(last.param("sysparm_offset"), None);
+    let counted = lists.iter().filter(|r| !uncounted(r)).count();
+    assert_eq!(
+        counted, 2,
+        "two counts for the whole import, not one per page"
     );
 }
 
@@ -173,8 +250,8 @@ async fn a_token_expiring_mid_import_costs_exactly_one_refresh() {
         .count();
     assert_eq!(
         table_calls,
-        6 + 1 + 1,
-        "6 pages, the empty last page, and one repeat"
+        6 + 1 + 1 + 1,
+        "6 pages, the empty last page, its counted confirmation, and one repeat"
     );
 }
 
@@ -352,7 +429,11 @@ async fn a_table_handle_streams_a_filtered_keyset_listing() {
         .iter()
         .map(|r| r.param("sysparm_query").unwrap().to_owned())
         .collect();
-    assert_eq!(queries.len(), 3, "3 + 3 + the empty page: {queries:?}");
+    assert_eq!(
+        queries.len(),
+        4,
+        "3 + 3 + the empty page, asked again with the count: {queries:?}"
+    );
     assert_eq!(queries[0], "active=true^ORDERBYsys_id");
     assert!(
         queries[1].starts_with("active=true^sys_id>") && queries[1].ends_with("^ORDERBYsys_id")

@@ -7,6 +7,7 @@ use accesslink_core::{
 };
 use accesslink_servicenow::{group_ref, role_ref};
 use accesslink_testkit::servicenow::ServiceNowMock;
+use futures::TryStreamExt;
 use serde_json::json;
 
 use crate::mock::basic_on;
@@ -237,4 +238,85 @@ async fn revoking_a_role_held_directly_and_through_a_group_is_a_conflict_not_rev
         "the inherited row stays"
     );
     assert_eq!(mock.count("DELETE", "/api/now/table/sys_user_has_role"), 1);
+}
+
+#[tokio::test]
+async fn role_rows_waiting_for_approval_are_not_grants() {
+    let mock = ServiceNowMock::start().await;
+    let sn = basic_on(&mock);
+    let user = mock.insert("sys_user", json!({ "user_name": "carol" }));
+    let asked = mock.insert("sys_user_role", json!({ "name": "itil" }));
+    let held = mock.insert("sys_user_role", json!({ "name": "knowledge" }));
+    let only_asked = mock.insert("sys_user_role", json!({ "name": "approver_user" }));
+    let requested = mock.insert(
+        "sys_user_has_role",
+        json!({ "user": user, "role": asked, "inherited": "false", "state": "requested" }),
+    );
+    mock.insert(
+        "sys_user_has_role",
+        json!({ "user": user, "role": held, "inherited": "false", "state": "active" }),
+    );
+    let pending = mock.insert(
+        "sys_user_has_role",
+        json!({ "user": user, "role": only_asked, "inherited": "false", "state": "pending_approval" }),
+    );
+    assert_eq!(
+        mock.row("sys_user_has_role", &requested).unwrap()["state"],
+        "requested"
+    );
+    let grants = |sn: &accesslink_servicenow::ServiceNowConnector| {
+        let sn = sn.clone();
+        async move {
+            let ty = accesslink_core::EntitlementType::role();
+            let all: Vec<accesslink_core::Grant> =
+                accesslink_core::paging::grants(&sn, &ty, Default::default())
+                    .try_collect()
+                    .await
+                    .unwrap();
+            all.into_iter()
+                .map(|g| (g.account.as_str().to_owned(), g.entitlement.id.to_string()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        grants(&sn).await,
+        vec![(user.clone(), held.clone())],
+        "a requested or pending row is not listed as a grant"
+    );
+
+    // Granting a role the user has only asked for inserts the grant; the request stays.
+    let id = AccountId::new(user.clone());
+    let e = role_ref(asked.clone());
+    assert_eq!(sn.grant(&id, &e).await.unwrap(), GrantOutcome::Granted);
+    assert_eq!(mock.count("POST", "/api/now/table/sys_user_has_role"), 1);
+    assert_eq!(
+        sn.grant(&id, &e).await.unwrap(),
+        GrantOutcome::AlreadyGranted
+    );
+    assert_eq!(mock.count("POST", "/api/now/table/sys_user_has_role"), 1);
+    let mut listed = grants(&sn).await;
+    listed.sort();
+    let mut want = vec![(user.clone(), held.clone()), (user.clone(), asked.clone())];
+    want.sort();
+    assert_eq!(listed, want);
+
+    // Revoking removes the grant and leaves the request to its approval.
+    assert_eq!(sn.revoke(&id, &e).await.unwrap(), RevokeOutcome::Revoked);
+    assert_eq!(mock.count("DELETE", "/api/now/table/sys_user_has_role"), 1);
+    assert_eq!(
+        mock.row("sys_user_has_role", &requested).unwrap()["state"],
+        "requested"
+    );
+    assert_eq!(
+        sn.revoke(&id, &e).await.unwrap(),
+        RevokeOutcome::AlreadyAbsent
+    );
+    // A role only asked for is not held: nothing to revoke, nothing deleted.
+    assert_eq!(
+        sn.revoke(&id, &role_ref(only_asked.clone())).await.unwrap(),
+        RevokeOutcome::AlreadyAbsent
+    );
+    assert_eq!(mock.count("DELETE", "/api/now/table/sys_user_has_role"), 1);
+    assert!(mock.row("sys_user_has_role", &pending).is_some());
+    assert_eq!(mock.table_len("sys_user_has_role"), 3);
 }

@@ -1,6 +1,6 @@
 //! Every prefix reaches its table (as the mock saw it); sys_ids go through `task`.
 
-use accesslink_core::{TicketKind, TicketState, TicketingSystem};
+use accesslink_core::{Comment, ErrorKind, Resolution, TicketKind, TicketState, TicketingSystem};
 use accesslink_servicenow::ServiceNowConfig;
 use accesslink_testkit::servicenow::ServiceNowMock;
 use serde_json::json;
@@ -148,4 +148,66 @@ async fn a_duplicated_number_does_not_crowd_another_ticket_out_of_a_batch() {
             .any(|t| t.reference.id.as_deref() == Some(id.as_str())),
         "{got:?}"
     );
+}
+
+#[tokio::test]
+async fn a_number_two_rows_share_is_a_conflict_not_a_guess() {
+    let mock = ServiceNowMock::start().await;
+    let ids: Vec<String> = (1..=2)
+        .map(|i| {
+            mock.insert(
+                "incident",
+                json!({ "sys_id": format!("{i:032x}"), "short_description": format!("dup {i}"),
+                        "number": "INC0000001" }),
+            )
+        })
+        .collect();
+    let single = mock.insert(
+        "incident",
+        json!({ "short_description": "single", "number": "INC0000002" }),
+    );
+    let sn = basic_on(&mock);
+    mock.clear_requests();
+    let r = sn.parse_ticket_ref("INC0000001").unwrap();
+    let e = sn.get_ticket(&r).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("INC0000001"), "{msg}");
+    for id in &ids {
+        assert!(msg.contains(id.as_str()), "{msg}");
+    }
+    let seen = table_requests(&mock);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].param("sysparm_query"), Some("number=INC0000001"));
+    assert_eq!(seen[0].param("sysparm_limit"), Some("2"));
+
+    // Writes through the number stop at the look-up: nothing reaches either row.
+    let e = sn
+        .add_comment(&r, &Comment::public("which one?"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    let e = sn
+        .close_ticket(&r, &Resolution::done("fixed"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert_eq!(mock.count("PATCH", "/api/now/table/incident"), 0);
+    for id in &ids {
+        assert_eq!(mock.row("incident", id).unwrap()["state"], "1", "left open");
+    }
+    for id in &ids {
+        assert!(mock.journal(id).is_empty());
+    }
+
+    // By sys_id each is readable, and a number only one row carries reads as before.
+    let by_id = sn.parse_ticket_ref(&ids[1]).unwrap();
+    let t = sn.get_ticket(&by_id).await.unwrap().expect("found");
+    assert_eq!(t.title, "dup 2");
+    let t = sn
+        .get_ticket(&sn.parse_ticket_ref("INC0000002").unwrap())
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(t.reference.id.as_deref(), Some(single.as_str()));
 }
