@@ -80,6 +80,48 @@ async fn the_client_side_limit_keeps_the_server_from_throttling() {
     assert_eq!(mock.throttled(), 0, "paced below the server's limit");
 }
 
+/// Waiting for a slot of the client-side limit is not part of a request's time: a
+/// queue of callers sharing one client (an import with many tasks) must not time out
+/// in the queue before their request was even sent.
+#[tokio::test]
+async fn waiting_for_the_client_side_limit_does_not_count_against_the_timeout() {
+    let mock = mock(50).await;
+    // One request per class every 400 ms; every operation may take 600 ms in all.
+    let window = Duration::from_millis(400);
+    let opsramp = on(client(&mock)
+        .rate_limit(Some(RateLimit::new(nz(1), nz(1), nz(1)).per(window)))
+        .timeouts(TimeoutConfig::new().total(Duration::from_millis(600)))
+        .build()
+        .unwrap());
+    // Five callers at once: the last waits four windows (1.6 s) for its slot.
+    let calls = (0..5).map(|i| {
+        let opsramp = opsramp.clone();
+        async move {
+            let page = PageRequest::first().size(10);
+            let page = if i == 0 {
+                page
+            } else {
+                PageRequest::at(Some(accesslink_core::PageToken::new(format!(
+                    "users:{}:10",
+                    i + 1
+                ))))
+            };
+            opsramp.list_accounts(page).await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    for r in &results {
+        assert!(r.is_ok(), "{:?}", r.as_ref().err());
+    }
+    let ids: HashSet<_> = results
+        .into_iter()
+        .flat_map(|r| r.unwrap().items)
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids.len(), 50, "five distinct pages of ten");
+    assert_eq!(mock.count("users/search"), 5, "each page asked once");
+}
+
 #[tokio::test]
 async fn a_407_renews_the_token_once_then_gives_up() {
     let mock = mock(5).await;
