@@ -26,13 +26,29 @@ impl<'c> Users<'c> {
     }
 
     /// The live user with this login name (any case), through a `loginName` search.
+    ///
+    /// Whether OpsRamp matches the filter exactly or as a substring is not documented
+    /// (fact sheet §1.7), so the hits are compared exactly and every page of them is
+    /// read: with a substring match the user may be past the first page, and missing it
+    /// would make a create of an existing login fail instead of `AlreadyExists`.
     pub async fn find_by_login(&self, login: &str) -> Result<Option<User>> {
-        let params = SearchParams::page(1, 20).filter("loginName", login)?;
-        let page = self.search_page(&params).await?;
-        Ok(page
-            .results
-            .into_iter()
-            .find(|u| u.login_name.eq_ignore_ascii_case(login)))
+        let mut params = SearchParams::page(1, 100).filter("loginName", login)?;
+        loop {
+            let page = self.search_page(&params).await?;
+            let more = page.next_page && !page.results.is_empty();
+            if let Some(u) = page
+                .results
+                .into_iter()
+                .find(|u| u.login_name.eq_ignore_ascii_case(login))
+            {
+                return Ok(Some(u));
+            }
+            // A guard against a server that never stops saying "more".
+            if !more || params.page_no >= 1_000 {
+                return Ok(None);
+            }
+            params.page_no += 1;
+        }
     }
 
     /// `GET users/{id}`.

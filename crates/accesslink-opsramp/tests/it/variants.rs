@@ -1,0 +1,86 @@
+//! Variants of OpsRamp's behaviour the fact sheet leaves open, on a scripted server:
+//! the connector must be right whichever one a tenant shows.
+
+use accesslink_core::{AccountSpec, CreateOutcome, Provisioner};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::on;
+
+const TENANT: &str = "client_7";
+
+fn user(id: u32, login: &str) -> Value {
+    json!({"id": format!("USR{id:010}"), "loginName": login, "firstName": "J",
+           "lastName": "Doe", "email": format!("{login}@example.com"), "status": "active",
+           "roles": [], "userGroups": []})
+}
+
+fn page(results: Vec<Value>, no: u32, total_pages: u32) -> Value {
+    json!({"results": results, "totalResults": 21, "pageNo": no, "pageSize": results.len(),
+           "totalPages": total_pages, "nextPage": no < total_pages, "descendingOrder": false})
+}
+
+/// A server with a token endpoint, for a client with no limits and quick retries.
+async fn server() -> (MockServer, accesslink_opsramp::OpsRampConnector) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/auth/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "tok-variants", "token_type": "bearer", "expires_in": "7199"
+        })))
+        .mount(&server)
+        .await;
+    let client = accesslink_opsramp::OpsRampClient::builder(server.uri())
+        .tenant(TENANT)
+        .client_credentials("key", secrecy::SecretString::from("secret-variants"))
+        .rate_limit(None)
+        .build()
+        .unwrap();
+    (server, on(client))
+}
+
+/// Whether a `loginName:` filter matches exactly or by substring is not documented: an
+/// exact hit on a later page of a substring search is still the existing user, and no
+/// second user is created.
+#[tokio::test]
+async fn a_login_found_on_a_later_page_of_a_loose_search_is_already_exists() {
+    let (server, opsramp) = server().await;
+    let search = format!("/api/v2/tenants/{TENANT}/users/search");
+    let first: Vec<Value> = (1..=20).map(|i| user(i, &format!("jdoe{i}"))).collect();
+    Mock::given(method("GET"))
+        .and(path(search.clone()))
+        .and(query_param("pageNo", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(first, 1, 2)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(search))
+        .and(query_param("pageNo", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![user(99, "jdoe")], 2, 2)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/api/v2/tenants/{TENANT}/users")))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"code": "0400", "message": "login name already exists"})),
+        )
+        .mount(&server)
+        .await;
+    let spec = AccountSpec::new("jdoe")
+        .name("J", "Doe")
+        .email("jdoe@example.com");
+    let out = opsramp.create_account(&spec).await.unwrap();
+    let CreateOutcome::AlreadyExists(a) = out else {
+        panic!("expected AlreadyExists, got {out:?}");
+    };
+    assert_eq!(a.id.as_str(), "USR0000000099");
+    let received = server.received_requests().await.unwrap();
+    assert!(
+        !received
+            .iter()
+            .any(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/users")),
+        "no create was sent"
+    );
+}
