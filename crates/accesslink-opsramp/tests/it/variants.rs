@@ -84,3 +84,56 @@ async fn a_login_found_on_a_later_page_of_a_loose_search_is_already_exists() {
         "no create was sent"
     );
 }
+
+fn ticket(id: &str, ext: &str) -> Value {
+    json!({"id": id, "subject": "Access", "status": "Open", "extTicketId": ext,
+           "createdDate": "2026-12-01T10:00:00+0000"})
+}
+
+/// The same for `extTicketId`: a ticket whose correlation id is on a later page of a
+/// loose search exists, and `create_ticket` must not open a second one.
+#[tokio::test]
+async fn a_correlation_id_on_a_later_page_of_a_loose_search_opens_no_second_ticket() {
+    use accesslink_core::{CorrelationId, NewTicket, TicketKind, TicketingSystem};
+    let (server, opsramp) = server().await;
+    let search = format!("/api/v2/tenants/{TENANT}/serviceRequests/search");
+    let first: Vec<Value> = (10..30)
+        .map(|i| ticket(&format!("SRQ00000000{i}"), &format!("REQ-{i}")))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path(search.clone()))
+        .and(query_param("pageNo", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(first, 1, 2)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(search))
+        .and(query_param("pageNo", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![ticket("SRQ0000000001", "REQ-1")],
+            2,
+            2,
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/api/v2/tenants/{TENANT}/serviceRequests")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ticket("SRQ0000000777", "REQ-1")))
+        .mount(&server)
+        .await;
+    let new = NewTicket::new(
+        TicketKind::Request,
+        "Access",
+        "for jdoe",
+        CorrelationId::new("REQ-1"),
+    );
+    let t = opsramp.create_ticket(&new).await.unwrap();
+    assert_eq!(t.reference.id.as_deref(), Some("SRQ0000000001"));
+    let received = server.received_requests().await.unwrap();
+    assert!(
+        !received
+            .iter()
+            .any(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/serviceRequests")),
+        "no second ticket was opened"
+    );
+}
