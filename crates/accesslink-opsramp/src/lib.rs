@@ -14,7 +14,7 @@
 //! | enable / disable | `POST users/{id}/ACTIVATE` / `DEACTIVATE` with a configurable `deactivateReason` |
 //! | delete | `POST users/{id}/TERMINATE` (final), or DEACTIVATE, or none ([`DeleteMode`]) |
 //! | entitlements | `role` (`ROLE-<uuid>`, `roles/search`) and `group` (`USRGRP-<uuid>`, `userGroups`) |
-//! | grants | from `users/search`, whose results carry each user's roles and groups |
+//! | grants | from `users/search`, whose results carry each user's roles and groups (else from `GET users/{id}`) |
 //! | grant / revoke role | read the user, send its complete role list by name, check the answer |
 //! | grant / revoke group | `POST` / `DELETE userGroups/{id}/users` after a membership check |
 //! | create ticket | `POST incidents` (`TicketKind::Incident`) or `POST serviceRequests` (`Request`), `extTicketId` = correlation id; idempotent |

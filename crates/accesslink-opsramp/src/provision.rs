@@ -270,10 +270,11 @@ impl Provisioner for OpsRampConnector {
         // Core's paging stops on an empty page: a page of users holding none of these
         // grants is skipped here, so a listing only ends with its users.
         loop {
-            let found = self.client.users().search_page(&params).await?;
+            let found = self.client.users().search_page_raw(&params).await?;
             let next = next_of("grants", &params, &found);
+            let users = self.with_memberships(found.results, is_role).await?;
             let mut grants = Vec::new();
-            for u in &found.results {
+            for u in &users {
                 if is_role {
                     for r in &u.roles {
                         let id = match (&r.unique_id, &r.name) {
@@ -455,6 +456,38 @@ fn in_group(user: &User, unique_id: &str, name: &str) -> bool {
 }
 
 impl OpsRampConnector {
+    /// The users of a `users/search` page with their roles (or groups). The fact sheet
+    /// calls search results "minimal user objects" while seed 001 reads roles and groups
+    /// from them: a result without the list is read in full (`GET users/{id}`) rather
+    /// than taken as holding nothing, which an access import would read as every grant
+    /// revoked. A user gone since the search is left out.
+    async fn with_memberships(&self, results: Vec<Value>, roles: bool) -> Result<Vec<User>> {
+        let key = if roles { "roles" } else { "userGroups" };
+        let mut users = Vec::with_capacity(results.len());
+        for raw in results {
+            if raw.get(key).is_some() {
+                let u = serde_json::from_value::<User>(raw).map_err(|e| {
+                    Error::protocol("GET users/search", format!("a user did not decode: {e}"))
+                })?;
+                users.push(u);
+                continue;
+            }
+            let id = match raw.get("id") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => {
+                    return Err(Error::protocol("GET users/search", "a user without an id"));
+                }
+            };
+            check_id("user", &id)?;
+            tracing::debug!(user = %id, list = key, "search result without the list; reading the user");
+            if let Some(u) = self.client.users().get_opt(&id).await? {
+                users.push(u);
+            }
+        }
+        Ok(users)
+    }
+
     /// Every role's `uniqueId` by name, from all pages of `roles/search`.
     async fn role_ids_by_name(&self) -> Result<HashMap<String, String>> {
         let mut out = HashMap::new();

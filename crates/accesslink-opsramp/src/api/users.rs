@@ -25,6 +25,14 @@ impl<'c> Users<'c> {
         c.send_json(req).await
     }
 
+    /// One page of `users/search` as sent, for callers that must tell a missing field
+    /// from an empty one.
+    pub(crate) async fn search_page_raw(&self, params: &SearchParams) -> Result<SearchPage<Value>> {
+        let c = self.client;
+        let req = c.http().get(&c.path("users/search"))?.query(params)?;
+        c.send_json(req).await
+    }
+
     /// The live user with this login name (any case), through a `loginName` search.
     ///
     /// Whether OpsRamp matches the filter exactly or as a substring is not documented

@@ -137,3 +137,67 @@ async fn a_correlation_id_on_a_later_page_of_a_loose_search_opens_no_second_tick
         "no second ticket was opened"
     );
 }
+
+/// `users/search` returns "minimal user objects" (fact sheet §1.7) while seed 001 reads
+/// roles and groups from its results: where a tenant's results lack `roles` or
+/// `userGroups`, the grants come from each user's detail, never silently as none (an
+/// access import would take "none" as every grant revoked).
+#[tokio::test]
+async fn grants_of_minimal_search_results_come_from_the_user_detail() {
+    use accesslink_core::{EntitlementType, PageRequest};
+    let (server, opsramp) = server().await;
+    let minimal = |id: u32, login: &str| {
+        json!({"id": format!("USR{id:010}"), "loginName": login, "firstName": "J",
+               "lastName": "Doe", "email": format!("{login}@example.com")})
+    };
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v2/tenants/{TENANT}/users/search")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![minimal(1, "ann"), minimal(2, "bob")],
+            1,
+            1,
+        )))
+        .mount(&server)
+        .await;
+    for (id, role, group) in [(1, "ROLE-a", "USRGRP-x"), (2, "ROLE-b", "USRGRP-y")] {
+        let mut full = user(id, "u");
+        full["roles"] = json!([{"uniqueId": role, "name": role}]);
+        full["userGroups"] = json!([{"uniqueId": group, "name": group}]);
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v2/tenants/{TENANT}/users/USR{id:010}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(full))
+            .mount(&server)
+            .await;
+    }
+    let pairs = |page: accesslink_core::Page<accesslink_core::Grant>| {
+        let mut v: Vec<(String, String)> = page
+            .items
+            .into_iter()
+            .map(|g| (g.account.to_string(), g.entitlement.id.to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    let roles = opsramp
+        .list_grants(&EntitlementType::role(), PageRequest::first())
+        .await
+        .unwrap();
+    assert_eq!(
+        pairs(roles),
+        [
+            ("USR0000000001".to_owned(), "ROLE-a".to_owned()),
+            ("USR0000000002".to_owned(), "ROLE-b".to_owned())
+        ]
+    );
+    let groups = opsramp
+        .list_grants(&EntitlementType::group(), PageRequest::first())
+        .await
+        .unwrap();
+    assert_eq!(
+        pairs(groups),
+        [
+            ("USR0000000001".to_owned(), "USRGRP-x".to_owned()),
+            ("USR0000000002".to_owned(), "USRGRP-y".to_owned())
+        ]
+    );
+}
