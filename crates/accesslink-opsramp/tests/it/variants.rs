@@ -16,7 +16,7 @@ fn user(id: u32, login: &str) -> Value {
            "roles": [], "userGroups": []})
 }
 
-fn page(results: Vec<Value>, no: u32, total_pages: u32) -> Value {
+fn page(results: &[Value], no: u32, total_pages: u32) -> Value {
     json!({"results": results, "totalResults": 21, "pageNo": no, "pageSize": results.len(),
            "totalPages": total_pages, "nextPage": no < total_pages, "descendingOrder": false})
 }
@@ -51,13 +51,13 @@ async fn a_login_found_on_a_later_page_of_a_loose_search_is_already_exists() {
     Mock::given(method("GET"))
         .and(path(search.clone()))
         .and(query_param("pageNo", "1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(first, 1, 2)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(&first, 1, 2)))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(search))
         .and(query_param("pageNo", "2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![user(99, "jdoe")], 2, 2)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(&[user(99, "jdoe")], 2, 2)))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -103,14 +103,14 @@ async fn a_correlation_id_on_a_later_page_of_a_loose_search_opens_no_second_tick
     Mock::given(method("GET"))
         .and(path(search.clone()))
         .and(query_param("pageNo", "1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(first, 1, 2)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(&first, 1, 2)))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(search))
         .and(query_param("pageNo", "2"))
         .respond_with(ResponseTemplate::new(200).set_body_json(page(
-            vec![ticket("SRQ0000000001", "REQ-1")],
+            &[ticket("SRQ0000000001", "REQ-1")],
             2,
             2,
         )))
@@ -153,7 +153,7 @@ async fn grants_of_minimal_search_results_come_from_the_user_detail() {
     Mock::given(method("GET"))
         .and(path(format!("/api/v2/tenants/{TENANT}/users/search")))
         .respond_with(ResponseTemplate::new(200).set_body_json(page(
-            vec![minimal(1, "ann"), minimal(2, "bob")],
+            &[minimal(1, "ann"), minimal(2, "bob")],
             1,
             1,
         )))
