@@ -87,9 +87,11 @@ async fn a_provisioning_run_traced_at_trace_prints_no_key() {
     assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
     tracing::error!(error = %e, debug = ?e, "the create failed");
     let created = og.create_account(&spec).await.unwrap().into_account();
-    og.grant(&created.id, &OpsGenieConnector::team_entitlement(team))
+    let granted = og
+        .grant(&created.id, &OpsGenieConnector::team_entitlement(team))
         .await
         .unwrap();
+    assert_eq!(granted, accesslink_core::GrantOutcome::Granted);
     let refused = connector(&mock, WRONG);
     let e = refused.test_connection().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
