@@ -14,16 +14,23 @@ use serde_json::{Map, Value};
 use crate::api::{MAX_PAGE_SIZE, SearchParams};
 use crate::client::OpsRampClient;
 use crate::config::{DeleteMode, OpsRampConfig};
+use crate::locks::UserLocks;
 use crate::models::{GroupRef, RoleRef, TimeZone, User, UserBody};
 
 /// OpsRamp as a [`Provisioner`] (users, roles, user groups) and a [`TicketingSystem`]
 /// (incidents and service requests).
+///
+/// Clones share the client and settings, and queue role grants and revokes per user:
+/// each writes the user's complete role list, so concurrent changes on one user through
+/// this connector run one after the other instead of undoing each other.
 #[derive(Debug, Clone)]
 pub struct OpsRampConnector {
     pub(crate) client: OpsRampClient,
     pub(crate) config: Arc<OpsRampConfig>,
     info: ConnectorInfo,
     pub(crate) types: Arc<[EntitlementType]>,
+    /// Role changes queue per user (see `locks`).
+    pub(crate) role_locks: Arc<UserLocks>,
 }
 
 impl OpsRampConnector {
@@ -56,6 +63,7 @@ impl OpsRampConnector {
             config: Arc::new(config),
             info,
             types: Arc::from([EntitlementType::role(), EntitlementType::group()]),
+            role_locks: Arc::default(),
         }
     }
 

@@ -86,6 +86,7 @@ pub mod config;
 mod connector;
 pub mod error;
 mod limits;
+mod locks;
 pub mod models;
 mod provision;
 pub mod status;

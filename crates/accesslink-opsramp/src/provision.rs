@@ -378,6 +378,8 @@ impl Provisioner for OpsRampConnector {
             "role" => {
                 check_id("role", eid)?;
                 let role = self.role(eid).await?;
+                // Read-modify-write of the role list: one change per user at a time.
+                let _queue = self.role_locks.lock(id.as_str()).await;
                 let user = self.live_user(id).await?;
                 if role_holds(&user, &role) {
                     return Ok(GrantOutcome::AlreadyGranted);
@@ -413,6 +415,7 @@ impl Provisioner for OpsRampConnector {
             "role" => {
                 check_id("role", eid)?;
                 let role = self.role(eid).await?;
+                let _queue = self.role_locks.lock(id.as_str()).await;
                 let user = self.live_user(id).await?;
                 if !role_holds(&user, &role) {
                     return Ok(RevokeOutcome::AlreadyAbsent);

@@ -62,6 +62,40 @@ async fn role_grants_and_revokes_twice() {
     assert_eq!(mock.counter().count("POST", "users/{id}"), posts + 1);
 }
 
+/// Role grants read the user and write its complete role list: concurrent grants and
+/// revokes on one user through one connector (an import with many tasks) must not
+/// overwrite each other's change.
+#[tokio::test]
+async fn concurrent_role_changes_on_one_user_all_land() {
+    let mock = mock(5).await;
+    let opsramp = connector(&mock);
+    let user = "USR0000000004";
+    let before = mock.user_roles(user);
+    let old = OpsRampConnector::role_entitlement(&before[0]);
+    let roles: Vec<String> = (0..6)
+        .map(|i| mock.add_role(&format!("Role {i}")))
+        .collect();
+    let grants = roles.iter().map(|r| {
+        let opsramp = opsramp.clone();
+        let e = OpsRampConnector::role_entitlement(r);
+        async move { opsramp.grant(&user.into(), &e).await.map(|_| ()) }
+    });
+    let revoke = {
+        let opsramp = opsramp.clone();
+        async move { opsramp.revoke(&user.into(), &old).await.map(|_| ()) }
+    };
+    let (granted, revoked) = tokio::join!(futures::future::join_all(grants), revoke);
+    for r in granted {
+        r.unwrap();
+    }
+    revoked.unwrap();
+    let mut want = roles.clone();
+    want.sort();
+    let mut held = mock.user_roles(user);
+    held.sort();
+    assert_eq!(held, want, "every grant landed and the revoke too");
+}
+
 #[tokio::test]
 async fn group_grants_and_revokes_twice() {
     let mock = mock(5).await;
