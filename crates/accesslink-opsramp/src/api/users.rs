@@ -39,7 +39,24 @@ impl<'c> Users<'c> {
     /// (fact sheet §1.7), so the hits are compared exactly and every page of them is
     /// read: with a substring match the user may be past the first page, and missing it
     /// would make a create of an existing login fail instead of `AlreadyExists`.
+    ///
+    /// A login with `+` (plus addressing) cannot go into the filter, where `+` separates
+    /// filters and has no escape: it is looked up in `users/minimal` (every user in one
+    /// answer) and, when found, read in full.
     pub async fn find_by_login(&self, login: &str) -> Result<Option<User>> {
+        if login.contains('+') {
+            let Some(hit) = self
+                .minimal()
+                .await?
+                .into_iter()
+                .find(|u| u.login_name.eq_ignore_ascii_case(login))
+            else {
+                return Ok(None);
+            };
+            check_id("user", &hit.id)?;
+            // Gone since the listing: not there.
+            return self.get_opt(&hit.id).await;
+        }
         let mut params = SearchParams::page(1, 100).filter("loginName", login)?;
         loop {
             let page = self.search_page(&params).await?;
