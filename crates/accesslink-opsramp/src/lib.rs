@@ -11,7 +11,7 @@
 //! | get | `GET users/{id}` (404 → `None`) |
 //! | create | `loginName` search first (→ `AlreadyExists`), then `POST users`; never repeated blindly |
 //! | update | `POST users/{id}` (OpsRamp updates are POST) |
-//! | enable / disable | `POST users/{id}/ACTIVATE` / `DEACTIVATE` with a configurable `deactivateReason` |
+//! | enable / disable | `POST users/{id}/ACTIVATE` / `DEACTIVATE` with a configurable `deactivateReason` (or one per call: [`OpsRampConnector::disable_with_reason`]) |
 //! | delete | `POST users/{id}/TERMINATE` (final), or DEACTIVATE, or none ([`DeleteMode`]) |
 //! | entitlements | `role` (`ROLE-<uuid>`, `roles/search`) and `group` (`USRGRP-<uuid>`, `userGroups`) |
 //! | grants | from `users/search`, whose results carry each user's roles and groups (else from `GET users/{id}`) |

@@ -459,6 +459,18 @@ fn in_group(user: &User, unique_id: &str, name: &str) -> bool {
 }
 
 impl OpsRampConnector {
+    /// DEACTIVATE with this `deactivateReason` instead of the configured one, as seed
+    /// 001's DisableAccountJSON sends a reason per user. Repeatable, like
+    /// [`set_enabled`](Provisioner::set_enabled).
+    pub async fn disable_with_reason(&self, id: &AccountId, reason: &str) -> Result<()> {
+        check_id("user", id.as_str())?;
+        let body = json!({ "deactivateReason": reason });
+        self.client
+            .users()
+            .act(id.as_str(), UserAction::Deactivate, Some(&body))
+            .await
+    }
+
     /// The users of a `users/search` page with their roles (or groups). The fact sheet
     /// calls search results "minimal user objects" while seed 001 reads roles and groups
     /// from them: a result without the list is read in full (`GET users/{id}`) rather

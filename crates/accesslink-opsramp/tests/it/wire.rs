@@ -208,3 +208,40 @@ async fn each_tenant_is_its_own_path_and_an_unknown_one_is_410() {
         7
     );
 }
+
+/// Seed 001 sends a per-user `deactivateReason` (`${user.customproperty7}`): the typed
+/// connector takes one per call too, checked before any request.
+#[tokio::test]
+async fn a_disable_may_carry_its_own_reason() {
+    let mock = mock(2).await;
+    let opsramp = connector(&mock);
+    let user = "USR0000000002";
+    opsramp
+        .disable_with_reason(&user.into(), "Contract ended 2026-12-31")
+        .await
+        .unwrap();
+    let last = mock.received().await.into_iter().last().unwrap();
+    assert!(
+        last.url
+            .path()
+            .ends_with(&format!("/users/{user}/DEACTIVATE"))
+    );
+    assert_eq!(
+        body(&last),
+        json!({"deactivateReason": "Contract ended 2026-12-31"})
+    );
+    assert_eq!(mock.user_status(user), Some("inactive"));
+    assert_eq!(
+        mock.deactivate_reason(user).as_deref(),
+        Some("Contract ended 2026-12-31")
+    );
+    let before = mock.counter().total();
+    for bad in ["../x", "USR1/ACTIVATE"] {
+        let e = opsramp
+            .disable_with_reason(&bad.into(), "r")
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), accesslink_core::ErrorKind::InvalidInput);
+    }
+    assert_eq!(mock.counter().total(), before, "bad ids sent nothing");
+}
