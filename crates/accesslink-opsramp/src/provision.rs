@@ -189,25 +189,33 @@ impl Provisioner for OpsRampConnector {
     }
 
     /// `users/search` sorted by ascending id; the token is `users:<pageNo>:<pageSize>`.
+    /// Terminated users a tenant still lists are left out, as `get_account` leaves them
+    /// out (what TERMINATE leaves behind is undocumented).
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
-        let params = self.search_params("users", &page)?;
-        let found = self.client.users().search_page(&params).await?;
-        let next = next_of("users", &params, &found);
-        let items = found.results.iter().map(account_of).collect();
-        Ok(Page::new(items, next).with_total(found.total_results))
+        let mut params = self.search_params("users", &page)?;
+        // Core's paging stops on an empty page: a page of only terminated users is
+        // skipped here, so a listing only ends with its users.
+        loop {
+            let found = self.client.users().search_page(&params).await?;
+            let next = next_of("users", &params, &found);
+            let items: Vec<Account> = found
+                .results
+                .iter()
+                .filter(|u| !u.is_terminated())
+                .map(account_of)
+                .collect();
+            match next {
+                Some(_) if items.is_empty() => params.page_no += 1,
+                _ => return Ok(Page::new(items, next).with_total(found.total_results)),
+            }
+        }
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Option<Account>> {
         check_id("user", id.as_str())?;
         let user = self.client.users().get_opt(id.as_str()).await?;
         // A terminated user is gone for an identity product, whatever the API keeps.
-        Ok(user
-            .filter(|u| {
-                !u.status
-                    .as_deref()
-                    .is_some_and(|s| s.eq_ignore_ascii_case("terminated"))
-            })
-            .map(|u| account_of(&u)))
+        Ok(user.filter(|u| !u.is_terminated()).map(|u| account_of(&u)))
     }
 
     async fn list_entitlements(
@@ -274,7 +282,7 @@ impl Provisioner for OpsRampConnector {
             let next = next_of("grants", &params, &found);
             let users = self.with_memberships(found.results, is_role).await?;
             let mut grants = Vec::new();
-            for u in &users {
+            for u in users.iter().filter(|u| !u.is_terminated()) {
                 if is_role {
                     for r in &u.roles {
                         let id = match (&r.unique_id, &r.name) {

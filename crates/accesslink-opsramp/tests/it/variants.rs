@@ -201,3 +201,79 @@ async fn grants_of_minimal_search_results_come_from_the_user_detail() {
         ]
     );
 }
+
+/// What TERMINATE leaves behind is undocumented (fact sheet §1.7). Where a tenant still
+/// lists terminated users, they are gone for an identity product, in listings as in
+/// `get_account`: an import must not report a deleted account as still there.
+#[tokio::test]
+async fn terminated_users_a_tenant_still_lists_are_not_accounts_or_grants() {
+    use accesslink_core::{EntitlementType, PageRequest};
+    let (server, opsramp) = server().await;
+    let mut gone = user(2, "gone");
+    gone["status"] = json!("TERMINATED");
+    gone["roles"] = json!([{"uniqueId": "ROLE-a", "name": "A"}]);
+    let mut kept = user(1, "kept");
+    kept["roles"] = json!([{"uniqueId": "ROLE-a", "name": "A"}]);
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v2/tenants/{TENANT}/users/search")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            &[kept, gone.clone(), user(3, "other")],
+            1,
+            1,
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/api/v2/tenants/{TENANT}/users/USR0000000002"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(gone))
+        .mount(&server)
+        .await;
+    let accounts = opsramp.list_accounts(PageRequest::first()).await.unwrap();
+    let ids: Vec<&str> = accounts.items.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["USR0000000001", "USR0000000003"]);
+    assert!(
+        opsramp
+            .get_account(&"USR0000000002".into())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let grants = opsramp
+        .list_grants(&EntitlementType::role(), PageRequest::first())
+        .await
+        .unwrap();
+    let holders: Vec<&str> = grants.items.iter().map(|g| g.account.as_str()).collect();
+    assert_eq!(holders, ["USR0000000001"]);
+}
+
+/// A page holding only terminated users is skipped, not returned empty: core's paging
+/// ends an import on an empty page, which would lose every user after it.
+#[tokio::test]
+async fn a_page_of_only_terminated_users_does_not_end_an_import() {
+    use accesslink_core::paging::{PagingOptions, accounts};
+    use futures::TryStreamExt;
+    let (server, opsramp) = server().await;
+    let search = format!("/api/v2/tenants/{TENANT}/users/search");
+    let mut gone = user(1, "gone");
+    gone["status"] = json!("terminated");
+    Mock::given(method("GET"))
+        .and(path(search.clone()))
+        .and(query_param("pageNo", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(&[gone], 1, 2)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(search))
+        .and(query_param("pageNo", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(&[user(2, "kept")], 2, 2)))
+        .mount(&server)
+        .await;
+    let all: Vec<_> = accounts(&opsramp, PagingOptions::new().page_size(1))
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["USR0000000002"]);
+}
