@@ -266,6 +266,8 @@ impl Provisioner for OpsGenieConnector {
         }
         let max_attempts = self.client.retry_config().max_attempts.max(1);
         let mut attempt = 1;
+        // Whether an earlier POST of this call may have landed unseen.
+        let mut maybe_sent = false;
         loop {
             match users.create(&body).await {
                 Ok(created) => {
@@ -282,9 +284,12 @@ impl Provisioner for OpsGenieConnector {
                         }
                     }));
                 }
-                // Created by someone else in between.
+                // Taken: by an earlier POST of this call whose answer was lost (the
+                // username was free before the first one), else by someone else in
+                // between.
                 Err(e) if e.kind() == ErrorKind::Conflict => {
                     return match users.get_opt(&body.username).await? {
+                        Some(u) if maybe_sent => Ok(CreateOutcome::Created(Self::account_of(&u))),
                         Some(u) => Ok(CreateOutcome::AlreadyExists(Self::account_of(&u))),
                         None => Err(e),
                     };
@@ -295,6 +300,9 @@ impl Provisioner for OpsGenieConnector {
                     if let Some(u) = users.get_opt(&body.username).await? {
                         return Ok(CreateOutcome::Created(Self::account_of(&u)));
                     }
+                    // A 429 was not processed; a lost answer, a timeout or a 5xx may
+                    // have been.
+                    maybe_sent |= e.kind() != ErrorKind::RateLimited;
                     if attempt >= max_attempts {
                         return Err(e);
                     }

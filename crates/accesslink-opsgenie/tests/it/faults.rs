@@ -72,6 +72,34 @@ async fn a_lost_create_answer_is_found_not_repeated() {
     assert_eq!(mock.users_created(), 1);
 }
 
+/// A lost create answer, a lookup that does not see the new user yet (OpsGenie reads may
+/// lag its writes), then `409` on the repeat: the user that exists is the one this call
+/// made, so the outcome is `Created`, not `AlreadyExists`. No twin either way.
+#[tokio::test]
+async fn a_lost_create_that_the_repeat_finds_taken_is_created() {
+    let mock = OpsGenieMock::builder().with_proxy(true).start().await;
+    let og = on_mock(&mock);
+    mock.proxy()
+        .unwrap()
+        .push_for("POST", "/v2/users", ProxyFault::Drop, 1);
+    // The first lookup (before the POST) and the one after the lost answer see nothing.
+    mock.faults().push_for(
+        FaultMatcher::route("GET", "/v2/users/late@example.com"),
+        status(404),
+        2,
+    );
+    let outcome = og
+        .create_account(&AccountSpec::new("late@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(mock.count("POST", "/v2/users"), 2, "the repeat was refused");
+    assert_eq!(mock.users_created(), 1, "no twin");
+    match outcome {
+        CreateOutcome::Created(a) => assert_eq!(a.login, "late@example.com"),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_lost_member_addition_is_found_not_repeated() {
     let mock = OpsGenieMock::builder().with_proxy(true).start().await;
