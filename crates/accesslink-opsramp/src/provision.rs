@@ -155,13 +155,18 @@ impl OpsRampConnector {
         let users = self.client.users();
         let attempts = self.client.retry_config().max_attempts.max(1);
         let mut attempt = 0;
+        // Whether an earlier POST of this call may have landed unseen.
+        let mut maybe_sent = false;
         loop {
             attempt += 1;
             match users.create(body).await.map_err(|e| self.scrub(e)) {
                 Ok(u) => return Ok(CreateOutcome::Created(account_of(&u))),
-                // Someone else created it between our lookup and our POST.
+                // Taken: by an earlier POST of this call whose answer was lost (the
+                // login was free before the first one), else by someone else between
+                // our lookup and our POST.
                 Err(e) if e.kind() == ErrorKind::InvalidInput => {
                     return match users.find_by_login(login).await? {
+                        Some(u) if maybe_sent => Ok(CreateOutcome::Created(account_of(&u))),
                         Some(u) => Ok(CreateOutcome::AlreadyExists(account_of(&u))),
                         None => Err(e),
                     };
@@ -171,6 +176,9 @@ impl OpsRampConnector {
                         tracing::info!(user = %u.id, "the create landed before its answer was lost");
                         return Ok(CreateOutcome::Created(account_of(&u)));
                     }
+                    // A 429 was not processed; a lost answer, a timeout or a 5xx may
+                    // have been.
+                    maybe_sent |= e.kind() != ErrorKind::RateLimited;
                     if attempt >= attempts {
                         return Err(e);
                     }

@@ -236,6 +236,47 @@ async fn a_create_whose_answer_is_lost_is_not_made_twice() {
     );
 }
 
+/// The answer of a create is late, the lookup after it does not see the user yet (a
+/// search lagging the write), and the repeat is refused "already exists": the user is the
+/// one this call made — `Created`, not `AlreadyExists` — and there is one.
+#[tokio::test]
+async fn a_late_create_that_the_repeat_finds_taken_is_created() {
+    let mock = mock(3).await;
+    let slow = on(client(&mock)
+        .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300)))
+        .build()
+        .unwrap());
+    mock.faults().push_for(
+        FaultMatcher::route("POST", "/users"),
+        Fault::Delay(Duration::from_secs(1)),
+        1,
+    );
+    // The lookup before the POST and the one after the timeout find nothing.
+    let empty = r#"{"results":[],"totalResults":0,"pageNo":1,"pageSize":100,"totalPages":0,"nextPage":false}"#;
+    mock.faults().push_for(
+        FaultMatcher::route("GET", "/users/search"),
+        Fault::Status {
+            status: 200,
+            body: Some(empty.into()),
+        },
+        2,
+    );
+    let spec = AccountSpec::new("late.one")
+        .name("Late", "One")
+        .email("late.one@example.test");
+    let out = slow.create_account(&spec).await.unwrap();
+    assert_eq!(
+        mock.counter().count("POST", "users"),
+        2,
+        "the repeat was refused"
+    );
+    assert_eq!(mock.users_with_login("late.one"), 1, "no twin");
+    assert!(
+        matches!(out, CreateOutcome::Created(ref a) if a.login == "late.one"),
+        "{out:?}"
+    );
+}
+
 #[tokio::test]
 async fn dropped_connections_lose_no_page_and_duplicate_no_write() {
     let mock = OpsRampMock::builder()
