@@ -414,9 +414,12 @@ impl Provisioner for OpsRampConnector {
                 if in_group(&user, &group.unique_id, &group.name) {
                     return Ok(GrantOutcome::AlreadyGranted);
                 }
-                self.client
+                let added = self
+                    .client
                     .user_groups()
                     .add_members(eid, &[id.as_str()])
+                    .await;
+                self.settle_membership(added, id, &group.unique_id, &group.name, true)
                     .await?;
                 Ok(GrantOutcome::Granted)
             }
@@ -456,9 +459,12 @@ impl Provisioner for OpsRampConnector {
                 if !in_group(&user, &group.unique_id, &group.name) {
                     return Ok(RevokeOutcome::AlreadyAbsent);
                 }
-                self.client
+                let removed = self
+                    .client
                     .user_groups()
                     .remove_members(eid, &[id.as_str()])
+                    .await;
+                self.settle_membership(removed, id, &group.unique_id, &group.name, false)
                     .await?;
                 Ok(RevokeOutcome::Revoked)
             }
@@ -475,6 +481,29 @@ fn in_group(user: &User, unique_id: &str, name: &str) -> bool {
 }
 
 impl OpsRampConnector {
+    /// The result of a member addition (`want` = member) or removal. Both are repeated
+    /// after a lost answer, and whether OpsRamp refuses a repeat ("already a member",
+    /// "not a member") is undocumented: on a refusal the user is read again, and a
+    /// membership that is as asked is success.
+    async fn settle_membership(
+        &self,
+        result: Result<()>,
+        id: &AccountId,
+        unique_id: &str,
+        name: &str,
+        want: bool,
+    ) -> Result<()> {
+        match result {
+            Err(e) if matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::Conflict) => {
+                if in_group(&self.live_user(id).await?, unique_id, name) == want {
+                    return Ok(());
+                }
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
     /// DEACTIVATE with this `deactivateReason` instead of the configured one, as seed
     /// 001's DisableAccountJSON sends a reason per user. Repeatable, like
     /// [`set_enabled`](Provisioner::set_enabled).
