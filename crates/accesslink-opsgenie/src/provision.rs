@@ -409,6 +409,14 @@ impl Provisioner for OpsGenieConnector {
                 }
                 match self.client.teams().remove_member(&team, account).await {
                     Ok(()) => Ok(RevokeOutcome::Revoked),
+                    // The DELETE was repeated after a lost answer or a 5xx: the earlier
+                    // attempt removed the member the check saw.
+                    Err(err)
+                        if err.kind() == ErrorKind::NotFound
+                            && err.as_api().is_some_and(|a| a.attempts > 1) =>
+                    {
+                        Ok(RevokeOutcome::Revoked)
+                    }
                     // Removed by someone else in between.
                     Err(err) if err.kind() == ErrorKind::NotFound => {
                         Ok(RevokeOutcome::AlreadyAbsent)

@@ -100,6 +100,30 @@ async fn a_lost_create_that_the_repeat_finds_taken_is_created() {
     }
 }
 
+/// A member removal whose answer is lost is repeated (DELETE is idempotent) and the
+/// repeat is answered 404: the membership was there and this call removed it —
+/// `Revoked`, not `AlreadyAbsent`.
+#[tokio::test]
+async fn a_lost_member_removal_is_revoked() {
+    let mock = OpsGenieMock::builder().with_proxy(true).start().await;
+    let og = on_mock(&mock);
+    let user = mock.add_user("cy@example.com", "Cy", "user").unwrap();
+    let team = mock.add_team("ops", "");
+    assert!(mock.add_member(&team, &user, "user"));
+    mock.proxy()
+        .unwrap()
+        .push_for("DELETE", &format!("/members/{user}"), ProxyFault::Drop, 1);
+    let e = OpsGenieConnector::team_entitlement(team.clone());
+    let outcome = og.revoke(&AccountId::new(user.clone()), &e).await.unwrap();
+    assert_eq!(
+        mock.proxy().unwrap().applied(),
+        1,
+        "the first answer was lost"
+    );
+    assert_eq!(outcome, accesslink_core::RevokeOutcome::Revoked);
+    assert!(mock.team_members(&team).is_empty());
+}
+
 #[tokio::test]
 async fn a_lost_member_addition_is_found_not_repeated() {
     let mock = OpsGenieMock::builder().with_proxy(true).start().await;
