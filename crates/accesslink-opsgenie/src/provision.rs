@@ -361,14 +361,29 @@ impl Provisioner for OpsGenieConnector {
                 let member = TeamMember::new(member_user(account), self.config.member_role.clone());
                 let max_attempts = self.client.retry_config().max_attempts.max(1);
                 let mut attempt = 1;
+                // Whether an earlier POST of this call may have landed unseen.
+                let mut maybe_sent = false;
                 loop {
                     match self.client.teams().add_member(&team, &member).await {
                         Ok(()) => return Ok(GrantOutcome::Granted),
+                        // Refused as a duplicate: added by an earlier POST of this call,
+                        // or by someone else since the check.
+                        Err(err) if err.kind() == ErrorKind::Conflict => {
+                            if !self.is_member(&team, account).await? {
+                                return Err(err);
+                            }
+                            return Ok(if maybe_sent {
+                                GrantOutcome::Granted
+                            } else {
+                                GrantOutcome::AlreadyGranted
+                            });
+                        }
                         // Look before sending again: the lost add may have landed.
                         Err(err) if err.is_retryable() => {
                             if self.is_member(&team, account).await? {
                                 return Ok(GrantOutcome::Granted);
                             }
+                            maybe_sent |= err.kind() != ErrorKind::RateLimited;
                             if attempt >= max_attempts {
                                 return Err(err);
                             }

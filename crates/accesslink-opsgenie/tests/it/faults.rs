@@ -124,6 +124,46 @@ async fn a_lost_member_removal_is_revoked() {
     assert!(mock.team_members(&team).is_empty());
 }
 
+/// Someone else adds the member between the check and the POST, and OpsGenie refuses
+/// the addition as a duplicate: the user holds the team, so the grant is
+/// `AlreadyGranted`, not an error.
+#[tokio::test]
+async fn a_member_added_by_someone_else_meanwhile_is_already_granted() {
+    let mock = OpsGenieMock::start().await;
+    let og = on_mock(&mock);
+    let user = mock.add_user("di@example.com", "Di", "user").unwrap();
+    let team = mock.add_team("ops", "");
+    assert!(mock.add_member(&team, &user, "user"));
+    // The check still sees the team without the member …
+    let before = format!(
+        r#"{{"data":{{"id":"{team}","name":"ops","description":"","members":[]}},"took":0.01,"requestId":"r1"}}"#
+    );
+    mock.faults().push_for(
+        FaultMatcher::route("GET", &format!("/v2/teams/{team}")),
+        Fault::Status {
+            status: 200,
+            body: Some(before),
+        },
+        1,
+    );
+    // … and the POST is refused as a duplicate.
+    mock.faults().push_for(
+        FaultMatcher::route("POST", "/members"),
+        Fault::Status {
+            status: 409,
+            body: Some(
+                r#"{"message":"User is already a member of the team","took":0.01,"requestId":"r2"}"#
+                    .into(),
+            ),
+        },
+        1,
+    );
+    let e = OpsGenieConnector::team_entitlement(team.clone());
+    let outcome = og.grant(&AccountId::new(user), &e).await.unwrap();
+    assert_eq!(outcome, GrantOutcome::AlreadyGranted);
+    assert_eq!(mock.team_members(&team).len(), 1);
+}
+
 #[tokio::test]
 async fn a_lost_member_addition_is_found_not_repeated() {
     let mock = OpsGenieMock::builder().with_proxy(true).start().await;
