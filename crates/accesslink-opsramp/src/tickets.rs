@@ -310,7 +310,20 @@ impl TicketingSystem for OpsRampConnector {
                 self.config.failed_close_reason.clone()
             }
         });
-        tickets.close(&id, &reason, &how.notes).await?;
+        if let Err(e) = tickets.close(&id, &reason, &how.notes).await {
+            // Close is repeated after a lost answer, and whether OpsRamp refuses to close
+            // a closed ticket is undocumented: a refusal of a ticket now closed is done.
+            // A refused reason leaves the ticket open and stays an error.
+            if !matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::Conflict) {
+                return Err(e);
+            }
+            return match tickets.get_opt(&id).await? {
+                Some(t) if status_of(&t.status).state == TicketState::Closed => {
+                    Ok(ticket_of(&t, collection))
+                }
+                _ => Err(e),
+            };
+        }
         let after = tickets
             .get_opt(&id)
             .await?

@@ -367,3 +367,42 @@ async fn a_refused_repeat_of_a_member_change_that_landed_is_success() {
     let revoked = opsramp2.revoke(&"USR0000000001".into(), &e).await.unwrap();
     assert_eq!(revoked, RevokeOutcome::Revoked);
 }
+
+/// Close is repeated after a lost answer; whether OpsRamp refuses closing a closed
+/// ticket is not documented. A refused close of a ticket that is closed on a fresh read
+/// is the closed ticket, not an error.
+#[tokio::test]
+async fn a_refused_repeat_of_a_close_that_landed_is_the_closed_ticket() {
+    use accesslink_core::{Resolution, TicketState, TicketingSystem};
+    let (server, opsramp) = server().await;
+    let get = format!("/api/v2/tenants/{TENANT}/incidents/INC0000000042");
+    Mock::given(method("GET"))
+        .and(path(get.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ticket("INC0000000042", "REQ-9")))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let mut closed = ticket("INC0000000042", "REQ-9");
+    closed["status"] = json!("Closed");
+    Mock::given(method("GET"))
+        .and(path(get))
+        .respond_with(ResponseTemplate::new(200).set_body_json(closed))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/api/v2/tenants/{TENANT}/incidents/INC0000000042/close"
+        )))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"code": "0400", "message": "Ticket is already closed"})),
+        )
+        .mount(&server)
+        .await;
+    let r = opsramp.parse_ticket_ref("INC0000000042").unwrap();
+    let t = opsramp
+        .close_ticket(&r, &Resolution::done("granted"))
+        .await
+        .unwrap();
+    assert_eq!(t.status.state, TicketState::Closed);
+}
