@@ -300,8 +300,13 @@ impl OpsRampClient {
     /// request's timeouts start. A 429 (which OpsRamp sends without `Retry-After`)
     /// waits until `X-RateLimit-Reset` and repeats the request, writes included: a
     /// throttled request was not processed.
+    ///
+    /// A GET answered 400 is asked once more after a short back-off: OpsRamp sometimes
+    /// answers 400 for a moment right after issuing a token (fact sheet §1.3). Writes
+    /// are never repeated on a 400.
     pub async fn send(&self, request: Request) -> Result<Response> {
         let mut waited = 0;
+        let mut asked_again = false;
         loop {
             let mut attempt = request.clone();
             let ticket = match &self.limiters {
@@ -328,6 +333,15 @@ impl OpsRampClient {
                         "OpsRamp throttled; waiting for the window to reset"
                     );
                     tokio::time::sleep(wait).await;
+                }
+                Err(e)
+                    if !asked_again
+                        && request.method() == http::Method::GET
+                        && e.as_api().is_some_and(|a| a.status == 400) =>
+                {
+                    asked_again = true;
+                    tracing::debug!("OpsRamp answered a read 400; asking once more");
+                    tokio::time::sleep(self.retry.backoff(1)).await;
                 }
                 other => return other,
             }

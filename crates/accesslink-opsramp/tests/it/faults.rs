@@ -122,6 +122,44 @@ async fn waiting_for_the_client_side_limit_does_not_count_against_the_timeout() 
     assert_eq!(mock.count("users/search"), 5, "each page asked once");
 }
 
+/// OpsRamp sometimes answers 400 for a moment right after issuing a token (fact sheet
+/// §1.3; python-opsramp retries it): a read is asked once more, a write is not.
+#[tokio::test]
+async fn a_transient_400_on_a_read_is_asked_once_more_but_not_on_a_write() {
+    let mock = mock(30).await;
+    let opsramp = connector(&mock);
+    let bad = || Fault::Status {
+        status: 400,
+        body: Some(r#"{"code":"0400","message":"Unable to authenticate"}"#.into()),
+    };
+    mock.faults()
+        .push_for(FaultMatcher::route("GET", "/users/search"), bad(), 1);
+    let page = opsramp
+        .list_accounts(PageRequest::first().size(10))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 10);
+    assert_eq!(mock.count("users/search"), 2, "asked once more");
+    // Twice in a row is a real 400.
+    mock.faults()
+        .push_for(FaultMatcher::route("GET", "/users/search"), bad(), 2);
+    let e = opsramp
+        .list_accounts(PageRequest::first().size(10))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(mock.count("users/search"), 4);
+    // A write is never repeated on a 400.
+    mock.faults()
+        .push_for(FaultMatcher::route("POST", "/DEACTIVATE"), bad(), 1);
+    let e = opsramp
+        .set_enabled(&"USR0000000003".into(), false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(mock.counter().count("POST", "users/{id}/{action}"), 1);
+}
+
 #[tokio::test]
 async fn a_407_renews_the_token_once_then_gives_up() {
     let mock = mock(5).await;
