@@ -3,7 +3,7 @@
 use accesslink_core::Result;
 use serde_json::Value;
 
-use super::{SearchParams, check_id, not_found_as_none};
+use super::{SearchParams, check_id, not_found_as_none, search_query};
 use crate::client::OpsRampClient;
 use crate::models::{SearchPage, User, UserAction, UserBody};
 
@@ -21,7 +21,7 @@ impl<'c> Users<'c> {
     /// One page of `users/search` (minimal users, with their roles and groups).
     pub async fn search_page(&self, params: &SearchParams) -> Result<SearchPage<User>> {
         let c = self.client;
-        let req = c.http().get(&c.path("users/search"))?.query(params)?;
+        let req = search_query(c.http().get(&c.path("users/search"))?, params)?;
         c.send_json(req).await
     }
 
@@ -29,7 +29,7 @@ impl<'c> Users<'c> {
     /// from an empty one.
     pub(crate) async fn search_page_raw(&self, params: &SearchParams) -> Result<SearchPage<Value>> {
         let c = self.client;
-        let req = c.http().get(&c.path("users/search"))?.query(params)?;
+        let req = search_query(c.http().get(&c.path("users/search"))?, params)?;
         c.send_json(req).await
     }
 
