@@ -15,11 +15,12 @@
 //!   earliest position looked at: users may come twice — the paging helpers drop and
 //!   count them — but none is skipped.
 //!
-//! Users added during an import are appended and read at the end.
+//! Pages are asked for in creation order (`sort=insertedAt&order=asc`), so users added
+//! during an import are appended and read at the end.
 
 use accesslink_core::{Error, PageToken, Result};
 
-use crate::api::{ListUsers, MAX_USERS_PER_PAGE, Users};
+use crate::api::{ListUsers, MAX_USERS_PER_PAGE, SortOrder, UserSort, Users};
 use crate::models::User;
 use crate::refs::{token, untoken};
 
@@ -102,9 +103,13 @@ async fn window(
     limit: u64,
 ) -> Result<(Vec<User>, Option<u64>, bool)> {
     let limit = limit.clamp(1, u64::from(MAX_USERS_PER_PAGE)) as u32;
-    let page = users
-        .list(&ListUsers::new().offset(offset).limit(limit))
-        .await?;
+    // Creation order, asked for explicitly: the default sort is not documented to be
+    // `insertedAt`, and only in creation order are new users appended.
+    let params = ListUsers::new()
+        .offset(offset)
+        .limit(limit)
+        .sort(UserSort::InsertedAt, SortOrder::Asc);
+    let page = users.list(&params).await?;
     let more = page.next_offset().is_some();
     Ok((page.users, page.total, more))
 }

@@ -266,6 +266,8 @@ impl Provisioner for OpsGenieConnector {
         }
         let max_attempts = self.client.retry_config().max_attempts.max(1);
         let mut attempt = 1;
+        // Whether an earlier POST of this call may have landed unseen.
+        let mut maybe_sent = false;
         loop {
             match users.create(&body).await {
                 Ok(created) => {
@@ -282,9 +284,12 @@ impl Provisioner for OpsGenieConnector {
                         }
                     }));
                 }
-                // Created by someone else in between.
+                // Taken: by an earlier POST of this call whose answer was lost (the
+                // username was free before the first one), else by someone else in
+                // between.
                 Err(e) if e.kind() == ErrorKind::Conflict => {
                     return match users.get_opt(&body.username).await? {
+                        Some(u) if maybe_sent => Ok(CreateOutcome::Created(Self::account_of(&u))),
                         Some(u) => Ok(CreateOutcome::AlreadyExists(Self::account_of(&u))),
                         None => Err(e),
                     };
@@ -295,6 +300,9 @@ impl Provisioner for OpsGenieConnector {
                     if let Some(u) = users.get_opt(&body.username).await? {
                         return Ok(CreateOutcome::Created(Self::account_of(&u)));
                     }
+                    // A 429 was not processed; a lost answer, a timeout or a 5xx may
+                    // have been.
+                    maybe_sent |= e.kind() != ErrorKind::RateLimited;
                     if attempt >= max_attempts {
                         return Err(e);
                     }
@@ -353,14 +361,29 @@ impl Provisioner for OpsGenieConnector {
                 let member = TeamMember::new(member_user(account), self.config.member_role.clone());
                 let max_attempts = self.client.retry_config().max_attempts.max(1);
                 let mut attempt = 1;
+                // Whether an earlier POST of this call may have landed unseen.
+                let mut maybe_sent = false;
                 loop {
                     match self.client.teams().add_member(&team, &member).await {
                         Ok(()) => return Ok(GrantOutcome::Granted),
+                        // Refused as a duplicate: added by an earlier POST of this call,
+                        // or by someone else since the check.
+                        Err(err) if err.kind() == ErrorKind::Conflict => {
+                            if !self.is_member(&team, account).await? {
+                                return Err(err);
+                            }
+                            return Ok(if maybe_sent {
+                                GrantOutcome::Granted
+                            } else {
+                                GrantOutcome::AlreadyGranted
+                            });
+                        }
                         // Look before sending again: the lost add may have landed.
                         Err(err) if err.is_retryable() => {
                             if self.is_member(&team, account).await? {
                                 return Ok(GrantOutcome::Granted);
                             }
+                            maybe_sent |= err.kind() != ErrorKind::RateLimited;
                             if attempt >= max_attempts {
                                 return Err(err);
                             }
@@ -401,6 +424,14 @@ impl Provisioner for OpsGenieConnector {
                 }
                 match self.client.teams().remove_member(&team, account).await {
                     Ok(()) => Ok(RevokeOutcome::Revoked),
+                    // The DELETE was repeated after a lost answer or a 5xx: the earlier
+                    // attempt removed the member the check saw.
+                    Err(err)
+                        if err.kind() == ErrorKind::NotFound
+                            && err.as_api().is_some_and(|a| a.attempts > 1) =>
+                    {
+                        Ok(RevokeOutcome::Revoked)
+                    }
                     // Removed by someone else in between.
                     Err(err) if err.kind() == ErrorKind::NotFound => {
                         Ok(RevokeOutcome::AlreadyAbsent)

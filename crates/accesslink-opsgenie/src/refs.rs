@@ -61,14 +61,20 @@ pub fn check_team(identifier: &str) -> Result<&str> {
     }
 }
 
-/// Checks a role name: 1–100 characters, no control characters, no surrounding space.
+/// Checks a role name: 1–100 characters, no control characters, no surrounding space,
+/// and not `.` or `..`: the name is a path segment, and URL parsers resolve those dot
+/// segments (`/v2/roles/..` is `/v2/`).
 pub fn check_role(name: &str) -> Result<&str> {
     let n = name.chars().count();
-    if (1..=MAX_IDENT).contains(&n) && name.trim() == name && !name.chars().any(char::is_control) {
+    if (1..=MAX_IDENT).contains(&n)
+        && name.trim() == name
+        && !name.chars().any(char::is_control)
+        && !matches!(name, "." | "..")
+    {
         Ok(name)
     } else {
         Err(Error::invalid_input(format!(
-            "{:?} is not an OpsGenie role name (1-100 characters, no control characters)",
+            "{:?} is not an OpsGenie role name (1-100 characters, no control characters, not `.` or `..`)",
             truncate(name, 60)
         )))
     }

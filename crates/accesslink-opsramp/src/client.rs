@@ -44,9 +44,16 @@ impl TokenPath {
     }
 }
 
+/// Carries the ticket of a slot [`OpsRampClient::send`] already waited for, from `send`
+/// to `authorize`; removed there, so it never reaches the server.
+const PACED: http::HeaderName = http::HeaderName::from_static("x-accesslink-paced");
+
 /// The OAuth2 provider, behind the client-side rate limiter: the limiter is awaited in
 /// `authorize`, the one hook core calls before every attempt (retries and the repeat
-/// after a renewed token included), so every request the server counts is paced.
+/// after a renewed token included), so every request the server counts is paced. The
+/// first attempt of a request sent through [`OpsRampClient::send`] took its slot before
+/// core started the request's clock (a queue for the limiter is not a slow server), and
+/// goes at once.
 struct OpsRampAuth {
     oauth: OAuth2Auth,
     limiters: Option<Limiters>,
@@ -64,8 +71,13 @@ impl fmt::Debug for OpsRampAuth {
 #[async_trait]
 impl AuthProvider for OpsRampAuth {
     async fn authorize(&self, request: &mut Request) -> Result<AuthStamp> {
+        let ticket = request
+            .headers_mut()
+            .remove(PACED)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if let Some(l) = &self.limiters {
-            l.until_ready(request.method(), request.url().path()).await;
+            l.until_ready_or_prepaid(ticket, request.method(), request.url().path())
+                .await;
         }
         self.oauth.authorize(request).await
     }
@@ -98,6 +110,7 @@ pub struct OpsRampClient {
     tenant: Arc<str>,
     throttle: Throttle,
     retry: RetryConfig,
+    limiters: Option<Limiters>,
 }
 
 impl fmt::Debug for OpsRampClient {
@@ -228,15 +241,17 @@ impl OpsRampClientBuilder {
             // Fact sheet §1.2: client_id and client_secret travel in the form body.
             .client_auth(ClientAuthStyle::RequestBody)
             .refresh_ahead(self.refresh_ahead);
+        let limiters = self.rate_limit.map(Limiters::new);
         let auth = OpsRampAuth {
             oauth: OAuth2Auth::new(config, plain.clone()),
-            limiters: self.rate_limit.map(Limiters::new),
+            limiters: limiters.clone(),
         };
         Ok(OpsRampClient {
             http: plain.with_auth(Arc::new(auth)),
             tenant: Arc::from(tenant),
             throttle: self.throttle,
             retry: self.retry,
+            limiters,
         })
     }
 }
@@ -281,13 +296,33 @@ impl OpsRampClient {
         format!("api/v2/tenants/{}/{rest}", self.tenant)
     }
 
-    /// Sends and checks the answer. A 429 (which OpsRamp sends without `Retry-After`)
+    /// Sends and checks the answer. The client-side limit is waited for before the
+    /// request's timeouts start. A 429 (which OpsRamp sends without `Retry-After`)
     /// waits until `X-RateLimit-Reset` and repeats the request, writes included: a
     /// throttled request was not processed.
+    ///
+    /// A GET answered 400 is asked once more after a short back-off: OpsRamp sometimes
+    /// answers 400 for a moment right after issuing a token (fact sheet §1.3). Writes
+    /// are never repeated on a 400.
     pub async fn send(&self, request: Request) -> Result<Response> {
         let mut waited = 0;
+        let mut asked_again = false;
         loop {
-            match self.http.send(request.clone()).await {
+            let mut attempt = request.clone();
+            let ticket = match &self.limiters {
+                Some(l) => {
+                    let t = l.prepay(attempt.method(), attempt.url().path()).await;
+                    attempt = attempt.header(PACED, http::HeaderValue::from(t));
+                    Some(t)
+                }
+                None => None,
+            };
+            let result = self.http.send(attempt).await;
+            if let (Some(l), Some(t)) = (&self.limiters, ticket) {
+                // Unused when the request failed before its first attempt.
+                l.consume(t);
+            }
+            match result {
                 Err(e) if e.kind() == ErrorKind::RateLimited && waited < self.throttle.waits => {
                     waited += 1;
                     let wait = reset_wait(&e, SystemTime::now())
@@ -298,6 +333,15 @@ impl OpsRampClient {
                         "OpsRamp throttled; waiting for the window to reset"
                     );
                     tokio::time::sleep(wait).await;
+                }
+                Err(e)
+                    if !asked_again
+                        && request.method() == http::Method::GET
+                        && e.as_api().is_some_and(|a| a.status == 400) =>
+                {
+                    asked_again = true;
+                    tracing::debug!("OpsRamp answered a read 400; asking once more");
+                    tokio::time::sleep(self.retry.backoff(1)).await;
                 }
                 other => return other,
             }

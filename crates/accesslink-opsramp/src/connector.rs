@@ -14,16 +14,23 @@ use serde_json::{Map, Value};
 use crate::api::{MAX_PAGE_SIZE, SearchParams};
 use crate::client::OpsRampClient;
 use crate::config::{DeleteMode, OpsRampConfig};
+use crate::locks::UserLocks;
 use crate::models::{GroupRef, RoleRef, TimeZone, User, UserBody};
 
 /// OpsRamp as a [`Provisioner`] (users, roles, user groups) and a [`TicketingSystem`]
 /// (incidents and service requests).
+///
+/// Clones share the client and settings, and queue role grants and revokes per user:
+/// each writes the user's complete role list, so concurrent changes on one user through
+/// this connector run one after the other instead of undoing each other.
 #[derive(Debug, Clone)]
 pub struct OpsRampConnector {
     pub(crate) client: OpsRampClient,
     pub(crate) config: Arc<OpsRampConfig>,
     info: ConnectorInfo,
     pub(crate) types: Arc<[EntitlementType]>,
+    /// Role changes queue per user (see `locks`).
+    pub(crate) role_locks: Arc<UserLocks>,
 }
 
 impl OpsRampConnector {
@@ -56,6 +63,7 @@ impl OpsRampConnector {
             config: Arc::new(config),
             info,
             types: Arc::from([EntitlementType::role(), EntitlementType::group()]),
+            role_locks: Arc::default(),
         }
     }
 
@@ -139,17 +147,13 @@ pub(crate) fn account_of(u: &User) -> Account {
     a
 }
 
-/// Logins go into a `loginName:` search filter, where `+` separates filters: refused.
+/// Logins go into a `loginName:` search filter (or, with `+`, are looked up in
+/// `users/minimal`): 1-255 characters, no control characters, no surrounding spaces.
 pub(crate) fn check_login(login: &str) -> Result<()> {
     let n = login.chars().count();
     if !(1..=255).contains(&n) || login.trim() != login || login.chars().any(char::is_control) {
         return Err(Error::invalid_input(
             "an OpsRamp login name must be 1-255 characters without control characters or surrounding spaces",
-        ));
-    }
-    if login.contains('+') {
-        return Err(Error::invalid_input(
-            "an OpsRamp login name cannot contain `+`: the search API has no way to look it up",
         ));
     }
     Ok(())
@@ -321,7 +325,12 @@ mod tests {
         let plus = AccountSpec::new("j+doe@example.com")
             .name("J", "D")
             .email("x@y");
-        assert!(create_body(&plus, &cfg).is_err());
+        assert!(
+            create_body(&plus, &cfg).is_ok(),
+            "looked up in users/minimal"
+        );
+        let ctrl = AccountSpec::new("j\ndoe").name("J", "D").email("x@y");
+        assert!(create_body(&ctrl, &cfg).is_err());
         let secret = AccountSpec::new("jdoe")
             .name("J", "D")
             .email("x@y")

@@ -11,10 +11,10 @@
 //! | get | `GET users/{id}` (404 → `None`) |
 //! | create | `loginName` search first (→ `AlreadyExists`), then `POST users`; never repeated blindly |
 //! | update | `POST users/{id}` (OpsRamp updates are POST) |
-//! | enable / disable | `POST users/{id}/ACTIVATE` / `DEACTIVATE` with a configurable `deactivateReason` |
+//! | enable / disable | `POST users/{id}/ACTIVATE` / `DEACTIVATE` with a configurable `deactivateReason` (or one per call: [`OpsRampConnector::disable_with_reason`]) |
 //! | delete | `POST users/{id}/TERMINATE` (final), or DEACTIVATE, or none ([`DeleteMode`]) |
 //! | entitlements | `role` (`ROLE-<uuid>`, `roles/search`) and `group` (`USRGRP-<uuid>`, `userGroups`) |
-//! | grants | from `users/search`, whose results carry each user's roles and groups |
+//! | grants | from `users/search`, whose results carry each user's roles and groups (else from `GET users/{id}`) |
 //! | grant / revoke role | read the user, send its complete role list by name, check the answer |
 //! | grant / revoke group | `POST` / `DELETE userGroups/{id}/users` after a membership check |
 //! | create ticket | `POST incidents` (`TicketKind::Incident`) or `POST serviceRequests` (`Request`), `extTicketId` = correlation id; idempotent |
@@ -86,6 +86,7 @@ pub mod config;
 mod connector;
 pub mod error;
 mod limits;
+mod locks;
 pub mod models;
 mod provision;
 pub mod status;

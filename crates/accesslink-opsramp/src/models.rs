@@ -174,6 +174,14 @@ pub struct User {
 }
 
 impl User {
+    /// Whether the user was terminated (any case): gone for good, whatever the API
+    /// still lists.
+    pub fn is_terminated(&self) -> bool {
+        self.status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("terminated"))
+    }
+
     /// Whether the user can sign in: `Some(true)` for `active`, `Some(false)` for
     /// `inactive`, `None` for anything else.
     pub fn enabled(&self) -> Option<bool> {

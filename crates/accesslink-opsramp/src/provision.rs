@@ -155,13 +155,18 @@ impl OpsRampConnector {
         let users = self.client.users();
         let attempts = self.client.retry_config().max_attempts.max(1);
         let mut attempt = 0;
+        // Whether an earlier POST of this call may have landed unseen.
+        let mut maybe_sent = false;
         loop {
             attempt += 1;
             match users.create(body).await.map_err(|e| self.scrub(e)) {
                 Ok(u) => return Ok(CreateOutcome::Created(account_of(&u))),
-                // Someone else created it between our lookup and our POST.
+                // Taken: by an earlier POST of this call whose answer was lost (the
+                // login was free before the first one), else by someone else between
+                // our lookup and our POST.
                 Err(e) if e.kind() == ErrorKind::InvalidInput => {
                     return match users.find_by_login(login).await? {
+                        Some(u) if maybe_sent => Ok(CreateOutcome::Created(account_of(&u))),
                         Some(u) => Ok(CreateOutcome::AlreadyExists(account_of(&u))),
                         None => Err(e),
                     };
@@ -171,6 +176,9 @@ impl OpsRampConnector {
                         tracing::info!(user = %u.id, "the create landed before its answer was lost");
                         return Ok(CreateOutcome::Created(account_of(&u)));
                     }
+                    // A 429 was not processed; a lost answer, a timeout or a 5xx may
+                    // have been.
+                    maybe_sent |= e.kind() != ErrorKind::RateLimited;
                     if attempt >= attempts {
                         return Err(e);
                     }
@@ -189,25 +197,33 @@ impl Provisioner for OpsRampConnector {
     }
 
     /// `users/search` sorted by ascending id; the token is `users:<pageNo>:<pageSize>`.
+    /// Terminated users a tenant still lists are left out, as `get_account` leaves them
+    /// out (what TERMINATE leaves behind is undocumented).
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
-        let params = self.search_params("users", &page)?;
-        let found = self.client.users().search_page(&params).await?;
-        let next = next_of("users", &params, &found);
-        let items = found.results.iter().map(account_of).collect();
-        Ok(Page::new(items, next).with_total(found.total_results))
+        let mut params = self.search_params("users", &page)?;
+        // Core's paging stops on an empty page: a page of only terminated users is
+        // skipped here, so a listing only ends with its users.
+        loop {
+            let found = self.client.users().search_page(&params).await?;
+            let next = next_of("users", &params, &found);
+            let items: Vec<Account> = found
+                .results
+                .iter()
+                .filter(|u| !u.is_terminated())
+                .map(account_of)
+                .collect();
+            match next {
+                Some(_) if items.is_empty() => params.page_no += 1,
+                _ => return Ok(Page::new(items, next).with_total(found.total_results)),
+            }
+        }
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Option<Account>> {
         check_id("user", id.as_str())?;
         let user = self.client.users().get_opt(id.as_str()).await?;
         // A terminated user is gone for an identity product, whatever the API keeps.
-        Ok(user
-            .filter(|u| {
-                !u.status
-                    .as_deref()
-                    .is_some_and(|s| s.eq_ignore_ascii_case("terminated"))
-            })
-            .map(|u| account_of(&u)))
+        Ok(user.filter(|u| !u.is_terminated()).map(|u| account_of(&u)))
     }
 
     async fn list_entitlements(
@@ -270,10 +286,11 @@ impl Provisioner for OpsRampConnector {
         // Core's paging stops on an empty page: a page of users holding none of these
         // grants is skipped here, so a listing only ends with its users.
         loop {
-            let found = self.client.users().search_page(&params).await?;
+            let found = self.client.users().search_page_raw(&params).await?;
             let next = next_of("grants", &params, &found);
+            let users = self.with_memberships(found.results, is_role).await?;
             let mut grants = Vec::new();
-            for u in &found.results {
+            for u in users.iter().filter(|u| !u.is_terminated()) {
                 if is_role {
                     for r in &u.roles {
                         let id = match (&r.unique_id, &r.name) {
@@ -377,6 +394,8 @@ impl Provisioner for OpsRampConnector {
             "role" => {
                 check_id("role", eid)?;
                 let role = self.role(eid).await?;
+                // Read-modify-write of the role list: one change per user at a time.
+                let _queue = self.role_locks.lock(id.as_str()).await;
                 let user = self.live_user(id).await?;
                 if role_holds(&user, &role) {
                     return Ok(GrantOutcome::AlreadyGranted);
@@ -395,9 +414,12 @@ impl Provisioner for OpsRampConnector {
                 if in_group(&user, &group.unique_id, &group.name) {
                     return Ok(GrantOutcome::AlreadyGranted);
                 }
-                self.client
+                let added = self
+                    .client
                     .user_groups()
                     .add_members(eid, &[id.as_str()])
+                    .await;
+                self.settle_membership(added, id, &group.unique_id, &group.name, true)
                     .await?;
                 Ok(GrantOutcome::Granted)
             }
@@ -412,6 +434,7 @@ impl Provisioner for OpsRampConnector {
             "role" => {
                 check_id("role", eid)?;
                 let role = self.role(eid).await?;
+                let _queue = self.role_locks.lock(id.as_str()).await;
                 let user = self.live_user(id).await?;
                 if !role_holds(&user, &role) {
                     return Ok(RevokeOutcome::AlreadyAbsent);
@@ -436,9 +459,12 @@ impl Provisioner for OpsRampConnector {
                 if !in_group(&user, &group.unique_id, &group.name) {
                     return Ok(RevokeOutcome::AlreadyAbsent);
                 }
-                self.client
+                let removed = self
+                    .client
                     .user_groups()
                     .remove_members(eid, &[id.as_str()])
+                    .await;
+                self.settle_membership(removed, id, &group.unique_id, &group.name, false)
                     .await?;
                 Ok(RevokeOutcome::Revoked)
             }
@@ -455,6 +481,73 @@ fn in_group(user: &User, unique_id: &str, name: &str) -> bool {
 }
 
 impl OpsRampConnector {
+    /// The result of a member addition (`want` = member) or removal. Both are repeated
+    /// after a lost answer, and whether OpsRamp refuses a repeat ("already a member",
+    /// "not a member") is undocumented: on a refusal the user is read again, and a
+    /// membership that is as asked is success.
+    async fn settle_membership(
+        &self,
+        result: Result<()>,
+        id: &AccountId,
+        unique_id: &str,
+        name: &str,
+        want: bool,
+    ) -> Result<()> {
+        match result {
+            Err(e) if matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::Conflict) => {
+                if in_group(&self.live_user(id).await?, unique_id, name) == want {
+                    return Ok(());
+                }
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
+    /// DEACTIVATE with this `deactivateReason` instead of the configured one, as seed
+    /// 001's DisableAccountJSON sends a reason per user. Repeatable, like
+    /// [`set_enabled`](Provisioner::set_enabled).
+    pub async fn disable_with_reason(&self, id: &AccountId, reason: &str) -> Result<()> {
+        check_id("user", id.as_str())?;
+        let body = json!({ "deactivateReason": reason });
+        self.client
+            .users()
+            .act(id.as_str(), UserAction::Deactivate, Some(&body))
+            .await
+    }
+
+    /// The users of a `users/search` page with their roles (or groups). The fact sheet
+    /// calls search results "minimal user objects" while seed 001 reads roles and groups
+    /// from them: a result without the list is read in full (`GET users/{id}`) rather
+    /// than taken as holding nothing, which an access import would read as every grant
+    /// revoked. A user gone since the search is left out.
+    async fn with_memberships(&self, results: Vec<Value>, roles: bool) -> Result<Vec<User>> {
+        let key = if roles { "roles" } else { "userGroups" };
+        let mut users = Vec::with_capacity(results.len());
+        for raw in results {
+            if raw.get(key).is_some() {
+                let u = serde_json::from_value::<User>(raw).map_err(|e| {
+                    Error::protocol("GET users/search", format!("a user did not decode: {e}"))
+                })?;
+                users.push(u);
+                continue;
+            }
+            let id = match raw.get("id") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => {
+                    return Err(Error::protocol("GET users/search", "a user without an id"));
+                }
+            };
+            check_id("user", &id)?;
+            tracing::debug!(user = %id, list = key, "search result without the list; reading the user");
+            if let Some(u) = self.client.users().get_opt(&id).await? {
+                users.push(u);
+            }
+        }
+        Ok(users)
+    }
+
     /// Every role's `uniqueId` by name, from all pages of `roles/search`.
     async fn role_ids_by_name(&self) -> Result<HashMap<String, String>> {
         let mut out = HashMap::new();

@@ -43,7 +43,8 @@ pub fn parse_time(s: &str) -> Option<SystemTime> {
     let minutes = match offset {
         "" | "Z" => 0,
         o => {
-            let (sign, digits) = o.split_at(1);
+            // `split_at_checked`: a server's odd first character is `None`, not a panic.
+            let (sign, digits) = o.split_at_checked(1)?;
             let digits = digits.replace(':', "");
             if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
@@ -93,5 +94,16 @@ mod tests {
         assert_eq!(parse_time(""), None);
         assert_eq!(parse_time("2016-11-01"), None);
         assert_eq!(parse_time("2016-11-01T11:54:24+00x0"), None);
+    }
+
+    #[test]
+    fn odd_server_dates_are_none_not_a_panic() {
+        for odd in [
+            "2016-11-01T11:54:24é0000",
+            "2016-11-01T11:54:24\u{2212}0500",
+            "2016-11-01T11:5é:24+0000",
+        ] {
+            assert_eq!(parse_time(odd), None, "{odd:?}");
+        }
     }
 }

@@ -141,26 +141,38 @@ impl OpsRampConnector {
         Ok((self.tickets(collection), id))
     }
 
-    /// The tickets of `collection` with this `extTicketId`, over the whole configured
-    /// creation window.
+    /// The ticket of `collection` with this `extTicketId`, over the whole configured
+    /// creation window. Whether the filter matches exactly or as a substring is not
+    /// documented, so hits are compared exactly and every page of them is read: a miss
+    /// here would open a second ticket for the same request.
     async fn by_correlation(&self, collection: &str, id: &CorrelationId) -> Result<Option<Ticket>> {
         let until = accesslink_core::time::format_rfc3339_millis(
             std::time::SystemTime::now() + std::time::Duration::from_secs(86_400),
         );
         // The window's offset goes as ` 0000`: a literal `+` would split the filter.
-        let params = SearchParams::page(1, 20)
+        let mut params = SearchParams::page(1, 100)
             .filter("extTicketId", id.as_str())?
             .filter(
                 "startCreationDate",
                 &format!("{} 0000", self.config.search_since),
             )?
             .filter("endCreationDate", &format!("{} 0000", &until[..19]))?;
-        let page = self.tickets(collection).search_page(&params).await?;
-        Ok(page
-            .results
-            .into_iter()
-            .find(|t| t.ext_ticket_id.as_deref() == Some(id.as_str()))
-            .map(|t| ticket_of(&t, collection)))
+        loop {
+            let page = self.tickets(collection).search_page(&params).await?;
+            let more = page.next_page && !page.results.is_empty();
+            if let Some(t) = page
+                .results
+                .into_iter()
+                .find(|t| t.ext_ticket_id.as_deref() == Some(id.as_str()))
+            {
+                return Ok(Some(ticket_of(&t, collection)));
+            }
+            // A guard against a server that never stops saying "more".
+            if !more || params.page_no >= 1_000 {
+                return Ok(None);
+            }
+            params.page_no += 1;
+        }
     }
 
     fn collection_of(kind: &TicketKind) -> Result<&'static str> {
@@ -298,7 +310,20 @@ impl TicketingSystem for OpsRampConnector {
                 self.config.failed_close_reason.clone()
             }
         });
-        tickets.close(&id, &reason, &how.notes).await?;
+        if let Err(e) = tickets.close(&id, &reason, &how.notes).await {
+            // Close is repeated after a lost answer, and whether OpsRamp refuses to close
+            // a closed ticket is undocumented: a refusal of a ticket now closed is done.
+            // A refused reason leaves the ticket open and stays an error.
+            if !matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::Conflict) {
+                return Err(e);
+            }
+            return match tickets.get_opt(&id).await? {
+                Some(t) if status_of(&t.status).state == TicketState::Closed => {
+                    Ok(ticket_of(&t, collection))
+                }
+                _ => Err(e),
+            };
+        }
         let after = tickets
             .get_opt(&id)
             .await?

@@ -129,3 +129,25 @@ async fn bad_entitlements_tokens_and_specs_send_nothing() {
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     assert_eq!(mock.requests(), 0, "{:?}", mock.counter().snapshot());
 }
+
+/// A role name goes into `/v2/roles/{name}`: `.` and `..` are dot segments, which URL
+/// parsers resolve — `..` would read `/v2/` instead of a role.
+#[tokio::test]
+async fn dot_segment_role_names_send_nothing() {
+    let mock = OpsGenieMock::builder().generated_users(1).start().await;
+    let og = on_mock(&mock);
+    let id = AccountId::new(mock.generated_user_id(0).unwrap());
+    for name in [".", ".."] {
+        let role = OpsGenieConnector::role_entitlement(name);
+        for r in [
+            og.grant(&id, &role).await.map(|_| ()),
+            og.revoke(&id, &role).await.map(|_| ()),
+        ] {
+            assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidInput, "{name:?}");
+        }
+        let roles = og.client().roles();
+        let e = roles.get_opt(&Identifier::name(name)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name:?}");
+    }
+    assert_eq!(mock.requests(), 0, "{:?}", mock.counter().snapshot());
+}

@@ -72,6 +72,98 @@ async fn a_lost_create_answer_is_found_not_repeated() {
     assert_eq!(mock.users_created(), 1);
 }
 
+/// A lost create answer, a lookup that does not see the new user yet (OpsGenie reads may
+/// lag its writes), then `409` on the repeat: the user that exists is the one this call
+/// made, so the outcome is `Created`, not `AlreadyExists`. No twin either way.
+#[tokio::test]
+async fn a_lost_create_that_the_repeat_finds_taken_is_created() {
+    let mock = OpsGenieMock::builder().with_proxy(true).start().await;
+    let og = on_mock(&mock);
+    mock.proxy()
+        .unwrap()
+        .push_for("POST", "/v2/users", ProxyFault::Drop, 1);
+    // The first lookup (before the POST) and the one after the lost answer see nothing.
+    mock.faults().push_for(
+        FaultMatcher::route("GET", "/v2/users/late@example.com"),
+        status(404),
+        2,
+    );
+    let outcome = og
+        .create_account(&AccountSpec::new("late@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(mock.count("POST", "/v2/users"), 2, "the repeat was refused");
+    assert_eq!(mock.users_created(), 1, "no twin");
+    match outcome {
+        CreateOutcome::Created(a) => assert_eq!(a.login, "late@example.com"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A member removal whose answer is lost is repeated (DELETE is idempotent) and the
+/// repeat is answered 404: the membership was there and this call removed it —
+/// `Revoked`, not `AlreadyAbsent`.
+#[tokio::test]
+async fn a_lost_member_removal_is_revoked() {
+    let mock = OpsGenieMock::builder().with_proxy(true).start().await;
+    let og = on_mock(&mock);
+    let user = mock.add_user("cy@example.com", "Cy", "user").unwrap();
+    let team = mock.add_team("ops", "");
+    assert!(mock.add_member(&team, &user, "user"));
+    mock.proxy()
+        .unwrap()
+        .push_for("DELETE", &format!("/members/{user}"), ProxyFault::Drop, 1);
+    let e = OpsGenieConnector::team_entitlement(team.clone());
+    let outcome = og.revoke(&AccountId::new(user.clone()), &e).await.unwrap();
+    assert_eq!(
+        mock.proxy().unwrap().applied(),
+        1,
+        "the first answer was lost"
+    );
+    assert_eq!(outcome, accesslink_core::RevokeOutcome::Revoked);
+    assert!(mock.team_members(&team).is_empty());
+}
+
+/// Someone else adds the member between the check and the POST, and OpsGenie refuses
+/// the addition as a duplicate: the user holds the team, so the grant is
+/// `AlreadyGranted`, not an error.
+#[tokio::test]
+async fn a_member_added_by_someone_else_meanwhile_is_already_granted() {
+    let mock = OpsGenieMock::start().await;
+    let og = on_mock(&mock);
+    let user = mock.add_user("di@example.com", "Di", "user").unwrap();
+    let team = mock.add_team("ops", "");
+    assert!(mock.add_member(&team, &user, "user"));
+    // The check still sees the team without the member …
+    let before = format!(
+        r#"{{"data":{{"id":"{team}","name":"ops","description":"","members":[]}},"took":0.01,"requestId":"r1"}}"#
+    );
+    mock.faults().push_for(
+        FaultMatcher::route("GET", &format!("/v2/teams/{team}")),
+        Fault::Status {
+            status: 200,
+            body: Some(before),
+        },
+        1,
+    );
+    // … and the POST is refused as a duplicate.
+    mock.faults().push_for(
+        FaultMatcher::route("POST", "/members"),
+        Fault::Status {
+            status: 409,
+            body: Some(
+                r#"{"message":"User is already a member of the team","took":0.01,"requestId":"r2"}"#
+                    .into(),
+            ),
+        },
+        1,
+    );
+    let e = OpsGenieConnector::team_entitlement(team.clone());
+    let outcome = og.grant(&AccountId::new(user), &e).await.unwrap();
+    assert_eq!(outcome, GrantOutcome::AlreadyGranted);
+    assert_eq!(mock.team_members(&team).len(), 1);
+}
+
 #[tokio::test]
 async fn a_lost_member_addition_is_found_not_repeated() {
     let mock = OpsGenieMock::builder().with_proxy(true).start().await;

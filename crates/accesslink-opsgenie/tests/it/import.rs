@@ -148,9 +148,9 @@ async fn pages_carry_the_total_and_the_last_has_no_token() {
     assert_eq!(
         sent,
         [
-            "offset=0&limit=100",
-            "offset=200&limit=100",
-            "offset=0&limit=100"
+            "offset=0&limit=100&sort=insertedAt&order=asc",
+            "offset=200&limit=100&sort=insertedAt&order=asc",
+            "offset=0&limit=100&sort=insertedAt&order=asc"
         ]
     );
 }

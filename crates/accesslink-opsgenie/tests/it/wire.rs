@@ -212,3 +212,32 @@ fn regions_pick_the_api_host() {
     let e = OpsGenieClient::builder().build().unwrap_err();
     assert_eq!(e.kind(), accesslink_core::ErrorKind::InvalidInput);
 }
+
+/// The account listing asks for creation order explicitly: OpsGenie's default sort is
+/// not documented to be `insertedAt` (the docs list `username` among the fields), and
+/// only in creation order do users added during an import land at the end.
+#[tokio::test]
+async fn account_pages_ask_for_creation_order() {
+    let mock = OpsGenieMock::builder().generated_users(250).start().await;
+    let og = on_mock(&mock);
+    let all: Vec<_> = paging::accounts(&og, PagingOptions::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 250);
+    let lists: Vec<_> = mock
+        .received()
+        .await
+        .into_iter()
+        .filter(|r| r.url.path() == "/v2/users")
+        .collect();
+    assert!(lists.len() >= 3);
+    for r in &lists {
+        let q: Vec<(String, String)> = r.url.query_pairs().into_owned().collect();
+        assert!(
+            q.contains(&("sort".into(), "insertedAt".into()))
+                && q.contains(&("order".into(), "asc".into())),
+            "{q:?}"
+        );
+    }
+}

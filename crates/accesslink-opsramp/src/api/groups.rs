@@ -3,7 +3,7 @@
 use accesslink_core::Result;
 use serde_json::{Value, json};
 
-use super::{SearchParams, check_id, not_found_as_none};
+use super::{SearchParams, check_id, not_found_as_none, search_query};
 use crate::client::OpsRampClient;
 use crate::models::{NamedBody, Role, SearchPage, User, UserGroup};
 
@@ -21,7 +21,7 @@ impl<'c> Roles<'c> {
     /// One page of `roles/search` (no `queryString` on this endpoint).
     pub async fn search_page(&self, params: &SearchParams) -> Result<SearchPage<Role>> {
         let c = self.client;
-        let req = c.http().get(&c.path("roles/search"))?.query(params)?;
+        let req = search_query(c.http().get(&c.path("roles/search"))?, params)?;
         c.send_json(req).await
     }
 
@@ -78,7 +78,7 @@ impl<'c> UserGroups<'c> {
     /// One page of `userGroups` (minimal groups: no roles, no members).
     pub async fn list_page(&self, params: &SearchParams) -> Result<SearchPage<UserGroup>> {
         let c = self.client;
-        let req = c.http().get(&c.path("userGroups"))?.query(params)?;
+        let req = search_query(c.http().get(&c.path("userGroups"))?, params)?;
         c.send_json(req).await
     }
 
@@ -127,10 +127,10 @@ impl<'c> UserGroups<'c> {
     pub async fn members_page(&self, id: &str, params: &SearchParams) -> Result<SearchPage<User>> {
         check_id("user group", id)?;
         let c = self.client;
-        let req = c
-            .http()
-            .get(&c.path(&format!("userGroups/{id}/users")))?
-            .query(params)?;
+        let req = search_query(
+            c.http().get(&c.path(&format!("userGroups/{id}/users")))?,
+            params,
+        )?;
         c.send_json(req).await
     }
 

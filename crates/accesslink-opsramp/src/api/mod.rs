@@ -18,6 +18,7 @@ mod groups;
 mod tickets;
 mod users;
 
+use accesslink_core::http::Request;
 use accesslink_core::{Error, ErrorKind, Result};
 use serde::Serialize;
 
@@ -93,6 +94,17 @@ fn check_filter(s: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Sets the search parameters as the request's query with spaces as `%20` (fact sheet
+/// §1.6). Form encoding writes a space as `+`, which OpsRamp's `queryString` may read as
+/// its filter separator, splitting `… 0000` date offsets and logins with a space; a
+/// literal `+` is already `%2B` there, so every remaining `+` is a space.
+pub(crate) fn search_query(req: Request, params: &SearchParams) -> Result<Request> {
+    let mut req = req.query(params)?;
+    let fixed = req.url().query().map(|q| q.replace('+', "%20"));
+    req.url_mut().set_query(fixed.as_deref());
+    Ok(req)
 }
 
 /// Ids that go into paths (`USR0000002145`, `ROLE-<uuid>`, `USRGRP-<uuid>`): 1-64

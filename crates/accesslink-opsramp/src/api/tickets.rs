@@ -3,7 +3,7 @@
 use accesslink_core::Result;
 use serde_json::{Value, json};
 
-use super::{SearchParams, check_id, not_found_as_none};
+use super::{SearchParams, check_id, not_found_as_none, search_query};
 use crate::client::OpsRampClient;
 use crate::models::SearchPage;
 use crate::ticket_models::{NewOpsTicket, OpsTicket};
@@ -86,7 +86,7 @@ impl<'c> Tickets<'c> {
     /// OpsRamp searches only the last month.
     pub async fn search_page(&self, params: &SearchParams) -> Result<SearchPage<OpsTicket>> {
         let c = self.client;
-        let req = c.http().get(&self.path("/search"))?.query(params)?;
+        let req = search_query(c.http().get(&self.path("/search"))?, params)?;
         c.send_json(req).await
     }
 }

@@ -3,7 +3,7 @@
 use accesslink_core::Result;
 use serde_json::Value;
 
-use super::{SearchParams, check_id, not_found_as_none};
+use super::{SearchParams, check_id, not_found_as_none, search_query};
 use crate::client::OpsRampClient;
 use crate::models::{SearchPage, User, UserAction, UserBody};
 
@@ -21,18 +21,59 @@ impl<'c> Users<'c> {
     /// One page of `users/search` (minimal users, with their roles and groups).
     pub async fn search_page(&self, params: &SearchParams) -> Result<SearchPage<User>> {
         let c = self.client;
-        let req = c.http().get(&c.path("users/search"))?.query(params)?;
+        let req = search_query(c.http().get(&c.path("users/search"))?, params)?;
+        c.send_json(req).await
+    }
+
+    /// One page of `users/search` as sent, for callers that must tell a missing field
+    /// from an empty one.
+    pub(crate) async fn search_page_raw(&self, params: &SearchParams) -> Result<SearchPage<Value>> {
+        let c = self.client;
+        let req = search_query(c.http().get(&c.path("users/search"))?, params)?;
         c.send_json(req).await
     }
 
     /// The live user with this login name (any case), through a `loginName` search.
+    ///
+    /// Whether OpsRamp matches the filter exactly or as a substring is not documented
+    /// (fact sheet §1.7), so the hits are compared exactly and every page of them is
+    /// read: with a substring match the user may be past the first page, and missing it
+    /// would make a create of an existing login fail instead of `AlreadyExists`.
+    ///
+    /// A login with `+` (plus addressing) cannot go into the filter, where `+` separates
+    /// filters and has no escape: it is looked up in `users/minimal` (every user in one
+    /// answer) and, when found, read in full.
     pub async fn find_by_login(&self, login: &str) -> Result<Option<User>> {
-        let params = SearchParams::page(1, 20).filter("loginName", login)?;
-        let page = self.search_page(&params).await?;
-        Ok(page
-            .results
-            .into_iter()
-            .find(|u| u.login_name.eq_ignore_ascii_case(login)))
+        if login.contains('+') {
+            let Some(hit) = self
+                .minimal()
+                .await?
+                .into_iter()
+                .find(|u| u.login_name.eq_ignore_ascii_case(login))
+            else {
+                return Ok(None);
+            };
+            check_id("user", &hit.id)?;
+            // Gone since the listing: not there.
+            return self.get_opt(&hit.id).await;
+        }
+        let mut params = SearchParams::page(1, 100).filter("loginName", login)?;
+        loop {
+            let page = self.search_page(&params).await?;
+            let more = page.next_page && !page.results.is_empty();
+            if let Some(u) = page
+                .results
+                .into_iter()
+                .find(|u| u.login_name.eq_ignore_ascii_case(login))
+            {
+                return Ok(Some(u));
+            }
+            // A guard against a server that never stops saying "more".
+            if !more || params.page_no >= 1_000 {
+                return Ok(None);
+            }
+            params.page_no += 1;
+        }
     }
 
     /// `GET users/{id}`.

@@ -23,6 +23,48 @@ async fn create_of_an_existing_login_in_any_case_is_already_exists() {
     assert_eq!(mock.user_count(), 20);
 }
 
+/// Plus-addressed logins (`jane+ops@…`, common where the login is the e-mail, as in
+/// seed 001) cannot go into a `loginName:` filter, whose `+` separates filters: they are
+/// looked up in `users/minimal` instead, so they can be created once and are
+/// `AlreadyExists` the second time.
+#[tokio::test]
+async fn a_plus_addressed_login_is_created_once() {
+    let mock = mock(5).await;
+    let opsramp = connector(&mock);
+    let login = "jane+ops@example.com";
+    let spec = AccountSpec::new(login).name("Jane", "Doe").email(login);
+    let first = opsramp.create_account(&spec).await.unwrap();
+    let CreateOutcome::Created(a) = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(mock.user(a.id.as_str()).unwrap()["loginName"], login);
+    let again = AccountSpec::new("JANE+OPS@example.com")
+        .name("Jane", "Doe")
+        .email(login);
+    match opsramp.create_account(&again).await.unwrap() {
+        CreateOutcome::AlreadyExists(b) => assert_eq!(b.id, a.id),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(mock.users_with_login(login), 1);
+    assert_eq!(mock.counter().count("POST", "users"), 1, "one create sent");
+    let received = mock.received().await;
+    assert!(
+        !received.iter().any(|r| r
+            .url
+            .query()
+            .is_some_and(|q| q.contains("loginName%3Ajane%2Bops"))),
+        "no search that would split the login"
+    );
+    assert_eq!(
+        received
+            .iter()
+            .filter(|r| r.url.path().ends_with("/users/minimal"))
+            .count(),
+        2,
+        "each create looked the login up in users/minimal"
+    );
+}
+
 #[tokio::test]
 async fn role_grants_and_revokes_twice() {
     let mock = mock(5).await;
@@ -60,6 +102,40 @@ async fn role_grants_and_revokes_twice() {
         RevokeOutcome::AlreadyAbsent
     );
     assert_eq!(mock.counter().count("POST", "users/{id}"), posts + 1);
+}
+
+/// Role grants read the user and write its complete role list: concurrent grants and
+/// revokes on one user through one connector (an import with many tasks) must not
+/// overwrite each other's change.
+#[tokio::test]
+async fn concurrent_role_changes_on_one_user_all_land() {
+    let mock = mock(5).await;
+    let opsramp = connector(&mock);
+    let user = "USR0000000004";
+    let before = mock.user_roles(user);
+    let old = OpsRampConnector::role_entitlement(&before[0]);
+    let roles: Vec<String> = (0..6)
+        .map(|i| mock.add_role(&format!("Role {i}")))
+        .collect();
+    let grants = roles.iter().map(|r| {
+        let opsramp = opsramp.clone();
+        let e = OpsRampConnector::role_entitlement(r);
+        async move { opsramp.grant(&user.into(), &e).await.map(|_| ()) }
+    });
+    let revoke = {
+        let opsramp = opsramp.clone();
+        async move { opsramp.revoke(&user.into(), &old).await.map(|_| ()) }
+    };
+    let (granted, revoked) = tokio::join!(futures::future::join_all(grants), revoke);
+    for r in granted {
+        r.unwrap();
+    }
+    revoked.unwrap();
+    let mut want = roles.clone();
+    want.sort();
+    let mut held = mock.user_roles(user);
+    held.sort();
+    assert_eq!(held, want, "every grant landed and the revoke too");
 }
 
 #[tokio::test]

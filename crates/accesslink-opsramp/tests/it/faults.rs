@@ -80,6 +80,86 @@ async fn the_client_side_limit_keeps_the_server_from_throttling() {
     assert_eq!(mock.throttled(), 0, "paced below the server's limit");
 }
 
+/// Waiting for a slot of the client-side limit is not part of a request's time: a
+/// queue of callers sharing one client (an import with many tasks) must not time out
+/// in the queue before their request was even sent.
+#[tokio::test]
+async fn waiting_for_the_client_side_limit_does_not_count_against_the_timeout() {
+    let mock = mock(50).await;
+    // One request per class every 400 ms; every operation may take 600 ms in all.
+    let window = Duration::from_millis(400);
+    let opsramp = on(client(&mock)
+        .rate_limit(Some(RateLimit::new(nz(1), nz(1), nz(1)).per(window)))
+        .timeouts(TimeoutConfig::new().total(Duration::from_millis(600)))
+        .build()
+        .unwrap());
+    // Five callers at once: the last waits four windows (1.6 s) for its slot.
+    let calls = (0..5).map(|i| {
+        let opsramp = opsramp.clone();
+        async move {
+            let page = PageRequest::first().size(10);
+            let page = if i == 0 {
+                page
+            } else {
+                PageRequest::at(Some(accesslink_core::PageToken::new(format!(
+                    "users:{}:10",
+                    i + 1
+                ))))
+            };
+            opsramp.list_accounts(page).await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    for r in &results {
+        assert!(r.is_ok(), "{:?}", r.as_ref().err());
+    }
+    let ids: HashSet<_> = results
+        .into_iter()
+        .flat_map(|r| r.unwrap().items)
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids.len(), 50, "five distinct pages of ten");
+    assert_eq!(mock.count("users/search"), 5, "each page asked once");
+}
+
+/// OpsRamp sometimes answers 400 for a moment right after issuing a token (fact sheet
+/// §1.3; python-opsramp retries it): a read is asked once more, a write is not.
+#[tokio::test]
+async fn a_transient_400_on_a_read_is_asked_once_more_but_not_on_a_write() {
+    let mock = mock(30).await;
+    let opsramp = connector(&mock);
+    let bad = || Fault::Status {
+        status: 400,
+        body: Some(r#"{"code":"0400","message":"Unable to authenticate"}"#.into()),
+    };
+    mock.faults()
+        .push_for(FaultMatcher::route("GET", "/users/search"), bad(), 1);
+    let page = opsramp
+        .list_accounts(PageRequest::first().size(10))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 10);
+    assert_eq!(mock.count("users/search"), 2, "asked once more");
+    // Twice in a row is a real 400.
+    mock.faults()
+        .push_for(FaultMatcher::route("GET", "/users/search"), bad(), 2);
+    let e = opsramp
+        .list_accounts(PageRequest::first().size(10))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(mock.count("users/search"), 4);
+    // A write is never repeated on a 400.
+    mock.faults()
+        .push_for(FaultMatcher::route("POST", "/DEACTIVATE"), bad(), 1);
+    let e = opsramp
+        .set_enabled(&"USR0000000003".into(), false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(mock.counter().count("POST", "users/{id}/{action}"), 1);
+}
+
 #[tokio::test]
 async fn a_407_renews_the_token_once_then_gives_up() {
     let mock = mock(5).await;
@@ -191,6 +271,47 @@ async fn a_create_whose_answer_is_lost_is_not_made_twice() {
         mock.counter().count("POST", "users"),
         3,
         "one POST for slow.one"
+    );
+}
+
+/// The answer of a create is late, the lookup after it does not see the user yet (a
+/// search lagging the write), and the repeat is refused "already exists": the user is the
+/// one this call made — `Created`, not `AlreadyExists` — and there is one.
+#[tokio::test]
+async fn a_late_create_that_the_repeat_finds_taken_is_created() {
+    let mock = mock(3).await;
+    let slow = on(client(&mock)
+        .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300)))
+        .build()
+        .unwrap());
+    mock.faults().push_for(
+        FaultMatcher::route("POST", "/users"),
+        Fault::Delay(Duration::from_secs(1)),
+        1,
+    );
+    // The lookup before the POST and the one after the timeout find nothing.
+    let empty = r#"{"results":[],"totalResults":0,"pageNo":1,"pageSize":100,"totalPages":0,"nextPage":false}"#;
+    mock.faults().push_for(
+        FaultMatcher::route("GET", "/users/search"),
+        Fault::Status {
+            status: 200,
+            body: Some(empty.into()),
+        },
+        2,
+    );
+    let spec = AccountSpec::new("late.one")
+        .name("Late", "One")
+        .email("late.one@example.test");
+    let out = slow.create_account(&spec).await.unwrap();
+    assert_eq!(
+        mock.counter().count("POST", "users"),
+        2,
+        "the repeat was refused"
+    );
+    assert_eq!(mock.users_with_login("late.one"), 1, "no twin");
+    assert!(
+        matches!(out, CreateOutcome::Created(ref a) if a.login == "late.one"),
+        "{out:?}"
     );
 }
 

@@ -61,7 +61,7 @@ async fn an_old_ticket_is_found_outside_the_one_month_default_window() {
         .collect();
     assert!(searches.iter().all(|r| {
         let q = r.url.query().unwrap_or("");
-        q.contains("startCreationDate%3A2000-01-01T00%3A00%3A00+0000")
+        q.contains("startCreationDate%3A2000-01-01T00%3A00%3A00%200000")
             && q.contains("endCreationDate")
     }));
 }

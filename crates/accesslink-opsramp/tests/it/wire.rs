@@ -208,3 +208,89 @@ async fn each_tenant_is_its_own_path_and_an_unknown_one_is_410() {
         7
     );
 }
+
+/// Seed 001 sends a per-user `deactivateReason` (`${user.customproperty7}`): the typed
+/// connector takes one per call too, checked before any request.
+#[tokio::test]
+async fn a_disable_may_carry_its_own_reason() {
+    let mock = mock(2).await;
+    let opsramp = connector(&mock);
+    let user = "USR0000000002";
+    opsramp
+        .disable_with_reason(&user.into(), "Contract ended 2026-12-31")
+        .await
+        .unwrap();
+    let last = mock.received().await.into_iter().last().unwrap();
+    assert!(
+        last.url
+            .path()
+            .ends_with(&format!("/users/{user}/DEACTIVATE"))
+    );
+    assert_eq!(
+        body(&last),
+        json!({"deactivateReason": "Contract ended 2026-12-31"})
+    );
+    assert_eq!(mock.user_status(user), Some("inactive"));
+    assert_eq!(
+        mock.deactivate_reason(user).as_deref(),
+        Some("Contract ended 2026-12-31")
+    );
+    let before = mock.counter().total();
+    for bad in ["../x", "USR1/ACTIVATE"] {
+        let e = opsramp
+            .disable_with_reason(&bad.into(), "r")
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), accesslink_core::ErrorKind::InvalidInput);
+    }
+    assert_eq!(mock.counter().total(), before, "bad ids sent nothing");
+}
+
+/// In `queryString`, `+` separates filters, and the fact sheet (§1.6) says to send
+/// spaces as `%20`: a `+` for a space, as form encoding writes it, may be read as a
+/// separator and split `… 0000` (the date offset) or a login with a space in two.
+#[tokio::test]
+async fn search_filters_send_spaces_as_percent_20_never_a_plus() {
+    use accesslink_core::{CorrelationId, TicketingSystem};
+    let mock = mock(3).await;
+    let opsramp = connector(&mock);
+    let spec = AccountSpec::new("john doe")
+        .name("John", "Doe")
+        .email("john.doe@example.com");
+    let created = opsramp.create_account(&spec).await.unwrap();
+    assert!(matches!(
+        created,
+        accesslink_core::CreateOutcome::Created(_)
+    ));
+    assert!(
+        opsramp
+            .find_by_correlation(&CorrelationId::new("REQ-77"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let searches: Vec<String> = mock
+        .received()
+        .await
+        .into_iter()
+        .filter(|r| r.url.path().ends_with("/search"))
+        .map(|r| r.url.query().unwrap_or("").to_owned())
+        .collect();
+    assert!(searches.len() >= 3, "{searches:?}");
+    for q in &searches {
+        assert!(!q.contains('+'), "a literal + in {q}");
+    }
+    assert!(
+        searches
+            .iter()
+            .any(|q| q.contains("queryString=loginName%3Ajohn%20doe")),
+        "{searches:?}"
+    );
+    assert!(
+        searches
+            .iter()
+            .any(|q| q.contains("startCreationDate%3A2000-01-01T00%3A00%3A00%200000")),
+        "{searches:?}"
+    );
+    assert_eq!(mock.users_with_login("john doe"), 1);
+}
