@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::num::NonZeroU32;
+#[cfg(feature = "rate-limit")]
 use std::sync::Arc;
 #[cfg(feature = "rate-limit")]
 use std::time::Duration;
@@ -89,8 +90,6 @@ type Limiter = governor::DefaultDirectRateLimiter;
 pub(crate) struct RateLimiter {
     #[cfg(feature = "rate-limit")]
     inner: Arc<Limiter>,
-    #[cfg(not(feature = "rate-limit"))]
-    inner: Arc<()>,
 }
 
 impl RateLimiter {
@@ -106,9 +105,7 @@ impl RateLimiter {
         {
             let _ = config;
             tracing::warn!("rate limit configured but the `rate-limit` feature is off");
-            RateLimiter {
-                inner: Arc::new(()),
-            }
+            RateLimiter {}
         }
     }
 }
