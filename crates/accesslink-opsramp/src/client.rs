@@ -1,17 +1,18 @@
 //! `OpsRampClient`: an [`HttpClient`] set up for the v2 API — OAuth2 client
 //! credentials on a configurable token path, a token renewed ahead of expiry and once
-//! on 401 or 407, the documented rate limit on the client side, and a wait until
-//! `X-RateLimit-Reset` when the server throttles anyway — with typed handles.
+//! on 401 or 407, the documented rate limit on the client side (core's pacing hook),
+//! and a wait until `X-RateLimit-Reset` when the server throttles anyway — with typed
+//! handles.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use accesslink_core::auth::{
-    AuthProvider, AuthStamp, ClientAuthStyle, OAuth2Auth, OAuth2Config, OAuth2Grant,
+use accesslink_core::auth::{ClientAuthStyle, OAuth2Auth, OAuth2Config, OAuth2Grant};
+use accesslink_core::http::{
+    HttpClient, HttpClientBuilder, Request, Response, RetryConfig, TimeoutConfig,
 };
-use accesslink_core::http::{HttpClient, Request, Response, RetryConfig, TimeoutConfig};
-use accesslink_core::{Error, ErrorKind, Result, async_trait};
+use accesslink_core::{Error, ErrorKind, Result};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 
@@ -44,57 +45,6 @@ impl TokenPath {
     }
 }
 
-/// Carries the ticket of a slot [`OpsRampClient::send`] already waited for, from `send`
-/// to `authorize`; removed there, so it never reaches the server.
-const PACED: http::HeaderName = http::HeaderName::from_static("x-accesslink-paced");
-
-/// The OAuth2 provider, behind the client-side rate limiter: the limiter is awaited in
-/// `authorize`, the one hook core calls before every attempt (retries and the repeat
-/// after a renewed token included), so every request the server counts is paced. The
-/// first attempt of a request sent through [`OpsRampClient::send`] took its slot before
-/// core started the request's clock (a queue for the limiter is not a slow server), and
-/// goes at once.
-struct OpsRampAuth {
-    oauth: OAuth2Auth,
-    limiters: Option<Limiters>,
-}
-
-impl fmt::Debug for OpsRampAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpsRampAuth")
-            .field("oauth", &self.oauth)
-            .field("limiters", &self.limiters)
-            .finish()
-    }
-}
-
-#[async_trait]
-impl AuthProvider for OpsRampAuth {
-    async fn authorize(&self, request: &mut Request) -> Result<AuthStamp> {
-        let ticket = request
-            .headers_mut()
-            .remove(PACED)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if let Some(l) = &self.limiters {
-            l.until_ready_or_prepaid(ticket, request.method(), request.url().path())
-                .await;
-        }
-        self.oauth.authorize(request).await
-    }
-
-    fn invalidate(&self, stamp: AuthStamp) {
-        self.oauth.invalidate(stamp);
-    }
-
-    fn renewable(&self) -> bool {
-        true
-    }
-
-    fn redact(&self, text: &mut String) {
-        self.oauth.redact(text);
-    }
-}
-
 /// What to do when the server answers 429 anyway.
 #[derive(Debug, Clone, Copy)]
 struct Throttle {
@@ -110,7 +60,6 @@ pub struct OpsRampClient {
     tenant: Arc<str>,
     throttle: Throttle,
     retry: RetryConfig,
-    limiters: Option<Limiters>,
 }
 
 impl fmt::Debug for OpsRampClient {
@@ -229,29 +178,34 @@ impl OpsRampClientBuilder {
         let (key, secret) = self
             .credentials
             .ok_or_else(|| Error::config("OpsRamp needs the integration's key and secret"))?;
-        let plain = HttpClient::builder("opsramp", self.base_url)
-            .timeouts(self.timeouts)
-            .retry(self.retry.clone())
-            .auth_failure(is_auth_failure)
-            .error_parser(parse_error)
-            .build()?;
+        let http = || -> HttpClientBuilder {
+            HttpClient::builder("opsramp", self.base_url.clone())
+                .timeouts(self.timeouts.clone())
+                .retry(self.retry.clone())
+                .auth_failure(is_auth_failure)
+                .error_parser(parse_error)
+        };
+        // The token endpoint is in none of the rate-limited API categories (fact sheet
+        // §1.5): token requests go through a client without the pacer.
+        let plain = http().build()?;
         let token_url = plain.url(self.token_path.as_str())?;
         let config = OAuth2Config::new(token_url, key, OAuth2Grant::ClientCredentials)
             .client_secret(secret)
             // Fact sheet §1.2: client_id and client_secret travel in the form body.
             .client_auth(ClientAuthStyle::RequestBody)
             .refresh_ahead(self.refresh_ahead);
-        let limiters = self.rate_limit.map(Limiters::new);
-        let auth = OpsRampAuth {
-            oauth: OAuth2Auth::new(config, plain.clone()),
-            limiters: limiters.clone(),
-        };
+        let mut api = http().auth(Arc::new(OAuth2Auth::new(config, plain)));
+        if let Some(limit) = self.rate_limit {
+            // Core awaits it before every attempt, retries and the repeat after a
+            // renewed token included; the first attempt's wait comes before the
+            // request's timeouts start.
+            api = api.pacer(Arc::new(Limiters::new(limit)));
+        }
         Ok(OpsRampClient {
-            http: plain.with_auth(Arc::new(auth)),
+            http: api.build()?,
             tenant: Arc::from(tenant),
             throttle: self.throttle,
             retry: self.retry,
-            limiters,
         })
     }
 }
@@ -296,8 +250,8 @@ impl OpsRampClient {
         format!("api/v2/tenants/{}/{rest}", self.tenant)
     }
 
-    /// Sends and checks the answer. The client-side limit is waited for before the
-    /// request's timeouts start. A 429 (which OpsRamp sends without `Retry-After`)
+    /// Sends and checks the answer. The client-side limit is waited for before every
+    /// attempt, the first one before the request's timeouts start. A 429 (which OpsRamp sends without `Retry-After`)
     /// waits until `X-RateLimit-Reset` and repeats the request, writes included: a
     /// throttled request was not processed.
     ///
@@ -308,21 +262,7 @@ impl OpsRampClient {
         let mut waited = 0;
         let mut asked_again = false;
         loop {
-            let mut attempt = request.clone();
-            let ticket = match &self.limiters {
-                Some(l) => {
-                    let t = l.prepay(attempt.method(), attempt.url().path()).await;
-                    attempt = attempt.header(PACED, http::HeaderValue::from(t));
-                    Some(t)
-                }
-                None => None,
-            };
-            let result = self.http.send(attempt).await;
-            if let (Some(l), Some(t)) = (&self.limiters, ticket) {
-                // Unused when the request failed before its first attempt.
-                l.consume(t);
-            }
-            match result {
+            match self.http.send(request.clone()).await {
                 Err(e) if e.kind() == ErrorKind::RateLimited && waited < self.throttle.waits => {
                     waited += 1;
                     let wait = reset_wait(&e, SystemTime::now())

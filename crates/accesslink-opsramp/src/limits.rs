@@ -1,15 +1,15 @@
 //! The client-side rate limiter: OpsRamp's documented per-minute limits (fact sheet
-//! §1.5), one budget per method class, awaited before every attempt.
+//! §1.5), one budget per method class, set as core's [`Pacer`], which core awaits
+//! before every attempt (the first one before the request's timeouts start).
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
-
+use accesslink_core::async_trait;
+use accesslink_core::http::Pacer;
 use http::Method;
 use tokio::time::Instant;
 
@@ -85,20 +85,12 @@ impl RateLimit {
 /// A sliding-window log per class: a request goes once fewer than `n` were sent in
 /// the last window. Bursts up to the budget go at once, and no window of the server's,
 /// wherever it starts, ever sees more than the budget (a token bucket would allow its
-/// burst plus a window's refill).
-///
-/// A slot can be taken before the request goes to core (`prepay`), so the wait is not
-/// part of the request's total timeout; the attempt that carries the prepaid ticket then
-/// goes without waiting again, and every later attempt (retries, the repeat after a
-/// renewed token) waits for a slot of its own.
-#[derive(Clone)]
+/// burst plus a window's refill, which is why core's governor limiter is not used).
 pub(crate) struct Limiters {
     config: RateLimit,
-    paged_get: Arc<Log>,
-    get: Arc<Log>,
-    write: Arc<Log>,
-    prepaid: Arc<Mutex<HashSet<u64>>>,
-    next_ticket: Arc<AtomicU64>,
+    paged_get: Log,
+    get: Log,
+    write: Log,
 }
 
 impl fmt::Debug for Limiters {
@@ -151,48 +143,17 @@ impl Limiters {
     pub(crate) fn new(config: RateLimit) -> Self {
         Limiters {
             config,
-            paged_get: Arc::new(Log::new(config.paged_get, config.window)),
-            get: Arc::new(Log::new(config.get, config.window)),
-            write: Arc::new(Log::new(config.write, config.window)),
-            prepaid: Arc::new(Mutex::new(HashSet::new())),
-            next_ticket: Arc::new(AtomicU64::new(1)),
+            paged_get: Log::new(config.paged_get, config.window),
+            get: Log::new(config.get, config.window),
+            write: Log::new(config.write, config.window),
         }
     }
+}
 
-    /// Waits for a slot of the request's class now, and returns a ticket that lets one
-    /// later [`Limiters::until_ready_or_prepaid`] go without waiting.
-    pub(crate) async fn prepay(&self, method: &Method, path: &str) -> u64 {
-        self.until_ready(method, path).await;
-        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
-        self.prepaid
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(ticket);
-        ticket
-    }
-
-    /// Uses up a prepaid ticket: `true` if it was still unused.
-    pub(crate) fn consume(&self, ticket: u64) -> bool {
-        self.prepaid
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&ticket)
-    }
-
-    /// Goes at once with an unused prepaid ticket, else waits for a slot.
-    pub(crate) async fn until_ready_or_prepaid(
-        &self,
-        ticket: Option<u64>,
-        method: &Method,
-        path: &str,
-    ) {
-        if !ticket.is_some_and(|t| self.consume(t)) {
-            self.until_ready(method, path).await;
-        }
-    }
-
-    /// Waits for a slot of the request's class.
-    pub(crate) async fn until_ready(&self, method: &Method, path: &str) {
+#[async_trait]
+impl Pacer for Limiters {
+    /// Waits for a slot of the request's class and takes it.
+    async fn until_ready(&self, method: &Method, path: &str) {
         let l = if *method != Method::GET {
             &self.write
         } else if is_paged(path) {

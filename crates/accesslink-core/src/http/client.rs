@@ -1,5 +1,5 @@
-//! The HTTP client every connector uses: auth, retries, timeouts, rate limit,
-//! body cap, tracing.
+//! The HTTP client every connector uses: auth, retries, timeouts, pacing (rate
+//! limit), body cap, tracing.
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 use url::Url;
 
-use super::ratelimit::{RateLimitConfig, RateLimiter};
+use super::ratelimit::{Pacer, RateLimitConfig, RateLimiter};
 use super::request::{Body, Request};
 use super::response::Response;
 use super::retry::{AttemptOutcome, RetryConfig, RetryDecision, classify};
@@ -87,7 +87,7 @@ struct Inner {
     http: reqwest::Client,
     timeouts: TimeoutConfig,
     retry: RetryConfig,
-    limiter: Option<RateLimiter>,
+    pacer: Option<Arc<dyn Pacer>>,
     max_body_bytes: usize,
     auth: Arc<dyn AuthProvider>,
     auth_failure: AuthFailureDetector,
@@ -108,7 +108,7 @@ impl fmt::Debug for HttpClient {
             .field("base", &self.inner.base.as_str())
             .field("timeouts", &self.inner.timeouts)
             .field("retry", &self.inner.retry)
-            .field("rate_limited", &self.inner.limiter.is_some())
+            .field("pacer", &self.inner.pacer)
             .field("max_body_bytes", &self.inner.max_body_bytes)
             .field("auth", &self.inner.auth)
             .finish_non_exhaustive()
@@ -122,7 +122,7 @@ pub struct HttpClientBuilder {
     user_agent: String,
     timeouts: TimeoutConfig,
     retry: RetryConfig,
-    rate_limit: Option<RateLimitConfig>,
+    pacer: Option<Arc<dyn Pacer>>,
     max_body_bytes: usize,
     auth: Arc<dyn AuthProvider>,
     auth_failure: AuthFailureDetector,
@@ -138,6 +138,7 @@ impl fmt::Debug for HttpClientBuilder {
             .field("base", &self.base)
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
+            .field("pacer", &self.pacer)
             .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
@@ -155,7 +156,7 @@ impl HttpClient {
             user_agent: concat!("accesslink/", env!("CARGO_PKG_VERSION")).to_owned(),
             timeouts: TimeoutConfig::default(),
             retry: RetryConfig::default(),
-            rate_limit: None,
+            pacer: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             auth: Arc::new(NoAuth),
             auth_failure: Arc::new(|r: &Response| r.status() == StatusCode::UNAUTHORIZED),
@@ -165,7 +166,9 @@ impl HttpClient {
         }
     }
 
-    /// The same client (connection pool, limiter, settings) with another auth provider.
+    /// The same client (connection pool, pacer, settings) with another auth provider.
+    /// The pacer is shared, not copied: requests of both clients count against one
+    /// client-side limit, as they do against the server's.
     pub fn with_auth(&self, auth: Arc<dyn AuthProvider>) -> HttpClient {
         let i = &self.inner;
         HttpClient {
@@ -175,7 +178,7 @@ impl HttpClient {
                 http: i.http.clone(),
                 timeouts: i.timeouts.clone(),
                 retry: i.retry.clone(),
-                limiter: i.limiter.clone(),
+                pacer: i.pacer.clone(),
                 max_body_bytes: i.max_body_bytes,
                 redactor: Arc::new(Redactor { auth: auth.clone() }),
                 auth,
@@ -277,6 +280,11 @@ impl HttpClient {
 
     /// Sends with retries, re-authentication and timeouts, and returns the last
     /// response whatever its status. Transport failures and timeouts are errors.
+    ///
+    /// The wait for the [pacer](HttpClientBuilder::pacer) before the first attempt
+    /// comes before the [total timeout](TimeoutConfig::total) starts, so a request
+    /// queued behind others on a shared, rate-limited client does not time out before
+    /// it is sent; waits before later attempts count against it.
     pub async fn execute(&self, request: Request) -> Result<Response> {
         let label = request.label();
         let span = tracing::debug_span!(
@@ -288,9 +296,11 @@ impl HttpClient {
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        let started = Instant::now();
+        let queued = Instant::now();
         let total = self.inner.timeouts.total_or_default();
         let result = async {
+            self.pace(&request).await;
+            let started = Instant::now();
             match tokio::time::timeout(total, self.run(&request, &label)).await {
                 Ok(r) => r,
                 Err(_) => Err(Error::Timeout {
@@ -302,7 +312,7 @@ impl HttpClient {
         }
         .instrument(span.clone())
         .await;
-        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        span.record("latency_ms", queued.elapsed().as_millis() as u64);
         match &result {
             Ok(r) => {
                 span.record("status", r.status().as_u16());
@@ -315,16 +325,25 @@ impl HttpClient {
         result
     }
 
+    /// Waits for the pacer, if there is one, before an attempt of `request`.
+    async fn pace(&self, request: &Request) {
+        if let Some(pacer) = &self.inner.pacer {
+            pacer.until_ready(&request.method, request.url.path()).await;
+        }
+    }
+
+    /// The attempts of one request; the first was paced by [`HttpClient::execute`].
     async fn run(&self, request: &Request, label: &str) -> Result<Response> {
         let inner = &self.inner;
         let retry_safe = request.is_retry_safe();
         let mut attempt: u32 = 0;
+        let mut paced = true;
         let mut reauthenticated = false;
         let mut waited = Duration::ZERO;
         loop {
             attempt += 1;
-            if let Some(limiter) = &inner.limiter {
-                limiter.until_ready().await;
+            if !std::mem::take(&mut paced) {
+                self.pace(request).await;
             }
             let mut req = request.clone();
             let stamp = if req.authenticate {
@@ -599,10 +618,22 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Turns on the client-side rate limiter.
+    /// Turns on the client-side rate limiter: a token bucket (`governor`) [`Pacer`]
+    /// for every request alike. `None` turns pacing off. Replaces any pacer set
+    /// before; the last of `rate_limit` and [`pacer`](Self::pacer) wins.
     #[must_use]
     pub fn rate_limit(mut self, r: Option<RateLimitConfig>) -> Self {
-        self.rate_limit = r;
+        self.pacer = r.map(|r| Arc::new(RateLimiter::new(&r)) as Arc<dyn Pacer>);
+        self
+    }
+
+    /// Sets the client-side pacer, for a vendor whose limits a single token bucket
+    /// cannot express (per method class, per endpoint, a sliding window). It is
+    /// awaited before every attempt; see [`Pacer`] for when. Replaces any
+    /// [`rate_limit`](Self::rate_limit) set before.
+    #[must_use]
+    pub fn pacer(mut self, pacer: Arc<dyn Pacer>) -> Self {
+        self.pacer = Some(pacer);
         self
     }
 
@@ -705,7 +736,7 @@ impl HttpClientBuilder {
                 http,
                 timeouts: self.timeouts,
                 retry: self.retry,
-                limiter: self.rate_limit.map(|r| RateLimiter::new(&r)),
+                pacer: self.pacer,
                 max_body_bytes: self.max_body_bytes,
                 redactor: Arc::new(Redactor {
                     auth: self.auth.clone(),

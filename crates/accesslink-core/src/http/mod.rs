@@ -1,8 +1,9 @@
 //! HTTP plumbing shared by every connector.
 //!
 //! One [`HttpClient`] per connector: base URL, auth provider, retry classifier with
-//! jittered back-off, timeouts, optional rate limiter, capped bodies, JSON decoding
-//! that names the JSON path, and a `tracing` span per request.
+//! jittered back-off, timeouts, an optional client-side [`Pacer`] (rate limiter),
+//! capped bodies, JSON decoding that names the JSON path, and a `tracing` span per
+//! request.
 
 mod client;
 mod ratelimit;
@@ -15,7 +16,7 @@ pub use client::{
     AuthFailureDetector, DEFAULT_MAX_BODY_BYTES, ErrorParser, HttpClient, HttpClientBuilder,
     VendorError,
 };
-pub use ratelimit::RateLimitConfig;
+pub use ratelimit::{Pacer, RateLimitConfig};
 pub use request::{Body, Request};
 pub use response::Response;
 pub use retry::{RetryConfig, RetryDecision, RetryKind};

@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod oauth;
+mod pacing;
 mod retry;
 mod session;
 
