@@ -66,7 +66,13 @@ fn bounds(synth: &Synthetic, group: &[Vec<Cond>]) -> (usize, usize, Vec<Vec<Cond
             // A login names one generated user (its number ends it): a lookup by
             // `user_name` costs one row, not the table.
             [c] if c.field == "user_name" && c.op == Op::Eq => {
-                match synth.index_of_login(&c.value) {
+                // Generated logins are lower-case.
+                let login = if c.fold_case {
+                    c.value.to_ascii_lowercase()
+                } else {
+                    c.value.clone()
+                };
+                match synth.index_of_login(&login) {
                     Some(i) => {
                         lo = lo.max(i);
                         hi = hi.min(i + 1);
@@ -76,7 +82,13 @@ fn bounds(synth: &Synthetic, group: &[Vec<Cond>]) -> (usize, usize, Vec<Vec<Cond
                 residual.push(clause.clone());
             }
             [c] if c.field == "sys_id" => {
-                let v = c.value.as_str();
+                // sys_ids are lower-case hex, so a folded equality is a lower-case one.
+                let folded = c.value.to_ascii_lowercase();
+                let v = if c.fold_case && c.op == Op::Eq {
+                    folded.as_str()
+                } else {
+                    c.value.as_str()
+                };
                 match c.op {
                     Op::Gt => lo = lo.max(synth.lower(v, true)),
                     Op::Ge => lo = lo.max(synth.lower(v, false)),

@@ -81,7 +81,10 @@
 //! `Error during insert of sys_user (<user_name>)`. `sys_user_grmember` and
 //! `sys_user_has_role` have no unique index: duplicates are stored (look before
 //! inserting). New `sys_user_has_role` rows get `inherited` `"false"`. Deleting a user
-//! deletes its memberships and role grants.
+//! deletes its memberships and role grants. Business rules can be added with
+//! [`abort_writes`](ServiceNowMock::abort_writes): a REST write setting a field to a value
+//! is then dropped silently (`200` with the row unchanged, `201 {"result":{}}`) or refused
+//! (`403 Operation Failed`), as the fact sheet's "Business-rule aborts" describes.
 //!
 //! **Auth** on every Table API call: Basic with the configured user, or `Bearer` with an
 //! access token from `/oauth_token.do` (form-encoded only; `grant_type=password` with
@@ -106,7 +109,9 @@
 //! inserts live in an overlay.
 //!
 //! **Deliberate differences** from a real instance: string comparisons are
-//! case-sensitive (the instance's database usually is not); a repeated password grant
+//! case-sensitive by default (the instance's database usually is not; turn
+//! [`case_insensitive`](ServiceNowMockBuilder::case_insensitive) on for `=`, `!=`, `IN`,
+//! `STARTSWITH` and the `user_name` unique check); a repeated password grant
 //! issues a new token instead of extending the live one (KB0791140); business rules,
 //! ACL rules other than [`hide`](ServiceNowMock::hide), `sysparm_input_display_value`,
 //! dot-walking and the XML format are not modelled; write-only journal fields also print
@@ -120,6 +125,7 @@ mod query;
 mod render;
 mod routes;
 mod schema;
+mod serve;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -130,7 +136,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
-use wiremock::{MockServer, Request, Respond, ResponseTemplate};
+use wiremock::MockServer;
 
 use self::auth::{Auth, RateLimit};
 use self::state::State;
@@ -168,6 +174,40 @@ impl SnRequest {
     }
 }
 
+/// How a business rule aborts a REST write (fact sheet §1 "Business-rule aborts").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AbortHow {
+    /// The instance answers as if it worked but stores nothing: a `PATCH`/`PUT` gets
+    /// `200` with the row unchanged, a `POST` `201 {"result":{}}`.
+    Silent,
+    /// `403 Operation Failed` with this detail, or by default
+    /// `Error during update of <table> (<number>)` (`insert` for a `POST`; the row named
+    /// by number, else user name, name or sys_id). Nothing is stored.
+    Forbidden(Option<String>),
+}
+
+/// A business rule on one table: writes that set `field` to `value` are aborted `how`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbortRule {
+    /// The field (or journal element, `comments`/`work_notes`) the write sets.
+    pub field: String,
+    /// The value it sets, as the instance stores it (text: `"7"`, `"false"`).
+    pub value: String,
+    /// What the instance answers.
+    pub how: AbortHow,
+}
+
+impl AbortRule {
+    /// A rule aborting writes that set `field` to `value`.
+    pub fn new(field: &str, value: &str, how: AbortHow) -> AbortRule {
+        AbortRule {
+            field: field.to_owned(),
+            value: value.to_owned(),
+            how,
+        }
+    }
+}
+
 /// Options for a [`ServiceNowMock`]; see [`ServiceNowMock::builder`]. `Debug` hides the
 /// password.
 pub struct ServiceNowMockBuilder {
@@ -179,6 +219,7 @@ pub struct ServiceNowMockBuilder {
     synthetic: usize,
     seed: u64,
     proxy: bool,
+    case_insensitive: bool,
 }
 
 impl Default for ServiceNowMockBuilder {
@@ -192,6 +233,7 @@ impl Default for ServiceNowMockBuilder {
             synthetic: 0,
             seed: 0,
             proxy: false,
+            case_insensitive: false,
         }
     }
 }
@@ -207,6 +249,7 @@ impl fmt::Debug for ServiceNowMockBuilder {
             .field("synthetic", &self.synthetic)
             .field("seed", &self.seed)
             .field("proxy", &self.proxy)
+            .field("case_insensitive", &self.case_insensitive)
             .finish()
     }
 }
@@ -261,6 +304,14 @@ impl ServiceNowMockBuilder {
         self
     }
 
+    /// Compares text ignoring ASCII case, as the instance's database usually does
+    /// (default off: exact comparisons): `=`, `!=`, `IN` and `STARTSWITH` in queries, and
+    /// the `sys_user.user_name` unique check (`JDoe` blocks inserting `jdoe`).
+    pub fn case_insensitive(mut self, on: bool) -> Self {
+        self.case_insensitive = on;
+        self
+    }
+
     /// Starts the server.
     ///
     /// # Panics
@@ -272,8 +323,10 @@ impl ServiceNowMockBuilder {
                 .with_user(&self.user, &self.password)
                 .token_ttl(auth::ACCESS_TTL)
         });
+        let mut state = State::new(self.synthetic, self.seed);
+        state.case_insensitive = self.case_insensitive;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(self.synthetic, self.seed)),
+            state: Mutex::new(state),
             log: Mutex::new(Vec::new()),
             faults: FaultPlan::new(),
             auth: Auth {
@@ -285,7 +338,7 @@ impl ServiceNowMockBuilder {
             rate: self.rate_limit.map(|(n, w)| RateLimit::new(n, w)),
             page_limit: self.page_limit,
         });
-        let responder = Responder(Arc::clone(&shared));
+        let responder = serve::Responder(Arc::clone(&shared));
         let (server, proxy) =
             start_mock(responder, "accesslink-testkit ServiceNow", self.proxy).await;
         let mock = ServiceNowMock {
@@ -397,7 +450,9 @@ impl ServiceNowMock {
             panic!("ServiceNowMock::insert needs a JSON object, got {row}");
         };
         let inserted = self.state().insert_row(table, &map, Writer::Admin);
-        inserted.unwrap_or_else(|f: Failure| panic!("insert into {table}: {}", f.message))
+        let inserted =
+            inserted.unwrap_or_else(|f: Failure| panic!("insert into {table}: {}", f.message));
+        inserted.unwrap_or_else(|| panic!("insert into {table}: dropped"))
     }
 
     /// The stored row (hidden ones included), raw values.
@@ -457,6 +512,18 @@ impl ServiceNowMock {
         }
     }
 
+    /// Adds a business rule aborting REST writes to `table` (`task`: every ticket table)
+    /// that set the rule's field to its value; rules are tried in the order added.
+    /// Writes through this struct's own methods are never aborted.
+    pub fn abort_writes(&self, table: &str, rule: AbortRule) {
+        self.state().abort_rules.push((table.to_owned(), rule));
+    }
+
+    /// Removes every business rule.
+    pub fn clear_abort_rules(&self) {
+        self.state().abort_rules.clear();
+    }
+
     /// The journal of a row: `(element, value)` with element `comments` or `work_notes`,
     /// oldest first.
     pub fn journal(&self, sys_id: &str) -> Vec<(String, String)> {
@@ -501,72 +568,4 @@ impl ServiceNowMock {
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A test that panicked while holding the lock must not hide the state from the next one.
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-struct Responder(Arc<Shared>);
-
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let shared = &self.0;
-        lock(&shared.log).push(logged(request));
-        let normal = || shared.route(request);
-        match shared.faults.take(request) {
-            Some(action) => action.apply(normal),
-            None => normal(),
-        }
-    }
-}
-
-/// What the request log keeps of a request.
-fn logged(request: &Request) -> SnRequest {
-    let path = request.url.path().to_owned();
-    let body = (path != "/oauth_token.do")
-        .then(|| serde_json::from_slice::<Value>(&request.body).ok())
-        .flatten();
-    let authorization = request
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_whitespace().next())
-        .map(str::to_owned);
-    SnRequest {
-        method: request.method.as_str().to_ascii_uppercase(),
-        path,
-        query: routes::query_pairs(request),
-        body,
-        authorization,
-    }
-}
-
-impl Shared {
-    fn route(&self, request: &Request) -> ResponseTemplate {
-        let path = request.url.path();
-        if path == "/oauth_token.do" {
-            if request.method.as_str() != "POST" {
-                let f = Failure::new(405, "Method not Supported", Value::Null);
-                return routes::failure(&f);
-            }
-            return self.auth.token(request);
-        }
-        if let Some(rate) = &self.rate {
-            if let Some(answer) = rate.refusal() {
-                return answer;
-            }
-        }
-        if let Err(f) = self.auth.check(request) {
-            return routes::failure(&f)
-                .insert_header("www-authenticate", "BASIC realm=\"Service-now\"");
-        }
-        match routes::parse_path(path) {
-            Some((table, id)) => {
-                let mut state = lock(&self.state);
-                routes::answer(&mut state, request, &table, id.as_deref(), self.page_limit)
-            }
-            None => routes::failure(&Failure::new(
-                400,
-                "Requested URI does not represent any resource",
-                Value::Null,
-            )),
-        }
-    }
 }

@@ -43,6 +43,9 @@ pub(crate) struct Cond {
     pub(crate) field: String,
     pub(crate) op: Op,
     pub(crate) value: String,
+    /// Compare `=`, `!=`, `IN` and `STARTSWITH` ignoring ASCII case (the opt-in
+    /// [`case_insensitive`](super::ServiceNowMockBuilder::case_insensitive) instance).
+    pub(crate) fold_case: bool,
 }
 
 impl Cond {
@@ -50,15 +53,22 @@ impl Cond {
     pub(crate) fn matches(&self, row: &Row) -> bool {
         let v = text(row, &self.field);
         let value = self.value.as_str();
+        let same = |a: &str, b: &str| {
+            if self.fold_case {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
         match self.op {
-            Op::Eq => v == value,
-            Op::Ne => v != value,
-            Op::In => value.split(',').any(|x| x == v),
+            Op::Eq => same(v, value),
+            Op::Ne => !same(v, value),
+            Op::In => value.split(',').any(|x| same(x, v)),
             Op::Gt => v > value,
             Op::Lt => v < value,
             Op::Ge => v >= value,
             Op::Le => v <= value,
-            Op::StartsWith => v.starts_with(value),
+            Op::StartsWith => v.get(..value.len()).is_some_and(|head| same(head, value)),
             Op::IsEmpty => v.is_empty(),
             Op::IsNotEmpty => !v.is_empty(),
         }
@@ -152,6 +162,7 @@ impl Query {
                     field: k.to_owned(),
                     op: Op::Eq,
                     value: v.to_owned(),
+                    fold_case: false,
                 }]
             })
             .collect();
@@ -159,6 +170,14 @@ impl Query {
             groups: vec![group],
             order: Vec::new(),
         }
+    }
+
+    /// Makes every equality-like condition ignore ASCII case.
+    pub(crate) fn fold_case(mut self, fold: bool) -> Query {
+        for cond in self.groups.iter_mut().flatten().flatten() {
+            cond.fold_case = fold;
+        }
+        self
     }
 
     /// Whether the row matches some group.
@@ -223,5 +242,6 @@ fn parse_cond(part: &str) -> Option<Cond> {
         field: field.to_owned(),
         op,
         value: value.to_owned(),
+        fold_case: false,
     })
 }

@@ -69,7 +69,10 @@ pub(crate) fn answer(
         ("GET", None) => return list(state, request, def, &params, &view, page_limit),
         ("GET", Some(id)) => get_one(state, def, id, &view).map(|row| json(200, &row)),
         ("POST", None) => body(request).and_then(|input| {
-            let id = state.insert_row(table, &input, Writer::Rest)?;
+            let Some(id) = state.insert_row(table, &input, Writer::Rest)? else {
+                // A business rule dropped the insert without saying so.
+                return Ok(json(201, &json!({"result": {}})));
+            };
             let row = get_one(state, def, &id, &view)?;
             let location = format!("{}/api/now/table/{table}/{id}", state.base_url);
             Ok(json(201, &row).insert_header("location", location))
@@ -157,6 +160,7 @@ fn list(
             def,
         ),
     };
+    let q = q.fold_case(state.case_insensitive);
     let number = |name: &str| param(params, name).and_then(|v| v.trim().parse::<usize>().ok());
     let limit = number("sysparm_limit").unwrap_or(page_limit);
     let offset = number("sysparm_offset").unwrap_or(0);

@@ -118,6 +118,10 @@ pub(crate) struct State {
     pub(crate) hidden: HashSet<String>,
     numbers: HashMap<&'static str, u64>,
     pub(crate) synthetic: Option<Synthetic>,
+    /// Whether equality and the `user_name` unique check ignore ASCII case.
+    pub(crate) case_insensitive: bool,
+    /// Business rules aborting REST writes, per table.
+    pub(crate) abort_rules: Vec<(String, super::AbortRule)>,
     /// Journal entry sys_ids in the order they were written.
     pub(crate) journal_order: Vec<String>,
     /// `<url>` the links point at.
@@ -164,6 +168,8 @@ impl State {
             numbers,
             synthetic,
             journal_order: Vec::new(),
+            case_insensitive: false,
+            abort_rules: Vec::new(),
             base_url: String::new(),
         }
     }
@@ -272,14 +278,29 @@ impl State {
 
     /// The sys_id of the user called `user_name`, generated ones included.
     pub(crate) fn user_by_name(&self, user_name: &str) -> Option<String> {
-        let stored = self.map("sys_user")?.iter().find_map(|(id, r)| {
-            (r.get("user_name").and_then(Value::as_str) == Some(user_name)).then(|| id.clone())
-        });
+        let fold = self.case_insensitive;
+        let same = |name: &str| {
+            if fold {
+                name.eq_ignore_ascii_case(user_name)
+            } else {
+                name == user_name
+            }
+        };
+        let stored = self
+            .map("sys_user")?
+            .iter()
+            .find_map(|(id, r)| same(text(r, "user_name")).then(|| id.clone()));
         if stored.is_some() {
             return stored;
         }
         let synth = self.synthetic.as_ref()?;
-        let index = synth.index_of_login(user_name)?;
+        // Generated logins are lower-case.
+        let login = if fold {
+            user_name.to_ascii_lowercase()
+        } else {
+            user_name.to_owned()
+        };
+        let index = synth.index_of_login(&login)?;
         synth.live(index).then(|| Synthetic::sys_id(index))
     }
 

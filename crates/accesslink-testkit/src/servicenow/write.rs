@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::AbortHow;
 use super::schema::{self, TableDef};
 use super::state::{Row, State, is_sys_id, new_sys_id, now, text};
 
@@ -134,7 +135,7 @@ impl State {
         table: &str,
         input: &Map<String, Value>,
         who: Writer,
-    ) -> Result<String, Failure> {
+    ) -> Result<Option<String>, Failure> {
         let def = schema::table(table).ok_or_else(|| invalid_table(table))?;
         if table == "sys_journal_field" && who == Writer::Rest {
             return Err(Failure::new(
@@ -144,6 +145,9 @@ impl State {
             ));
         }
         let (mut row, journal) = accepted(def, input, who);
+        let abort = (who == Writer::Rest)
+            .then(|| self.abort_rule(def, &row, &journal))
+            .flatten();
         let sys_id = match row.remove("sys_id") {
             Some(Value::String(id)) if is_sys_id(&id) && self.get(table, &id).is_none() => id,
             _ => new_sys_id(),
@@ -192,6 +196,13 @@ impl State {
                 return Err(Failure::new(403, "Operation Failed", detail));
             }
         }
+        match abort {
+            Some(AbortHow::Silent) => return Ok(None),
+            Some(AbortHow::Forbidden(detail)) => {
+                return Err(aborted(detail, "insert", table, &row));
+            }
+            None => {}
+        }
         follow_state(def, &mut row, &stamp);
         row.insert("sys_id".into(), json!(sys_id));
         if let Some(map) = self.map_mut(table) {
@@ -200,7 +211,7 @@ impl State {
         for (element, value) in journal {
             self.add_journal(&sys_id, table, &element, &value);
         }
-        Ok(sys_id)
+        Ok(Some(sys_id))
     }
 
     /// Updates a row of `table` (any task table through `task`).
@@ -218,6 +229,9 @@ impl State {
         let def = schema::table(real).ok_or_else(|| invalid_table(real))?;
         let (patch, journal) = accepted(def, input, who);
         let mut row = current.into_owned();
+        let abort = (who == Writer::Rest)
+            .then(|| self.abort_rule(def, &patch, &journal))
+            .flatten();
         let state_set = patch.contains_key("state");
         // sys_user.name is calculated from the first and last names.
         let renamed = real == "sys_user"
@@ -239,6 +253,14 @@ impl State {
                 let detail = format!("Error during update of sys_user ({name})");
                 return Err(Failure::new(403, "Operation Failed", detail));
             }
+        }
+        match abort {
+            // Answered 200 with the row as it was: nothing is stored.
+            Some(AbortHow::Silent) => return Ok(()),
+            Some(AbortHow::Forbidden(detail)) => {
+                return Err(aborted(detail, "update", real, &row));
+            }
+            None => {}
         }
         if state_set {
             follow_state(def, &mut row, &stamp);
@@ -284,6 +306,40 @@ impl State {
         }
         self.journal_order.push(id);
     }
+}
+
+impl State {
+    /// How the first business rule matching a write to `def` aborts it, if one does: the
+    /// write sets the rule's field (or journal element) to its value.
+    fn abort_rule(
+        &self,
+        def: &TableDef,
+        written: &Row,
+        journal: &[(String, String)],
+    ) -> Option<AbortHow> {
+        self.abort_rules.iter().find_map(|(table, rule)| {
+            let on_table = table == def.name || (table == "task" && def.task);
+            let sets = written.get(&rule.field).and_then(Value::as_str) == Some(&rule.value)
+                || journal
+                    .iter()
+                    .any(|(e, v)| *e == rule.field && *v == rule.value);
+            (on_table && sets).then(|| rule.how.clone())
+        })
+    }
+}
+
+/// The `403` of a business rule: its detail, or `Error during <op> of <table> (<row>)`
+/// naming the row by number, user name, name or sys_id.
+fn aborted(detail: Option<String>, op: &str, table: &str, row: &Row) -> Failure {
+    let detail = detail.unwrap_or_else(|| {
+        let name = ["number", "user_name", "name", "sys_id"]
+            .iter()
+            .map(|f| text(row, f))
+            .find(|v| !v.is_empty())
+            .unwrap_or("");
+        format!("Error during {op} of {table} ({name})")
+    });
+    Failure::new(403, "Operation Failed", detail)
 }
 
 /// `400 Invalid table <x>`.

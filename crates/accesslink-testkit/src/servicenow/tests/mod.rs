@@ -8,5 +8,6 @@ mod basics;
 mod listing;
 mod query;
 mod render;
+mod rules;
 mod synthetic;
 mod writes;
