@@ -96,22 +96,36 @@ impl ServiceNowConnector {
         let max_attempts = self.attempts();
         let mut attempt = 1;
         loop {
-            let created = match kind {
-                Kind::Group => self
-                    .client
-                    .group_members()
-                    .create(&json!({ "user": user, "group": id }))
-                    .await
-                    .map(|_| ()),
-                Kind::Role => self
-                    .client
-                    .user_roles()
-                    .create(&json!({ "user": user, "role": id }))
-                    .await
-                    .map(|_| ()),
+            let (table, created) = match kind {
+                Kind::Group => (
+                    "sys_user_grmember",
+                    self.client
+                        .group_members()
+                        .create(&json!({ "user": user, "group": id }))
+                        .await
+                        .map(|m| m.sys_id),
+                ),
+                Kind::Role => (
+                    "sys_user_has_role",
+                    self.client
+                        .user_roles()
+                        .create(&json!({ "user": user, "role": id }))
+                        .await
+                        .map(|r| r.sys_id),
+                ),
             };
             match created {
-                Ok(()) => return Ok(GrantOutcome::Granted),
+                Ok(Some(_)) => return Ok(GrantOutcome::Granted),
+                // 201 without a row: a business rule aborted the insert yet the instance
+                // answered success (fact sheet §1 "Business-rule aborts"). `Granted`
+                // would tell an access review the user holds what it does not.
+                Ok(None) => {
+                    return if self.holds(kind, user, id).await? {
+                        Ok(GrantOutcome::Granted)
+                    } else {
+                        Err(crate::connector::aborted_insert(table))
+                    };
+                }
                 Err(e) if e.is_retryable() => {
                     tracing::warn!(error = %e, attempt, "grant failed ambiguously; checking before retrying");
                     if self.holds(kind, user, id).await? {

@@ -11,5 +11,6 @@ mod mock;
 mod paging;
 mod provisioning;
 mod routing;
+mod rules;
 mod scripted;
 mod wire;
