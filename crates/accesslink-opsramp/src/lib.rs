@@ -89,6 +89,7 @@ mod limits;
 mod locks;
 pub mod models;
 mod provision;
+pub mod requests;
 pub mod status;
 pub mod ticket_models;
 mod tickets;

@@ -7,6 +7,7 @@ mod faults;
 mod import;
 mod secrets;
 mod tickets;
+mod typed;
 mod variants;
 mod wire;
 
