@@ -2,6 +2,7 @@
 
 mod already;
 mod bad_input;
+mod comments;
 mod conformance;
 mod faults;
 mod import;
