@@ -72,7 +72,9 @@ impl<'c> Tickets<'c> {
         c.send(req).await.map(drop)
     }
 
-    /// `POST …/{id}/responses` with `{"description","internal"}`.
+    /// `POST …/{id}/responses` with `{"description","internal"}` and no key: a lost
+    /// answer cannot be told from a lost request. [`respond_with`](Self::respond_with)
+    /// sends an `extTicketResponseId` that [`find_response`](Self::find_response) finds.
     pub async fn respond(&self, id: &str, text: &str, internal: bool) -> Result<()> {
         check_id("ticket", id)?;
         let c = self.client;
