@@ -311,7 +311,7 @@ impl TicketingSystem for OpsRampConnector {
     }
 
     /// A response, `internal` for internal comments, sent with a fresh
-    /// `extTicketResponseId` (see [`response_key`]). After an ambiguous failure (timeout,
+    /// `extTicketResponseId` (see `response_key`). After an ambiguous failure (timeout,
     /// 5xx, broken connection) the ticket's responses are searched for that key and the
     /// POST is repeated only when none has it: one call writes one response. Two calls
     /// with the same text write two responses, as a person posting twice would.
