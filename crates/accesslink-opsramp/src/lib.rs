@@ -20,7 +20,7 @@
 //! | create ticket | `POST incidents` (`TicketKind::Incident`) or `POST serviceRequests` (`Request`), `extTicketId` = correlation id; idempotent |
 //! | find by correlation | `…/search?queryString=extTicketId:<id>` with an explicit creation window |
 //! | get ticket | `GET incidents/{id}` / `serviceRequests/{id}` (`INC…` / `SRQ…`); statuses as [`status`] maps them |
-//! | comment | `POST …/{id}/responses`, `internal` for internal comments |
+//! | comment | `POST …/{id}/responses`, `internal` for internal comments, an `extTicketResponseId` per call so a lost answer is not written twice |
 //! | close | `POST …/{id}/close` with a configured reason and the notes |
 //!
 //! Auth is OAuth2 client credentials against `/auth/oauth/token` or
@@ -89,6 +89,7 @@ mod limits;
 mod locks;
 pub mod models;
 mod provision;
+pub mod requests;
 pub mod status;
 pub mod ticket_models;
 mod tickets;

@@ -13,12 +13,13 @@ use accesslink_core::{
     EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, Provisioner, Result,
     RevokeOutcome, async_trait,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::api::{SearchParams, check_id};
 use crate::config::DeleteMode;
 use crate::connector::{OpsRampConnector, account_of, create_body, encode_token, update_body};
-use crate::models::{MaskType, Role, RoleRef, SearchPage, User, UserAction, UserBody};
+use crate::models::{Role, RoleRef, SearchPage, User, UserBody};
+use crate::requests::{DeactivateBody, TerminateBody};
 
 fn unknown_type(ty: &EntitlementType) -> Error {
     Error::invalid_input(format!(
@@ -351,12 +352,10 @@ impl Provisioner for OpsRampConnector {
         check_id("user", id.as_str())?;
         let users = self.client.users();
         if enabled {
-            users.act(id.as_str(), UserAction::Activate, None).await
+            users.activate(id.as_str()).await
         } else {
-            let body = json!({ "deactivateReason": self.config.deactivate_reason });
-            users
-                .act(id.as_str(), UserAction::Deactivate, Some(&body))
-                .await
+            let body = DeactivateBody::reason(self.config.deactivate_reason.clone());
+            users.deactivate(id.as_str(), &body).await
         }
     }
 
@@ -374,17 +373,9 @@ impl Provisioner for OpsRampConnector {
             DeleteMode::TerminateMasked(m) => Some(m),
         };
         check_id("user", id.as_str())?;
-        let mut body = json!({ "terminateReason": self.config.terminate_reason });
-        if let Some(m) = mask {
-            body["maskType"] = json!(match m {
-                MaskType::Full => "FULL",
-                _ => "PARTIAL",
-            });
-        }
-        self.client
-            .users()
-            .act(id.as_str(), UserAction::Terminate, Some(&body))
-            .await
+        let mut body = TerminateBody::reason(self.config.terminate_reason.clone());
+        body.mask_type = mask;
+        self.client.users().terminate(id.as_str(), &body).await
     }
 
     async fn grant(&self, id: &AccountId, e: &EntitlementRef) -> Result<GrantOutcome> {
@@ -509,10 +500,9 @@ impl OpsRampConnector {
     /// [`set_enabled`](Provisioner::set_enabled).
     pub async fn disable_with_reason(&self, id: &AccountId, reason: &str) -> Result<()> {
         check_id("user", id.as_str())?;
-        let body = json!({ "deactivateReason": reason });
         self.client
             .users()
-            .act(id.as_str(), UserAction::Deactivate, Some(&body))
+            .deactivate(id.as_str(), &DeactivateBody::reason(reason))
             .await
     }
 

@@ -129,3 +129,27 @@ pub struct NewOpsTicket {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+/// A response ("conversation") of a ticket, from `POST …/responses` or
+/// `…/responses/search` (fact sheet §1.10).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TicketResponse {
+    /// The text.
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub description: Option<String>,
+    /// An internal note rather than a public reply.
+    #[serde(default)]
+    pub internal: Option<bool>,
+    /// The caller's id sent with the response (a number in the spec's example: read as
+    /// text).
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub ext_ticket_response_id: Option<String>,
+    /// `+0000`-style timestamp.
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub created_date: Option<String>,
+    /// Everything else (`creator`, `attachments`, `hasAttachments`, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}

@@ -14,8 +14,39 @@ use serde_json::Value;
 
 use crate::api::{SearchParams, Tickets};
 use crate::connector::OpsRampConnector;
+use crate::requests::NewResponse;
 use crate::status::{parse_time, status_of};
 use crate::ticket_models::{NewOpsTicket, OpsTicket, TicketUser};
+
+/// The `extTicketResponseId` of one `add_comment` call: `al-`, a 64-bit FNV-1a hash of
+/// ticket id, visibility and text (so a key names what it was sent with), the process's
+/// start time and a per-process counter (so two calls never share a key). Retries of the
+/// call reuse it; OpsRamp's `extTicketResponseId` (fact sheet §1.10) carries it.
+pub(crate) fn response_key(ticket: &str, internal: bool, text: &str) -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static START: OnceLock<u64> = OnceLock::new();
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let start = *START.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let parts: [&[u8]; 3] = [
+        ticket.as_bytes(),
+        if internal { b"internal" } else { b"public" },
+        text.as_bytes(),
+    ];
+    for part in parts {
+        for b in part.iter().chain(std::iter::once(&0u8)) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    format!("al-{h:016x}-{start:x}-{seq:x}")
+}
 
 const INCIDENTS: &str = "incidents";
 const SERVICE_REQUESTS: &str = "serviceRequests";
@@ -279,16 +310,38 @@ impl TicketingSystem for OpsRampConnector {
         Ok(out)
     }
 
-    /// A response, `internal` for internal comments.
+    /// A response, `internal` for internal comments, sent with a fresh
+    /// `extTicketResponseId` (see `response_key`). After an ambiguous failure (timeout,
+    /// 5xx, broken connection) the ticket's responses are searched for that key and the
+    /// POST is repeated only when none has it: one call writes one response. Two calls
+    /// with the same text write two responses, as a person posting twice would.
     async fn add_comment(&self, r: &TicketRef, c: &Comment) -> Result<()> {
         let (tickets, id) = self.resolve(r)?;
         if c.body.trim().is_empty() {
             return Err(Error::invalid_input("an empty comment"));
         }
-        tickets
-            .respond(&id, &c.body, c.visibility == Visibility::Internal)
-            .await
-            .map_err(|e| not_found_ticket(e, &id))
+        let internal = c.visibility == Visibility::Internal;
+        let key = response_key(&id, internal, &c.body);
+        let body = NewResponse::new(c.body.clone(), internal).ext_id(key.clone());
+        let attempts = self.client.retry_config().max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match tickets.respond_with(&id, &body).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_retryable() || matches!(e, Error::Transport { .. }) => {
+                    // The response may have been stored: look before writing again. If
+                    // the lookup fails too, the first error is the one to report.
+                    match tickets.find_response(&id, &key).await {
+                        Ok(Some(_)) => return Ok(()),
+                        Ok(None) if attempt < attempts => {}
+                        _ => return Err(not_found_ticket(e, &id)),
+                    }
+                    tokio::time::sleep(self.client.retry_config().backoff(attempt)).await;
+                }
+                Err(e) => return Err(not_found_ticket(e, &id)),
+            }
+        }
     }
 
     /// `POST …/close` with the resolution's code, else the configured success or failure
@@ -343,6 +396,19 @@ fn not_found_ticket(e: Error, id: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn response_keys_name_the_content_and_differ_per_call() {
+        let a = response_key("INC0000000001", false, "done");
+        let b = response_key("INC0000000001", false, "done");
+        let internal = response_key("INC0000000001", true, "done");
+        assert_ne!(a, b, "two calls, two keys");
+        // The hash part (`al-<16 hex>`) is the same for the same content only.
+        assert_eq!(a[..19], b[..19]);
+        assert_ne!(a[..19], internal[..19]);
+        assert!(a.starts_with("al-") && a.len() <= 64, "{a}");
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'));
+    }
 
     #[test]
     fn ticket_numbers() {

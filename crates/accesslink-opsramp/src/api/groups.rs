@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::{SearchParams, check_id, not_found_as_none, search_query};
 use crate::client::OpsRampClient;
 use crate::models::{NamedBody, Role, SearchPage, User, UserGroup};
+use crate::requests::{GroupBody, RoleUpdate};
 
 /// Roles of the client's tenant.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +52,23 @@ impl<'c> Roles<'c> {
         check_id("role", id)?;
         let c = self.client;
         let req = c.http().post(&c.path(&format!("roles/{id}")))?.json(body)?;
+        c.send_json(req).await
+    }
+
+    /// `POST roles/{id}` with a typed body: seed 001's AddAccessJSON is
+    /// `RoleUpdate::of(id).all_clients(true).user(RoleUser::new(user)…)`. Sending the
+    /// same users again leaves the same role, so it is retried like a PUT.
+    pub async fn update_with(&self, id: &str, body: &RoleUpdate) -> Result<Role> {
+        check_id("role", id)?;
+        for u in body.users.iter().flatten() {
+            check_id("user", &u.id)?;
+        }
+        let c = self.client;
+        let req = c
+            .http()
+            .post(&c.path(&format!("roles/{id}")))?
+            .json(body)?
+            .retry_safe(true);
         c.send_json(req).await
     }
 
@@ -104,6 +122,26 @@ impl<'c> UserGroups<'c> {
 
     /// `POST userGroups/{id}`.
     pub async fn update(&self, id: &str, body: &NamedBody) -> Result<UserGroup> {
+        check_id("user group", id)?;
+        let c = self.client;
+        let req = c
+            .http()
+            .post(&c.path(&format!("userGroups/{id}")))?
+            .json(body)?
+            .retry_safe(true);
+        c.send_json(req).await
+    }
+
+    /// `POST userGroups` with a typed body (`roles` as `[{"uniqueId"}]`).
+    pub async fn create_group(&self, body: &GroupBody) -> Result<UserGroup> {
+        let c = self.client;
+        c.send_json(c.http().post(&c.path("userGroups"))?.json(body)?)
+            .await
+    }
+
+    /// `POST userGroups/{id}` with a typed body; send the complete `roles` list (replace
+    /// or merge is UNVERIFIED, fact sheet §1.9).
+    pub async fn update_group(&self, id: &str, body: &GroupBody) -> Result<UserGroup> {
         check_id("user group", id)?;
         let c = self.client;
         let req = c

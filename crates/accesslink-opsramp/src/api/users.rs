@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::{SearchParams, check_id, not_found_as_none, search_query};
 use crate::client::OpsRampClient;
 use crate::models::{SearchPage, User, UserAction, UserBody};
+use crate::requests::{DeactivateBody, TerminateBody};
 
 /// Users of the client's tenant.
 #[derive(Debug, Clone, Copy)]
@@ -124,6 +125,25 @@ impl<'c> Users<'c> {
             req = req.json(b)?;
         }
         c.send(req).await.map(drop)
+    }
+
+    /// `POST users/{id}/ACTIVATE` (no body). Repeatable.
+    pub async fn activate(&self, id: &str) -> Result<()> {
+        self.act(id, UserAction::Activate, None).await
+    }
+
+    /// `POST users/{id}/DEACTIVATE` with `{"deactivateReason"}`. Repeatable.
+    pub async fn deactivate(&self, id: &str, body: &DeactivateBody) -> Result<()> {
+        let body =
+            serde_json::to_value(body).map_err(|e| accesslink_core::Error::other(e.to_string()))?;
+        self.act(id, UserAction::Deactivate, Some(&body)).await
+    }
+
+    /// `POST users/{id}/TERMINATE` with `{"terminateReason","maskType"}`. Final; sent once.
+    pub async fn terminate(&self, id: &str, body: &TerminateBody) -> Result<()> {
+        let body =
+            serde_json::to_value(body).map_err(|e| accesslink_core::Error::other(e.to_string()))?;
+        self.act(id, UserAction::Terminate, Some(&body)).await
     }
 
     /// `GET users/minimal`: every user of the tenant in one bare array (no paging).

@@ -2,11 +2,13 @@
 
 mod already;
 mod bad_input;
+mod comments;
 mod conformance;
 mod faults;
 mod import;
 mod secrets;
 mod tickets;
+mod typed;
 mod variants;
 mod wire;
 

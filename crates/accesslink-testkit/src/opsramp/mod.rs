@@ -13,7 +13,7 @@
 //! | `GET/POST/DELETE …/userGroups/{id}/users` | members (paged); add / remove `[{"id"}]`, the DELETE with a body |
 //! | `POST …/incidents`, `…/serviceRequests` | create (`subject` required, `extTicketId` kept); ids `INC…`, `SRQ…` |
 //! | `GET …/{incidents,serviceRequests}/{id}`, `POST …/{id}` | get (with `allowedStatus`); update incl. `status` + `reason` |
-//! | `POST …/{id}/close` (`{"reason","notes"}`), `POST …/{id}/responses` (`{"description","internal"}`) | close; add a response |
+//! | `POST …/{id}/close` (`{"reason","notes"}`), `POST …/{id}/responses` (`{"description","internal","extTicketResponseId"}`) | close; add a response (the ext id is stored and listed) |
 //! | `GET …/{incidents,serviceRequests}/search` | `queryString` on `extTicketId`, `status`, `priority`, `subject`, `uniqueId`, creation window |
 //!
 //! What a client must survive is all there:
@@ -513,6 +513,16 @@ impl OpsRampMock {
                         .map(|x| (x.description.clone(), x.internal))
                         .collect()
                 })
+                .unwrap_or_default()
+        })
+    }
+
+    /// The `extTicketResponseId` of each response of a ticket, oldest first.
+    pub fn ticket_response_ext_ids(&self, id: &str) -> Vec<Option<String>> {
+        self.with_tenant(|t| {
+            t.tickets
+                .get(id)
+                .map(|r| r.responses.iter().map(|x| x.ext_id.clone()).collect())
                 .unwrap_or_default()
         })
     }

@@ -392,3 +392,68 @@ async fn group_members_page_and_role_updates_add_users() {
         "added, not replaced"
     );
 }
+
+#[tokio::test]
+async fn responses_keep_and_list_the_ext_ticket_response_id() {
+    let mock = OpsRampMock::start().await;
+    let (_, body) = token(&mock, "/auth/oauth/token").await;
+    let tok = body["access_token"].as_str().unwrap().to_owned();
+    let c = reqwest::Client::new();
+    let base = format!("{}/api/v2/tenants/{}", mock.url(), mock.tenant());
+    let created: Value = c
+        .post(format!("{base}/incidents"))
+        .bearer_auth(&tok)
+        .json(&json!({"subject": "Printer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let respond = |b: Value| {
+        c.post(format!("{base}/incidents/{id}/responses"))
+            .bearer_auth(&tok)
+            .json(&b)
+            .send()
+    };
+    let answer: Value = respond(json!({"description": "one", "internal": false,
+                                       "extTicketResponseId": "K-1"}))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(answer["extTicketResponseId"], json!("K-1"));
+    let answer: Value = respond(json!({"description": "two", "internal": true,
+                                       "extTicketResponseId": 12345}))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        answer["extTicketResponseId"],
+        json!("12345"),
+        "kept as text"
+    );
+    respond(json!({"description": "three"})).await.unwrap();
+    assert_eq!(
+        mock.ticket_response_ext_ids(&id),
+        vec![Some("K-1".into()), Some("12345".into()), None]
+    );
+    let listed: Value = get(&mock, &tok, &format!("incidents/{id}/responses/search"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<Value> = listed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["extTicketResponseId"].clone())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.contains(&json!("K-1")) && ids.contains(&json!("12345")));
+    assert!(ids.contains(&Value::Null), "no key, no field");
+}

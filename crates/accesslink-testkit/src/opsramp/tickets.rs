@@ -1,5 +1,6 @@
 //! `incidents` and `serviceRequests` (fact sheet §1.10): create, get, update (POST),
-//! close with a configured reason, responses (public or internal), and search with its
+//! close with a configured reason, responses (public or internal, with the caller's
+//! `extTicketResponseId`), and search with its
 //! one-month default window.
 
 use std::time::{Duration, SystemTime};
@@ -48,6 +49,19 @@ pub(crate) struct Response {
     pub(crate) description: String,
     pub(crate) internal: bool,
     pub(crate) created: String,
+    /// The caller's `extTicketResponseId`, stored and returned as sent (§1.10).
+    pub(crate) ext_id: Option<String>,
+}
+
+impl Response {
+    fn json(&self) -> Value {
+        let mut v = json!({"description": self.description, "internal": self.internal,
+                           "createdDate": self.created, "hasAttachments": false});
+        if let Some(x) = &self.ext_id {
+            v["extTicketResponseId"] = json!(x);
+        }
+        v
+    }
 }
 
 /// One ticket.
@@ -204,6 +218,7 @@ pub(crate) fn route(t: &mut Tenant, ty: TicketType, c: &Call<'_>) -> ResponseTem
                     description: notes,
                     internal: true,
                     created: format_time(now),
+                    ext_id: None,
                 });
             }
             rec.updated = now;
@@ -221,23 +236,28 @@ pub(crate) fn route(t: &mut Tenant, ty: TicketType, c: &Call<'_>) -> ResponseTem
                 .get("internal")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
+            // Any scalar is accepted and kept as text (the spec's example is "12345").
+            let ext_id = match body.get("extTicketResponseId") {
+                Some(Value::String(x)) if !x.trim().is_empty() => Some(x.trim().to_owned()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
             let rec = t.tickets.get_mut(*id).expect("checked");
-            rec.responses.push(Response {
-                description: description.clone(),
+            let response = Response {
+                description,
                 internal,
                 created: format_time(now),
-            });
+                ext_id,
+            };
+            let answer = response.json();
+            rec.responses.push(response);
             // Adding a response to a Pending ticket flips it to Open (a tenant setting,
             // on in the mock).
             if rec.status == "Pending" {
                 rec.old_status = std::mem::replace(&mut rec.status, "Open".into());
             }
             rec.updated = now;
-            json_response(
-                200,
-                &json!({"description": description, "internal": internal,
-                        "createdDate": format_time(now), "hasAttachments": false}),
-            )
+            json_response(200, &answer)
         }
         ("GET", [id, "responses", "search"]) if found(t, id) => {
             let rec = &t.tickets[*id];
@@ -249,10 +269,7 @@ pub(crate) fn route(t: &mut Tenant, ty: TicketType, c: &Call<'_>) -> ResponseTem
             let results = paging
                 .positions(all.len())
                 .into_iter()
-                .map(|k| {
-                    let r = &rec.responses[k];
-                    json!({"description": r.description, "internal": r.internal, "createdDate": r.created})
-                })
+                .map(|k| rec.responses[k].json())
                 .collect();
             json_response(200, &paging.envelope(results, all.len(), true))
         }
