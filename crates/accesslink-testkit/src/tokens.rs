@@ -189,6 +189,12 @@ impl OAuthEndpoint {
         &self.refresh_tokens
     }
 
+    /// How long the access tokens issued here live (set with
+    /// [`token_ttl`](Self::token_ttl)).
+    pub fn access_token_ttl(&self) -> Duration {
+        self.token_ttl
+    }
+
     /// The accepted client id.
     pub fn client_id(&self) -> &str {
         &self.client_id

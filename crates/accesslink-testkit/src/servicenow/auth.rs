@@ -150,24 +150,9 @@ fn oauth_error(status: u16, code: &str, description: &str) -> ResponseTemplate {
     )
 }
 
-/// The access-token lifetime an [`OAuthEndpoint`] was built with. It has no getter, so
-/// this reads its `Debug` output (`token_ttl: 60s`); 30 minutes when that fails.
+/// The access-token lifetime an [`OAuthEndpoint`] was built with.
 pub(crate) fn endpoint_ttl(endpoint: &OAuthEndpoint) -> Duration {
-    let debug = format!("{endpoint:?}");
-    let parsed = debug
-        .split_once("token_ttl: ")
-        .and_then(|(_, rest)| rest.split([',', ' ', '}']).next())
-        .and_then(parse_debug_duration);
-    parsed.unwrap_or(ACCESS_TTL)
-}
-
-/// `1800s`, `1.5s`, `250ms`, `10µs`, `0ns` → a duration.
-fn parse_debug_duration(s: &str) -> Option<Duration> {
-    let units: [(&str, f64); 4] = [("ns", 1e-9), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0)];
-    units.iter().find_map(|(suffix, scale)| {
-        let n: f64 = s.strip_suffix(suffix)?.parse().ok()?;
-        Some(Duration::from_secs_f64(n * scale))
-    })
+    endpoint.access_token_ttl()
 }
 
 /// A fixed-window request limit, like a `sys_rate_limit_rules` entry.
