@@ -5,8 +5,6 @@
 //! Its own test binary: tracing's per-callsite interest cache is shared by the process,
 //! and tests running beside it without a subscriber would hide events.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use accesslink_core::http::RetryConfig;
@@ -14,24 +12,12 @@ use accesslink_core::{AccountSpec, Connector, ErrorKind, PageRequest, Provisione
 use accesslink_opsgenie::{OpsGenieClient, OpsGenieConfig, OpsGenieConnector};
 use accesslink_testkit::conformance::secrets_never_printed;
 use accesslink_testkit::fault::{Fault, FaultMatcher};
+use accesslink_testkit::logs::CapturedLogs;
 use accesslink_testkit::opsgenie::OpsGenieMock;
 use secrecy::SecretString;
 
 const KEY: &str = "5ec7e7a9-trace-genie-key-canary";
 const WRONG: &str = "0bad0bad-refused-genie-key-canary";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn connector(mock: &OpsGenieMock, key: &str) -> OpsGenieConnector {
     let client = OpsGenieClient::builder()
@@ -56,14 +42,7 @@ async fn a_provisioning_run_traced_at_trace_prints_no_key() {
         .start()
         .await;
     let team = mock.add_team("platform-ops", "on call");
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let logs = CapturedLogs::start();
 
     let og = connector(&mock, KEY);
     let first = og.list_accounts(PageRequest::first()).await.unwrap();
@@ -96,9 +75,8 @@ async fn a_provisioning_run_traced_at_trace_prints_no_key() {
     let e = refused.test_connection().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
     tracing::error!(error = %e, debug = ?e, "refused");
-    drop(guard);
-
-    let traces = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let traces = logs.text();
+    drop(logs);
     assert!(traces.contains("status=429"), "the 429s were traced");
     assert!(traces.contains("status=401"), "the refused key was traced");
     let sent = mock.received().await;

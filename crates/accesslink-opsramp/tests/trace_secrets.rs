@@ -5,8 +5,6 @@
 //! Its own test binary: tracing's per-callsite interest cache is shared by the process,
 //! and tests running beside it without a subscriber would hide events.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use accesslink_core::http::RetryConfig;
@@ -14,23 +12,11 @@ use accesslink_core::{AccountSpec, ErrorKind, PageRequest, Provisioner};
 use accesslink_opsramp::{OpsRampClient, OpsRampConfig, OpsRampConnector};
 use accesslink_testkit::conformance::secrets_never_printed;
 use accesslink_testkit::fault::{Fault, FaultMatcher};
+use accesslink_testkit::logs::CapturedLogs;
 use accesslink_testkit::opsramp::{OpsRampMock, RateLimits};
 use secrecy::SecretString;
 
 const PASSWORD: &str = "Trace#2026pw-canary";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn client(mock: &OpsRampMock, secret: &str) -> OpsRampClient {
     OpsRampClient::builder(mock.url())
@@ -49,14 +35,7 @@ async fn an_oauth_run_traced_at_trace_prints_no_secret() {
         .rate_limits(RateLimits::unlimited())
         .start()
         .await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let logs = CapturedLogs::start();
 
     let opsramp = OpsRampConnector::new(
         client(&mock, &mock.client_secret()),
@@ -121,9 +100,8 @@ async fn an_oauth_run_traced_at_trace_prints_no_secret() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
     tracing::error!(error = %e, debug = ?e, "refused");
-    drop(guard);
-
-    let traces = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let traces = logs.text();
+    drop(logs);
     assert!(
         traces.contains("renewing it once"),
         "the 407 renewal was traced:\n{traces}"

@@ -7,8 +7,6 @@
 //! and tests running beside it without a subscriber would hide events (as in
 //! accesslink-core's canary test).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use accesslink_core::http::RetryConfig;
@@ -16,6 +14,7 @@ use accesslink_core::{
     AccountSpec, CorrelationId, ErrorKind, NewTicket, Provisioner, TicketKind, TicketingSystem,
 };
 use accesslink_servicenow::{ServiceNowClient, ServiceNowConfig, ServiceNowConnector};
+use accesslink_testkit::logs::CapturedLogs;
 use secrecy::SecretString;
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -27,19 +26,6 @@ const CLIENT_SECRET: &str = "cs-CANARY-9d2f7a31";
 const ACCESS_1: &str = "at-CANARY-1111aaaa";
 const ACCESS_2: &str = "at-CANARY-2222bbbb";
 const REFRESH: &str = "rt-CANARY-3333cccc";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn form(r: &Request, name: &str) -> Option<String> {
     url::form_urlencoded::parse(&r.body)
@@ -152,14 +138,7 @@ fn base64(s: &str) -> String {
 #[tokio::test]
 async fn no_secret_in_traces_debug_or_errors() {
     let server = instance().await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let logs = CapturedLogs::start();
 
     let retry = RetryConfig::default()
         .max_attempts(2)
@@ -212,9 +191,8 @@ async fn no_secret_in_traces_debug_or_errors() {
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
     printed.push_str(&chain(&e));
     printed.push_str(&format!("{basic:?}\n"));
-    drop(guard);
-
-    let traces = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let traces = logs.text();
+    drop(logs);
     // The paths that matter ran and were traced.
     assert!(traces.contains("renewing it once"), "{traces}");
     assert!(

@@ -8,6 +8,7 @@ pub mod counter;
 pub mod data;
 pub mod fault;
 pub mod glpi;
+pub mod logs;
 pub mod opsgenie;
 pub mod opsramp;
 pub mod otrs;
