@@ -12,6 +12,8 @@
 //! Rounds alternate between the clients so drift in the machine's load affects
 //! both alike; the median of each is reported.
 
+mod bench;
+
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
@@ -21,6 +23,8 @@ use accesslink::{Page, PageToken};
 use accesslink_testkit::paged::PagedItemsMock;
 use futures::TryStreamExt;
 use serde::Deserialize;
+
+use bench::median;
 
 const PAGE: usize = 1000;
 
@@ -119,11 +123,6 @@ async fn client_only(client: &HttpClient) -> usize {
             return seen;
         }
     }
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 #[tokio::main]

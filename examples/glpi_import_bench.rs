@@ -12,7 +12,9 @@
 //! Peak memory is the process's `VmHWM` (the mock, when used, is in the same process),
 //! so run one side at a time to compare memory.
 
-use std::time::{Duration, Instant};
+mod bench;
+
+use std::time::Instant;
 
 use accesslink::paging::{PagingOptions, accounts};
 use accesslink_glpi::api::{Criterion, SearchQuery, SearchType, row_u64};
@@ -20,6 +22,8 @@ use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
 use accesslink_testkit::glpi::GlpiMock;
 use futures::TryStreamExt;
 use secrecy::{ExposeSecret, SecretString};
+
+use bench::{median, peak_memory_mib};
 
 const PAGE: u64 = 1000;
 /// The columns the connector asks for: id, login, family name, first name, email, active.
@@ -103,24 +107,6 @@ async fn plain(t: &Target) -> usize {
         .send()
         .await;
     n
-}
-
-fn peak_memory_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 #[tokio::main]

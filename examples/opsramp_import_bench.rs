@@ -13,6 +13,8 @@
 //! `Account`. The mock runs in the same process, unthrottled, so the figures compare
 //! client overhead, not OpsRamp's rate limit (50 pages a minute on a client tenant).
 
+mod bench;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -21,6 +23,8 @@ use accesslink::{PageRequest, PageToken, Provisioner};
 use accesslink_opsramp::{OpsRampClient, OpsRampConfig, OpsRampConnector};
 use accesslink_testkit::opsramp::{OpsRampMock, RateLimits};
 use secrecy::SecretString;
+
+use bench::median;
 
 const TASKS: usize = 32;
 const PAGE: u32 = 500;
@@ -119,11 +123,6 @@ async fn plain(mock: &OpsRampMock, pages: u32) -> usize {
         t.await.expect("task");
     }
     count.load(Ordering::Relaxed)
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 #[tokio::main(flavor = "multi_thread")]

@@ -14,13 +14,17 @@
 //! `--size N`), so the peaks (`VmHWM`, mock included — it is in-process) are comparable:
 //! flat memory means the 100,000-user peak is close to the 10,000-user one.
 
-use std::time::{Duration, Instant};
+mod bench;
+
+use std::time::Instant;
 
 use accesslink::paging::{Duplicates, PagingOptions, accounts};
 use accesslink_servicenow::{ServiceNowClient, ServiceNowConfig, ServiceNowConnector};
 use accesslink_testkit::servicenow::ServiceNowMock;
 use futures::TryStreamExt;
 use secrecy::{ExposeSecret, SecretString};
+
+use bench::{median, peak_memory_mib};
 
 const PAGE: u32 = 1000;
 const ROUNDS: usize = 3;
@@ -92,24 +96,6 @@ async fn plain(t: &Target) -> usize {
         n += rows.len();
     }
     n
-}
-
-fn peak_memory_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 /// Interleaved rounds against one target; prints one line per side and the ratio.
