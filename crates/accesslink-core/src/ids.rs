@@ -128,11 +128,35 @@ impl TicketRef {
         }
     }
 
+    /// A reference by internal id and human number, both known.
+    pub fn by_id_and_number(id: impl Into<String>, number: impl Into<String>) -> Self {
+        TicketRef {
+            id: Some(id.into()),
+            number: Some(number.into()),
+            scope: None,
+        }
+    }
+
     /// Sets the routing hint.
     #[must_use]
     pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = Some(scope.into());
         self
+    }
+
+    /// The internal id, when known.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The human-facing number, when known.
+    pub fn number(&self) -> Option<&str> {
+        self.number.as_deref()
+    }
+
+    /// The connector-specific routing hint, when set.
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
     }
 }
 
