@@ -83,7 +83,7 @@ async fn change(
         CorrelationId::new(format!("GATE-{run}-{}", name.replace(' ', "-"))),
     );
     let c = glpi.create_ticket(&new).await?;
-    let id: u64 = c.reference.id.as_deref().unwrap_or_default().parse()?;
+    let id: u64 = c.reference.id().unwrap_or_default().parse()?;
     if let Some(v) = validation {
         let req = glpi.client().http().get("getFullSession")?;
         let session: serde_json::Value = glpi.client().http().send_json(req).await?;
@@ -131,7 +131,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             CorrelationId::new(format!("GATE-{run}-incident")),
         ))
         .await?;
-    let incident_id = incident.reference.id.clone().unwrap_or_default();
+    let incident_id = incident
+        .reference
+        .id()
+        .map(str::to_owned)
+        .unwrap_or_default();
 
     // Privileged sessions on production need an open, approved change.
     let policy = TicketPolicy::new()

@@ -218,7 +218,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "  running {} again finds ticket {} (no duplicate)",
         requests[0].id,
-        again.reference.number.as_deref().unwrap_or("-")
+        again.reference.number().unwrap_or("-")
     );
 
     println!("\noutcomes:");
@@ -226,7 +226,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ticket = o
             .ticket
             .as_ref()
-            .and_then(|t| t.reference.number.clone())
+            .and_then(|t| t.reference.number().map(str::to_owned))
             .unwrap_or_else(|| "-".into());
         println!(
             "  {:<24} {:<10} ticket {ticket:<18} state {:?}",

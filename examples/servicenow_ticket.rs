@@ -96,13 +96,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .into());
     }
-    let number = first.reference.number.clone().unwrap_or_default();
+    let number = first
+        .reference
+        .number()
+        .map(str::to_owned)
+        .unwrap_or_default();
     println!(
         "created {number} ({}), state {} [{}]; created again: {} (same ticket: {})",
-        first.reference.id.as_deref().unwrap_or("?"),
+        first.reference.id().unwrap_or("?"),
         first.status.state,
         first.status.raw,
-        again.reference.number.as_deref().unwrap_or("?"),
+        again.reference.number().unwrap_or("?"),
         again.reference == first.reference,
     );
 
@@ -149,7 +153,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         closed.status.raw,
         closed.resolution.as_deref().unwrap_or("")
     );
-    if let (Some(mock), Some(id)) = (&mock, closed.reference.id.as_deref()) {
+    if let (Some(mock), Some(id)) = (&mock, closed.reference.id()) {
         println!("journal on the mock: {:?}", mock.journal(id));
         println!("requests the mock received: {}", mock.requests().len());
     }

@@ -68,7 +68,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     otrs.close_ticket(&closed.reference, &Resolution::done("finished"))
         .await?;
-    let number = |t: &accesslink::Ticket| t.reference.number.clone().unwrap_or_default();
+    let number =
+        |t: &accesslink::Ticket| t.reference.number().map(str::to_owned).unwrap_or_default();
 
     let audit = Arc::new(MemorySink::new());
     let gate = TicketGate::new(otrs.clone(), GatePolicies::new(policy())).with_audit(audit.clone());

@@ -41,6 +41,9 @@ pub enum ErrorKind {
     Unsupported,
     /// The server answered something we cannot understand (HTML, truncated or malformed JSON).
     Protocol,
+    /// The connector's settings are wrong or incomplete (a missing secret, a malformed
+    /// URL, an unknown key): found before any request is sent.
+    Config,
     /// Anything else.
     Other,
 }
@@ -84,6 +87,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Protocol => "protocol error",
+            ErrorKind::Config => "configuration error",
             ErrorKind::Other => "other",
         };
         f.write_str(s)
@@ -286,9 +290,10 @@ pub enum Error {
     Transport {
         /// HTTP method and path.
         request: String,
-        /// The underlying transport error.
+        /// The underlying transport error (the HTTP library's own type, boxed so it is
+        /// not part of this crate's API; URLs are stripped from it).
         #[source]
-        source: reqwest::Error,
+        source: BoxError,
     },
     /// A timeout elapsed.
     #[error("{request}: {phase} timeout after {elapsed:?}")]
@@ -348,11 +353,15 @@ impl Error {
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidInput { .. } | Error::Config { .. } => ErrorKind::InvalidInput,
+            Error::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Error::Config { .. } => ErrorKind::Config,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::Api(api) => api.kind,
             Error::Transport { source, .. } => {
-                if source.is_timeout() {
+                if source
+                    .downcast_ref::<reqwest::Error>()
+                    .is_some_and(reqwest::Error::is_timeout)
+                {
                     ErrorKind::Timeout
                 } else {
                     // Refused, reset, or cut off mid-body: the network or server failed.

@@ -99,17 +99,57 @@ impl CorrelationId {
 /// injected input before any request is sent. `id` is the target's internal id when
 /// known (OTRS `TicketID`, ServiceNow `sys_id`); `number` the human number
 /// (`INC0012345`, `2024010110000011`).
+///
+/// A reference always names a ticket: it has an id or a number (or both), and neither
+/// is empty; the constructors and deserialisation enforce it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawTicketRef")]
 pub struct TicketRef {
-    /// The internal id, when known.
-    pub id: Option<String>,
-    /// The human-facing number, when known.
-    pub number: Option<String>,
-    /// A connector-specific routing hint (for example the ServiceNow table).
-    pub scope: Option<String>,
+    id: Option<String>,
+    number: Option<String>,
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawTicketRef {
+    id: Option<String>,
+    number: Option<String>,
+    scope: Option<String>,
+}
+
+impl TryFrom<RawTicketRef> for TicketRef {
+    type Error = crate::Error;
+
+    fn try_from(raw: RawTicketRef) -> crate::Result<Self> {
+        let r = TicketRef::new(raw.id, raw.number)?;
+        Ok(match raw.scope {
+            Some(scope) => r.with_scope(scope),
+            None => r,
+        })
+    }
 }
 
 impl TicketRef {
+    /// A reference from an id, a number or both; refused when neither is given or
+    /// either is empty.
+    pub fn new(id: Option<String>, number: Option<String>) -> crate::Result<Self> {
+        if id.as_deref() == Some("") || number.as_deref() == Some("") {
+            return Err(crate::Error::invalid_input(
+                "a ticket reference's id and number cannot be empty",
+            ));
+        }
+        if id.is_none() && number.is_none() {
+            return Err(crate::Error::invalid_input(
+                "a ticket reference needs an id or a number",
+            ));
+        }
+        Ok(TicketRef {
+            id,
+            number,
+            scope: None,
+        })
+    }
+
     /// A reference by internal id.
     pub fn by_id(id: impl Into<String>) -> Self {
         TicketRef {
@@ -165,7 +205,7 @@ impl fmt::Display for TicketRef {
         match (&self.number, &self.id) {
             (Some(n), _) => f.write_str(n),
             (None, Some(id)) => write!(f, "id {id}"),
-            (None, None) => f.write_str("(empty ticket reference)"),
+            (None, None) => f.write_str("(no ticket)"),
         }
     }
 }
@@ -173,6 +213,28 @@ impl fmt::Display for TicketRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticket_refs_cannot_be_empty() {
+        assert!(TicketRef::new(None, None).is_err());
+        assert!(TicketRef::new(Some(String::new()), Some("INC1".into())).is_err());
+        let r = TicketRef::new(Some("42".into()), Some("INC1".into())).unwrap();
+        assert_eq!(
+            (r.id(), r.number(), r.scope()),
+            (Some("42"), Some("INC1"), None)
+        );
+        let back: TicketRef = serde_json::from_str(
+            &serde_json::to_string(&r.clone().with_scope("incident")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(back.scope(), Some("incident"));
+        assert!(
+            serde_json::from_str::<TicketRef>(r#"{"id":null,"number":null,"scope":"x"}"#).is_err()
+        );
+        assert!(
+            serde_json::from_str::<TicketRef>(r#"{"id":"","number":null,"scope":null}"#).is_err()
+        );
+    }
 
     #[test]
     fn plain_correlation_ids() {

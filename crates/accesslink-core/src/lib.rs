@@ -13,6 +13,9 @@
 //! | [`http`] | [`HttpClient`](http::HttpClient): retries, timeouts, body cap, tracing |
 //! | [`auth`] | API key, Basic, Bearer, OAuth2, session login; token caching |
 //! | [`error`] | [`Error`], [`ErrorKind`] |
+//! | [`secret`] | [`SecretSource`]: secrets in settings from env, file or inline |
+//! | [`status`] | [`StatusMap`]: native states → [`TicketState`], overridable in settings |
+//! | [`write`] | [`write_with_lookup`](write::write_with_lookup): writes retried only after a look-up |
 //!
 //! ## Quick start: a client with OAuth2 and retries
 //!
@@ -65,8 +68,11 @@ pub mod identity;
 pub mod ids;
 pub mod paging;
 pub mod redact;
+pub mod secret;
+pub mod status;
 pub mod ticket;
 pub mod time;
+pub mod write;
 
 pub use connector::{
     Capability, ConnectionReport, Connector, ConnectorInfo, Provisioner, TicketingSystem,
@@ -78,6 +84,8 @@ pub use identity::{
 };
 pub use ids::{AccountId, CorrelationId, EntitlementId, RequestId, TicketRef};
 pub use paging::{Page, PageRequest, PageToken};
+pub use secret::SecretSource;
+pub use status::{StatusMap, StatusOverrides};
 pub use ticket::{
     Approval, ApprovalState, Comment, NewTicket, Person, Resolution, Ticket, TicketKind,
     TicketState, TicketStatus, Visibility,

@@ -144,7 +144,7 @@ impl TicketingSystem for GlpiConnector {
         // Validate everything before the first request.
         let (kind, mut body, login) = self.create_body(new)?;
         if let Some(existing) = self.find_in(kind, &new.correlation_id).await? {
-            tracing::info!(correlation_id = %new.correlation_id, ticket = ?existing.reference.number, "ticket already exists");
+            tracing::info!(correlation_id = %new.correlation_id, ticket = ?existing.reference.number(), "ticket already exists");
             return Ok(existing);
         }
         if let Some(login) = login {

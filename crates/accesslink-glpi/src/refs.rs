@@ -55,17 +55,13 @@ pub(crate) fn reference(kind: ItilKind, id: u64) -> TicketRef {
         ItilKind::Ticket => id.to_string(),
         ItilKind::Change => format!("CHG-{id}"),
     };
-    TicketRef {
-        id: Some(id.to_string()),
-        number: Some(number),
-        scope: Some(kind.itemtype().to_owned()),
-    }
+    TicketRef::by_id_and_number(id.to_string(), number).with_scope(kind.itemtype())
 }
 
-/// Checks a reference built by hand (its fields are public) as strictly as
+/// Checks a reference built by hand (with `TicketRef::by_id` and friends) as strictly as
 /// `parse_ticket_ref` checks typed input, and says which item it names.
 pub(crate) fn resolve(r: &TicketRef) -> Result<(ItilKind, u64)> {
-    let scope = match r.scope.as_deref() {
+    let scope = match r.scope() {
         None => None,
         Some(s) if s.eq_ignore_ascii_case("Ticket") => Some(ItilKind::Ticket),
         Some(s) if s.eq_ignore_ascii_case("Change") => Some(ItilKind::Change),
@@ -76,7 +72,7 @@ pub(crate) fn resolve(r: &TicketRef) -> Result<(ItilKind, u64)> {
             )));
         }
     };
-    let by_id = match &r.id {
+    let by_id = match &r.id() {
         Some(id) => Some(parse_id(id).ok_or_else(|| {
             Error::invalid_input(format!(
                 "GLPI ticket id {:?} is not a positive integer",
@@ -85,7 +81,7 @@ pub(crate) fn resolve(r: &TicketRef) -> Result<(ItilKind, u64)> {
         })?),
         None => None,
     };
-    let by_number = r.number.as_deref().map(parse_raw).transpose()?;
+    let by_number = r.number().map(parse_raw).transpose()?;
     let (kind, id) = match (by_id, by_number) {
         (Some(id), Some((kind, n))) if id == n => (scope.unwrap_or(kind), id),
         (Some(id), Some((_, n))) => {
@@ -102,7 +98,7 @@ pub(crate) fn resolve(r: &TicketRef) -> Result<(ItilKind, u64)> {
             return Err(Error::invalid_input(format!(
                 "GLPI ticket reference scope {} does not match number {:?}",
                 s.itemtype(),
-                r.number.as_deref().unwrap_or_default()
+                r.number().unwrap_or_default()
             )));
         }
     }
@@ -193,16 +189,7 @@ mod tests {
             TicketRef::by_number("5/../6"),
             TicketRef::by_id("5").with_scope("Problem"),
             TicketRef::by_number("CHG-5").with_scope("Ticket"),
-            TicketRef {
-                id: Some("5".into()),
-                number: Some("6".into()),
-                scope: None,
-            },
-            TicketRef {
-                id: None,
-                number: None,
-                scope: None,
-            },
+            TicketRef::by_id_and_number("5", "6"),
         ] {
             assert!(resolve(&bad).is_err(), "{bad:?}");
         }

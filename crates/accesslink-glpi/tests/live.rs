@@ -97,7 +97,7 @@ async fn ticket_lifecycle_with_private_and_public_followups() {
     let id = fresh_id("LIFE");
     let new = request(&id).priority("4");
     let t = glpi.create_ticket(&new).await.unwrap();
-    let tid: u64 = t.reference.id.as_deref().unwrap().parse().unwrap();
+    let tid: u64 = t.reference.id().unwrap().parse().unwrap();
     assert_eq!(t.kind, TicketKind::Request);
     assert_eq!(t.status.state, TicketState::New);
     assert_eq!(t.status.raw, "1");
@@ -233,7 +233,7 @@ async fn idempotent_create_and_confirmed_correlation() {
     let again = glpi.create_ticket(&request(&id)).await.unwrap();
     assert_eq!(again.reference, first.reference);
     // A trashed ticket is not the request's ticket any more.
-    let tid: u64 = first.reference.id.as_deref().unwrap().parse().unwrap();
+    let tid: u64 = first.reference.id().unwrap().parse().unwrap();
     glpi.client().tickets().delete(tid, false).await.unwrap();
     let trashed = glpi.get_ticket(&first.reference).await.unwrap().unwrap();
     assert_eq!(trashed.status.state, TicketState::Cancelled);
@@ -268,11 +268,8 @@ async fn create_again_after_a_dropped_response_gives_one_ticket() {
     let again = glpi.create_ticket(&request(&id)).await.unwrap();
     assert_eq!(again.reference, t.reference);
     assert_eq!(proxy.requests_to("POST", "/Ticket"), 1);
-    l.purge(
-        "Ticket",
-        t.reference.id.as_deref().unwrap().parse().unwrap(),
-    )
-    .await;
+    l.purge("Ticket", t.reference.id().unwrap().parse().unwrap())
+        .await;
 }
 
 #[tokio::test]
@@ -282,12 +279,9 @@ async fn change_approval_follows_the_validation_records() {
     let mut new = request(&fresh_id("CHG"));
     new.kind = TicketKind::Change;
     let c = glpi.create_ticket(&new).await.unwrap();
-    let cid: u64 = c.reference.id.as_deref().unwrap().parse().unwrap();
+    let cid: u64 = c.reference.id().unwrap().parse().unwrap();
     assert_eq!(c.kind, TicketKind::Change);
-    assert_eq!(
-        c.reference.number.as_deref(),
-        Some(format!("CHG-{cid}").as_str())
-    );
+    assert_eq!(c.reference.number(), Some(format!("CHG-{cid}").as_str()));
     let r = glpi.parse_ticket_ref(&format!("chg{cid}")).unwrap();
     assert_eq!(r, c.reference);
 
@@ -467,11 +461,8 @@ async fn ticketing_conformance_suite_against_the_real_server() {
     for check in ["lifecycle", "idempotent", "follow"] {
         let id = CorrelationId::new(format!("{base}-{check}"));
         if let Ok(Some(t)) = l.connector().find_by_correlation(&id).await {
-            l.purge(
-                "Ticket",
-                t.reference.id.as_deref().unwrap().parse().unwrap(),
-            )
-            .await;
+            l.purge("Ticket", t.reference.id().unwrap().parse().unwrap())
+                .await;
         }
     }
     report.assert_success();
@@ -496,11 +487,8 @@ async fn ticketing_conformance_suite_on_changes_against_the_real_server() {
     for check in ["lifecycle", "idempotent", "follow"] {
         let id = CorrelationId::new(format!("{base}-{check}"));
         if let Ok(Some(t)) = l.connector().find_by_correlation(&id).await {
-            l.purge(
-                "Change",
-                t.reference.id.as_deref().unwrap().parse().unwrap(),
-            )
-            .await;
+            l.purge("Change", t.reference.id().unwrap().parse().unwrap())
+                .await;
         }
     }
     report.assert_success();

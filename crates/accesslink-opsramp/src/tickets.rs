@@ -76,9 +76,7 @@ fn parse_number(raw: &str) -> Result<(String, &'static str)> {
 }
 
 fn reference(id: &str, collection: &str) -> TicketRef {
-    let mut r = TicketRef::by_id(id);
-    r.number = Some(id.to_owned());
-    r.with_scope(collection)
+    TicketRef::by_id_and_number(id, id).with_scope(collection)
 }
 
 fn person(u: &TicketUser) -> Person {
@@ -154,19 +152,19 @@ impl OpsRampConnector {
     /// The collection and id a reference names, checked again: `TicketRef`'s fields are
     /// public, so a reference may not come from `parse_ticket_ref`.
     fn resolve(&self, r: &TicketRef) -> Result<(Tickets<'_>, String)> {
-        let raw = r.id.as_deref().or(r.number.as_deref()).unwrap_or("");
+        let raw = r.id().or(r.number()).unwrap_or("");
         let (id, collection) = parse_number(raw)?;
-        if let Some(n) = r.number.as_deref().filter(|_| r.id.is_some()) {
+        if let Some(n) = r.number().filter(|_| r.id().is_some()) {
             if !parse_number(n).is_ok_and(|(m, _)| m == id) {
                 return Err(Error::invalid_input(
                     "the ticket reference's id and number disagree",
                 ));
             }
         }
-        if r.scope.as_deref().is_some_and(|s| s != collection) {
+        if r.scope().is_some_and(|s| s != collection) {
             return Err(Error::invalid_input(format!(
                 "ticket {id} is not in {}",
-                accesslink_core::redact::truncate(r.scope.as_deref().unwrap_or(""), 40)
+                accesslink_core::redact::truncate(r.scope().unwrap_or(""), 40)
             )));
         }
         Ok((self.tickets(collection), id))

@@ -102,11 +102,7 @@ impl OtrsConnector {
             Correlation::TitleTag => title_tag_of(&t.title).map(str::to_owned),
         };
         let mut ticket = Ticket::new(
-            TicketRef {
-                id: Some(t.ticket_id.to_string()),
-                number: Some(t.ticket_number.clone()),
-                scope: None,
-            },
+            TicketRef::by_id_and_number(t.ticket_id.to_string(), t.ticket_number.clone()),
             kind,
             t.title.clone(),
             status,
@@ -161,14 +157,14 @@ impl OtrsConnector {
 
     /// Resolves a reference to an internal id, searching by number when needed.
     async fn id_of(&self, r: &TicketRef) -> Result<Option<u64>> {
-        if let Some(id) = &r.id {
+        if let Some(id) = &r.id() {
             return parse_id(id).map(Some);
         }
-        let Some(number) = &r.number else {
+        let Some(number) = r.number() else {
             return Err(Error::invalid_input("empty ticket reference"));
         };
         check_number(number)?;
-        let ids = self.ids_of_numbers(std::slice::from_ref(number)).await?;
+        let ids = self.ids_of_numbers(&[number.to_owned()]).await?;
         Ok(ids.into_iter().min())
     }
 
@@ -357,7 +353,7 @@ impl TicketingSystem for OtrsConnector {
         // Validate everything before the first request.
         let body = self.create_body(new)?;
         if let Some(existing) = self.find_by_correlation(&new.correlation_id).await? {
-            tracing::info!(correlation_id = %new.correlation_id, ticket = ?existing.reference.number, "ticket already exists");
+            tracing::info!(correlation_id = %new.correlation_id, ticket = ?existing.reference.number(), "ticket already exists");
             return Ok(existing);
         }
         let max_attempts = self.config().retry.max_attempts.max(1);
@@ -422,12 +418,7 @@ impl TicketingSystem for OtrsConnector {
                 }
             }
         }
-        matching.sort_by_key(|t| {
-            t.reference
-                .id
-                .as_deref()
-                .and_then(|i| i.parse::<u64>().ok())
-        });
+        matching.sort_by_key(|t| t.reference.id().and_then(|i| i.parse::<u64>().ok()));
         if matching.len() > 1 {
             tracing::warn!(correlation_id = %id, count = matching.len(), "several tickets carry this correlation id; using the oldest");
         }
@@ -437,8 +428,7 @@ impl TicketingSystem for OtrsConnector {
         // Re-read with the description for a complete answer.
         let id = first
             .reference
-            .id
-            .as_deref()
+            .id()
             .and_then(|i| i.parse::<u64>().ok())
             .ok_or_else(|| Error::protocol("TicketGet", "ticket without id"))?;
         Ok(Some(self.read_required(id).await?))
@@ -455,11 +445,11 @@ impl TicketingSystem for OtrsConnector {
         let mut ids = Vec::with_capacity(refs.len());
         let mut numbers = Vec::new();
         for r in refs {
-            match (&r.id, &r.number) {
+            match (r.id(), r.number()) {
                 (Some(id), _) => ids.push(parse_id(id)?),
                 (None, Some(n)) => {
                     check_number(n)?;
-                    numbers.push(n.clone());
+                    numbers.push(n.to_owned())
                 }
                 (None, None) => return Err(Error::invalid_input("empty ticket reference")),
             }

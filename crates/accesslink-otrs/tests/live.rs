@@ -162,7 +162,7 @@ async fn idempotent_create_with_dynamic_field_on_the_search_web_service() {
     // The field itself carries the id on the server.
     let id = unique("REQDF");
     let t = otrs.create_ticket(&request(&id)).await.unwrap();
-    let tid: u64 = t.reference.id.as_deref().unwrap().parse().unwrap();
+    let tid: u64 = t.reference.id().unwrap().parse().unwrap();
     let raw = otrs
         .client()
         .tickets()
@@ -207,7 +207,7 @@ async fn number_lookup_comment_close_lifecycle() {
     let Some(l) = live() else { return };
     let otrs = l.title_tag();
     let t = otrs.create_ticket(&request(&unique("LIFE"))).await.unwrap();
-    let number = t.reference.number.clone().unwrap();
+    let number = t.reference.number().map(str::to_owned).unwrap();
     let r = otrs.parse_ticket_ref(&format!("Ticket#{number}")).unwrap();
     assert_eq!(r, TicketRef::by_number(&number));
     let got = otrs.get_ticket(&r).await.unwrap().unwrap();
@@ -219,7 +219,7 @@ async fn number_lookup_comment_close_lifecycle() {
     otrs.add_comment(&r, &Comment::internal("internal note"))
         .await
         .unwrap();
-    let tid: u64 = t.reference.id.as_deref().unwrap().parse().unwrap();
+    let tid: u64 = t.reference.id().unwrap().parse().unwrap();
     let raw = otrs
         .client()
         .tickets()
@@ -282,17 +282,20 @@ async fn batched_get_of_fifty_tickets() {
         .enumerate()
         .map(|(i, r)| {
             if i % 2 == 0 {
-                TicketRef::by_id(r.id.clone().unwrap())
+                TicketRef::by_id(r.id().map(str::to_owned).unwrap())
             } else {
-                TicketRef::by_number(r.number.clone().unwrap())
+                TicketRef::by_number(r.number().map(str::to_owned).unwrap())
             }
         })
         .collect();
     asked.push(TicketRef::by_id("999999998"));
     let got = otrs.get_tickets(&asked).await.unwrap();
     assert_eq!(got.len(), 50);
-    let mut want: Vec<_> = refs.iter().map(|r| r.id.clone()).collect();
-    let mut have: Vec<_> = got.iter().map(|t| t.reference.id.clone()).collect();
+    let mut want: Vec<_> = refs.iter().map(|r| r.id().map(str::to_owned)).collect();
+    let mut have: Vec<_> = got
+        .iter()
+        .map(|t| t.reference.id().map(str::to_owned))
+        .collect();
     want.sort();
     have.sort();
     assert_eq!(want, have);
@@ -437,7 +440,7 @@ impl accesslink_testkit::conformance::TicketBackend for LiveBackend<'_> {
         state: TicketState,
     ) -> accesslink_core::Result<()> {
         use accesslink_otrs::models::{TicketFields, TicketUpdate};
-        let id: u64 = match &r.id {
+        let id: u64 = match &r.id() {
             Some(id) => id
                 .parse()
                 .map_err(|_| accesslink_core::Error::invalid_input("id"))?,
@@ -445,8 +448,7 @@ impl accesslink_testkit::conformance::TicketBackend for LiveBackend<'_> {
                 .agent
                 .get_ticket(r)
                 .await?
-                .and_then(|t| t.reference.id)
-                .and_then(|i| i.parse().ok())
+                .and_then(|t| t.reference.id().and_then(|i| i.parse().ok()))
                 .ok_or_else(|| accesslink_core::Error::not_found(r.to_string()))?,
         };
         let name = match state {
@@ -513,8 +515,7 @@ impl accesslink_testkit::conformance::TicketBackend for LiveBackend<'_> {
             .ok_or_else(|| accesslink_core::Error::not_found(r.to_string()))?;
         let id: u64 = t
             .reference
-            .id
-            .as_deref()
+            .id()
             .and_then(|i| i.parse().ok())
             .unwrap_or_default();
         let raw = self

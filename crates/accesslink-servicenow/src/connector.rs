@@ -153,7 +153,7 @@ impl TicketingSystem for ServiceNowConnector {
         // Everything is checked before the first request.
         let (table, mut body, login) = self.create_body(new)?;
         if let Some(existing) = self.find_in(&table, &new.correlation_id).await? {
-            tracing::info!(correlation_id = %new.correlation_id, ticket = ?existing.reference.number, "ticket already exists");
+            tracing::info!(correlation_id = %new.correlation_id, ticket = ?existing.reference.number(), "ticket already exists");
             return Ok(existing);
         }
         if let Some((field, login)) = login {

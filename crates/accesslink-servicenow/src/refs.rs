@@ -115,7 +115,7 @@ impl Routes {
     /// Checks a reference again (its fields are public, so it may never have been
     /// parsed) and says where it points.
     pub(crate) fn resolve(&self, r: &TicketRef) -> Result<Target> {
-        let scope = match r.scope.as_deref() {
+        let scope = match r.scope() {
             None => None,
             Some(t) if self.knows_table(t) => Some(t),
             Some(t) => {
@@ -125,24 +125,24 @@ impl Routes {
                 )));
             }
         };
-        if let Some(id) = &r.id {
+        if let Some(id) = r.id() {
             if !is_sys_id(id) {
                 return Err(Error::invalid_input(format!(
                     "ticket id {:?} is not a sys_id (32 lowercase hex characters)",
                     accesslink_core::redact::truncate(id, 40)
                 )));
             }
-            let by_number = match &r.number {
+            let by_number = match r.number() {
                 Some(n) => Some(self.number_table(n)?),
                 None => None,
             };
             let table = scope.or(by_number.as_deref()).unwrap_or("task").to_owned();
             return Ok(Target {
                 table,
-                locator: Locator::SysId(id.clone()),
+                locator: Locator::SysId(id.to_owned()),
             });
         }
-        let Some(number) = &r.number else {
+        let Some(number) = r.number() else {
             return Err(Error::invalid_input(
                 "an empty ticket reference (neither sys_id nor number)",
             ));
@@ -157,15 +157,15 @@ impl Routes {
         }
         Ok(Target {
             table,
-            locator: Locator::Number(number.clone()),
+            locator: Locator::Number(number.to_owned()),
         })
     }
 
     fn number_table(&self, number: &str) -> Result<String> {
         let parsed = self.parse(number)?;
-        match (parsed.number, parsed.scope) {
+        match (parsed.number(), parsed.scope()) {
             // Only the canonical spelling: `resolve` never trims or upper-cases.
-            (Some(n), Some(t)) if n == *number => Ok(t),
+            (Some(n), Some(t)) if n == number => Ok(t.to_owned()),
             _ => Err(Error::invalid_input(format!(
                 "{:?} is not a ServiceNow ticket number",
                 accesslink_core::redact::truncate(number, 40)
@@ -219,11 +219,8 @@ mod tests {
         ];
         for (raw, table) in rows {
             let t = r.parse(raw).unwrap();
-            assert_eq!(t.scope.as_deref(), Some(table), "{raw}");
-            assert_eq!(
-                t.number.as_deref(),
-                Some(raw.trim().to_ascii_uppercase().as_str())
-            );
+            assert_eq!(t.scope(), Some(table), "{raw}");
+            assert_eq!(t.number(), Some(raw.trim().to_ascii_uppercase().as_str()));
             let target = r.resolve(&t).unwrap();
             assert_eq!(target.table, table);
         }
@@ -233,7 +230,7 @@ mod tests {
     fn sys_ids_go_to_task() {
         let r = routes();
         let t = r.parse("9D385017C611228701D22104CC95C371").unwrap();
-        assert_eq!(t.id.as_deref(), Some("9d385017c611228701d22104cc95c371"));
+        assert_eq!(t.id(), Some("9d385017c611228701d22104cc95c371"));
         assert_eq!(r.resolve(&t).unwrap().table, "task");
         let t = TicketRef::by_id("9d385017c611228701d22104cc95c371").with_scope("incident");
         assert_eq!(r.resolve(&t).unwrap().table, "incident");
@@ -265,11 +262,7 @@ mod tests {
             TicketRef::by_id("../../x"),
             TicketRef::by_number("INC0010001").with_scope("sys_user"),
             TicketRef::by_number("INC0010001").with_scope("change_request"),
-            TicketRef {
-                id: None,
-                number: None,
-                scope: None,
-            },
+            TicketRef::by_number(""),
         ] {
             assert!(r.resolve(&t).is_err(), "{t:?}");
         }
@@ -281,9 +274,6 @@ mod tests {
         assert!(Routes::new(&[("UX".into(), "Bad Table".into())]).is_err());
         // A custom prefix may take over a built-in one.
         let r = Routes::new(&[("REQ".into(), "sc_req_item".into())]).unwrap();
-        assert_eq!(
-            r.parse("REQ1").unwrap().scope.as_deref(),
-            Some("sc_req_item")
-        );
+        assert_eq!(r.parse("REQ1").unwrap().scope(), Some("sc_req_item"));
     }
 }

@@ -72,11 +72,11 @@ impl ServiceNowConnector {
             .as_deref()
             .filter(|t| !t.is_empty())
             .unwrap_or(table);
-        let reference = TicketRef {
-            id: row.sys_id.clone(),
-            number: row.number.clone(),
-            scope: Some(table.to_owned()),
-        };
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        // Every row the Table API returns has a sys_id; callers check it before here.
+        let reference = TicketRef::new(nonempty(&row.sys_id), nonempty(&row.number))
+            .unwrap_or_else(|_| TicketRef::by_id(row.sys_id.clone().unwrap_or_default()))
+            .with_scope(table);
         let mut t = Ticket::new(
             reference,
             kind_of_table(table),

@@ -574,11 +574,11 @@ fn quoted(raw: &str) -> String {
 /// they share at least one part (create may return the id and number, a parse only the
 /// number).
 fn same_ticket(a: &TicketRef, b: &TicketRef) -> bool {
-    let ids = match (&a.id, &b.id) {
+    let ids = match (&a.id(), &b.id()) {
         (Some(x), Some(y)) => Some(x == y),
         _ => None,
     };
-    let numbers = match (&a.number, &b.number) {
+    let numbers = match (&a.number(), &b.number()) {
         (Some(x), Some(y)) => Some(x.eq_ignore_ascii_case(y)),
         _ => None,
     };
@@ -704,7 +704,7 @@ pub async fn ticket_lifecycle(
     )?;
     cx.in_state("get_ticket", &got, "an open state", TicketState::is_open)?;
 
-    if let Some(number) = &r.number {
+    if let Some(number) = &r.number() {
         let step = format!("parse_ticket_ref({number:?}) of the created ticket");
         let parsed = cx.ok(&step, ts.parse_ticket_ref(number))?;
         let again = cx.some("get_ticket(parsed reference)", ts.get_ticket(&parsed).await)?;
@@ -1234,8 +1234,7 @@ fn is_ticketing(cap: &Capability) -> Option<bool> {
 
 /// Calls a ticketing method with harmless arguments; the result, shortened.
 async fn call_ticketing(ts: &dyn TicketingSystem, op: Op) -> Result<String> {
-    let mut r = TicketRef::by_id("1");
-    r.number = Some("1".into());
+    let r = TicketRef::by_id_and_number("1", "1");
     let probe = CorrelationId::new(fresh_id("accesslink-conformance-probe"));
     Ok(match op {
         Op::CreateTicket => {
@@ -1613,9 +1612,7 @@ mod tests {
     }
 
     fn ticket_ref(n: u64) -> TicketRef {
-        let mut r = TicketRef::by_id(n.to_string());
-        r.number = Some(n.to_string());
-        r
+        TicketRef::by_id_and_number(n.to_string(), n.to_string())
     }
 
     fn digits(s: &str) -> Result<u64> {
@@ -1694,7 +1691,7 @@ mod tests {
 
         /// The ticket number a reference names, validated unless `get_skips_validation`.
         fn number(&self, r: &TicketRef) -> Result<Option<u64>> {
-            let raw = r.id.as_deref().or(r.number.as_deref()).unwrap_or("");
+            let raw = r.id().or(r.number()).unwrap_or("");
             if self.faults.get_skips_validation {
                 return Ok(raw.parse().ok());
             }
@@ -1994,7 +1991,7 @@ mod tests {
     #[async_trait]
     impl TicketBackend for Memory {
         async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
-            let n = digits(r.id.as_deref().unwrap_or(""))?;
+            let n = digits(r.id().unwrap_or(""))?;
             let mut st = self.lock();
             let t = st.tickets.get_mut(&n);
             t.ok_or_else(|| Error::not_found(format!("ticket {r}")))?
@@ -2009,7 +2006,7 @@ mod tests {
         }
 
         async fn comments(&self, r: &TicketRef) -> Result<Vec<Comment>> {
-            let n = digits(r.id.as_deref().unwrap_or(""))?;
+            let n = digits(r.id().unwrap_or(""))?;
             Ok(self
                 .lock()
                 .tickets

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 use url::Url;
 
+use super::hooks::{HttpEvent, HttpMetrics, RetryClassifier};
 use super::ratelimit::{Pacer, RateLimitConfig, RateLimiter};
 use super::request::{Body, Request};
 use super::response::Response;
@@ -83,6 +84,7 @@ impl Redactor {
 
 struct Inner {
     target: &'static str,
+    instance: Arc<str>,
     base: Url,
     http: reqwest::Client,
     timeouts: TimeoutConfig,
@@ -93,6 +95,8 @@ struct Inner {
     auth_failure: AuthFailureDetector,
     error_parser: Option<ErrorParser>,
     redactor: Arc<Redactor>,
+    classifier: Option<Arc<dyn RetryClassifier>>,
+    metrics: Option<Arc<dyn HttpMetrics>>,
 }
 
 /// A cheap-to-clone HTTP client for one target instance.
@@ -105,6 +109,7 @@ impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClient")
             .field("target", &self.inner.target)
+            .field("instance", &self.inner.instance)
             .field("base", &self.inner.base.as_str())
             .field("timeouts", &self.inner.timeouts)
             .field("retry", &self.inner.retry)
@@ -118,6 +123,7 @@ impl fmt::Debug for HttpClient {
 /// Builds an [`HttpClient`].
 pub struct HttpClientBuilder {
     target: &'static str,
+    instance: Option<String>,
     base: String,
     user_agent: String,
     timeouts: TimeoutConfig,
@@ -129,12 +135,16 @@ pub struct HttpClientBuilder {
     error_parser: Option<ErrorParser>,
     default_headers: HeaderMap,
     root_certificates: Vec<reqwest::Certificate>,
+    proxy: Option<Url>,
+    classifier: Option<Arc<dyn RetryClassifier>>,
+    metrics: Option<Arc<dyn HttpMetrics>>,
 }
 
 impl fmt::Debug for HttpClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClientBuilder")
             .field("target", &self.target)
+            .field("instance", &self.instance)
             .field("base", &self.base)
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
@@ -152,6 +162,7 @@ impl HttpClient {
     pub fn builder(target: &'static str, base_url: impl Into<String>) -> HttpClientBuilder {
         HttpClientBuilder {
             target,
+            instance: None,
             base: base_url.into(),
             user_agent: concat!("accesslink/", env!("CARGO_PKG_VERSION")).to_owned(),
             timeouts: TimeoutConfig::default(),
@@ -163,6 +174,9 @@ impl HttpClient {
             error_parser: None,
             default_headers: HeaderMap::new(),
             root_certificates: Vec::new(),
+            proxy: None,
+            classifier: None,
+            metrics: None,
         }
     }
 
@@ -174,6 +188,7 @@ impl HttpClient {
         HttpClient {
             inner: Arc::new(Inner {
                 target: i.target,
+                instance: i.instance.clone(),
                 base: i.base.clone(),
                 http: i.http.clone(),
                 timeouts: i.timeouts.clone(),
@@ -184,6 +199,8 @@ impl HttpClient {
                 auth,
                 auth_failure: i.auth_failure.clone(),
                 error_parser: i.error_parser.clone(),
+                classifier: i.classifier.clone(),
+                metrics: i.metrics.clone(),
             }),
         }
     }
@@ -196,6 +213,29 @@ impl HttpClient {
     /// The target name.
     pub fn target(&self) -> &'static str {
         self.inner.target
+    }
+
+    /// The connector instance name (the target's name unless one was set).
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// What errors and logs call a request: target, instance, method and path
+    /// (`servicenow (prod-it): GET /api/now/table/incident`), never the query, whose
+    /// values may carry session ids.
+    pub fn label(&self, request: &Request) -> String {
+        format!(
+            "{} ({}): {}",
+            self.inner.target,
+            self.inner.instance,
+            request.label()
+        )
+    }
+
+    fn emit(&self, event: HttpEvent<'_>) {
+        if let Some(m) = &self.inner.metrics {
+            m.record(&event);
+        }
     }
 
     /// The auth provider.
@@ -286,10 +326,11 @@ impl HttpClient {
     /// queued behind others on a shared, rate-limited client does not time out before
     /// it is sent; waits before later attempts count against it.
     pub async fn execute(&self, request: Request) -> Result<Response> {
-        let label = request.label();
+        let label = self.label(&request);
         let span = tracing::debug_span!(
             "http",
             target = self.inner.target,
+            instance = &*self.inner.instance,
             method = %request.method,
             path = request.url.path(),
             status = tracing::field::Empty,
@@ -313,6 +354,14 @@ impl HttpClient {
         .instrument(span.clone())
         .await;
         span.record("latency_ms", queued.elapsed().as_millis() as u64);
+        self.emit(HttpEvent::Request {
+            target: self.inner.target,
+            instance: &self.inner.instance,
+            method: &request.method,
+            status: result.as_ref().ok().map(|r| r.status().as_u16()),
+            attempts: result.as_ref().map_or(0, Response::attempts),
+            latency: queued.elapsed(),
+        });
         match &result {
             Ok(r) => {
                 span.record("status", r.status().as_u16());
@@ -328,7 +377,17 @@ impl HttpClient {
     /// Waits for the pacer, if there is one, before an attempt of `request`.
     async fn pace(&self, request: &Request) {
         if let Some(pacer) = &self.inner.pacer {
+            let started = Instant::now();
             pacer.until_ready(&request.method, request.url.path()).await;
+            let waited = started.elapsed();
+            // Under a millisecond is a free slot, not a wait.
+            if waited >= Duration::from_millis(1) {
+                self.emit(HttpEvent::RateLimitWait {
+                    target: self.inner.target,
+                    instance: &self.inner.instance,
+                    delay: waited,
+                });
+            }
         }
     }
 
@@ -384,14 +443,27 @@ impl HttpClient {
                             continue;
                         }
                     }
-                    let decision = classify(
-                        AttemptOutcome::Response {
-                            status,
-                            headers: &response.headers,
-                        },
-                        SystemTime::now(),
-                        inner.retry.max_backoff,
-                    );
+                    let now = SystemTime::now();
+                    let decision = inner
+                        .classifier
+                        .as_ref()
+                        .and_then(|c| c.classify(status, &response.headers, now))
+                        .map(|d| match d {
+                            RetryDecision::RetryAfter(k, wait) => {
+                                RetryDecision::RetryAfter(k, wait.min(inner.retry.max_backoff))
+                            }
+                            other => other,
+                        })
+                        .unwrap_or_else(|| {
+                            classify(
+                                AttemptOutcome::Response {
+                                    status,
+                                    headers: &response.headers,
+                                },
+                                now,
+                                inner.retry.max_backoff,
+                            )
+                        });
                     (decision, Ok(response))
                 }
                 Ok(Err(AttemptError::Connect(e))) => {
@@ -413,7 +485,7 @@ impl HttpClient {
                     } else {
                         Error::Transport {
                             request: label.to_owned(),
-                            source: e,
+                            source: Box::new(e),
                         }
                     };
                     (decision, Err((err, true)))
@@ -426,7 +498,7 @@ impl HttpClient {
                     );
                     let err = Error::Transport {
                         request: label.to_owned(),
-                        source: e,
+                        source: Box::new(e),
                     };
                     (decision, Err((err, retry_safe)))
                 }
@@ -467,6 +539,23 @@ impl HttpClient {
                         "retrying"
                     );
                     waited += delay;
+                    let kind = match decision {
+                        RetryDecision::Retry(k) | RetryDecision::RetryAfter(k, _) => k,
+                        RetryDecision::NoRetry => unreachable!("a delay means a retry"),
+                    };
+                    self.emit(HttpEvent::Retry {
+                        target: inner.target,
+                        instance: &inner.instance,
+                        kind,
+                        delay,
+                    });
+                    if kind == super::retry::RetryKind::Throttling {
+                        self.emit(HttpEvent::RateLimitWait {
+                            target: inner.target,
+                            instance: &inner.instance,
+                            delay,
+                        });
+                    }
                     tokio::time::sleep(delay).await;
                 }
                 _ => return result.map_err(|(e, _)| e),
@@ -489,6 +578,10 @@ impl HttpClient {
             );
             auth.invalidate(stamp);
             *reauthenticated = true;
+            self.emit(HttpEvent::CredentialRenewal {
+                target: self.inner.target,
+                instance: &self.inner.instance,
+            });
             return None;
         }
         let vendor = self
@@ -597,6 +690,36 @@ enum AttemptError {
 }
 
 impl HttpClientBuilder {
+    /// Names the connector instance, so errors and logs say which of several
+    /// instances of one target failed (default: the target's name).
+    #[must_use]
+    pub fn instance(mut self, name: impl Into<String>) -> Self {
+        self.instance = Some(name.into());
+        self
+    }
+
+    /// Sends every request through this proxy.
+    #[must_use]
+    pub fn proxy_url(mut self, url: Url) -> Self {
+        self.proxy = Some(url);
+        self
+    }
+
+    /// Adds vendor retry rules (a rate-limit reset header, say), consulted before the
+    /// standard classifier; see [`RetryClassifier`].
+    #[must_use]
+    pub fn retry_classifier(mut self, c: Arc<dyn RetryClassifier>) -> Self {
+        self.classifier = Some(c);
+        self
+    }
+
+    /// Reports requests, retries, rate-limit waits and credential renewals to `m`.
+    #[must_use]
+    pub fn metrics(mut self, m: Arc<dyn HttpMetrics>) -> Self {
+        self.metrics = Some(m);
+        self
+    }
+
     /// Sets the `User-Agent`.
     #[must_use]
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
@@ -726,12 +849,21 @@ impl HttpClientBuilder {
         if !self.root_certificates.is_empty() {
             http = http.tls_certs_merge(self.root_certificates);
         }
+        if let Some(proxy) = &self.proxy {
+            let proxy = reqwest::Proxy::all(proxy.as_str())
+                .map_err(|e| Error::config(format!("http.proxy: {e}")))?;
+            http = http.proxy(proxy);
+        }
         let http = http
             .build()
             .map_err(|e| Error::config(format!("HTTP client: {e}")))?;
         Ok(HttpClient {
             inner: Arc::new(Inner {
                 target: self.target,
+                instance: self
+                    .instance
+                    .unwrap_or_else(|| self.target.to_owned())
+                    .into(),
                 base,
                 http,
                 timeouts: self.timeouts,
@@ -744,6 +876,8 @@ impl HttpClientBuilder {
                 auth: self.auth,
                 auth_failure: self.auth_failure,
                 error_parser: self.error_parser,
+                classifier: self.classifier,
+                metrics: self.metrics,
             }),
         })
     }

@@ -6,18 +6,25 @@
 //! request.
 
 mod client;
+mod hooks;
 mod ratelimit;
 mod request;
 mod response;
 pub mod retry;
+mod settings;
 mod timeout;
 
 pub use client::{
     AuthFailureDetector, DEFAULT_MAX_BODY_BYTES, ErrorParser, HttpClient, HttpClientBuilder,
     VendorError,
 };
+pub use hooks::{
+    HttpCounters, HttpCountersSnapshot, HttpEvent, HttpMetrics, ResetFormat, ResetHeader,
+    RetryClassifier,
+};
 pub use ratelimit::{Pacer, RateLimitConfig};
 pub use request::{Body, Request};
 pub use response::Response;
 pub use retry::{RetryConfig, RetryDecision, RetryKind};
+pub use settings::HttpSettings;
 pub use timeout::TimeoutConfig;

@@ -54,8 +54,9 @@ pub trait Pacer: Send + Sync + fmt::Debug {
     async fn until_ready(&self, method: &Method, path: &str);
 }
 
-/// Requests per second and burst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Requests per second and burst. In settings files:
+/// `rate_limit = { per_second = 20, burst = 40 }` (`burst` defaults to `per_second`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct RateLimitConfig {
     /// Sustained requests per second.
@@ -78,6 +79,22 @@ impl RateLimitConfig {
     pub fn burst(mut self, burst: NonZeroU32) -> Self {
         self.burst = burst;
         self
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RateLimitConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            per_second: NonZeroU32,
+            burst: Option<NonZeroU32>,
+        }
+        let raw = Raw::deserialize(d)?;
+        Ok(RateLimitConfig {
+            per_second: raw.per_second,
+            burst: raw.burst.unwrap_or(raw.per_second),
+        })
     }
 }
 

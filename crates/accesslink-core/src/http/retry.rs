@@ -5,16 +5,31 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
 
 /// Retry settings. Every field has a documented default; `disabled()` turns retries off.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// In settings files durations are written as `"200ms"`, `"30s"`, `"1m"`:
+///
+/// ```toml
+/// retry = { max_attempts = 4, initial_backoff = "250ms", max_total_delay = "2m" }
+/// ```
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct RetryConfig {
     /// Attempts in all, the first included (default 3; 1 disables retries).
     pub max_attempts: u32,
     /// Back-off before the first retry (default 200 ms); doubles each retry, with jitter.
+    #[serde(with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub initial_backoff: Duration,
     /// Longest single back-off, and cap on a server's `Retry-After` (default 30 s).
+    #[serde(with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub max_backoff: Duration,
     /// Longest time spent waiting between attempts in one operation (default 60 s).
+    #[serde(with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub max_total_delay: Duration,
 }
 

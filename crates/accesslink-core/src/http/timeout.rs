@@ -2,15 +2,25 @@
 
 use std::time::Duration;
 
-/// Timeout settings; `None` fields take the documented defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Timeout settings; `None` fields take the documented defaults. In settings files:
+/// `timeouts = { connect = "5s", attempt = "20s", total = "2m" }`.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TimeoutConfig {
     /// Establishing a connection (default 10 s).
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub connect: Option<Duration>,
     /// One attempt, from sending to the last body byte (default 30 s).
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub attempt: Option<Duration>,
     /// The whole operation, retries and back-off included (default 120 s).
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub total: Option<Duration>,
 }
 

@@ -237,13 +237,13 @@ pub(crate) async fn ensure_import_users(l: &Live) {
 }
 
 fn id_and_type(r: &TicketRef) -> (&'static str, u64) {
-    let itemtype = match r.scope.as_deref() {
+    let itemtype = match r.scope() {
         Some("Change") => "Change",
         _ => "Ticket",
     };
     (
         itemtype,
-        r.id.as_deref()
+        r.id()
             .and_then(|i| i.parse().ok())
             .expect("a reference with an id"),
     )

@@ -79,7 +79,7 @@ async fn a_lost_create_answer_is_found_not_repeated() {
     assert_eq!(mock.proxy().unwrap().applied(), 1);
     assert_eq!(mock.count("createItems:Ticket"), 1, "no second POST");
     assert_eq!(count(&mock, &id).await, 1);
-    assert!(t.reference.id.is_some());
+    assert!(t.reference.id().is_some());
 }
 
 #[tokio::test]
@@ -186,7 +186,7 @@ async fn html_and_truncated_bodies_are_protocol_errors() {
         .create_ticket(&new_ticket(&fresh_id("REQ")))
         .await
         .unwrap();
-    let by_id = TicketRef::by_id(t.reference.id.clone().unwrap());
+    let by_id = TicketRef::by_id(t.reference.id().map(str::to_owned).unwrap());
     mock.faults().push_for(
         FaultMatcher::route("GET", "/apirest.php/Ticket/"),
         Fault::Html,

@@ -32,7 +32,7 @@ async fn change(
         CorrelationId::new(fresh_id("CHG")),
     );
     let c = glpi.create_ticket(&new).await.unwrap();
-    let id: i64 = c.reference.id.as_deref().unwrap().parse().unwrap();
+    let id: i64 = c.reference.id().unwrap().parse().unwrap();
     if let Some(v) = validation {
         let vid = mock
             .create(
@@ -123,10 +123,7 @@ async fn approved_changes_allow_and_the_rest_deny_with_reasons() {
     assert_eq!(v.codes(), ["not_approved"], "pending approval, open state");
 
     let v = gate
-        .check(&attempt(&format!(
-            "#{}",
-            incident.reference.id.as_deref().unwrap()
-        )))
+        .check(&attempt(&format!("#{}", incident.reference.id().unwrap())))
         .await;
     assert!(!v.allow);
     assert!(v.codes().contains(&"wrong_kind"), "{:?}", v.codes());

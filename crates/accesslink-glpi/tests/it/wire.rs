@@ -408,7 +408,7 @@ async fn batched_reads_use_get_multiple_items_and_fall_back_one_by_one() {
     let got = glpi.get_tickets(&refs).await.unwrap();
     let mut ids: Vec<_> = got
         .iter()
-        .map(|t| t.reference.id.clone().unwrap())
+        .map(|t| t.reference.id().map(str::to_owned).unwrap())
         .collect();
     ids.sort();
     assert_eq!(ids, ["5", "6"], "asked twice, read once");

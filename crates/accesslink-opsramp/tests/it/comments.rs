@@ -51,7 +51,7 @@ async fn a_comment_whose_answer_is_dropped_is_written_once() {
     let proxy = mock.proxy().unwrap();
     let opsramp = connector(&mock);
     let t = incident(&opsramp, "REQ-DROP-1").await;
-    let id = t.reference.id.clone().unwrap();
+    let id = t.reference.id().map(str::to_owned).unwrap();
     // Forwarded and stored, then the connection is dropped before the answer.
     proxy.push_for("POST", "/responses", ProxyFault::Drop, 1);
     opsramp
@@ -81,7 +81,7 @@ async fn a_comment_answered_too_late_is_found_not_resent() {
     let mock = mock(0).await;
     let opsramp = connector(&mock);
     let t = incident(&opsramp, "REQ-SLOW-1").await;
-    let id = t.reference.id.clone().unwrap();
+    let id = t.reference.id().map(str::to_owned).unwrap();
     let slow = on(client(&mock)
         .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300)))
         .build()
@@ -107,7 +107,7 @@ async fn a_comment_refused_with_502_is_sent_again_with_the_same_key() {
     let mock = mock(0).await;
     let opsramp = connector(&mock);
     let t = incident(&opsramp, "REQ-502-1").await;
-    let id = t.reference.id.clone().unwrap();
+    let id = t.reference.id().map(str::to_owned).unwrap();
     // The mock stores nothing on a fault: the lookup finds nothing, the POST is repeated.
     mock.faults().push_for(
         FaultMatcher::route("POST", "/responses"),
@@ -136,7 +136,7 @@ async fn the_same_text_posted_twice_is_two_comments() {
     let mock = mock(0).await;
     let opsramp = connector(&mock);
     let t = incident(&opsramp, "REQ-TWICE-1").await;
-    let id = t.reference.id.clone().unwrap();
+    let id = t.reference.id().map(str::to_owned).unwrap();
     for _ in 0..2 {
         opsramp
             .add_comment(&t.reference, &Comment::public("reminder"))

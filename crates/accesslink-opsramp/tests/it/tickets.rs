@@ -43,7 +43,7 @@ async fn an_old_ticket_is_found_outside_the_one_month_default_window() {
         .create_ticket(&new(TicketKind::Request, "REQ-OLD-1"))
         .await
         .unwrap();
-    let id = first.reference.id.clone().unwrap();
+    let id = first.reference.id().map(str::to_owned).unwrap();
     assert!(id.starts_with("SRQ"), "{id}");
     assert!(mock.backdate_ticket(&id, 90));
     let again = opsramp
@@ -80,7 +80,7 @@ async fn close_uses_the_configured_reasons_and_twice_is_harmless() {
         .unwrap();
     assert_eq!(closed.status.state, TicketState::Closed);
     assert_eq!(closed.resolution.as_deref(), Some("Cancelled"));
-    let id = t.reference.id.clone().unwrap();
+    let id = t.reference.id().map(str::to_owned).unwrap();
     assert_eq!(
         mock.ticket_responses(&id),
         vec![("rejected by the owner".to_owned(), true)]
@@ -130,7 +130,7 @@ async fn a_ticket_create_whose_answer_is_lost_opens_one_ticket() {
         .create_ticket(&new(TicketKind::Incident, "REQ-FLAKY"))
         .await
         .unwrap();
-    assert!(t.reference.id.as_deref().unwrap().starts_with("INC"));
+    assert!(t.reference.id().unwrap().starts_with("INC"));
     assert_eq!(mock.tickets_with_ext_id("REQ-FLAKY"), 1);
     assert_eq!(mock.counter().count("POST", "incidents"), 2);
 }
@@ -143,11 +143,7 @@ async fn unvalidated_references_and_other_kinds_are_refused_without_a_request() 
         TicketRef::by_id("INC1/close"),
         TicketRef::by_number("../users"),
         TicketRef::by_id("INC12").with_scope("serviceRequests"),
-        {
-            let mut r = TicketRef::by_id("INC12");
-            r.number = Some("INC13".into());
-            r
-        },
+        TicketRef::by_id_and_number("INC12", "INC13"),
     ];
     for r in &bad {
         let e = opsramp.get_ticket(r).await.unwrap_err();

@@ -128,7 +128,7 @@ async fn a_correlation_id_on_a_later_page_of_a_loose_search_opens_no_second_tick
         CorrelationId::new("REQ-1"),
     );
     let t = opsramp.create_ticket(&new).await.unwrap();
-    assert_eq!(t.reference.id.as_deref(), Some("SRQ0000000001"));
+    assert_eq!(t.reference.id(), Some("SRQ0000000001"));
     let received = server.received_requests().await.unwrap();
     assert!(
         !received

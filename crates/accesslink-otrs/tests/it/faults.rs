@@ -49,7 +49,7 @@ async fn server_errors_on_create_are_retried_without_duplicates() {
     assert_eq!(count(&mock, &id).await, 1);
     assert_eq!(mock.count("TicketCreate"), 3, "two refused, one accepted");
     assert_eq!(mock.faults().applied(), 2);
-    assert!(t.reference.number.is_some());
+    assert!(t.reference.number().is_some());
 }
 
 #[tokio::test]
@@ -126,7 +126,7 @@ async fn get_bursts_are_retried_and_html_is_a_clear_error() {
         .create_ticket(&new_ticket(&fresh_id("REQ")))
         .await
         .unwrap();
-    let id = t.reference.id.clone().unwrap();
+    let id = t.reference.id().map(str::to_owned).unwrap();
     let by_id = TicketRef::by_id(id);
 
     mock.faults().push_for(

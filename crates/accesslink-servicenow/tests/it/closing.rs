@@ -89,7 +89,7 @@ async fn each_table_is_closed_its_own_way() {
     assert_eq!(p[0]["state"], "107");
 
     // Already closed: nothing is written.
-    let id = t.reference.id.clone().unwrap();
+    let id = t.reference.id().map(str::to_owned).unwrap();
     mock.clear_requests();
     let sn = basic_on(&mock);
     sn.close_ticket(

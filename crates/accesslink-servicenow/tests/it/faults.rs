@@ -64,7 +64,7 @@ async fn a_create_whose_answer_is_dropped_makes_one_ticket() {
         "no second insert"
     );
     assert_eq!(
-        t.reference.id.as_deref(),
+        t.reference.id(),
         mock.find("incident", "correlation_id", "REQ-DROP")[0]["sys_id"].as_str()
     );
     // Lookup before, lookup after the lost answer.

@@ -34,8 +34,8 @@ async fn every_prefix_is_routed_to_its_table() {
         mock.clear_requests();
         let r = sn.parse_ticket_ref(&number.to_lowercase()).unwrap();
         let t = sn.get_ticket(&r).await.unwrap().expect("found");
-        assert_eq!(t.reference.id.as_deref(), Some(id.as_str()));
-        assert_eq!(t.reference.scope.as_deref(), Some(*table));
+        assert_eq!(t.reference.id(), Some(id.as_str()));
+        assert_eq!(t.reference.scope(), Some(*table));
         assert_eq!(&t.kind, kind, "{table}");
         assert_eq!(t.title, format!("a {table}"));
         let seen = table_requests(&mock);
@@ -61,7 +61,7 @@ async fn a_sys_id_is_read_through_task_and_keeps_its_real_table() {
     let r = sn.parse_ticket_ref(&id.to_uppercase()).unwrap();
     let t = sn.get_ticket(&r).await.unwrap().unwrap();
     assert_eq!(t.kind, TicketKind::RequestItem);
-    assert_eq!(t.reference.scope.as_deref(), Some("sc_req_item"));
+    assert_eq!(t.reference.scope(), Some("sc_req_item"));
     assert_eq!(t.status.state, TicketState::InProgress);
     let seen = table_requests(&mock);
     assert_eq!(seen.len(), 1);
@@ -144,8 +144,7 @@ async fn a_duplicated_number_does_not_crowd_another_ticket_out_of_a_batch() {
     ];
     let got = sn.get_tickets(&refs).await.unwrap();
     assert!(
-        got.iter()
-            .any(|t| t.reference.id.as_deref() == Some(id.as_str())),
+        got.iter().any(|t| t.reference.id() == Some(id.as_str())),
         "{got:?}"
     );
 }
@@ -209,5 +208,5 @@ async fn a_number_two_rows_share_is_a_conflict_not_a_guess() {
         .await
         .unwrap()
         .expect("found");
-    assert_eq!(t.reference.id.as_deref(), Some(single.as_str()));
+    assert_eq!(t.reference.id(), Some(single.as_str()));
 }

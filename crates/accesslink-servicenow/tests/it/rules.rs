@@ -351,7 +351,7 @@ async fn a_requester_given_in_another_case_is_found_on_a_folding_instance() {
     let new = incident("REQ-CASE").requester(Person::login("jdoe"));
 
     let t = basic_on(&folding).create_ticket(&new).await.unwrap();
-    let id = t.reference.id.clone().unwrap();
+    let id = t.reference.id().map(str::to_owned).unwrap();
     assert_eq!(folding.row("incident", &id).unwrap()["caller_id"], ids[0]);
     assert_eq!(t.requester.unwrap().id.as_deref(), Some(ids[0].as_str()));
     let lookups: Vec<_> = table_requests(&folding)

@@ -34,8 +34,8 @@ async fn get_by_number_asks_for_fields_and_plain_references() {
     let sn = basic(&server.uri());
     let r = sn.parse_ticket_ref("inc0010042").unwrap();
     let t = sn.get_ticket(&r).await.unwrap().unwrap();
-    assert_eq!(t.reference.id.as_deref(), Some(INC_ID));
-    assert_eq!(t.reference.scope.as_deref(), Some("incident"));
+    assert_eq!(t.reference.id(), Some(INC_ID));
+    assert_eq!(t.reference.scope(), Some("incident"));
     assert_eq!(t.status.state, TicketState::InProgress);
     assert_eq!(t.status.raw, "2");
     assert_eq!(t.approval_state(), ApprovalState::Approved);

@@ -25,10 +25,10 @@ use crate::conformance::{AccountBackend, TicketBackend};
 impl GlpiMock {
     /// The itemtype and id a reference names.
     fn resolve_ticket(&self, r: &TicketRef) -> Result<(Itemtype, i64)> {
-        let raw = r.id.as_deref().or(r.number.as_deref()).unwrap_or("").trim();
+        let raw = r.id().or(r.number()).unwrap_or("").trim();
         let lower = raw.to_ascii_lowercase();
         let change_number = ["chg", "change"].iter().any(|p| lower.starts_with(p));
-        let scope = r.scope.as_deref();
+        let scope = r.scope();
         let it = if change_number || scope.is_some_and(|s| s.eq_ignore_ascii_case("Change")) {
             Itemtype::Change
         } else {

@@ -60,7 +60,7 @@ impl crate::conformance::TicketBackend for OpsRampMock {
                 )));
             }
         };
-        let id = r.id.as_deref().or(r.number.as_deref()).unwrap_or("");
+        let id = r.id().or(r.number()).unwrap_or("");
         if self.set_ticket_status(id, status) {
             Ok(())
         } else {
@@ -76,7 +76,7 @@ impl crate::conformance::TicketBackend for OpsRampMock {
         &self,
         r: &accesslink_core::TicketRef,
     ) -> Result<Vec<accesslink_core::Comment>> {
-        let id = r.id.as_deref().or(r.number.as_deref()).unwrap_or("");
+        let id = r.id().or(r.number()).unwrap_or("");
         if self.ticket(id).is_none() {
             return Err(Error::not_found(format!("ticket {r}")));
         }

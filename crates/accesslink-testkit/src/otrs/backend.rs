@@ -11,9 +11,9 @@ impl OtrsMock {
     /// The TicketID a reference names: its id, or else its ticket number.
     fn resolve(&self, r: &TicketRef) -> Result<u64> {
         let state = self.lock();
-        let by_id = r.id.as_deref().and_then(|id| id.parse::<u64>().ok());
+        let by_id = r.id().and_then(|id| id.parse::<u64>().ok());
         let by_number = || {
-            let number = r.number.as_deref()?;
+            let number = r.number()?;
             state
                 .tickets
                 .values()

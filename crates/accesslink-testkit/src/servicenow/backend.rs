@@ -24,17 +24,13 @@ use crate::conformance::{AccountBackend, TicketBackend};
 
 /// The table and sys_id a reference names.
 fn resolve_ticket(state: &State, r: &TicketRef) -> Result<(&'static str, String)> {
-    let scope = r
-        .scope
-        .as_deref()
-        .and_then(schema::table)
-        .map_or("task", |d| d.name);
-    if let Some(id) = r.id.as_deref().filter(|id| is_sys_id(id)) {
+    let scope = r.scope().and_then(schema::table).map_or("task", |d| d.name);
+    if let Some(id) = r.id().filter(|id| is_sys_id(id)) {
         if let Some((real, _)) = state.get(scope, id) {
             return Ok((real, id.to_owned()));
         }
     }
-    let number = r.number.as_deref().or(r.id.as_deref()).unwrap_or("").trim();
+    let number = r.number().or(r.id()).unwrap_or("").trim();
     // Longest prefix first, so PRJTASK is not read as PRJ nor SCTASK as TASK.
     let mut by_prefix: Vec<_> = TABLES
         .iter()

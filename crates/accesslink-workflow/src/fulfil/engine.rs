@@ -233,8 +233,8 @@ fn same_ticket(t: &Ticket, p: &Pending<'_>) -> bool {
     t.correlation_id
         .as_ref()
         .is_some_and(|c| c.as_str() == p.req.id.as_str())
-        || (a.id.is_some() && a.id == b.id)
-        || (a.number.is_some() && a.number == b.number)
+        || (a.id().is_some() && a.id() == b.id())
+        || (a.number().is_some() && a.number() == b.number())
 }
 
 fn decide(p: &Pending<'_>) -> Decision {

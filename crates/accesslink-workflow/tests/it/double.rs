@@ -159,10 +159,10 @@ impl FakeItsm {
         let Some(t) = self.ticket_for(correlation) else {
             return Vec::new();
         };
-        let id = t.reference.id.unwrap();
+        let id = t.reference.id().unwrap();
         self.lock()
             .comments
-            .get(&id)
+            .get(id)
             .map(|c| c.iter().map(|c| c.body.clone()).collect())
             .unwrap_or_default()
     }
@@ -194,8 +194,8 @@ pub(crate) fn set_approval(t: &mut Ticket, state: ApprovalState, raw: &str) {
 }
 
 fn matches_ref(t: &Ticket, r: &TicketRef) -> bool {
-    (r.id.is_some() && r.id == t.reference.id)
-        || (r.number.is_some() && r.number == t.reference.number)
+    (r.id().is_some() && r.id() == t.reference.id())
+        || (r.number().is_some() && r.number() == t.reference.number())
 }
 
 #[async_trait]
@@ -250,11 +250,7 @@ impl TicketingSystem for FakeItsm {
         s.calls.created += 1;
         let n = s.tickets.len() + 1;
         let mut t = Ticket::new(
-            TicketRef {
-                id: Some(n.to_string()),
-                number: Some(format!("{}", 2_026_000_000 + n)),
-                scope: None,
-            },
+            TicketRef::by_id_and_number(n.to_string(), format!("{}", 2_026_000_000 + n)),
             new.kind.clone(),
             new.title.clone(),
             TicketStatus::new(TicketState::New, "new"),
@@ -319,7 +315,7 @@ impl TicketingSystem for FakeItsm {
                 a.push(Value::String(c.body.clone()));
             }
         }
-        let id = t.reference.id.clone().unwrap();
+        let id = t.reference.id().map(str::to_owned).unwrap();
         s.comments.entry(id).or_default().push(c.clone());
         Ok(())
     }
@@ -541,11 +537,7 @@ impl Provisioner for FakeDirectory {
 /// A ticket for gate tests.
 pub(crate) fn ticket(number: &str, kind: TicketKind, state: TicketState, raw: &str) -> Ticket {
     Ticket::new(
-        TicketRef {
-            id: Some(format!("id-{number}")),
-            number: Some(number.into()),
-            scope: None,
-        },
+        TicketRef::by_id_and_number(format!("id-{number}"), number),
         kind,
         "privileged access",
         TicketStatus::new(state, raw),

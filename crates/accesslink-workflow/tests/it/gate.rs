@@ -87,10 +87,7 @@ async fn valid_ticket_is_allowed_and_audited() {
     assert!(v.allow);
     assert_eq!(v.reasons, [Reason::TicketValid]);
     assert_eq!(v.policy, "default");
-    assert_eq!(
-        v.ticket.unwrap().reference.number.as_deref(),
-        Some("2026000001")
-    );
+    assert_eq!(v.ticket.unwrap().reference.number(), Some("2026000001"));
     assert_eq!(itsm.calls().get, 1);
     let events = sink.events();
     assert_eq!(events.len(), 1);
