@@ -60,6 +60,7 @@
 //! ```
 
 pub mod auth;
+pub mod connection;
 pub mod connector;
 pub mod de;
 pub mod error;
@@ -74,6 +75,7 @@ pub mod ticket;
 pub mod time;
 pub mod write;
 
+pub use connection::Connection;
 pub use connector::{
     Capability, ConnectionReport, Connector, ConnectorInfo, Provisioner, TicketingSystem,
 };

@@ -42,7 +42,7 @@
 //!         CorrelationId::new("REQ-42"),
 //!     ))
 //!     .await?;
-//! let same = otrs.parse_ticket_ref(ticket.reference.number.as_deref().unwrap_or_default())?;
+//! let same = otrs.parse_ticket_ref(ticket.reference.number().unwrap_or_default())?;
 //! println!("{:?}", otrs.get_ticket(&same).await?.map(|t| t.status));
 //! # Ok(()) }
 //! ```

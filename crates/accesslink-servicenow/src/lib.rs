@@ -51,7 +51,7 @@
 //!         CorrelationId::new("REQ-42"),
 //!     ))
 //!     .await?;
-//! println!("opened {:?}", ticket.reference.number);
+//! println!("opened {:?}", ticket.reference.number());
 //! // A ticket id typed by a user: checked before anything is sent.
 //! let r = sn.parse_ticket_ref("CHG0030001")?;
 //! if let Some(change) = sn.get_ticket(&r).await? {

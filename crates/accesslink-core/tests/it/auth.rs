@@ -128,7 +128,7 @@ async fn base_url_path_is_kept_and_credentials_in_url_refused() {
     let err = HttpClient::builder("t", "https://user:pw@example.com/")
         .build()
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::Config);
     assert!(!err.to_string().contains("pw@"), "{err}");
 }
 
