@@ -58,6 +58,7 @@
 #![allow(clippy::result_large_err)]
 
 mod backend;
+mod exchange;
 mod groups;
 mod limits;
 mod routes;
@@ -74,6 +75,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+pub use self::exchange::Exchange;
 pub use self::limits::{RateClass, RateLimits};
 use self::limits::{Tokens, Windows};
 use self::state::{SEED_TIME, Status, Tenant, UserRec, user_number};
@@ -96,6 +98,9 @@ pub(crate) struct MockState {
     pub(crate) client_secret: String,
     pub(crate) token_ttl: Duration,
     pub(crate) expires_in_as_string: bool,
+    /// Whether answers are logged in `exchanges`.
+    pub(crate) recording: bool,
+    pub(crate) exchanges: Vec<Exchange>,
 }
 
 /// The state, shared between the mock handle and its responder.
@@ -203,6 +208,8 @@ impl OpsRampMockBuilder {
             client_secret: format!("secret{}", secret_part(32)),
             token_ttl: self.token_ttl,
             expires_in_as_string: self.expires_in_as_string,
+            recording: false,
+            exchanges: Vec::new(),
         })));
         let faults = FaultPlan::new();
         let counter = RouteCounter::new();
@@ -334,6 +341,18 @@ impl OpsRampMock {
     /// Every request the server received, in order.
     pub async fn received(&self) -> Vec<Request> {
         self.server.received_requests().await.unwrap_or_default()
+    }
+
+    /// From now on, log every request with the status and JSON body of its answer (off
+    /// by default: a 100k-user import would keep every page).
+    pub fn record_exchanges(&self) {
+        self.shared.lock().recording = true;
+    }
+
+    /// The requests logged since [`record_exchanges`](Self::record_exchanges), with the
+    /// answers, in order. An answer a queued fault replaced has no status or body.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.shared.lock().exchanges.clone()
     }
 
     /// How many token requests arrived (refused ones included).
@@ -551,9 +570,15 @@ impl Respond for Responder {
         self.counter
             .record(method, &routes::label(method, request.url.path()));
         let normal = || routes::answer(&self.shared, request);
-        match self.faults.take(request) {
-            Some(action) => action.apply(normal),
-            None => normal(),
+        let record = self.shared.lock().recording;
+        let (answer, logged) =
+            exchange::capture(record, request, || match self.faults.take(request) {
+                Some(action) => action.apply(normal),
+                None => normal(),
+            });
+        if let Some(e) = logged {
+            self.shared.lock().exchanges.push(e);
         }
+        answer
     }
 }
