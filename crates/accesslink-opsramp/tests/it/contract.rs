@@ -439,6 +439,25 @@ async fn the_mock_answers_with_the_documented_role_and_group_shapes() {
     );
 }
 
+#[tokio::test]
+async fn role_grants_printed_as_id_and_name_map_to_the_roles_unique_ids() {
+    // Users print roles as `{"id": <integer>, "name"}`; roles/search lists `uniqueId`s
+    // only. The connector maps the references by name, once per listing.
+    let mock = mock(6).await;
+    let opsramp = connector(&mock);
+    let page = opsramp
+        .list_grants(&EntitlementType::role(), PageRequest::first())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 6, "{:?}", page.items);
+    for g in &page.items {
+        assert!(g.entitlement.id.as_str().starts_with("ROLE-"), "{g:?}");
+        let held = mock.user_roles(g.account.as_str());
+        assert_eq!(held, [g.entitlement.id.as_str().to_owned()], "{g:?}");
+    }
+    assert_eq!(mock.counter().count("GET", "roles/search"), 1);
+}
+
 #[test]
 fn the_validator_rejects_the_old_mock_defects() {
     let contract = Contract::load();
