@@ -14,8 +14,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use accesslink_core::{
-    AccountChange, AccountId, AccountSpec, EntitlementType, GrantOutcome, PageRequest, Provisioner,
-    RevokeOutcome,
+    AccountChange, AccountId, AccountSpec, Connector, EntitlementType, GrantOutcome, PageRequest,
+    Provisioner, RevokeOutcome,
 };
 use accesslink_opsgenie::models::{CustomRole, NewTeam, NewUser};
 use accesslink_opsgenie::{Identifier, OpsGenieConnector};
@@ -249,6 +249,7 @@ impl Contract {
 async fn drive(og: &OpsGenieConnector, mock: &OpsGenieMock) {
     let team = EntitlementType::team();
     let role = EntitlementType::role();
+    og.test_connection().await.unwrap();
     for page_size in [3, 100] {
         let mut page = PageRequest::first().size(page_size);
         loop {

@@ -14,8 +14,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use accesslink_core::{
-    AccountChange, AccountSpec, Comment, CorrelationId, EntitlementType, ErrorKind, GrantOutcome,
-    NewTicket, PageRequest, Provisioner, Resolution, RevokeOutcome, TicketKind, TicketingSystem,
+    AccountChange, AccountSpec, Comment, CorrelationId, CreateOutcome, EntitlementType, ErrorKind,
+    GrantOutcome, NewTicket, PageRequest, Provisioner, Resolution, RevokeOutcome, TicketKind,
+    TicketingSystem,
 };
 use accesslink_opsramp::OpsRampConnector;
 use accesslink_testkit::fault::{Fault, FaultMatcher};
@@ -279,6 +280,13 @@ async fn provision(opsramp: &OpsRampConnector, mock: &OpsRampMock) {
             }
         }
     }
+    // A login with `+` cannot go into a queryString filter: it is looked up in
+    // users/minimal.
+    let plus = AccountSpec::new("contract+plus")
+        .name("Contract", "Plus")
+        .email("contract.plus@example.com");
+    let made = opsramp.create_account(&plus).await.unwrap();
+    assert!(matches!(made, CreateOutcome::Created(_)), "{made:?}");
     // Lifecycle of one new account.
     let spec = AccountSpec::new("contract.user")
         .name("Contract", "User")
