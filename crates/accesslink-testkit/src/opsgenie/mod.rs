@@ -9,7 +9,7 @@
 //! | `PATCH /v2/users/:identifier` | `200 {"result":"Updated","data":{"id","name"}}` (partial) |
 //! | `DELETE /v2/users/:identifier` | `200 {"result":"Deleted"}`; the user leaves every team |
 //! | `GET /v2/users/:identifier/teams` | `{"data":[{"id","name"}]}` |
-//! | `GET /v2/teams` | `{"data":[{"id","name","description","links":{"web","api"}}]}`, not paged |
+//! | `GET /v2/teams` | `{"data":[{"id","name","description","links":{"web","api"}}]}`, not paged, no `expandable` (see `routes.rs`) |
 //! | `GET`/`DELETE /v2/teams/:identifier?identifierType=id\|name` | team with `members:[{"user":{"id","username"},"role"}]` |
 //! | `POST /v2/teams` | `201 {"result":"Created","data":{"id","name"}}` |
 //! | `POST /v2/teams/:identifier/members?teamIdentifierType=` | `{"user":{"id"\|"username"},"role"}` → `200 {"result":"Added"}`; adding a member again keeps one membership |
@@ -22,6 +22,9 @@
 //! authenticate",…}`. A [read-only key](KeyAccess::ReadOnly) gets `403` on writes. Errors
 //! are `{"message","took","requestId"}`; every answer carries `X-Request-ID`,
 //! `X-Response-Time` and `X-RateLimit-State: OK`.
+//!
+//! [`OpsGenieMock::record_exchanges`] logs each request with the status and JSON body of
+//! its answer, for contract tests ([`OpsGenieMock::exchanges`]).
 //!
 //! Requests pass the [`FaultPlan`] first. A queued [`Fault::TooManyRequests`] is answered
 //! the OpsGenie way — `429`, `X-RateLimit-State: THROTTLED`, `X-RateLimit-Reason`,

@@ -41,12 +41,20 @@
 //!   `Cancelled`, `Duplicate`), a free-text reason is `400`; a response to a `Pending`
 //!   ticket reopens it; a search without both `startCreationDate` and `endCreationDate`
 //!   covers only the last 30 days ([`OpsRampMock::backdate_ticket`] tests that);
-//! - roles and groups in user bodies are named BY NAME (`uniqueId` is accepted too); the
-//!   password rule is checked when one is sent.
+//! - roles and groups in user bodies are named BY NAME (`uniqueId`, and for roles the
+//!   integer `id`, are accepted too); the password rule is checked when one is sent;
+//!   `userAccountType` (`REGULAR`, `BUSINESS`) and `userGroupType` (`ALL`, `NONE`) take
+//!   only the spec's values, anything else is `400 {"code","message"}`;
+//! - users print their roles as the spec's user examples do, `{"id": <integer>, "name"}`
+//!   (`roles/search` lists `uniqueId`s only, so clients map these by name), their groups
+//!   as `{uniqueId, name}`; a group without an email has no `email` field (it is
+//!   `format: email` in the spec, and its search example leaves it out), and a group
+//!   email that is not one is `400`;
+//! - [`OpsRampMock::record_exchanges`] logs each request with the status and JSON body of
+//!   its answer, for contract tests ([`OpsRampMock::exchanges`]).
 //!
 //! Assumptions where the fact sheet says UNVERIFIED: user search results carry `roles`
-//! and `userGroups` (`{uniqueId,name}`) as the seed's account-to-entitlement mapping reads
-//! them; lists sent in a user update replace the old ones; TERMINATE removes the user
+//! and `userGroups` as the seed's account-to-entitlement mapping reads them; lists sent in a user update replace the old ones; TERMINATE removes the user
 //! from reads and searches; adding a member twice or removing a non-member succeeds.
 //!
 //! Every request is counted in [`OpsRampMock::counter`] under its route template
