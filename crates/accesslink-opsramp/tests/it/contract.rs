@@ -19,6 +19,9 @@ use accesslink_core::{
     TicketingSystem,
 };
 use accesslink_opsramp::OpsRampConnector;
+use accesslink_opsramp::api::SearchParams;
+use accesslink_opsramp::models::NamedBody;
+use accesslink_opsramp::requests::{GroupBody, RoleUpdate, RoleUser};
 use accesslink_testkit::fault::{Fault, FaultMatcher};
 use accesslink_testkit::opsramp::{Exchange, OpsRampMock};
 use jsonschema::Validator;
@@ -312,6 +315,41 @@ async fn provision(opsramp: &OpsRampConnector, mock: &OpsRampMock) {
         let revoked = opsramp.revoke(&a.id, &e).await.unwrap();
         assert_eq!(revoked, RevokeOutcome::Revoked);
     }
+    // Role and group writes, through the typed handles (the seed's raw-JSON writes).
+    let c = opsramp.client();
+    let made = c
+        .roles()
+        .create(&NamedBody::named("Contract Role"))
+        .await
+        .unwrap();
+    let update = RoleUpdate::of(made.unique_id.clone())
+        .all_clients(true)
+        .user(RoleUser::new(a.id.as_str()).login_name("contract.user"));
+    c.roles()
+        .update_with(&made.unique_id, &update)
+        .await
+        .unwrap();
+    let group = GroupBody::named("Contract Group")
+        .email("contract.group@example.com")
+        .role(made.unique_id.clone());
+    let g = c.user_groups().create_group(&group).await.unwrap();
+    let rename = GroupBody::named("Contract Group 2").description("renamed");
+    c.user_groups()
+        .update_group(&g.unique_id, &rename)
+        .await
+        .unwrap();
+    c.user_groups()
+        .add_members(&g.unique_id, &[a.id.as_str()])
+        .await
+        .unwrap();
+    let members = c
+        .user_groups()
+        .members_page(&g.unique_id, &SearchParams::page(1, 10))
+        .await
+        .unwrap();
+    assert_eq!(members.results.len(), 1);
+    c.user_groups().delete(&g.unique_id).await.unwrap();
+    c.roles().delete(&made.unique_id).await.unwrap();
     opsramp.delete_account(&a.id).await.unwrap();
 }
 
