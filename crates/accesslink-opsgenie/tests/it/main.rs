@@ -5,6 +5,7 @@
 mod already;
 mod bad_input;
 mod conformance;
+mod contract;
 mod faults;
 mod handles;
 mod import;

@@ -4,6 +4,7 @@ mod already;
 mod bad_input;
 mod comments;
 mod conformance;
+mod contract;
 mod faults;
 mod import;
 mod secrets;

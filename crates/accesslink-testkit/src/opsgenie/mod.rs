@@ -9,7 +9,7 @@
 //! | `PATCH /v2/users/:identifier` | `200 {"result":"Updated","data":{"id","name"}}` (partial) |
 //! | `DELETE /v2/users/:identifier` | `200 {"result":"Deleted"}`; the user leaves every team |
 //! | `GET /v2/users/:identifier/teams` | `{"data":[{"id","name"}]}` |
-//! | `GET /v2/teams` | `{"data":[{"id","name","description","links":{"web","api"}}]}`, not paged |
+//! | `GET /v2/teams` | `{"data":[{"id","name","description","links":{"web","api"}}]}`, not paged, no `expandable` (see `routes.rs`) |
 //! | `GET`/`DELETE /v2/teams/:identifier?identifierType=id\|name` | team with `members:[{"user":{"id","username"},"role"}]` |
 //! | `POST /v2/teams` | `201 {"result":"Created","data":{"id","name"}}` |
 //! | `POST /v2/teams/:identifier/members?teamIdentifierType=` | `{"user":{"id"\|"username"},"role"}` → `200 {"result":"Added"}`; adding a member again keeps one membership |
@@ -23,6 +23,9 @@
 //! are `{"message","took","requestId"}`; every answer carries `X-Request-ID`,
 //! `X-Response-Time` and `X-RateLimit-State: OK`.
 //!
+//! [`OpsGenieMock::record_exchanges`] logs each request with the status and JSON body of
+//! its answer, for contract tests ([`OpsGenieMock::exchanges`]).
+//!
 //! Requests pass the [`FaultPlan`] first. A queued [`Fault::TooManyRequests`] is answered
 //! the OpsGenie way — `429`, `X-RateLimit-State: THROTTLED`, `X-RateLimit-Reason`,
 //! `X-RateLimit-Period-In-Sec: 60`, no `Retry-After` (fact sheet §2.3) — and a
@@ -35,6 +38,7 @@
 //! stored once written.
 
 mod backend;
+mod exchange;
 mod routes;
 mod state;
 #[cfg(test)]
@@ -46,6 +50,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde_json::Value;
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
+pub use self::exchange::Exchange;
 use self::routes::Call;
 pub use self::state::KeyAccess;
 use self::state::{Role, State, Team};
@@ -122,10 +127,12 @@ impl OpsGenieMockBuilder {
         )));
         let faults = FaultPlan::new();
         let counter = RouteCounter::new();
+        let exchanges = Arc::new(Mutex::new(None));
         let responder = Responder {
             state: state.clone(),
             faults: faults.clone(),
             counter: counter.clone(),
+            exchanges: Arc::clone(&exchanges),
         };
         let (server, proxy) =
             start_mock(responder, "accesslink-testkit OpsGenie v2", self.proxy).await;
@@ -136,6 +143,7 @@ impl OpsGenieMockBuilder {
             faults,
             counter,
             key: self.key,
+            exchanges,
         };
         mock.lock().api_url = mock.url();
         mock
@@ -151,6 +159,8 @@ pub struct OpsGenieMock {
     faults: FaultPlan,
     counter: RouteCounter,
     key: String,
+    /// `Some` once [`OpsGenieMock::record_exchanges`] was called.
+    exchanges: Arc<Mutex<Option<Vec<Exchange>>>>,
 }
 
 impl OpsGenieMock {
@@ -350,12 +360,24 @@ impl OpsGenieMock {
         id
     }
 
+    /// From now on, log every request with the status and JSON body of its answer (off
+    /// by default: a 100k-user import would keep every page).
+    pub fn record_exchanges(&self) {
+        lock(&self.exchanges).get_or_insert_with(Vec::new);
+    }
+
+    /// The requests logged since [`record_exchanges`](Self::record_exchanges), with the
+    /// answers, in order. An answer a queued fault replaced has no status or body.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        lock(&self.exchanges).clone().unwrap_or_default()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
 }
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
     // A test that panicked while holding the lock must not hide the state from the next.
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -364,10 +386,22 @@ struct Responder {
     state: Arc<Mutex<State>>,
     faults: FaultPlan,
     counter: RouteCounter,
+    exchanges: Arc<Mutex<Option<Vec<Exchange>>>>,
 }
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let record = lock(&self.exchanges).is_some();
+        let (answer, logged) = exchange::capture(record, request, || self.answer(request));
+        if let (Some(e), Some(log)) = (logged, lock(&self.exchanges).as_mut()) {
+            log.push(e);
+        }
+        answer
+    }
+}
+
+impl Responder {
+    fn answer(&self, request: &Request) -> ResponseTemplate {
         let call = Call::parse(request);
         self.counter.record(request.method.as_str(), &call.label());
         let normal = || {

@@ -123,6 +123,7 @@ pub(crate) fn validation(state: &mut State, field: &str, reason: &str) -> Respon
 }
 
 fn respond(status: u16, body: &Value, rid: &str) -> ResponseTemplate {
+    super::exchange::note(status, body);
     ResponseTemplate::new(status)
         .set_body_raw(body.to_string(), "application/json")
         .insert_header("x-request-id", rid)
@@ -224,6 +225,14 @@ pub(crate) fn answer(state: &mut State, call: &Call<'_>) -> ResponseTemplate {
         ("DELETE", ["v2", "users", id]) => users::delete(state, id),
         ("GET", ["v2", "users", id, "teams"]) => users::teams(state, id),
         ("GET", ["v2", "teams"]) => {
+            // No `expandable` here, on purpose. opsgenie-oas `swagger.json` (71c5534) has
+            // `ListTeamsResponse` extend `BaseResponseWithExpandable`, whose `required:
+            // [expandable]` sits beside its `allOf`; the vendor's later OpenAPI 3 file in
+            // opsgenie-python-sdk (`opsgenie-oas.yml`) drops that `required`, its model
+            // makes the field optional, the go SDK's `ListTeamResult` has no such field
+            // at all (only schedule results carry `expandable,omitempty`), and the docs
+            // show it on the GETs that can expand something (`GET /v2/users/:id` →
+            // `["contact"]`), not on the team list. See docs/connectors/opsgenie.md.
             let list: Vec<Value> = state
                 .teams
                 .iter()

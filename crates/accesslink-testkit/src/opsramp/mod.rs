@@ -41,12 +41,20 @@
 //!   `Cancelled`, `Duplicate`), a free-text reason is `400`; a response to a `Pending`
 //!   ticket reopens it; a search without both `startCreationDate` and `endCreationDate`
 //!   covers only the last 30 days ([`OpsRampMock::backdate_ticket`] tests that);
-//! - roles and groups in user bodies are named BY NAME (`uniqueId` is accepted too); the
-//!   password rule is checked when one is sent.
+//! - roles and groups in user bodies are named BY NAME (`uniqueId`, and for roles the
+//!   integer `id`, are accepted too); the password rule is checked when one is sent;
+//!   `userAccountType` (`REGULAR`, `BUSINESS`) and `userGroupType` (`ALL`, `NONE`) take
+//!   only the spec's values, anything else is `400 {"code","message"}`;
+//! - users print their roles as the spec's user examples do, `{"id": <integer>, "name"}`
+//!   (`roles/search` lists `uniqueId`s only, so clients map these by name), their groups
+//!   as `{uniqueId, name}`; a group without an email has no `email` field (it is
+//!   `format: email` in the spec, and its search example leaves it out), and a group
+//!   email that is not one is `400`;
+//! - [`OpsRampMock::record_exchanges`] logs each request with the status and JSON body of
+//!   its answer, for contract tests ([`OpsRampMock::exchanges`]).
 //!
 //! Assumptions where the fact sheet says UNVERIFIED: user search results carry `roles`
-//! and `userGroups` (`{uniqueId,name}`) as the seed's account-to-entitlement mapping reads
-//! them; lists sent in a user update replace the old ones; TERMINATE removes the user
+//! and `userGroups` as the seed's account-to-entitlement mapping reads them; lists sent in a user update replace the old ones; TERMINATE removes the user
 //! from reads and searches; adding a member twice or removing a non-member succeeds.
 //!
 //! Every request is counted in [`OpsRampMock::counter`] under its route template
@@ -58,6 +66,7 @@
 #![allow(clippy::result_large_err)]
 
 mod backend;
+mod exchange;
 mod groups;
 mod limits;
 mod routes;
@@ -74,6 +83,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+pub use self::exchange::Exchange;
 pub use self::limits::{RateClass, RateLimits};
 use self::limits::{Tokens, Windows};
 use self::state::{SEED_TIME, Status, Tenant, UserRec, user_number};
@@ -96,6 +106,9 @@ pub(crate) struct MockState {
     pub(crate) client_secret: String,
     pub(crate) token_ttl: Duration,
     pub(crate) expires_in_as_string: bool,
+    /// Whether answers are logged in `exchanges`.
+    pub(crate) recording: bool,
+    pub(crate) exchanges: Vec<Exchange>,
 }
 
 /// The state, shared between the mock handle and its responder.
@@ -203,6 +216,8 @@ impl OpsRampMockBuilder {
             client_secret: format!("secret{}", secret_part(32)),
             token_ttl: self.token_ttl,
             expires_in_as_string: self.expires_in_as_string,
+            recording: false,
+            exchanges: Vec::new(),
         })));
         let faults = FaultPlan::new();
         let counter = RouteCounter::new();
@@ -334,6 +349,18 @@ impl OpsRampMock {
     /// Every request the server received, in order.
     pub async fn received(&self) -> Vec<Request> {
         self.server.received_requests().await.unwrap_or_default()
+    }
+
+    /// From now on, log every request with the status and JSON body of its answer (off
+    /// by default: a 100k-user import would keep every page).
+    pub fn record_exchanges(&self) {
+        self.shared.lock().recording = true;
+    }
+
+    /// The requests logged since [`record_exchanges`](Self::record_exchanges), with the
+    /// answers, in order. An answer a queued fault replaced has no status or body.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.shared.lock().exchanges.clone()
     }
 
     /// How many token requests arrived (refused ones included).
@@ -551,9 +578,15 @@ impl Respond for Responder {
         self.counter
             .record(method, &routes::label(method, request.url.path()));
         let normal = || routes::answer(&self.shared, request);
-        match self.faults.take(request) {
-            Some(action) => action.apply(normal),
-            None => normal(),
+        let record = self.shared.lock().recording;
+        let (answer, logged) =
+            exchange::capture(record, request, || match self.faults.take(request) {
+                Some(action) => action.apply(normal),
+                None => normal(),
+            });
+        if let Some(e) = logged {
+            self.shared.lock().exchanges.push(e);
         }
+        answer
     }
 }

@@ -55,6 +55,9 @@ impl UserRec {
 /// A role.
 #[derive(Debug, Clone)]
 pub(crate) struct RoleRec {
+    /// The numeric id users print their roles with (`"roles":[{"id":4,"name":…}]` in the
+    /// spec's user examples); `roles/search` never shows it, it lists `uniqueId`s.
+    pub(crate) number: u64,
     pub(crate) name: String,
     pub(crate) description: String,
     pub(crate) default_role: bool,
@@ -65,7 +68,10 @@ pub(crate) struct RoleRec {
 pub(crate) struct GroupRec {
     pub(crate) name: String,
     pub(crate) description: String,
-    pub(crate) email: String,
+    /// `None` when the group has none: the spec types the field `format: email`, and its
+    /// search example simply leaves it out of a group without one, so the mock omits it
+    /// rather than print `""` (which no email validator accepts).
+    pub(crate) email: Option<String>,
     pub(crate) roles: BTreeSet<String>,
     pub(crate) created: String,
     pub(crate) updated: String,
@@ -108,6 +114,8 @@ pub(crate) struct Tenant {
     pub(crate) groups: BTreeMap<String, GroupRec>,
     generated_groups: Vec<String>,
     uuid_counter: u64,
+    /// The last numeric role id handed out.
+    role_seq: u64,
     /// Incidents and service requests by id (`INC…`, `SRQ…`).
     pub(crate) tickets: BTreeMap<String, super::tickets::TicketRec>,
     /// The last ticket number handed out.
@@ -130,6 +138,9 @@ impl Tenant {
             groups: BTreeMap::new(),
             generated_groups: Vec::new(),
             uuid_counter: 0,
+            // The spec's examples start at 4 ("Client Administrator"); any positive
+            // number would do.
+            role_seq: 3,
             tickets: BTreeMap::new(),
             ticket_seq: 0,
             seed,
@@ -160,9 +171,11 @@ impl Tenant {
         for_generated: bool,
     ) -> String {
         let id = format!("ROLE-{}", self.uuid());
+        self.role_seq += 1;
         self.roles.insert(
             id.clone(),
             RoleRec {
+                number: self.role_seq,
                 name: name.to_owned(),
                 description: description.to_owned(),
                 default_role: false,
@@ -187,7 +200,7 @@ impl Tenant {
             GroupRec {
                 name: name.to_owned(),
                 description: description.to_owned(),
-                email: String::new(),
+                email: None,
                 roles: BTreeSet::new(),
                 created: SEED_TIME.to_owned(),
                 updated: SEED_TIME.to_owned(),
@@ -355,10 +368,12 @@ impl Tenant {
         (0..self.user_count()).map_while(|k| self.nth_user(k))
     }
 
-    /// `{uniqueId, name}` of a role, as users and groups list them.
+    /// A role as a user lists it: `{"id": <number>, "name"}`, the shape of the spec's
+    /// `user.roles` items (`id` typed integer) and of every user example in it (create,
+    /// get). Groups list their roles in full, with `uniqueId` ([`Self::role_json`]).
     fn role_ref(&self, id: &str) -> Option<Value> {
         let r = self.roles.get(id)?;
-        Some(json!({ "uniqueId": id, "name": r.name }))
+        Some(json!({ "id": r.number, "name": r.name }))
     }
 
     fn group_ref(&self, id: &str) -> Option<Value> {
@@ -415,14 +430,17 @@ impl Tenant {
 
     pub(crate) fn group_minimal(&self, id: &str) -> Option<Value> {
         let g = self.groups.get(id)?;
-        Some(json!({
+        let mut v = json!({
             "uniqueId": id,
             "name": g.name,
             "description": g.description,
-            "email": g.email,
             "createdTime": g.created,
             "updatedTime": g.updated,
-        }))
+        });
+        if let Some(e) = &g.email {
+            v["email"] = json!(e);
+        }
+        Some(v)
     }
 
     pub(crate) fn group_full(&self, id: &str) -> Option<Value> {
@@ -441,6 +459,14 @@ impl Tenant {
         self.roles
             .iter()
             .find(|(_, r)| r.name.eq_ignore_ascii_case(name))
+            .map(|(id, _)| id.clone())
+    }
+
+    /// The role with this numeric id (the one users print).
+    pub(crate) fn role_by_number(&self, number: u64) -> Option<String> {
+        self.roles
+            .iter()
+            .find(|(_, r)| r.number == number)
             .map(|(id, _)| id.clone())
     }
 

@@ -138,12 +138,11 @@ async fn search_pages_descend_by_default_and_ascend_on_request() {
     assert_eq!(results.len(), 50);
     assert_eq!(results[0]["id"], json!("USR0000000201"));
     assert_eq!(page["nextPage"], json!(false));
-    assert!(
-        results[0]["roles"][0]["uniqueId"]
-            .as_str()
-            .unwrap()
-            .starts_with("ROLE-")
-    );
+    // Roles on users are `{"id": <integer>, "name"}`, as in the spec's user examples.
+    let role = &results[0]["roles"][0];
+    assert!(role["id"].is_u64(), "{role}");
+    assert!(role["name"].is_string(), "{role}");
+    assert!(role.get("uniqueId").is_none(), "{role}");
     // `%2B` separates pairs; a literal `+` is a space and matches nothing.
     let login = results[0]["loginName"].as_str().unwrap().to_owned();
     let q = format!("users/search?queryString=loginName:{login}%2Bstatus:active");
@@ -456,4 +455,71 @@ async fn responses_keep_and_list_the_ext_ticket_response_id() {
     assert_eq!(ids.len(), 3);
     assert!(ids.contains(&json!("K-1")) && ids.contains(&json!("12345")));
     assert!(ids.contains(&Value::Null), "no key, no field");
+}
+
+#[tokio::test]
+async fn enums_and_group_emails_are_checked_and_no_empty_email_is_printed() {
+    let mock = OpsRampMock::builder().generated_users(1).start().await;
+    let (_, body) = token(&mock, "/auth/oauth/token").await;
+    let tok = body["access_token"].as_str().unwrap().to_owned();
+    let c = reqwest::Client::new();
+    let base = format!("{}/api/v2/tenants/{}", mock.url(), mock.tenant());
+    let user = json!({"loginName": "enum.one", "firstName": "Enum", "lastName": "One",
+                      "email": "enum.one@example.test", "userAccountType": "BOGUS"});
+    let r = c
+        .post(format!("{base}/users"))
+        .bearer_auth(&tok)
+        .json(&user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["code"], json!("0400"), "{err}");
+    assert!(err["message"].as_str().unwrap().contains("userAccountType"));
+    let r = c
+        .post(format!("{base}/users/USR0000000001"))
+        .bearer_auth(&tok)
+        .json(&json!({"userGroupType": "SOME"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(mock.user_count(), 1);
+    // A role may be named by the integer id users print.
+    let held = mock.user("USR0000000001").unwrap()["roles"][0].clone();
+    let r = c
+        .post(format!("{base}/users/USR0000000001"))
+        .bearer_auth(&tok)
+        .json(&json!({"roles": [{"id": held["id"]}], "userAccountType": "BUSINESS"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let updated: Value = r.json().await.unwrap();
+    assert_eq!(updated["roles"][0], held);
+    assert_eq!(updated["userAccountType"], json!("BUSINESS"));
+    // Seeded groups have no email: the field is left out, never "".
+    let page: Value = get(&mock, &tok, "userGroups").await.json().await.unwrap();
+    for g in page["results"].as_array().unwrap() {
+        assert!(g.get("email").is_none(), "{g}");
+    }
+    let r = c
+        .post(format!("{base}/userGroups"))
+        .bearer_auth(&tok)
+        .json(&json!({"name": "Mail", "email": "not an email"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = c
+        .post(format!("{base}/userGroups"))
+        .bearer_auth(&tok)
+        .json(&json!({"name": "Mail", "email": "mail@example.test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let g: Value = r.json().await.unwrap();
+    assert_eq!(g["email"], json!("mail@example.test"));
 }

@@ -134,9 +134,13 @@ fn resolve(
     for item in items {
         let by_id = item.get("uniqueId").and_then(Value::as_str);
         let by_name = item.get("name").and_then(Value::as_str);
+        // The spec's `user.roles` items are `{name, id}` with an integer id: accept that
+        // id too (a client echoing a user's roles back sends it).
+        let by_number = item.get("id").and_then(Value::as_u64);
         let found = match (key, by_id, by_name) {
             ("roles", Some(id), _) => t.roles.contains_key(id).then(|| id.to_owned()),
             ("roles", None, Some(name)) => t.role_by_name(name),
+            ("roles", None, None) => by_number.and_then(|n| t.role_by_number(n)),
             (_, Some(id), _) => t.groups.contains_key(id).then(|| id.to_owned()),
             (_, None, Some(name)) => t.group_by_name(name),
             _ => None,
@@ -185,6 +189,32 @@ fn extras(body: &Value, into: &mut Map<String, Value>) {
     }
 }
 
+/// The spec's enums on a user body: `userAccountType` (`REGULAR`, `BUSINESS`) and
+/// `userGroupType` (`ALL`, `NONE`). Anything else is refused the way OpsRamp refuses a
+/// bad field, `400 {"code","message"}` (fact sheet §1.4), not stored and echoed back.
+fn check_enums(body: &Value) -> Result<(), ResponseTemplate> {
+    for (key, allowed) in [
+        ("userAccountType", &["REGULAR", "BUSINESS"][..]),
+        ("userGroupType", &["ALL", "NONE"][..]),
+    ] {
+        match body.get(key) {
+            None => {}
+            Some(Value::String(v)) if allowed.contains(&v.as_str()) => {}
+            Some(v) => {
+                return Err(api_error(
+                    400,
+                    "0400",
+                    &format!(
+                        "Invalid value for {key}: {v}; supported values: {}",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_password(body: &Value) -> Result<(), ResponseTemplate> {
     // The spec's schema names it "password\t" (a stray tab); clients send "password".
     let p = body.get("password").or_else(|| body.get("password\t"));
@@ -212,7 +242,7 @@ fn create(t: &mut Tenant, body: &Value) -> ResponseTemplate {
             "loginName, firstName, lastName and email are required",
         );
     };
-    if let Err(e) = check_password(body) {
+    if let Err(e) = check_password(body).and_then(|()| check_enums(body)) {
         return e;
     }
     if t.user_by_login(&login).is_some() {
@@ -251,7 +281,7 @@ fn update(t: &mut Tenant, id: &str, body: &Value) -> ResponseTemplate {
     let Some(number) = user_number(id).filter(|n| t.user(*n).is_some()) else {
         return not_found(id);
     };
-    if let Err(e) = check_password(body) {
+    if let Err(e) = check_password(body).and_then(|()| check_enums(body)) {
         return e;
     }
     if let Some(login) = text(body, "loginName") {
