@@ -366,7 +366,7 @@ async fn tickets(opsramp: &OpsRampConnector, mock: &OpsRampMock) {
         let t = opsramp.create_ticket(&new).await.unwrap();
         assert!(opsramp.get_ticket(&t.reference).await.unwrap().is_some());
         // The typed update (POST …/{id}), as a workflow moving the ticket on would.
-        let id = t.reference.id.clone().unwrap();
+        let id = t.reference.id().map(str::to_owned).unwrap();
         let handle = match kind {
             TicketKind::Incident => opsramp.client().incidents(),
             _ => opsramp.client().service_requests(),
