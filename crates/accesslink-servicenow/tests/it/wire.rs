@@ -137,7 +137,10 @@ async fn error_bodies_become_error_kinds() {
         fallback(&server).await;
         let client = accesslink_servicenow::ServiceNowClient::builder(server.uri())
             .basic("u", secrecy::SecretString::from("p"))
-            .retry(accesslink_core::http::RetryConfig::disabled())
+            .http(
+                accesslink_core::http::HttpSettings::new()
+                    .retry(accesslink_core::http::RetryConfig::disabled()),
+            )
             .build()
             .unwrap();
         let sn = accesslink_servicenow::ServiceNowConnector::new(
