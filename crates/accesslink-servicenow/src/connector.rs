@@ -34,10 +34,10 @@ impl ServiceNowConnector {
     /// [`ErrorKind::Config`](accesslink_core::ErrorKind::Config) errors naming the key.
     pub fn from_settings(settings: ServiceNowSettings) -> Result<Self> {
         let config = settings.config()?;
-        let (credentials, token_url) = match &settings.auth {
+        let (credentials, token_url) = match settings.auth {
             ServiceNowAuth::Basic { user, password } => (
                 Credentials::Basic {
-                    user: user.clone(),
+                    user,
                     password: password.resolve("servicenow auth.password")?,
                 },
                 None,
@@ -50,18 +50,18 @@ impl ServiceNowConnector {
                 token_url,
             } => (
                 Credentials::OAuthPassword {
-                    client_id: client_id.clone(),
+                    client_id,
                     client_secret: client_secret.resolve("servicenow auth.client_secret")?,
-                    user: user.clone(),
+                    user,
                     password: password.resolve("servicenow auth.password")?,
                 },
-                token_url.clone(),
+                token_url,
             ),
         };
         let mut builder = ServiceNowClient::builder(settings.base_url.as_str())
-            .instance(settings.name.clone())
+            .instance(settings.name)
             .credentials(credentials)
-            .http(settings.http.clone());
+            .http(settings.http);
         if let Some(u) = token_url {
             builder = builder.token_url(u.as_str());
         }

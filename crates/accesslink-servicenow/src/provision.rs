@@ -291,7 +291,7 @@ impl Provisioner for ServiceNowConnector {
                 let body = &body;
                 async move {
                     Ok(match self.client.users().create(body).await {
-                        Ok(u) if u.sys_id.is_some() => UserInsert::Row(u),
+                        Ok(u) if u.sys_id.is_some() => UserInsert::Row(Box::new(u)),
                         Ok(_) => UserInsert::Empty,
                         Err(e) if e.kind() == ErrorKind::Conflict => {
                             UserInsert::Conflict(e, attempt.maybe_sent)
@@ -300,7 +300,12 @@ impl Provisioner for ServiceNowConnector {
                     })
                 }
             },
-            || async { Ok(self.user_by_login(&spec.login).await?.map(UserInsert::Row)) },
+            || async {
+                Ok(self
+                    .user_by_login(&spec.login)
+                    .await?
+                    .map(|u| UserInsert::Row(Box::new(u))))
+            },
         )
         .await?
         .into_inner();
@@ -454,7 +459,7 @@ impl Provisioner for ServiceNowConnector {
 /// What one `sys_user` insert answered, for [`ServiceNowConnector::create_account`].
 enum UserInsert {
     /// A stored row (from the answer, or found by the look-up).
-    Row(User),
+    Row(Box<User>),
     /// 201 without a row.
     Empty,
     /// A conflict, and whether an earlier send of this insert may have landed.
