@@ -8,7 +8,7 @@ use std::sync::Arc;
 use accesslink_core::auth::{
     AuthProvider, BasicAuth, ClientAuthStyle, OAuth2Auth, OAuth2Config, OAuth2Grant,
 };
-use accesslink_core::http::{HttpClient, HttpSettings, ResetFormat, ResetHeader};
+use accesslink_core::http::{HttpClient, HttpMetrics, HttpSettings, ResetFormat, ResetHeader};
 use accesslink_core::redact::REDACTED;
 use accesslink_core::{Error, Result};
 use http::HeaderName;
@@ -91,6 +91,7 @@ pub struct ServiceNowClientBuilder {
     credentials: Option<Credentials>,
     token_url: Option<String>,
     http: HttpSettings,
+    metrics: Option<Arc<dyn HttpMetrics>>,
 }
 
 impl fmt::Debug for ServiceNowClientBuilder {
@@ -101,6 +102,7 @@ impl fmt::Debug for ServiceNowClientBuilder {
             .field("credentials", &self.credentials)
             .field("token_url", &self.token_url)
             .field("http", &self.http)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -166,6 +168,15 @@ impl ServiceNowClientBuilder {
         self
     }
 
+    /// Reports requests, retries, rate-limit waits and token renewals to `metrics`
+    /// (core's [`HttpCounters`](accesslink_core::http::HttpCounters), or a forwarder to
+    /// your metrics system).
+    #[must_use]
+    pub fn metrics(mut self, metrics: Arc<dyn HttpMetrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
     fn http_client(&self, auth: Option<Arc<dyn AuthProvider>>) -> Result<HttpClient> {
         let mut b = HttpClient::builder("servicenow", self.instance_url.clone())
             .settings(&self.http)?
@@ -179,6 +190,9 @@ impl ServiceNowClientBuilder {
             .error_parser(parse_error);
         if let Some(name) = &self.instance {
             b = b.instance(name.clone());
+        }
+        if let Some(m) = &self.metrics {
+            b = b.metrics(m.clone());
         }
         if let Some(auth) = auth {
             b = b.auth(auth);
@@ -244,6 +258,7 @@ impl ServiceNowClient {
             credentials: None,
             token_url: None,
             http: HttpSettings::default(),
+            metrics: None,
         }
     }
 
