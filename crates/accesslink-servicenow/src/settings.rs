@@ -586,6 +586,31 @@ mod tests {
     }
 
     #[test]
+    fn the_json_schema_names_every_key_and_both_auth_methods() {
+        let schema = serde_json::to_value(schemars::schema_for!(ServiceNowSettings)).unwrap();
+        let text = schema.to_string();
+        for key in [
+            "base_url",
+            "auth",
+            "http",
+            "status_map",
+            "request_table",
+            "custom_prefixes",
+            "batch_size",
+            "page_size",
+            "\"basic\"",
+            "\"oauth_password\"",
+            "token_url",
+            "always_work_notes",
+            "resolve_only",
+        ] {
+            assert!(text.contains(key), "{key} not in the schema: {text}");
+        }
+        assert_eq!(schema["required"], json!(["base_url", "auth"]));
+        assert_eq!(schema["additionalProperties"], json!(false));
+    }
+
+    #[test]
     fn debug_never_shows_a_secret() {
         let s = ServiceNowSettings::new(
             "https://acme.service-now.com".parse().unwrap(),
