@@ -18,54 +18,48 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use accesslink::SecretSource;
 use accesslink::{
     Comment, CorrelationId, ErrorKind, NewTicket, Resolution, TicketKind, TicketingSystem,
 };
-use accesslink_servicenow::{ServiceNowClient, ServiceNowConfig, ServiceNowConnector};
+use accesslink_servicenow::{ServiceNowAuth, ServiceNowConnector, ServiceNowSettings};
 use accesslink_testkit::servicenow::ServiceNowMock;
-use secrecy::SecretString;
 
 fn env(k: &str) -> Option<String> {
     std::env::var(k).ok().filter(|v| !v.is_empty())
 }
 
 /// The connector, and the mock when there is no real instance (kept alive while used).
+/// Built the one way every connector is: settings (as a configuration file would hold
+/// them, secrets read from the environment) into `from_settings`.
 async fn connect()
 -> Result<(ServiceNowConnector, Option<ServiceNowMock>), Box<dyn std::error::Error>> {
-    let (url, user, password, mock) = match (
+    if let (Some(url), Some(user), Some(_)) = (
         env("SERVICENOW_URL"),
         env("SERVICENOW_USER"),
         env("SERVICENOW_PASSWORD"),
     ) {
-        (Some(url), Some(user), Some(password)) => (url, user, password, None),
-        _ => {
-            let mock = ServiceNowMock::start().await;
-            (
-                mock.url(),
-                mock.user().to_owned(),
-                mock.password().to_owned(),
-                Some(mock),
-            )
-        }
-    };
-    let builder = ServiceNowClient::builder(url);
-    let builder = match (env("SERVICENOW_CLIENT_ID"), env("SERVICENOW_CLIENT_SECRET")) {
-        (Some(id), Some(secret)) => builder.oauth_password(
-            id,
-            SecretString::from(secret),
-            user,
-            SecretString::from(password),
-        ),
-        _ => builder.basic(user, SecretString::from(password)),
-    };
-    let instance = if mock.is_some() {
-        "in-process mock"
-    } else {
-        "servicenow"
-    };
-    let sn =
-        ServiceNowConnector::new(builder.build()?, ServiceNowConfig::new().instance(instance))?;
-    Ok((sn, mock))
+        let password = SecretSource::env("SERVICENOW_PASSWORD");
+        let auth = match env("SERVICENOW_CLIENT_ID") {
+            Some(id) => ServiceNowAuth::oauth_password(
+                id,
+                SecretSource::env("SERVICENOW_CLIENT_SECRET"),
+                user,
+                password,
+            ),
+            None => ServiceNowAuth::basic(user, password),
+        };
+        let settings = ServiceNowSettings::new(url.parse()?, auth);
+        return Ok((ServiceNowConnector::from_settings(settings)?, None));
+    }
+    let mock = ServiceNowMock::start().await;
+    // The settings JSON of the testkit convention, secrets inline.
+    let settings: ServiceNowSettings = serde_json::from_value(serde_json::json!({
+        "name": "in-process-mock",
+        "base_url": mock.url(),
+        "auth": { "method": "basic", "user": mock.user(), "password": mock.password() },
+    }))?;
+    Ok((ServiceNowConnector::from_settings(settings)?, Some(mock)))
 }
 
 #[tokio::main]

@@ -20,8 +20,10 @@ use secrecy::SecretString;
 use serde_json::json;
 
 fn connector(mock: &ServiceNowMock, oauth: bool) -> Arc<ServiceNowConnector> {
-    let b = ServiceNowClient::builder(mock.url())
-        .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)));
+    let b = ServiceNowClient::builder(mock.url()).http(
+        accesslink_core::http::HttpSettings::new()
+            .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5))),
+    );
     let b = if oauth {
         let o = mock.oauth();
         b.oauth_password(

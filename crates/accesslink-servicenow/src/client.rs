@@ -8,9 +8,10 @@ use std::sync::Arc;
 use accesslink_core::auth::{
     AuthProvider, BasicAuth, ClientAuthStyle, OAuth2Auth, OAuth2Config, OAuth2Grant,
 };
-use accesslink_core::http::{HttpClient, RateLimitConfig, RetryConfig, TimeoutConfig};
+use accesslink_core::http::{HttpClient, HttpMetrics, HttpSettings, ResetFormat, ResetHeader};
 use accesslink_core::redact::REDACTED;
 use accesslink_core::{Error, Result};
+use http::HeaderName;
 use secrecy::SecretString;
 use url::Url;
 
@@ -79,7 +80,6 @@ impl fmt::Debug for Credentials {
 #[derive(Debug, Clone)]
 pub struct ServiceNowClient {
     pub(crate) http: HttpClient,
-    retry: RetryConfig,
     user: Arc<str>,
     oauth: bool,
 }
@@ -87,23 +87,23 @@ pub struct ServiceNowClient {
 /// Builds a [`ServiceNowClient`]; see [`ServiceNowClient::builder`].
 pub struct ServiceNowClientBuilder {
     instance_url: String,
+    instance: Option<String>,
     credentials: Option<Credentials>,
     token_url: Option<String>,
-    timeouts: TimeoutConfig,
-    retry: RetryConfig,
-    rate_limit: Option<RateLimitConfig>,
-    user_agent: Option<String>,
+    http: HttpSettings,
+    metrics: Option<Arc<dyn HttpMetrics>>,
 }
 
 impl fmt::Debug for ServiceNowClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServiceNowClientBuilder")
             .field("instance_url", &self.instance_url)
+            .field("instance", &self.instance)
             .field("credentials", &self.credentials)
             .field("token_url", &self.token_url)
-            .field("timeouts", &self.timeouts)
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
+            .field("http", &self.http)
+            .field("metrics", &self.metrics)
+            .finish()
     }
 }
 
@@ -150,44 +150,49 @@ impl ServiceNowClientBuilder {
         self
     }
 
-    /// Sets timeouts.
+    /// Names the connector instance in errors and logs
+    /// (`servicenow (prod-it): GET /api/now/table/incident`).
     #[must_use]
-    pub fn timeouts(mut self, t: TimeoutConfig) -> Self {
-        self.timeouts = t;
+    pub fn instance(mut self, name: impl Into<String>) -> Self {
+        self.instance = Some(name.into());
         self
     }
 
-    /// Sets retries: of reads, idempotent writes, and the connector's
-    /// look-up-then-retry of creates and grants.
+    /// Sets the transport: timeouts, retries (of reads and idempotent writes, and the
+    /// budget of the connector's look-up-then-retry of creates, grants and comments),
+    /// a client-side rate limit (to stay under the instance's `sys_rate_limit_rules`),
+    /// user agent, root certificates, proxy.
     #[must_use]
-    pub fn retry(mut self, r: RetryConfig) -> Self {
-        self.retry = r;
+    pub fn http(mut self, settings: HttpSettings) -> Self {
+        self.http = settings;
         self
     }
 
-    /// Turns on a client-side rate limit, to stay under the instance's
-    /// `sys_rate_limit_rules` instead of running into 429s.
+    /// Reports requests, retries, rate-limit waits and token renewals to `metrics`
+    /// (core's [`HttpCounters`](accesslink_core::http::HttpCounters), or a forwarder to
+    /// your metrics system).
     #[must_use]
-    pub fn rate_limit(mut self, r: Option<RateLimitConfig>) -> Self {
-        self.rate_limit = r;
+    pub fn metrics(mut self, metrics: Arc<dyn HttpMetrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
-    /// Sets the `User-Agent` (default `accesslink/<version>`).
-    #[must_use]
-    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
-        self.user_agent = Some(ua.into());
-        self
-    }
-
-    fn http(&self, auth: Option<Arc<dyn AuthProvider>>) -> Result<HttpClient> {
+    fn http_client(&self, auth: Option<Arc<dyn AuthProvider>>) -> Result<HttpClient> {
         let mut b = HttpClient::builder("servicenow", self.instance_url.clone())
-            .timeouts(self.timeouts.clone())
-            .retry(self.retry.clone())
-            .rate_limit(self.rate_limit)
+            .settings(&self.http)?
+            // A throttled instance answers 429 with `X-RateLimit-Reset` (a Unix time in
+            // seconds) and, on some releases, no `Retry-After` (fact sheet §1 "Errors,
+            // rate limits, quirks"); core honours it within the request's one budget.
+            .retry_classifier(Arc::new(ResetHeader::new(
+                HeaderName::from_static("x-ratelimit-reset"),
+                ResetFormat::EpochSeconds,
+            )))
             .error_parser(parse_error);
-        if let Some(ua) = &self.user_agent {
-            b = b.user_agent(ua.clone());
+        if let Some(name) = &self.instance {
+            b = b.instance(name.clone());
+        }
+        if let Some(m) = &self.metrics {
+            b = b.metrics(m.clone());
         }
         if let Some(auth) = auth {
             b = b.auth(auth);
@@ -203,7 +208,7 @@ impl ServiceNowClientBuilder {
         let user: Arc<str> = Arc::from(credentials.user());
         let (http, oauth) = match credentials {
             Credentials::Basic { user, password } => (
-                self.http(Some(Arc::new(BasicAuth::new(user, password))))?,
+                self.http_client(Some(Arc::new(BasicAuth::new(user, password))))?,
                 false,
             ),
             Credentials::OAuthPassword {
@@ -213,7 +218,7 @@ impl ServiceNowClientBuilder {
                 password,
             } => {
                 // The client that calls the token endpoint carries no auth of its own.
-                let plain = self.http(None)?;
+                let plain = self.http_client(None)?;
                 let token_url = match &self.token_url {
                     Some(u) => {
                         Url::parse(u).map_err(|e| Error::config(format!("token URL: {e}")))?
@@ -239,12 +244,7 @@ impl ServiceNowClientBuilder {
                 (plain.with_auth(Arc::new(auth)), true)
             }
         };
-        Ok(ServiceNowClient {
-            http,
-            retry: self.retry,
-            user,
-            oauth,
-        })
+        Ok(ServiceNowClient { http, user, oauth })
     }
 }
 
@@ -254,12 +254,11 @@ impl ServiceNowClient {
     pub fn builder(instance_url: impl Into<String>) -> ServiceNowClientBuilder {
         ServiceNowClientBuilder {
             instance_url: instance_url.into(),
+            instance: None,
             credentials: None,
             token_url: None,
-            timeouts: TimeoutConfig::default(),
-            retry: RetryConfig::default(),
-            rate_limit: None,
-            user_agent: None,
+            http: HttpSettings::default(),
+            metrics: None,
         }
     }
 
@@ -281,11 +280,6 @@ impl ServiceNowClient {
     /// Whether the client uses OAuth (else Basic).
     pub fn is_oauth(&self) -> bool {
         self.oauth
-    }
-
-    /// The retry settings.
-    pub fn retry_config(&self) -> &RetryConfig {
-        &self.retry
     }
 
     /// A handle on any table, decoding rows as `M` (`serde_json::Value` for raw rows,

@@ -1,15 +1,15 @@
 //! Comments and closing, kind by kind, each confirmed by reading the row back.
 
+use accesslink_core::write::write_with_lookup;
 use accesslink_core::{Comment, Error, Resolution, Result, Ticket, TicketState, Visibility};
 use serde_json::{Map, Value, json};
 
 use crate::api::ListParams;
-use crate::config::{CommentField, IncidentClose};
 use crate::connector::ServiceNowConnector;
 use crate::models::{JournalEntry, TaskRecord};
 use crate::query::Query;
 use crate::refs::{Locator, Target};
-use crate::status::status_of;
+use crate::settings::{CommentField, IncidentClose};
 use crate::tickets::show;
 
 /// Journal entries looked at when checking whether a lost comment landed.
@@ -33,25 +33,17 @@ impl ServiceNowConnector {
         let field = self.journal_field(c);
         let api = self.tasks_in(table);
         let patch = json!({ field: c.body });
-        let max_attempts = self.attempts();
-        let mut attempt = 1;
-        loop {
-            match api.update(sys_id, &patch).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_retryable() => {
-                    tracing::warn!(error = %e, attempt, "comment failed ambiguously; reading the journal before retrying");
-                    if self.journal_has(sys_id, field, &c.body).await? {
-                        return Ok(());
-                    }
-                    if attempt >= max_attempts {
-                        return Err(e);
-                    }
-                    self.back_off(&e, attempt).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        write_with_lookup(
+            self.client.http().retry_config(),
+            "comment",
+            |_| async { api.update(sys_id, &patch).await.map(drop) },
+            || async {
+                let landed = self.journal_has(sys_id, field, &c.body).await?;
+                Ok(landed.then_some(()))
+            },
+        )
+        .await
+        .map(drop)
     }
 
     /// Whether the latest journal entries of a row include this text.
@@ -110,7 +102,7 @@ impl ServiceNowConnector {
                 show(target)
             ))
         })?;
-        let status = status_of(&table, &after);
+        let status = self.status_of(&table, &after);
         let wanted = steps
             .last()
             .and_then(|s| s.get("state"))
@@ -144,7 +136,7 @@ impl ServiceNowConnector {
         row: &TaskRecord,
         how: &Resolution,
     ) -> Vec<Map<String, Value>> {
-        let state = status_of(table, row).state;
+        let state = self.status_of(table, row).state;
         let notes = if how.notes.trim().is_empty() {
             "Closed by accesslink.".to_owned()
         } else {

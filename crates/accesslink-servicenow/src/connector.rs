@@ -3,18 +3,19 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Capability, Comment, ConnectionReport, Connector, ConnectorInfo, CorrelationId,
-    EntitlementType, Error, NewTicket, Provisioner, Resolution, Result, Ticket, TicketKind,
-    TicketRef, TicketingSystem, async_trait,
+    EntitlementType, Error, NewTicket, Provisioner, Resolution, Result, StatusMap, Ticket,
+    TicketKind, TicketRef, TicketingSystem, async_trait,
 };
 
 use crate::api::{ListParams, TableApi};
-use crate::client::ServiceNowClient;
-use crate::config::ServiceNowConfig;
+use crate::client::{Credentials, ServiceNowClient};
 use crate::models::TaskRecord;
 use crate::query::Query;
 use crate::refs::Routes;
+use crate::settings::{ServiceNowAuth, ServiceNowConfig, ServiceNowSettings};
 
 /// ServiceNow as a [`TicketingSystem`] and a [`Provisioner`].
 #[derive(Debug, Clone)]
@@ -22,16 +23,58 @@ pub struct ServiceNowConnector {
     pub(crate) client: ServiceNowClient,
     pub(crate) config: Arc<ServiceNowConfig>,
     pub(crate) routes: Arc<Routes>,
+    pub(crate) status_map: Arc<StatusMap>,
     info: ConnectorInfo,
     pub(crate) types: Arc<[EntitlementType]>,
 }
 
 impl ServiceNowConnector {
-    /// A connector over a client, with these settings. Fails when a custom prefix,
-    /// table or field name in the settings is malformed.
+    /// The connector the settings describe: every option checked, every secret
+    /// resolved, the client built — before any request. Problems are
+    /// [`ErrorKind::Config`](accesslink_core::ErrorKind::Config) errors naming the key.
+    pub fn from_settings(settings: ServiceNowSettings) -> Result<Self> {
+        let config = settings.config()?;
+        let (credentials, token_url) = match settings.auth {
+            ServiceNowAuth::Basic { user, password } => (
+                Credentials::Basic {
+                    user,
+                    password: password.resolve("servicenow auth.password")?,
+                },
+                None,
+            ),
+            ServiceNowAuth::OAuthPassword {
+                client_id,
+                client_secret,
+                user,
+                password,
+                token_url,
+            } => (
+                Credentials::OAuthPassword {
+                    client_id,
+                    client_secret: client_secret.resolve("servicenow auth.client_secret")?,
+                    user,
+                    password: password.resolve("servicenow auth.password")?,
+                },
+                token_url,
+            ),
+        };
+        let mut builder = ServiceNowClient::builder(settings.base_url.as_str())
+            .instance(settings.name)
+            .credentials(credentials)
+            .http(settings.http);
+        if let Some(u) = token_url {
+            builder = builder.token_url(u.as_str());
+        }
+        Self::new(builder.build()?, config)
+    }
+
+    /// A connector over an existing client, with these options: the part of
+    /// [`from_settings`](Self::from_settings) after the client is built. Fails with
+    /// `ErrorKind::Config` when a custom prefix, table or field name is malformed.
     pub fn new(client: ServiceNowClient, config: ServiceNowConfig) -> Result<Self> {
         use Capability as C;
         let routes = Routes::new(&config.custom_prefixes)?;
+        let status_map = crate::status::default_status_map().with_overrides(&config.status_map);
         crate::api::check_table(&config.request_table).map_err(|e| Error::config(e.to_string()))?;
         for f in &config.extra_fields {
             crate::query::check_field(f).map_err(|e| Error::config(e.to_string()))?;
@@ -69,6 +112,7 @@ impl ServiceNowConnector {
             client,
             config: Arc::new(config),
             routes: Arc::new(routes),
+            status_map: Arc::new(status_map),
             info,
             types: Arc::from([EntitlementType::group(), EntitlementType::role()]),
         })
@@ -91,14 +135,14 @@ impl ServiceNowConnector {
             .with_fields(&self.config.extra_fields)
     }
 
-    /// Waits before another attempt: the server's `Retry-After` when it sent one.
-    pub(crate) async fn back_off(&self, e: &Error, attempt: u32) {
-        self.client.retry_config().back_off(e, attempt).await;
+    /// The status map in use: the default with the settings' overrides.
+    pub fn status_map(&self) -> &StatusMap {
+        &self.status_map
     }
 
-    /// Attempts allowed for writes the connector makes safe to repeat.
-    pub(crate) fn attempts(&self) -> u32 {
-        self.client.retry_config().max_attempts.max(1)
+    /// The status of a task row of `table`.
+    pub(crate) fn status_of(&self, table: &str, row: &TaskRecord) -> accesslink_core::TicketStatus {
+        crate::status::status_of(&self.status_map, table, row)
     }
 }
 
@@ -165,38 +209,27 @@ impl TicketingSystem for ServiceNowConnector {
             body.insert(field.to_owned(), id.into());
         }
         let api = self.tasks_in(&table);
-        let max_attempts = self.attempts();
-        let mut attempt = 1;
-        loop {
-            match api.create(&body).await {
-                Ok(row) if row.sys_id.is_some() => return Ok(self.to_ticket(&table, &row)),
-                // 201 without a row: a business rule aborted the insert yet the instance
-                // answered success (fact sheet §1 quirks). Never a ticket without an id.
-                Ok(_) => {
-                    return match self.find_in(&table, &new.correlation_id).await? {
-                        Some(t) => Ok(t),
-                        None => Err(aborted_insert(&table)),
-                    };
-                }
-                // The answer was lost or the instance failed: the row may exist. Look
-                // before trying again, so a retry never opens a second ticket.
-                Err(e) if e.is_retryable() && attempt < max_attempts => {
-                    tracing::warn!(error = %e, attempt, "create failed ambiguously; checking before retrying");
-                    if let Some(t) = self.find_in(&table, &new.correlation_id).await? {
-                        return Ok(t);
-                    }
-                    self.back_off(&e, attempt).await;
-                    attempt += 1;
-                }
-                Err(e) if e.is_retryable() => {
-                    // Out of attempts: one last look, so a create that did land is found.
-                    return match self.find_in(&table, &new.correlation_id).await {
-                        Ok(Some(t)) => Ok(t),
-                        _ => Err(e),
-                    };
-                }
-                Err(e) => return Err(e),
-            }
+        // The answer may be lost or the instance may fail with the row stored: look
+        // before sending again, so a retry never opens a second ticket. `None` is a
+        // 201 without a row.
+        let written = write_with_lookup(
+            self.client.http().retry_config(),
+            "create ticket",
+            |_| async {
+                let row = api.create(&body).await?;
+                Ok(row.sys_id.is_some().then(|| self.to_ticket(&table, &row)))
+            },
+            || async { Ok(self.find_in(&table, &new.correlation_id).await?.map(Some)) },
+        )
+        .await?;
+        match written.into_inner() {
+            Some(t) => Ok(t),
+            // 201 without a row: a business rule aborted the insert yet the instance
+            // answered success (fact sheet §1 quirks). Never a ticket without an id.
+            None => self
+                .find_in(&table, &new.correlation_id)
+                .await?
+                .ok_or_else(|| aborted_insert(&table)),
         }
     }
 

@@ -13,7 +13,7 @@
 //! | get / batched get | `GET <table>/<sys_id>` or `number=…`; `numberIN…` per table, 50 per request |
 //! | comment | `PATCH` of `comments` (customer-visible) or `work_notes`, never repeated without reading the journal |
 //! | close | incident 6 (close code + notes) then 7; change 3 with `successful`/`unsuccessful`; `sc_request` `request_state`; task family 3/4; problem 107 — then read back to confirm |
-//! | status / approval | [`status`] tables; `approval` kept apart |
+//! | status / approval | [`status::default_status_map`], a core `StatusMap` keyed `<table or family>:<state>` (`incident:6`), overridable in settings; `approval` kept apart |
 //! | accounts | `sys_user`, keyset paging on `sys_id` |
 //! | entitlements | `group` (`sys_user_group`, grants `sys_user_grmember`), `role` (`sys_user_role`, grants `sys_user_has_role`) |
 //! | create / update / enable / disable / delete | `sys_user` `POST`, `PATCH`, `active` (+ `locked_out`), `DELETE` |
@@ -24,25 +24,42 @@
 //! `sysparm_fields` and `sysparm_exclude_reference_link=true`, yet the [`models`]
 //! accept references in any shape. Error bodies become core errors ([`error::kind_of`]
 //! has the table). Auth is Basic or OAuth2 (password grant, then refresh-token grants at
-//! `/oauth_token.do`), renewed ahead of expiry and once on a 401.
+//! `/oauth_token.do`), renewed ahead of expiry and once on a 401. A 429 is waited out by
+//! its `Retry-After`, or else its `X-RateLimit-Reset` (a Unix time), within the
+//! request's one retry budget; writes that are not safe to repeat go through core's
+//! [`write_with_lookup`](accesslink_core::write::write_with_lookup).
 //!
 //! ## Quick start
 //!
+//! One construction path: [`ServiceNowSettings`] (loadable from a configuration file,
+//! secrets as references) into [`ServiceNowConnector::from_settings`], which checks
+//! every option and resolves every secret before any request.
+//!
 //! ```no_run
-//! use accesslink_core::{CorrelationId, NewTicket, TicketKind, TicketingSystem};
-//! use accesslink_servicenow::{ServiceNowClient, ServiceNowConfig, ServiceNowConnector};
-//! use secrecy::SecretString;
+//! use accesslink_core::{CorrelationId, NewTicket, SecretSource, TicketKind, TicketingSystem};
+//! use accesslink_servicenow::{ServiceNowAuth, ServiceNowConnector, ServiceNowSettings};
 //!
 //! # async fn run() -> accesslink_core::Result<()> {
-//! let client = ServiceNowClient::builder("https://acme.service-now.com")
-//!     .oauth_password(
-//!         "oauth-client-id",
-//!         SecretString::from("client-secret-from-your-vault"),
-//!         "svc.accesslink",
-//!         SecretString::from("password-from-your-vault"),
-//!     )
-//!     .build()?;
-//! let sn = ServiceNowConnector::new(client, ServiceNowConfig::new().instance("acme-prod"))?;
+//! let settings: ServiceNowSettings = serde_json::from_value(serde_json::json!({
+//!     "name": "acme-prod",
+//!     "base_url": "https://acme.service-now.com",
+//!     "auth": {
+//!         "method": "oauth_password",
+//!         "client_id": "oauth-client-id",
+//!         "client_secret": { "env": "SN_CLIENT_SECRET" },
+//!         "user": "svc.accesslink",
+//!         "password": { "env": "SN_PASSWORD" }
+//!     },
+//!     "request_table": "sc_req_item"
+//! }))
+//! .map_err(|e| accesslink_core::Error::config(e.to_string()))?;
+//! // The same, in code:
+//! let _same = ServiceNowSettings::new(
+//!     "https://acme.service-now.com".parse().unwrap(),
+//!     ServiceNowAuth::basic("svc.accesslink", SecretSource::env("SN_PASSWORD")),
+//! )
+//! .name("acme-prod");
+//! let sn = ServiceNowConnector::from_settings(settings)?;
 //! let ticket = sn
 //!     .create_ticket(&NewTicket::new(
 //!         TicketKind::Request,
@@ -59,6 +76,10 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! [`ServiceNowClient::builder`] and [`ServiceNowConnector::new`] remain for embedders
+//! who build the client themselves; the transport settings go in one
+//! [`HttpSettings`](accesslink_core::http::HttpSettings) through `.http(..)`.
 //!
 //! ## Typed handles
 //!
@@ -99,7 +120,6 @@ mod accounts;
 pub mod api;
 mod client;
 mod close;
-pub mod config;
 mod connector;
 pub mod error;
 pub mod models;
@@ -107,12 +127,17 @@ mod paging;
 mod provision;
 pub mod query;
 mod refs;
+pub mod settings;
 pub mod status;
 mod tickets;
 
 pub use accounts::{group_ref, role_ref};
 pub use client::{Credentials, ServiceNowClient, ServiceNowClientBuilder};
-pub use config::{CommentField, IncidentClose, ServiceNowConfig};
 pub use connector::ServiceNowConnector;
 pub use query::Query;
 pub use refs::{BUILTIN_PREFIXES, kind_of_table};
+/// The old name of [`settings`], kept so `accesslink_servicenow::config::…` paths work.
+pub use settings as config;
+pub use settings::{
+    CommentField, IncidentClose, ServiceNowAuth, ServiceNowConfig, ServiceNowSettings,
+};

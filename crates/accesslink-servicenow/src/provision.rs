@@ -2,6 +2,7 @@
 //! through `sys_user_grmember` and `role` entitlements through `sys_user_has_role`.
 //! Every listing uses keyset paging ([`crate::paging`]).
 
+use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
     EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, PageToken,
@@ -15,7 +16,7 @@ use crate::accounts::{
 };
 use crate::api::TableApi;
 use crate::connector::ServiceNowConnector;
-use crate::models::{HasSysId, Record, UserRole, ref_id};
+use crate::models::{HasSysId, Record, User, UserRole, ref_id};
 use crate::paging::{self, keyset};
 use crate::query::Query;
 
@@ -93,52 +94,43 @@ impl ServiceNowConnector {
         self.both_exist(kind, user, id).await?;
         // Neither table has a unique index: a repeated insert makes a second row, so a
         // failed insert is only repeated after looking again.
-        let max_attempts = self.attempts();
-        let mut attempt = 1;
-        loop {
-            let (table, created) = match kind {
-                Kind::Group => (
-                    "sys_user_grmember",
-                    self.client
+        let table = match kind {
+            Kind::Group => "sys_user_grmember",
+            Kind::Role => "sys_user_has_role",
+        };
+        // The value says whether the answer carried a stored row.
+        let stored = write_with_lookup(
+            self.client.http().retry_config(),
+            "grant",
+            |_| async {
+                Ok(match kind {
+                    Kind::Group => self
+                        .client
                         .group_members()
                         .create(&json!({ "user": user, "group": id }))
-                        .await
-                        .map(|m| m.sys_id),
-                ),
-                Kind::Role => (
-                    "sys_user_has_role",
-                    self.client
+                        .await?
+                        .sys_id
+                        .is_some(),
+                    Kind::Role => self
+                        .client
                         .user_roles()
                         .create(&json!({ "user": user, "role": id }))
-                        .await
-                        .map(|r| r.sys_id),
-                ),
-            };
-            match created {
-                Ok(Some(_)) => return Ok(GrantOutcome::Granted),
-                // 201 without a row: a business rule aborted the insert yet the instance
-                // answered success (fact sheet §1 "Business-rule aborts"). `Granted`
-                // would tell an access review the user holds what it does not.
-                Ok(None) => {
-                    return if self.holds(kind, user, id).await? {
-                        Ok(GrantOutcome::Granted)
-                    } else {
-                        Err(crate::connector::aborted_insert(table))
-                    };
-                }
-                Err(e) if e.is_retryable() => {
-                    tracing::warn!(error = %e, attempt, "grant failed ambiguously; checking before retrying");
-                    if self.holds(kind, user, id).await? {
-                        return Ok(GrantOutcome::Granted);
-                    }
-                    if attempt >= max_attempts {
-                        return Err(e);
-                    }
-                    self.back_off(&e, attempt).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
+                        .await?
+                        .sys_id
+                        .is_some(),
+                })
+            },
+            || async { Ok(self.holds(kind, user, id).await?.then_some(true)) },
+        )
+        .await?
+        .into_inner();
+        // 201 without a row: a business rule aborted the insert yet the instance
+        // answered success (fact sheet §1 "Business-rule aborts"). `Granted` would tell
+        // an access review the user holds what it does not.
+        if stored || self.holds(kind, user, id).await? {
+            Ok(GrantOutcome::Granted)
+        } else {
+            Err(crate::connector::aborted_insert(table))
         }
     }
 }
@@ -292,39 +284,46 @@ impl Provisioner for ServiceNowConnector {
         if let Some(existing) = self.user_by_login(&spec.login).await? {
             return Ok(CreateOutcome::AlreadyExists(account_of(&existing)));
         }
-        let max_attempts = self.attempts();
-        let mut attempt = 1;
-        loop {
-            match self.client.users().create(&body).await {
-                Ok(u) if u.sys_id.is_some() => return Ok(CreateOutcome::Created(account_of(&u))),
-                // 201 without a row: a business rule aborted the insert (fact sheet §1).
-                Ok(_) => {
-                    return match self.user_by_login(&spec.login).await? {
-                        Some(u) => Ok(CreateOutcome::Created(account_of(&u))),
-                        None => Err(crate::connector::aborted_insert("sys_user")),
-                    };
+        let inserted = write_with_lookup(
+            self.client.http().retry_config(),
+            "create user",
+            |attempt| {
+                let body = &body;
+                async move {
+                    Ok(match self.client.users().create(body).await {
+                        Ok(u) if u.sys_id.is_some() => UserInsert::Row(Box::new(u)),
+                        Ok(_) => UserInsert::Empty,
+                        Err(e) if e.kind() == ErrorKind::Conflict => {
+                            UserInsert::Conflict(e, attempt.maybe_sent)
+                        }
+                        Err(e) => return Err(e),
+                    })
                 }
-                // 403 "Error during insert of sys_user": the user_name exists (another
-                // writer got there first) — or a business rule refused. Look to tell.
-                Err(e) if e.kind() == ErrorKind::Conflict => {
-                    return match self.user_by_login(&spec.login).await? {
-                        Some(u) => Ok(CreateOutcome::AlreadyExists(account_of(&u))),
-                        None => Err(e),
-                    };
-                }
-                Err(e) if e.is_retryable() => {
-                    tracing::warn!(error = %e, attempt, "user insert failed ambiguously; checking before retrying");
-                    if let Some(u) = self.user_by_login(&spec.login).await? {
-                        return Ok(CreateOutcome::Created(account_of(&u)));
-                    }
-                    if attempt >= max_attempts {
-                        return Err(e);
-                    }
-                    self.back_off(&e, attempt).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
+            },
+            || async {
+                Ok(self
+                    .user_by_login(&spec.login)
+                    .await?
+                    .map(|u| UserInsert::Row(Box::new(u))))
+            },
+        )
+        .await?
+        .into_inner();
+        match inserted {
+            UserInsert::Row(u) => Ok(CreateOutcome::Created(account_of(&u))),
+            // 201 without a row: a business rule aborted the insert (fact sheet §1).
+            UserInsert::Empty => match self.user_by_login(&spec.login).await? {
+                Some(u) => Ok(CreateOutcome::Created(account_of(&u))),
+                None => Err(crate::connector::aborted_insert("sys_user")),
+            },
+            // 403 "Error during insert of sys_user": the user_name exists — another
+            // writer got there first, or (after an ambiguous failure) our own earlier
+            // send landed — or a business rule refused. Look to tell.
+            UserInsert::Conflict(e, maybe_sent) => match self.user_by_login(&spec.login).await? {
+                Some(u) if maybe_sent => Ok(CreateOutcome::Created(account_of(&u))),
+                Some(u) => Ok(CreateOutcome::AlreadyExists(account_of(&u))),
+                None => Err(e),
+            },
         }
     }
 
@@ -455,4 +454,14 @@ impl Provisioner for ServiceNowConnector {
         }
         Ok(RevokeOutcome::Revoked)
     }
+}
+
+/// What one `sys_user` insert answered, for [`ServiceNowConnector::create_account`].
+enum UserInsert {
+    /// A stored row (from the answer, or found by the look-up).
+    Row(Box<User>),
+    /// 201 without a row.
+    Empty,
+    /// A conflict, and whether an earlier send of this insert may have landed.
+    Conflict(Error, bool),
 }

@@ -1,75 +1,32 @@
-//! ServiceNow states and approvals → [`TicketState`] and [`ApprovalState`].
+//! ServiceNow states and approvals → [`TicketState`] and [`ApprovalState`], as data.
 //!
-//! Each table family has its own `state` numbers (fact sheet §1 "Status fields"); raw
-//! values are strings and are kept in [`TicketStatus::raw`].
+//! Each table family numbers its `state` differently (fact sheet §1 "Status fields"), so
+//! the keys of the [`StatusMap`] name the family: `incident:6`, `change_request:3`,
+//! `problem:107`, `task:3` (every other task table: `task`, `change_task`, `sc_task`,
+//! `sc_req_item`, `sc_request`, `pm_project`, `pm_project_task` and custom tables), and
+//! `request_state:closed_complete` for `sc_request.request_state`. A row of `table` is
+//! looked up as `<table>:<state>` first, then `<family>:<state>`, so settings can map a
+//! state of one table (`sc_req_item:5`) without changing its family:
 //!
-//! **incident** (`state`; the legacy `incident_state` mirrors it)
+//! ```toml
+//! [instances.prod-it.status_map]
+//! states = { "incident:9" = "on_hold", "sc_req_item:5" = "cancelled" }
+//! approvals = { "u_auto_approved" = "approved" }
+//! ```
 //!
-//! | state | label | `TicketState` |
-//! |---|---|---|
-//! | 1 | New | New |
-//! | 2 | In Progress | InProgress |
-//! | 3 | On Hold (`hold_reason` says why) | OnHold |
-//! | 4, 5 | legacy "Awaiting …" states of old releases | OnHold |
-//! | 6 | Resolved | Resolved |
-//! | 7 | Closed | Closed |
-//! | 8 | Canceled | Cancelled |
+//! The default table is [`default_status_map`]; the connector page
+//! (`docs/connectors/servicenow.md`, "Status mapping") shows it, checked by a test.
+//! What is logic rather than mapping stays in code ([`status_of`]):
 //!
-//! **change_request** (`on_hold = "true"` makes any open state OnHold)
+//! - `sc_request.request_state` is read only when `state` is not in the map;
+//! - `on_hold = "true"` makes any open `change_request` state OnHold;
+//! - a value still `Unknown` with `active = "false"` (the safest "is it finished"
+//!   signal on every task table) is `Closed`;
+//! - an empty `approval` is NotRequested.
 //!
-//! | state | label | `TicketState` |
-//! |---|---|---|
-//! | -5 | New | New |
-//! | -4 | Assess | InProgress |
-//! | -3 | Authorize | InProgress (whether it is approved is [`ApprovalState`]) |
-//! | -2 | Scheduled | InProgress |
-//! | -1 | Implement | InProgress |
-//! | 0 | Review | InProgress |
-//! | 3 | Closed | Closed |
-//! | 4 | Canceled | Cancelled |
-//!
-//! **task family**: `task`, `change_task`, `sc_task`, `sc_req_item`, `sc_request`,
-//! `pm_project`, `pm_project_task` and custom tables (values per the fact sheet; the
-//! catalogue and project tables are instance-specific, so check them on yours)
-//!
-//! | state | label | `TicketState` |
-//! |---|---|---|
-//! | -5 | Pending | OnHold |
-//! | 1 | Open | New |
-//! | 2 | Work in Progress | InProgress |
-//! | 3 | Closed Complete | Closed |
-//! | 4 | Closed Incomplete | Cancelled |
-//! | 7 | Closed Skipped | Cancelled |
-//!
-//! `sc_request` also has `request_state`, used when `state` is not in the table:
-//! `requested` → New, `in_process` → InProgress, `closed_complete` → Closed,
-//! `closed_incomplete` / `closed_cancelled` / `closed_rejected` → Cancelled.
-//!
-//! **problem** (`state`, mirrored by `problem_state`)
-//!
-//! | state | label | `TicketState` |
-//! |---|---|---|
-//! | 101 | New | New |
-//! | 102 | Assess | InProgress |
-//! | 103 | Root Cause Analysis | InProgress |
-//! | 104 | Fix in Progress | InProgress |
-//! | 106 | Resolved | Resolved |
-//! | 107 | Closed | Closed |
-//!
-//! Any other value is `Unknown` — unless `active` is `"false"`, the safest "is it
-//! finished" signal on every task table, which makes it `Closed`.
-//!
-//! **approval** (task field `approval`), kept apart from the state:
-//!
-//! | value | `ApprovalState` |
-//! |---|---|
-//! | `not requested`, `not_required`, empty | NotRequested |
-//! | `requested` | Requested |
-//! | `approved` | Approved |
-//! | `rejected` | Rejected |
-//! | anything else (`cancelled`, `duplicate`, …) | Unknown |
+//! Raw values are kept in [`TicketStatus::raw`] and [`Approval::raw`].
 
-use accesslink_core::{Approval, ApprovalState, TicketState, TicketStatus};
+use accesslink_core::{Approval, ApprovalState, StatusMap, TicketState, TicketStatus};
 
 use crate::models::TaskRecord;
 
@@ -97,54 +54,96 @@ impl StateFamily {
             _ => StateFamily::Task,
         }
     }
+
+    /// The family's prefix in [`StatusMap`] keys (`incident`, `change_request`,
+    /// `problem`, `task`).
+    pub fn key(self) -> &'static str {
+        match self {
+            StateFamily::Incident => "incident",
+            StateFamily::Change => "change_request",
+            StateFamily::Problem => "problem",
+            StateFamily::Task => "task",
+        }
+    }
 }
 
-/// The normalised state of a `state` value in a family, `Unknown` when not in the table.
-pub fn map_state(family: StateFamily, state: &str) -> TicketState {
+/// The key prefix of `sc_request.request_state` values.
+pub const REQUEST_STATE: &str = "request_state";
+
+/// The default map: every family's `state` values, `request_state`, and `approval`.
+pub fn default_status_map() -> StatusMap {
+    use ApprovalState as A;
     use TicketState as S;
-    match (family, state.trim()) {
-        (StateFamily::Incident, "1") => S::New,
-        (StateFamily::Incident, "2") => S::InProgress,
-        (StateFamily::Incident, "3" | "4" | "5") => S::OnHold,
-        (StateFamily::Incident, "6") => S::Resolved,
-        (StateFamily::Incident, "7") => S::Closed,
-        (StateFamily::Incident, "8") => S::Cancelled,
-        (StateFamily::Change, "-5") => S::New,
-        (StateFamily::Change, "-4" | "-3" | "-2" | "-1" | "0") => S::InProgress,
-        (StateFamily::Change, "3") => S::Closed,
-        (StateFamily::Change, "4") => S::Cancelled,
-        (StateFamily::Problem, "101") => S::New,
-        (StateFamily::Problem, "102" | "103" | "104") => S::InProgress,
-        (StateFamily::Problem, "106") => S::Resolved,
-        (StateFamily::Problem, "107") => S::Closed,
-        (StateFamily::Task, "-5") => S::OnHold,
-        (StateFamily::Task, "1") => S::New,
-        (StateFamily::Task, "2") => S::InProgress,
-        (StateFamily::Task, "3") => S::Closed,
-        (StateFamily::Task, "4" | "7") => S::Cancelled,
-        _ => S::Unknown,
-    }
+    StatusMap::from_states(&[
+        // incident (`state`; the legacy `incident_state` mirrors it). 3 is On Hold
+        // (`hold_reason` says why); 4 and 5 are the "Awaiting …" states of old releases.
+        ("incident:1", S::New),
+        ("incident:2", S::InProgress),
+        ("incident:3", S::OnHold),
+        ("incident:4", S::OnHold),
+        ("incident:5", S::OnHold),
+        ("incident:6", S::Resolved),
+        ("incident:7", S::Closed),
+        ("incident:8", S::Cancelled),
+        // change_request: New, then Assess, Authorize (whether it is approved is the
+        // approval), Scheduled, Implement, Review; Closed, Canceled.
+        ("change_request:-5", S::New),
+        ("change_request:-4", S::InProgress),
+        ("change_request:-3", S::InProgress),
+        ("change_request:-2", S::InProgress),
+        ("change_request:-1", S::InProgress),
+        ("change_request:0", S::InProgress),
+        ("change_request:3", S::Closed),
+        ("change_request:4", S::Cancelled),
+        // problem (`state`, mirrored by `problem_state`): New, Assess, Root Cause
+        // Analysis, Fix in Progress, Resolved, Closed.
+        ("problem:101", S::New),
+        ("problem:102", S::InProgress),
+        ("problem:103", S::InProgress),
+        ("problem:104", S::InProgress),
+        ("problem:106", S::Resolved),
+        ("problem:107", S::Closed),
+        // task family: Pending, Open, Work in Progress, Closed Complete, Closed
+        // Incomplete, Closed Skipped (the catalogue and project tables are
+        // instance-specific: check them on yours, and override where they differ).
+        ("task:-5", S::OnHold),
+        ("task:1", S::New),
+        ("task:2", S::InProgress),
+        ("task:3", S::Closed),
+        ("task:4", S::Cancelled),
+        ("task:7", S::Cancelled),
+        // sc_request.request_state, read when `state` is not in the map.
+        ("request_state:requested", S::New),
+        ("request_state:in_process", S::InProgress),
+        ("request_state:closed_complete", S::Closed),
+        ("request_state:closed_incomplete", S::Cancelled),
+        ("request_state:closed_cancelled", S::Cancelled),
+        ("request_state:closed_rejected", S::Cancelled),
+    ])
+    // The task field `approval`; anything else (`cancelled`, `duplicate`, …) is
+    // Unknown, which a gate fails closed on.
+    .approval("not requested", A::NotRequested)
+    .approval("not_requested", A::NotRequested)
+    .approval("not_required", A::NotRequested)
+    .approval("requested", A::Requested)
+    .approval("approved", A::Approved)
+    .approval("rejected", A::Rejected)
 }
 
-/// The normalised state of `sc_request.request_state`.
-pub fn map_request_state(value: &str) -> TicketState {
-    match value.trim() {
-        "requested" => TicketState::New,
-        "in_process" => TicketState::InProgress,
-        "closed_complete" => TicketState::Closed,
-        "closed_incomplete" | "closed_cancelled" | "closed_rejected" => TicketState::Cancelled,
-        _ => TicketState::Unknown,
-    }
-}
-
-/// The status of a task row of `table`, after the tables in the [module docs](self).
-pub fn status_of(table: &str, row: &TaskRecord) -> TicketStatus {
+/// The status of a task row of `table` through `map`, with the rules of the
+/// [module docs](self).
+pub fn status_of(map: &StatusMap, table: &str, row: &TaskRecord) -> TicketStatus {
     let raw = row.state.clone().unwrap_or_default();
+    let value = raw.trim();
     let family = StateFamily::of(table);
-    let mut state = map_state(family, &raw);
+    let own = format!("{table}:{value}");
+    let shared = format!("{}:{value}", family.key());
+    let mut state = map
+        .first_state([own.as_str(), shared.as_str()])
+        .unwrap_or(TicketState::Unknown);
     if state == TicketState::Unknown {
         if let Some(rs) = &row.request_state {
-            state = map_request_state(rs);
+            state = map.ticket_state(&format!("{REQUEST_STATE}:{}", rs.trim()));
         }
     }
     if family == StateFamily::Change
@@ -167,69 +166,22 @@ pub fn status_of(table: &str, row: &TaskRecord) -> TicketStatus {
     TicketStatus::new(state, raw)
 }
 
-/// The normalised value of an `approval` field.
-pub fn map_approval(value: &str) -> ApprovalState {
-    match value.trim() {
-        "" | "not requested" | "not_requested" | "not_required" => ApprovalState::NotRequested,
-        "requested" => ApprovalState::Requested,
-        "approved" => ApprovalState::Approved,
-        "rejected" => ApprovalState::Rejected,
-        _ => ApprovalState::Unknown,
-    }
-}
-
-/// The approval of a row.
-pub fn approval_of(row: &TaskRecord) -> Approval {
+/// The approval of a row through `map`; an empty value is NotRequested.
+pub fn approval_of(map: &StatusMap, row: &TaskRecord) -> Approval {
     let raw = row.approval.clone().unwrap_or_default();
-    Approval {
-        state: map_approval(&raw),
-        raw,
-    }
+    let state = if raw.trim().is_empty() {
+        ApprovalState::NotRequested
+    } else {
+        map.approval_state(&raw)
+    };
+    Approval { state, raw }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use StateFamily as F;
     use TicketState as S;
-
-    #[test]
-    fn state_tables() {
-        let rows = [
-            (F::Incident, "1", S::New),
-            (F::Incident, "2", S::InProgress),
-            (F::Incident, "3", S::OnHold),
-            (F::Incident, "6", S::Resolved),
-            (F::Incident, "7", S::Closed),
-            (F::Incident, "8", S::Cancelled),
-            (F::Incident, "9", S::Unknown),
-            (F::Change, "-5", S::New),
-            (F::Change, "-3", S::InProgress),
-            (F::Change, "0", S::InProgress),
-            (F::Change, "3", S::Closed),
-            (F::Change, "4", S::Cancelled),
-            (F::Change, "1", S::Unknown),
-            (F::Problem, "101", S::New),
-            (F::Problem, "104", S::InProgress),
-            (F::Problem, "106", S::Resolved),
-            (F::Problem, "107", S::Closed),
-            (F::Problem, "1", S::Unknown),
-            (F::Task, "-5", S::OnHold),
-            (F::Task, "1", S::New),
-            (F::Task, "2", S::InProgress),
-            (F::Task, "3", S::Closed),
-            (F::Task, "4", S::Cancelled),
-            (F::Task, "7", S::Cancelled),
-            (F::Task, "6", S::Unknown),
-            (F::Task, "", S::Unknown),
-        ];
-        for (family, raw, want) in rows {
-            assert_eq!(map_state(family, raw), want, "{family:?} {raw}");
-        }
-        assert_eq!(F::of("incident"), F::Incident);
-        assert_eq!(F::of("sc_req_item"), F::Task);
-        assert_eq!(F::of("u_custom"), F::Task);
-    }
+    use accesslink_core::StatusOverrides;
 
     fn row(state: &str) -> TaskRecord {
         TaskRecord {
@@ -239,28 +191,85 @@ mod tests {
     }
 
     #[test]
+    fn state_tables() {
+        let m = default_status_map();
+        let rows = [
+            ("incident", "1", S::New),
+            ("incident", "2", S::InProgress),
+            ("incident", "3", S::OnHold),
+            ("incident", "6", S::Resolved),
+            ("incident", "7", S::Closed),
+            ("incident", " 8 ", S::Cancelled),
+            ("incident", "9", S::Unknown),
+            ("change_request", "-5", S::New),
+            ("change_request", "-3", S::InProgress),
+            ("change_request", "0", S::InProgress),
+            ("change_request", "3", S::Closed),
+            ("change_request", "4", S::Cancelled),
+            ("change_request", "1", S::Unknown),
+            ("problem", "101", S::New),
+            ("problem", "104", S::InProgress),
+            ("problem", "106", S::Resolved),
+            ("problem", "107", S::Closed),
+            ("problem", "1", S::Unknown),
+            ("sc_task", "-5", S::OnHold),
+            ("task", "1", S::New),
+            ("change_task", "2", S::InProgress),
+            ("sc_req_item", "3", S::Closed),
+            ("u_custom", "4", S::Cancelled),
+            ("pm_project", "7", S::Cancelled),
+            ("task", "6", S::Unknown),
+            ("task", "", S::Unknown),
+        ];
+        for (table, raw, want) in rows {
+            assert_eq!(status_of(&m, table, &row(raw)).state, want, "{table} {raw}");
+        }
+        assert_eq!(StateFamily::of("incident"), StateFamily::Incident);
+        assert_eq!(StateFamily::of("sc_req_item"), StateFamily::Task);
+    }
+
+    #[test]
     fn refinements() {
+        let m = default_status_map();
         let mut r = row("-1");
         r.on_hold = Some("true".into());
-        assert_eq!(status_of("change_request", &r).state, S::OnHold);
+        assert_eq!(status_of(&m, "change_request", &r).state, S::OnHold);
         r.state = Some("3".into());
-        assert_eq!(status_of("change_request", &r).state, S::Closed);
+        assert_eq!(status_of(&m, "change_request", &r).state, S::Closed);
 
         let mut r = row("");
         r.request_state = Some("closed_complete".into());
-        assert_eq!(status_of("sc_request", &r).state, S::Closed);
+        assert_eq!(status_of(&m, "sc_request", &r).state, S::Closed);
         r.request_state = Some("closed_rejected".into());
-        assert_eq!(status_of("sc_request", &r).state, S::Cancelled);
+        assert_eq!(status_of(&m, "sc_request", &r).state, S::Cancelled);
 
         let mut r = row("42");
-        assert_eq!(status_of("incident", &r).state, S::Unknown);
+        assert_eq!(status_of(&m, "incident", &r).state, S::Unknown);
         r.active = Some("false".into());
-        let s = status_of("incident", &r);
+        let s = status_of(&m, "incident", &r);
         assert_eq!((s.state, s.raw.as_str()), (S::Closed, "42"));
     }
 
     #[test]
+    fn overrides_by_table_before_family() {
+        let m = default_status_map().with_overrides(
+            &StatusOverrides::new()
+                .state("incident:9", S::OnHold)
+                .state("sc_req_item:3", S::Resolved)
+                .approval("u_auto", ApprovalState::Approved),
+        );
+        assert_eq!(status_of(&m, "incident", &row("9")).state, S::OnHold);
+        assert_eq!(status_of(&m, "sc_req_item", &row("3")).state, S::Resolved);
+        // Other tables of the family keep the family's entry.
+        assert_eq!(status_of(&m, "sc_task", &row("3")).state, S::Closed);
+        let mut r = row("1");
+        r.approval = Some("U_AUTO".into());
+        assert_eq!(approval_of(&m, &r).state, ApprovalState::Approved);
+    }
+
+    #[test]
     fn approval_table() {
+        let m = default_status_map();
         let rows = [
             ("not requested", ApprovalState::NotRequested),
             ("", ApprovalState::NotRequested),
@@ -272,7 +281,21 @@ mod tests {
             ("duplicate", ApprovalState::Unknown),
         ];
         for (raw, want) in rows {
-            assert_eq!(map_approval(raw), want, "{raw}");
+            let mut r = row("1");
+            r.approval = Some(raw.into());
+            let a = approval_of(&m, &r);
+            assert_eq!((a.state, a.raw.as_str()), (want, raw), "{raw}");
+        }
+    }
+
+    #[test]
+    fn the_connector_page_shows_the_default_map() {
+        let page = include_str!("../../../docs/connectors/servicenow.md");
+        if let Err(e) = default_status_map().check_documented(page) {
+            panic!(
+                "docs/connectors/servicenow.md is out of date:\n{e}\n\nthe table:\n{}",
+                default_status_map().markdown_table()
+            );
         }
     }
 }

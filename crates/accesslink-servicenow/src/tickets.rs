@@ -14,7 +14,7 @@ use crate::connector::ServiceNowConnector;
 use crate::models::{Reference, TaskRecord};
 use crate::query::Query;
 use crate::refs::{Locator, Target, kind_of_table};
-use crate::status::{approval_of, status_of};
+use crate::status::approval_of;
 
 /// Native fields a [`NewTicket`]'s `extra` may set besides custom `u_*` fields.
 const EXTRA_KEYS: &[&str] = &[
@@ -81,7 +81,7 @@ impl ServiceNowConnector {
             reference,
             kind_of_table(table),
             row.short_description.clone().unwrap_or_default(),
-            status_of(table, row),
+            self.status_of(table, row),
         );
         t.description = row.description.clone();
         t.requester = row
@@ -102,7 +102,7 @@ impl ServiceNowConnector {
             .as_deref()
             .and_then(|d| parse_local_datetime(d, 0));
         t.web_url = row.sys_id.as_deref().map(|id| self.web_url(table, id));
-        t.approval = Some(approval_of(row));
+        t.approval = Some(approval_of(&self.status_map, row));
         let resolution = [&row.close_code, &row.close_notes]
             .into_iter()
             .flatten()

@@ -210,6 +210,12 @@ impl HttpClient {
         &self.inner.base
     }
 
+    /// The retry settings: the budget of this client's retries, and of the connector's
+    /// look-then-retry of writes ([`crate::write::write_with_lookup`]).
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.inner.retry
+    }
+
     /// The target name.
     pub fn target(&self) -> &'static str {
         self.inner.target

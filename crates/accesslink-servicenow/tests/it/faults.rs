@@ -25,8 +25,11 @@ async fn behind_proxy(timeouts: TimeoutConfig) -> (ServiceNowMock, ServiceNowCon
     let mock = ServiceNowMock::builder().with_proxy(true).start().await;
     let client = ServiceNowClient::builder(mock.url())
         .basic(mock.user(), SecretString::from(mock.password()))
-        .retry(quick_retry())
-        .timeouts(timeouts)
+        .http(
+            accesslink_core::http::HttpSettings::new()
+                .retry(quick_retry())
+                .timeouts(timeouts),
+        )
         .build()
         .unwrap();
     let sn = ServiceNowConnector::new(client, ServiceNowConfig::new()).unwrap();
@@ -177,10 +180,12 @@ async fn a_429_that_outlasts_the_retries_is_rate_limited() {
         .await;
     let client = ServiceNowClient::builder(mock.url())
         .basic(mock.user(), SecretString::from(mock.password()))
-        .retry(
-            RetryConfig::default()
-                .max_attempts(2)
-                .max_backoff(Duration::from_millis(10)),
+        .http(
+            accesslink_core::http::HttpSettings::new().retry(
+                RetryConfig::default()
+                    .max_attempts(2)
+                    .max_backoff(Duration::from_millis(10)),
+            ),
         )
         .build()
         .unwrap();

@@ -13,4 +13,5 @@ mod provisioning;
 mod routing;
 mod rules;
 mod scripted;
+mod settings;
 mod wire;

@@ -14,7 +14,7 @@ pub(crate) fn basic_on(mock: &ServiceNowMock) -> ServiceNowConnector {
 pub(crate) fn basic_with(mock: &ServiceNowMock, config: ServiceNowConfig) -> ServiceNowConnector {
     let client = ServiceNowClient::builder(mock.url())
         .basic(mock.user(), SecretString::from(mock.password()))
-        .retry(quick_retry())
+        .http(accesslink_core::http::HttpSettings::new().retry(quick_retry()))
         .build()
         .unwrap();
     ServiceNowConnector::new(client, config).unwrap()
@@ -30,7 +30,7 @@ pub(crate) fn oauth_on(mock: &ServiceNowMock) -> ServiceNowConnector {
             mock.user(),
             SecretString::from(mock.password()),
         )
-        .retry(quick_retry())
+        .http(accesslink_core::http::HttpSettings::new().retry(quick_retry()))
         .build()
         .unwrap();
     ServiceNowConnector::new(client, ServiceNowConfig::new().instance("mock-oauth")).unwrap()

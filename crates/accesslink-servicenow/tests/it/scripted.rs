@@ -48,7 +48,7 @@ pub(crate) fn quick_retry() -> RetryConfig {
 pub(crate) fn basic(url: &str) -> ServiceNowConnector {
     let client = ServiceNowClient::builder(url)
         .basic(USER, SecretString::from(PASSWORD))
-        .retry(quick_retry())
+        .http(accesslink_core::http::HttpSettings::new().retry(quick_retry()))
         .build()
         .unwrap();
     ServiceNowConnector::new(client, ServiceNowConfig::new().instance("wire")).unwrap()
@@ -62,7 +62,7 @@ pub(crate) fn oauth(url: &str) -> ServiceNowConnector {
             USER,
             SecretString::from(PASSWORD),
         )
-        .retry(quick_retry())
+        .http(accesslink_core::http::HttpSettings::new().retry(quick_retry()))
         .build()
         .unwrap();
     ServiceNowConnector::new(client, ServiceNowConfig::new().instance("wire")).unwrap()

@@ -137,7 +137,10 @@ async fn error_bodies_become_error_kinds() {
         fallback(&server).await;
         let client = accesslink_servicenow::ServiceNowClient::builder(server.uri())
             .basic("u", secrecy::SecretString::from("p"))
-            .retry(accesslink_core::http::RetryConfig::disabled())
+            .http(
+                accesslink_core::http::HttpSettings::new()
+                    .retry(accesslink_core::http::RetryConfig::disabled()),
+            )
             .build()
             .unwrap();
         let sn = accesslink_servicenow::ServiceNowConnector::new(
@@ -213,6 +216,56 @@ async fn a_duplicate_user_name_insert_is_already_exists() {
         CreateOutcome::AlreadyExists(a) => assert_eq!(a.id.as_str(), CALLER),
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_duplicate_user_name_after_a_lost_insert_is_created() {
+    // The first insert's answer is a 502, the look-up does not see the row yet, the second
+    // insert is refused as a duplicate: the row is ours (an earlier send may have landed),
+    // so `Created`, not `AlreadyExists`.
+    let server = MockServer::start().await;
+    let ours = json!({ "sys_id": CALLER, "user_name": "jdoe", "active": "true" });
+    for rows in [json!([]), json!([]), json!([ours])] {
+        Mock::given(method("GET"))
+            .and(path("/api/now/table/sys_user"))
+            .and(query_param("sysparm_query", "user_name=jdoe"))
+            .respond_with(result(200, rows))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/api/now/table/sys_user"))
+        .respond_with(sn_error(502, "Bad Gateway", None))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/now/table/sys_user"))
+        .respond_with(sn_error(
+            403,
+            "Operation Failed",
+            Some("Error during insert of sys_user (jdoe)"),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    fallback(&server).await;
+    let sn = basic(&server.uri());
+    match sn.create_account(&AccountSpec::new("jdoe")).await.unwrap() {
+        CreateOutcome::Created(a) => assert_eq!(a.id.as_str(), CALLER),
+        other => panic!("{other:?}"),
+    }
+    let sent: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(sent, ["GET", "POST", "GET", "POST", "GET"]);
 }
 
 #[tokio::test]
