@@ -9,31 +9,33 @@ use accesslink_core::{Error, ErrorKind, Result};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::api::Tickets;
-use crate::config::OtrsConfig;
 use crate::models::{ErrorBody, FaultBody, SessionCreate, SessionCreated};
+use crate::settings::{OtrsAuth, OtrsSettings, Route};
 
 /// A client for one OTRS/Znuny web service. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct OtrsClient {
     pub(crate) http: HttpClient,
-    pub(crate) config: Arc<OtrsConfig>,
+    pub(crate) settings: Arc<OtrsSettings>,
 }
 
 impl OtrsClient {
-    /// Builds a client: nothing is sent until the first call, which logs in.
-    pub fn new(config: OtrsConfig) -> Result<Self> {
-        let plain = HttpClient::builder("otrs", config.base_url.clone())
-            .timeouts(config.timeouts.clone())
-            .retry(config.retry.clone())
-            .rate_limit(config.rate_limit)
+    /// Builds a client from settings, after checking them and resolving the password:
+    /// nothing is sent until the first call, which logs in.
+    pub fn new(settings: OtrsSettings) -> Result<Self> {
+        settings.validate()?;
+        let OtrsAuth::Session { user, password } = &settings.auth;
+        let password = password.resolve("auth.password")?;
+        let user = user.clone();
+        let plain = HttpClient::builder("otrs", settings.base_url.as_str())
+            .instance(settings.name.clone())
+            .settings(&settings.http)?
             .auth_failure(is_auth_fail)
             .error_parser(parse_error)
             .build()?;
         let login_http = plain.clone();
-        let route = config.routes.session_create.clone();
-        let user = config.user.clone();
-        let password = config.password.clone();
-        let ttl = config.session_ttl;
+        let route = settings.routes.session_create.clone();
+        let ttl = settings.session_ttl;
         let auth = SessionAuth::new(
             "otrs",
             Placement::body_field_or_query("SessionID"),
@@ -47,7 +49,7 @@ impl OtrsClient {
         );
         Ok(OtrsClient {
             http: plain.with_auth(Arc::new(auth)),
-            config: Arc::new(config),
+            settings: Arc::new(settings),
         })
     }
 
@@ -61,15 +63,15 @@ impl OtrsClient {
         &self.http
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &OtrsConfig {
-        &self.config
+    /// The settings the client was built from.
+    pub fn settings(&self) -> &OtrsSettings {
+        &self.settings
     }
 }
 
 async fn login(
     http: &HttpClient,
-    route: &crate::config::Route,
+    route: &Route,
     user: &str,
     password: &SecretString,
     ttl: std::time::Duration,

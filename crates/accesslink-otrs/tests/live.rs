@@ -52,7 +52,7 @@ impl Live {
     fn title_tag(&self) -> OtrsConnector {
         OtrsConnector::new(
             OtrsConfig::new(
-                &self.base,
+                self.base.parse().unwrap(),
                 &self.agent,
                 SecretString::from(self.password.clone()),
             )
@@ -65,7 +65,7 @@ impl Live {
     fn dynamic_field(&self) -> OtrsConnector {
         OtrsConnector::new(
             OtrsConfig::new(
-                &self.search_base,
+                self.search_base.parse().unwrap(),
                 &self.agent,
                 SecretString::from(self.password.clone()),
             )
@@ -107,8 +107,12 @@ async fn login_and_test_connection() {
     assert_eq!(report.principal.as_deref(), Some(l.agent.as_str()));
 
     let wrong = OtrsConnector::new(
-        OtrsConfig::new(&l.base, &l.agent, SecretString::from("not-the-password"))
-            .customer_user(&l.customer),
+        OtrsConfig::new(
+            l.base.parse().unwrap(),
+            &l.agent,
+            SecretString::from("not-the-password"),
+        )
+        .customer_user(&l.customer),
     )
     .unwrap();
     let err = accesslink_core::Connector::test_connection(&wrong)
@@ -182,12 +186,16 @@ async fn dynamic_field_search_over_get_is_never_trusted() {
     let Some(l) = live() else { return };
     // Misconfigured on purpose: the GET search route ignores dynamic-field conditions
     // and returns every ticket. The connector must not take any of them for a match.
-    let mut config = OtrsConfig::new(&l.base, &l.agent, SecretString::from(l.password.clone()))
-        .customer_user(&l.customer)
-        .correlation(Correlation::DynamicField {
-            name: l.field.clone(),
-            search: accesslink_otrs::Route::new(http::Method::GET, "/Ticket"),
-        });
+    let mut config = OtrsConfig::new(
+        l.base.parse().unwrap(),
+        &l.agent,
+        SecretString::from(l.password.clone()),
+    )
+    .customer_user(&l.customer)
+    .correlation(Correlation::DynamicField {
+        name: l.field.clone(),
+        search: accesslink_otrs::Route::new(http::Method::GET, "/Ticket"),
+    });
     config.batch_size = 100;
     let otrs = OtrsConnector::new(config).unwrap();
     match otrs
@@ -340,9 +348,13 @@ async fn through_proxy(
     let proxy = FaultProxy::start(upstream).await.unwrap();
     let proxied = format!("{}{}", proxy.url(), url.path());
     let otrs = OtrsConnector::new(
-        OtrsConfig::new(proxied, &l.agent, SecretString::from(l.password.clone()))
-            .customer_user(&l.customer)
-            .correlation(correlation),
+        OtrsConfig::new(
+            proxied.parse().unwrap(),
+            &l.agent,
+            SecretString::from(l.password.clone()),
+        )
+        .customer_user(&l.customer)
+        .correlation(correlation),
     )
     .unwrap();
     (proxy, otrs)
