@@ -7,7 +7,7 @@ mod accounts;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use accesslink_core::http::RetryConfig;
+use accesslink_core::http::{HttpSettings, RetryConfig};
 use accesslink_core::{
     AccountId, Comment, CorrelationId, EntitlementRef, NewTicket, Result, TicketKind, TicketRef,
     TicketState, async_trait,
@@ -78,7 +78,7 @@ impl Live {
         GlpiClient::builder(base)
             .app_token(SecretString::from(self.app_token.clone()))
             .user_token(SecretString::from(self.user_token.clone()))
-            .retry(quick_retries())
+            .http(HttpSettings::new().retry(quick_retries()))
             .build()
             .unwrap()
     }
