@@ -16,7 +16,7 @@ use accesslink_core::{
     TicketState, TicketingSystem,
 };
 use accesslink_otrs::api::GetOptions;
-use accesslink_otrs::{Correlation, OtrsConfig, OtrsConnector};
+use accesslink_otrs::{Correlation, OtrsConfig, OtrsConnector, OtrsSettings};
 use accesslink_testkit::proxy::{FaultProxy, ProxyFault};
 use secrecy::SecretString;
 
@@ -62,17 +62,23 @@ impl Live {
         .unwrap()
     }
 
+    /// Built the way a configuration file builds it: settings JSON through
+    /// `from_settings`, the password from the environment when it is set there.
     fn dynamic_field(&self) -> OtrsConnector {
-        OtrsConnector::new(
-            OtrsConfig::new(
-                self.search_base.parse().unwrap(),
-                &self.agent,
-                SecretString::from(self.password.clone()),
-            )
-            .customer_user(&self.customer)
-            .correlation(Correlation::dynamic_field(&self.field)),
-        )
-        .unwrap()
+        let password = if std::env::var("ZNUNY_AGENT_PASSWORD").is_ok_and(|v| !v.is_empty()) {
+            serde_json::json!({ "env": "ZNUNY_AGENT_PASSWORD" })
+        } else {
+            serde_json::json!(self.password)
+        };
+        let settings: OtrsSettings = serde_json::from_value(serde_json::json!({
+            "name": "znuny-live",
+            "base_url": self.search_base,
+            "auth": { "method": "session", "user": self.agent, "password": password },
+            "customer_user": self.customer,
+            "correlation": { "dynamic_field": { "name": self.field } },
+        }))
+        .unwrap();
+        OtrsConnector::from_settings(settings).unwrap()
     }
 }
 

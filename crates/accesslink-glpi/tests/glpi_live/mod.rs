@@ -14,7 +14,7 @@ use accesslink_core::{
 };
 use accesslink_glpi::api::{Criterion, SearchQuery, SearchType, row_u64};
 use accesslink_glpi::models::{Followup, GroupUser, ItilObject, ProfileUser};
-use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
+use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector, GlpiSettings};
 use accesslink_testkit::conformance::{AccountBackend, TicketBackend};
 use accesslink_testkit::proxy::FaultProxy;
 use secrecy::{ExposeSecret, SecretString};
@@ -88,8 +88,21 @@ impl Live {
         self.client_at(&self.base)
     }
 
+    /// Built the way a configuration file builds it: settings JSON through
+    /// `from_settings`, the tokens from the environment (`live()` checked they are set).
     pub(crate) fn connector(&self) -> GlpiConnector {
-        GlpiConnector::new(self.client(), GlpiConfig::new())
+        let settings: GlpiSettings = serde_json::from_value(json!({
+            "name": "glpi-live",
+            "base_url": self.base,
+            "auth": {
+                "method": "user_token",
+                "user_token": { "env": "GLPI_USER_TOKEN" },
+                "app_token": { "env": "GLPI_APP_TOKEN" },
+            },
+            "http": { "retry": { "initial_backoff": "20ms" } },
+        }))
+        .unwrap();
+        GlpiConnector::from_settings(settings).unwrap()
     }
 
     /// The server behind a loopback fault proxy, and a connector through it.
