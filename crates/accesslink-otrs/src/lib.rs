@@ -70,6 +70,7 @@
 pub mod api;
 mod client;
 mod connector;
+mod error;
 pub mod models;
 pub mod settings;
 pub mod status;

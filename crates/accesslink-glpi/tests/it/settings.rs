@@ -58,6 +58,10 @@ async fn an_override_maps_a_custom_status_through_get_ticket() {
     .unwrap();
     let t = custom.get_ticket(&id).await.unwrap().unwrap();
     assert_eq!(t.status.state, TicketState::OnHold);
+    let shown = format!("{custom:?}");
+    for secret in [USER, APP] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
     assert_eq!(t.status.raw, "42");
     assert_eq!(t.approval.unwrap().state, ApprovalState::Approved);
 

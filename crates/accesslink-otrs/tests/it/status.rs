@@ -7,6 +7,9 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// A password that must never show in Debug output.
+const CANARY: &str = "canary-pw-5b2e-otrs";
+
 const WS: &str = "/otrs/nph-genericinterface.pl/Webservice/GenericTicketConnectorREST";
 
 async fn server() -> MockServer {
@@ -40,7 +43,7 @@ fn settings(server: &MockServer, status_map: &serde_json::Value) -> OtrsSettings
     serde_json::from_value(json!({
         "name": "otrs-mock",
         "base_url": format!("{}{WS}", server.uri()),
-        "auth": { "method": "session", "user": "apiagent", "password": "pw" },
+        "auth": { "method": "session", "user": "apiagent", "password": CANARY },
         "status_map": status_map,
     }))
     .unwrap()
@@ -63,7 +66,22 @@ async fn an_override_maps_a_custom_state_through_get_ticket() {
     .unwrap();
     let t = custom.get_ticket(&id).await.unwrap().unwrap();
     assert_eq!(t.status.state, TicketState::OnHold);
+    let shown = format!("{custom:?}");
+    assert!(!shown.contains(CANARY), "{shown}");
+    assert!(shown.contains("otrs-mock"), "{shown}");
     assert_eq!(t.status.raw, "awaiting vendor");
+
+    // The login carried the resolved password.
+    let logins: Vec<serde_json::Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(logins[0]["UserLogin"], "apiagent");
+    assert_eq!(logins[0]["Password"], CANARY);
 
     // What the server was asked: TicketGet of id 42 with the session, twice.
     let gets: Vec<_> = server
