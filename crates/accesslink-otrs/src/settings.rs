@@ -646,4 +646,27 @@ mod tests {
             assert!(e.to_string().contains(key), "{key}: {e}");
         }
     }
+    #[test]
+    fn the_json_schema_names_every_key() {
+        let schema = serde_json::to_value(schemars::schema_for!(OtrsSettings)).unwrap();
+        let text = schema.to_string();
+        let required = schema["required"].as_array().unwrap();
+        assert!(required.contains(&json!("base_url")), "{text}");
+        assert!(required.contains(&json!("auth")), "{text}");
+        assert!(!required.contains(&json!("name")), "{text}");
+        for key in [
+            "name",
+            "base_url",
+            "auth",
+            "http",
+            "status_map",
+            "batch_size",
+        ] {
+            assert!(schema["properties"].get(key).is_some(), "{key}: {text}");
+        }
+        assert_eq!(schema["additionalProperties"], json!(false), "{text}");
+        for method in ["session"] {
+            assert!(text.contains(&format!("\"{method}\"")), "{method}: {text}");
+        }
+    }
 }
