@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .parse()?;
     let proxy = FaultProxy::start(upstream).await?;
     let config = OtrsConfig::new(
-        format!("{}{}", proxy.url(), url.path()),
+        format!("{}{}", proxy.url(), url.path()).parse()?,
         agent,
         SecretString::from(password),
     )

@@ -115,7 +115,7 @@ async fn connect() -> Result<(Arc<OtrsConnector>, Agent, &'static str), Box<dyn 
             Correlation::TitleTag
         };
         let config = OtrsConfig::new(
-            base,
+            base.parse()?,
             env("ZNUNY_AGENT_LOGIN").unwrap_or_else(|| "apiagent".into()),
             SecretString::from(env("ZNUNY_AGENT_PASSWORD").unwrap_or_default()),
         )
@@ -127,7 +127,7 @@ async fn connect() -> Result<(Arc<OtrsConnector>, Agent, &'static str), Box<dyn 
     }
     let mock = Arc::new(OtrsMock::start().await);
     let config = OtrsConfig::new(
-        mock.search_base_url(),
+        mock.search_base_url().parse()?,
         mock.agent_login(),
         SecretString::from(mock.agent_password()),
     )

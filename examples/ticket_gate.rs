@@ -41,7 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mock = OtrsMock::start().await;
     let config = |base: String| {
         OtrsConfig::new(
-            base,
+            base.parse().expect("the mock's URL"),
             mock.agent_login(),
             SecretString::from(mock.agent_password()),
         )

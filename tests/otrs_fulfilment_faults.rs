@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use accesslink::http::{RetryConfig, TimeoutConfig};
+use accesslink::http::{HttpSettings, RetryConfig, TimeoutConfig};
 use accesslink::{CorrelationId, EntitlementRef, EntitlementType, Person};
 use accesslink_otrs::{Correlation, OtrsConfig, OtrsConnector};
 use accesslink_testkit::conformance::TicketBackend;
@@ -39,14 +39,17 @@ fn requests(n: usize) -> Vec<AccessRequest> {
 
 fn fulfiller(mock: &OtrsMock, audit: Arc<MemorySink>) -> Fulfiller {
     let config = OtrsConfig::new(
-        mock.search_base_url(),
+        mock.search_base_url().parse().unwrap(),
         mock.agent_login(),
         SecretString::from(mock.agent_password()),
     )
     .customer_user(mock.customer_login())
     .correlation(Correlation::dynamic_field(mock.correlation_field()))
-    .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(400)))
-    .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)));
+    .http(
+        HttpSettings::new()
+            .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(400)))
+            .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5))),
+    );
     let otrs = Arc::new(OtrsConnector::new(config).unwrap());
     let template = TicketTemplate::builder(accesslink::TicketKind::Request)
         .title("{operation} {entitlement.id} for {beneficiary}")

@@ -26,7 +26,7 @@ fn connector() -> Option<Arc<OtrsConnector>> {
         return None;
     };
     let config = OtrsConfig::new(
-        base,
+        base.parse().expect("ZNUNY base URL"),
         var("ZNUNY_AGENT_LOGIN").unwrap_or_else(|| "apiagent".into()),
         SecretString::from(var("ZNUNY_AGENT_PASSWORD").unwrap_or_else(|| "ApiAgent-Pw1".into())),
     )

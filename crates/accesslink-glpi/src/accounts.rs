@@ -1,6 +1,7 @@
 //! Accounts and entitlements: validation, conversions and lookups under the
 //! `Provisioner` implementation.
 
+use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Account, AccountId, EntitlementRef, EntitlementType, Error, ErrorKind, GrantOutcome,
     PageRequest, Result,
@@ -273,28 +274,30 @@ impl GlpiConnector {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<bool>>,
     {
-        let max_attempts = self.client.retry_config().max_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            match self.post_link(itemtype, input.clone()).await {
-                Ok(()) => return Ok(GrantOutcome::Granted),
-                // Someone granted it in between (Group_User is unique).
-                Err(e) if e.kind() == ErrorKind::Conflict && present().await? => {
-                    return Ok(GrantOutcome::AlreadyGranted);
-                }
-                Err(e) if e.is_retryable() => {
-                    if present().await? {
-                        return Ok(GrantOutcome::Granted);
+        let input = &input;
+        let present = &present;
+        let written = write_with_lookup(
+            self.client.retry_config(),
+            "glpi grant",
+            |attempt| async move {
+                match self.post_link(itemtype, input.clone()).await {
+                    Ok(()) => Ok(GrantOutcome::Granted),
+                    // Granted in between (Group_User is unique): by someone else, or by an
+                    // earlier attempt of ours whose answer was lost.
+                    Err(e) if e.kind() == ErrorKind::Conflict && present().await? => {
+                        Ok(if attempt.maybe_sent {
+                            GrantOutcome::Granted
+                        } else {
+                            GrantOutcome::AlreadyGranted
+                        })
                     }
-                    if attempt >= max_attempts {
-                        return Err(e);
-                    }
-                    self.back_off(&e, attempt).await;
-                    attempt += 1;
+                    Err(e) => Err(e),
                 }
-                Err(e) => return Err(e),
-            }
-        }
+            },
+            || async move { Ok(present().await?.then_some(GrantOutcome::Granted)) },
+        )
+        .await?;
+        Ok(written.into_inner())
     }
 
     pub(crate) async fn group_links(&self, uid: u64) -> Result<Vec<GroupUser>> {
@@ -319,6 +322,6 @@ impl GlpiConnector {
     }
 
     pub(crate) fn page_size(&self, page: &PageRequest) -> u64 {
-        u64::from(page.size_or(self.config.page_size).min(1000))
+        u64::from(page.size_or(self.settings.page_size).min(1000))
     }
 }

@@ -9,13 +9,14 @@ use std::time::Duration;
 use accesslink_core::auth::{
     ApiKeyAuth, AuthProvider, AuthStamp, NoAuth, Placement, Session, SessionAuth,
 };
-use accesslink_core::http::{HttpClient, RateLimitConfig, Request, RetryConfig, TimeoutConfig};
+use accesslink_core::http::{HttpClient, HttpSettings, Request, RetryConfig};
 use accesslink_core::redact::{self, REDACTED};
-use accesslink_core::{Error, Result, async_trait};
+use accesslink_core::{Error, Result, SecretSource, async_trait};
 use http::header::AUTHORIZATION;
 use http::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use url::Url;
 
 use crate::api::Items;
 use crate::error::{is_session_failure, login_refused, parse_error};
@@ -23,6 +24,7 @@ use crate::models::{
     Entity, Followup, Group, GroupUser, InitSession, ItilActor, ItilObject, Profile, ProfileUser,
     User, UserEmail, Validation,
 };
+use crate::settings::{GlpiAuth, GlpiSettings};
 
 const APP_TOKEN: HeaderName = HeaderName::from_static("app-token");
 const SESSION_TOKEN: HeaderName = HeaderName::from_static("session-token");
@@ -85,14 +87,14 @@ impl fmt::Debug for Credentials {
 }
 
 /// The App-Token plus the cached session, on every request after login.
-struct GlpiAuth {
+struct AppAndSession {
     app_token: Option<SecretString>,
     session: SessionAuth,
 }
 
-impl fmt::Debug for GlpiAuth {
+impl fmt::Debug for AppAndSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GlpiAuth")
+        f.debug_struct("AppAndSession")
             .field("app_token", &self.app_token.as_ref().map(|_| REDACTED))
             .field("session", &self.session)
             .finish()
@@ -100,7 +102,7 @@ impl fmt::Debug for GlpiAuth {
 }
 
 #[async_trait]
-impl AuthProvider for GlpiAuth {
+impl AuthProvider for AppAndSession {
     async fn authorize(&self, request: &mut Request) -> Result<AuthStamp> {
         if let Some(app) = &self.app_token {
             Placement::header(APP_TOKEN).apply(request, app)?;
@@ -133,18 +135,17 @@ impl AuthProvider for GlpiAuth {
 #[derive(Debug, Clone)]
 pub struct GlpiClient {
     pub(crate) http: HttpClient,
-    auth: Arc<GlpiAuth>,
-    retry: RetryConfig,
+    auth: Arc<AppAndSession>,
+    settings: Arc<GlpiSettings>,
 }
 
-/// Builds a [`GlpiClient`]; see [`GlpiClient::builder`].
+/// Builds a [`GlpiClient`]; see [`GlpiClient::builder`]. Sugar over
+/// [`GlpiClient::from_settings`]: `build` makes a [`GlpiSettings`] and goes through it.
 pub struct GlpiClientBuilder {
     base_url: String,
     app_token: Option<SecretString>,
     credentials: Option<Credentials>,
-    timeouts: TimeoutConfig,
-    retry: RetryConfig,
-    rate_limit: Option<RateLimitConfig>,
+    http: HttpSettings,
     session_ttl: Option<Duration>,
 }
 
@@ -154,8 +155,7 @@ impl fmt::Debug for GlpiClientBuilder {
             .field("base_url", &self.base_url)
             .field("app_token", &self.app_token.as_ref().map(|_| REDACTED))
             .field("credentials", &self.credentials)
-            .field("timeouts", &self.timeouts)
-            .field("retry", &self.retry)
+            .field("http", &self.http)
             .field("session_ttl", &self.session_ttl)
             .finish_non_exhaustive()
     }
@@ -195,25 +195,12 @@ impl GlpiClientBuilder {
         self
     }
 
-    /// Sets timeouts.
+    /// Sets the transport settings: timeouts, retries of idempotent requests (and the
+    /// budget of the connector's lookup-then-retry of writes), a client-side rate limit
+    /// (GLPI has none of its own), user agent, root certificates, proxy.
     #[must_use]
-    pub fn timeouts(mut self, t: TimeoutConfig) -> Self {
-        self.timeouts = t;
-        self
-    }
-
-    /// Sets retries of idempotent requests (and the connector's lookup-then-retry of
-    /// creates).
-    #[must_use]
-    pub fn retry(mut self, r: RetryConfig) -> Self {
-        self.retry = r;
-        self
-    }
-
-    /// Turns on a client-side rate limit (GLPI has none of its own).
-    #[must_use]
-    pub fn rate_limit(mut self, r: Option<RateLimitConfig>) -> Self {
-        self.rate_limit = r;
+    pub fn http(mut self, http: HttpSettings) -> Self {
+        self.http = http;
         self
     }
 
@@ -226,47 +213,92 @@ impl GlpiClientBuilder {
         self
     }
 
+    /// The settings this builder stands for (default behaviour options).
+    pub fn into_settings(self) -> Result<GlpiSettings> {
+        let base_url: Url = self
+            .base_url
+            .parse()
+            .map_err(|e| Error::config(format!("base_url: {:?}: {e}", self.base_url)))?;
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::config("auth: GLPI needs a user token or a login and password")
+        })?;
+        let app_token = self.app_token.map(SecretSource::from);
+        let auth = match credentials {
+            Credentials::UserToken(t) => GlpiAuth::UserToken {
+                user_token: t.into(),
+                app_token,
+            },
+            Credentials::Password { login, password } => GlpiAuth::Password {
+                user: login,
+                password: password.into(),
+                app_token,
+            },
+        };
+        let mut settings = GlpiSettings::new(base_url, auth).http(self.http);
+        settings.session_ttl = self.session_ttl;
+        Ok(settings)
+    }
+
     /// Builds the client. Nothing is sent until the first call, which logs in.
     pub fn build(self) -> Result<GlpiClient> {
-        let credentials = self
-            .credentials
-            .ok_or_else(|| Error::config("GLPI needs a user token or a login and password"))?;
-        let app_auth: Arc<dyn AuthProvider> = match &self.app_token {
+        GlpiClient::from_settings(&self.into_settings()?)
+    }
+}
+
+impl GlpiClient {
+    /// A client from settings: checks them and resolves the secrets (an unset
+    /// environment variable, an unreadable file is an
+    /// [`ErrorKind::Config`](accesslink_core::ErrorKind::Config) error naming it)
+    /// before any request. Nothing is sent until the first call, which logs in.
+    pub fn from_settings(settings: &GlpiSettings) -> Result<GlpiClient> {
+        settings.validate()?;
+        let credentials = match &settings.auth {
+            GlpiAuth::UserToken { user_token, .. } => {
+                Credentials::UserToken(user_token.resolve("auth.user_token")?)
+            }
+            GlpiAuth::Password { user, password, .. } => Credentials::Password {
+                login: user.clone(),
+                password: password.resolve("auth.password")?,
+            },
+        };
+        // Refuse what a header cannot carry now, not at the first login.
+        credentials.header()?;
+        let app_token = settings
+            .auth
+            .app_token()
+            .map(|t| t.resolve("auth.app_token"))
+            .transpose()?;
+        let app_auth: Arc<dyn AuthProvider> = match &app_token {
             Some(t) => Arc::new(ApiKeyAuth::new(Placement::header(APP_TOKEN), t.clone())),
             None => Arc::new(NoAuth),
         };
         // The client that logs in and out: App-Token only.
-        let retry = self.retry.clone();
-        let plain = HttpClient::builder("glpi", self.base_url)
-            .timeouts(self.timeouts)
-            .retry(self.retry)
-            .rate_limit(self.rate_limit)
+        let plain = HttpClient::builder("glpi", settings.base_url.as_str())
+            .instance(settings.name.clone())
+            .settings(&settings.http)?
             .auth(app_auth)
             .auth_failure(is_session_failure)
             .error_parser(parse_error)
             .build()?;
         let login_http = plain.clone();
-        let ttl = self.session_ttl;
+        let ttl = settings.session_ttl;
         let session = SessionAuth::new("glpi", Placement::header(SESSION_TOKEN), move || {
             let http = login_http.clone();
             let credentials = credentials.clone();
             Box::pin(async move { init_session(&http, &credentials, ttl).await })
         });
         let logout_http = plain.clone();
-        let logout_app = self.app_token.clone();
+        let logout_app = app_token.clone();
         let session = session.with_logout(move |token| {
             let http = logout_http.clone();
             let app = logout_app.clone();
             Box::pin(async move { kill_session(&http, app.as_ref(), &token).await })
         });
-        let auth = Arc::new(GlpiAuth {
-            app_token: self.app_token,
-            session,
-        });
+        let auth = Arc::new(AppAndSession { app_token, session });
         Ok(GlpiClient {
             http: plain.with_auth(auth.clone()),
             auth,
-            retry,
+            settings: Arc::new(settings.clone()),
         })
     }
 }
@@ -328,9 +360,7 @@ impl GlpiClient {
             base_url: base_url.into(),
             app_token: None,
             credentials: None,
-            timeouts: TimeoutConfig::default(),
-            retry: RetryConfig::default(),
-            rate_limit: None,
+            http: HttpSettings::default(),
             session_ttl: None,
         }
     }
@@ -340,9 +370,15 @@ impl GlpiClient {
         &self.http
     }
 
-    /// The retry settings (also used by the connector's lookup-then-retry of creates).
+    /// The retry settings of [`GlpiSettings::http`] (also the budget of the connector's
+    /// lookup-then-retry of writes).
     pub fn retry_config(&self) -> &RetryConfig {
-        &self.retry
+        &self.settings.http.retry
+    }
+
+    /// The settings the client was built from.
+    pub fn settings(&self) -> &GlpiSettings {
+        &self.settings
     }
 
     /// The session token, logging in first if there is none. For calls this crate does

@@ -3,34 +3,55 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Capability, Comment, ConnectionReport, Connector, ConnectorInfo, CorrelationId,
-    EntitlementType, Error, NewTicket, Provisioner, Resolution, Result, Ticket, TicketKind,
-    TicketRef, TicketingSystem, Visibility, async_trait,
+    EntitlementType, Error, NewTicket, Provisioner, Resolution, Result, StatusMap, Ticket,
+    TicketKind, TicketRef, TicketingSystem, Visibility, async_trait,
 };
 use serde_json::{Value, json};
 
 use crate::api::{Items, ListParams};
 use crate::client::GlpiClient;
-use crate::config::{CloseMode, FollowupPrivacy, GlpiConfig};
 use crate::models::{ItilObject, NewTimelineItem, decode_text};
 use crate::refs::{parse_raw, reference, resolve};
-use crate::status::ItilKind;
+use crate::settings::{CloseMode, FollowupPrivacy, GlpiConfig, GlpiSettings};
+use crate::status::{ItilKind, default_status_map};
 
 /// GLPI as a [`TicketingSystem`] and a [`Provisioner`].
 #[derive(Debug, Clone)]
 pub struct GlpiConnector {
     pub(crate) client: GlpiClient,
-    pub(crate) config: Arc<GlpiConfig>,
+    pub(crate) settings: Arc<GlpiSettings>,
+    pub(crate) states: Arc<StatusMap>,
     info: ConnectorInfo,
     pub(crate) types: Arc<[EntitlementType]>,
 }
 
 impl GlpiConnector {
-    /// A connector over a client, with these settings.
+    /// A connector from settings: the one construction path. Checks every setting and
+    /// resolves the secrets before any request; a problem is an
+    /// [`ErrorKind::Config`](accesslink_core::ErrorKind::Config) error naming the key.
+    pub fn from_settings(settings: GlpiSettings) -> Result<Self> {
+        let client = GlpiClient::from_settings(&settings)?;
+        Ok(Self::from_parts(client, settings))
+    }
+
+    /// A connector over a client from [`GlpiClient::builder`], with these behaviour
+    /// options: sugar that applies `config` onto the client's [`GlpiSettings`].
+    /// Out-of-range sizes are brought into range, as [`GlpiConfig`]'s setters do.
     pub fn new(client: GlpiClient, config: GlpiConfig) -> Self {
+        let mut settings = client.settings().clone();
+        settings.apply(config);
+        settings.batch_size = settings.batch_size.clamp(1, 200);
+        settings.page_size = settings.page_size.clamp(1, 1000);
+        Self::from_parts(client, settings)
+    }
+
+    fn from_parts(client: GlpiClient, settings: GlpiSettings) -> Self {
         use Capability as C;
-        let info = ConnectorInfo::new("glpi", config.instance.clone())
+        let states = default_status_map().with_overrides(&settings.status_map);
+        let info = ConnectorInfo::new("glpi", settings.name.clone())
             .with([
                 C::CreateTicket,
                 C::GetTicket,
@@ -55,7 +76,8 @@ impl GlpiConnector {
             ]);
         GlpiConnector {
             client,
-            config: Arc::new(config),
+            settings: Arc::new(settings),
+            states: Arc::new(states),
             info,
             types: Arc::from([EntitlementType::group(), EntitlementType::new("profile")]),
         }
@@ -67,8 +89,13 @@ impl GlpiConnector {
     }
 
     /// The settings.
-    pub fn config(&self) -> &GlpiConfig {
-        &self.config
+    pub fn settings(&self) -> &GlpiSettings {
+        &self.settings
+    }
+
+    /// The status and approval tables in use: the defaults with the settings' overrides.
+    pub fn status_map(&self) -> &StatusMap {
+        &self.states
     }
 
     /// Ends the GLPI session (`killSession`); the next call logs in again.
@@ -92,11 +119,6 @@ impl GlpiConnector {
             .into_iter()
             .find(|u| decode_text(&u.name).eq_ignore_ascii_case(login))
             .map(|u| u.id))
-    }
-
-    /// Waits before another attempt: the server's `Retry-After` when it sent one.
-    pub(crate) async fn back_off(&self, e: &Error, attempt: u32) {
-        self.client.retry_config().back_off(e, attempt).await;
     }
 }
 
@@ -153,31 +175,20 @@ impl TicketingSystem for GlpiConnector {
             })?;
             body.requester = Some(id);
         }
-        let max_attempts = self.client.retry_config().max_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            match self.items(kind).create(&body).await {
-                Ok(id) => return self.read_required(kind, id).await,
-                // The answer was lost or the server failed: the item may exist. Look
-                // before trying again, so a retry never opens a second one.
-                Err(e) if e.is_retryable() && attempt < max_attempts => {
-                    tracing::warn!(error = %e, attempt, "create failed ambiguously; checking before retrying");
-                    if let Some(t) = self.find_in(kind, &new.correlation_id).await? {
-                        return Ok(t);
-                    }
-                    self.back_off(&e, attempt).await;
-                    attempt += 1;
-                }
-                Err(e) if e.is_retryable() => {
-                    // Out of attempts: one last look, so a create that did land is found.
-                    return match self.find_in(kind, &new.correlation_id).await {
-                        Ok(Some(t)) => Ok(t),
-                        _ => Err(e),
-                    };
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        // The answer was lost or the server failed: the item may exist. Look it up by
+        // correlation id before trying again, so a retry never opens a second one.
+        let body = &body;
+        let written = write_with_lookup(
+            self.client.retry_config(),
+            "glpi create ticket",
+            |_| async move {
+                let id = self.items(kind).create(body).await?;
+                self.read_required(kind, id).await
+            },
+            || self.find_in(kind, &new.correlation_id),
+        )
+        .await?;
+        Ok(written.into_inner())
     }
 
     async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
@@ -222,7 +233,7 @@ impl TicketingSystem for GlpiConnector {
         if c.body.trim().is_empty() {
             return Err(Error::invalid_input("a GLPI follow-up needs text"));
         }
-        let private = match self.config.followups {
+        let private = match self.settings.followups {
             FollowupPrivacy::FromComment => c.visibility == Visibility::Internal,
             FollowupPrivacy::AlwaysPrivate => true,
             FollowupPrivacy::AlwaysPublic => false,
@@ -273,7 +284,7 @@ impl TicketingSystem for GlpiConnector {
                     self.add_comment(r, &Comment::public(how.notes.clone()))
                         .await?;
                 }
-                let status = self.config.failed_change_status;
+                let status = self.settings.failed_change_status;
                 self.items(kind)
                     .update(id, &json!({ "status": status }))
                     .await?;
@@ -282,7 +293,7 @@ impl TicketingSystem for GlpiConnector {
                     self.add_solution(kind, id, &how.notes, solution_type)
                         .await?;
                 }
-                if self.config.close == CloseMode::SolveAndClose {
+                if self.settings.close == CloseMode::SolveAndClose {
                     self.items(kind).update(id, &json!({ "status": 6 })).await?;
                 }
             }

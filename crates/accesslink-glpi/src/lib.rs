@@ -29,17 +29,24 @@
 //!
 //! ## Quick start
 //!
+//! [`GlpiConnector::from_settings`] is the one construction path; [`GlpiSettings`]
+//! loads from configuration (TOML, JSON …) or is built in code.
+//!
 //! ```no_run
 //! use accesslink_core::{CorrelationId, NewTicket, TicketKind, TicketingSystem};
-//! use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
-//! use secrecy::SecretString;
+//! use accesslink_glpi::{GlpiConnector, GlpiSettings};
 //!
-//! # async fn run() -> accesslink_core::Result<()> {
-//! let client = GlpiClient::builder("https://glpi.example.com/apirest.php")
-//!     .app_token(SecretString::from("app-token-from-your-vault"))
-//!     .user_token(SecretString::from("user-token-from-your-vault"))
-//!     .build()?;
-//! let glpi = GlpiConnector::new(client, GlpiConfig::new().instance("glpi-prod"));
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings: GlpiSettings = serde_json::from_value(serde_json::json!({
+//!     "name": "glpi-prod",
+//!     "base_url": "https://glpi.example.com/apirest.php",
+//!     "auth": {
+//!         "method": "user_token",
+//!         "user_token": { "env": "GLPI_USER_TOKEN" },
+//!         "app_token": { "env": "GLPI_APP_TOKEN" },
+//!     },
+//! }))?;
+//! let glpi = GlpiConnector::from_settings(settings)?;
 //! let ticket = glpi
 //!     .create_ticket(&NewTicket::new(
 //!         TicketKind::Request,
@@ -53,23 +60,41 @@
 //! glpi.close().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! In code, the client builder and [`GlpiConfig`] are sugar that end in the same
+//! settings:
+//!
+//! ```no_run
+//! use accesslink_core::http::{HttpSettings, RetryConfig};
+//! use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
+//! use secrecy::SecretString;
+//!
+//! # fn run() -> accesslink_core::Result<()> {
+//! let client = GlpiClient::builder("https://glpi.example.com/apirest.php")
+//!     .app_token(SecretString::from("app-token-from-your-vault"))
+//!     .user_token(SecretString::from("user-token-from-your-vault"))
+//!     .http(HttpSettings::new().retry(RetryConfig::default().max_attempts(4)))
+//!     .build()?;
+//! let glpi = GlpiConnector::new(client, GlpiConfig::new().instance("glpi-prod"));
+//! # Ok(()) }
+//! ```
 
 mod accounts;
 pub mod api;
 mod client;
-pub mod config;
 mod connector;
 pub mod error;
 pub mod models;
 mod paging;
 mod provision;
 mod refs;
+pub mod settings;
 pub mod status;
 mod tickets;
 
 pub use client::{Credentials, GlpiClient, GlpiClientBuilder};
-pub use config::{CloseMode, DeleteMode, FollowupPrivacy, GlpiConfig};
 pub use connector::GlpiConnector;
+pub use settings::{CloseMode, DeleteMode, FollowupPrivacy, GlpiAuth, GlpiConfig, GlpiSettings};
 pub use status::ItilKind;
 
 impl GlpiConnector {

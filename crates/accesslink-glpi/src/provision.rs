@@ -4,6 +4,7 @@
 //! `profile` (id: `<profile id>@<entity id>`, such as `6@0` for Technician in the root
 //! entity; granted through `Profile_User`).
 
+use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
     EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, Provisioner, Result,
@@ -15,10 +16,10 @@ use crate::accounts::{
     ACCOUNT_COLUMNS, Target, account_id, check_attributes, check_email, check_text, default_email,
     group_ref, profile_ref, target, unknown_type,
 };
-use crate::config::DeleteMode;
 use crate::connector::{GlpiConnector, valid_login};
 use crate::models::{ProfileUser, decode_text};
 use crate::paging::{self, Cursor, seek};
+use crate::settings::DeleteMode;
 
 #[async_trait]
 impl Provisioner for GlpiConnector {
@@ -197,7 +198,7 @@ impl Provisioner for GlpiConnector {
                     .flatten()
             }),
             is_active: u8::from(spec.enabled),
-            entities_id: self.config.entity,
+            entities_id: self.settings.entity,
             ..Default::default()
         };
         if let Some(email) = &spec.email {
@@ -209,36 +210,40 @@ impl Provisioner for GlpiConnector {
         if let Some(existing) = self.existing_login(&spec.login).await? {
             return Ok(CreateOutcome::AlreadyExists(existing));
         }
-        let max_attempts = self.client.retry_config().max_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            match self.client.users().create(&input).await {
-                Ok(id) => {
-                    let (user, emails) = self.live_user_required(id).await?;
-                    return Ok(CreateOutcome::Created(self.account_of(&user, &emails)));
-                }
-                // Created by someone else in between ("The user already exists").
-                Err(e) if e.kind() == ErrorKind::Conflict => {
-                    return match self.existing_login(&spec.login).await? {
-                        Some(a) => Ok(CreateOutcome::AlreadyExists(a)),
-                        None => Err(e),
-                    };
-                }
-                // The answer was lost: the user may exist. It did not before the first
-                // attempt, so if it does now, this create made it.
-                Err(e) if e.is_retryable() => {
-                    if let Some(a) = self.existing_login(&spec.login).await? {
-                        return Ok(CreateOutcome::Created(a));
+        // A lost answer: the user may exist. It did not before the first attempt, so if
+        // it does now, this create made it (`Found` → `Created`).
+        let input = &input;
+        let login = spec.login.as_str();
+        let written = write_with_lookup(
+            self.client.retry_config(),
+            "glpi create user",
+            |attempt| async move {
+                match self.client.users().create(input).await {
+                    Ok(id) => {
+                        let (user, emails) = self.live_user_required(id).await?;
+                        Ok(CreateOutcome::Created(self.account_of(&user, &emails)))
                     }
-                    if attempt >= max_attempts {
-                        return Err(e);
+                    // "The user already exists": created by someone else in between, or
+                    // by an earlier attempt of ours whose answer was lost.
+                    Err(e) if e.kind() == ErrorKind::Conflict => {
+                        match self.existing_login(login).await? {
+                            Some(a) if attempt.maybe_sent => Ok(CreateOutcome::Created(a)),
+                            Some(a) => Ok(CreateOutcome::AlreadyExists(a)),
+                            None => Err(e),
+                        }
                     }
-                    self.back_off(&e, attempt).await;
-                    attempt += 1;
+                    Err(e) => Err(e),
                 }
-                Err(e) => return Err(e),
-            }
-        }
+            },
+            || async move {
+                Ok(self
+                    .existing_login(login)
+                    .await?
+                    .map(CreateOutcome::Created))
+            },
+        )
+        .await?;
+        Ok(written.into_inner())
     }
 
     async fn update_account(&self, id: &AccountId, change: &AccountChange) -> Result<Account> {
@@ -300,7 +305,7 @@ impl Provisioner for GlpiConnector {
     /// that does not exist is already deleted: not an error.
     async fn delete_account(&self, id: &AccountId) -> Result<()> {
         let uid = account_id(id)?;
-        let purge = self.config.delete == DeleteMode::Purge;
+        let purge = self.settings.delete == DeleteMode::Purge;
         match self.client.users().delete(uid, purge).await {
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             other => other,
@@ -352,7 +357,7 @@ impl Provisioner for GlpiConnector {
                     "users_id": uid,
                     "profiles_id": profile,
                     "entities_id": entity,
-                    "is_recursive": u8::from(self.config.profile_recursive),
+                    "is_recursive": u8::from(self.settings.profile_recursive),
                 });
                 // Profile_User has no uniqueness: the lookup is all that prevents twins.
                 self.grant_link("Profile_User", input, || async move {

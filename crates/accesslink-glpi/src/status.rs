@@ -1,9 +1,12 @@
-//! GLPI statuses and approvals → [`TicketState`] and [`ApprovalState`].
+//! GLPI statuses and approvals → [`TicketState`] and [`ApprovalState`], as data:
+//! [`default_status_map`].
 //!
 //! Status numbers are GLPI's constants (`CommonITILObject`, `Change`); tickets use 1–6,
-//! changes also 7–14. An item in the trash (`is_deleted = 1`, still readable by id) is
-//! `Cancelled` whatever its status. The raw value kept in [`TicketStatus::raw`] is the
-//! status number.
+//! changes also 7–14. A status is looked up as `<Itemtype>:<n>` first (`Change:13`),
+//! then as `<n>` ([`StatusMap::first_state`]), so settings can map a number for changes
+//! only, or for both. An item in the trash (`is_deleted = 1`, still readable by id) is
+//! `Cancelled` whatever its status: that is a rule, not a mapping. The raw value kept
+//! in [`TicketStatus::raw`] is the status number.
 //!
 //! | status | ticket label | change label | `TicketState` |
 //! |---|---|---|---|
@@ -38,7 +41,7 @@
 //! is derived from the records: any refused → Rejected, any waiting → Requested, all
 //! accepted → Approved, none → NotRequested.
 
-use accesslink_core::{Approval, ApprovalState, TicketState, TicketStatus};
+use accesslink_core::{Approval, ApprovalState, StatusMap, TicketState, TicketStatus};
 
 /// Whether an item is a ticket or a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -99,45 +102,74 @@ pub fn status_label(kind: ItilKind, status: u64) -> Option<&'static str> {
     Some(label)
 }
 
-/// The normalised status of a ticket or change.
-pub fn map_status(status: Option<u64>, in_trash: bool) -> TicketStatus {
+/// The default tables: GLPI status number → [`TicketState`], validation value →
+/// [`ApprovalState`].
+pub fn default_status_map() -> StatusMap {
+    use TicketState as T;
+    let approvals = [
+        ("1", ApprovalState::NotRequested),
+        ("2", ApprovalState::Requested),
+        ("3", ApprovalState::Approved),
+        ("4", ApprovalState::Rejected),
+    ];
+    approvals.into_iter().fold(
+        StatusMap::from_states(&[
+            ("1", T::New),
+            ("2", T::InProgress),
+            ("3", T::InProgress),
+            ("4", T::OnHold),
+            ("5", T::Resolved),
+            ("6", T::Closed),
+            ("7", T::InProgress),
+            ("8", T::InProgress),
+            ("9", T::InProgress),
+            ("10", T::OnHold),
+            ("11", T::InProgress),
+            ("12", T::InProgress),
+            ("13", T::Cancelled),
+            ("14", T::Cancelled),
+        ]),
+        |m, (k, v)| m.approval(k, v),
+    )
+}
+
+/// The normalised status of a ticket or change: `Cancelled` in the trash; otherwise
+/// the map at `<Itemtype>:<n>`, then at `<n>`; otherwise `Unknown`.
+pub fn map_status(
+    map: &StatusMap,
+    kind: ItilKind,
+    status: Option<u64>,
+    in_trash: bool,
+) -> TicketStatus {
     let raw = status.map(|s| s.to_string()).unwrap_or_default();
     if in_trash {
         return TicketStatus::new(TicketState::Cancelled, raw);
     }
-    let state = match status {
-        Some(1) => TicketState::New,
-        Some(2 | 3 | 7 | 8 | 9 | 11 | 12) => TicketState::InProgress,
-        Some(4 | 10) => TicketState::OnHold,
-        Some(5) => TicketState::Resolved,
-        Some(6) => TicketState::Closed,
-        Some(13 | 14) => TicketState::Cancelled,
-        _ => TicketState::Unknown,
+    let state = if raw.is_empty() {
+        TicketState::Unknown
+    } else {
+        let qualified = format!("{}:{raw}", kind.itemtype());
+        map.first_state([qualified.as_str(), raw.as_str()])
+            .unwrap_or(TicketState::Unknown)
     };
     TicketStatus::new(state, raw)
 }
 
 /// The normalised state of a `global_validation` or a validation record's `status`.
-pub fn map_validation(value: u64) -> ApprovalState {
-    match value {
-        1 => ApprovalState::NotRequested,
-        2 => ApprovalState::Requested,
-        3 => ApprovalState::Approved,
-        4 => ApprovalState::Rejected,
-        _ => ApprovalState::Unknown,
-    }
+pub fn map_validation(map: &StatusMap, value: u64) -> ApprovalState {
+    map.approval_state(&value.to_string())
 }
 
 /// The approval of an item from its `global_validation`, or from its records when the
 /// summary is absent.
-pub fn approval_of(global: Option<u64>, records: &[u64]) -> Approval {
+pub fn approval_of(map: &StatusMap, global: Option<u64>, records: &[u64]) -> Approval {
     if let Some(g) = global {
         return Approval {
-            state: map_validation(g),
+            state: map_validation(map, g),
             raw: g.to_string(),
         };
     }
-    let states: Vec<ApprovalState> = records.iter().map(|s| map_validation(*s)).collect();
+    let states: Vec<ApprovalState> = records.iter().map(|s| map_validation(map, *s)).collect();
     let state = if states.is_empty() {
         ApprovalState::NotRequested
     } else if states.contains(&ApprovalState::Rejected) {
@@ -182,14 +214,18 @@ mod tests {
             (15, Unknown),
             (0, Unknown),
         ];
+        let map = default_status_map();
         for (status, want) in rows {
-            let s = map_status(Some(status), false);
+            let s = map_status(&map, ItilKind::Ticket, Some(status), false);
             assert_eq!(s.state, want, "status {status}");
             assert_eq!(s.raw, status.to_string());
         }
-        let trashed = map_status(Some(2), true);
+        let trashed = map_status(&map, ItilKind::Ticket, Some(2), true);
         assert_eq!((trashed.state, trashed.raw.as_str()), (Cancelled, "2"));
-        assert_eq!(map_status(None, false).state, Unknown);
+        assert_eq!(
+            map_status(&map, ItilKind::Change, None, false).state,
+            Unknown
+        );
         assert_eq!(status_label(ItilKind::Change, 5), Some("Applied"));
         assert_eq!(status_label(ItilKind::Ticket, 5), Some("Solved"));
         assert_eq!(status_label(ItilKind::Ticket, 13), None);
@@ -198,6 +234,7 @@ mod tests {
     #[test]
     fn approval_table() {
         use ApprovalState::*;
+        let map = &default_status_map();
         for (v, want) in [
             (1, NotRequested),
             (2, Requested),
@@ -205,14 +242,43 @@ mod tests {
             (4, Rejected),
             (9, Unknown),
         ] {
-            assert_eq!(map_validation(v), want, "{v}");
-            let a = approval_of(Some(v), &[3]);
+            assert_eq!(map_validation(map, v), want, "{v}");
+            let a = approval_of(map, Some(v), &[3]);
             assert_eq!((a.state, a.raw), (want, v.to_string()));
         }
-        assert_eq!(approval_of(None, &[]).state, NotRequested);
-        assert_eq!(approval_of(None, &[3, 3]).state, Approved);
-        assert_eq!(approval_of(None, &[3, 2]).state, Requested);
-        assert_eq!(approval_of(None, &[2, 4]).state, Rejected);
-        assert_eq!(approval_of(None, &[3, 4]).raw, "3,4");
+        assert_eq!(approval_of(map, None, &[]).state, NotRequested);
+        assert_eq!(approval_of(map, None, &[3, 3]).state, Approved);
+        assert_eq!(approval_of(map, None, &[3, 2]).state, Requested);
+        assert_eq!(approval_of(map, None, &[2, 4]).state, Rejected);
+        assert_eq!(approval_of(map, None, &[3, 4]).raw, "3,4");
+    }
+
+    #[test]
+    fn overrides_by_kind_then_number() {
+        use accesslink_core::StatusOverrides;
+        let map = default_status_map().with_overrides(
+            &StatusOverrides::new()
+                .state("Change:13", TicketState::Closed)
+                .state("42", TicketState::OnHold)
+                .approval("5", ApprovalState::Approved),
+        );
+        let state = |kind, n| map_status(&map, kind, Some(n), false).state;
+        assert_eq!(state(ItilKind::Change, 13), TicketState::Closed);
+        assert_eq!(state(ItilKind::Ticket, 13), TicketState::Cancelled);
+        assert_eq!(state(ItilKind::Ticket, 42), TicketState::OnHold);
+        assert_eq!(state(ItilKind::Change, 43), TicketState::Unknown);
+        assert_eq!(map_validation(&map, 5), ApprovalState::Approved);
+    }
+
+    #[test]
+    fn the_docs_page_shows_the_default_tables() {
+        let map = default_status_map();
+        map.check_documented(include_str!("../../../docs/connectors/glpi.md"))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "docs/connectors/glpi.md is out of date:\n{e}\nwant:\n{}",
+                    map.markdown_table()
+                )
+            });
     }
 }

@@ -37,7 +37,7 @@ const MAX_CANDIDATES: u64 = 250;
 
 impl GlpiConnector {
     pub(crate) fn web_url(&self, kind: ItilKind, id: u64) -> Option<String> {
-        let base = match &self.config.ui_url {
+        let base = match &self.settings.ui_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => {
                 let api = self.client.http().base_url().as_str().trim_end_matches('/');
@@ -54,7 +54,7 @@ impl GlpiConnector {
     /// Converts a ticket or change to the common model (without approval records or
     /// requester, which take requests of their own).
     pub fn to_ticket(&self, kind: ItilKind, item: &ItilObject) -> Ticket {
-        let offset = self.config.server_utc_offset_minutes;
+        let offset = self.settings.server_utc_offset_minutes;
         let title = decode_text(&item.name);
         let ticket_kind = match (kind, item.kind) {
             (ItilKind::Change, _) => TicketKind::Change,
@@ -68,7 +68,7 @@ impl GlpiConnector {
             reference(kind, item.id),
             ticket_kind,
             title.clone(),
-            map_status(item.status, item.in_trash()),
+            map_status(&self.states, kind, item.status, item.in_trash()),
         );
         t.correlation_id = title_tag_of(&title).map(CorrelationId::new);
         t.description = item.content.as_deref().map(decode_text);
@@ -76,7 +76,7 @@ impl GlpiConnector {
         t.created = item.date.as_deref().and_then(|d| parse_time(d, offset));
         t.updated = item.date_mod.as_deref().and_then(|d| parse_time(d, offset));
         t.web_url = self.web_url(kind, item.id);
-        t.approval = Some(approval_of(item.global_validation, &[]));
+        t.approval = Some(approval_of(&self.states, item.global_validation, &[]));
         let label = item.status.and_then(|s| status_label(kind, s));
         let mut extra = match serde_json::to_value(item) {
             Ok(Value::Object(m)) => m,
@@ -99,20 +99,20 @@ impl GlpiConnector {
         };
         let global = item.global_validation;
         let mut t = self.to_ticket(kind, &item);
-        if self.config.read_validations {
+        if self.settings.read_validations {
             let records: Vec<Validation> = self
                 .items(kind)
                 .sub_items(id, kind.validation_itemtype())
                 .await?;
             let statuses: Vec<u64> = records.iter().filter_map(|v| v.status).collect();
-            t.approval = Some(approval_of(global, &statuses));
+            t.approval = Some(approval_of(&self.states, global, &statuses));
             let shown: Vec<Value> = records
                 .iter()
                 .map(|v| {
                     json!({
                         "id": v.id,
                         "status": v.status,
-                        "approval": v.status.map(|s| map_validation(s).to_string()),
+                        "approval": v.status.map(|s| map_validation(&self.states, s).to_string()),
                         "users_id_validate": v.users_id_validate,
                         "comment_submission": v.comment_submission.as_deref().map(decode_text),
                         "comment_validation": v.comment_validation.as_deref().map(decode_text),
@@ -122,7 +122,7 @@ impl GlpiConnector {
                 .collect();
             t.extra.insert("validations".into(), Value::Array(shown));
         }
-        if self.config.read_requester {
+        if self.settings.read_requester {
             let actors: Vec<ItilActor> = self
                 .items(kind)
                 .sub_items(id, kind.actor_itemtype())
@@ -173,7 +173,7 @@ impl GlpiConnector {
     pub(crate) async fn read_many(&self, kind: ItilKind, ids: &[u64]) -> Result<Vec<ItilObject>> {
         let items = self.items(kind);
         let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(self.config.batch_size) {
+        for chunk in ids.chunks(self.settings.batch_size) {
             // One item is one plain read: no need for getMultipleItems.
             if let [id] = chunk {
                 out.extend(items.get_opt(*id).await?);
@@ -321,7 +321,7 @@ impl GlpiConnector {
             content,
             kind: ticket_type,
             urgency,
-            entities_id: self.config.entity,
+            entities_id: self.settings.entity,
             requester,
             other,
         };

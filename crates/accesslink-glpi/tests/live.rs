@@ -18,7 +18,7 @@ use accesslink_core::{
 };
 use accesslink_glpi::api::ListParams;
 use accesslink_glpi::models::Followup;
-use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
+use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector, GlpiSettings};
 use accesslink_testkit::conformance::fresh_id;
 use accesslink_testkit::proxy::ProxyFault;
 use secrecy::SecretString;
@@ -33,14 +33,20 @@ async fn login_with_token_and_password_and_refusals() {
         .await
         .unwrap();
     assert_eq!(report.principal.as_deref(), Some(l.login.as_str()));
-    let by_password = GlpiConnector::new(
-        GlpiClient::builder(&l.base)
-            .app_token(SecretString::from(l.app_token.clone()))
-            .login(&l.login, SecretString::from(l.password.clone()))
-            .build()
-            .unwrap(),
-        GlpiConfig::new(),
-    );
+    // The password variant of the settings, as a configuration file would give it.
+    let by_password = GlpiConnector::from_settings(
+        serde_json::from_value::<GlpiSettings>(json!({
+            "base_url": l.base,
+            "auth": {
+                "method": "password",
+                "user": l.login,
+                "password": l.password,
+                "app_token": { "env": "GLPI_APP_TOKEN" },
+            },
+        }))
+        .unwrap(),
+    )
+    .unwrap();
     let report = accesslink_core::Connector::test_connection(&by_password)
         .await
         .unwrap();

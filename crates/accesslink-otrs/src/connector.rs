@@ -2,20 +2,21 @@
 
 use std::time::Instant;
 
+use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Capability, Comment, ConnectionReport, Connector, ConnectorInfo, CorrelationId, Error,
-    ErrorKind, NewTicket, Person, Resolution, Result, Ticket, TicketKind, TicketRef,
+    ErrorKind, NewTicket, Person, Resolution, Result, StatusMap, Ticket, TicketKind, TicketRef,
     TicketingSystem, Visibility, async_trait,
 };
 use serde_json::{Value, json};
 
 use crate::api::{GetOptions, SearchParams};
 use crate::client::OtrsClient;
-use crate::config::{Correlation, OtrsConfig};
 use crate::models::{
     DynamicFieldValue, NewArticle, OtrsTicket, TicketCreate, TicketFields, TicketUpdate,
 };
-use crate::status::map_state;
+use crate::settings::{Correlation, OtrsSettings};
+use crate::status::{default_status_map, map_state};
 use accesslink_core::time::parse_local_datetime as parse_time;
 
 /// Ticket fields a [`NewTicket`]'s `extra` may set directly; other keys are rejected,
@@ -48,18 +49,27 @@ const TICKET_EXTRA_KEYS: &[&str] = &[
 pub struct OtrsConnector {
     client: OtrsClient,
     info: ConnectorInfo,
+    states: StatusMap,
 }
 
 impl OtrsConnector {
-    /// A connector from configuration.
-    pub fn new(config: OtrsConfig) -> Result<Self> {
-        let client = OtrsClient::new(config)?;
+    /// A connector from settings: the one construction path. Checks every setting and
+    /// resolves the password before any request; a problem is an
+    /// [`ErrorKind::Config`] error naming the key.
+    pub fn from_settings(settings: OtrsSettings) -> Result<Self> {
+        let client = OtrsClient::new(settings)?;
         Ok(Self::from_client(client))
     }
 
-    /// A connector over an existing client.
+    /// A connector from settings; the same as [`OtrsConnector::from_settings`].
+    pub fn new(settings: OtrsSettings) -> Result<Self> {
+        Self::from_settings(settings)
+    }
+
+    /// A connector over an existing client (built by [`OtrsClient::new`] from settings).
     pub fn from_client(client: OtrsClient) -> Self {
-        let info = ConnectorInfo::new("otrs", client.config().instance.clone())
+        let states = default_status_map().with_overrides(&client.settings().status_map);
+        let info = ConnectorInfo::new("otrs", client.settings().name.clone())
             .with([
                 Capability::CreateTicket,
                 Capability::GetTicket,
@@ -68,8 +78,12 @@ impl OtrsConnector {
                 Capability::Comment,
                 Capability::CloseTicket,
             ])
-            .with_ticket_kinds(ticket_kinds(client.config()));
-        OtrsConnector { client, info }
+            .with_ticket_kinds(ticket_kinds(client.settings()));
+        OtrsConnector {
+            client,
+            info,
+            states,
+        }
     }
 
     /// The low-level client.
@@ -77,14 +91,24 @@ impl OtrsConnector {
         &self.client
     }
 
-    fn config(&self) -> &OtrsConfig {
-        self.client.config()
+    fn config(&self) -> &OtrsSettings {
+        self.client.settings()
+    }
+
+    /// The state table in use: the default with the settings' overrides.
+    pub fn status_map(&self) -> &StatusMap {
+        &self.states
     }
 
     /// Converts a TicketGet ticket to the common model.
     pub fn to_ticket(&self, t: OtrsTicket) -> Ticket {
         let config = self.config();
-        let status = map_state(&t.state, &t.state_type, &config.close.rejected);
+        let status = map_state(
+            &self.states,
+            &t.state,
+            &t.state_type,
+            &config.close_states.rejected,
+        );
         let kind = t
             .r#type
             .as_deref()
@@ -188,7 +212,7 @@ impl OtrsConnector {
             .requester
             .as_ref()
             .and_then(|p| p.login.clone().or_else(|| p.email.clone()))
-            .or_else(|| d.customer_user.clone())
+            .or_else(|| config.customer_user.clone())
             .ok_or_else(|| {
                 Error::invalid_input(
                     "OTRS needs a customer user: set the requester's login or a default customer user",
@@ -202,7 +226,7 @@ impl OtrsConnector {
             .or_else(|| d.r#type.clone());
         let mut fields = TicketFields {
             title: Some(self.title_with_tag(new)),
-            queue: Some(d.queue.clone()),
+            queue: Some(config.queue.clone()),
             state: Some(d.state.clone()),
             priority: Some(new.priority.clone().unwrap_or_else(|| d.priority.clone())),
             r#type,
@@ -254,7 +278,7 @@ impl OtrsConnector {
     }
 }
 
-fn ticket_kinds(config: &OtrsConfig) -> Vec<TicketKind> {
+fn ticket_kinds(config: &OtrsSettings) -> Vec<TicketKind> {
     let mut kinds: Vec<TicketKind> = config
         .defaults
         .kinds
@@ -314,7 +338,7 @@ impl Connector for OtrsConnector {
         };
         self.client.tickets().search(&params).await?;
         let mut report = ConnectionReport::new(started.elapsed());
-        report.principal = Some(self.config().user.clone());
+        report.principal = Some(self.config().user().to_owned());
         Ok(report)
     }
 
@@ -356,24 +380,20 @@ impl TicketingSystem for OtrsConnector {
             tracing::info!(correlation_id = %new.correlation_id, ticket = ?existing.reference.number(), "ticket already exists");
             return Ok(existing);
         }
-        let max_attempts = self.config().retry.max_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            match self.client.tickets().create(&body).await {
-                Ok(written) => return self.read_required(written.ticket_id).await,
-                // The answer was lost or the server failed: the ticket may exist. Look
-                // before trying again, so a retry never opens a second ticket.
-                Err(e) if e.is_retryable() && attempt < max_attempts => {
-                    tracing::warn!(error = %e, attempt, "ticket create failed ambiguously; checking before retrying");
-                    if let Some(t) = self.find_by_correlation(&new.correlation_id).await? {
-                        return Ok(t);
-                    }
-                    attempt += 1;
-                    tokio::time::sleep(self.config().retry.backoff(attempt)).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        // The answer was lost or the server failed: the ticket may exist. Look it up by
+        // correlation id before trying again, so a retry never opens a second ticket.
+        let body = &body;
+        let written = write_with_lookup(
+            &self.config().http.retry,
+            "otrs TicketCreate",
+            |_| async move {
+                let written = self.client.tickets().create(body).await?;
+                self.read_required(written.ticket_id).await
+            },
+            || self.find_by_correlation(&new.correlation_id),
+        )
+        .await?;
+        Ok(written.into_inner())
     }
 
     async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
@@ -494,7 +514,7 @@ impl TicketingSystem for OtrsConnector {
 
     async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket> {
         let id = self.id_required(r).await?;
-        let close = &self.config().close;
+        let close = &self.config().close_states;
         let state = how.code.clone().unwrap_or_else(|| {
             if how.successful {
                 close.successful.clone()

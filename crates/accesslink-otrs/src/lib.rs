@@ -23,17 +23,22 @@
 //!
 //! ## Quick start
 //!
+//! [`OtrsConnector::from_settings`] is the one construction path; [`OtrsSettings`]
+//! loads from configuration (TOML, JSON …) or is built in code.
+//!
 //! ```no_run
 //! use accesslink_core::{CorrelationId, NewTicket, TicketKind, TicketingSystem};
-//! use accesslink_otrs::{Correlation, OtrsConfig, OtrsConnector};
-//! use secrecy::SecretString;
+//! use accesslink_otrs::{OtrsConnector, OtrsSettings};
 //!
-//! # async fn run() -> accesslink_core::Result<()> {
-//! let url = OtrsConfig::web_service_url("https://otrs.example.com", "znuny", "GenericTicketConnectorREST");
-//! let config = OtrsConfig::new(url, "apiagent", SecretString::from("from-your-vault"))
-//!     .customer_user("iam-service")
-//!     .correlation(Correlation::TitleTag);
-//! let otrs = OtrsConnector::new(config)?;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings: OtrsSettings = serde_json::from_value(serde_json::json!({
+//!     "name": "prod-otrs",
+//!     "base_url": "https://otrs.example.com/znuny/nph-genericinterface.pl/Webservice/GenericTicketConnectorREST",
+//!     "auth": { "method": "session", "user": "apiagent", "password": { "env": "ZNUNY_AGENT_PASSWORD" } },
+//!     "customer_user": "iam-service",
+//!     "correlation": "title_tag",
+//! }))?;
+//! let otrs = OtrsConnector::from_settings(settings)?;
 //! let ticket = otrs
 //!     .create_ticket(&NewTicket::new(
 //!         TicketKind::Request,
@@ -46,14 +51,32 @@
 //! println!("{:?}", otrs.get_ticket(&same).await?.map(|t| t.status));
 //! # Ok(()) }
 //! ```
+//!
+//! In code, [`OtrsSettings::new`] with its setters builds the same settings:
+//!
+//! ```no_run
+//! use accesslink_otrs::{Correlation, OtrsConnector, OtrsSettings};
+//! use accesslink_core::SecretSource;
+//!
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let url = OtrsSettings::web_service_url("https://otrs.example.com", "znuny", "GenericTicketConnectorREST");
+//! let settings = OtrsSettings::new(url.parse()?, "apiagent", SecretSource::env("ZNUNY_AGENT_PASSWORD"))
+//!     .customer_user("iam-service")
+//!     .correlation(Correlation::TitleTag);
+//! let otrs = OtrsConnector::from_settings(settings)?;
+//! # Ok(()) }
+//! ```
 
 pub mod api;
 mod client;
-pub mod config;
 mod connector;
+mod error;
 pub mod models;
+pub mod settings;
 pub mod status;
 
 pub use client::OtrsClient;
-pub use config::{CloseStates, Correlation, OtrsConfig, Route, Routes, TicketDefaults};
 pub use connector::OtrsConnector;
+pub use settings::{
+    CloseStates, Correlation, OtrsAuth, OtrsConfig, OtrsSettings, Route, Routes, TicketDefaults,
+};

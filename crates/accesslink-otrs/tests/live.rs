@@ -16,7 +16,7 @@ use accesslink_core::{
     TicketState, TicketingSystem,
 };
 use accesslink_otrs::api::GetOptions;
-use accesslink_otrs::{Correlation, OtrsConfig, OtrsConnector};
+use accesslink_otrs::{Correlation, OtrsConfig, OtrsConnector, OtrsSettings};
 use accesslink_testkit::proxy::{FaultProxy, ProxyFault};
 use secrecy::SecretString;
 
@@ -52,7 +52,7 @@ impl Live {
     fn title_tag(&self) -> OtrsConnector {
         OtrsConnector::new(
             OtrsConfig::new(
-                &self.base,
+                self.base.parse().unwrap(),
                 &self.agent,
                 SecretString::from(self.password.clone()),
             )
@@ -62,17 +62,23 @@ impl Live {
         .unwrap()
     }
 
+    /// Built the way a configuration file builds it: settings JSON through
+    /// `from_settings`, the password from the environment when it is set there.
     fn dynamic_field(&self) -> OtrsConnector {
-        OtrsConnector::new(
-            OtrsConfig::new(
-                &self.search_base,
-                &self.agent,
-                SecretString::from(self.password.clone()),
-            )
-            .customer_user(&self.customer)
-            .correlation(Correlation::dynamic_field(&self.field)),
-        )
-        .unwrap()
+        let password = if std::env::var("ZNUNY_AGENT_PASSWORD").is_ok_and(|v| !v.is_empty()) {
+            serde_json::json!({ "env": "ZNUNY_AGENT_PASSWORD" })
+        } else {
+            serde_json::json!(self.password)
+        };
+        let settings: OtrsSettings = serde_json::from_value(serde_json::json!({
+            "name": "znuny-live",
+            "base_url": self.search_base,
+            "auth": { "method": "session", "user": self.agent, "password": password },
+            "customer_user": self.customer,
+            "correlation": { "dynamic_field": { "name": self.field } },
+        }))
+        .unwrap();
+        OtrsConnector::from_settings(settings).unwrap()
     }
 }
 
@@ -107,8 +113,12 @@ async fn login_and_test_connection() {
     assert_eq!(report.principal.as_deref(), Some(l.agent.as_str()));
 
     let wrong = OtrsConnector::new(
-        OtrsConfig::new(&l.base, &l.agent, SecretString::from("not-the-password"))
-            .customer_user(&l.customer),
+        OtrsConfig::new(
+            l.base.parse().unwrap(),
+            &l.agent,
+            SecretString::from("not-the-password"),
+        )
+        .customer_user(&l.customer),
     )
     .unwrap();
     let err = accesslink_core::Connector::test_connection(&wrong)
@@ -182,12 +192,16 @@ async fn dynamic_field_search_over_get_is_never_trusted() {
     let Some(l) = live() else { return };
     // Misconfigured on purpose: the GET search route ignores dynamic-field conditions
     // and returns every ticket. The connector must not take any of them for a match.
-    let mut config = OtrsConfig::new(&l.base, &l.agent, SecretString::from(l.password.clone()))
-        .customer_user(&l.customer)
-        .correlation(Correlation::DynamicField {
-            name: l.field.clone(),
-            search: accesslink_otrs::Route::new(http::Method::GET, "/Ticket"),
-        });
+    let mut config = OtrsConfig::new(
+        l.base.parse().unwrap(),
+        &l.agent,
+        SecretString::from(l.password.clone()),
+    )
+    .customer_user(&l.customer)
+    .correlation(Correlation::DynamicField {
+        name: l.field.clone(),
+        search: accesslink_otrs::Route::new(http::Method::GET, "/Ticket"),
+    });
     config.batch_size = 100;
     let otrs = OtrsConnector::new(config).unwrap();
     match otrs
@@ -340,9 +354,13 @@ async fn through_proxy(
     let proxy = FaultProxy::start(upstream).await.unwrap();
     let proxied = format!("{}{}", proxy.url(), url.path());
     let otrs = OtrsConnector::new(
-        OtrsConfig::new(proxied, &l.agent, SecretString::from(l.password.clone()))
-            .customer_user(&l.customer)
-            .correlation(correlation),
+        OtrsConfig::new(
+            proxied.parse().unwrap(),
+            &l.agent,
+            SecretString::from(l.password.clone()),
+        )
+        .customer_user(&l.customer)
+        .correlation(correlation),
     )
     .unwrap();
     (proxy, otrs)

@@ -7,14 +7,14 @@ mod accounts;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use accesslink_core::http::RetryConfig;
+use accesslink_core::http::{HttpSettings, RetryConfig};
 use accesslink_core::{
     AccountId, Comment, CorrelationId, EntitlementRef, NewTicket, Result, TicketKind, TicketRef,
     TicketState, async_trait,
 };
 use accesslink_glpi::api::{Criterion, SearchQuery, SearchType, row_u64};
 use accesslink_glpi::models::{Followup, GroupUser, ItilObject, ProfileUser};
-use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
+use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector, GlpiSettings};
 use accesslink_testkit::conformance::{AccountBackend, TicketBackend};
 use accesslink_testkit::proxy::FaultProxy;
 use secrecy::{ExposeSecret, SecretString};
@@ -78,7 +78,7 @@ impl Live {
         GlpiClient::builder(base)
             .app_token(SecretString::from(self.app_token.clone()))
             .user_token(SecretString::from(self.user_token.clone()))
-            .retry(quick_retries())
+            .http(HttpSettings::new().retry(quick_retries()))
             .build()
             .unwrap()
     }
@@ -88,8 +88,21 @@ impl Live {
         self.client_at(&self.base)
     }
 
+    /// Built the way a configuration file builds it: settings JSON through
+    /// `from_settings`, the tokens from the environment (`live()` checked they are set).
     pub(crate) fn connector(&self) -> GlpiConnector {
-        GlpiConnector::new(self.client(), GlpiConfig::new())
+        let settings: GlpiSettings = serde_json::from_value(json!({
+            "name": "glpi-live",
+            "base_url": self.base,
+            "auth": {
+                "method": "user_token",
+                "user_token": { "env": "GLPI_USER_TOKEN" },
+                "app_token": { "env": "GLPI_APP_TOKEN" },
+            },
+            "http": { "retry": { "initial_backoff": "20ms" } },
+        }))
+        .unwrap();
+        GlpiConnector::from_settings(settings).unwrap()
     }
 
     /// The server behind a loopback fault proxy, and a connector through it.

@@ -7,11 +7,12 @@ mod faults;
 mod gate;
 mod paging;
 mod scripted;
+mod settings;
 mod wire;
 
 use std::time::Duration;
 
-use accesslink_core::http::RetryConfig;
+use accesslink_core::http::{HttpSettings, RetryConfig};
 use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
 use accesslink_testkit::glpi::GlpiMock;
 use secrecy::SecretString;
@@ -21,7 +22,10 @@ pub(crate) fn on_mock(mock: &GlpiMock) -> GlpiConnector {
     let client = GlpiClient::builder(mock.base_url())
         .app_token(SecretString::from(mock.app_token()))
         .user_token(SecretString::from(mock.user_token()))
-        .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
+        .http(
+            HttpSettings::new()
+                .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5))),
+        )
         .build()
         .unwrap();
     // The mock serves no Ticket_User / Change_User yet: requesters are read on the real

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use accesslink_core::http::RetryConfig;
+use accesslink_core::http::{HttpSettings, RetryConfig};
 use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
 use secrecy::SecretString;
 use serde_json::json;
@@ -52,7 +52,10 @@ pub(crate) fn connector(server: &MockServer, config: GlpiConfig) -> GlpiConnecto
     let client = GlpiClient::builder(format!("{}/apirest.php", server.uri()))
         .app_token(SecretString::from(APP))
         .user_token(SecretString::from(USER))
-        .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
+        .http(
+            HttpSettings::new()
+                .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5))),
+        )
         .build()
         .unwrap();
     GlpiConnector::new(client, config)

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use accesslink_core::http::{RetryConfig, TimeoutConfig};
+use accesslink_core::http::{HttpSettings, RetryConfig, TimeoutConfig};
 use accesslink_core::{
     Comment, CorrelationId, ErrorKind, NewTicket, TicketKind, TicketRef, TicketingSystem,
 };
@@ -76,14 +76,17 @@ async fn a_create_that_times_out_after_the_server_acted_is_found() {
     let mock = OtrsMock::start().await;
     let otrs = OtrsConnector::new(
         OtrsConfig::new(
-            mock.base_url(),
+            mock.base_url().parse().unwrap(),
             mock.agent_login(),
             SecretString::from(mock.agent_password()),
         )
         .customer_user(mock.customer_login())
         .correlation(Correlation::TitleTag)
-        .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300)))
-        .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5))),
+        .http(
+            HttpSettings::new()
+                .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300)))
+                .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5))),
+        ),
     )
     .unwrap();
     // The mock stores the ticket, then answers too late.

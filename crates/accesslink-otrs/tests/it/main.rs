@@ -2,7 +2,9 @@
 
 mod conformance;
 mod faults;
+mod status;
 
+use accesslink_core::http::HttpSettings;
 use accesslink_otrs::{Correlation, OtrsConfig, OtrsConnector};
 use accesslink_testkit::otrs::OtrsMock;
 use secrecy::SecretString;
@@ -11,15 +13,17 @@ use secrecy::SecretString;
 pub fn df_connector(mock: &OtrsMock, base: &str) -> OtrsConnector {
     OtrsConnector::new(
         OtrsConfig::new(
-            base,
+            base.parse().unwrap(),
             mock.agent_login(),
             SecretString::from(mock.agent_password()),
         )
         .customer_user(mock.customer_login())
         .correlation(Correlation::dynamic_field(mock.correlation_field()))
-        .retry(
-            accesslink_core::http::RetryConfig::default()
-                .initial_backoff(std::time::Duration::from_millis(5)),
+        .http(
+            HttpSettings::new().retry(
+                accesslink_core::http::RetryConfig::default()
+                    .initial_backoff(std::time::Duration::from_millis(5)),
+            ),
         ),
     )
     .unwrap()
@@ -29,15 +33,17 @@ pub fn df_connector(mock: &OtrsMock, base: &str) -> OtrsConnector {
 pub fn tag_connector(mock: &OtrsMock) -> OtrsConnector {
     OtrsConnector::new(
         OtrsConfig::new(
-            mock.base_url(),
+            mock.base_url().parse().unwrap(),
             mock.agent_login(),
             SecretString::from(mock.agent_password()),
         )
         .customer_user(mock.customer_login())
         .correlation(Correlation::TitleTag)
-        .retry(
-            accesslink_core::http::RetryConfig::default()
-                .initial_backoff(std::time::Duration::from_millis(5)),
+        .http(
+            HttpSettings::new().retry(
+                accesslink_core::http::RetryConfig::default()
+                    .initial_backoff(std::time::Duration::from_millis(5)),
+            ),
         ),
     )
     .unwrap()

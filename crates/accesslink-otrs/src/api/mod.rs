@@ -5,10 +5,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::client::OtrsClient;
-use crate::config::Route;
 use crate::models::{
     OtrsTicket, SearchResult, TicketCreate, TicketGetResult, TicketUpdate, TicketWritten,
 };
+use crate::settings::Route;
 
 /// Options of TicketGet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -113,7 +113,7 @@ impl Tickets<'_> {
     /// ticket up by correlation id before trying again.
     pub async fn create(&self, body: &TicketCreate) -> Result<TicketWritten> {
         let req = self
-            .route_request(&self.client.config.routes.ticket_create, None)?
+            .route_request(&self.client.settings.routes.ticket_create, None)?
             .json(body)?;
         self.client.http.send_json(req).await
     }
@@ -127,7 +127,7 @@ impl Tickets<'_> {
         }
         let joined = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
         let req = self
-            .route_request(&self.client.config.routes.ticket_get, Some(&joined))?
+            .route_request(&self.client.settings.routes.ticket_get, Some(&joined))?
             .query(&options)?;
         let result: TicketGetResult = self.client.http.send_json(req).await?;
         Ok(result.tickets)
@@ -147,7 +147,7 @@ impl Tickets<'_> {
     /// understand are silently ignored by it — so only the ones in
     /// [`SearchParams`] are offered.
     pub async fn search(&self, params: &SearchParams) -> Result<Vec<u64>> {
-        let mut req = self.route_request(&self.client.config.routes.ticket_search, None)?;
+        let mut req = self.route_request(&self.client.settings.routes.ticket_search, None)?;
         for (k, v) in params.pairs() {
             req = req.query_pair(k, &v);
         }
@@ -170,7 +170,7 @@ impl Tickets<'_> {
     pub async fn update(&self, id: u64, body: &TicketUpdate) -> Result<TicketWritten> {
         let req = self
             .route_request(
-                &self.client.config.routes.ticket_update,
+                &self.client.settings.routes.ticket_update,
                 Some(&id.to_string()),
             )?
             .json(body)?;
