@@ -59,34 +59,46 @@
 //! }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub use accesslink_core::*;
+
+mod config;
+pub use config::{Config, ConnectorConfig, config_schemas, connect};
 
 /// The OTRS / Znuny connector (feature `otrs`).
 #[cfg(feature = "otrs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otrs")))]
 pub use accesslink_otrs as otrs;
 
 /// The GLPI connector (feature `glpi`).
 #[cfg(feature = "glpi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "glpi")))]
 pub use accesslink_glpi as glpi;
 
 /// The ServiceNow connector (feature `servicenow`).
 #[cfg(feature = "servicenow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "servicenow")))]
 pub use accesslink_servicenow as servicenow;
 
 /// The OpsRamp connector (feature `opsramp`).
 #[cfg(feature = "opsramp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opsramp")))]
 pub use accesslink_opsramp as opsramp;
 
 /// The OpsGenie connector (feature `opsgenie`).
 #[cfg(feature = "opsgenie")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opsgenie")))]
 pub use accesslink_opsgenie as opsgenie;
 
 /// Fulfilment, the ticket gate and audit events (feature `workflow`).
 #[cfg(feature = "workflow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "workflow")))]
 pub use accesslink_workflow as workflow;
 
 /// In-process mock servers, fault injection and the conformance suite.
 #[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub use accesslink_testkit as testkit;
 
 /// The README's Rust examples, compiled as doctests so they cannot rot.
