@@ -220,6 +220,12 @@ impl HttpClient {
         &self.inner.instance
     }
 
+    /// The retry settings, for connectors that run write look-ups within the same
+    /// budget ([`crate::write::write_with_lookup`]).
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.inner.retry
+    }
+
     /// What errors and logs call a request: target, instance, method and path
     /// (`servicenow (prod-it): GET /api/now/table/incident`), never the query, whose
     /// values may carry session ids.
