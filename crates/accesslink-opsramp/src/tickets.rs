@@ -6,6 +6,7 @@
 //! month. Comments are responses (`internal` for internal ones); close is
 //! `POST …/{id}/close` with a reason configured on the tenant.
 
+use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Comment, CorrelationId, Error, ErrorKind, NewTicket, Person, Resolution, Result, Ticket,
     TicketKind, TicketRef, TicketState, TicketingSystem, Visibility, async_trait,
@@ -252,24 +253,19 @@ impl TicketingSystem for OpsRampConnector {
             extra: new.extra.clone(),
         };
         let tickets = self.tickets(collection);
-        let attempts = self.client.retry_config().max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match tickets.create(&body).await {
-                Ok(t) => return Ok(ticket_of(&t, collection)),
-                Err(e) if e.is_retryable() || matches!(e, Error::Transport { .. }) => {
-                    if let Some(t) = self.by_correlation(collection, &new.correlation_id).await? {
-                        return Ok(t);
-                    }
-                    if attempt >= attempts {
-                        return Err(e);
-                    }
-                    tokio::time::sleep(self.client.retry_config().backoff(attempt)).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let written = write_with_lookup(
+            self.client.retry_config(),
+            "create OpsRamp ticket",
+            |_| async {
+                tickets
+                    .create(&body)
+                    .await
+                    .map(|t| ticket_of(&t, collection))
+            },
+            || self.by_correlation(collection, &new.correlation_id),
+        )
+        .await?;
+        Ok(written.into_inner())
     }
 
     /// Incidents first, then service requests.
@@ -321,25 +317,18 @@ impl TicketingSystem for OpsRampConnector {
         let internal = c.visibility == Visibility::Internal;
         let key = response_key(&id, internal, &c.body);
         let body = NewResponse::new(c.body.clone(), internal).ext_id(key.clone());
-        let attempts = self.client.retry_config().max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match tickets.respond_with(&id, &body).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_retryable() || matches!(e, Error::Transport { .. }) => {
-                    // The response may have been stored: look before writing again. If
-                    // the lookup fails too, the first error is the one to report.
-                    match tickets.find_response(&id, &key).await {
-                        Ok(Some(_)) => return Ok(()),
-                        Ok(None) if attempt < attempts => {}
-                        _ => return Err(not_found_ticket(e, &id)),
-                    }
-                    tokio::time::sleep(self.client.retry_config().backoff(attempt)).await;
-                }
-                Err(e) => return Err(not_found_ticket(e, &id)),
-            }
-        }
+        // The response may have been stored after an ambiguous failure: it is looked
+        // up by its key before the POST is sent again. If the lookup fails too, the
+        // write's error is the one to report.
+        write_with_lookup(
+            self.client.retry_config(),
+            "add OpsRamp response",
+            |_| async { tickets.respond_with(&id, &body).await.map(drop) },
+            || async { Ok(tickets.find_response(&id, &key).await?.map(drop)) },
+        )
+        .await
+        .map(drop)
+        .map_err(|e| not_found_ticket(e, &id))
     }
 
     /// `POST …/close` with the resolution's code, else the configured success or failure
