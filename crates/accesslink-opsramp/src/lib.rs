@@ -82,7 +82,6 @@
 
 pub mod api;
 mod client;
-pub mod config;
 mod connector;
 pub mod error;
 mod limits;
@@ -90,11 +89,14 @@ mod locks;
 pub mod models;
 mod provision;
 pub mod requests;
+pub mod settings;
 pub mod status;
 pub mod ticket_models;
 mod tickets;
 
+/// The old name of [`settings`]: `DeleteMode` and `OpsRampConfig` live there now.
+pub use self::settings as config;
 pub use client::{OpsRampClient, OpsRampClientBuilder, TokenPath};
-pub use config::{DeleteMode, OpsRampConfig};
 pub use connector::OpsRampConnector;
 pub use limits::RateLimit;
+pub use settings::{DeleteMode, OpsRampAuth, OpsRampConfig, OpsRampSettings, TenantLimits};

@@ -17,10 +17,10 @@ use accesslink_core::{
 use serde_json::Value;
 
 use crate::api::{SearchParams, check_id};
-use crate::config::DeleteMode;
 use crate::connector::{OpsRampConnector, account_of, create_body, encode_token, update_body};
 use crate::models::{Role, RoleRef, SearchPage, User, UserBody};
 use crate::requests::{DeactivateBody, TerminateBody};
+use crate::settings::DeleteMode;
 
 fn unknown_type(ty: &EntitlementType) -> Error {
     Error::invalid_input(format!(

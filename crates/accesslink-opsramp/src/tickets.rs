@@ -6,6 +6,7 @@
 //! month. Comments are responses (`internal` for internal ones); close is
 //! `POST …/{id}/close` with a reason configured on the tenant.
 
+use accesslink_core::StatusMap;
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Comment, CorrelationId, Error, ErrorKind, NewTicket, Person, Resolution, Result, Ticket,
@@ -16,7 +17,7 @@ use serde_json::Value;
 use crate::api::{SearchParams, Tickets};
 use crate::connector::OpsRampConnector;
 use crate::requests::NewResponse;
-use crate::status::{parse_time, status_of};
+use crate::status::parse_time;
 use crate::ticket_models::{NewOpsTicket, OpsTicket, TicketUser};
 
 /// The `extTicketResponseId` of one `add_comment` call: `al-`, a 64-bit FNV-1a hash of
@@ -94,13 +95,20 @@ fn person(u: &TicketUser) -> Person {
     }
 }
 
-fn ticket_of(t: &OpsTicket, collection: &str) -> Ticket {
+impl OpsRampConnector {
+    /// The ticket of an OpsRamp ticket, its status through this connector's map.
+    fn ticket_of(&self, t: &OpsTicket, collection: &str) -> Ticket {
+        ticket_of_with(t, collection, &self.status)
+    }
+}
+
+fn ticket_of_with(t: &OpsTicket, collection: &str, map: &StatusMap) -> Ticket {
     let kind = if collection == INCIDENTS {
         TicketKind::Incident
     } else {
         TicketKind::Request
     };
-    let status = status_of(&t.status);
+    let status = map.ticket_status(&t.status);
     let mut out = Ticket::new(
         reference(&t.id, collection),
         kind,
@@ -195,7 +203,7 @@ impl OpsRampConnector {
                 .into_iter()
                 .find(|t| t.ext_ticket_id.as_deref() == Some(id.as_str()))
             {
-                return Ok(Some(ticket_of(&t, collection)));
+                return Ok(Some(self.ticket_of(&t, collection)));
             }
             // A guard against a server that never stops saying "more".
             if !more || params.page_no >= 1_000 {
@@ -260,7 +268,7 @@ impl TicketingSystem for OpsRampConnector {
                 tickets
                     .create(&body)
                     .await
-                    .map(|t| ticket_of(&t, collection))
+                    .map(|t| self.ticket_of(&t, collection))
             },
             || self.by_correlation(collection, &new.correlation_id),
         )
@@ -285,7 +293,7 @@ impl TicketingSystem for OpsRampConnector {
         Ok(tickets
             .get_opt(&id)
             .await?
-            .map(|t| ticket_of(&t, collection)))
+            .map(|t| self.ticket_of(&t, collection)))
     }
 
     /// One GET per ticket (the API has no batch read); every reference is checked
@@ -298,7 +306,7 @@ impl TicketingSystem for OpsRampConnector {
         let mut out = Vec::with_capacity(refs.len());
         for (tickets, id) in resolved {
             if let Some(t) = tickets.get_opt(&id).await? {
-                out.push(ticket_of(&t, tickets.collection()));
+                out.push(self.ticket_of(&t, tickets.collection()));
             }
         }
         Ok(out)
@@ -340,8 +348,8 @@ impl TicketingSystem for OpsRampConnector {
             .get_opt(&id)
             .await?
             .ok_or_else(|| Error::not_found(format!("OpsRamp ticket {id}")))?;
-        if status_of(&current.status).state == TicketState::Closed {
-            return Ok(ticket_of(&current, collection));
+        if self.status.ticket_status(&current.status).state == TicketState::Closed {
+            return Ok(self.ticket_of(&current, collection));
         }
         let reason = how.code.clone().unwrap_or_else(|| {
             if how.successful {
@@ -358,8 +366,8 @@ impl TicketingSystem for OpsRampConnector {
                 return Err(e);
             }
             return match tickets.get_opt(&id).await? {
-                Some(t) if status_of(&t.status).state == TicketState::Closed => {
-                    Ok(ticket_of(&t, collection))
+                Some(t) if self.status.ticket_status(&t.status).state == TicketState::Closed => {
+                    Ok(self.ticket_of(&t, collection))
                 }
                 _ => Err(e),
             };
@@ -368,7 +376,7 @@ impl TicketingSystem for OpsRampConnector {
             .get_opt(&id)
             .await?
             .ok_or_else(|| Error::not_found(format!("OpsRamp ticket {id}")))?;
-        Ok(ticket_of(&after, collection))
+        Ok(self.ticket_of(&after, collection))
     }
 }
 

@@ -7,6 +7,7 @@ mod conformance;
 mod faults;
 mod import;
 mod secrets;
+mod settings;
 mod throttle;
 mod tickets;
 mod typed;
