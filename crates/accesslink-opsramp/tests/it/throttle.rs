@@ -102,3 +102,73 @@ async fn a_throttled_get_waits_for_the_reset_and_then_succeeds() {
     );
     assert_eq!(user_gets(&mock).await, 2 + throttled);
 }
+
+/// The once-more of a read answered 400 (fact sheet §1.3) stays within the request's
+/// budget: it happens only when attempts are left, and is a single send.
+#[tokio::test]
+async fn the_repeat_of_a_read_answered_400_is_inside_the_budget() {
+    use accesslink_core::PageRequest;
+    use accesslink_testkit::fault::{Fault, FaultMatcher};
+
+    let bad = || Fault::Status {
+        status: 400,
+        body: Some(r#"{"code":"0400","message":"Unable to authenticate"}"#.into()),
+    };
+    let unavailable = || Fault::Status {
+        status: 503,
+        body: None,
+    };
+    let with = |max_attempts: u32, mock: &OpsRampMock| {
+        let retry = RetryConfig::default()
+            .max_attempts(max_attempts)
+            .initial_backoff(Duration::from_millis(2));
+        on(client(mock)
+            .http(HttpSettings::new().retry(retry))
+            .build()
+            .unwrap())
+    };
+    let search = || FaultMatcher::route("GET", "/users/search");
+
+    // One attempt in all: the 400 is final.
+    let mock = crate::mock(10).await;
+    mock.faults().push_for(search(), bad(), 1);
+    let e = with(1, &mock)
+        .list_accounts(PageRequest::first().size(5))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(mock.count("users/search"), 1);
+
+    // Two attempts, the first a 503 retried by core, the second a 400: nothing left.
+    let mock = crate::mock(10).await;
+    mock.faults().push_for(search(), unavailable(), 1);
+    mock.faults().push_for(search(), bad(), 1);
+    let e = with(2, &mock)
+        .list_accounts(PageRequest::first().size(5))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(mock.count("users/search"), 2);
+
+    // Three: 503, 400, then the once-more, which succeeds; three sends in all.
+    let mock = crate::mock(10).await;
+    mock.faults().push_for(search(), unavailable(), 1);
+    mock.faults().push_for(search(), bad(), 1);
+    let page = with(3, &mock)
+        .list_accounts(PageRequest::first().size(5))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 5);
+    assert_eq!(mock.count("users/search"), 3);
+
+    // The once-more is not retried itself: a 503 on it is the answer.
+    let mock = crate::mock(10).await;
+    mock.faults().push_for(search(), bad(), 1);
+    mock.faults().push_for(search(), unavailable(), 1);
+    let e = with(3, &mock)
+        .list_accounts(PageRequest::first().size(5))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert_eq!(mock.count("users/search"), 2);
+}
