@@ -334,4 +334,12 @@ mod tests {
         let e = load(&|v| v["auth"]["key"] = json!({ "env": "ACCESSLINK_TEST_UNSET_VAR_7" }));
         assert!(e.to_string().contains("ACCESSLINK_TEST_UNSET_VAR_7"), "{e}");
     }
+
+    #[test]
+    fn a_json_schema_is_generated_with_every_key() {
+        let schema = serde_json::to_string(&schemars::schema_for!(OpsGenieSettings)).unwrap();
+        for key in ["api_key", "member_role", "base_url"] {
+            assert!(schema.contains(key), "{key} missing from the schema");
+        }
+    }
 }

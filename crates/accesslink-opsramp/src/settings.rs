@@ -558,4 +558,17 @@ mod tests {
             load(&|v| v["auth"]["client_secret"] = json!({ "env": "ACCESSLINK_TEST_UNSET_VAR_9" }));
         assert!(e.to_string().contains("ACCESSLINK_TEST_UNSET_VAR_9"), "{e}");
     }
+
+    #[test]
+    fn a_json_schema_is_generated_with_every_key() {
+        let schema = serde_json::to_string(&schemars::schema_for!(OpsRampSettings)).unwrap();
+        for key in [
+            "tenant_id",
+            "client_credentials",
+            "tenant_limits",
+            "terminate_masked",
+        ] {
+            assert!(schema.contains(key), "{key} missing from the schema");
+        }
+    }
 }
