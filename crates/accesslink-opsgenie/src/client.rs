@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use accesslink_core::auth::{ApiKeyAuth, Placement};
-use accesslink_core::http::{HttpClient, HttpSettings, RetryConfig};
+use accesslink_core::http::{HttpClient, HttpMetrics, HttpSettings, RetryConfig};
 use accesslink_core::redact::REDACTED;
 use accesslink_core::{Error, Result};
 use http::header::AUTHORIZATION;
@@ -62,6 +62,7 @@ pub struct OpsGenieClientBuilder {
     api_key: Option<SecretString>,
     http: HttpSettings,
     instance: Option<String>,
+    metrics: Option<Arc<dyn HttpMetrics>>,
 }
 
 impl fmt::Debug for OpsGenieClientBuilder {
@@ -71,6 +72,7 @@ impl fmt::Debug for OpsGenieClientBuilder {
             .field("api_key", &self.api_key.as_ref().map(|_| REDACTED))
             .field("http", &self.http)
             .field("instance", &self.instance)
+            .field("metrics", &self.metrics.is_some())
             .finish()
     }
 }
@@ -117,6 +119,14 @@ impl OpsGenieClientBuilder {
         self
     }
 
+    /// Reports requests, retries and rate-limit waits (core's [`HttpMetrics`], e.g. an
+    /// [`HttpCounters`](accesslink_core::http::HttpCounters)).
+    #[must_use]
+    pub fn metrics(mut self, metrics: Arc<dyn HttpMetrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
     /// Builds the client. Nothing is sent until the first call.
     pub fn build(self) -> Result<OpsGenieClient> {
         let key = self
@@ -133,6 +143,9 @@ impl OpsGenieClientBuilder {
         if let Some(name) = self.instance {
             http = http.instance(name);
         }
+        if let Some(m) = self.metrics {
+            http = http.metrics(m);
+        }
         Ok(OpsGenieClient {
             http: http.build()?,
         })
@@ -148,6 +161,7 @@ impl OpsGenieClient {
             api_key: None,
             http: HttpSettings::default(),
             instance: None,
+            metrics: None,
         }
     }
 

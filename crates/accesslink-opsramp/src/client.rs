@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use accesslink_core::auth::{ClientAuthStyle, OAuth2Auth, OAuth2Config, OAuth2Grant};
 use accesslink_core::http::{
-    HttpClient, HttpClientBuilder, HttpSettings, Request, ResetFormat, ResetHeader, Response,
-    RetryConfig,
+    HttpClient, HttpClientBuilder, HttpMetrics, HttpSettings, Request, ResetFormat, ResetHeader,
+    Response, RetryConfig,
 };
 use accesslink_core::{Error, ErrorKind, Result};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -88,6 +88,7 @@ pub struct OpsRampClientBuilder {
     token_path: TokenPath,
     http: HttpSettings,
     instance: Option<String>,
+    metrics: Option<Arc<dyn HttpMetrics>>,
     rate_limit: Option<RateLimit>,
     refresh_ahead: Duration,
 }
@@ -102,6 +103,7 @@ impl fmt::Debug for OpsRampClientBuilder {
             .field("token_path", &self.token_path)
             .field("http", &self.http)
             .field("instance", &self.instance)
+            .field("metrics", &self.metrics.is_some())
             .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
@@ -154,6 +156,15 @@ impl OpsRampClientBuilder {
     #[must_use]
     pub fn instance(mut self, name: impl Into<String>) -> Self {
         self.instance = Some(name.into());
+        self
+    }
+
+    /// Reports requests, retries, rate-limit waits and token renewals of the API
+    /// client (core's [`HttpMetrics`], e.g. an
+    /// [`HttpCounters`](accesslink_core::http::HttpCounters)).
+    #[must_use]
+    pub fn metrics(mut self, metrics: Arc<dyn HttpMetrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -213,7 +224,11 @@ impl OpsRampClientBuilder {
             // Fact sheet §1.2: client_id and client_secret travel in the form body.
             .client_auth(ClientAuthStyle::RequestBody)
             .refresh_ahead(self.refresh_ahead);
-        let mut api = http()?.auth(Arc::new(OAuth2Auth::new(config, plain)));
+        let mut api = http()?;
+        if let Some(m) = &self.metrics {
+            api = api.metrics(m.clone());
+        }
+        let mut api = api.auth(Arc::new(OAuth2Auth::new(config, plain)));
         if let Some(limit) = self.rate_limit {
             // Core awaits it before every attempt, retries and the repeat after a
             // renewed token included; the first attempt's wait comes before the
@@ -239,6 +254,7 @@ impl OpsRampClient {
             token_path: TokenPath::default(),
             http: HttpSettings::default(),
             instance: None,
+            metrics: None,
             rate_limit: Some(RateLimit::client()),
             refresh_ahead: Duration::from_secs(60),
         }

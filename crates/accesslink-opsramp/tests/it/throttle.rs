@@ -172,3 +172,32 @@ async fn the_repeat_of_a_read_answered_400_is_inside_the_budget() {
     assert_eq!(e.kind(), ErrorKind::Unavailable);
     assert_eq!(mock.count("users/search"), 2);
 }
+
+/// The metrics hook sees the one budget: retries and rate-limit waits of a throttled
+/// GET, one request in all.
+#[tokio::test]
+async fn metrics_count_the_retries_of_a_throttled_get() {
+    use accesslink_core::http::HttpCounters;
+
+    let (mock, _) = one_get_a_minute(3).await;
+    let counters = HttpCounters::new();
+    let retry = RetryConfig::default()
+        .max_attempts(3)
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(20));
+    let opsramp = on(client(&mock)
+        .http(HttpSettings::new().retry(retry))
+        .metrics(counters.clone())
+        .build()
+        .unwrap());
+    opsramp.get_account(&"USR0000000001".into()).await.unwrap();
+    opsramp
+        .get_account(&"USR0000000002".into())
+        .await
+        .unwrap_err();
+    let s = counters.snapshot();
+    assert_eq!((s.requests, s.failed), (2, 1));
+    assert_eq!(s.retries, 2, "attempts 2 and 3 of the throttled GET");
+    assert_eq!(s.rate_limit_waits, 2);
+    assert_eq!(user_gets(&mock).await, 4);
+}
