@@ -24,7 +24,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use accesslink::{AccountChange, AccountId, AccountSpec, Connector, EntitlementRef, Provisioner};
-use accesslink_opsgenie::{OpsGenieClient, OpsGenieConfig, OpsGenieConnector, US_API};
+use accesslink_opsgenie::{OpsGenieConnector, OpsGenieSettings, US_API};
 use accesslink_testkit::opsgenie::OpsGenieMock;
 use secrecy::SecretString;
 
@@ -50,15 +50,10 @@ async fn connect() -> Result<(OpsGenieConnector, Option<OpsGenieMock>)> {
             (mock.url(), mock.api_key().to_owned(), Some(mock))
         }
     };
-    let client = OpsGenieClient::builder()
-        .base_url(base)
-        .api_key(SecretString::from(key))
-        .build()?;
-    let instance = if mock.is_some() { "mock" } else { "opsgenie" };
-    let config = OpsGenieConfig::new()
-        .instance(instance)
-        .invitation_disabled(true);
-    Ok((OpsGenieConnector::new(client, config), mock))
+    let mut settings = OpsGenieSettings::new(base.parse()?, SecretString::from(key));
+    settings.name = if mock.is_some() { "mock" } else { "opsgenie" }.into();
+    settings.invitation_disabled = true;
+    Ok((OpsGenieConnector::from_settings(settings)?, mock))
 }
 
 /// Prints the account with its role and teams, as OpsGenie holds them now.

@@ -17,9 +17,10 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
+use accesslink::SecretSource;
 use accesslink::paging::{PagingOptions, accounts, entitlements, grants};
 use accesslink::{EntitlementType, Provisioner};
-use accesslink_opsramp::{OpsRampClient, OpsRampConfig, OpsRampConnector, RateLimit, TokenPath};
+use accesslink_opsramp::{OpsRampConnector, OpsRampSettings, TokenPath};
 use accesslink_testkit::opsramp::{OpsRampMock, RateLimits};
 use futures::TryStreamExt;
 use secrecy::SecretString;
@@ -40,42 +41,46 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // A real tenant when OPSRAMP_BASE_URL is set, the in-process mock otherwise.
+    // Both go through `from_settings`, as a settings file would; the client keeps the
+    // documented client-scope limit (`tenant_limits = "client"`, the default).
     let mut mock = None;
-    let client = match env("OPSRAMP_BASE_URL") {
+    let mut settings = match env("OPSRAMP_BASE_URL") {
         Some(base) => {
-            let path = match env("OPSRAMP_TOKEN_PATH").as_deref() {
+            let mut s = OpsRampSettings::new(
+                base.parse()?,
+                env("OPSRAMP_TENANT").ok_or("OPSRAMP_TENANT is not set")?,
+                env("OPSRAMP_KEY").ok_or("OPSRAMP_KEY is not set")?,
+                // Read (and checked) by from_settings, never printed.
+                SecretSource::env("OPSRAMP_SECRET"),
+            );
+            s.token_path = match env("OPSRAMP_TOKEN_PATH").as_deref() {
                 Some("tenancy") => TokenPath::Tenancy,
                 Some("auth") | None => TokenPath::Auth,
                 Some(other) => TokenPath::Custom(other.to_owned()),
             };
-            OpsRampClient::builder(base)
-                .tenant(env("OPSRAMP_TENANT").ok_or("OPSRAMP_TENANT is not set")?)
-                .client_credentials(
-                    env("OPSRAMP_KEY").ok_or("OPSRAMP_KEY is not set")?,
-                    SecretString::from(env("OPSRAMP_SECRET").ok_or("OPSRAMP_SECRET is not set")?),
-                )
-                .token_path(path)
-                .rate_limit(Some(RateLimit::client()))
-                .build()?
+            s
         }
         None => {
+            // The mock enforces the documented limits too; 5 pages of 500 fit in a
+            // minute, so the client-side limiter never makes this example wait long.
             let m = OpsRampMock::builder()
                 .generated_users(2_500)
                 .rate_limits(RateLimits::client())
                 .start()
                 .await;
-            let c = OpsRampClient::builder(m.url())
-                .tenant(m.tenant())
-                .client_credentials(m.client_id(), SecretString::from(m.client_secret()))
-                // The mock enforces the documented limits too; 5 pages of 500 fit in a
-                // minute, so the client-side limiter never makes this example wait long.
-                .rate_limit(Some(RateLimit::client()))
-                .build()?;
+            let s = OpsRampSettings::new(
+                m.url().parse()?,
+                m.tenant(),
+                m.client_id(),
+                SecretString::from(m.client_secret()),
+            );
             mock = Some(m);
-            c
+            s
         }
     };
-    let opsramp = OpsRampConnector::new(client, OpsRampConfig::new().page_size(PAGE));
+    settings.name = "opsramp-import".into();
+    settings.page_size = PAGE;
+    let opsramp = OpsRampConnector::from_settings(settings)?;
     let started = Instant::now();
 
     let mut stream = accounts(&opsramp, PagingOptions::new().page_size(PAGE));

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use accesslink_core::auth::{ApiKeyAuth, Placement};
-use accesslink_core::http::{HttpClient, RateLimitConfig, RetryConfig, TimeoutConfig};
+use accesslink_core::http::{HttpClient, HttpMetrics, HttpSettings, RetryConfig};
 use accesslink_core::redact::REDACTED;
 use accesslink_core::{Error, Result};
 use http::header::AUTHORIZATION;
@@ -24,6 +24,8 @@ pub const EU_API: &str = "https://api.eu.opsgenie.com";
 pub const SANDBOX_API: &str = "https://api.sandbox.opsgenie.com";
 
 /// Where the OpsGenie account lives.
+///
+/// In settings the base URL is given as is; these are the three documented hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Region {
@@ -52,16 +54,15 @@ impl Region {
 #[derive(Debug, Clone)]
 pub struct OpsGenieClient {
     pub(crate) http: HttpClient,
-    retry: Arc<RetryConfig>,
 }
 
 /// Builds an [`OpsGenieClient`]; see [`OpsGenieClient::builder`].
 pub struct OpsGenieClientBuilder {
     base_url: String,
     api_key: Option<SecretString>,
-    timeouts: TimeoutConfig,
-    retry: RetryConfig,
-    rate_limit: Option<RateLimitConfig>,
+    http: HttpSettings,
+    instance: Option<String>,
+    metrics: Option<Arc<dyn HttpMetrics>>,
 }
 
 impl fmt::Debug for OpsGenieClientBuilder {
@@ -69,9 +70,9 @@ impl fmt::Debug for OpsGenieClientBuilder {
         f.debug_struct("OpsGenieClientBuilder")
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| REDACTED))
-            .field("timeouts", &self.timeouts)
-            .field("retry", &self.retry)
-            .field("rate_limit", &self.rate_limit)
+            .field("http", &self.http)
+            .field("instance", &self.instance)
+            .field("metrics", &self.metrics.is_some())
             .finish()
     }
 }
@@ -100,26 +101,29 @@ impl OpsGenieClientBuilder {
         self
     }
 
-    /// Sets timeouts.
+    /// Timeouts, retries, a client-side rate limit (off by default; OpsGenie's limits
+    /// depend on the plan), user agent, root certificates, proxy and body cap: core's
+    /// [`HttpSettings`]. Reads, PATCH and DELETE are retried on 429 and 5xx; creates and
+    /// member additions are retried by the connector after checking they did not land,
+    /// within the same `retry` budget.
     #[must_use]
-    pub fn timeouts(mut self, t: TimeoutConfig) -> Self {
-        self.timeouts = t;
+    pub fn http(mut self, settings: HttpSettings) -> Self {
+        self.http = settings;
         self
     }
 
-    /// Sets retries: reads, PATCH and DELETE are retried on 429 and 5xx; creates and
-    /// member additions are retried by the connector after checking they did not land.
+    /// Names the connector instance in errors and logs (default `opsgenie`).
     #[must_use]
-    pub fn retry(mut self, r: RetryConfig) -> Self {
-        self.retry = r;
+    pub fn instance(mut self, name: impl Into<String>) -> Self {
+        self.instance = Some(name.into());
         self
     }
 
-    /// A client-side rate limit, to stay under the account's per-second buckets
-    /// (off by default; OpsGenie's limits depend on the plan).
+    /// Reports requests, retries and rate-limit waits (core's [`HttpMetrics`], e.g. an
+    /// [`HttpCounters`](accesslink_core::http::HttpCounters)).
     #[must_use]
-    pub fn rate_limit(mut self, r: Option<RateLimitConfig>) -> Self {
-        self.rate_limit = r;
+    pub fn metrics(mut self, metrics: Arc<dyn HttpMetrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -132,15 +136,19 @@ impl OpsGenieClientBuilder {
             Placement::header_with_prefix(AUTHORIZATION, "GenieKey "),
             key,
         ));
-        let retry = Arc::new(self.retry.clone());
-        let http = HttpClient::builder("opsgenie", self.base_url)
-            .timeouts(self.timeouts)
-            .retry(self.retry)
-            .rate_limit(self.rate_limit)
+        let mut http = HttpClient::builder("opsgenie", self.base_url)
+            .settings(&self.http)?
             .auth(auth)
-            .error_parser(parse_error)
-            .build()?;
-        Ok(OpsGenieClient { http, retry })
+            .error_parser(parse_error);
+        if let Some(name) = self.instance {
+            http = http.instance(name);
+        }
+        if let Some(m) = self.metrics {
+            http = http.metrics(m);
+        }
+        Ok(OpsGenieClient {
+            http: http.build()?,
+        })
     }
 }
 
@@ -151,9 +159,9 @@ impl OpsGenieClient {
         OpsGenieClientBuilder {
             base_url: US_API.to_owned(),
             api_key: None,
-            timeouts: TimeoutConfig::default(),
-            retry: RetryConfig::default(),
-            rate_limit: None,
+            http: HttpSettings::default(),
+            instance: None,
+            metrics: None,
         }
     }
 
@@ -164,7 +172,7 @@ impl OpsGenieClient {
 
     /// The retry settings (also used by the connector's check-then-retry of creates).
     pub fn retry_config(&self) -> &RetryConfig {
-        &self.retry
+        self.http.retry_config()
     }
 
     /// Users.

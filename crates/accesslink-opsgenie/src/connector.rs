@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use accesslink_core::{
     Account, Capability, ConnectionReport, Connector, ConnectorInfo, EntitlementRef,
-    EntitlementType, Error, Provisioner, Result, async_trait,
+    EntitlementType, Provisioner, Result, async_trait,
 };
 use serde_json::Value;
 
 use crate::client::OpsGenieClient;
-use crate::config::OpsGenieConfig;
 use crate::models::User;
+use crate::settings::OpsGenieConfig;
 
 /// OpsGenie as a [`Provisioner`]: users, team memberships and global roles.
 ///
@@ -27,7 +27,8 @@ pub struct OpsGenieConnector {
 }
 
 impl OpsGenieConnector {
-    /// A connector over a client, with these settings.
+    /// A connector over a ready client, with these options: sugar beside
+    /// [`from_settings`](Self::from_settings), which builds the client and calls this.
     pub fn new(client: OpsGenieClient, config: OpsGenieConfig) -> Self {
         use Capability as C;
         let info = ConnectorInfo::new("opsgenie", config.instance.clone()).with([
@@ -83,12 +84,6 @@ impl OpsGenieConnector {
             a.attributes = m;
         }
         a
-    }
-
-    /// Waits before another attempt of a write the connector retries itself. OpsGenie
-    /// sends no `Retry-After` (fact sheet §2.3), so this is the configured back-off.
-    pub(crate) async fn back_off(&self, e: &Error, attempt: u32) {
-        self.client.retry_config().back_off(e, attempt).await;
     }
 }
 

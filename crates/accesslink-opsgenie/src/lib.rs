@@ -28,20 +28,24 @@
 //! Operations is the successor. The base URL is configurable
 //! ([`OpsGenieClientBuilder::base_url`], [`Region`]) and the models follow the user, team
 //! and role objects JSM Operations keeps; see `docs/connectors/opsgenie.md`.
+//! [`OpsGenieConnector::from_settings`] with [`OpsGenieSettings`] is the one construction
+//! path from configuration.
 //!
 //! ## Quick start
 //!
 //! ```no_run
 //! use accesslink_core::{AccountSpec, Provisioner};
-//! use accesslink_opsgenie::{OpsGenieClient, OpsGenieConfig, OpsGenieConnector, Region};
-//! use secrecy::SecretString;
+//! use accesslink_opsgenie::{OpsGenieConnector, OpsGenieSettings};
 //!
 //! # async fn run() -> accesslink_core::Result<()> {
-//! let client = OpsGenieClient::builder()
-//!     .region(Region::Eu)
-//!     .api_key(SecretString::from("genie-key-from-your-vault"))
-//!     .build()?;
-//! let opsgenie = OpsGenieConnector::new(client, OpsGenieConfig::new().instance("og-eu"));
+//! // Usually loaded from a file (`[instances.opsgenie-eu]`, see `OpsGenieSettings`).
+//! let settings: OpsGenieSettings = serde_json::from_value(serde_json::json!({
+//!     "name": "og-eu",
+//!     "base_url": "https://api.eu.opsgenie.com",
+//!     "auth": { "method": "api_key", "key": { "env": "OPSGENIE_KEY" } }
+//! }))
+//! .expect("valid settings");
+//! let opsgenie = OpsGenieConnector::from_settings(settings)?;
 //! let created = opsgenie
 //!     .create_account(&AccountSpec::new("jane.doe@example.com").name("Jane", "Doe"))
 //!     .await?;
@@ -53,16 +57,18 @@
 mod accounts;
 pub mod api;
 mod client;
-pub mod config;
 mod connector;
 pub mod error;
 pub mod models;
 mod paging;
 mod provision;
 pub mod refs;
+pub mod settings;
 
+/// The old name of [`settings`]: `OpsGenieConfig` and `BUILT_IN_ROLES` live there now.
+pub use self::settings as config;
 pub use accounts::USER_KEYS;
 pub use api::Identifier;
 pub use client::{EU_API, OpsGenieClient, OpsGenieClientBuilder, Region, SANDBOX_API, US_API};
-pub use config::{BUILT_IN_ROLES, OpsGenieConfig};
 pub use connector::OpsGenieConnector;
+pub use settings::{BUILT_IN_ROLES, OpsGenieAuth, OpsGenieConfig, OpsGenieSettings};

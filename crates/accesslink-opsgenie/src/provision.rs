@@ -4,6 +4,7 @@
 //! the team detail) and `role` (id: the role name, `Admin` or a custom role; every user
 //! holds exactly one, so a revoke sets the configured default role back).
 
+use accesslink_core::write::{Attempt, write_with_lookup};
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
     EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, PageToken,
@@ -264,14 +265,14 @@ impl Provisioner for OpsGenieConnector {
         if let Some(u) = users.get_opt(&body.username).await? {
             return Ok(CreateOutcome::AlreadyExists(Self::account_of(&u)));
         }
-        let max_attempts = self.client.retry_config().max_attempts.max(1);
-        let mut attempt = 1;
-        // Whether an earlier POST of this call may have landed unseen.
-        let mut maybe_sent = false;
-        loop {
-            match users.create(&body).await {
-                Ok(created) => {
-                    return Ok(CreateOutcome::Created(match users.get(&created.id).await {
+        let users = &users;
+        let body = &body;
+        let written = write_with_lookup(
+            self.client.retry_config(),
+            "create OpsGenie user",
+            |attempt: Attempt| async move {
+                match users.create(body).await {
+                    Ok(created) => Ok(CreateOutcome::Created(match users.get(&created.id).await {
                         Ok(user) => Self::account_of(&user),
                         // The user exists: report it with what the create answered rather
                         // than fail a create that happened.
@@ -282,37 +283,33 @@ impl Provisioner for OpsGenieConnector {
                             a.email = Some(body.username.clone());
                             a
                         }
-                    }));
-                }
-                // Taken: by an earlier POST of this call whose answer was lost (the
-                // username was free before the first one), else by someone else in
-                // between.
-                Err(e) if e.kind() == ErrorKind::Conflict => {
-                    return match users.get_opt(&body.username).await? {
-                        Some(u) if maybe_sent => Ok(CreateOutcome::Created(Self::account_of(&u))),
-                        Some(u) => Ok(CreateOutcome::AlreadyExists(Self::account_of(&u))),
-                        None => Err(e),
-                    };
-                }
-                // The answer was lost or throttled: the user may exist. It did not before
-                // the first attempt, so if it does now, this create made it.
-                Err(e) if e.is_retryable() => {
-                    if let Some(u) = users.get_opt(&body.username).await? {
-                        return Ok(CreateOutcome::Created(Self::account_of(&u)));
+                    })),
+                    // Taken: by an earlier POST of this call whose answer was lost (the
+                    // username was free before the first one), else by someone else in
+                    // between.
+                    Err(e) if e.kind() == ErrorKind::Conflict => {
+                        match users.get_opt(&body.username).await? {
+                            Some(u) if attempt.maybe_sent => {
+                                Ok(CreateOutcome::Created(Self::account_of(&u)))
+                            }
+                            Some(u) => Ok(CreateOutcome::AlreadyExists(Self::account_of(&u))),
+                            None => Err(e),
+                        }
                     }
-                    // A 429 was not processed; a lost answer, a timeout or a 5xx may
-                    // have been.
-                    maybe_sent |= e.kind() != ErrorKind::RateLimited;
-                    if attempt >= max_attempts {
-                        return Err(e);
-                    }
-                    tracing::warn!(error = %e, attempt, "OpsGenie user create failed; retrying after a lookup");
-                    self.back_off(&e, attempt).await;
-                    attempt += 1;
+                    Err(e) => Err(e),
                 }
-                Err(e) => return Err(e),
-            }
-        }
+            },
+            // The answer was lost or throttled: the user may exist. It did not before the
+            // first attempt, so if it does now, this create made it.
+            || async {
+                Ok(users
+                    .get_opt(&body.username)
+                    .await?
+                    .map(|u| CreateOutcome::Created(Self::account_of(&u))))
+            },
+        )
+        .await?;
+        Ok(written.into_inner())
     }
 
     /// `PATCH /v2/users/{id}`; `email` renames the user (the username is the address).
@@ -359,40 +356,38 @@ impl Provisioner for OpsGenieConnector {
                     return Ok(GrantOutcome::AlreadyGranted);
                 }
                 let member = TeamMember::new(member_user(account), self.config.member_role.clone());
-                let max_attempts = self.client.retry_config().max_attempts.max(1);
-                let mut attempt = 1;
-                // Whether an earlier POST of this call may have landed unseen.
-                let mut maybe_sent = false;
-                loop {
-                    match self.client.teams().add_member(&team, &member).await {
-                        Ok(()) => return Ok(GrantOutcome::Granted),
-                        // Refused as a duplicate: added by an earlier POST of this call,
-                        // or by someone else since the check.
-                        Err(err) if err.kind() == ErrorKind::Conflict => {
-                            if !self.is_member(&team, account).await? {
-                                return Err(err);
+                let (team, member) = (&team, &member);
+                let written = write_with_lookup(
+                    self.client.retry_config(),
+                    "add OpsGenie team member",
+                    |attempt: Attempt| async move {
+                        match self.client.teams().add_member(team, member).await {
+                            Ok(()) => Ok(GrantOutcome::Granted),
+                            // Refused as a duplicate: added by an earlier POST of this
+                            // call, or by someone else since the check.
+                            Err(err) if err.kind() == ErrorKind::Conflict => {
+                                if !self.is_member(team, account).await? {
+                                    return Err(err);
+                                }
+                                Ok(if attempt.maybe_sent {
+                                    GrantOutcome::Granted
+                                } else {
+                                    GrantOutcome::AlreadyGranted
+                                })
                             }
-                            return Ok(if maybe_sent {
-                                GrantOutcome::Granted
-                            } else {
-                                GrantOutcome::AlreadyGranted
-                            });
+                            Err(err) => Err(err),
                         }
-                        // Look before sending again: the lost add may have landed.
-                        Err(err) if err.is_retryable() => {
-                            if self.is_member(&team, account).await? {
-                                return Ok(GrantOutcome::Granted);
-                            }
-                            maybe_sent |= err.kind() != ErrorKind::RateLimited;
-                            if attempt >= max_attempts {
-                                return Err(err);
-                            }
-                            self.back_off(&err, attempt).await;
-                            attempt += 1;
-                        }
-                        Err(err) => return Err(err),
-                    }
-                }
+                    },
+                    // Look before sending again: the lost add may have landed.
+                    || async {
+                        Ok(self
+                            .is_member(team, account)
+                            .await?
+                            .then_some(GrantOutcome::Granted))
+                    },
+                )
+                .await?;
+                Ok(written.into_inner())
             }
             Target::Role(role) => {
                 let role = self.role_name(role).await?;

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use accesslink_core::http::RetryConfig;
+use accesslink_core::http::{HttpSettings, RetryConfig};
 use accesslink_core::{AccountSpec, Connector, ErrorKind, PageRequest, Provisioner};
 use accesslink_opsgenie::{OpsGenieClient, OpsGenieConfig, OpsGenieConnector};
 use accesslink_testkit::conformance::secrets_never_printed;
@@ -23,11 +23,13 @@ fn connector(mock: &OpsGenieMock, key: &str) -> OpsGenieConnector {
     let client = OpsGenieClient::builder()
         .base_url(mock.url())
         .api_key(SecretString::from(key.to_owned()))
-        .retry(
-            RetryConfig::default()
-                .max_attempts(5)
-                .initial_backoff(Duration::from_millis(2))
-                .max_backoff(Duration::from_millis(20)),
+        .http(
+            HttpSettings::new().retry(
+                RetryConfig::default()
+                    .max_attempts(5)
+                    .initial_backoff(Duration::from_millis(2))
+                    .max_backoff(Duration::from_millis(20)),
+            ),
         )
         .build()
         .unwrap();

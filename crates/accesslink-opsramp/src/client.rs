@@ -1,27 +1,44 @@
 //! `OpsRampClient`: an [`HttpClient`] set up for the v2 API — OAuth2 client
 //! credentials on a configurable token path, a token renewed ahead of expiry and once
 //! on 401 or 407, the documented rate limit on the client side (core's pacing hook),
-//! and a wait until `X-RateLimit-Reset` when the server throttles anyway — with typed
-//! handles.
+//! and `X-RateLimit-Reset` plugged into core's retry classifier, so a throttled request
+//! waits for the window to reset within the one retry budget of the request — with
+//! typed handles.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use accesslink_core::auth::{ClientAuthStyle, OAuth2Auth, OAuth2Config, OAuth2Grant};
 use accesslink_core::http::{
-    HttpClient, HttpClientBuilder, Request, Response, RetryConfig, TimeoutConfig,
+    HttpClient, HttpClientBuilder, HttpMetrics, HttpSettings, Request, ResetFormat, ResetHeader,
+    Response, RetryConfig,
 };
 use accesslink_core::{Error, ErrorKind, Result};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{Roles, Tickets, UserGroups, Users};
 use crate::error::{is_auth_failure, parse_error};
 use crate::limits::{Limiters, RateLimit};
 
-/// Where the token endpoint is, relative to the API host.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// OpsRamp's throttling header (fact sheet §1.5).
+const RESET_HEADER: &str = "x-ratelimit-reset";
+
+/// How `X-RateLimit-Reset` is read: the fact sheet (§1.5, OpsRamp's throttling page)
+/// says UTC epoch seconds, which is what the mock sends; `Either` also takes the
+/// seconds-from-now some gateways send, so a tenant answering the other way still
+/// waits the right time instead of zero.
+fn reset_header() -> ResetHeader {
+    ResetHeader::new(HeaderName::from_static(RESET_HEADER), ResetFormat::Either)
+}
+
+/// Where the token endpoint is, relative to the API host. In settings: `"auth"`,
+/// `"tenancy"` or `{ custom = "/other/path" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TokenPath {
     /// `/auth/oauth/token`, as the spec and the docs say (the default).
@@ -45,21 +62,13 @@ impl TokenPath {
     }
 }
 
-/// What to do when the server answers 429 anyway.
-#[derive(Debug, Clone, Copy)]
-struct Throttle {
-    waits: u32,
-    max_wait: Duration,
-}
-
 /// A client for one OpsRamp tenant's v2 API. Cheap to clone: clones share the
 /// connection pool, the token and the rate limiter.
 #[derive(Clone)]
 pub struct OpsRampClient {
     http: HttpClient,
     tenant: Arc<str>,
-    throttle: Throttle,
-    retry: RetryConfig,
+    reset: Arc<ResetHeader>,
 }
 
 impl fmt::Debug for OpsRampClient {
@@ -77,11 +86,11 @@ pub struct OpsRampClientBuilder {
     tenant: Option<String>,
     credentials: Option<(String, SecretString)>,
     token_path: TokenPath,
-    timeouts: TimeoutConfig,
-    retry: RetryConfig,
+    http: HttpSettings,
+    instance: Option<String>,
+    metrics: Option<Arc<dyn HttpMetrics>>,
     rate_limit: Option<RateLimit>,
     refresh_ahead: Duration,
-    throttle: Throttle,
 }
 
 impl fmt::Debug for OpsRampClientBuilder {
@@ -92,6 +101,9 @@ impl fmt::Debug for OpsRampClientBuilder {
             .field("key", &self.credentials.as_ref().map(|(k, _)| k))
             .field("secret", &self.credentials.as_ref().map(|_| "[redacted]"))
             .field("token_path", &self.token_path)
+            .field("http", &self.http)
+            .field("instance", &self.instance)
+            .field("metrics", &self.metrics.is_some())
             .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
@@ -128,17 +140,31 @@ impl OpsRampClientBuilder {
         self
     }
 
-    /// Sets timeouts.
+    /// Timeouts, retries (of reads and idempotent writes, and the budget of the
+    /// look-then-retry of creates), user agent, root certificates, proxy and body cap:
+    /// core's [`HttpSettings`], applied when the client is built.
+    ///
+    /// Leave `rate_limit` of the settings unset to keep OpsRamp's per-class limit
+    /// ([`rate_limit`](Self::rate_limit)); setting both is refused.
     #[must_use]
-    pub fn timeouts(mut self, t: TimeoutConfig) -> Self {
-        self.timeouts = t;
+    pub fn http(mut self, settings: HttpSettings) -> Self {
+        self.http = settings;
         self
     }
 
-    /// Sets retries of idempotent requests (and of creates after a lookup).
+    /// Names the connector instance in errors and logs (default `opsramp`).
     #[must_use]
-    pub fn retry(mut self, r: RetryConfig) -> Self {
-        self.retry = r;
+    pub fn instance(mut self, name: impl Into<String>) -> Self {
+        self.instance = Some(name.into());
+        self
+    }
+
+    /// Reports requests, retries, rate-limit waits and token renewals of the API
+    /// client (core's [`HttpMetrics`], e.g. an
+    /// [`HttpCounters`](accesslink_core::http::HttpCounters)).
+    #[must_use]
+    pub fn metrics(mut self, metrics: Arc<dyn HttpMetrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -157,14 +183,6 @@ impl OpsRampClientBuilder {
         self
     }
 
-    /// How often a throttled request waits for the window to reset and tries again
-    /// (default 5), and the longest single wait (default 65 s).
-    #[must_use]
-    pub fn throttle_waits(mut self, waits: u32, max_wait: Duration) -> Self {
-        self.throttle = Throttle { waits, max_wait };
-        self
-    }
-
     /// Builds the client. Nothing is sent until the first call, which fetches a token.
     pub fn build(self) -> Result<OpsRampClient> {
         let tenant = self
@@ -178,23 +196,39 @@ impl OpsRampClientBuilder {
         let (key, secret) = self
             .credentials
             .ok_or_else(|| Error::config("OpsRamp needs the integration's key and secret"))?;
-        let http = || -> HttpClientBuilder {
-            HttpClient::builder("opsramp", self.base_url.clone())
-                .timeouts(self.timeouts.clone())
-                .retry(self.retry.clone())
+        if self.http.rate_limit.is_some() && self.rate_limit.is_some() {
+            return Err(Error::config(
+                "OpsRamp: set either http.rate_limit or the per-class tenant limit, not both",
+            ));
+        }
+        let reset = Arc::new(reset_header());
+        let http = || -> Result<HttpClientBuilder> {
+            let mut b = HttpClient::builder("opsramp", self.base_url.clone())
+                .settings(&self.http)?
+                // One budget per request: a 429 waits for `X-RateLimit-Reset` inside
+                // core's retry loop, not in a second loop around it.
+                .retry_classifier(reset.clone())
                 .auth_failure(is_auth_failure)
-                .error_parser(parse_error)
+                .error_parser(parse_error);
+            if let Some(name) = &self.instance {
+                b = b.instance(name.clone());
+            }
+            Ok(b)
         };
         // The token endpoint is in none of the rate-limited API categories (fact sheet
         // §1.5): token requests go through a client without the pacer.
-        let plain = http().build()?;
+        let plain = http()?.build()?;
         let token_url = plain.url(self.token_path.as_str())?;
         let config = OAuth2Config::new(token_url, key, OAuth2Grant::ClientCredentials)
             .client_secret(secret)
             // Fact sheet §1.2: client_id and client_secret travel in the form body.
             .client_auth(ClientAuthStyle::RequestBody)
             .refresh_ahead(self.refresh_ahead);
-        let mut api = http().auth(Arc::new(OAuth2Auth::new(config, plain)));
+        let mut api = http()?;
+        if let Some(m) = &self.metrics {
+            api = api.metrics(m.clone());
+        }
+        let mut api = api.auth(Arc::new(OAuth2Auth::new(config, plain)));
         if let Some(limit) = self.rate_limit {
             // Core awaits it before every attempt, retries and the repeat after a
             // renewed token included; the first attempt's wait comes before the
@@ -204,8 +238,7 @@ impl OpsRampClientBuilder {
         Ok(OpsRampClient {
             http: api.build()?,
             tenant: Arc::from(tenant),
-            throttle: self.throttle,
-            retry: self.retry,
+            reset,
         })
     }
 }
@@ -219,14 +252,11 @@ impl OpsRampClient {
             tenant: None,
             credentials: None,
             token_path: TokenPath::default(),
-            timeouts: TimeoutConfig::default(),
-            retry: RetryConfig::default(),
+            http: HttpSettings::default(),
+            instance: None,
+            metrics: None,
             rate_limit: Some(RateLimit::client()),
             refresh_ahead: Duration::from_secs(60),
-            throttle: Throttle {
-                waits: 5,
-                max_wait: Duration::from_secs(65),
-            },
         }
     }
 
@@ -240,9 +270,9 @@ impl OpsRampClient {
         &self.tenant
     }
 
-    /// The retry settings.
+    /// The retry settings (the HTTP client's: one budget for everything).
     pub fn retry_config(&self) -> &RetryConfig {
-        &self.retry
+        self.http.retry_config()
     }
 
     /// `api/v2/tenants/<tenant>/<rest>`.
@@ -251,41 +281,59 @@ impl OpsRampClient {
     }
 
     /// Sends and checks the answer. The client-side limit is waited for before every
-    /// attempt, the first one before the request's timeouts start. A 429 (which OpsRamp sends without `Retry-After`)
-    /// waits until `X-RateLimit-Reset` and repeats the request, writes included: a
-    /// throttled request was not processed.
+    /// attempt, the first one before the request's timeouts start. A 429 (which OpsRamp
+    /// sends without `Retry-After`) waits until `X-RateLimit-Reset` inside core's retry
+    /// loop: one budget ([`RetryConfig::max_attempts`]) per request. A throttled write
+    /// that core does not repeat comes back as a `RateLimited` error whose
+    /// `retry_after` is the reset wait, so the look-then-retry of creates waits for the
+    /// window too.
     ///
-    /// A GET answered 400 is asked once more after a short back-off: OpsRamp sometimes
-    /// answers 400 for a moment right after issuing a token (fact sheet §1.3). Writes
-    /// are never repeated on a 400.
+    /// A GET answered 400 is asked once more after a short back-off, when the request
+    /// has attempts left: OpsRamp sometimes answers 400 for a moment right after issuing
+    /// a token (fact sheet §1.3). The repeat is a single send, not retried itself, so
+    /// the request stays within its budget. Writes are never repeated on a 400.
     pub async fn send(&self, request: Request) -> Result<Response> {
-        let mut waited = 0;
-        let mut asked_again = false;
-        loop {
-            match self.http.send(request.clone()).await {
-                Err(e) if e.kind() == ErrorKind::RateLimited && waited < self.throttle.waits => {
-                    waited += 1;
-                    let wait = reset_wait(&e, SystemTime::now())
-                        .unwrap_or_else(|| self.retry.backoff(waited))
-                        .min(self.throttle.max_wait);
-                    tracing::info!(
-                        wait_ms = wait.as_millis() as u64,
-                        "OpsRamp throttled; waiting for the window to reset"
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-                Err(e)
-                    if !asked_again
-                        && request.method() == http::Method::GET
-                        && e.as_api().is_some_and(|a| a.status == 400) =>
-                {
-                    asked_again = true;
-                    tracing::debug!("OpsRamp answered a read 400; asking once more");
-                    tokio::time::sleep(self.retry.backoff(1)).await;
-                }
-                other => return other,
+        let again = (request.method() == Method::GET).then(|| request.clone().retry_safe(false));
+        let first = self.http.send(request).await;
+        let used = match (&first, &again) {
+            (Err(e), Some(_)) => e
+                .as_api()
+                .filter(|a| a.status == StatusCode::BAD_REQUEST)
+                .map(|a| a.attempts),
+            _ => None,
+        };
+        match (used, again) {
+            (Some(used), Some(again)) if used < self.retry_config().max_attempts => {
+                tracing::debug!("OpsRamp answered a read 400; asking once more");
+                tokio::time::sleep(self.retry_config().backoff(used)).await;
+                self.http
+                    .send(again)
+                    .await
+                    .map_err(|e| self.with_reset_wait(e))
+            }
+            _ => first.map_err(|e| self.with_reset_wait(e)),
+        }
+    }
+
+    /// A throttled answer's `X-RateLimit-Reset` as the error's `retry_after`, which core's
+    /// write combinator ([`accesslink_core::write`]) waits for before sending again.
+    fn with_reset_wait(&self, mut e: Error) -> Error {
+        if let Error::Api(api) = &mut e {
+            if api.kind == ErrorKind::RateLimited && api.rate_limit.retry_after.is_none() {
+                let wait = api
+                    .rate_limit
+                    .reset
+                    .as_deref()
+                    .and_then(|v| HeaderValue::from_str(v).ok())
+                    .and_then(|v| {
+                        let mut h = HeaderMap::new();
+                        h.insert(HeaderName::from_static(RESET_HEADER), v);
+                        self.reset.wait(&h, SystemTime::now())
+                    });
+                api.rate_limit.retry_after = wait;
             }
         }
+        e
     }
 
     /// Sends, checks and decodes the JSON body.
@@ -317,14 +365,6 @@ impl OpsRampClient {
     pub fn service_requests(&self) -> Tickets<'_> {
         Tickets::new(self, "serviceRequests")
     }
-}
-
-/// How long until `X-RateLimit-Reset` (UTC epoch seconds), plus a little so the new
-/// window has surely begun.
-fn reset_wait(e: &Error, now: SystemTime) -> Option<Duration> {
-    let reset: u64 = e.rate_limit()?.reset.as_deref()?.trim().parse().ok()?;
-    let at = UNIX_EPOCH + Duration::from_secs(reset);
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO) + Duration::from_millis(50))
 }
 
 #[cfg(test)]

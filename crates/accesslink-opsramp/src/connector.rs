@@ -6,16 +6,16 @@ use std::time::Instant;
 
 use accesslink_core::{
     Account, AccountChange, AccountSpec, Capability, ConnectionReport, Connector, ConnectorInfo,
-    EntitlementType, Error, PageRequest, PageToken, Provisioner, Result, TicketKind,
+    EntitlementType, Error, PageRequest, PageToken, Provisioner, Result, StatusMap, TicketKind,
     TicketingSystem, async_trait,
 };
 use serde_json::{Map, Value};
 
 use crate::api::{MAX_PAGE_SIZE, SearchParams};
 use crate::client::OpsRampClient;
-use crate::config::{DeleteMode, OpsRampConfig};
 use crate::locks::UserLocks;
 use crate::models::{GroupRef, RoleRef, TimeZone, User, UserBody};
+use crate::settings::{DeleteMode, OpsRampConfig};
 
 /// OpsRamp as a [`Provisioner`] (users, roles, user groups) and a [`TicketingSystem`]
 /// (incidents and service requests).
@@ -31,11 +31,23 @@ pub struct OpsRampConnector {
     pub(crate) types: Arc<[EntitlementType]>,
     /// Role changes queue per user (see `locks`).
     pub(crate) role_locks: Arc<UserLocks>,
+    /// Native ticket status → state: the default table with the settings' overrides.
+    pub(crate) status: Arc<StatusMap>,
 }
 
 impl OpsRampConnector {
-    /// A connector over a client, with these settings.
+    /// A connector over a ready client, with these options and the default status map:
+    /// sugar over the code [`from_settings`](Self::from_settings) runs.
     pub fn new(client: OpsRampClient, config: OpsRampConfig) -> Self {
+        OpsRampConnector::assemble(client, config, crate::status::default_status_map())
+    }
+
+    /// What both constructors share.
+    pub(crate) fn assemble(
+        client: OpsRampClient,
+        config: OpsRampConfig,
+        status: StatusMap,
+    ) -> Self {
         use Capability as C;
         let mut caps = vec![
             C::CreateTicket,
@@ -64,6 +76,7 @@ impl OpsRampConnector {
             info,
             types: Arc::from([EntitlementType::role(), EntitlementType::group()]),
             role_locks: Arc::default(),
+            status: Arc::new(status),
         }
     }
 

@@ -28,7 +28,8 @@
 //! OpsRamp issues no refresh token: the grant runs again 60 s before expiry, and once
 //! more when the API answers 401 or 407 (its "token expired"). The documented rate
 //! limits are kept on the client side by default ([`RateLimit::client`]); a 429 anyway
-//! waits for `X-RateLimit-Reset` and repeats the request.
+//! waits for `X-RateLimit-Reset` within the request's one retry budget (core's
+//! classifier, [`accesslink_core::http::ResetHeader`]).
 //!
 //! ## Quick start
 //!
@@ -38,23 +39,26 @@
 //!     AccountSpec, Comment, CorrelationId, NewTicket, Provisioner, Resolution, TicketKind,
 //!     TicketingSystem,
 //! };
-//! use accesslink_opsramp::{OpsRampClient, OpsRampConfig, OpsRampConnector, TokenPath};
+//! use accesslink_opsramp::{OpsRampConnector, OpsRampSettings};
 //! use futures::TryStreamExt;
-//! use secrecy::SecretString;
 //!
 //! # async fn run() -> accesslink_core::Result<()> {
-//! let client = OpsRampClient::builder("https://api.opsramp.com")
-//!     .tenant("client_7")
-//!     .client_credentials("integration-key", SecretString::from("from-your-vault"))
-//!     .token_path(TokenPath::Tenancy)
-//!     .build()?;
-//! let opsramp = OpsRampConnector::new(
-//!     client,
-//!     OpsRampConfig::new()
-//!         .instance("opsramp-prod")
-//!         .initial_password(SecretString::from("ChangeMe@1234"))
-//!         .deactivate_reason("Left the company"),
-//! );
+//! // Usually loaded from a file (`[instances.opsramp-prod]`, see `OpsRampSettings`).
+//! let settings: OpsRampSettings = serde_json::from_value(serde_json::json!({
+//!     "name": "opsramp-prod",
+//!     "base_url": "https://api.opsramp.com",
+//!     "tenant_id": "client_7",
+//!     "auth": {
+//!         "method": "client_credentials",
+//!         "client_id": "integration-key",
+//!         "client_secret": { "env": "OPSRAMP_SECRET" }
+//!     },
+//!     "token_path": "tenancy",
+//!     "initial_password": { "env": "OPSRAMP_INITIAL_PASSWORD" },
+//!     "deactivate_reason": "Left the company"
+//! }))
+//! .expect("valid settings");
+//! let opsramp = OpsRampConnector::from_settings(settings)?;
 //! let mut users = accounts(&opsramp, PagingOptions::new().page_size(500));
 //! while let Some(a) = users.try_next().await? {
 //!     println!("{} {} {:?}", a.id, a.login, a.enabled);
@@ -82,7 +86,6 @@
 
 pub mod api;
 mod client;
-pub mod config;
 mod connector;
 pub mod error;
 mod limits;
@@ -90,11 +93,14 @@ mod locks;
 pub mod models;
 mod provision;
 pub mod requests;
+pub mod settings;
 pub mod status;
 pub mod ticket_models;
 mod tickets;
 
+/// The old name of [`settings`]: `DeleteMode` and `OpsRampConfig` live there now.
+pub use self::settings as config;
 pub use client::{OpsRampClient, OpsRampClientBuilder, TokenPath};
-pub use config::{DeleteMode, OpsRampConfig};
 pub use connector::OpsRampConnector;
 pub use limits::RateLimit;
+pub use settings::{DeleteMode, OpsRampAuth, OpsRampConfig, OpsRampSettings, TenantLimits};

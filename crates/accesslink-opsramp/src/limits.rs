@@ -17,7 +17,12 @@ use tokio::time::Instant;
 ///
 /// The default is [`RateLimit::client`], the documented limits of a client tenant for
 /// users, groups and roles; a partner (MSP) tenant may use [`RateLimit::partner`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// In settings: `{ paged_get = 50, get = 500, write = 50, window = "1m" }`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct RateLimit {
     /// Paginated GETs (`…/search`, group lists and members) per window.
@@ -27,7 +32,13 @@ pub struct RateLimit {
     /// POST, PUT and DELETE per window.
     pub write: NonZeroU32,
     /// The window: one minute on OpsRamp.
+    #[serde(default = "one_minute", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub window: Duration,
+}
+
+fn one_minute() -> Duration {
+    Duration::from_secs(60)
 }
 
 const fn nz(n: u32) -> NonZeroU32 {

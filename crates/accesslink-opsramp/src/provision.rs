@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use accesslink_core::write::{Attempt, write_with_lookup};
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
     EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, Provisioner, Result,
@@ -16,10 +17,10 @@ use accesslink_core::{
 use serde_json::Value;
 
 use crate::api::{SearchParams, check_id};
-use crate::config::DeleteMode;
 use crate::connector::{OpsRampConnector, account_of, create_body, encode_token, update_body};
 use crate::models::{Role, RoleRef, SearchPage, User, UserBody};
 use crate::requests::{DeactivateBody, TerminateBody};
+use crate::settings::DeleteMode;
 
 fn unknown_type(ty: &EntitlementType) -> Error {
     Error::invalid_input(format!(
@@ -154,40 +155,42 @@ impl OpsRampConnector {
     /// repeated, so a create that did land is never made twice.
     async fn create_user(&self, body: &UserBody, login: &str) -> Result<CreateOutcome> {
         let users = self.client.users();
-        let attempts = self.client.retry_config().max_attempts.max(1);
-        let mut attempt = 0;
-        // Whether an earlier POST of this call may have landed unseen.
-        let mut maybe_sent = false;
-        loop {
-            attempt += 1;
-            match users.create(body).await.map_err(|e| self.scrub(e)) {
-                Ok(u) => return Ok(CreateOutcome::Created(account_of(&u))),
-                // Taken: by an earlier POST of this call whose answer was lost (the
-                // login was free before the first one), else by someone else between
-                // our lookup and our POST.
-                Err(e) if e.kind() == ErrorKind::InvalidInput => {
-                    return match users.find_by_login(login).await? {
-                        Some(u) if maybe_sent => Ok(CreateOutcome::Created(account_of(&u))),
-                        Some(u) => Ok(CreateOutcome::AlreadyExists(account_of(&u))),
-                        None => Err(e),
-                    };
-                }
-                Err(e) if e.is_retryable() || matches!(e, Error::Transport { .. }) => {
-                    if let Some(u) = users.find_by_login(login).await? {
-                        tracing::info!(user = %u.id, "the create landed before its answer was lost");
-                        return Ok(CreateOutcome::Created(account_of(&u)));
+        let written = write_with_lookup(
+            self.client.retry_config(),
+            "create OpsRamp user",
+            |attempt: Attempt| {
+                let users = &users;
+                async move {
+                    match users.create(body).await.map_err(|e| self.scrub(e)) {
+                        Ok(u) => Ok(CreateOutcome::Created(account_of(&u))),
+                        // Taken: by an earlier POST of this call whose answer was lost
+                        // (the login was free before the first one), else by someone
+                        // else between our lookup and our POST.
+                        Err(e) if e.kind() == ErrorKind::InvalidInput => {
+                            match users.find_by_login(login).await? {
+                                Some(u) if attempt.maybe_sent => {
+                                    Ok(CreateOutcome::Created(account_of(&u)))
+                                }
+                                Some(u) => Ok(CreateOutcome::AlreadyExists(account_of(&u))),
+                                None => Err(e),
+                            }
+                        }
+                        Err(e) => Err(e),
                     }
-                    // A 429 was not processed; a lost answer, a timeout or a 5xx may
-                    // have been.
-                    maybe_sent |= e.kind() != ErrorKind::RateLimited;
-                    if attempt >= attempts {
-                        return Err(e);
-                    }
-                    tokio::time::sleep(self.client.retry_config().backoff(attempt)).await;
                 }
-                Err(e) => return Err(e),
-            }
+            },
+            || async {
+                Ok(users
+                    .find_by_login(login)
+                    .await?
+                    .map(|u| CreateOutcome::Created(account_of(&u))))
+            },
+        )
+        .await?;
+        if written.was_found() {
+            tracing::info!("the create landed before its answer was lost");
         }
+        Ok(written.into_inner())
     }
 }
 

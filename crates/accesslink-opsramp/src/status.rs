@@ -1,38 +1,41 @@
-//! OpsRamp ticket statuses → [`TicketState`], and its `+0000` timestamps.
+//! OpsRamp ticket statuses → [`TicketState`] as data ([`default_status_map`], which
+//! settings extend with `status_map`), and its `+0000` timestamps.
 //!
-//! | OpsRamp status | `TicketState` |
-//! |---|---|
-//! | `New` | `New` |
-//! | `Open` | `InProgress` |
-//! | `Pending`, `On Hold` | `OnHold` |
-//! | `Resolved` | `Resolved` |
-//! | `Closed` | `Closed` |
-//! | `Cancelled`, `Canceled` (custom flows) | `Cancelled` |
-//! | anything else | `Unknown` (the raw status is kept) |
+//! `Cancelled`/`Canceled` come from custom status flows; anything not in the map is
+//! `Unknown` (the raw status is kept). The table is on the connector's docs page,
+//! checked against this map by a test.
 //!
 //! OpsRamp has no approval on incidents and service requests in the v2 ticket API, so
 //! `Ticket::approval` is `None`.
 
 use std::time::SystemTime;
 
-use accesslink_core::{TicketState, TicketStatus};
+use accesslink_core::{StatusMap, TicketState, TicketStatus};
 
-/// The state of an OpsRamp status (any case, surrounding spaces ignored).
-pub fn state_of(status: &str) -> TicketState {
-    match status.trim().to_ascii_lowercase().as_str() {
-        "new" => TicketState::New,
-        "open" => TicketState::InProgress,
-        "pending" | "on hold" | "onhold" => TicketState::OnHold,
-        "resolved" => TicketState::Resolved,
-        "closed" => TicketState::Closed,
-        "cancelled" | "canceled" => TicketState::Cancelled,
-        _ => TicketState::Unknown,
-    }
+/// OpsRamp's documented statuses (fact sheet §1.10) and the cancelled states of custom
+/// flows, matched in any case with surrounding spaces ignored.
+pub fn default_status_map() -> StatusMap {
+    StatusMap::from_states(&[
+        ("New", TicketState::New),
+        ("Open", TicketState::InProgress),
+        ("Pending", TicketState::OnHold),
+        ("On Hold", TicketState::OnHold),
+        ("OnHold", TicketState::OnHold),
+        ("Resolved", TicketState::Resolved),
+        ("Closed", TicketState::Closed),
+        ("Cancelled", TicketState::Cancelled),
+        ("Canceled", TicketState::Cancelled),
+    ])
 }
 
-/// The status with its raw value.
+/// The state of an OpsRamp status in the default map.
+pub fn state_of(status: &str) -> TicketState {
+    default_status_map().ticket_state(status)
+}
+
+/// The status with its raw value, in the default map.
 pub fn status_of(status: &str) -> TicketStatus {
-    TicketStatus::new(state_of(status), status)
+    default_status_map().ticket_status(status)
 }
 
 /// Parses `2016-11-01T11:54:24+0000` (offset without a colon, which RFC 3339 parsers
@@ -83,6 +86,13 @@ mod tests {
             assert_eq!(state_of(raw), want, "{raw}");
             assert_eq!(status_of(raw).raw, raw);
         }
+    }
+
+    #[test]
+    fn the_docs_page_shows_the_default_map() {
+        default_status_map()
+            .check_documented(include_str!("../../../docs/connectors/opsramp.md"))
+            .unwrap();
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! month. Comments are responses (`internal` for internal ones); close is
 //! `POST …/{id}/close` with a reason configured on the tenant.
 
+use accesslink_core::StatusMap;
+use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Comment, CorrelationId, Error, ErrorKind, NewTicket, Person, Resolution, Result, Ticket,
     TicketKind, TicketRef, TicketState, TicketingSystem, Visibility, async_trait,
@@ -15,7 +17,7 @@ use serde_json::Value;
 use crate::api::{SearchParams, Tickets};
 use crate::connector::OpsRampConnector;
 use crate::requests::NewResponse;
-use crate::status::{parse_time, status_of};
+use crate::status::parse_time;
 use crate::ticket_models::{NewOpsTicket, OpsTicket, TicketUser};
 
 /// The `extTicketResponseId` of one `add_comment` call: `al-`, a 64-bit FNV-1a hash of
@@ -93,13 +95,20 @@ fn person(u: &TicketUser) -> Person {
     }
 }
 
-fn ticket_of(t: &OpsTicket, collection: &str) -> Ticket {
+impl OpsRampConnector {
+    /// The ticket of an OpsRamp ticket, its status through this connector's map.
+    fn ticket_of(&self, t: &OpsTicket, collection: &str) -> Ticket {
+        ticket_of_with(t, collection, &self.status)
+    }
+}
+
+fn ticket_of_with(t: &OpsTicket, collection: &str, map: &StatusMap) -> Ticket {
     let kind = if collection == INCIDENTS {
         TicketKind::Incident
     } else {
         TicketKind::Request
     };
-    let status = status_of(&t.status);
+    let status = map.ticket_status(&t.status);
     let mut out = Ticket::new(
         reference(&t.id, collection),
         kind,
@@ -194,7 +203,7 @@ impl OpsRampConnector {
                 .into_iter()
                 .find(|t| t.ext_ticket_id.as_deref() == Some(id.as_str()))
             {
-                return Ok(Some(ticket_of(&t, collection)));
+                return Ok(Some(self.ticket_of(&t, collection)));
             }
             // A guard against a server that never stops saying "more".
             if !more || params.page_no >= 1_000 {
@@ -252,24 +261,19 @@ impl TicketingSystem for OpsRampConnector {
             extra: new.extra.clone(),
         };
         let tickets = self.tickets(collection);
-        let attempts = self.client.retry_config().max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match tickets.create(&body).await {
-                Ok(t) => return Ok(ticket_of(&t, collection)),
-                Err(e) if e.is_retryable() || matches!(e, Error::Transport { .. }) => {
-                    if let Some(t) = self.by_correlation(collection, &new.correlation_id).await? {
-                        return Ok(t);
-                    }
-                    if attempt >= attempts {
-                        return Err(e);
-                    }
-                    tokio::time::sleep(self.client.retry_config().backoff(attempt)).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let written = write_with_lookup(
+            self.client.retry_config(),
+            "create OpsRamp ticket",
+            |_| async {
+                tickets
+                    .create(&body)
+                    .await
+                    .map(|t| self.ticket_of(&t, collection))
+            },
+            || self.by_correlation(collection, &new.correlation_id),
+        )
+        .await?;
+        Ok(written.into_inner())
     }
 
     /// Incidents first, then service requests.
@@ -289,7 +293,7 @@ impl TicketingSystem for OpsRampConnector {
         Ok(tickets
             .get_opt(&id)
             .await?
-            .map(|t| ticket_of(&t, collection)))
+            .map(|t| self.ticket_of(&t, collection)))
     }
 
     /// One GET per ticket (the API has no batch read); every reference is checked
@@ -302,7 +306,7 @@ impl TicketingSystem for OpsRampConnector {
         let mut out = Vec::with_capacity(refs.len());
         for (tickets, id) in resolved {
             if let Some(t) = tickets.get_opt(&id).await? {
-                out.push(ticket_of(&t, tickets.collection()));
+                out.push(self.ticket_of(&t, tickets.collection()));
             }
         }
         Ok(out)
@@ -321,25 +325,18 @@ impl TicketingSystem for OpsRampConnector {
         let internal = c.visibility == Visibility::Internal;
         let key = response_key(&id, internal, &c.body);
         let body = NewResponse::new(c.body.clone(), internal).ext_id(key.clone());
-        let attempts = self.client.retry_config().max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match tickets.respond_with(&id, &body).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_retryable() || matches!(e, Error::Transport { .. }) => {
-                    // The response may have been stored: look before writing again. If
-                    // the lookup fails too, the first error is the one to report.
-                    match tickets.find_response(&id, &key).await {
-                        Ok(Some(_)) => return Ok(()),
-                        Ok(None) if attempt < attempts => {}
-                        _ => return Err(not_found_ticket(e, &id)),
-                    }
-                    tokio::time::sleep(self.client.retry_config().backoff(attempt)).await;
-                }
-                Err(e) => return Err(not_found_ticket(e, &id)),
-            }
-        }
+        // The response may have been stored after an ambiguous failure: it is looked
+        // up by its key before the POST is sent again. If the lookup fails too, the
+        // write's error is the one to report.
+        write_with_lookup(
+            self.client.retry_config(),
+            "add OpsRamp response",
+            |_| async { tickets.respond_with(&id, &body).await.map(drop) },
+            || async { Ok(tickets.find_response(&id, &key).await?.map(drop)) },
+        )
+        .await
+        .map(drop)
+        .map_err(|e| not_found_ticket(e, &id))
     }
 
     /// `POST …/close` with the resolution's code, else the configured success or failure
@@ -351,8 +348,8 @@ impl TicketingSystem for OpsRampConnector {
             .get_opt(&id)
             .await?
             .ok_or_else(|| Error::not_found(format!("OpsRamp ticket {id}")))?;
-        if status_of(&current.status).state == TicketState::Closed {
-            return Ok(ticket_of(&current, collection));
+        if self.status.ticket_status(&current.status).state == TicketState::Closed {
+            return Ok(self.ticket_of(&current, collection));
         }
         let reason = how.code.clone().unwrap_or_else(|| {
             if how.successful {
@@ -369,8 +366,8 @@ impl TicketingSystem for OpsRampConnector {
                 return Err(e);
             }
             return match tickets.get_opt(&id).await? {
-                Some(t) if status_of(&t.status).state == TicketState::Closed => {
-                    Ok(ticket_of(&t, collection))
+                Some(t) if self.status.ticket_status(&t.status).state == TicketState::Closed => {
+                    Ok(self.ticket_of(&t, collection))
                 }
                 _ => Err(e),
             };
@@ -379,7 +376,7 @@ impl TicketingSystem for OpsRampConnector {
             .get_opt(&id)
             .await?
             .ok_or_else(|| Error::not_found(format!("OpsRamp ticket {id}")))?;
-        Ok(ticket_of(&after, collection))
+        Ok(self.ticket_of(&after, collection))
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use accesslink_core::http::RetryConfig;
+use accesslink_core::http::{HttpSettings, RetryConfig};
 use accesslink_core::{AccountSpec, ErrorKind, PageRequest, Provisioner};
 use accesslink_opsramp::{OpsRampClient, OpsRampConfig, OpsRampConnector};
 use accesslink_testkit::conformance::secrets_never_printed;
@@ -23,7 +23,10 @@ fn client(mock: &OpsRampMock, secret: &str) -> OpsRampClient {
         .tenant(mock.tenant())
         .client_credentials(mock.client_id(), SecretString::from(secret.to_owned()))
         .rate_limit(None)
-        .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
+        .http(
+            HttpSettings::new()
+                .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5))),
+        )
         .build()
         .unwrap()
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use accesslink_core::http::TimeoutConfig;
+use accesslink_core::http::{HttpSettings, TimeoutConfig};
 use accesslink_core::{
     AccountChange, AccountId, AccountSpec, CreateOutcome, ErrorKind, GrantOutcome, PageRequest,
     Provisioner,
@@ -261,8 +261,11 @@ async fn a_slow_answer_is_a_timeout_after_the_attempts() {
     let client = OpsGenieClient::builder()
         .base_url(mock.url())
         .api_key(SecretString::from(mock.api_key().to_owned()))
-        .retry(crate::retry().max_attempts(2))
-        .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(100)))
+        .http(
+            HttpSettings::new()
+                .retry(crate::retry().max_attempts(2))
+                .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(100))),
+        )
         .build()
         .unwrap();
     let og = OpsGenieConnector::new(client, OpsGenieConfig::new());

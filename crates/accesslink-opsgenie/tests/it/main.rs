@@ -10,11 +10,12 @@ mod faults;
 mod handles;
 mod import;
 mod secrets;
+mod settings;
 mod wire;
 
 use std::time::Duration;
 
-use accesslink_core::http::RetryConfig;
+use accesslink_core::http::{HttpSettings, RetryConfig};
 use accesslink_opsgenie::{OpsGenieClient, OpsGenieConfig, OpsGenieConnector};
 use accesslink_testkit::opsgenie::OpsGenieMock;
 use secrecy::SecretString;
@@ -31,7 +32,7 @@ pub(crate) fn client(mock: &OpsGenieMock) -> OpsGenieClient {
     OpsGenieClient::builder()
         .base_url(mock.url())
         .api_key(SecretString::from(mock.api_key().to_owned()))
-        .retry(retry())
+        .http(HttpSettings::new().retry(retry()))
         .build()
         .unwrap()
 }

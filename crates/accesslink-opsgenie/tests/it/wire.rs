@@ -210,7 +210,7 @@ fn regions_pick_the_api_host() {
     let us = OpsGenieClient::builder().api_key(key()).build().unwrap();
     assert_eq!(us.http().base_url().as_str(), "https://api.opsgenie.com/");
     let e = OpsGenieClient::builder().build().unwrap_err();
-    assert_eq!(e.kind(), accesslink_core::ErrorKind::InvalidInput);
+    assert_eq!(e.kind(), accesslink_core::ErrorKind::Config);
 }
 
 /// The account listing asks for creation order explicitly: OpsGenie's default sort is

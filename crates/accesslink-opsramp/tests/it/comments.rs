@@ -83,7 +83,7 @@ async fn a_comment_answered_too_late_is_found_not_resent() {
     let t = incident(&opsramp, "REQ-SLOW-1").await;
     let id = t.reference.id().map(str::to_owned).unwrap();
     let slow = on(client(&mock)
-        .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300)))
+        .http(crate::quick().timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300))))
         .build()
         .unwrap());
     // The mock stores the response, then answers after the client gave up.

@@ -90,7 +90,7 @@ async fn waiting_for_the_client_side_limit_does_not_count_against_the_timeout() 
     let window = Duration::from_millis(400);
     let opsramp = on(client(&mock)
         .rate_limit(Some(RateLimit::new(nz(1), nz(1), nz(1)).per(window)))
-        .timeouts(TimeoutConfig::new().total(Duration::from_millis(600)))
+        .http(crate::quick().timeouts(TimeoutConfig::new().total(Duration::from_millis(600))))
         .build()
         .unwrap());
     // Five callers at once: the last waits four windows (1.6 s) for its slot.
@@ -250,7 +250,7 @@ async fn a_create_whose_answer_is_lost_is_not_made_twice() {
     // The answer comes too late: the user was created, the client timed out. The
     // lookup finds it, and no second POST is sent.
     let slow = on(client(&mock)
-        .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300)))
+        .http(crate::quick().timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300))))
         .build()
         .unwrap());
     mock.faults().push_for(
@@ -281,7 +281,7 @@ async fn a_create_whose_answer_is_lost_is_not_made_twice() {
 async fn a_late_create_that_the_repeat_finds_taken_is_created() {
     let mock = mock(3).await;
     let slow = on(client(&mock)
-        .timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300)))
+        .http(crate::quick().timeouts(TimeoutConfig::new().attempt(Duration::from_millis(300))))
         .build()
         .unwrap());
     mock.faults().push_for(

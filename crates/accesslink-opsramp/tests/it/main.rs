@@ -8,6 +8,8 @@ mod contract;
 mod faults;
 mod import;
 mod secrets;
+mod settings;
+mod throttle;
 mod tickets;
 mod typed;
 mod variants;
@@ -15,7 +17,7 @@ mod wire;
 
 use std::time::Duration;
 
-use accesslink_core::http::RetryConfig;
+use accesslink_core::http::{HttpSettings, RetryConfig};
 use accesslink_opsramp::{OpsRampClient, OpsRampClientBuilder, OpsRampConfig, OpsRampConnector};
 use accesslink_testkit::opsramp::{OpsRampMock, RateLimits};
 use secrecy::SecretString;
@@ -38,7 +40,12 @@ pub(crate) fn client(mock: &OpsRampMock) -> OpsRampClientBuilder {
         .tenant(mock.tenant())
         .client_credentials(mock.client_id(), SecretString::from(mock.client_secret()))
         .rate_limit(None)
-        .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
+        .http(quick())
+}
+
+/// Quick retries: the HTTP settings of these tests.
+pub(crate) fn quick() -> HttpSettings {
+    HttpSettings::new().retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
 }
 
 /// A connector on the mock.

@@ -86,7 +86,7 @@ async fn builds_without_tenant_or_credentials_fail_with_config_errors() {
         .client_credentials("k", SecretString::from("s3cret-s3cret"))
         .build()
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(e.kind(), ErrorKind::Config);
     let e = OpsRampClient::builder("https://api.opsramp.com")
         .tenant("client_7/../msp_1")
         .client_credentials("k", SecretString::from("s3cret-s3cret"))
