@@ -112,11 +112,10 @@ impl PagedItemsMockBuilder {
             oauth: oauth.clone(),
             require_auth: self.require_auth,
         };
-        let (server, proxy) =
-            start_mock(responder, "accesslink-testkit paged items", self.proxy).await;
+        let started = start_mock(responder, "accesslink-testkit paged items", self.proxy).await;
         PagedItemsMock {
-            server,
-            proxy,
+            server: started.server,
+            proxy: started.proxy,
             people,
             faults,
             counter,
@@ -153,11 +152,6 @@ impl PagedItemsMock {
     /// The token endpoint, `<url>/oauth/token`.
     pub fn token_url(&self) -> String {
         format!("{}/oauth/token", self.url())
-    }
-
-    /// The wiremock server itself (bypasses the proxy).
-    pub fn server(&self) -> &MockServer {
-        &self.server
     }
 
     /// Faults applied by the mock before its normal logic.

@@ -87,14 +87,14 @@ impl TokenStore {
     }
 
     /// The token of an `Authorization: Bearer …` header, if the request has one.
-    pub fn bearer_of(request: &Request) -> Option<String> {
+    pub(crate) fn bearer_of(request: &Request) -> Option<String> {
         let token = auth_param(request, "bearer")?.trim();
         (!token.is_empty()).then(|| token.to_owned())
     }
 
     /// The user and password of an `Authorization: Basic …` header, if the request has a
     /// well-formed one (base64 of `user:password`, the password may contain `:`).
-    pub fn basic_of(request: &Request) -> Option<(String, String)> {
+    pub(crate) fn basic_of(request: &Request) -> Option<(String, String)> {
         let encoded = auth_param(request, "basic")?.trim();
         let decoded = String::from_utf8(STANDARD.decode(encoded).ok()?).ok()?;
         let (user, password) = decoded.split_once(':')?;
@@ -212,7 +212,7 @@ impl OAuthEndpoint {
 
     /// The RFC 6750 §3.1 `401` to send, or `None` when the request carries a valid bearer
     /// token from this endpoint.
-    pub fn unauthorized(&self, request: &Request) -> Option<ResponseTemplate> {
+    pub(crate) fn unauthorized(&self, request: &Request) -> Option<ResponseTemplate> {
         if TokenStore::bearer_of(request).is_some_and(|t| self.tokens.is_valid(&t)) {
             return None;
         }

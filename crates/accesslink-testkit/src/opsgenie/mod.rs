@@ -35,6 +35,7 @@
 //! stored once written.
 
 mod backend;
+mod mock;
 mod routes;
 mod state;
 #[cfg(test)]
@@ -51,6 +52,7 @@ pub use self::state::KeyAccess;
 use self::state::{Role, State, Team};
 use crate::counter::RouteCounter;
 use crate::fault::{Fault, FaultAction, FaultPlan};
+use crate::mock::RequestLog;
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 
@@ -127,11 +129,11 @@ impl OpsGenieMockBuilder {
             faults: faults.clone(),
             counter: counter.clone(),
         };
-        let (server, proxy) =
-            start_mock(responder, "accesslink-testkit OpsGenie v2", self.proxy).await;
+        let started = start_mock(responder, "accesslink-testkit OpsGenie v2", self.proxy).await;
         let mock = OpsGenieMock {
-            server,
-            proxy,
+            server: started.server,
+            proxy: started.proxy,
+            log: started.log,
             state,
             faults,
             counter,
@@ -147,6 +149,7 @@ impl OpsGenieMockBuilder {
 pub struct OpsGenieMock {
     server: MockServer,
     proxy: Option<FaultProxy>,
+    log: RequestLog,
     state: Arc<Mutex<State>>,
     faults: FaultPlan,
     counter: RouteCounter,
@@ -170,11 +173,6 @@ impl OpsGenieMock {
         self.proxy
             .as_ref()
             .map_or_else(|| self.server.uri(), FaultProxy::url)
-    }
-
-    /// The wiremock server itself (bypasses the proxy).
-    pub fn server(&self) -> &MockServer {
-        &self.server
     }
 
     /// The proxy in front of the server, when started with one.

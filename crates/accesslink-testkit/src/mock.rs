@@ -1,0 +1,205 @@
+//! [`Mock`], the one interface of every vendor mock, and the request records it exposes.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde_json::Value;
+
+use crate::fault::FaultPlan;
+use crate::proxy::FaultProxy;
+
+/// What every stateful vendor mock offers, so a test, the conformance suite or a tool can
+/// drive any of them without knowing which one it holds.
+///
+/// Object-safe: hold mocks as `Box<dyn Mock>` or pass `&dyn Mock`. Each mock keeps its own
+/// inherent methods (seeding data, reading its state); this trait is only the common part.
+///
+/// ```
+/// use accesslink_testkit::Mock;
+///
+/// fn describe(mock: &dyn Mock) -> String {
+///     format!("{} at {} ({} requests so far)", mock.target(), mock.url(), mock.request_count())
+/// }
+/// ```
+pub trait Mock: Send + Sync + fmt::Debug {
+    /// The target name, as a connector's `ConnectorInfo::target` and the `target` key of
+    /// [`Mock::settings`] spell it (`"otrs"`, `"glpi"`, `"servicenow"`, `"opsramp"`,
+    /// `"opsgenie"`).
+    fn target(&self) -> &'static str;
+
+    /// The base URL a connector should be built with: the full API root it expects (the
+    /// web-service URL for OTRS, `…/apirest.php` for GLPI), through the fault proxy when the
+    /// mock runs with one.
+    fn url(&self) -> String;
+
+    /// Connector settings that work against this mock, as JSON with inline secrets:
+    /// `{"target": …, "name": "<target>-mock", "base_url": …, "auth": {"method": …, …}, …}`.
+    /// Each implementation lists the keys it uses.
+    fn settings(&self) -> Value;
+
+    /// The fault plan the mock applies to every request before its normal logic.
+    fn faults(&self) -> &FaultPlan;
+
+    /// The socket-level fault proxy in front of the mock, when it was started with one.
+    fn proxy(&self) -> Option<&FaultProxy>;
+
+    /// How many requests the mock has received (faulted ones included).
+    fn request_count(&self) -> usize;
+
+    /// Every request the mock has received, in order (faulted ones included).
+    fn request_log(&self) -> Vec<RecordedRequest>;
+
+    /// Invalidates the sessions or tokens the mock has issued, as a server restart or an
+    /// expiry does, so the connector's next request must sign in again. Mocks whose
+    /// credentials cannot expire say what they do instead.
+    fn expire_credentials(&self);
+}
+
+/// One request a mock received, as much as tests compare across targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// The method, upper case (`"GET"`).
+    pub method: String,
+    /// The URL path (`/api/now/table/incident`).
+    pub path: String,
+    /// The raw query string, without `?`, when there was one.
+    pub query: Option<String>,
+    /// Whether the request carried a credential: an `Authorization`, `Session-Token` or
+    /// `GenieKey`-style header, or an OTRS `SessionID` / `UserLogin` + `Password` in the
+    /// query or JSON body. Only whether, never the value.
+    pub credential: bool,
+}
+
+impl RecordedRequest {
+    /// A record of a wiremock request.
+    pub(crate) fn of(request: &wiremock::Request) -> RecordedRequest {
+        let header = |name: &str| request.headers.contains_key(name);
+        let query = request.url.query().map(str::to_owned);
+        let in_query = request
+            .url
+            .query_pairs()
+            .any(|(k, _)| k == "SessionID" || k == "Password");
+        let in_body = || {
+            let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&request.body) else {
+                return false;
+            };
+            body.contains_key("SessionID") || body.contains_key("Password")
+        };
+        RecordedRequest {
+            method: request.method.as_str().to_ascii_uppercase(),
+            path: request.url.path().to_owned(),
+            query,
+            credential: header("authorization") || header("session-token") || in_query || in_body(),
+        }
+    }
+}
+
+/// The request log a mock's responder appends to; cheap to clone (clones share the log).
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog {
+    inner: Arc<Mutex<Vec<RecordedRequest>>>,
+}
+
+impl RequestLog {
+    /// An empty log.
+    pub fn new() -> RequestLog {
+        RequestLog::default()
+    }
+
+    /// Appends a record of `request`.
+    pub(crate) fn record(&self, request: &wiremock::Request) {
+        self.lock().push(RecordedRequest::of(request));
+    }
+
+    /// Appends a record.
+    pub fn push(&self, request: RecordedRequest) {
+        self.lock().push(request);
+    }
+
+    /// Every record, in order.
+    pub fn all(&self) -> Vec<RecordedRequest> {
+        self.lock().clone()
+    }
+
+    /// How many requests were recorded.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<RecordedRequest>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> RecordedRequest {
+        let mut map = http::HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let request = wiremock::Request {
+            url: url::Url::parse(url).unwrap(),
+            method: method.parse().unwrap(),
+            headers: map,
+            body: body.as_bytes().to_vec(),
+        };
+        RecordedRequest::of(&request)
+    }
+
+    #[test]
+    fn credentials_are_noticed_in_headers_query_and_body_but_not_kept() {
+        let r = request(
+            "get",
+            "http://h/api/now/table/incident?sysparm_limit=1",
+            &[("Authorization", "Basic YTpi")],
+            "",
+        );
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.path, "/api/now/table/incident");
+        assert_eq!(r.query.as_deref(), Some("sysparm_limit=1"));
+        assert!(r.credential);
+        assert!(!format!("{r:?}").contains("YTpi"));
+
+        let glpi = request(
+            "GET",
+            "http://h/apirest.php/User",
+            &[("Session-Token", "s")],
+            "",
+        );
+        assert!(glpi.credential);
+        let otrs_query = request("GET", "http://h/Ticket/1?SessionID=abc", &[], "");
+        assert!(otrs_query.credential);
+        let otrs_login = request(
+            "POST",
+            "http://h/Session",
+            &[],
+            r#"{"UserLogin":"a","Password":"b"}"#,
+        );
+        assert!(otrs_login.credential);
+        let anonymous = request("GET", "http://h/Ticket/1", &[], r#"{"Title":"x"}"#);
+        assert!(!anonymous.credential);
+        assert_eq!(anonymous.query, None);
+    }
+
+    #[test]
+    fn the_log_is_shared_between_clones() {
+        let log = RequestLog::new();
+        let clone = log.clone();
+        clone.push(request("GET", "http://h/x", &[], ""));
+        assert_eq!(log.len(), 1);
+        assert!(!log.is_empty());
+        assert_eq!(log.all()[0].path, "/x");
+    }
+}
