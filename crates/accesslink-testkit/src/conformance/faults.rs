@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use accesslink_core::paging::{self, PagingOptions, StopReason};
 use accesslink_core::{
-    Capability, Comment, ErrorKind, NewTicket, PageRequest, Provisioner, TicketKind,
+    Capability, Comment, Error, ErrorKind, NewTicket, PageRequest, Provisioner, TicketKind,
     TicketingSystem,
 };
 use futures::TryStreamExt;
@@ -145,7 +145,8 @@ pub async fn lost_create_answer(
 }
 
 /// An HTML page where JSON belongs (a `200 text/html` login page, as SSO gateways answer
-/// expired sessions) is an [`ErrorKind::Protocol`] error, not a ticket and not a `None`.
+/// expired sessions) is an [`ErrorKind::Protocol`] error that says so (its message or a
+/// cause mentions HTML), not a ticket and not a `None`.
 pub async fn html_is_a_protocol_error(
     ts: &dyn TicketingSystem,
     backend: &dyn TicketBackend,
@@ -160,10 +161,29 @@ pub async fn html_is_a_protocol_error(
     let result = ts.get_ticket(&created.reference).await;
     fired(cx, plan, before, step)?;
     let result = result.map(|t| t.map(|t| t.reference));
-    cx.err_kind(step, result, ErrorKind::Protocol).map(drop)
+    let e = cx.err_kind(step, result, ErrorKind::Protocol)?;
+    says_html(cx, step, &e)
 }
 
-/// An HTML page answering an import is an [`ErrorKind::Protocol`] error.
+/// The error, or one of its causes, says the answer was HTML: "protocol error" alone
+/// leaves an operator guessing that a login page or a proxy answered.
+fn says_html(cx: Cx, step: &str, e: &Error) -> Result<(), ConformanceFailure> {
+    let mut chain = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    cx.ensure(
+        chain.contains("HTML"),
+        step,
+        "an error saying the answer was HTML",
+        || format!("{chain:?}"),
+    )
+}
+
+/// An HTML page answering an import is an [`ErrorKind::Protocol`] error that says so.
 pub async fn html_import_is_a_protocol_error(
     p: &dyn Provisioner,
     backend: &dyn AccountBackend,
@@ -179,7 +199,8 @@ pub async fn html_import_is_a_protocol_error(
     let result = p.list_accounts(page).await;
     fired(cx, plan, before, step)?;
     let result = result.map(|page| page.items.len());
-    cx.err_kind(step, result, ErrorKind::Protocol).map(drop)
+    let e = cx.err_kind(step, result, ErrorKind::Protocol)?;
+    says_html(cx, step, &e)
 }
 
 /// A comment answered with a `500` is never stored twice: whether the server stored it

@@ -49,6 +49,19 @@ pub enum Check {
 }
 
 impl Check {
+    /// Whether the check injects faults, so it runs only against a backend that can
+    /// (a testkit mock) and is skipped against a live server.
+    pub fn is_fault_check(self) -> bool {
+        matches!(
+            self,
+            Check::LostCreateAnswer
+                | Check::HtmlIsAProtocolError
+                | Check::CommentNotRepeated
+                | Check::ExpiryMidImport
+                | Check::EntitlementsAndGrantsDrained
+        )
+    }
+
     /// The check's name: the name of its function.
     pub fn name(self) -> &'static str {
         match self {
