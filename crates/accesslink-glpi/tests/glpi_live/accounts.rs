@@ -337,6 +337,8 @@ async fn provisioning_conformance_suite_against_the_real_server() {
     eprintln!("{report}");
     report.assert_success();
     // A real server cannot be made to fail on cue: only the fault checks are skipped.
-    let skipped = report.skipped().filter(|(check, _)| !check.is_fault_check());
+    let skipped = report
+        .skipped()
+        .filter(|(check, _)| !check.is_fault_check());
     assert_eq!(skipped.count(), 0, "{report}");
 }

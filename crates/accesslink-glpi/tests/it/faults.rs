@@ -1,6 +1,7 @@
 //! Faults at each step on the stateful GLPI mock: 5xx and 429 bursts, dropped answers,
-//! sessions expiring mid-import, truncated bodies (HTML is the conformance suite's). Every test checks the mock's
-//! state: one ticket per correlation id, every account once, one re-login.
+//! sessions expiring mid-import, truncated bodies (HTML answers are the conformance
+//! suite's). Every test checks the mock's state: one ticket per correlation id, every
+//! account once, one re-login.
 
 use std::collections::HashSet;
 use std::time::Duration;
