@@ -40,4 +40,4 @@ mod server;
 pub mod servicenow;
 pub mod tokens;
 
-pub use mock::{Mock, RecordedRequest, RequestLog};
+pub use mock::{Mock, ReceivedRequest, RecordedRequest, RequestLog};

@@ -95,6 +95,62 @@ impl RecordedRequest {
     }
 }
 
+/// One request a mock received, whole: method, URL (query included), headers and body,
+/// for tests that check what the server was sent.
+///
+/// `Debug` shows header names only, so an `Authorization` value never lands in a test log.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ReceivedRequest {
+    /// The full URL, query string included.
+    pub url: url::Url,
+    /// The method.
+    pub method: http::Method,
+    /// The headers, as sent.
+    pub headers: http::HeaderMap,
+    /// The body, as sent.
+    pub body: Vec<u8>,
+}
+
+impl ReceivedRequest {
+    /// The body parsed as JSON.
+    ///
+    /// # Errors
+    ///
+    /// When the body is not JSON of type `T`.
+    pub fn body_json<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// A copy of a wiremock request.
+    pub(crate) fn of(request: wiremock::Request) -> ReceivedRequest {
+        ReceivedRequest {
+            url: request.url,
+            method: request.method,
+            headers: request.headers,
+            body: request.body,
+        }
+    }
+
+    /// Every request `server` received, in order.
+    pub(crate) async fn all(server: &wiremock::MockServer) -> Vec<ReceivedRequest> {
+        let received = server.received_requests().await.unwrap_or_default();
+        received.into_iter().map(ReceivedRequest::of).collect()
+    }
+}
+
+impl fmt::Debug for ReceivedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.keys().map(|k| k.as_str()).collect();
+        f.debug_struct("ReceivedRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &names)
+            .field("body", &format_args!("{} bytes", self.body.len()))
+            .finish()
+    }
+}
+
 /// The request log a mock's responder appends to; cheap to clone (clones share the log).
 #[derive(Debug, Clone, Default)]
 pub struct RequestLog {

@@ -19,6 +19,7 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 use crate::counter::RouteCounter;
 use crate::data::SyntheticPeople;
 use crate::fault::FaultPlan;
+use crate::mock::ReceivedRequest;
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 use crate::tokens::{OAuthEndpoint, TokenStore};
@@ -206,8 +207,8 @@ impl PagedItemsMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 }
 
@@ -232,7 +233,7 @@ impl Respond for Responder {
 impl Responder {
     fn route(&self, request: &Request) -> ResponseTemplate {
         match (request.method.as_str(), request.url.path()) {
-            ("POST", "/oauth/token") => self.oauth.respond(request),
+            ("POST", "/oauth/token") => self.oauth.answer(request),
             ("GET", "/items") => self.items(request),
             (method, path) => ResponseTemplate::new(404).set_body_json(json!({
                 "error": "not_found",

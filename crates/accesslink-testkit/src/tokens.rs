@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::header::AUTHORIZATION;
 use serde_json::{Value, json};
-use wiremock::{Request, Respond, ResponseTemplate};
+use wiremock::{Request, ResponseTemplate};
 
 /// Length of the random part of a token.
 const TOKEN_LEN: usize = 32;
@@ -251,8 +251,9 @@ impl OAuthEndpoint {
     }
 }
 
-impl Respond for OAuthEndpoint {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
+impl OAuthEndpoint {
+    /// The token endpoint's answer to `request`: a grant, or an RFC 6749 §5.2 error.
+    pub(crate) fn answer(&self, request: &Request) -> ResponseTemplate {
         let form: HashMap<String, String> = url::form_urlencoded::parse(&request.body)
             .into_owned()
             .collect();
@@ -406,7 +407,10 @@ mod tests {
         let server = wiremock::MockServer::start().await;
         wiremock::Mock::given(wiremock::matchers::method("POST"))
             .and(wiremock::matchers::path("/oauth/token"))
-            .respond_with(endpoint.clone())
+            .respond_with({
+                let endpoint = endpoint.clone();
+                move |r: &wiremock::Request| endpoint.answer(r)
+            })
             .mount(&server)
             .await;
         let url = format!("{}/oauth/token", server.uri());

@@ -93,7 +93,7 @@ use self::state::{Session, State};
 use self::transport::{API_PATH, Call};
 use crate::counter::RouteCounter;
 use crate::fault::FaultPlan;
-use crate::mock::RequestLog;
+use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 
@@ -277,8 +277,8 @@ impl GlpiMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 
     /// Adds a row as `glpi` would through the API (same checks and side effects); the

@@ -52,7 +52,7 @@ pub use self::state::KeyAccess;
 use self::state::{Role, State, Team};
 use crate::counter::RouteCounter;
 use crate::fault::{Fault, FaultAction, FaultPlan};
-use crate::mock::RequestLog;
+use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 
@@ -223,8 +223,8 @@ impl OpsGenieMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 
     /// How many users exist.

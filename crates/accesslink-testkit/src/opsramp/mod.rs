@@ -80,7 +80,7 @@ use self::limits::{Tokens, Windows};
 use self::state::{SEED_TIME, Status, Tenant, UserRec, user_number};
 use crate::counter::RouteCounter;
 use crate::fault::FaultPlan;
-use crate::mock::RequestLog;
+use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 
@@ -321,8 +321,8 @@ impl OpsRampMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 
     /// How many token requests arrived (refused ones included).

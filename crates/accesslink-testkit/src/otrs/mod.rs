@@ -58,7 +58,7 @@ use self::state::{Config, GetOptions, State};
 use self::transport::{ACCESS_REQUEST, STANDARD, Target, TransportError};
 use crate::counter::RouteCounter;
 use crate::fault::FaultPlan;
-use crate::mock::RequestLog;
+use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 
@@ -361,8 +361,8 @@ impl OtrsMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
