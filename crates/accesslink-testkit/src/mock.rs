@@ -259,3 +259,200 @@ mod tests {
         assert_eq!(log.all()[0].path, "/x");
     }
 }
+
+/// Every mock of the enabled features, driven only through [`Mock`].
+#[cfg(test)]
+mod every_mock {
+    use super::*;
+
+    /// One mock of each enabled target, started with or without the fault proxy.
+    async fn mocks(proxy: bool) -> Vec<Box<dyn Mock>> {
+        let mut all: Vec<Box<dyn Mock>> = Vec::new();
+        #[cfg(feature = "otrs")]
+        all.push(Box::new(
+            crate::otrs::OtrsMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
+        #[cfg(feature = "glpi")]
+        all.push(Box::new(
+            crate::glpi::GlpiMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
+        #[cfg(feature = "servicenow")]
+        all.push(Box::new(
+            crate::servicenow::ServiceNowMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
+        #[cfg(feature = "opsramp")]
+        all.push(Box::new(
+            crate::opsramp::OpsRampMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
+        #[cfg(feature = "opsgenie")]
+        all.push(Box::new(
+            crate::opsgenie::OpsGenieMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
+        all
+    }
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder().no_proxy().build().unwrap()
+    }
+
+    #[tokio::test]
+    async fn settings_follow_the_convention() {
+        for mock in mocks(false).await {
+            let target = mock.target();
+            let s = mock.settings();
+            assert_eq!(s["target"], target, "{s}");
+            assert_eq!(s["name"], format!("{target}-mock"), "{s}");
+            assert_eq!(s["base_url"], mock.url(), "{s}");
+            let method = s["auth"]["method"].as_str().unwrap_or_default();
+            let secrets: &[&str] = match method {
+                "session" | "basic" => &["user", "password"],
+                "user_token" => &["user_token", "app_token"],
+                "client_credentials" => &["client_id", "client_secret"],
+                "api_key" => &["key"],
+                other => panic!("{target}: unknown auth method {other:?}"),
+            };
+            for key in secrets {
+                let value = s["auth"][key].as_str().unwrap_or_default();
+                assert!(!value.is_empty(), "{target}: auth.{key} in {s}");
+            }
+            if target == "opsramp" {
+                assert!(s["tenant_id"].is_string(), "{s}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_request_log_records_what_the_server_was_sent() {
+        for mock in mocks(false).await {
+            let target = mock.target();
+            let before = mock.request_count();
+            let url = format!("{}/accesslink-probe?page=2", mock.url());
+            let sent = client()
+                .get(&url)
+                .header("Authorization", "Bearer probe-token")
+                .send()
+                .await;
+            assert!(sent.is_ok(), "{target}: {sent:?}");
+            assert_eq!(mock.request_count(), before + 1, "{target}");
+            let log = mock.request_log();
+            let last = log.last().unwrap();
+            assert_eq!(last.method, "GET", "{target}");
+            assert!(
+                last.path.ends_with("/accesslink-probe"),
+                "{target}: {last:?}"
+            );
+            assert_eq!(last.query.as_deref(), Some("page=2"), "{target}");
+            assert!(last.credential, "{target}");
+        }
+    }
+
+    #[tokio::test]
+    async fn faults_and_the_proxy_are_the_mocks_own() {
+        for mock in mocks(true).await {
+            let target = mock.target();
+            let proxy = mock.proxy().expect("started with the proxy");
+            assert!(mock.url().starts_with(&proxy.url()), "{target}");
+            mock.faults().html_next(1);
+            let answer = client().get(mock.url()).send().await.unwrap();
+            let kind = answer.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(kind.starts_with("text/html"), "{target}: {kind}");
+            assert_eq!(mock.faults().applied(), 1, "{target}");
+            assert!(proxy.requests() >= 1, "{target}: through the proxy");
+        }
+        for mock in mocks(false).await {
+            assert!(mock.proxy().is_none(), "{}", mock.target());
+        }
+    }
+
+    /// OTRS: the settings' user and password open a session, and expiry ends it.
+    #[cfg(feature = "otrs")]
+    #[tokio::test]
+    async fn an_expired_otrs_session_is_refused() {
+        let mock: Box<dyn Mock> = Box::new(crate::otrs::OtrsMock::start().await);
+        let s = mock.settings();
+        let login = serde_json::json!({
+            "UserLogin": s["auth"]["user"],
+            "Password": s["auth"]["password"],
+        });
+        let session: Value = client()
+            .post(format!("{}/Session", mock.url()))
+            .json(&login)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = session["SessionID"].as_str().expect("a session").to_owned();
+        let get = || async {
+            let url = format!("{}/Ticket/1?SessionID={id}", mock.url());
+            let body: Value = client()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body
+        };
+        assert!(get().await["Ticket"].is_array());
+        mock.expire_credentials();
+        let refused = get().await;
+        assert_eq!(
+            refused["Error"]["ErrorCode"], "TicketGet.AuthFail",
+            "{refused}"
+        );
+    }
+
+    /// GLPI: the settings' tokens open a session, and expiry ends it.
+    #[cfg(feature = "glpi")]
+    #[tokio::test]
+    async fn an_expired_glpi_session_is_refused() {
+        let mock: Box<dyn Mock> = Box::new(crate::glpi::GlpiMock::start().await);
+        let s = mock.settings();
+        let app = s["auth"]["app_token"].as_str().unwrap().to_owned();
+        let user = s["auth"]["user_token"].as_str().unwrap();
+        let session: Value = client()
+            .get(format!("{}/initSession", mock.url()))
+            .header("App-Token", &app)
+            .header("Authorization", format!("user_token {user}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = session["session_token"]
+            .as_str()
+            .expect("a session")
+            .to_owned();
+        let status = || async {
+            let url = format!("{}/getFullSession", mock.url());
+            let request = client().get(url).header("App-Token", &app);
+            let answer = request.header("Session-Token", &token).send().await;
+            answer.unwrap().status().as_u16()
+        };
+        assert_eq!(status().await, 200);
+        mock.expire_credentials();
+        assert_eq!(status().await, 401);
+    }
+}

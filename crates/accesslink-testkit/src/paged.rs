@@ -19,7 +19,7 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 use crate::counter::RouteCounter;
 use crate::data::SyntheticPeople;
 use crate::fault::FaultPlan;
-use crate::mock::ReceivedRequest;
+use crate::mock::{ReceivedRequest, RecordedRequest, RequestLog};
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 use crate::tokens::{OAuthEndpoint, TokenStore};
@@ -117,6 +117,7 @@ impl PagedItemsMockBuilder {
         PagedItemsMock {
             server: started.server,
             proxy: started.proxy,
+            log: started.log,
             people,
             faults,
             counter,
@@ -130,6 +131,7 @@ impl PagedItemsMockBuilder {
 pub struct PagedItemsMock {
     server: MockServer,
     proxy: Option<FaultProxy>,
+    log: RequestLog,
     people: SyntheticPeople,
     faults: FaultPlan,
     counter: RouteCounter,
@@ -153,6 +155,11 @@ impl PagedItemsMock {
     /// The token endpoint, `<url>/oauth/token`.
     pub fn token_url(&self) -> String {
         format!("{}/oauth/token", self.url())
+    }
+
+    /// Every request the mock received, in order (faulted ones included).
+    pub fn request_log(&self) -> Vec<RecordedRequest> {
+        self.log.all()
     }
 
     /// Faults applied by the mock before its normal logic.
