@@ -1,9 +1,11 @@
 //! Fault plans: queued failures a stateful mock applies before its normal logic.
 //!
 //! A test queues faults on the mock's [`FaultPlan`] ("the next 2 requests get a 503", "the
-//! next token request is throttled with `Retry-After: 3`"); the mock's responder calls
-//! [`FaultPlan::take`] for every request and, when it gets a [`FaultAction`], answers with the
-//! fault instead of (or, for a delay, on top of) its normal response.
+//! next token request is throttled with `Retry-After: 3`"); the mock's responder takes the
+//! first matching fault for every request ([`FaultPlan::take_for`]) and, when it gets a
+//! [`FaultAction`], answers with the fault instead of (or, for a delay, on top of) its normal
+//! response; the faults that act first ([`Fault::processes`]) let the mock do its work, then
+//! replace the answer.
 //!
 //! Faults that need control of the socket (dropped connections, truncated or reset responses)
 //! go through [`crate::proxy::FaultProxy`]; [`Fault::DropConnection`] asks that proxy to drop
@@ -342,7 +344,8 @@ impl FaultPlan {
         self.take_for(request.method.as_str(), request.url.path())
     }
 
-    /// Like [`FaultPlan::take`], for a request given by method and path.
+    /// Consumes one count of the first queued fault matching a request with this method and
+    /// path; what the mock's responder calls for every request.
     pub fn take_for(&self, method: &str, path: &str) -> Option<FaultAction> {
         let mut state = self.lock();
         let index = state

@@ -1,10 +1,9 @@
 //! Opaque bearer tokens with a lifetime, for mocks that check auth on every request.
 //!
 //! A [`TokenStore`] issues random tokens, answers whether one is still valid, and lets a test
-//! expire or revoke them mid-run ("the token expired in the middle of an import"). The request
-//! helpers [`TokenStore::bearer_of`] and [`TokenStore::basic_of`] read credentials out of a
-//! wiremock request. [`OAuthEndpoint`] is an RFC 6749 token endpoint issuing from a store,
-//! mountable on whatever path a vendor uses.
+//! expire or revoke them mid-run ("the token expired in the middle of an import").
+//! [`OAuthEndpoint`] is an RFC 6749 token endpoint issuing from a store, which a mock serves
+//! on whatever path its vendor uses.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -57,7 +57,7 @@ pub(super) fn account_faults_missing(
 }
 
 /// The backend's fault plan, or a setup failure.
-fn plan<'a>(cx: Cx, faults: Option<&'a FaultPlan>) -> Result<&'a FaultPlan, ConformanceFailure> {
+fn plan(cx: Cx, faults: Option<&FaultPlan>) -> Result<&FaultPlan, ConformanceFailure> {
     faults.ok_or_else(|| cx.fail("setup", "a backend that can inject faults", "none"))
 }
 

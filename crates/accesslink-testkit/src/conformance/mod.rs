@@ -10,7 +10,16 @@
 //! requests through a proxy.
 //!
 //! [`run_ticketing_suite`] and [`run_provisioning_suite`] run every check that applies to a
-//! connector's declared capabilities and return a [`SuiteReport`]:
+//! connector's declared capabilities and return a [`SuiteReport`]. When the backend can
+//! inject faults ([`TicketBackend::faults`], [`AccountBackend::faults`]: every testkit mock
+//! can), they also run the fault checks every connector used to copy: a create whose
+//! answer is lost ([`lost_create_answer`]), an HTML page for JSON
+//! ([`html_is_a_protocol_error`]), a comment answered with a 500
+//! ([`comment_not_repeated`]), credentials expiring mid-import ([`expiry_mid_import`]) and
+//! faults while draining entitlements and grants ([`entitlements_and_grants_drained`]).
+//! Against a live server they are skipped with the reason ([`Check::is_fault_check`]). A
+//! connector that really fails a check skips only that one, in the open, with
+//! [`TicketingSuite::skip`] or [`ProvisioningSuite::skip`]:
 //!
 //! ```no_run
 //! use accesslink_core::{Connector, CorrelationId, NewTicket, TicketKind};

@@ -4,47 +4,39 @@ use std::fmt;
 
 use accesslink_core::Error;
 
-#[allow(unused_imports)] // for the intra-doc links of `Check`
-use super::{
-    account_lifecycle, comment_not_repeated, create_is_idempotent, drain_accounts,
-    entitlements_and_grants_drained, expiry_mid_import, follow_state_change,
-    html_import_is_a_protocol_error, html_is_a_protocol_error, invalid_ticket_refs_rejected,
-    lost_create_answer, resume_accounts, secrets_never_printed, ticket_lifecycle,
-    unsupported_operations_declared,
-};
-
 /// One check of the suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Check {
-    /// [`invalid_ticket_refs_rejected`].
+    /// [`invalid_ticket_refs_rejected`](super::invalid_ticket_refs_rejected).
     InvalidTicketRefsRejected,
-    /// [`ticket_lifecycle`].
+    /// [`ticket_lifecycle`](super::ticket_lifecycle).
     TicketLifecycle,
-    /// [`create_is_idempotent`].
+    /// [`create_is_idempotent`](super::create_is_idempotent).
     CreateIsIdempotent,
-    /// [`follow_state_change`].
+    /// [`follow_state_change`](super::follow_state_change).
     FollowStateChange,
-    /// [`drain_accounts`].
+    /// [`drain_accounts`](super::drain_accounts).
     DrainAccounts,
-    /// [`resume_accounts`].
+    /// [`resume_accounts`](super::resume_accounts).
     ResumeAccounts,
-    /// [`account_lifecycle`].
+    /// [`account_lifecycle`](super::account_lifecycle).
     AccountLifecycle,
-    /// [`unsupported_operations_declared`].
+    /// [`unsupported_operations_declared`](super::unsupported_operations_declared).
     UnsupportedOperationsDeclared,
-    /// [`secrets_never_printed`].
+    /// [`secrets_never_printed`](super::secrets_never_printed).
     SecretsNeverPrinted,
-    /// [`lost_create_answer`].
+    /// [`lost_create_answer`](super::lost_create_answer).
     LostCreateAnswer,
-    /// [`html_is_a_protocol_error`] (ticketing) and [`html_import_is_a_protocol_error`]
+    /// [`html_is_a_protocol_error`](super::html_is_a_protocol_error) (ticketing) and
+    /// [`html_import_is_a_protocol_error`](super::html_import_is_a_protocol_error)
     /// (provisioning).
     HtmlIsAProtocolError,
-    /// [`comment_not_repeated`].
+    /// [`comment_not_repeated`](super::comment_not_repeated).
     CommentNotRepeated,
-    /// [`expiry_mid_import`].
+    /// [`expiry_mid_import`](super::expiry_mid_import).
     ExpiryMidImport,
-    /// [`entitlements_and_grants_drained`].
+    /// [`entitlements_and_grants_drained`](super::entitlements_and_grants_drained).
     EntitlementsAndGrantsDrained,
 }
 
