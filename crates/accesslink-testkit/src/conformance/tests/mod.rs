@@ -1,8 +1,10 @@
 //! The suite proves itself against an in-memory connector: the faithful one passes
 //! every check, and each deliberately broken variant fails the matching check. This
-//! module is the connector ([`Memory`]) and its helpers; the tests are in `checks`.
+//! module is the connector ([`Memory`]) and its helpers; the tests are in `checks` and
+//! `faults`.
 
 mod checks;
+mod faults;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,16 +15,17 @@ use std::fmt;
 
 use accesslink_core::redact::truncate;
 use accesslink_core::{
-    Account, AccountChange, AccountId, AccountSpec, Capability, Comment, ConnectionReport,
-    Connector, ConnectorInfo, CorrelationId, CreateOutcome, Entitlement, EntitlementRef,
-    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, NewTicket, Page, PageRequest,
-    PageToken, Provisioner, Resolution, Result, RevokeOutcome, Ticket, TicketKind, TicketRef,
-    TicketState, TicketStatus, TicketingSystem,
+    Account, AccountChange, AccountId, AccountSpec, ApiError, Capability, Comment,
+    ConnectionReport, Connector, ConnectorInfo, CorrelationId, CreateOutcome, Entitlement,
+    EntitlementRef, EntitlementType, Error, ErrorKind, Grant, GrantOutcome, NewTicket, Page,
+    PageRequest, PageToken, Provisioner, Resolution, Result, RevokeOutcome, Ticket, TicketKind,
+    TicketRef, TicketState, TicketStatus, TicketingSystem,
 };
 use async_trait::async_trait;
 
 use super::cx::same_ticket;
 use super::*;
+use crate::fault::{Fault, FaultAction};
 
 const SECRET: &str = "s3cret-canary-value";
 
@@ -40,6 +43,18 @@ struct Faults {
     silent_disable: bool,
     unsupported_after_request: bool,
     leaks_secret: bool,
+    /// After a create fails, send it again without looking it up first.
+    create_retried_blindly: bool,
+    /// After a comment fails, send it again.
+    comment_retried: bool,
+    /// Read an HTML answer as "no such ticket".
+    html_is_none: bool,
+    /// After signing in again, list accounts from the first page.
+    relogin_restarts_paging: bool,
+    /// Answer a failed entitlement or grant read with an empty page.
+    read_errors_swallowed: bool,
+    /// Name a route for creates that no request takes.
+    wrong_create_route: bool,
 }
 
 struct StoredTicket {
@@ -58,6 +73,8 @@ struct State {
     grants: HashSet<(AccountId, EntitlementRef)>,
     next_ticket: u64,
     next_account: u64,
+    /// The backend expired the session; the next read signs in again.
+    expired: bool,
 }
 
 /// A ticketing system and identity store in one map, counting every call that a real
@@ -69,6 +86,9 @@ struct Memory {
     types: Vec<EntitlementType>,
     state: Mutex<State>,
     requests: AtomicUsize,
+    /// Faults the backend injects, when [`Memory::injecting`].
+    plan: FaultPlan,
+    injects: bool,
 }
 
 impl fmt::Debug for Memory {
@@ -132,7 +152,85 @@ impl Memory {
             types: vec![EntitlementType::role()],
             state: Mutex::new(state),
             requests: AtomicUsize::new(0),
+            plan: FaultPlan::new(),
+            injects: false,
         }
+    }
+
+    /// A backend that can inject faults: every call goes through the fault plan as a
+    /// pseudo-request (`POST /tickets`, `GET /accounts`, …).
+    fn injecting(mut self) -> Self {
+        self.injects = true;
+        self
+    }
+
+    /// One request through the fault plan: `work` is what the server does. A fault that
+    /// processes runs `work`, then fails; any other fault fails without it.
+    fn wire<T>(&self, method: &str, path: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.request();
+        let request = format!("{method} {path}");
+        let fault = match self.plan.take_for(method, path) {
+            None | Some(FaultAction::Delay(_)) => return work(),
+            Some(FaultAction::Replace(fault)) => fault,
+        };
+        if fault.processes() {
+            let _ = work();
+        }
+        let status = |code: u16| {
+            let code = http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::BAD_GATEWAY);
+            Error::from(ApiError::new(ErrorKind::Unavailable, code, request.clone()))
+        };
+        Err(match fault {
+            Fault::Html => Error::protocol(request.clone(), "expected JSON, got HTML"),
+            Fault::Status { status: code, .. } | Fault::StatusAfterProcessing { status: code } => {
+                status(code)
+            }
+            _ => status(502),
+        })
+    }
+
+    /// A read through the fault plan, asked once more after a retryable error.
+    fn read<T>(&self, path: &str, work: impl Fn() -> Result<T>) -> Result<T> {
+        match self.wire("GET", path, &work) {
+            Err(e) if e.is_retryable() => self.wire("GET", path, work),
+            other => other,
+        }
+    }
+
+    /// Signs in again when the backend expired the session; `true` when it did.
+    fn relogin(&self) -> bool {
+        let mut st = self.lock();
+        if !std::mem::take(&mut st.expired) {
+            return false;
+        }
+        self.request();
+        true
+    }
+
+    fn insert_ticket(&self, new: &NewTicket) -> Ticket {
+        let mut st = self.lock();
+        let n = st.next_ticket;
+        st.next_ticket += 1;
+        let mut ticket = Ticket::new(
+            ticket_ref(n),
+            new.kind.clone(),
+            new.title.clone(),
+            TicketStatus::new(TicketState::New, "new"),
+        );
+        ticket.correlation_id = Some(new.correlation_id.clone());
+        let stored = StoredTicket {
+            ticket,
+            state: TicketState::New,
+            written: TicketState::New,
+            comments: Vec::new(),
+        };
+        let view = self.view(&stored);
+        st.tickets.insert(n, stored);
+        view
+    }
+
+    fn lookup(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
+        self.read("/tickets", || Ok(self.find(&self.lock(), id)))
     }
 
     fn without(mut self, caps: impl IntoIterator<Item = Capability>) -> Self {
@@ -230,46 +328,39 @@ impl TicketingSystem for Memory {
         if new.correlation_id.as_str().is_empty() {
             return Err(Error::invalid_input("empty correlation id"));
         }
-        let mut st = self.lock();
-        if !self.faults.create_not_idempotent {
-            self.request();
-            if let Some(t) = self.find(&st, &new.correlation_id) {
+        let idempotent = !self.faults.create_not_idempotent;
+        if idempotent {
+            if let Some(t) = self.lookup(&new.correlation_id)? {
                 return Ok(t);
             }
         }
-        self.request();
-        let n = st.next_ticket;
-        st.next_ticket += 1;
-        let mut ticket = Ticket::new(
-            ticket_ref(n),
-            new.kind.clone(),
-            new.title.clone(),
-            TicketStatus::new(TicketState::New, "new"),
-        );
-        ticket.correlation_id = Some(new.correlation_id.clone());
-        let stored = StoredTicket {
-            ticket,
-            state: TicketState::New,
-            written: TicketState::New,
-            comments: Vec::new(),
-        };
-        let view = self.view(&stored);
-        st.tickets.insert(n, stored);
-        Ok(view)
+        let create = || Ok(self.insert_ticket(new));
+        match self.wire("POST", "/tickets", create) {
+            Err(e) if e.is_retryable() && self.faults.create_retried_blindly => {
+                self.wire("POST", "/tickets", create)
+            }
+            // The create may have landed before the answer was lost: look before failing.
+            Err(e) if e.is_retryable() && idempotent => self.lookup(&new.correlation_id)?.ok_or(e),
+            other => other,
+        }
     }
 
     async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
         self.require(&Capability::FindByCorrelation, "find_by_correlation")?;
-        self.request();
-        Ok(self.find(&self.lock(), id))
+        self.lookup(id)
     }
 
     async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
         self.require(&Capability::GetTicket, "get_ticket")?;
         let n = self.number(r)?;
-        self.request();
-        let st = self.lock();
-        Ok(n.and_then(|n| st.tickets.get(&n)).map(|s| self.view(s)))
+        let get = || {
+            let st = self.lock();
+            Ok(n.and_then(|n| st.tickets.get(&n)).map(|s| self.view(s)))
+        };
+        match self.read("/tickets/n", get) {
+            Err(e) if e.kind() == ErrorKind::Protocol && self.faults.html_is_none => Ok(None),
+            other => other,
+        }
     }
 
     async fn get_tickets(&self, refs: &[TicketRef]) -> Result<Vec<Ticket>> {
@@ -290,14 +381,21 @@ impl TicketingSystem for Memory {
     async fn add_comment(&self, r: &TicketRef, c: &Comment) -> Result<()> {
         self.require(&Capability::Comment, "add_comment")?;
         let n = self.number(r)?;
-        self.request();
-        let mut st = self.lock();
-        let t = n.and_then(|n| st.tickets.get_mut(&n));
-        let t = t.ok_or_else(|| Error::not_found(format!("ticket {r}")))?;
-        if !self.faults.comment_dropped {
-            t.comments.push(c.clone());
+        let store = || {
+            let mut st = self.lock();
+            let t = n.and_then(|n| st.tickets.get_mut(&n));
+            let t = t.ok_or_else(|| Error::not_found(format!("ticket {r}")))?;
+            if !self.faults.comment_dropped {
+                t.comments.push(c.clone());
+            }
+            Ok(())
+        };
+        match self.wire("POST", "/comments", store) {
+            Err(e) if e.is_retryable() && self.faults.comment_retried => {
+                self.wire("POST", "/comments", store)
+            }
+            other => other,
         }
-        Ok(())
     }
 
     async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket> {
@@ -324,14 +422,16 @@ impl Provisioner for Memory {
 
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
         self.require(&Capability::ListAccounts, "list_accounts")?;
+        let restart = self.relogin() && self.faults.relogin_restarts_paging;
         let start: usize = match &page.token {
+            _ if restart => 0,
             None => 0,
             Some(t) => t
                 .as_str()
                 .parse()
                 .map_err(|_| Error::invalid_input("bad page token"))?,
         };
-        self.request();
+        self.wire("GET", "/accounts", || Ok(()))?;
         let st = self.lock();
         let end = (start + page.size_or(3) as usize).min(st.accounts.len());
         let items: Vec<Account> = st
@@ -363,20 +463,34 @@ impl Provisioner for Memory {
         _page: PageRequest,
     ) -> Result<Page<Entitlement>> {
         self.require(&Capability::ListEntitlements, "list_entitlements")?;
-        self.request();
-        let e = Entitlement::new(EntitlementRef::new(ty.clone(), "admin"), "Admin");
-        Ok(Page::new(vec![e], None))
+        self.relogin();
+        let list = || {
+            let e = Entitlement::new(EntitlementRef::new(ty.clone(), "admin"), "Admin");
+            Ok(Page::new(vec![e], None))
+        };
+        if self.faults.read_errors_swallowed {
+            let page = self.wire("GET", "/entitlements", list);
+            return page.or_else(|_| Ok(Page::new(Vec::new(), None)));
+        }
+        self.read("/entitlements", list)
     }
 
     async fn list_grants(&self, ty: &EntitlementType, _page: PageRequest) -> Result<Page<Grant>> {
         self.require(&Capability::ListGrants, "list_grants")?;
-        self.request();
-        let st = self.lock();
-        let grants = st.grants.iter().filter(|(_, e)| &e.ty == ty);
-        let items = grants
-            .map(|(a, e)| Grant::new(a.clone(), e.clone()))
-            .collect();
-        Ok(Page::new(items, None))
+        self.relogin();
+        let list = || {
+            let st = self.lock();
+            let grants = st.grants.iter().filter(|(_, e)| &e.ty == ty);
+            let items = grants
+                .map(|(a, e)| Grant::new(a.clone(), e.clone()))
+                .collect();
+            Ok(Page::new(items, None))
+        };
+        if self.faults.read_errors_swallowed {
+            let page = self.wire("GET", "/grants", list);
+            return page.or_else(|_| Ok(Page::new(Vec::new(), None)));
+        }
+        self.read("/grants", list)
     }
 
     async fn create_account(&self, spec: &AccountSpec) -> Result<CreateOutcome> {
@@ -488,6 +602,24 @@ impl TicketBackend for Memory {
     fn requests_seen(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        self.injects.then_some(&self.plan)
+    }
+
+    fn drops_connections(&self) -> bool {
+        self.injects
+    }
+
+    fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
+        Some(match op {
+            FaultOp::CreateTicket(_) if self.faults.wrong_create_route => {
+                FaultMatcher::route("POST", "/nowhere")
+            }
+            FaultOp::CreateTicket(_) => FaultMatcher::route("POST", "/tickets"),
+            FaultOp::AddComment => FaultMatcher::route("POST", "/comments"),
+        })
+    }
 }
 
 #[async_trait]
@@ -502,6 +634,15 @@ impl AccountBackend for Memory {
 
     fn requests_seen(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        self.injects.then_some(&self.plan)
+    }
+
+    fn expire_credentials(&self) -> bool {
+        self.lock().expired = self.injects;
+        self.injects
     }
 }
 
