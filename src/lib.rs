@@ -24,7 +24,7 @@
 //! | `opsgenie` | `accesslink::opsgenie` | `accesslink-opsgenie` |
 //! | `workflow` | `accesslink::workflow` | `accesslink-workflow` (fulfilment, ticket gate, audit) |
 //! | `full` | all of the above | |
-//! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers, fault injection, conformance suite) |
+//! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers of the enabled targets, fault injection, conformance suite) |
 //!
 //! ```toml
 //! [dependencies]

@@ -29,7 +29,7 @@ impl RouteCounter {
     }
 
     /// Records one request received by a wiremock server (method and URL path).
-    pub fn record_request(&self, request: &wiremock::Request) {
+    pub(crate) fn record_request(&self, request: &wiremock::Request) {
         self.record(request.method.as_str(), request.url.path());
     }
 

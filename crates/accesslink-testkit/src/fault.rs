@@ -1,9 +1,11 @@
 //! Fault plans: queued failures a stateful mock applies before its normal logic.
 //!
 //! A test queues faults on the mock's [`FaultPlan`] ("the next 2 requests get a 503", "the
-//! next token request is throttled with `Retry-After: 3`"); the mock's responder calls
-//! [`FaultPlan::take`] for every request and, when it gets a [`FaultAction`], answers with the
-//! fault instead of (or, for a delay, on top of) its normal response.
+//! next token request is throttled with `Retry-After: 3`"); the mock's responder takes the
+//! first matching fault for every request ([`FaultPlan::take_for`]) and, when it gets a
+//! [`FaultAction`], answers with the fault instead of (or, for a delay, on top of) its normal
+//! response; the faults that act first ([`Fault::processes`]) let the mock do its work, then
+//! replace the answer.
 //!
 //! Faults that need control of the socket (dropped connections, truncated or reset responses)
 //! go through [`crate::proxy::FaultProxy`]; [`Fault::DropConnection`] asks that proxy to drop
@@ -74,11 +76,31 @@ pub enum Fault {
     /// Close the connection without answering. Only works behind the
     /// [`crate::proxy::FaultProxy`]; without it the client sees a `502` explaining that.
     DropConnection,
+    /// The server does its work (creates, updates, stores), then answers with this status
+    /// instead of its normal response, as a gateway that timed out after the backend
+    /// committed does. The default error body is that of [`Fault::Status`].
+    StatusAfterProcessing {
+        /// HTTP status code, e.g. 500, 502, 504.
+        status: u16,
+    },
+    /// The server does its work, then the connection closes without an answer: "the server
+    /// did it, the client never heard back". Needs the [`crate::proxy::FaultProxy`]; without
+    /// it the client sees the `502` of [`Fault::DropConnection`].
+    DropAfterProcessing,
 }
 
 impl Fault {
+    /// Whether the server runs its normal logic (and its side effects) before the fault
+    /// replaces the answer.
+    pub fn processes(&self) -> bool {
+        matches!(
+            self,
+            Self::Delay(_) | Self::StatusAfterProcessing { .. } | Self::DropAfterProcessing
+        )
+    }
+
     /// The response replacing the normal one, or `None` for [`Fault::Delay`], which keeps it.
-    pub fn to_template(&self) -> Option<ResponseTemplate> {
+    pub(crate) fn to_template(&self) -> Option<ResponseTemplate> {
         let template = match self {
             Self::Status { status, body } => {
                 let code = http::StatusCode::from_u16(*status)
@@ -114,7 +136,14 @@ impl Fault {
                 json(200, half.to_owned())
             }
             Self::EmptyBody => json(200, String::new()),
-            Self::DropConnection => ResponseTemplate::new(502)
+            Self::StatusAfterProcessing { status } => {
+                return Self::Status {
+                    status: *status,
+                    body: None,
+                }
+                .to_template();
+            }
+            Self::DropConnection | Self::DropAfterProcessing => ResponseTemplate::new(502)
                 .insert_header(FAULT_HEADER, FAULT_DROP)
                 .set_body_raw(
                     "testkit: DropConnection needs the FaultProxy in front of the mock",
@@ -142,6 +171,7 @@ const TRUNCATED_SOURCE: &str = r#"{"items":[{"id":"u-000001","login":"ada.lovela
 pub struct FaultMatcher {
     method: Option<String>,
     path_contains: Option<String>,
+    path_suffix: Option<String>,
 }
 
 impl FaultMatcher {
@@ -177,6 +207,13 @@ impl FaultMatcher {
         self
     }
 
+    /// Also requires the URL path to end with `suffix` (`/Ticket` matches `POST /Ticket`
+    /// but not `POST /TicketSearch`, which [`FaultMatcher::and_path`] would).
+    pub fn and_path_suffix(mut self, suffix: &str) -> Self {
+        self.path_suffix = Some(suffix.to_owned());
+        self
+    }
+
     /// Whether a request with this method and path matches.
     pub fn matches(&self, method: &str, path: &str) -> bool {
         self.method
@@ -186,6 +223,10 @@ impl FaultMatcher {
                 .path_contains
                 .as_deref()
                 .is_none_or(|p| path.contains(p))
+            && self
+                .path_suffix
+                .as_deref()
+                .is_none_or(|p| path.ends_with(p))
     }
 }
 
@@ -199,19 +240,15 @@ pub enum FaultAction {
 }
 
 impl FaultAction {
-    /// The replacing response, or `None` for [`FaultAction::Delay`].
-    pub fn into_template(self) -> Option<ResponseTemplate> {
-        match self {
-            Self::Replace(fault) => fault.to_template(),
-            Self::Delay(_) => None,
-        }
-    }
-
     /// The response to send: the fault's, or `normal()` delayed. `normal` runs only when the
     /// normal logic is wanted, so its side effects happen only then.
-    pub fn apply(self, normal: impl FnOnce() -> ResponseTemplate) -> ResponseTemplate {
+    pub(crate) fn apply(self, normal: impl FnOnce() -> ResponseTemplate) -> ResponseTemplate {
         match self {
             Self::Delay(d) => normal().set_delay(d),
+            Self::Replace(fault) if fault.processes() => {
+                let processed = normal();
+                fault.to_template().unwrap_or(processed)
+            }
             Self::Replace(fault) => fault.to_template().unwrap_or_else(normal),
         }
     }
@@ -303,11 +340,12 @@ impl FaultPlan {
     }
 
     /// Consumes one count of the first queued fault matching `request`.
-    pub fn take(&self, request: &wiremock::Request) -> Option<FaultAction> {
+    pub(crate) fn take(&self, request: &wiremock::Request) -> Option<FaultAction> {
         self.take_for(request.method.as_str(), request.url.path())
     }
 
-    /// Like [`FaultPlan::take`], for a request given by method and path.
+    /// Consumes one count of the first queued fault matching a request with this method and
+    /// path; what the mock's responder calls for every request.
     pub fn take_for(&self, method: &str, path: &str) -> Option<FaultAction> {
         let mut state = self.lock();
         let index = state
@@ -447,8 +485,25 @@ mod tests {
             ResponseTemplate::new(200)
         });
         assert!(!called, "a replacing fault must not run the normal logic");
-        assert!(FaultAction::Delay(Duration::ZERO).into_template().is_none());
         assert!(Fault::Delay(Duration::ZERO).to_template().is_none());
+    }
+
+    #[test]
+    fn faults_after_processing_run_the_normal_logic_then_replace_its_answer() {
+        for fault in [
+            Fault::StatusAfterProcessing { status: 502 },
+            Fault::DropAfterProcessing,
+        ] {
+            assert!(fault.processes(), "{fault:?}");
+            let mut called = false;
+            let _ = FaultAction::Replace(fault.clone()).apply(|| {
+                called = true;
+                ResponseTemplate::new(201)
+            });
+            assert!(called, "{fault:?} must let the server do its work");
+        }
+        assert!(!Fault::Html.processes());
+        assert!(!Fault::DropConnection.processes());
     }
 
     /// One response served from a fault's template.
@@ -466,6 +521,15 @@ mod tests {
         fn json(&self) -> serde_json::Result<serde_json::Value> {
             serde_json::from_slice(&self.body)
         }
+    }
+
+    #[tokio::test]
+    async fn the_answer_after_processing_is_the_status_or_the_drop_request() {
+        let served = serve(Fault::StatusAfterProcessing { status: 504 }).await;
+        assert_eq!(served.status, 504);
+        assert_eq!(served.json().unwrap()["status"], 504);
+        let served = serve(Fault::DropAfterProcessing).await;
+        assert_eq!(served.header(FAULT_HEADER), FAULT_DROP);
     }
 
     async fn serve(fault: Fault) -> Served {

@@ -2,18 +2,42 @@
 //!
 //! Building blocks for stateful vendor mocks, fault injection, and the conformance
 //! suite every accesslink connector runs.
+//!
+//! Each vendor mock is a cargo feature, so a connector's tests build only the mock they
+//! use; the building blocks and the conformance suite are always there.
+//!
+//! | feature | module | mock |
+//! |---|---|---|
+//! | `otrs` | [`otrs`] | `OtrsMock`, Znuny 7 GenericInterface REST |
+//! | `glpi` | [`glpi`] | `GlpiMock`, GLPI 10 REST API |
+//! | `servicenow` | [`servicenow`] | `ServiceNowMock`, Table API |
+//! | `opsramp` | [`opsramp`] | `OpsRampMock` |
+//! | `opsgenie` | [`opsgenie`] | `OpsGenieMock` |
+//! | `full` | all of the above | |
+//!
+//! Every mock implements [`Mock`], so a test (or a tool) can start any of them and drive
+//! it the same way: its URL, the connector settings that work against it, its fault plan,
+//! the requests it received.
 
 pub mod conformance;
 pub mod counter;
 pub mod data;
 pub mod fault;
+#[cfg(feature = "glpi")]
 pub mod glpi;
 pub mod logs;
+mod mock;
+#[cfg(feature = "opsgenie")]
 pub mod opsgenie;
+#[cfg(feature = "opsramp")]
 pub mod opsramp;
+#[cfg(feature = "otrs")]
 pub mod otrs;
 pub mod paged;
 pub mod proxy;
-pub mod server;
+mod server;
+#[cfg(feature = "servicenow")]
 pub mod servicenow;
 pub mod tokens;
+
+pub use mock::{Mock, ReceivedRequest, RecordedRequest, RequestLog};

@@ -19,6 +19,7 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 use crate::counter::RouteCounter;
 use crate::data::SyntheticPeople;
 use crate::fault::FaultPlan;
+use crate::mock::{ReceivedRequest, RecordedRequest, RequestLog};
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 use crate::tokens::{OAuthEndpoint, TokenStore};
@@ -112,11 +113,11 @@ impl PagedItemsMockBuilder {
             oauth: oauth.clone(),
             require_auth: self.require_auth,
         };
-        let (server, proxy) =
-            start_mock(responder, "accesslink-testkit paged items", self.proxy).await;
+        let started = start_mock(responder, "accesslink-testkit paged items", self.proxy).await;
         PagedItemsMock {
-            server,
-            proxy,
+            server: started.server,
+            proxy: started.proxy,
+            log: started.log,
             people,
             faults,
             counter,
@@ -130,6 +131,7 @@ impl PagedItemsMockBuilder {
 pub struct PagedItemsMock {
     server: MockServer,
     proxy: Option<FaultProxy>,
+    log: RequestLog,
     people: SyntheticPeople,
     faults: FaultPlan,
     counter: RouteCounter,
@@ -155,9 +157,9 @@ impl PagedItemsMock {
         format!("{}/oauth/token", self.url())
     }
 
-    /// The wiremock server itself (bypasses the proxy).
-    pub fn server(&self) -> &MockServer {
-        &self.server
+    /// Every request the mock received, in order (faulted ones included).
+    pub fn request_log(&self) -> Vec<RecordedRequest> {
+        self.log.all()
     }
 
     /// Faults applied by the mock before its normal logic.
@@ -212,8 +214,8 @@ impl PagedItemsMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 }
 
@@ -238,7 +240,7 @@ impl Respond for Responder {
 impl Responder {
     fn route(&self, request: &Request) -> ResponseTemplate {
         match (request.method.as_str(), request.url.path()) {
-            ("POST", "/oauth/token") => self.oauth.respond(request),
+            ("POST", "/oauth/token") => self.oauth.answer(request),
             ("GET", "/items") => self.items(request),
             (method, path) => ResponseTemplate::new(404).set_body_json(json!({
                 "error": "not_found",

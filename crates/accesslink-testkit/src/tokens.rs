@@ -1,10 +1,9 @@
 //! Opaque bearer tokens with a lifetime, for mocks that check auth on every request.
 //!
 //! A [`TokenStore`] issues random tokens, answers whether one is still valid, and lets a test
-//! expire or revoke them mid-run ("the token expired in the middle of an import"). The request
-//! helpers [`TokenStore::bearer_of`] and [`TokenStore::basic_of`] read credentials out of a
-//! wiremock request. [`OAuthEndpoint`] is an RFC 6749 token endpoint issuing from a store,
-//! mountable on whatever path a vendor uses.
+//! expire or revoke them mid-run ("the token expired in the middle of an import").
+//! [`OAuthEndpoint`] is an RFC 6749 token endpoint issuing from a store, which a mock serves
+//! on whatever path its vendor uses.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::header::AUTHORIZATION;
 use serde_json::{Value, json};
-use wiremock::{Request, Respond, ResponseTemplate};
+use wiremock::{Request, ResponseTemplate};
 
 /// Length of the random part of a token.
 const TOKEN_LEN: usize = 32;
@@ -87,14 +86,14 @@ impl TokenStore {
     }
 
     /// The token of an `Authorization: Bearer …` header, if the request has one.
-    pub fn bearer_of(request: &Request) -> Option<String> {
+    pub(crate) fn bearer_of(request: &Request) -> Option<String> {
         let token = auth_param(request, "bearer")?.trim();
         (!token.is_empty()).then(|| token.to_owned())
     }
 
     /// The user and password of an `Authorization: Basic …` header, if the request has a
     /// well-formed one (base64 of `user:password`, the password may contain `:`).
-    pub fn basic_of(request: &Request) -> Option<(String, String)> {
+    pub(crate) fn basic_of(request: &Request) -> Option<(String, String)> {
         let encoded = auth_param(request, "basic")?.trim();
         let decoded = String::from_utf8(STANDARD.decode(encoded).ok()?).ok()?;
         let (user, password) = decoded.split_once(':')?;
@@ -212,7 +211,7 @@ impl OAuthEndpoint {
 
     /// The RFC 6750 §3.1 `401` to send, or `None` when the request carries a valid bearer
     /// token from this endpoint.
-    pub fn unauthorized(&self, request: &Request) -> Option<ResponseTemplate> {
+    pub(crate) fn unauthorized(&self, request: &Request) -> Option<ResponseTemplate> {
         if TokenStore::bearer_of(request).is_some_and(|t| self.tokens.is_valid(&t)) {
             return None;
         }
@@ -251,8 +250,9 @@ impl OAuthEndpoint {
     }
 }
 
-impl Respond for OAuthEndpoint {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
+impl OAuthEndpoint {
+    /// The token endpoint's answer to `request`: a grant, or an RFC 6749 §5.2 error.
+    pub(crate) fn answer(&self, request: &Request) -> ResponseTemplate {
         let form: HashMap<String, String> = url::form_urlencoded::parse(&request.body)
             .into_owned()
             .collect();
@@ -406,7 +406,10 @@ mod tests {
         let server = wiremock::MockServer::start().await;
         wiremock::Mock::given(wiremock::matchers::method("POST"))
             .and(wiremock::matchers::path("/oauth/token"))
-            .respond_with(endpoint.clone())
+            .respond_with({
+                let endpoint = endpoint.clone();
+                move |r: &wiremock::Request| endpoint.answer(r)
+            })
             .mount(&server)
             .await;
         let url = format!("{}/oauth/token", server.uri());

@@ -3,8 +3,9 @@
 use accesslink_core::{AccountSpec, CorrelationId, NewTicket, TicketKind};
 use accesslink_glpi::GlpiConnector;
 use accesslink_testkit::conformance::{
-    ProvisioningSuite, create_is_idempotent, follow_state_change, fresh_id,
-    invalid_ticket_refs_rejected, run_provisioning_suite,
+    ProvisioningSuite, comment_not_repeated, create_is_idempotent, follow_state_change, fresh_id,
+    html_is_a_protocol_error, invalid_ticket_refs_rejected, lost_create_answer,
+    run_provisioning_suite,
 };
 use accesslink_testkit::glpi::{GlpiMock, Itemtype};
 use serde_json::json;
@@ -34,10 +35,12 @@ async fn provisioning_suite_on_the_mock() {
     assert_eq!(report.skipped().count(), 0, "{report}");
 }
 
-/// The ticketing checks that do not close a ticket, one by one, until the mock can.
+/// The ticketing checks that do not close a ticket, fault checks included, one by one,
+/// until the mock can. The mock runs behind the fault proxy so that a lost create answer
+/// can be a dropped connection.
 #[tokio::test]
 async fn ticketing_checks_that_need_no_solution_on_the_mock() {
-    let mock = GlpiMock::start().await;
+    let mock = GlpiMock::builder().with_proxy(true).start().await;
     let glpi = on_mock(&mock);
     invalid_ticket_refs_rejected(&glpi, &mock, &["#", "CHG-", "0", "012", "INC-12"])
         .await
@@ -61,5 +64,16 @@ async fn ticketing_checks_that_need_no_solution_on_the_mock() {
         follow_state_change(&glpi, &mock, &new("FOLLOW"))
             .await
             .unwrap();
+        lost_create_answer(&glpi, &mock, &new("LOST"))
+            .await
+            .unwrap();
+        html_is_a_protocol_error(&glpi, &mock, &new("HTML"))
+            .await
+            .unwrap();
+        comment_not_repeated(&glpi, &mock, &new("COMMENT"))
+            .await
+            .unwrap();
     }
+    // Per kind: a lost create answer, an HTML page, two 500s on comments.
+    assert_eq!(mock.faults().applied(), 3 * 4);
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::on_mock;
 
-fn body(r: &wiremock::Request) -> Value {
+fn body(r: &accesslink_testkit::ReceivedRequest) -> Value {
     serde_json::from_slice(&r.body).unwrap()
 }
 

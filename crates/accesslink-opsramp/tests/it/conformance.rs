@@ -1,10 +1,17 @@
-//! The shared provisioning suite on the stateful mock.
+//! The shared conformance suites on the stateful mock, fault checks included: the
+//! ticketing suite on incidents and service requests, the provisioning suite on roles and
+//! groups.
 
-use accesslink_core::{AccountSpec, Capability, Connector, ErrorKind, Provisioner};
+use accesslink_core::{
+    AccountSpec, Capability, Connector, CorrelationId, ErrorKind, NewTicket, Provisioner,
+    TicketKind,
+};
 use accesslink_opsramp::{DeleteMode, OpsRampConfig, OpsRampConnector};
 use accesslink_testkit::conformance::{
-    ProvisioningSuite, fresh_id, run_provisioning_suite, unsupported_operations_declared,
+    ProvisioningSuite, TicketingSuite, fresh_id, run_provisioning_suite, run_ticketing_suite,
+    unsupported_operations_declared,
 };
+use accesslink_testkit::opsramp::{OpsRampMock, RateLimits};
 use secrecy::SecretString;
 
 use crate::{PASSWORD, client, connector, mock};
@@ -13,6 +20,32 @@ fn spec() -> AccountSpec {
     AccountSpec::new(fresh_id("new.user"))
         .name("New", "User")
         .email("new.user@example.test")
+}
+
+#[tokio::test]
+async fn ticketing_suite_on_incidents_and_service_requests() {
+    for kind in [TicketKind::Incident, TicketKind::Request] {
+        // Behind the fault proxy, so that a lost create answer can be a dropped connection.
+        let mock = OpsRampMock::builder()
+            .rate_limits(RateLimits::unlimited())
+            .with_proxy(true)
+            .start()
+            .await;
+        let opsramp = connector(&mock);
+        let template = NewTicket::new(
+            kind.clone(),
+            "Grant Network Admin to jdoe",
+            "Requested by bob for the Q3 migration.",
+            CorrelationId::new(fresh_id("REQ")),
+        )
+        .priority("Low");
+        let suite = TicketingSuite::new(template)
+            .bad_refs(["INC", "SRQ-12", "CHG0000001", "INC12x", "12345"])
+            .canaries([mock.client_secret(), PASSWORD.to_owned()]);
+        let report = run_ticketing_suite(&opsramp, &mock, &suite).await;
+        report.assert_success();
+        assert_eq!(report.skipped().count(), 0, "{kind:?}: {report}");
+    }
 }
 
 #[tokio::test]
@@ -25,8 +58,11 @@ async fn provisioning_suite_with_roles() {
     let report = run_provisioning_suite(&opsramp, &mock, &suite).await;
     report.assert_success();
     assert_eq!(report.skipped().count(), 0, "{report}");
-    // The suite drained 250 users twice in pages of 100 and resumed once: one token did.
-    assert_eq!(mock.tokens_issued(), 1);
+    // The suite drained 250 users in pages of 100 several times; its fault checks expired
+    // the token between drains: each expiry cost one refused request and one new token,
+    // and nothing else asked for a token.
+    assert!(mock.auth_rejections() > 0);
+    assert_eq!(mock.tokens_issued(), 1 + mock.auth_rejections());
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::{client, mock};
 
-fn body(r: &wiremock::Request) -> Value {
+fn body(r: &accesslink_testkit::ReceivedRequest) -> Value {
     serde_json::from_slice(&r.body).unwrap()
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{PASSWORD, client, connector, mock, on};
 
-fn body(r: &wiremock::Request) -> Value {
+fn body(r: &accesslink_testkit::ReceivedRequest) -> Value {
     serde_json::from_slice(&r.body).unwrap()
 }
 

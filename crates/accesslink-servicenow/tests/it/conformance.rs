@@ -1,4 +1,6 @@
-//! The shared conformance suites on the stateful mock, with Basic and with OAuth.
+//! The shared conformance suites on the stateful mock, with Basic and with OAuth, fault
+//! checks included: the mock runs behind the fault proxy so that a lost create answer can
+//! be a dropped connection.
 
 use accesslink_core::{AccountSpec, CorrelationId, NewTicket, TicketKind};
 use accesslink_servicenow::{ServiceNowConnector, group_ref};
@@ -39,7 +41,7 @@ async fn ticketing(mock: &ServiceNowMock, sn: &ServiceNowConnector, kind: Ticket
 
 #[tokio::test]
 async fn ticketing_suite_with_basic_for_every_kind() {
-    let mock = ServiceNowMock::start().await;
+    let mock = ServiceNowMock::builder().with_proxy(true).start().await;
     let sn = basic_on(&mock);
     for kind in [
         TicketKind::Incident,
@@ -58,7 +60,7 @@ async fn ticketing_suite_with_basic_for_every_kind() {
 
 #[tokio::test]
 async fn ticketing_suite_with_oauth() {
-    let mock = ServiceNowMock::start().await;
+    let mock = ServiceNowMock::builder().with_proxy(true).start().await;
     let sn = oauth_on(&mock);
     ticketing(&mock, &sn, TicketKind::Incident).await;
     assert!(

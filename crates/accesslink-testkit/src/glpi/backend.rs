@@ -11,7 +11,8 @@
 //!   `<profile>@<entity>` for one entity (the connector's form).
 
 use accesslink_core::{
-    AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketRef, TicketState,
+    AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketKind, TicketRef,
+    TicketState,
 };
 use async_trait::async_trait;
 use serde_json::Value;
@@ -20,7 +21,8 @@ use super::GlpiMock;
 use super::items::{Itemtype, as_id};
 use super::php;
 use super::state::State;
-use crate::conformance::{AccountBackend, TicketBackend};
+use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
+use crate::fault::{FaultMatcher, FaultPlan};
 
 impl GlpiMock {
     /// The itemtype and id a reference names.
@@ -118,6 +120,28 @@ impl TicketBackend for GlpiMock {
     fn requests_seen(&self) -> usize {
         self.counter.total()
     }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    fn drops_connections(&self) -> bool {
+        self.proxy.is_some()
+    }
+
+    /// A ticket is created with `POST …/Ticket`, a change with `POST …/Change`; a comment
+    /// is `POST …/ITILFollowup`.
+    fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
+        match op {
+            FaultOp::CreateTicket(TicketKind::Change) => {
+                Some(FaultMatcher::method("POST").and_path_suffix("/Change"))
+            }
+            FaultOp::CreateTicket(_) => {
+                Some(FaultMatcher::method("POST").and_path_suffix("/Ticket"))
+            }
+            FaultOp::AddComment => Some(FaultMatcher::route("POST", "/ITILFollowup")),
+        }
+    }
 }
 
 #[async_trait]
@@ -171,5 +195,14 @@ impl AccountBackend for GlpiMock {
 
     fn requests_seen(&self) -> usize {
         self.counter.total()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    fn expire_credentials(&self) -> bool {
+        self.expire_sessions();
+        true
     }
 }

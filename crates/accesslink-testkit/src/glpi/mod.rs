@@ -69,6 +69,7 @@ pub mod diff;
 mod edit;
 mod items;
 mod listing;
+mod mock;
 mod php;
 mod routes;
 mod search;
@@ -84,7 +85,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::{Map, Value};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 pub use self::items::Itemtype;
 use self::items::as_id;
@@ -92,7 +93,9 @@ use self::state::{Session, State};
 use self::transport::{API_PATH, Call};
 use crate::counter::RouteCounter;
 use crate::fault::FaultPlan;
+use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
+use crate::server::start_mock;
 
 /// Login of the seeded super-admin.
 const LOGIN: &str = "glpi";
@@ -147,21 +150,12 @@ impl GlpiMockBuilder {
             faults: faults.clone(),
             counter: counter.clone(),
         };
-        let server = MockServer::start().await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(responder)
-            .named("accesslink-testkit GLPI apirest.php")
-            .mount(&server)
-            .await;
-        let proxy = if self.proxy {
-            let proxy = FaultProxy::start(*server.address()).await;
-            Some(proxy.expect("bind the fault proxy on loopback"))
-        } else {
-            None
-        };
+        let started =
+            start_mock(responder, "accesslink-testkit GLPI apirest.php", self.proxy).await;
         let mock = GlpiMock {
-            server,
-            proxy,
+            server: started.server,
+            proxy: started.proxy,
+            log: started.log,
             state,
             faults,
             counter,
@@ -177,6 +171,7 @@ impl GlpiMockBuilder {
 pub struct GlpiMock {
     server: MockServer,
     proxy: Option<FaultProxy>,
+    log: RequestLog,
     state: Arc<Mutex<State>>,
     faults: FaultPlan,
     counter: RouteCounter,
@@ -204,11 +199,6 @@ impl GlpiMock {
     /// `GLPI_BASE_URL`: `<url>/apirest.php`.
     pub fn base_url(&self) -> String {
         format!("{}{API_PATH}", self.url())
-    }
-
-    /// The wiremock server itself (bypasses the proxy).
-    pub fn server(&self) -> &MockServer {
-        &self.server
     }
 
     /// The proxy in front of the server, when started with one.
@@ -287,8 +277,8 @@ impl GlpiMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 
     /// Adds a row as `glpi` would through the API (same checks and side effects); the

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use super::OpsGenieMock;
 use crate::conformance::AccountBackend;
+use crate::fault::FaultPlan;
 
 #[async_trait]
 impl AccountBackend for OpsGenieMock {
@@ -39,5 +40,14 @@ impl AccountBackend for OpsGenieMock {
 
     fn requests_seen(&self) -> usize {
         self.requests()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    /// API keys do not expire and OpsGenie has no session: nothing to expire.
+    fn expire_credentials(&self) -> bool {
+        false
     }
 }

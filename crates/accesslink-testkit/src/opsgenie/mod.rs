@@ -39,6 +39,7 @@
 
 mod backend;
 mod exchange;
+mod mock;
 mod routes;
 mod state;
 #[cfg(test)]
@@ -56,6 +57,7 @@ pub use self::state::KeyAccess;
 use self::state::{Role, State, Team};
 use crate::counter::RouteCounter;
 use crate::fault::{Fault, FaultAction, FaultPlan};
+use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 
@@ -134,11 +136,11 @@ impl OpsGenieMockBuilder {
             counter: counter.clone(),
             exchanges: Arc::clone(&exchanges),
         };
-        let (server, proxy) =
-            start_mock(responder, "accesslink-testkit OpsGenie v2", self.proxy).await;
+        let started = start_mock(responder, "accesslink-testkit OpsGenie v2", self.proxy).await;
         let mock = OpsGenieMock {
-            server,
-            proxy,
+            server: started.server,
+            proxy: started.proxy,
+            log: started.log,
             state,
             faults,
             counter,
@@ -155,6 +157,7 @@ impl OpsGenieMockBuilder {
 pub struct OpsGenieMock {
     server: MockServer,
     proxy: Option<FaultProxy>,
+    log: RequestLog,
     state: Arc<Mutex<State>>,
     faults: FaultPlan,
     counter: RouteCounter,
@@ -180,11 +183,6 @@ impl OpsGenieMock {
         self.proxy
             .as_ref()
             .map_or_else(|| self.server.uri(), FaultProxy::url)
-    }
-
-    /// The wiremock server itself (bypasses the proxy).
-    pub fn server(&self) -> &MockServer {
-        &self.server
     }
 
     /// The proxy in front of the server, when started with one.
@@ -235,8 +233,8 @@ impl OpsGenieMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 
     /// How many users exist.

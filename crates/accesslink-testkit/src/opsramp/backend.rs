@@ -4,11 +4,12 @@
 //! by its `USR…` id; entitlements are `role` (a role `uniqueId`) and `group` (a user group
 //! `uniqueId`).
 
-use accesslink_core::{AccountId, EntitlementRef, Error, Result};
+use accesslink_core::{AccountId, EntitlementRef, Error, Result, TicketKind};
 use async_trait::async_trait;
 
 use super::OpsRampMock;
-use crate::conformance::AccountBackend;
+use crate::conformance::{AccountBackend, FaultOp};
+use crate::fault::{FaultMatcher, FaultPlan};
 
 #[async_trait]
 impl AccountBackend for OpsRampMock {
@@ -33,6 +34,15 @@ impl AccountBackend for OpsRampMock {
 
     fn requests_seen(&self) -> usize {
         self.counter.total()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    fn expire_credentials(&self) -> bool {
+        self.expire_tokens();
+        true
     }
 }
 
@@ -95,5 +105,26 @@ impl crate::conformance::TicketBackend for OpsRampMock {
 
     fn requests_seen(&self) -> usize {
         self.counter.total()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    fn drops_connections(&self) -> bool {
+        self.proxy.is_some()
+    }
+
+    /// An incident is created with `POST …/incidents`, any other kind with
+    /// `POST …/serviceRequests`; a comment is `POST …/responses`.
+    fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
+        let create = FaultMatcher::method("POST");
+        match op {
+            FaultOp::CreateTicket(TicketKind::Incident) => {
+                Some(create.and_path_suffix("/incidents"))
+            }
+            FaultOp::CreateTicket(_) => Some(create.and_path_suffix("/serviceRequests")),
+            FaultOp::AddComment => Some(FaultMatcher::method("POST").and_path_suffix("/responses")),
+        }
     }
 }

@@ -69,6 +69,7 @@ mod backend;
 mod exchange;
 mod groups;
 mod limits;
+mod mock;
 mod routes;
 mod state;
 #[cfg(test)]
@@ -81,7 +82,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 pub use self::exchange::Exchange;
 pub use self::limits::{RateClass, RateLimits};
@@ -89,7 +90,9 @@ use self::limits::{Tokens, Windows};
 use self::state::{SEED_TIME, Status, Tenant, UserRec, user_number};
 use crate::counter::RouteCounter;
 use crate::fault::FaultPlan;
+use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
+use crate::server::start_mock;
 
 /// Roles every tenant starts with; generated users hold them in turn.
 const SEED_ROLES: [&str; 3] = ["Client Administrator", "Client User", "Network Admin"];
@@ -226,21 +229,11 @@ impl OpsRampMockBuilder {
             faults: faults.clone(),
             counter: counter.clone(),
         };
-        let server = MockServer::start().await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(responder)
-            .named("accesslink-testkit OpsRamp v2")
-            .mount(&server)
-            .await;
-        let proxy = if self.proxy {
-            let proxy = FaultProxy::start(*server.address()).await;
-            Some(proxy.expect("bind the fault proxy on loopback"))
-        } else {
-            None
-        };
+        let started = start_mock(responder, "accesslink-testkit OpsRamp v2", self.proxy).await;
         OpsRampMock {
-            server,
-            proxy,
+            server: started.server,
+            proxy: started.proxy,
+            log: started.log,
             shared,
             faults,
             counter,
@@ -262,6 +255,7 @@ fn seed_tenant(t: &mut Tenant, for_generated: bool) {
 pub struct OpsRampMock {
     server: MockServer,
     proxy: Option<FaultProxy>,
+    log: RequestLog,
     shared: Shared,
     faults: FaultPlan,
     counter: RouteCounter,
@@ -321,11 +315,6 @@ impl OpsRampMock {
         self.shared.lock().client_secret.clone()
     }
 
-    /// The wiremock server itself (bypasses the proxy).
-    pub fn server(&self) -> &MockServer {
-        &self.server
-    }
-
     /// The proxy in front of the server, when started with one.
     pub fn proxy(&self) -> Option<&FaultProxy> {
         self.proxy.as_ref()
@@ -347,8 +336,8 @@ impl OpsRampMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 
     /// From now on, log every request with the status and JSON body of its answer (off

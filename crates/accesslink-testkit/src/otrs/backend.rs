@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::OtrsMock;
 use super::model::CORRELATION_FIELD;
-use crate::conformance::TicketBackend;
+use crate::conformance::{FaultOp, TicketBackend};
+use crate::fault::{FaultMatcher, FaultPlan};
 
 impl OtrsMock {
     /// The TicketID a reference names: its id, or else its ticket number.
@@ -80,5 +81,24 @@ impl TicketBackend for OtrsMock {
 
     fn requests_seen(&self) -> usize {
         self.counter.total()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    fn drops_connections(&self) -> bool {
+        self.proxy.is_some()
+    }
+
+    /// TicketCreate is `POST …/Ticket` (not `POST …/TicketSearch`); an article is added
+    /// with TicketUpdate, `PATCH …/Ticket/:id`.
+    fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
+        match op {
+            FaultOp::CreateTicket(_) => {
+                Some(FaultMatcher::method("POST").and_path_suffix("/Ticket"))
+            }
+            FaultOp::AddComment => Some(FaultMatcher::route("PATCH", "/Ticket/")),
+        }
     }
 }

@@ -35,6 +35,7 @@
 
 mod backend;
 mod checks;
+mod mock;
 mod model;
 mod ops;
 mod perl;
@@ -57,6 +58,7 @@ use self::state::{Config, GetOptions, State};
 use self::transport::{ACCESS_REQUEST, STANDARD, Target, TransportError};
 use crate::counter::RouteCounter;
 use crate::fault::FaultPlan;
+use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 
@@ -185,15 +187,16 @@ impl OtrsMockBuilder {
             prefixes,
             strict_email: self.strict_email,
         };
-        let (server, proxy) = start_mock(
+        let started = start_mock(
             responder,
             "accesslink-testkit Znuny GenericInterface",
             self.proxy,
         )
         .await;
         OtrsMock {
-            server,
-            proxy,
+            server: started.server,
+            proxy: started.proxy,
+            log: started.log,
             state,
             faults,
             counter,
@@ -207,6 +210,7 @@ impl OtrsMockBuilder {
 pub struct OtrsMock {
     server: MockServer,
     proxy: Option<FaultProxy>,
+    log: RequestLog,
     state: Arc<Mutex<State>>,
     faults: FaultPlan,
     counter: RouteCounter,
@@ -256,11 +260,6 @@ impl OtrsMock {
             "{}/otrs/nph-genericinterface.pl/Webservice/{STANDARD}",
             self.url()
         )
-    }
-
-    /// The wiremock server itself (bypasses the proxy).
-    pub fn server(&self) -> &MockServer {
-        &self.server
     }
 
     /// The proxy in front of the server, when started with one.
@@ -362,8 +361,8 @@ impl OtrsMock {
     }
 
     /// Every request the server received, in order.
-    pub async fn received(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub async fn received(&self) -> Vec<ReceivedRequest> {
+        ReceivedRequest::all(&self.server).await
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

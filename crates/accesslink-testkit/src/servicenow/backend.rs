@@ -20,7 +20,8 @@ use serde_json::json;
 use super::ServiceNowMock;
 use super::schema::{self, TABLES};
 use super::state::{State, is_sys_id, text};
-use crate::conformance::{AccountBackend, TicketBackend};
+use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
+use crate::fault::{FaultMatcher, FaultPlan};
 
 /// The table and sys_id a reference names.
 fn resolve_ticket(state: &State, r: &TicketRef) -> Result<(&'static str, String)> {
@@ -141,6 +142,23 @@ impl TicketBackend for ServiceNowMock {
     fn requests_seen(&self) -> usize {
         self.log().len()
     }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.shared.faults)
+    }
+
+    fn drops_connections(&self) -> bool {
+        self.proxy.is_some()
+    }
+
+    /// Every kind is created with `POST /api/now/table/<table>`, and a comment is a
+    /// `PATCH` of the record's `comments` or `work_notes`.
+    fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
+        match op {
+            FaultOp::CreateTicket(_) => Some(FaultMatcher::route("POST", "/api/now/table/")),
+            FaultOp::AddComment => Some(FaultMatcher::route("PATCH", "/api/now/table/")),
+        }
+    }
 }
 
 /// The sys_id of the user an account id names (sys_id or `user_name`).
@@ -200,5 +218,15 @@ impl AccountBackend for ServiceNowMock {
 
     fn requests_seen(&self) -> usize {
         self.log().len()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.shared.faults)
+    }
+
+    fn expire_credentials(&self) -> bool {
+        // Basic auth has no session to expire; OAuth tokens do.
+        self.expire_tokens();
+        true
     }
 }

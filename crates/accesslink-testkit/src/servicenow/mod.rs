@@ -121,6 +121,7 @@
 mod auth;
 mod backend;
 mod listing;
+mod mock;
 mod query;
 mod render;
 mod routes;
@@ -142,6 +143,7 @@ use self::auth::{Auth, RateLimit};
 use self::state::State;
 use self::write::{Failure, Writer};
 use crate::fault::FaultPlan;
+use crate::mock::RequestLog;
 use crate::proxy::FaultProxy;
 use crate::server::start_mock;
 use crate::tokens::OAuthEndpoint;
@@ -339,11 +341,11 @@ impl ServiceNowMockBuilder {
             page_limit: self.page_limit,
         });
         let responder = serve::Responder(Arc::clone(&shared));
-        let (server, proxy) =
-            start_mock(responder, "accesslink-testkit ServiceNow", self.proxy).await;
+        let started = start_mock(responder, "accesslink-testkit ServiceNow", self.proxy).await;
         let mock = ServiceNowMock {
-            server,
-            proxy,
+            server: started.server,
+            proxy: started.proxy,
+            log: started.log,
             shared,
         };
         lock(&mock.shared.state).base_url = mock.url();
@@ -366,6 +368,7 @@ struct Shared {
 pub struct ServiceNowMock {
     server: MockServer,
     proxy: Option<FaultProxy>,
+    log: RequestLog,
     shared: Arc<Shared>,
 }
 

@@ -1,0 +1,160 @@
+//! The conformance suite every connector runs, against its stateful mock and, where the
+//! product runs here (Znuny, GLPI), against a real server.
+//!
+//! Each check is a `pub async fn` over `&dyn TicketingSystem` or `&dyn Provisioner` that
+//! returns `Ok(())` or a [`ConformanceFailure`] naming the check, the step, what was
+//! expected and what was found. The checks cannot see the server through the connector
+//! alone (that would let a connector vouch for itself), so each takes a backend —
+//! [`TicketBackend`] or [`AccountBackend`] — that drives and inspects the server directly:
+//! a mock reads its own state, a live suite uses its own client and counts the connector's
+//! requests through a proxy.
+//!
+//! [`run_ticketing_suite`] and [`run_provisioning_suite`] run every check that applies to a
+//! connector's declared capabilities and return a [`SuiteReport`]. When the backend can
+//! inject faults ([`TicketBackend::faults`], [`AccountBackend::faults`]: every testkit mock
+//! can), they also run the fault checks every connector used to copy: a create whose
+//! answer is lost ([`lost_create_answer`]), an HTML page for JSON
+//! ([`html_is_a_protocol_error`]), a comment answered with a 500
+//! ([`comment_not_repeated`]), credentials expiring mid-import ([`expiry_mid_import`]) and
+//! faults while draining entitlements and grants ([`entitlements_and_grants_drained`]).
+//! Against a live server they are skipped with the reason ([`Check::is_fault_check`]). A
+//! connector that really fails a check skips only that one, in the open, with
+//! [`TicketingSuite::skip`] or [`ProvisioningSuite::skip`]:
+//!
+//! ```no_run
+//! use accesslink_core::{Connector, CorrelationId, NewTicket, TicketKind};
+//! use accesslink_testkit::conformance::{
+//!     TicketBackend, TicketingSuite, fresh_id, run_ticketing_suite,
+//! };
+//!
+//! # async fn run(connector: &dyn Connector, mock: &dyn TicketBackend) {
+//! let template = NewTicket::new(
+//!     TicketKind::Incident,
+//!     "conformance",
+//!     "opened by the accesslink conformance suite",
+//!     CorrelationId::new(fresh_id("conf")),
+//! );
+//! let suite = TicketingSuite::new(template)
+//!     .bad_refs(["INC12", "12345678901234567890123"])
+//!     .canaries(["agent-password-canary"]);
+//! run_ticketing_suite(connector, mock, &suite).await.assert_success();
+//! # }
+//! ```
+
+mod capabilities;
+mod cx;
+mod faults;
+mod provisioning;
+mod report;
+mod secrets;
+mod suite;
+#[cfg(test)]
+mod tests;
+mod ticketing;
+
+use accesslink_core::{
+    AccountId, Comment, CorrelationId, EntitlementRef, Result, TicketKind, TicketRef, TicketState,
+};
+use async_trait::async_trait;
+
+use crate::fault::{FaultMatcher, FaultPlan};
+
+pub use self::capabilities::unsupported_operations_declared;
+pub use self::faults::{
+    comment_not_repeated, entitlements_and_grants_drained, expiry_mid_import,
+    html_import_is_a_protocol_error, html_is_a_protocol_error, lost_create_answer,
+};
+pub use self::provisioning::{account_lifecycle, drain_accounts, resume_accounts};
+pub use self::report::{Check, CheckResult, ConformanceFailure, Outcome, SuiteReport};
+pub use self::secrets::secrets_never_printed;
+pub use self::suite::{
+    ProvisioningSuite, TicketingSuite, fresh_id, injection_attempts, run_provisioning_suite,
+    run_ticketing_suite,
+};
+pub use self::ticketing::{
+    create_is_idempotent, follow_state_change, invalid_ticket_refs_rejected, ticket_lifecycle,
+};
+
+/// Drives and inspects the ticketing server behind a connector, without going through it.
+///
+/// A mock implements this over its own state; a live suite with its own client, counting
+/// the connector's requests through a proxy. Requests the backend makes itself must not be
+/// counted in [`requests_seen`](TicketBackend::requests_seen).
+#[async_trait]
+pub trait TicketBackend: Send + Sync {
+    /// Moves a ticket to a state as an agent would (resolve it, say), so a check can
+    /// test that the connector follows the change.
+    async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()>;
+
+    /// How many tickets on the server carry this correlation id (to prove no duplicates).
+    async fn count_with_correlation(&self, id: &CorrelationId) -> Result<usize>;
+
+    /// The comments stored on a ticket, as the server keeps them (body and visibility),
+    /// so a check can prove a comment landed instead of being silently dropped.
+    async fn comments(&self, r: &TicketRef) -> Result<Vec<Comment>>;
+
+    /// How many requests the connector under test has sent to the server so far.
+    fn requests_seen(&self) -> usize;
+
+    /// The fault plan the server applies before answering, when the backend can inject
+    /// faults (a testkit mock). `None`, the default, makes the fault checks report
+    /// "skipped: the backend cannot inject faults", so live suites still pass.
+    fn faults(&self) -> Option<&FaultPlan> {
+        None
+    }
+
+    /// Whether a dropped connection reaches the client as one (the mock runs behind the
+    /// [`FaultProxy`](crate::proxy::FaultProxy)); [`lost_create_answer`] needs it.
+    fn drops_connections(&self) -> bool {
+        false
+    }
+
+    /// Which requests of the connector under test a fault check aims at, so the fault
+    /// lands on the write itself and not on a lookup or a login before it. `None`, the
+    /// default, skips the checks that need the route.
+    fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
+        let _ = op;
+        None
+    }
+}
+
+/// A write a fault check aims at; see [`TicketBackend::fault_route`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultOp {
+    /// The request that creates a ticket of this kind (`POST /Ticket`), not the lookup
+    /// or login before it.
+    CreateTicket(TicketKind),
+    /// The request that stores a comment on a ticket.
+    AddComment,
+}
+
+/// Inspects the identity store behind a provisioning connector, without going through it.
+///
+/// Requests the backend makes itself must not be counted in
+/// [`requests_seen`](AccountBackend::requests_seen).
+#[async_trait]
+pub trait AccountBackend: Send + Sync {
+    /// How many accounts the server holds (every account the connector can list).
+    async fn account_count(&self) -> Result<usize>;
+
+    /// Whether the account holds the entitlement on the server.
+    async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool>;
+
+    /// How many requests the connector under test has sent to the server so far.
+    fn requests_seen(&self) -> usize;
+
+    /// The fault plan the server applies before answering, when the backend can inject
+    /// faults. `None`, the default, makes the fault checks report "skipped: the backend
+    /// cannot inject faults".
+    fn faults(&self) -> Option<&FaultPlan> {
+        None
+    }
+
+    /// Invalidates every session or token the server has issued, so the connector's next
+    /// request must sign in again; `false`, the default, when the backend cannot (an API
+    /// key that never expires), which skips [`expiry_mid_import`].
+    fn expire_credentials(&self) -> bool {
+        false
+    }
+}

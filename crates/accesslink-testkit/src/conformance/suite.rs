@@ -1,0 +1,430 @@
+//! What a suite run needs, and the runners that pick the checks a connector's
+//! capabilities call for.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use accesslink_core::{
+    AccountSpec, Capability, Connector, CorrelationId, EntitlementRef, NewTicket,
+};
+
+use super::capabilities::unsupported_operations_declared;
+use super::faults::{
+    account_faults_missing, comment_not_repeated, entitlements_and_grants_drained,
+    expiry_mid_import, html_import_is_a_protocol_error, html_is_a_protocol_error,
+    lost_create_answer, ticket_faults_missing,
+};
+use super::provisioning::{account_lifecycle, drain_accounts, resume_accounts};
+use super::secrets::secrets_of;
+use super::ticketing::{
+    create_is_idempotent, follow_state_change, invalid_ticket_refs_rejected, ticket_lifecycle,
+};
+use super::{AccountBackend, Check, ConformanceFailure, SuiteReport, TicketBackend};
+
+/// What the ticketing suite needs besides the connector and its backend.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TicketingSuite {
+    /// The ticket each check opens. Its correlation id is the base of the ids the checks
+    /// use (`<id>-lifecycle`, `<id>-idempotent`, `<id>-follow`), so it must be fresh on
+    /// every run against a real server (see [`fresh_id`]).
+    pub template: NewTicket,
+    /// Target-specific malformed ticket ids, checked along with [`injection_attempts`].
+    pub bad_refs: Vec<String>,
+    /// Secret values the connector was configured with; none may appear in its `Debug`.
+    pub canaries: Vec<String>,
+    /// Checks not to run, each with the reason the report shows; see `skip`.
+    pub skips: Vec<(Check, String)>,
+}
+
+impl TicketingSuite {
+    /// A suite opening tickets like `template`.
+    pub fn new(template: NewTicket) -> Self {
+        TicketingSuite {
+            template,
+            bad_refs: Vec::new(),
+            canaries: Vec::new(),
+            skips: Vec::new(),
+        }
+    }
+
+    /// Adds target-specific malformed ticket ids.
+    #[must_use]
+    pub fn bad_refs(mut self, refs: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.bad_refs.extend(refs.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds secret values that must never be printed.
+    #[must_use]
+    pub fn canaries(mut self, secrets: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.canaries.extend(secrets.into_iter().map(Into::into));
+        self
+    }
+
+    /// Does not run `check`; the report lists it as skipped with `reason`. For a known
+    /// failure of one connector, named in the reason, never to make a suite pass quietly.
+    #[must_use]
+    pub fn skip(mut self, check: Check, reason: impl Into<String>) -> Self {
+        self.skips.push((check, reason.into()));
+        self
+    }
+}
+
+impl fmt::Debug for TicketingSuite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TicketingSuite")
+            .field("template", &self.template)
+            .field("bad_refs", &self.bad_refs)
+            .field(
+                "canaries",
+                &format_args!("[{} redacted]", self.canaries.len()),
+            )
+            .field("skips", &self.skips)
+            .finish()
+    }
+}
+
+/// What the provisioning suite needs besides the connector and its backend.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ProvisioningSuite {
+    /// The page size to drain accounts with; the backend must hold more accounts than
+    /// this, so that paging is exercised.
+    pub page_size: u32,
+    /// The account the lifecycle check creates; its login must not exist yet.
+    pub account: AccountSpec,
+    /// An existing entitlement the lifecycle check grants and revokes.
+    pub entitlement: EntitlementRef,
+    /// Secret values the connector was configured with; none may appear in its `Debug`.
+    pub canaries: Vec<String>,
+    /// Checks not to run, each with the reason the report shows; see `skip`.
+    pub skips: Vec<(Check, String)>,
+}
+
+impl ProvisioningSuite {
+    /// A suite draining at `page_size` and creating `account` with `entitlement`.
+    pub fn new(page_size: u32, account: AccountSpec, entitlement: EntitlementRef) -> Self {
+        ProvisioningSuite {
+            page_size,
+            account,
+            entitlement,
+            canaries: Vec::new(),
+            skips: Vec::new(),
+        }
+    }
+
+    /// Adds secret values that must never be printed.
+    #[must_use]
+    pub fn canaries(mut self, secrets: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.canaries.extend(secrets.into_iter().map(Into::into));
+        self
+    }
+
+    /// Does not run `check`; the report lists it as skipped with `reason`. For a known
+    /// failure of one connector, named in the reason, never to make a suite pass quietly.
+    #[must_use]
+    pub fn skip(mut self, check: Check, reason: impl Into<String>) -> Self {
+        self.skips.push((check, reason.into()));
+        self
+    }
+}
+
+impl fmt::Debug for ProvisioningSuite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProvisioningSuite")
+            .field("page_size", &self.page_size)
+            .field("account", &self.account)
+            .field("entitlement", &self.entitlement)
+            .field(
+                "canaries",
+                &format_args!("[{} redacted]", self.canaries.len()),
+            )
+            .field("skips", &self.skips)
+            .finish()
+    }
+}
+
+/// An id no earlier run has used: `<prefix>-<unix millis>-<random hex>`, made of
+/// characters every target accepts in correlation ids and logins.
+pub fn fresh_id(prefix: &str) -> String {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{prefix}-{millis}-{:04x}", fastrand::u16(..))
+}
+
+/// Ticket ids no target accepts: empty and blank input, SQL, path, query-string,
+/// ServiceNow encoded-query, script, template and header injection, search wildcards,
+/// control characters, non-ASCII digits and very long strings.
+pub fn injection_attempts() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "",
+        " ",
+        "\t\n",
+        "1 OR 1=1",
+        "1' OR '1'='1",
+        "1; DROP TABLE tickets",
+        "../../etc/passwd",
+        "..%2F..%2Fetc%2Fpasswd",
+        "INC001^ORactive=true",
+        "<script>alert(1)</script>",
+        "${jndi:ldap://example.invalid/a}",
+        r#"{"$ne":null}"#,
+        "*",
+        "1*",
+        "%",
+        "1&limit=100000",
+        "1?x=y",
+        "1#x",
+        "1/2",
+        "12\u{0}3",
+        "1\r\nX-Injected: yes",
+        "12\u{1b}[2J",
+        "\u{661}\u{662}\u{663}",
+        "\u{ff11}\u{ff12}\u{ff13}",
+        "\u{1d7cf}\u{1d7d0}\u{1d7d1}",
+        "\u{b9}\u{b2}\u{b3}",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    v.push("9".repeat(10_000));
+    v.push("A".repeat(10_000));
+    v
+}
+
+/// `new` with its correlation id suffixed, so each check opens its own ticket.
+fn derived(new: &NewTicket, suffix: &str) -> NewTicket {
+    let mut new = new.clone();
+    new.correlation_id = CorrelationId::new(format!("{}-{suffix}", new.correlation_id));
+    new
+}
+
+/// The capabilities of `needed` that `c` does not declare, as a skip reason.
+fn lacking(c: &dyn Connector, needed: &[Capability]) -> Option<String> {
+    let missing: Vec<_> = needed
+        .iter()
+        .filter(|cap| !c.info().supports(cap))
+        .collect();
+    (!missing.is_empty()).then(|| format!("the connector does not declare {missing:?}"))
+}
+
+/// Why `check` does not run: the suite skips it explicitly, or the connector lacks a
+/// capability of `needed`.
+fn why_not(
+    c: &dyn Connector,
+    skips: &[(Check, String)],
+    check: Check,
+    needed: &[Capability],
+) -> Option<String> {
+    let explicit = skips.iter().find(|(k, _)| *k == check);
+    let explicit = explicit.map(|(_, why)| format!("skipped by the suite: {why}"));
+    explicit.or_else(|| lacking(c, needed))
+}
+
+/// Runs every ticketing check that applies to the connector's capabilities, then the fault
+/// checks when the backend can inject faults.
+///
+/// `invalid_ticket_refs_rejected` and `unsupported_operations_declared` always run;
+/// `secrets_never_printed` runs when the suite has canaries. The fault checks
+/// (`lost_create_answer`, `html_is_a_protocol_error`, `comment_not_repeated`) are skipped,
+/// with the reason, against a backend without a [`FaultPlan`](crate::fault::FaultPlan)
+/// (a live server). When the connector has no ticketing side, every ticketing check fails.
+pub async fn run_ticketing_suite(
+    c: &dyn Connector,
+    backend: &dyn TicketBackend,
+    suite: &TicketingSuite,
+) -> SuiteReport {
+    use Capability as C;
+    let mut report = SuiteReport::default();
+    let checks = [
+        Check::InvalidTicketRefsRejected,
+        Check::TicketLifecycle,
+        Check::CreateIsIdempotent,
+        Check::FollowStateChange,
+        Check::LostCreateAnswer,
+        Check::HtmlIsAProtocolError,
+        Check::CommentNotRepeated,
+    ];
+    let Some(ts) = c.as_ticketing() else {
+        for check in checks {
+            let f = ConformanceFailure::new(check, "as_ticketing()", "Some", "None");
+            report.record(check, Err(f));
+        }
+        return report;
+    };
+    let skips = &suite.skips;
+    match why_not(c, skips, Check::InvalidTicketRefsRejected, &[]) {
+        Some(why) => report.skip(Check::InvalidTicketRefsRejected, why),
+        None => {
+            let bad: Vec<&str> = suite.bad_refs.iter().map(String::as_str).collect();
+            let result = invalid_ticket_refs_rejected(ts, backend, &bad).await;
+            report.record(Check::InvalidTicketRefsRejected, result);
+        }
+    }
+    let lifecycle = [C::CreateTicket, C::GetTicket, C::Comment, C::CloseTicket];
+    match why_not(c, skips, Check::TicketLifecycle, &lifecycle) {
+        Some(why) => report.skip(Check::TicketLifecycle, why),
+        None => {
+            let new = derived(&suite.template, "lifecycle");
+            let result = ticket_lifecycle(ts, backend, &new).await;
+            report.record(Check::TicketLifecycle, result);
+        }
+    }
+    let idempotent = [C::CreateTicket, C::FindByCorrelation];
+    match why_not(c, skips, Check::CreateIsIdempotent, &idempotent) {
+        Some(why) => report.skip(Check::CreateIsIdempotent, why),
+        None => {
+            let new = derived(&suite.template, "idempotent");
+            let result = create_is_idempotent(ts, backend, &new).await;
+            report.record(Check::CreateIsIdempotent, result);
+        }
+    }
+    match why_not(
+        c,
+        skips,
+        Check::FollowStateChange,
+        &[C::CreateTicket, C::GetTicket],
+    ) {
+        Some(why) => report.skip(Check::FollowStateChange, why),
+        None => {
+            let new = derived(&suite.template, "follow");
+            let result = follow_state_change(ts, backend, &new).await;
+            report.record(Check::FollowStateChange, result);
+        }
+    }
+    let faults = [
+        (Check::LostCreateAnswer, idempotent.to_vec(), "lost"),
+        (
+            Check::HtmlIsAProtocolError,
+            vec![C::CreateTicket, C::GetTicket],
+            "html",
+        ),
+        (
+            Check::CommentNotRepeated,
+            vec![C::CreateTicket, C::Comment],
+            "comment",
+        ),
+    ];
+    for (check, needed, suffix) in faults {
+        let why = why_not(c, skips, check, &needed).or_else(|| {
+            ticket_faults_missing(backend, check, &suite.template.kind).map(str::to_owned)
+        });
+        if let Some(why) = why {
+            report.skip(check, why);
+            continue;
+        }
+        let new = derived(&suite.template, suffix);
+        let result = match check {
+            Check::LostCreateAnswer => lost_create_answer(ts, backend, &new).await,
+            Check::HtmlIsAProtocolError => html_is_a_protocol_error(ts, backend, &new).await,
+            _ => comment_not_repeated(ts, backend, &new).await,
+        };
+        report.record(check, result);
+    }
+    let seen = || backend.requests_seen();
+    common_checks(c, &seen, skips, &suite.canaries, &mut report).await;
+    report
+}
+
+/// Runs every provisioning check that applies to the connector's capabilities, then the
+/// fault checks when the backend can inject faults.
+///
+/// Accounts are drained before the lifecycle check changes them.
+/// `unsupported_operations_declared` always runs; `secrets_never_printed` runs when the
+/// suite has canaries. The fault checks (`expiry_mid_import`,
+/// `entitlements_and_grants_drained`, `html_is_a_protocol_error`) are skipped, with the
+/// reason, against a backend without a [`FaultPlan`](crate::fault::FaultPlan), and
+/// `expiry_mid_import` against one whose credentials cannot expire. When the connector
+/// has no provisioning side, every provisioning check fails.
+pub async fn run_provisioning_suite(
+    c: &dyn Connector,
+    backend: &dyn AccountBackend,
+    suite: &ProvisioningSuite,
+) -> SuiteReport {
+    use Capability as C;
+    let mut report = SuiteReport::default();
+    let checks = [
+        Check::DrainAccounts,
+        Check::ResumeAccounts,
+        Check::ExpiryMidImport,
+        Check::EntitlementsAndGrantsDrained,
+        Check::HtmlIsAProtocolError,
+        Check::AccountLifecycle,
+    ];
+    let Some(p) = c.as_provisioner() else {
+        for check in checks {
+            let f = ConformanceFailure::new(check, "as_provisioner()", "Some", "None");
+            report.record(check, Err(f));
+        }
+        return report;
+    };
+    let skips = &suite.skips;
+    let size = suite.page_size;
+    for check in checks {
+        let needed: &[Capability] = match check {
+            Check::EntitlementsAndGrantsDrained => &[],
+            Check::AccountLifecycle => &[C::CreateAccount, C::Grant, C::Revoke],
+            _ => &[C::ListAccounts],
+        };
+        let mut why = why_not(c, skips, check, needed);
+        if check == Check::EntitlementsAndGrantsDrained {
+            let info = c.info();
+            let lists = info.supports(&C::ListEntitlements) || info.supports(&C::ListGrants);
+            why = why.or_else(|| {
+                (!lists).then(|| "the connector lists neither entitlements nor grants".into())
+            });
+        }
+        let fault_check = matches!(
+            check,
+            Check::ExpiryMidImport
+                | Check::EntitlementsAndGrantsDrained
+                | Check::HtmlIsAProtocolError
+        );
+        if fault_check {
+            why = why.or_else(|| account_faults_missing(backend, check).map(str::to_owned));
+        }
+        if let Some(why) = why {
+            report.skip(check, why);
+            continue;
+        }
+        let result = match check {
+            Check::DrainAccounts => drain_accounts(p, backend, size).await,
+            Check::ResumeAccounts => resume_accounts(p, backend, size).await,
+            Check::ExpiryMidImport => expiry_mid_import(p, backend, size).await,
+            Check::EntitlementsAndGrantsDrained => {
+                entitlements_and_grants_drained(p, backend, size).await
+            }
+            Check::HtmlIsAProtocolError => html_import_is_a_protocol_error(p, backend).await,
+            _ => account_lifecycle(p, backend, &suite.account, &suite.entitlement).await,
+        };
+        report.record(check, result);
+    }
+    let seen = || backend.requests_seen();
+    common_checks(c, &seen, skips, &suite.canaries, &mut report).await;
+    report
+}
+
+async fn common_checks(
+    c: &dyn Connector,
+    requests_seen: &(dyn Fn() -> usize + Sync),
+    skips: &[(Check, String)],
+    canaries: &[String],
+    report: &mut SuiteReport,
+) {
+    let check = Check::UnsupportedOperationsDeclared;
+    match why_not(c, skips, check, &[]) {
+        Some(why) => report.skip(check, why),
+        None => report.record(
+            check,
+            unsupported_operations_declared(c, requests_seen).await,
+        ),
+    }
+    let check = Check::SecretsNeverPrinted;
+    match why_not(c, skips, check, &[]) {
+        Some(why) => report.skip(check, why),
+        None if canaries.is_empty() => report.skip(check, "the suite has no canaries"),
+        None => report.record(check, secrets_of(c, canaries)),
+    }
+}
