@@ -67,7 +67,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .await?;
     std::fs::remove_file(&path)?;
     for mock in &mocks {
-        println!("{}: {} requests served", mock.target(), mock.request_count());
+        println!(
+            "{}: {} requests served",
+            mock.target(),
+            mock.request_count()
+        );
     }
     if !status.success() {
         return Err(format!("the child failed: {status}").into());
@@ -81,7 +85,11 @@ async fn run(path: &str) -> Result<(), Box<dyn Error>> {
     let config = Config::from_toml_file(path)?;
     for (name, conn) in config.connect_all()? {
         let info = conn.info().clone();
-        println!("== {name}: {} ({} capabilities)", info.target, info.capabilities.len());
+        println!(
+            "== {name}: {} ({} capabilities)",
+            info.target,
+            info.capabilities.len()
+        );
 
         // 3. Test Connection.
         let report = conn.connector().test_connection().await?;
@@ -93,7 +101,11 @@ async fn run(path: &str) -> Result<(), Box<dyn Error>> {
 
         // 4. A ticket, and privileged access gated on it.
         if let Some(tickets) = conn.ticketing() {
-            let kind = info.ticket_kinds.first().cloned().unwrap_or(TicketKind::Incident);
+            let kind = info
+                .ticket_kinds
+                .first()
+                .cloned()
+                .unwrap_or(TicketKind::Incident);
             let ticket = tickets
                 .create_ticket(&NewTicket::new(
                     kind,
@@ -114,10 +126,12 @@ async fn run(path: &str) -> Result<(), Box<dyn Error>> {
                 if verdict.allow { "ALLOW" } else { "DENY" },
                 verdict.codes()
             );
-            let forged = gate
-                .check(&attempt.clone().ticket("1 OR 1=1"))
-                .await;
-            println!("   forged id: {} {:?}", if forged.allow { "ALLOW" } else { "DENY" }, forged.codes());
+            let forged = gate.check(&attempt.clone().ticket("1 OR 1=1")).await;
+            println!(
+                "   forged id: {} {:?}",
+                if forged.allow { "ALLOW" } else { "DENY" },
+                forged.codes()
+            );
         }
 
         // 5. Accounts, streamed page by page.

@@ -157,13 +157,12 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         }
         #[cfg(feature = "servicenow")]
         ConnectorConfig::Servicenow(ref s) => Arc::new(
-            accesslink_servicenow::ServiceNowConnector::from_settings(s.clone())
-                .map_err(named)?,
+            accesslink_servicenow::ServiceNowConnector::from_settings(s.clone()).map_err(named)?,
         ),
         #[cfg(feature = "opsramp")]
-        ConnectorConfig::Opsramp(ref s) => Arc::new(
-            accesslink_opsramp::OpsRampConnector::from_settings(s.clone()).map_err(named)?,
-        ),
+        ConnectorConfig::Opsramp(ref s) => {
+            Arc::new(accesslink_opsramp::OpsRampConnector::from_settings(s.clone()).map_err(named)?)
+        }
         #[cfg(feature = "opsgenie")]
         ConnectorConfig::Opsgenie(ref s) => Arc::new(
             accesslink_opsgenie::OpsGenieConnector::from_settings(s.clone()).map_err(named)?,
@@ -266,16 +265,25 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
     }
     let mut out = vec![("accesslink.schema.json", Config::json_schema())];
     #[cfg(feature = "otrs")]
-    out.push(("otrs.schema.json", one::<accesslink_otrs::OtrsSettings>("otrs")));
+    out.push((
+        "otrs.schema.json",
+        one::<accesslink_otrs::OtrsSettings>("otrs"),
+    ));
     #[cfg(feature = "glpi")]
-    out.push(("glpi.schema.json", one::<accesslink_glpi::GlpiSettings>("glpi")));
+    out.push((
+        "glpi.schema.json",
+        one::<accesslink_glpi::GlpiSettings>("glpi"),
+    ));
     #[cfg(feature = "servicenow")]
     out.push((
         "servicenow.schema.json",
         one::<accesslink_servicenow::ServiceNowSettings>("servicenow"),
     ));
     #[cfg(feature = "opsramp")]
-    out.push(("opsramp.schema.json", one::<accesslink_opsramp::OpsRampSettings>("opsramp")));
+    out.push((
+        "opsramp.schema.json",
+        one::<accesslink_opsramp::OpsRampSettings>("opsramp"),
+    ));
     #[cfg(feature = "opsgenie")]
     out.push((
         "opsgenie.schema.json",

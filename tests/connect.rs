@@ -52,18 +52,50 @@ async fn one_file_connects_every_target_and_the_gate_takes_the_handle() {
     let config = Config::from_toml_str(&toml_for(&mocks)).unwrap();
     assert_eq!(config.instances.len(), 5);
     for m in &mocks {
-        assert_eq!(m.request_count(), 0, "{}: loading sent a request", m.target());
+        assert_eq!(
+            m.request_count(),
+            0,
+            "{}: loading sent a request",
+            m.target()
+        );
     }
-    for (m, (name, conn)) in mocks.iter().zip(config.connect_all().unwrap()) {
-        assert_eq!(conn.info().target, m.target());
-        assert_eq!(conn.info().instance, name, "the table key names the instance");
-        conn.connector().test_connection().await.unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(m.request_count() > 0, "{name}: test_connection reached the server");
+    let connections = config.connect_all().unwrap();
+    assert_eq!(connections.len(), 5);
+    for (name, conn) in connections {
+        let m = mocks
+            .iter()
+            .find(|m| m.target() == conn.info().target)
+            .unwrap_or_else(|| panic!("{name}: no mock for {}", conn.info().target));
+        assert_eq!(name, format!("{}-one", m.target()));
+        assert_eq!(
+            conn.info().instance,
+            name,
+            "the table key names the instance"
+        );
+        conn.connector()
+            .test_connection()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            m.request_count() > 0,
+            "{name}: test_connection reached the server"
+        );
         let ticketing = conn.ticketing();
         let provisioner = conn.provisioner();
-        assert_eq!(ticketing.is_some(), conn.connector().as_ticketing().is_some(), "{name}");
-        assert_eq!(provisioner.is_some(), conn.connector().as_provisioner().is_some(), "{name}");
-        assert!(ticketing.is_some() || provisioner.is_some(), "{name} does nothing");
+        assert_eq!(
+            ticketing.is_some(),
+            conn.connector().as_ticketing().is_some(),
+            "{name}"
+        );
+        assert_eq!(
+            provisioner.is_some(),
+            conn.connector().as_provisioner().is_some(),
+            "{name}"
+        );
+        assert!(
+            ticketing.is_some() || provisioner.is_some(),
+            "{name} does nothing"
+        );
     }
 }
 
@@ -96,7 +128,10 @@ async fn the_gate_runs_on_a_handle_from_connect() {
     let verdict = gate
         .check(&AccessAttempt::new(Principal::new("alice"), "connect", "db").ticket(number.clone()))
         .await;
-    assert_eq!(verdict.ticket.as_ref().and_then(|t| t.reference.number()), Some(number.as_str()));
+    assert_eq!(
+        verdict.ticket.as_ref().and_then(|t| t.reference.number()),
+        Some(number.as_str())
+    );
 }
 
 #[test]
@@ -139,7 +174,10 @@ async fn a_missing_secret_fails_before_any_request_and_names_the_variable() {
     let e = config.connect("pager").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config);
     let msg = e.to_string();
-    assert!(msg.contains("ACCESSLINK_TEST_UNSET_KEY_42") && msg.contains("pager"), "{msg}");
+    assert!(
+        msg.contains("ACCESSLINK_TEST_UNSET_KEY_42") && msg.contains("pager"),
+        "{msg}"
+    );
     assert_eq!(mock.request_count(), 0);
     assert!(config.connect("nope").is_err());
 }
@@ -154,7 +192,11 @@ auth = { method = "basic", user = "svc", password = "canary-inline-pw-7731" }
 "#;
     let config = Config::from_toml_str(text).unwrap();
     assert!(!format!("{config:?}").contains("canary-inline-pw-7731"));
-    assert!(!serde_json::to_string(&config).unwrap().contains("canary-inline-pw-7731"));
+    assert!(
+        !serde_json::to_string(&config)
+            .unwrap()
+            .contains("canary-inline-pw-7731")
+    );
     let conn = config.connect("sn").unwrap();
     assert!(!format!("{conn:?}").contains("canary-inline-pw-7731"));
 }
