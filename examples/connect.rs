@@ -42,12 +42,18 @@ async fn main() -> Result<(), Box<dyn Error>> {
         return run(path).await;
     }
 
+    let opsramp = OpsRampMock::start().await;
+    let opsgenie = OpsGenieMock::start().await;
+    for (login, first, last) in [("ada", "Ada", "Lovelace"), ("alan", "Alan", "Turing")] {
+        opsramp.add_user(login, first, last, &format!("{login}@example.test"));
+        opsgenie.add_user(&format!("{login}@example.test"), &format!("{first} {last}"), "User")?;
+    }
     let mocks: Vec<Box<dyn Mock>> = vec![
         Box::new(OtrsMock::start().await),
         Box::new(GlpiMock::start().await),
         Box::new(ServiceNowMock::builder().synthetic_users(120).start().await),
-        Box::new(OpsRampMock::start().await),
-        Box::new(OpsGenieMock::start().await),
+        Box::new(opsramp),
+        Box::new(opsgenie),
     ];
 
     // 1. The configuration file an administrator would write.
