@@ -46,7 +46,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let opsgenie = OpsGenieMock::start().await;
     for (login, first, last) in [("ada", "Ada", "Lovelace"), ("alan", "Alan", "Turing")] {
         opsramp.add_user(login, first, last, &format!("{login}@example.test"));
-        opsgenie.add_user(&format!("{login}@example.test"), &format!("{first} {last}"), "User")?;
+        opsgenie.add_user(
+            &format!("{login}@example.test"),
+            &format!("{first} {last}"),
+            "User",
+        )?;
     }
     let mocks: Vec<Box<dyn Mock>> = vec![
         Box::new(OtrsMock::start().await),

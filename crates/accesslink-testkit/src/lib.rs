@@ -22,6 +22,8 @@
 pub mod conformance;
 pub mod counter;
 pub mod data;
+#[cfg(any(feature = "opsramp", feature = "opsgenie"))]
+pub mod exchange;
 pub mod fault;
 #[cfg(feature = "glpi")]
 pub mod glpi;

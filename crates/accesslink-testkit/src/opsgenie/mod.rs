@@ -38,7 +38,6 @@
 //! stored once written.
 
 mod backend;
-mod exchange;
 mod mock;
 mod routes;
 mod state;
@@ -51,11 +50,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde_json::Value;
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
-pub use self::exchange::Exchange;
 use self::routes::Call;
 pub use self::state::KeyAccess;
 use self::state::{Role, State, Team};
 use crate::counter::RouteCounter;
+pub use crate::exchange::Exchange;
 use crate::fault::{Fault, FaultAction, FaultPlan};
 use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
@@ -390,7 +389,7 @@ struct Responder {
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let record = lock(&self.exchanges).is_some();
-        let (answer, logged) = exchange::capture(record, request, || self.answer(request));
+        let (answer, logged) = crate::exchange::capture(record, request, || self.answer(request));
         if let (Some(e), Some(log)) = (logged, lock(&self.exchanges).as_mut()) {
             log.push(e);
         }

@@ -123,7 +123,7 @@ pub(crate) fn validation(state: &mut State, field: &str, reason: &str) -> Respon
 }
 
 fn respond(status: u16, body: &Value, rid: &str) -> ResponseTemplate {
-    super::exchange::note(status, body);
+    crate::exchange::note(status, body);
     ResponseTemplate::new(status)
         .set_body_raw(body.to_string(), "application/json")
         .insert_header("x-request-id", rid)

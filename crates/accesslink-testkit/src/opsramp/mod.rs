@@ -66,7 +66,6 @@
 #![allow(clippy::result_large_err)]
 
 mod backend;
-mod exchange;
 mod groups;
 mod limits;
 mod mock;
@@ -84,11 +83,11 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
-pub use self::exchange::Exchange;
 pub use self::limits::{RateClass, RateLimits};
 use self::limits::{Tokens, Windows};
 use self::state::{SEED_TIME, Status, Tenant, UserRec, user_number};
 use crate::counter::RouteCounter;
+pub use crate::exchange::Exchange;
 use crate::fault::FaultPlan;
 use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
@@ -569,7 +568,7 @@ impl Respond for Responder {
         let normal = || routes::answer(&self.shared, request);
         let record = self.shared.lock().recording;
         let (answer, logged) =
-            exchange::capture(record, request, || match self.faults.take(request) {
+            crate::exchange::capture(record, request, || match self.faults.take(request) {
                 Some(action) => action.apply(normal),
                 None => normal(),
             });

@@ -19,7 +19,7 @@ pub(crate) const TENANCY_TOKEN_PATH: &str = "/tenancy/auth/oauth/token";
 
 /// JSON with a status.
 pub(crate) fn json_response(status: u16, body: &Value) -> ResponseTemplate {
-    super::exchange::note(status, body);
+    crate::exchange::note(status, body);
     ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/json")
 }
 

@@ -1,6 +1,7 @@
 //! The exchange log: each request with the status and JSON body the mock answered it
-//! with, kept only while [`OpsGenieMock::record_exchanges`](super::OpsGenieMock::record_exchanges)
-//! is on, so contract tests can validate both directions without a proxy.
+//! with, kept only while a mock records them (`OpsRampMock::record_exchanges`,
+//! `OpsGenieMock::record_exchanges`), so contract tests can validate both directions
+//! without a proxy.
 
 use std::cell::{Cell, RefCell};
 
@@ -13,7 +14,7 @@ use wiremock::Request;
 pub struct Exchange {
     /// `GET`, `POST`, …
     pub method: String,
-    /// The path (`/v2/users`).
+    /// The path (`/api/v2/tenants/client_7/users/search`, `/v2/users`).
     pub path: String,
     /// The raw query string, if any.
     pub query: Option<String>,
