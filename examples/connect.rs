@@ -11,8 +11,8 @@
 //! per-target code.
 //!
 //! ```sh
-//! cargo run --example connect                            # mocks + the child below
-//! cargo run --example connect -- --config my.toml        # your own file and servers
+//! cargo run --features full,testkit --example connect                      # mocks + child
+//! cargo run --features full,testkit --example connect -- --config my.toml  # your servers
 //! ```
 
 use std::error::Error;

@@ -30,7 +30,7 @@
         feature = "opsramp",
         feature = "opsgenie"
     )),
-    allow(unused_variables, unreachable_code)
+    allow(unused_variables, unused_mut, unreachable_code, dead_code)
 )]
 
 use std::collections::BTreeMap;
