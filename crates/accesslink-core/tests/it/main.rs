@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+mod hooks;
 mod oauth;
 mod pacing;
 mod retry;
