@@ -457,3 +457,197 @@ impl Contract {
         (seen, problems)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r##"{
+        "$comment": "users.yaml at abc123",
+        "$defs": {
+            "error": {"type": "object", "required": ["message"]},
+            "user": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+            "list": {"type": "object", "required": ["data"]},
+            "query": {"type": "object", "properties": {"limit": {"type": "string", "pattern": "^[0-9]+$"}},
+                      "additionalProperties": false},
+            "create": {"type": "object", "required": ["name"]}
+        },
+        "x-operations": [
+            {"method": "GET", "path": "/v2/users", "query": "#/$defs/query", "response": "#/$defs/list"},
+            {"method": "GET", "path": "/v2/users/{id}", "params": {"id": {"pattern": "^u-"}},
+             "response": "#/$defs/user"},
+            {"method": "GET", "path": "/v2/users/search", "response": "#/$defs/list"},
+            {"method": "POST", "path": "/v2/users", "status": 201, "request": "#/$defs/create",
+             "response": "#/$defs/user"},
+            {"method": "POST", "path": "/v2/users/{id}/{action}", "params": {"action": {}},
+             "request": "#/$defs/create", "response": "#/$defs/user"}
+        ]
+    }"##;
+
+    const FILES: [SchemaFile; 1] = [SchemaFile::new("users", FILE)];
+
+    fn x(
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        body: &str,
+        status: u16,
+        answer: Value,
+    ) -> Exchange {
+        Exchange {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: query.map(str::to_owned),
+            request_body: body.as_bytes().to_vec(),
+            status: Some(status),
+            response_body: Some(answer),
+        }
+    }
+
+    #[test]
+    fn the_most_literal_template_wins() {
+        let c = Contract::load(&FILES, ContractOptions::new());
+        let (op, params) = c.operation("GET", "/v2/users/search").unwrap();
+        assert_eq!(op.path(), "/v2/users/search");
+        assert!(params.is_empty());
+        let (op, params) = c.operation("GET", "/v2/users/u-1").unwrap();
+        assert_eq!(op.name(), "GET /v2/users/{id}");
+        assert_eq!(params, [("id".to_owned(), "u-1".to_owned())]);
+        assert!(c.operation("DELETE", "/v2/users/u-1").is_none());
+    }
+
+    #[test]
+    fn check_flags_each_kind_of_problem_and_lists_what_went_unseen() {
+        let c = Contract::load(&FILES, ContractOptions::new().header_contains(["abc123"]));
+        let ok = [
+            x(
+                "GET",
+                "/v2/users",
+                Some("limit=5"),
+                "",
+                200,
+                json!({"data": []}),
+            ),
+            x("GET", "/v2/users/u-1", None, "", 200, json!({"id": "u-1"})),
+            x(
+                "GET",
+                "/v2/users/u-nobody",
+                None,
+                "",
+                404,
+                json!({"message": "no"}),
+            ),
+        ];
+        let (seen, problems) = c.check(&ok);
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(
+            c.unseen(&seen),
+            [
+                "GET /v2/users/search",
+                "POST /v2/users",
+                "POST /v2/users/{id}/{action}"
+            ]
+        );
+        let bad = [
+            x(
+                "GET",
+                "/v2/users",
+                Some("limit=x&limit=1"),
+                "",
+                200,
+                json!({"data": []}),
+            ),
+            x("GET", "/v2/users/u-1", None, "", 200, json!({"id": 1})),
+            x("GET", "/v2/teams", None, "", 200, json!({})),
+            x(
+                "POST",
+                "/v2/users",
+                None,
+                r#"{"name": "a"}"#,
+                200,
+                json!({"id": "u-2"}),
+            ),
+            x("POST", "/v2/users", None, "", 201, json!({"id": "u-2"})),
+            x("POST", "/v2/users", None, "{", 404, json!({})),
+            x(
+                "GET",
+                "/v2/users/search",
+                None,
+                "{}",
+                200,
+                json!({"data": []}),
+            ),
+        ];
+        let (_, problems) = c.check(&bad);
+        let expected = [
+            "query parameter limit sent twice",
+            "no operation in the contract",
+            "answered 200, the spec says 201",
+            "no request body",
+            "the request body is not JSON",
+            "a body on an operation that takes none",
+        ];
+        for e in expected {
+            assert!(problems.iter().any(|p| p.contains(e)), "{e}: {problems:#?}");
+        }
+        assert!(
+            problems.iter().any(|p| p.contains("#/$defs/user at '/id'")),
+            "{problems:#?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("#/$defs/error")),
+            "{problems:#?}"
+        );
+        let (_, p) = c.check(&[x(
+            "GET",
+            "/v2/users/x-1",
+            None,
+            "",
+            200,
+            json!({"id": "x-1"}),
+        )]);
+        assert!(
+            p.len() == 1 && p[0].contains("path parameter id=\"x-1\""),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn options_decide_status_and_bodyless_operations() {
+        let action = x(
+            "POST",
+            "/v2/users/u-1/activate",
+            None,
+            "",
+            200,
+            json!({"id": "u-1"}),
+        );
+        let created = x("GET", "/v2/users/u-1", None, "", 201, json!({"id": "u-1"}));
+        let strict = Contract::load(&FILES, ContractOptions::new().default_status(200));
+        let (_, p) = strict.check(&[action.clone(), created.clone()]);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].ends_with("no request body") && p[1].contains("answered 201"),
+            "{p:?}"
+        );
+        let lenient = Contract::load(
+            &FILES,
+            ContractOptions::new()
+                .body_optional(|op| op.method() == "POST" && op.params().contains_key("action")),
+        );
+        assert_eq!(lenient.check(&[action, created]).1, Vec::<String>::new());
+    }
+
+    #[test]
+    #[should_panic(expected = "the header must name the spec file and commit")]
+    fn a_header_without_the_commit_is_refused() {
+        Contract::load(&FILES, ContractOptions::new().header_contains(["def456"]));
+    }
+
+    #[test]
+    #[should_panic(expected = "no #/$defs/missing")]
+    fn a_pointer_that_resolves_to_nothing_is_refused_on_load() {
+        let text = r##"{"x-operations": [{"method": "GET", "path": "/a", "response": "#/$defs/missing"}]}"##;
+        Contract::load(&[SchemaFile::new("broken", text)], ContractOptions::new());
+    }
+}
