@@ -14,15 +14,18 @@
 //! | `opsramp` | [`opsramp`] | `OpsRampMock` |
 //! | `opsgenie` | [`opsgenie`] | `OpsGenieMock` |
 //! | `full` | all of the above | |
+//! | `contract` | [`contract`] | none: the JSON-Schema contract harness over recorded exchanges |
 //!
 //! Every mock implements [`Mock`], so a test (or a tool) can start any of them and drive
 //! it the same way: its URL, the connector settings that work against it, its fault plan,
 //! the requests it received.
 
 pub mod conformance;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod counter;
 pub mod data;
-#[cfg(any(feature = "opsramp", feature = "opsgenie"))]
+#[cfg(any(feature = "opsramp", feature = "opsgenie", feature = "contract"))]
 pub mod exchange;
 pub mod fault;
 #[cfg(feature = "glpi")]

@@ -10,238 +10,31 @@
 //! operation's response (and status), any other against the error shape. Every
 //! operation must have been seen.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
-
 use accesslink_core::{
     AccountChange, AccountId, AccountSpec, Connector, EntitlementType, GrantOutcome, PageRequest,
     Provisioner, RevokeOutcome,
 };
 use accesslink_opsgenie::models::{CustomRole, NewTeam, NewUser};
 use accesslink_opsgenie::{Identifier, OpsGenieConnector};
-use accesslink_testkit::opsgenie::{Exchange, OpsGenieMock};
-use jsonschema::Validator;
-use serde_json::{Map, Value, json};
+use accesslink_testkit::contract::{Contract, ContractOptions, SchemaFile};
+use accesslink_testkit::opsgenie::OpsGenieMock;
+use serde_json::json;
 
 use crate::on_mock;
 
 /// The schema files, by name.
-const FILES: [(&str, &str); 1] = [("opsgenie-v2", include_str!("../contract/opsgenie-v2.json"))];
+const FILES: [SchemaFile; 1] = [SchemaFile::new(
+    "opsgenie-v2",
+    include_str!("../contract/opsgenie-v2.json"),
+)];
 
-/// One operation of a schema file.
-#[derive(Debug)]
-struct Operation {
-    file: usize,
-    method: String,
-    /// The path template, split on `/`.
-    template: Vec<String>,
-    params: Map<String, Value>,
-    query: Option<String>,
-    request: Option<String>,
-    request_form: Option<String>,
-    response: String,
-    error: String,
-    /// The success status the operation answers with (201 for creates).
-    status: u16,
-}
-
-impl Operation {
-    fn name(&self) -> String {
-        format!("{} {}", self.method, self.template.join("/"))
-    }
-
-    /// The path parameters when `path` fits the template.
-    fn matches(&self, method: &str, path: &[&str]) -> Option<Vec<(String, String)>> {
-        if method != self.method || path.len() != self.template.len() {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (t, p) in self.template.iter().zip(path) {
-            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                Some(name) => params.push((name.to_owned(), (*p).to_owned())),
-                None if t == p => {}
-                None => return None,
-            }
-        }
-        Some(params)
-    }
-
-    fn literals(&self) -> usize {
-        self.template.iter().filter(|t| !t.starts_with('{')).count()
-    }
-}
-
-/// The schema files with compiled validators, cached by (file, pointer).
-struct Contract {
-    docs: Vec<Value>,
-    ops: Vec<Operation>,
-    cache: Mutex<HashMap<(usize, String), std::sync::Arc<Validator>>>,
-}
-
-impl Contract {
-    fn load() -> Contract {
-        let mut docs = Vec::new();
-        let mut ops = Vec::new();
-        for (i, (name, text)) in FILES.iter().enumerate() {
-            let doc: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let comment = doc["$comment"].as_str().unwrap_or("");
-            assert!(
-                comment.contains("71c5534") && comment.contains("swagger.json"),
-                "{name}: the header must name the spec file and commit"
-            );
-            let ptr = |v: &Value| v.as_str().map(str::to_owned);
-            for op in doc["x-operations"].as_array().expect("x-operations") {
-                ops.push(Operation {
-                    file: i,
-                    method: op["method"].as_str().expect("method").to_owned(),
-                    template: op["path"]
-                        .as_str()
-                        .expect("path")
-                        .split('/')
-                        .map(str::to_owned)
-                        .collect(),
-                    params: op["params"].as_object().cloned().unwrap_or_default(),
-                    query: ptr(&op["query"]),
-                    request: ptr(&op["request"]),
-                    request_form: ptr(&op["requestForm"]),
-                    response: ptr(&op["response"]).expect("response"),
-                    error: ptr(&op["error"]).unwrap_or_else(|| "#/$defs/error".to_owned()),
-                    status: op["status"].as_u64().map_or(200, |s| s as u16),
-                });
-            }
-            docs.push(doc);
-        }
-        let contract = Contract {
-            docs,
-            ops,
-            cache: Mutex::new(HashMap::new()),
-        };
-        // Every pointer must resolve: a typo would otherwise validate nothing.
-        for op in &contract.ops {
-            for p in [&op.query, &op.request, &op.request_form]
-                .into_iter()
-                .flatten()
-                .chain([&op.response, &op.error])
-            {
-                contract.validator(op.file, p);
-            }
-        }
-        contract
-    }
-
-    /// A validator for `pointer` (`#/$defs/x`) inside file `file`: the whole file with a
-    /// root `$ref`, so the definitions' own `$ref`s resolve. Formats are asserted.
-    fn validator(&self, file: usize, pointer: &str) -> std::sync::Arc<Validator> {
-        let key = (file, pointer.to_owned());
-        if let Some(v) = self.cache.lock().unwrap().get(&key) {
-            return v.clone();
-        }
-        let mut root = self.docs[file].clone();
-        let target = root
-            .pointer(pointer.trim_start_matches('#'))
-            .unwrap_or_else(|| panic!("{}: no {pointer}", FILES[file].0));
-        assert!(target.is_object(), "{pointer} is not a schema");
-        root["$ref"] = json!(pointer);
-        let v = jsonschema::options()
-            .should_validate_formats(true)
-            .build(&root)
-            .unwrap_or_else(|e| panic!("{} {pointer}: {e}", FILES[file].0));
-        let v = std::sync::Arc::new(v);
-        self.cache.lock().unwrap().insert(key, v.clone());
-        v
-    }
-
-    /// The problems of `instance` against `pointer`, one line each.
-    fn problems(&self, file: usize, pointer: &str, instance: &Value) -> Vec<String> {
-        self.validator(file, pointer)
-            .iter_errors(instance)
-            .map(|e| format!("{pointer} at '{}': {e}", e.instance_path()))
-            .collect()
-    }
-
-    /// The operation a request is for: the matching template with the most literal
-    /// segments (`users/search` before `users/{userId}`).
-    fn operation(&self, method: &str, path: &str) -> Option<(&Operation, Vec<(String, String)>)> {
-        let parts: Vec<&str> = path.split('/').collect();
-        self.ops
-            .iter()
-            .filter_map(|op| op.matches(method, &parts).map(|p| (op, p)))
-            .max_by_key(|(op, _)| op.literals())
-    }
-
-    /// Checks every exchange; returns the operations seen and the problems found.
-    fn check(&self, exchanges: &[Exchange]) -> (BTreeSet<String>, Vec<String>) {
-        let mut seen = BTreeSet::new();
-        let mut problems = Vec::new();
-        for x in exchanges {
-            let at = format!("{} {}", x.method, x.path);
-            let Some((op, params)) = self.operation(&x.method, &x.path) else {
-                problems.push(format!("{at}: no operation in the contract"));
-                continue;
-            };
-            seen.insert(op.name());
-            let mut found = Vec::new();
-            for (name, value) in &params {
-                if let Some(schema) = op.params.get(name) {
-                    if !jsonschema::is_valid(schema, &json!(value)) {
-                        found.push(format!("path parameter {name}={value:?} against {schema}"));
-                    }
-                }
-            }
-            let query: Vec<(String, String)> = x
-                .query
-                .as_deref()
-                .map(|q| {
-                    url::form_urlencoded::parse(q.as_bytes())
-                        .into_owned()
-                        .collect()
-                })
-                .unwrap_or_default();
-            match &op.query {
-                Some(p) => {
-                    let mut obj = Map::new();
-                    for (k, v) in &query {
-                        if obj.insert(k.clone(), json!(v)).is_some() {
-                            found.push(format!("query parameter {k} sent twice"));
-                        }
-                    }
-                    found.extend(self.problems(op.file, p, &Value::Object(obj)));
-                }
-                None if !query.is_empty() => {
-                    found.push(format!("query {query:?} on an operation that takes none"));
-                }
-                None => {}
-            }
-            if let Some(p) = &op.request_form {
-                let form: Map<String, Value> = url::form_urlencoded::parse(&x.request_body)
-                    .into_owned()
-                    .map(|(k, v)| (k, json!(v)))
-                    .collect();
-                found.extend(self.problems(op.file, p, &Value::Object(form)));
-            } else if let Some(p) = &op.request {
-                match x.request_json() {
-                    Some(body) => found.extend(self.problems(op.file, p, &body)),
-                    None if x.request_body.is_empty() => found.push("no request body".into()),
-                    None => found.push("the request body is not JSON".into()),
-                }
-            } else if !x.request_body.is_empty() {
-                found.push("a body on an operation that takes none".into());
-            }
-            match (x.status, &x.response_body) {
-                (Some(s), Some(body)) if (200..300).contains(&s) => {
-                    if s != op.status {
-                        found.push(format!("answered {s}, the spec says {}", op.status));
-                    }
-                    found.extend(self.problems(op.file, &op.response, body));
-                }
-                (Some(_), Some(body)) => found.extend(self.problems(op.file, &op.error, body)),
-                (Some(s), None) => found.push(format!("answer {s} without a JSON body")),
-                (None, _) => {} // a queued fault answered; nothing of the mock's to check
-            }
-            problems.extend(found.into_iter().map(|f| format!("{at}: {f}")));
-        }
-        (seen, problems)
-    }
+/// The schema file, its header naming the Swagger file and commit; an operation that
+/// declares no `status` answers 200, and every declared body is required.
+fn contract() -> Contract {
+    let options = ContractOptions::new()
+        .header_contains(["71c5534", "swagger.json"])
+        .default_status(200);
+    Contract::load(&FILES, options)
 }
 
 /// Drives the connector through every operation it has, then the typed handles
@@ -326,7 +119,7 @@ async fn drive(og: &OpsGenieConnector, mock: &OpsGenieMock) {
 
 #[tokio::test]
 async fn requests_and_answers_keep_to_the_contract() {
-    let contract = Contract::load();
+    let contract = contract();
     let mock = OpsGenieMock::builder().generated_users(7).start().await;
     mock.record_exchanges();
     let og = on_mock(&mock);
@@ -341,18 +134,13 @@ async fn requests_and_answers_keep_to_the_contract() {
         exchanges.len(),
         problems.join("\n")
     );
-    let unseen: Vec<String> = contract
-        .ops
-        .iter()
-        .map(Operation::name)
-        .filter(|n| !seen.contains(n))
-        .collect();
+    let unseen = contract.unseen(&seen);
     assert!(unseen.is_empty(), "operations never exercised: {unseen:#?}");
 }
 
 #[tokio::test]
 async fn errors_keep_to_the_error_shape_and_bad_requests_are_flagged() {
-    let contract = Contract::load();
+    let contract = contract();
     let mock = OpsGenieMock::start().await;
     mock.add_user("taken@example.com", "Taken", "user").unwrap();
     mock.record_exchanges();
@@ -378,7 +166,7 @@ async fn errors_keep_to_the_error_shape_and_bad_requests_are_flagged() {
 
 #[test]
 fn the_validator_rejects_what_the_spec_forbids() {
-    let contract = Contract::load();
+    let contract = contract();
     let base = json!({"took": 0.01, "requestId": "r-1"});
     let user =
         json!({"id": "u-1", "username": "a@example.com", "role": {"id": "User", "name": "User"}});

@@ -10,9 +10,6 @@
 //! answer is checked against the operation's response, any other against its error
 //! shape. Every operation the connector uses must have been seen.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
-
 use accesslink_core::{
     AccountChange, AccountSpec, Comment, CorrelationId, CreateOutcome, EntitlementType, ErrorKind,
     GrantOutcome, NewTicket, PageRequest, Provisioner, Resolution, RevokeOutcome, TicketKind,
@@ -22,236 +19,30 @@ use accesslink_opsramp::api::SearchParams;
 use accesslink_opsramp::models::NamedBody;
 use accesslink_opsramp::requests::{GroupBody, RoleUpdate, RoleUser};
 use accesslink_opsramp::{OpsRampConnector, TokenPath};
+use accesslink_testkit::contract::{Contract, ContractOptions, SchemaFile};
 use accesslink_testkit::fault::{Fault, FaultMatcher};
-use accesslink_testkit::opsramp::{Exchange, OpsRampMock};
-use jsonschema::Validator;
-use serde_json::{Map, Value, json};
+use accesslink_testkit::opsramp::OpsRampMock;
+use serde_json::json;
 
 use crate::{client, connector, mock, on};
 
 /// The schema files, by name.
-const FILES: [(&str, &str); 3] = [
-    ("auth", include_str!("../contract/auth.json")),
-    (
+const FILES: [SchemaFile; 3] = [
+    SchemaFile::new("auth", include_str!("../contract/auth.json")),
+    SchemaFile::new(
         "tenancy-access-controls",
         include_str!("../contract/tenancy-access-controls.json"),
     ),
-    ("tickets", include_str!("../contract/tickets.json")),
+    SchemaFile::new("tickets", include_str!("../contract/tickets.json")),
 ];
 
-/// One operation of a schema file.
-#[derive(Debug)]
-struct Operation {
-    file: usize,
-    method: String,
-    /// The path template, split on `/`.
-    template: Vec<String>,
-    params: Map<String, Value>,
-    query: Option<String>,
-    request: Option<String>,
-    request_form: Option<String>,
-    response: String,
-    error: String,
-}
-
-impl Operation {
-    fn name(&self) -> String {
-        format!("{} {}", self.method, self.template.join("/"))
-    }
-
-    /// The path parameters when `path` fits the template.
-    fn matches(&self, method: &str, path: &[&str]) -> Option<Vec<(String, String)>> {
-        if method != self.method || path.len() != self.template.len() {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (t, p) in self.template.iter().zip(path) {
-            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                Some(name) => params.push((name.to_owned(), (*p).to_owned())),
-                None if t == p => {}
-                None => return None,
-            }
-        }
-        Some(params)
-    }
-
-    fn literals(&self) -> usize {
-        self.template.iter().filter(|t| !t.starts_with('{')).count()
-    }
-}
-
-/// The schema files with compiled validators, cached by (file, pointer).
-struct Contract {
-    docs: Vec<Value>,
-    ops: Vec<Operation>,
-    cache: Mutex<HashMap<(usize, String), std::sync::Arc<Validator>>>,
-}
-
-impl Contract {
-    fn load() -> Contract {
-        let mut docs = Vec::new();
-        let mut ops = Vec::new();
-        for (i, (name, text)) in FILES.iter().enumerate() {
-            let doc: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let comment = doc["$comment"].as_str().unwrap_or("");
-            assert!(
-                comment.contains("8f65538") && comment.contains(".yaml"),
-                "{name}: the header must name the spec file and commit"
-            );
-            let ptr = |v: &Value| v.as_str().map(str::to_owned);
-            for op in doc["x-operations"].as_array().expect("x-operations") {
-                ops.push(Operation {
-                    file: i,
-                    method: op["method"].as_str().expect("method").to_owned(),
-                    template: op["path"]
-                        .as_str()
-                        .expect("path")
-                        .split('/')
-                        .map(str::to_owned)
-                        .collect(),
-                    params: op["params"].as_object().cloned().unwrap_or_default(),
-                    query: ptr(&op["query"]),
-                    request: ptr(&op["request"]),
-                    request_form: ptr(&op["requestForm"]),
-                    response: ptr(&op["response"]).expect("response"),
-                    error: ptr(&op["error"]).unwrap_or_else(|| "#/$defs/error".to_owned()),
-                });
-            }
-            docs.push(doc);
-        }
-        let contract = Contract {
-            docs,
-            ops,
-            cache: Mutex::new(HashMap::new()),
-        };
-        // Every pointer must resolve: a typo would otherwise validate nothing.
-        for op in &contract.ops {
-            for p in [&op.query, &op.request, &op.request_form]
-                .into_iter()
-                .flatten()
-                .chain([&op.response, &op.error])
-            {
-                contract.validator(op.file, p);
-            }
-        }
-        contract
-    }
-
-    /// A validator for `pointer` (`#/$defs/x`) inside file `file`: the whole file with a
-    /// root `$ref`, so the definitions' own `$ref`s resolve. Formats are asserted.
-    fn validator(&self, file: usize, pointer: &str) -> std::sync::Arc<Validator> {
-        let key = (file, pointer.to_owned());
-        if let Some(v) = self.cache.lock().unwrap().get(&key) {
-            return v.clone();
-        }
-        let mut root = self.docs[file].clone();
-        let target = root
-            .pointer(pointer.trim_start_matches('#'))
-            .unwrap_or_else(|| panic!("{}: no {pointer}", FILES[file].0));
-        assert!(target.is_object(), "{pointer} is not a schema");
-        root["$ref"] = json!(pointer);
-        let v = jsonschema::options()
-            .should_validate_formats(true)
-            .build(&root)
-            .unwrap_or_else(|e| panic!("{} {pointer}: {e}", FILES[file].0));
-        let v = std::sync::Arc::new(v);
-        self.cache.lock().unwrap().insert(key, v.clone());
-        v
-    }
-
-    /// The problems of `instance` against `pointer`, one line each.
-    fn problems(&self, file: usize, pointer: &str, instance: &Value) -> Vec<String> {
-        self.validator(file, pointer)
-            .iter_errors(instance)
-            .map(|e| format!("{pointer} at '{}': {e}", e.instance_path()))
-            .collect()
-    }
-
-    /// The operation a request is for: the matching template with the most literal
-    /// segments (`users/search` before `users/{userId}`).
-    fn operation(&self, method: &str, path: &str) -> Option<(&Operation, Vec<(String, String)>)> {
-        let parts: Vec<&str> = path.split('/').collect();
-        self.ops
-            .iter()
-            .filter_map(|op| op.matches(method, &parts).map(|p| (op, p)))
-            .max_by_key(|(op, _)| op.literals())
-    }
-
-    /// Checks every exchange; returns the operations seen and the problems found.
-    fn check(&self, exchanges: &[Exchange]) -> (BTreeSet<String>, Vec<String>) {
-        let mut seen = BTreeSet::new();
-        let mut problems = Vec::new();
-        for x in exchanges {
-            let at = format!("{} {}", x.method, x.path);
-            let Some((op, params)) = self.operation(&x.method, &x.path) else {
-                problems.push(format!("{at}: no operation in the contract"));
-                continue;
-            };
-            seen.insert(op.name());
-            let mut found = Vec::new();
-            for (name, value) in &params {
-                if let Some(schema) = op.params.get(name) {
-                    if !jsonschema::is_valid(schema, &json!(value)) {
-                        found.push(format!("path parameter {name}={value:?} against {schema}"));
-                    }
-                }
-            }
-            let query: Vec<(String, String)> = x
-                .query
-                .as_deref()
-                .map(|q| {
-                    url::form_urlencoded::parse(q.as_bytes())
-                        .into_owned()
-                        .collect()
-                })
-                .unwrap_or_default();
-            match &op.query {
-                Some(p) => {
-                    let mut obj = Map::new();
-                    for (k, v) in &query {
-                        if obj.insert(k.clone(), json!(v)).is_some() {
-                            found.push(format!("query parameter {k} sent twice"));
-                        }
-                    }
-                    found.extend(self.problems(op.file, p, &Value::Object(obj)));
-                }
-                None if !query.is_empty() => {
-                    found.push(format!("query {query:?} on an operation that takes none"));
-                }
-                None => {}
-            }
-            if let Some(p) = &op.request_form {
-                let form: Map<String, Value> = url::form_urlencoded::parse(&x.request_body)
-                    .into_owned()
-                    .map(|(k, v)| (k, json!(v)))
-                    .collect();
-                found.extend(self.problems(op.file, p, &Value::Object(form)));
-            } else if let Some(p) = &op.request {
-                match x.request_json() {
-                    Some(body) => found.extend(self.problems(op.file, p, &body)),
-                    None if x.request_body.is_empty() && op.method == "POST" => {
-                        // Only the user actions may go without a body (ACTIVATE).
-                        if !op.params.contains_key("action") {
-                            found.push("no request body".into());
-                        }
-                    }
-                    None => found.push("the request body is not JSON".into()),
-                }
-            } else if !x.request_body.is_empty() {
-                found.push("a body on an operation that takes none".into());
-            }
-            match (x.status, &x.response_body) {
-                (Some(s), Some(body)) if (200..300).contains(&s) => {
-                    found.extend(self.problems(op.file, &op.response, body));
-                }
-                (Some(_), Some(body)) => found.extend(self.problems(op.file, &op.error, body)),
-                (Some(s), None) => found.push(format!("answer {s} without a JSON body")),
-                (None, _) => {} // a queued fault answered; nothing of the mock's to check
-            }
-            problems.extend(found.into_iter().map(|f| format!("{at}: {f}")));
-        }
-        (seen, problems)
-    }
+/// The schema files, each header naming the spec commit. Only the user actions may go
+/// without a body (ACTIVATE).
+fn contract() -> Contract {
+    let options = ContractOptions::new()
+        .header_contains(["8f65538", ".yaml"])
+        .body_optional(|op| op.method() == "POST" && op.params().contains_key("action"));
+    Contract::load(&FILES, options)
 }
 
 /// Drives the provisioning side through every operation it has.
@@ -405,7 +196,7 @@ async fn tickets(opsramp: &OpsRampConnector, mock: &OpsRampMock) {
 
 #[tokio::test]
 async fn requests_and_answers_keep_to_the_contract() {
-    let contract = Contract::load();
+    let contract = contract();
     let mock = mock(7).await;
     mock.record_exchanges();
     let opsramp = connector(&mock);
@@ -427,18 +218,13 @@ async fn requests_and_answers_keep_to_the_contract() {
         exchanges.len(),
         problems.join("\n")
     );
-    let unseen: Vec<String> = contract
-        .ops
-        .iter()
-        .map(Operation::name)
-        .filter(|n| !seen.contains(n))
-        .collect();
+    let unseen = contract.unseen(&seen);
     assert!(unseen.is_empty(), "operations never exercised: {unseen:#?}");
 }
 
 #[tokio::test]
 async fn a_bogus_account_type_is_refused_as_opsramp_refuses_and_flagged_on_the_way_out() {
-    let contract = Contract::load();
+    let contract = contract();
     let mock = mock(0).await;
     mock.record_exchanges();
     let opsramp = connector(&mock);
@@ -479,7 +265,7 @@ async fn the_mock_answers_with_the_documented_role_and_group_shapes() {
     let r = &user["roles"][0];
     assert!(r["id"].is_u64(), "{r}");
     assert!(r.get("uniqueId").is_none(), "{r}");
-    let contract = Contract::load();
+    let contract = contract();
     let tac = 1;
     assert_eq!(
         contract.problems(tac, "#/$defs/userOut", &user),
@@ -508,7 +294,7 @@ async fn role_grants_printed_as_id_and_name_map_to_the_roles_unique_ids() {
 
 #[test]
 fn the_validator_rejects_the_old_mock_defects() {
-    let contract = Contract::load();
+    let contract = contract();
     let tac = 1;
     let group =
         json!({"uniqueId": "USRGRP-1", "name": "Ops", "createdTime": "2024-01-15T09:30:00+0000"});
