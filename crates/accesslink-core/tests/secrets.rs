@@ -184,3 +184,35 @@ async fn canary_never_printed() {
                 .is_some_and(|v| v.contains(CANARY))
     }));
 }
+
+/// Issue 15 item 14: a base URL with a query or fragment is refused, as Config, without
+/// echoing the value (which may carry a secret).
+#[test]
+fn base_url_with_query_or_fragment_is_refused_without_echo() {
+    for url in [
+        format!("http://127.0.0.1:9/?token={CANARY}"),
+        format!("https://glpi.example.com/apirest.php?token={CANARY}"),
+        format!("https://glpi.example.com/apirest.php#{CANARY}"),
+        format!("https://glpi.example.com/?#{CANARY}"),
+        "https://glpi.example.com/api?".to_owned(),
+    ] {
+        let builder = HttpClient::builder("test", url.clone());
+        let err = builder.build().expect_err(&url);
+        assert_eq!(err.kind(), accesslink_core::ErrorKind::Config, "{url}");
+        let printed = format!("{err}\n{err:?}");
+        assert!(!printed.contains(CANARY), "{url}: {printed}");
+        assert!(!printed.contains(&url), "{url}: {printed}");
+    }
+}
+
+/// Issue 15 item 14: the "not http(s)" error names the scheme, not the whole URL.
+#[test]
+fn non_http_base_url_error_names_only_the_scheme() {
+    let url = format!("ftp://files.example.com/{CANARY}/");
+    let err = HttpClient::builder("test", url).build().unwrap_err();
+    assert_eq!(err.kind(), accesslink_core::ErrorKind::Config);
+    let printed = format!("{err}\n{err:?}");
+    assert!(printed.contains("ftp"), "{printed}");
+    assert!(!printed.contains(CANARY), "{printed}");
+    assert!(!printed.contains("files.example.com"), "{printed}");
+}

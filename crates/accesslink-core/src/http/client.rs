@@ -827,7 +827,23 @@ impl HttpClientBuilder {
             ));
         }
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::config(format!("base URL {base} is not http(s)")));
+            // Only the scheme: the rest of the URL may carry a secret.
+            return Err(Error::config(format!(
+                "base URL scheme {:?} is not http(s)",
+                redact::truncate(base.scheme(), 20)
+            )));
+        }
+        // A query or fragment would be dropped from every request (paths are joined
+        // onto the base), and may carry a secret (`?token=…`): refused, never echoed.
+        if base.query().is_some() {
+            return Err(Error::config(
+                "the base URL has a query (`?…`), which is not allowed: requests would drop it, and it may carry a secret; use an auth provider",
+            ));
+        }
+        if base.fragment().is_some() {
+            return Err(Error::config(
+                "the base URL has a fragment (`#…`), which is not allowed: requests would drop it, and it may carry a secret",
+            ));
         }
         if base.scheme() == "http"
             && !matches!(base.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
