@@ -165,21 +165,56 @@ impl OtrsConnector {
             .ok_or_else(|| Error::not_found(format!("OTRS ticket id {id}")))
     }
 
-    /// Internal ids of tickets whose number is one of `numbers`.
-    async fn ids_of_numbers(&self, numbers: &[String]) -> Result<Vec<u64>> {
-        let mut ids = Vec::new();
-        for chunk in numbers.chunks(self.config().batch_size) {
+    /// The tickets whose number is exactly one of `numbers`, read with their fields.
+    ///
+    /// A search hit is never trusted: a web service that ignores `TicketNumber` (Znuny
+    /// ignores parameters it does not know; a customer web service may map operations
+    /// differently) answers with other tickets. Every hit is read and its
+    /// `TicketNumber` compared with what was asked; a hit that does not match is
+    /// dropped.
+    async fn confirmed_by_numbers(&self, numbers: &[String]) -> Result<Vec<OtrsTicket>> {
+        let batch = self.config().batch_size;
+        let mut out: Vec<OtrsTicket> = Vec::new();
+        for chunk in numbers.chunks(batch) {
             let params = SearchParams {
                 ticket_numbers: chunk.to_vec(),
                 limit: Some(u32::try_from(chunk.len() * 2).unwrap_or(u32::MAX)),
                 ..SearchParams::default()
             };
-            ids.extend(self.client.tickets().search(&params).await?);
+            let mut hits = self.client.tickets().search(&params).await?;
+            hits.sort_unstable();
+            hits.dedup();
+            // A search that ignores its condition and its limit returns every visible
+            // ticket: reading them all would be slow and pointless.
+            let limit = (5 * batch).max(chunk.len() * 2);
+            if hits.len() > limit {
+                return Err(Error::protocol(
+                    "TicketSearch",
+                    format!(
+                        "a search by ticket number returned {} tickets (more than {limit}): the web service seems to ignore TicketNumber; check the search route",
+                        hits.len()
+                    ),
+                ));
+            }
+            for ids in hits.chunks(batch) {
+                for t in self.get_many(ids).await? {
+                    let asked = chunk.contains(&t.ticket_number);
+                    if asked && ids.contains(&t.ticket_id) {
+                        out.push(t);
+                    } else {
+                        tracing::debug!(
+                            ticket_id = t.ticket_id,
+                            "a search hit does not carry an asked ticket number; ignored"
+                        );
+                    }
+                }
+            }
         }
-        Ok(ids)
+        Ok(out)
     }
 
-    /// Resolves a reference to an internal id, searching by number when needed.
+    /// Resolves a reference to an internal id, searching by number when needed (a
+    /// hit counts only once its number is confirmed).
     async fn id_of(&self, r: &TicketRef) -> Result<Option<u64>> {
         if let Some(id) = &r.id() {
             return parse_id(id).map(Some);
@@ -188,8 +223,8 @@ impl OtrsConnector {
             return Err(Error::invalid_input("empty ticket reference"));
         };
         check_number(number)?;
-        let ids = self.ids_of_numbers(&[number.to_owned()]).await?;
-        Ok(ids.into_iter().min())
+        let found = self.confirmed_by_numbers(&[number.to_owned()]).await?;
+        Ok(found.iter().map(|t| t.ticket_id).min())
     }
 
     async fn id_required(&self, r: &TicketRef) -> Result<u64> {
@@ -455,10 +490,15 @@ impl TicketingSystem for OtrsConnector {
     }
 
     async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
-        match self.id_of(r).await? {
-            Some(id) => self.read(id, GetOptions::with_description()).await,
-            None => Ok(None),
-        }
+        let Some(id) = self.id_of(r).await? else {
+            return Ok(None);
+        };
+        let ticket = self.read(id, GetOptions::with_description()).await?;
+        // A reference that names a number too must name this ticket.
+        Ok(ticket.filter(|t| match r.number() {
+            Some(n) => t.reference.number() == Some(n),
+            None => true,
+        }))
     }
 
     async fn get_tickets(&self, refs: &[TicketRef]) -> Result<Vec<Ticket>> {
@@ -474,19 +514,17 @@ impl TicketingSystem for OtrsConnector {
                 (None, None) => return Err(Error::invalid_input("empty ticket reference")),
             }
         }
-        ids.extend(self.ids_of_numbers(&numbers).await?);
         ids.sort_unstable();
         ids.dedup();
-        let mut out = Vec::with_capacity(ids.len());
+        // Tickets asked by number are read (and confirmed) by `confirmed_by_numbers`.
+        let mut found = self.confirmed_by_numbers(&numbers).await?;
+        found.retain(|t| ids.binary_search(&t.ticket_id).is_err());
         for chunk in ids.chunks(self.config().batch_size) {
-            out.extend(
-                self.get_many(chunk)
-                    .await?
-                    .into_iter()
-                    .map(|t| self.to_ticket(t)),
-            );
+            found.extend(self.get_many(chunk).await?);
         }
-        Ok(out)
+        found.sort_by_key(|t| t.ticket_id);
+        found.dedup_by_key(|t| t.ticket_id);
+        Ok(found.into_iter().map(|t| self.to_ticket(t)).collect())
     }
 
     async fn add_comment(&self, r: &TicketRef, c: &Comment) -> Result<()> {

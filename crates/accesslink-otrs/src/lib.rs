@@ -9,7 +9,7 @@
 //! |---|---|
 //! | create | TicketCreate with the first article; idempotent on the correlation id |
 //! | find by correlation | a dynamic field through a body-taking TicketSearch route, or a `[corr:<id>]` title tag; every hit confirmed by reading the ticket |
-//! | get by number | TicketSearch `TicketNumber` → TicketGet (which takes the internal id) |
+//! | get by number | TicketSearch `TicketNumber` → TicketGet (which takes the internal id); each hit's number is confirmed |
 //! | batched get | TicketGet with a comma list of ids, 50 at a time |
 //! | comment | TicketUpdate with an article (public or internal note) |
 //! | close | TicketUpdate to a closed state, with the notes as an article |

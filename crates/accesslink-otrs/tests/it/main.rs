@@ -1,5 +1,6 @@
 //! The OTRS connector against the testkit's stateful OTRS mock.
 
+mod confirm;
 mod conformance;
 mod faults;
 mod status;
