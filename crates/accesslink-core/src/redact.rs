@@ -45,6 +45,14 @@ pub fn redact_json(value: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_json),
+        // Text inside a value can hold pairs too: a server that echoes the request's
+        // headers as one string (`"authorization: user_token …\r\n…"`).
+        Value::String(text) => {
+            let redacted = redact_pairs(text);
+            if redacted != *text {
+                *text = redacted;
+            }
+        }
         _ => {}
     }
 }
@@ -92,21 +100,25 @@ fn redact_pairs(text: &str) -> String {
                 if quoted {
                     v_start += 1;
                 }
-                let mut v_end = v_start;
-                while v_end < bytes.len() {
-                    let b = bytes[v_end];
-                    let stop = if quoted {
-                        b == b'"' && bytes[v_end - 1] != b'\\'
-                    } else {
-                        matches!(
-                            b,
-                            b'&' | b' ' | b',' | b';' | b'\n' | b'\r' | b'<' | b'}' | b'"'
-                        )
-                    };
-                    if stop {
-                        break;
+                let mut v_end = value_end(bytes, v_start, quoted);
+                // `Authorization: Basic <credential>`, `authorization: user_token <…>`:
+                // the credential follows a scheme word, so the whole value goes, up to
+                // the end of the line (or of the field).
+                if !quoted
+                    && v_end > v_start
+                    && (is_authorization_key(&text[k_start..k_end])
+                        || is_scheme_word(&text[v_start..v_end]))
+                {
+                    loop {
+                        let mut next = v_end;
+                        while next < bytes.len() && bytes[next] == b' ' {
+                            next += 1;
+                        }
+                        if next == v_end || next >= bytes.len() || is_value_stop(bytes[next]) {
+                            break;
+                        }
+                        v_end = value_end(bytes, next, false);
                     }
-                    v_end += 1;
                 }
                 if v_end > v_start {
                     out.push_str(&text[copied..v_start]);
@@ -121,6 +133,59 @@ fn redact_pairs(text: &str) -> String {
     }
     out.push_str(&text[copied..]);
     out
+}
+
+/// Where a value starting at `start` ends: at the closing quote of a quoted value, at
+/// a separator otherwise.
+fn value_end(bytes: &[u8], start: usize, quoted: bool) -> usize {
+    let mut end = start;
+    while end < bytes.len() {
+        let b = bytes[end];
+        let stop = if quoted {
+            b == b'"' && bytes[end - 1] != b'\\'
+        } else {
+            b == b' ' || is_value_stop(b)
+        };
+        if stop {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
+
+/// What ends an unquoted value (besides a space).
+fn is_value_stop(b: u8) -> bool {
+    matches!(
+        b,
+        b'&' | b',' | b';' | b'\n' | b'\r' | b'<' | b'}' | b'"'
+    )
+}
+
+/// Header-like keys whose whole value is a credential, scheme word included
+/// (`Authorization`, `Proxy-Authorization`).
+fn is_authorization_key(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("authorization")
+}
+
+/// Words that introduce a credential in an `Authorization`-like value.
+fn is_scheme_word(word: &str) -> bool {
+    const SCHEMES: &[&str] = &[
+        "basic",
+        "bearer",
+        "digest",
+        "negotiate",
+        "ntlm",
+        "token",
+        "user_token",
+        "session_token",
+        "geniekey",
+        "ssws",
+        "oauth",
+        "apikey",
+        "api-key",
+    ];
+    SCHEMES.iter().any(|s| word.eq_ignore_ascii_case(s))
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -176,6 +241,48 @@ mod tests {
         assert!(!out.contains("abcdef123456"), "{out}");
         let html = "<p>session_token: zzz999zzz</p>";
         assert!(!redact_text(html).contains("zzz999zzz"));
+    }
+
+    /// Issue 15 item 13: only the scheme word was blanked, the credential after it
+    /// stayed.
+    #[test]
+    fn authorization_like_values_are_blanked_whole() {
+        let echoed = "GET /apirest.php/initSession\r\nauthorization: user_token CANARY-ut-1\r\n\
+                      Authorization: Basic Q0FOQVJZOnB3\r\napp-token: CANARY-app-2\r\n\
+                      Session-Token: CANARY-sess-3\r\nproxy-authorization: Bearer CANARY-b-4\r\n\
+                      x-api-key: GenieKey CANARY-gk-5\r\nhost: glpi";
+        for text in [
+            echoed.to_owned(),
+            // As one JSON string, and as an object of headers.
+            serde_json::json!({ "echo": echoed }).to_string(),
+            serde_json::json!({ "headers": {
+                "authorization": "user_token CANARY-ut-1",
+                "app-token": "CANARY-app-2",
+                "host": "glpi",
+            }})
+            .to_string(),
+            // Truncated JSON does not parse: the pair pass must still blank it.
+            format!("{{\"echo\": \"{}", echoed.replace("\r\n", "\\r\\n")),
+        ] {
+            let out = redact_text(&text);
+            for canary in [
+                "CANARY-ut-1",
+                "Q0FOQVJZOnB3",
+                "CANARY-app-2",
+                "CANARY-sess-3",
+                "CANARY-b-4",
+                "CANARY-gk-5",
+            ] {
+                assert!(!out.contains(canary), "{canary} in {out}");
+            }
+            // (In truncated JSON, `\r\n` is escaped: the value runs on, over-blanked.)
+            assert!(out.contains("glpi") || !text.contains('\r'), "{out}");
+        }
+        // Other pairs keep their neighbours.
+        assert_eq!(
+            redact_text("token=abc123 user=bob"),
+            "token=[redacted] user=bob"
+        );
     }
 
     #[test]

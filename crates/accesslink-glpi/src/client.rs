@@ -6,9 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use accesslink_core::auth::{
-    ApiKeyAuth, AuthProvider, AuthStamp, NoAuth, Placement, Session, SessionAuth,
-};
+use accesslink_core::auth::{AuthProvider, AuthStamp, Placement, Session, SessionAuth};
 use accesslink_core::http::{HttpClient, HttpSettings, Request, RetryConfig};
 use accesslink_core::redact::{self, REDACTED};
 use accesslink_core::{Error, Result, SecretSource, async_trait};
@@ -73,6 +71,25 @@ impl Credentials {
     }
 }
 
+impl Credentials {
+    /// Every form of the credential a server could echo: the user token; the password
+    /// and the base64 of `login:password` sent as Basic.
+    fn redact(&self, text: &mut String) {
+        match self {
+            Credentials::UserToken(t) => redact::redact_values(text, [t.expose_secret()]),
+            Credentials::Password { login, password } => {
+                use base64::Engine as _;
+                let pair = format!("{login}:{}", password.expose_secret());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(&pair);
+                redact::redact_values(
+                    text,
+                    [encoded.as_str(), pair.as_str(), password.expose_secret()],
+                );
+            }
+        }
+    }
+}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -86,9 +103,50 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// The App-Token plus the cached session, on every request after login.
+/// The App-Token alone, on the client that logs in and out; it redacts the login
+/// credentials too, which `initSession` carries.
+struct AppOnly {
+    app_token: Option<SecretString>,
+    credentials: Credentials,
+    /// The session being ended, on `killSession`.
+    session_token: Option<SecretString>,
+}
+
+impl fmt::Debug for AppOnly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppOnly")
+            .field("app_token", &self.app_token.as_ref().map(|_| REDACTED))
+            .field("credentials", &self.credentials)
+            .field("session_token", &self.session_token.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
+#[async_trait]
+impl AuthProvider for AppOnly {
+    async fn authorize(&self, request: &mut Request) -> Result<AuthStamp> {
+        if let Some(app) = &self.app_token {
+            Placement::header(APP_TOKEN).apply(request, app)?;
+        }
+        Ok(AuthStamp::default())
+    }
+
+    fn redact(&self, text: &mut String) {
+        if let Some(app) = &self.app_token {
+            redact::redact_values(text, [app.expose_secret()]);
+        }
+        self.credentials.redact(text);
+        if let Some(t) = &self.session_token {
+            redact::redact_values(text, [t.expose_secret()]);
+        }
+    }
+}
+
+/// The App-Token plus the cached session, on every request after login. Redacts every
+/// credential GLPI holds: App-Token, session token, user token or login/password.
 struct AppAndSession {
     app_token: Option<SecretString>,
+    credentials: Credentials,
     session: SessionAuth,
 }
 
@@ -122,6 +180,7 @@ impl AuthProvider for AppAndSession {
         if let Some(app) = &self.app_token {
             redact::redact_values(text, [app.expose_secret()]);
         }
+        self.credentials.redact(text);
         self.session.redact(text);
     }
 
@@ -268,10 +327,11 @@ impl GlpiClient {
             .app_token()
             .map(|t| t.resolve("auth.app_token"))
             .transpose()?;
-        let app_auth: Arc<dyn AuthProvider> = match &app_token {
-            Some(t) => Arc::new(ApiKeyAuth::new(Placement::header(APP_TOKEN), t.clone())),
-            None => Arc::new(NoAuth),
-        };
+        let app_auth: Arc<dyn AuthProvider> = Arc::new(AppOnly {
+            app_token: app_token.clone(),
+            credentials: credentials.clone(),
+            session_token: None,
+        });
         // The client that logs in and out: App-Token only.
         let plain = HttpClient::builder("glpi", settings.base_url.as_str())
             .instance(settings.name.clone())
@@ -282,19 +342,26 @@ impl GlpiClient {
             .build()?;
         let login_http = plain.clone();
         let ttl = settings.session_ttl;
+        let login_credentials = credentials.clone();
         let session = SessionAuth::new("glpi", Placement::header(SESSION_TOKEN), move || {
             let http = login_http.clone();
-            let credentials = credentials.clone();
+            let credentials = login_credentials.clone();
             Box::pin(async move { init_session(&http, &credentials, ttl).await })
         });
         let logout_http = plain.clone();
         let logout_app = app_token.clone();
+        let logout_credentials = credentials.clone();
         let session = session.with_logout(move |token| {
             let http = logout_http.clone();
             let app = logout_app.clone();
-            Box::pin(async move { kill_session(&http, app.as_ref(), &token).await })
+            let credentials = logout_credentials.clone();
+            Box::pin(async move { kill_session(&http, app, credentials, &token).await })
         });
-        let auth = Arc::new(AppAndSession { app_token, session });
+        let auth = Arc::new(AppAndSession {
+            app_token,
+            credentials,
+            session,
+        });
         Ok(GlpiClient {
             http: plain.with_auth(auth.clone()),
             auth,
@@ -333,13 +400,20 @@ async fn init_session(
 /// Ends a session. A session the server no longer knows is already ended: not an error.
 async fn kill_session(
     http: &HttpClient,
-    app_token: Option<&SecretString>,
+    app_token: Option<SecretString>,
+    credentials: Credentials,
     token: &SecretString,
 ) -> Result<()> {
     // Sent without the auth provider, so that a rejected session is an answer to read
-    // rather than a credential failure to report.
+    // rather than a credential failure to report; the provider still redacts every
+    // credential, the session being ended included, from what the server answers.
+    let http = http.with_auth(Arc::new(AppOnly {
+        app_token: app_token.clone(),
+        credentials,
+        session_token: Some(token.clone()),
+    }));
     let mut request = http.get("killSession")?.without_auth();
-    if let Some(app) = app_token {
+    if let Some(app) = &app_token {
         Placement::header(APP_TOKEN).apply(&mut request, app)?;
     }
     Placement::header(SESSION_TOKEN).apply(&mut request, token)?;
