@@ -16,7 +16,7 @@ use crate::client::GlpiClient;
 use crate::models::{ItilObject, NewTimelineItem, decode_text};
 use crate::refs::{parse_raw, reference, resolve};
 use crate::settings::{CloseMode, FollowupPrivacy, GlpiConfig, GlpiSettings};
-use crate::status::{ItilKind, default_status_map};
+use crate::status::{ItilKind, status_map_with};
 
 /// GLPI as a [`TicketingSystem`] and a [`Provisioner`].
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ impl GlpiConnector {
 
     fn from_parts(client: GlpiClient, settings: GlpiSettings) -> Self {
         use Capability as C;
-        let states = default_status_map().with_overrides(&settings.status_map);
+        let states = status_map_with(&settings.status_map);
         let info = ConnectorInfo::new("glpi", settings.name.clone())
             .with([
                 C::CreateTicket,

@@ -520,6 +520,9 @@ fn check_url(key: &str, url: &Url) -> Result<()> {
     if url.query().is_some() {
         return Err(Error::config(format!("{key}: must not have a query")));
     }
+    if url.fragment().is_some() {
+        return Err(Error::config(format!("{key}: must not have a fragment")));
+    }
     Ok(())
 }
 

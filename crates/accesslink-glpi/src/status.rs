@@ -2,28 +2,30 @@
 //! [`default_status_map`].
 //!
 //! Status numbers are GLPI's constants (`CommonITILObject`, `Change`); tickets use 1–6,
-//! changes also 7–14. A status is looked up as `<Itemtype>:<n>` first (`Change:13`),
-//! then as `<n>` ([`StatusMap::first_state`]), so settings can map a number for changes
-//! only, or for both. An item in the trash (`is_deleted = 1`, still readable by id) is
+//! changes 1 and 4–14. The default map is keyed by item kind (`Ticket:2`, `Change:7`):
+//! a status a kind does not have (a ticket at 7, a change at 2) is `Unknown`, which the
+//! gate denies. A status is looked up as `<Itemtype>:<n>` first (`Change:13`), then as
+//! `<n>` ([`StatusMap::first_state`]); a settings override given as a plain `<n>`
+//! applies to both kinds ([`status_map_with`]). An item in the trash (`is_deleted = 1`, still readable by id) is
 //! `Cancelled` whatever its status: that is a rule, not a mapping. The raw value kept
 //! in [`TicketStatus::raw`] is the status number.
 //!
 //! | status | ticket label | change label | `TicketState` |
 //! |---|---|---|---|
 //! | 1 | New | New | New |
-//! | 2 | Processing (assigned) | — | InProgress |
-//! | 3 | Processing (planned) | — | InProgress |
+//! | 2 | Processing (assigned) | — (Unknown) | InProgress |
+//! | 3 | Processing (planned) | — (Unknown) | InProgress |
 //! | 4 | Pending | Pending | OnHold |
 //! | 5 | Solved | Applied | Resolved |
 //! | 6 | Closed | Closed | Closed |
-//! | 7 | — | Accepted | InProgress |
-//! | 8 | — | Review | InProgress |
-//! | 9 | — | Evaluation | InProgress |
-//! | 10 | — | Approval | OnHold (waiting for approvers) |
-//! | 11 | — | Testing | InProgress |
-//! | 12 | — | Qualification | InProgress |
-//! | 13 | — | Refused | Cancelled |
-//! | 14 | — | Cancelled | Cancelled |
+//! | 7 | — (Unknown) | Accepted | InProgress |
+//! | 8 | — (Unknown) | Review | InProgress |
+//! | 9 | — (Unknown) | Evaluation | InProgress |
+//! | 10 | — (Unknown) | Approval | OnHold (waiting for approvers) |
+//! | 11 | — (Unknown) | Testing | InProgress |
+//! | 12 | — (Unknown) | Qualification | InProgress |
+//! | 13 | — (Unknown) | Refused | Cancelled |
+//! | 14 | — (Unknown) | Cancelled | Cancelled |
 //! | other | | | Unknown |
 //!
 //! Approval comes from `global_validation` (GLPI's summary of the validation records),
@@ -41,7 +43,9 @@
 //! is derived from the records: any refused → Rejected, any waiting → Requested, all
 //! accepted → Approved, none → NotRequested.
 
-use accesslink_core::{Approval, ApprovalState, StatusMap, TicketState, TicketStatus};
+use accesslink_core::{
+    Approval, ApprovalState, StatusMap, StatusOverrides, TicketState, TicketStatus,
+};
 
 /// Whether an item is a ticket or a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,8 +106,9 @@ pub fn status_label(kind: ItilKind, status: u64) -> Option<&'static str> {
     Some(label)
 }
 
-/// The default tables: GLPI status number → [`TicketState`], validation value →
-/// [`ApprovalState`].
+/// The default tables: GLPI status number, by item kind (`Ticket:<n>`, `Change:<n>`)
+/// → [`TicketState`], validation value → [`ApprovalState`]. A ticket has statuses 1–6
+/// only, a change 1 and 4–14: any other status of a kind is `Unknown`.
 pub fn default_status_map() -> StatusMap {
     use TicketState as T;
     let approvals = [
@@ -114,23 +119,45 @@ pub fn default_status_map() -> StatusMap {
     ];
     approvals.into_iter().fold(
         StatusMap::from_states(&[
-            ("1", T::New),
-            ("2", T::InProgress),
-            ("3", T::InProgress),
-            ("4", T::OnHold),
-            ("5", T::Resolved),
-            ("6", T::Closed),
-            ("7", T::InProgress),
-            ("8", T::InProgress),
-            ("9", T::InProgress),
-            ("10", T::OnHold),
-            ("11", T::InProgress),
-            ("12", T::InProgress),
-            ("13", T::Cancelled),
-            ("14", T::Cancelled),
+            ("Ticket:1", T::New),
+            ("Ticket:2", T::InProgress),
+            ("Ticket:3", T::InProgress),
+            ("Ticket:4", T::OnHold),
+            ("Ticket:5", T::Resolved),
+            ("Ticket:6", T::Closed),
+            ("Change:1", T::New),
+            ("Change:4", T::OnHold),
+            ("Change:5", T::Resolved),
+            ("Change:6", T::Closed),
+            ("Change:7", T::InProgress),
+            ("Change:8", T::InProgress),
+            ("Change:9", T::InProgress),
+            ("Change:10", T::OnHold),
+            ("Change:11", T::InProgress),
+            ("Change:12", T::InProgress),
+            ("Change:13", T::Cancelled),
+            ("Change:14", T::Cancelled),
         ]),
         |m, (k, v)| m.approval(k, v),
     )
+}
+
+/// The default map with settings' overrides on top. An override keyed by a plain
+/// number (`"42"`, `"5"`) applies to both kinds: it is also set as `Ticket:<n>` and
+/// `Change:<n>`, so the kind-keyed defaults do not hide it; an override keyed
+/// `<Itemtype>:<n>` wins over a plain one for that kind.
+pub fn status_map_with(overrides: &StatusOverrides) -> StatusMap {
+    let mut expanded = StatusOverrides::new();
+    for (k, v) in &overrides.states {
+        if !k.contains(':') {
+            for kind in [ItilKind::Ticket, ItilKind::Change] {
+                expanded = expanded.state(format!("{}:{}", kind.itemtype(), k.trim()), *v);
+            }
+        }
+    }
+    default_status_map()
+        .with_overrides(&expanded)
+        .with_overrides(overrides)
 }
 
 /// The normalised status of a ticket or change: `Cancelled` in the trash; otherwise
@@ -196,29 +223,32 @@ mod tests {
     #[test]
     fn status_table() {
         use TicketState::*;
+        // (status, as a ticket, as a change)
         let rows = [
-            (1, New),
-            (2, InProgress),
-            (3, InProgress),
-            (4, OnHold),
-            (5, Resolved),
-            (6, Closed),
-            (7, InProgress),
-            (8, InProgress),
-            (9, InProgress),
-            (10, OnHold),
-            (11, InProgress),
-            (12, InProgress),
-            (13, Cancelled),
-            (14, Cancelled),
-            (15, Unknown),
-            (0, Unknown),
+            (1, New, New),
+            (2, InProgress, Unknown),
+            (3, InProgress, Unknown),
+            (4, OnHold, OnHold),
+            (5, Resolved, Resolved),
+            (6, Closed, Closed),
+            (7, Unknown, InProgress),
+            (8, Unknown, InProgress),
+            (9, Unknown, InProgress),
+            (10, Unknown, OnHold),
+            (11, Unknown, InProgress),
+            (12, Unknown, InProgress),
+            (13, Unknown, Cancelled),
+            (14, Unknown, Cancelled),
+            (15, Unknown, Unknown),
+            (0, Unknown, Unknown),
         ];
         let map = default_status_map();
-        for (status, want) in rows {
+        for (status, ticket, change) in rows {
             let s = map_status(&map, ItilKind::Ticket, Some(status), false);
-            assert_eq!(s.state, want, "status {status}");
+            assert_eq!(s.state, ticket, "ticket status {status}");
             assert_eq!(s.raw, status.to_string());
+            let s = map_status(&map, ItilKind::Change, Some(status), false);
+            assert_eq!(s.state, change, "change status {status}");
         }
         let trashed = map_status(&map, ItilKind::Ticket, Some(2), true);
         assert_eq!((trashed.state, trashed.raw.as_str()), (Cancelled, "2"));
@@ -255,16 +285,20 @@ mod tests {
 
     #[test]
     fn overrides_by_kind_then_number() {
-        use accesslink_core::StatusOverrides;
-        let map = default_status_map().with_overrides(
+        let map = status_map_with(
             &StatusOverrides::new()
                 .state("Change:13", TicketState::Closed)
                 .state("42", TicketState::OnHold)
+                .state("5", TicketState::Closed)
+                .state("Change:5", TicketState::InProgress)
                 .approval("5", ApprovalState::Approved),
         );
         let state = |kind, n| map_status(&map, kind, Some(n), false).state;
         assert_eq!(state(ItilKind::Change, 13), TicketState::Closed);
-        assert_eq!(state(ItilKind::Ticket, 13), TicketState::Cancelled);
+        assert_eq!(state(ItilKind::Ticket, 13), TicketState::Unknown);
+        // A plain number overrides both kinds' defaults; a kind-keyed one wins.
+        assert_eq!(state(ItilKind::Ticket, 5), TicketState::Closed);
+        assert_eq!(state(ItilKind::Change, 5), TicketState::InProgress);
         assert_eq!(state(ItilKind::Ticket, 42), TicketState::OnHold);
         assert_eq!(state(ItilKind::Change, 43), TicketState::Unknown);
         assert_eq!(map_validation(&map, 5), ApprovalState::Approved);

@@ -124,3 +124,59 @@ async fn bad_settings_fail_before_any_request() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// Issue 15 item 6: status 7 is a Change-only status ("Accepted"); on a Ticket it was
+/// mapped to InProgress, which the gate allowed. It is `Unknown` now (denied), and the
+/// same number on a Change is still InProgress.
+#[tokio::test]
+async fn a_change_only_status_on_a_ticket_is_unknown() {
+    let server = server().await;
+    for (itemtype, id) in [("Ticket", 17), ("Change", 18)] {
+        Mock::given(method("GET"))
+            .and(path(format!("/apirest.php/{itemtype}/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": id, "name": "Grant X", "status": 7, "type": 2,
+                "global_validation": 3, "is_deleted": 0
+            })))
+            .mount(&server)
+            .await;
+    }
+    fallback(&server).await;
+    let glpi = GlpiConnector::from_settings(settings(&server, &json!({}))).unwrap();
+
+    let t = glpi.get_ticket(&TicketRef::by_id("17")).await.unwrap().unwrap();
+    assert_eq!(t.status.state, TicketState::Unknown);
+    assert_eq!(t.status.raw, "7");
+
+    let c = glpi
+        .get_ticket(&glpi.parse_ticket_ref("CHG-18").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.status.state, TicketState::InProgress);
+    assert_eq!(requests_to(&server, "/apirest.php/Ticket/17").await.len(), 1);
+}
+
+/// Issue 15 item 14: a base URL with a query or fragment is refused before any request,
+/// as Config, and the value shows in neither the error nor its Debug.
+#[tokio::test]
+async fn a_base_url_with_a_query_or_fragment_is_refused_without_echo() {
+    const CANARY: &str = "CANARY-glpi-url-9e3";
+    let server = MockServer::start().await;
+    for base in [
+        format!("{}/apirest.php?token={CANARY}", server.uri()),
+        format!("{}/apirest.php#{CANARY}", server.uri()),
+    ] {
+        let s: GlpiSettings = serde_json::from_value(json!({
+            "base_url": base,
+            "auth": { "method": "user_token", "user_token": USER, "app_token": APP },
+        }))
+        .unwrap();
+        let e = GlpiConnector::from_settings(s).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+        let printed = format!("{e}\n{e:?}");
+        assert!(!printed.contains(CANARY), "{printed}");
+        assert!(printed.contains("base_url"), "{printed}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
