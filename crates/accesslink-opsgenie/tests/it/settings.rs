@@ -44,3 +44,24 @@ async fn a_wrong_key_fails_naming_the_instance() {
     assert!(e.to_string().contains("opsgenie (opsgenie-mock)"), "{e}");
     assert!(!e.to_string().contains("not-the-key"), "{e}");
 }
+
+/// Issue 15 item 14: a base URL with a query or fragment is refused as Config, without
+/// echoing the value.
+#[test]
+fn a_base_url_with_a_query_or_fragment_is_refused_without_echo() {
+    const CANARY: &str = "CANARY-opsgenie-url-3c7";
+    for base in [
+        format!("http://127.0.0.1:9/?token={CANARY}"),
+        format!("http://127.0.0.1:9/#{CANARY}"),
+    ] {
+        let s: OpsGenieSettings = serde_json::from_value(json!({
+            "base_url": base,
+            "auth": { "method": "api_key", "key": "key-1234567890" },
+        }))
+        .unwrap();
+        let e = OpsGenieConnector::from_settings(s).unwrap_err();
+        assert_eq!(e.kind(), accesslink_core::ErrorKind::Config, "{e}");
+        let printed = format!("{e}\n{e:?}");
+        assert!(!printed.contains(CANARY), "{printed}");
+    }
+}

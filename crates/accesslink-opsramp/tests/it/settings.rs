@@ -75,3 +75,29 @@ async fn the_instance_name_is_in_errors() {
         .unwrap_err();
     assert!(e.to_string().contains("opsramp (opsramp-mock)"), "{e}");
 }
+
+/// Issue 15 item 14: a base URL with a query or fragment is refused as Config, without
+/// echoing the value.
+#[test]
+fn a_base_url_with_a_query_or_fragment_is_refused_without_echo() {
+    const CANARY: &str = "CANARY-opsramp-url-6a1";
+    for base in [
+        format!("http://127.0.0.1:9/?token={CANARY}"),
+        format!("http://127.0.0.1:9/#{CANARY}"),
+    ] {
+        let s: OpsRampSettings = serde_json::from_value(json!({
+            "base_url": base,
+            "tenant_id": "client_7",
+            "auth": {
+                "method": "client_credentials",
+                "client_id": "id-123456",
+                "client_secret": "secret-123456",
+            },
+        }))
+        .unwrap();
+        let e = OpsRampConnector::from_settings(s).unwrap_err();
+        assert_eq!(e.kind(), accesslink_core::ErrorKind::Config, "{e}");
+        let printed = format!("{e}\n{e:?}");
+        assert!(!printed.contains(CANARY), "{printed}");
+    }
+}

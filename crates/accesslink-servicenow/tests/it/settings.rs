@@ -228,3 +228,25 @@ async fn reset_waits_share_the_requests_one_budget() {
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
+
+/// Issue 15 item 14: a base URL with a query or fragment is refused before any request,
+/// as Config, without echoing the value.
+#[tokio::test]
+async fn a_base_url_with_a_query_or_fragment_is_refused_without_echo() {
+    const CANARY: &str = "CANARY-servicenow-url-2b8";
+    let server = MockServer::start().await;
+    for base in [
+        format!("{}/?token={CANARY}", server.uri()),
+        format!("{}/#{CANARY}", server.uri()),
+    ] {
+        let e = ServiceNowConnector::from_settings(settings(json!({
+            "base_url": base,
+            "auth": { "method": "basic", "user": "svc", "password": "pw-123456" },
+        })))
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+        let printed = format!("{e}\n{e:?}");
+        assert!(!printed.contains(CANARY), "{printed}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
