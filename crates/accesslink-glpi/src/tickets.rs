@@ -94,7 +94,8 @@ impl GlpiConnector {
 
     /// One ticket or change with its approval records and requester (as configured).
     pub(crate) async fn read(&self, kind: ItilKind, id: u64) -> Result<Option<Ticket>> {
-        let Some(item) = self.items(kind).get_opt(id).await? else {
+        // An answer for another item is not this one.
+        let Some(item) = self.items(kind).get_opt(id).await?.filter(|i| i.id == id) else {
             return Ok(None);
         };
         let global = item.global_validation;
@@ -176,18 +177,20 @@ impl GlpiConnector {
         for chunk in ids.chunks(self.settings.batch_size) {
             // One item is one plain read: no need for getMultipleItems.
             if let [id] = chunk {
-                out.extend(items.get_opt(*id).await?);
+                out.extend(items.get_opt(*id).await?.filter(|i| i.id == *id));
                 continue;
             }
             match items.get_many(chunk).await {
-                Ok(found) => out.extend(found),
+                // Keep only the items asked for: a server that ignores `items[…]` must
+                // not put other items in the answer.
+                Ok(found) => out.extend(found.into_iter().filter(|i| chunk.contains(&i.id))),
                 Err(e) if e.kind() == ErrorKind::NotFound => {
                     tracing::debug!(
                         count = chunk.len(),
                         "batched read refused; reading one by one"
                     );
                     for &id in chunk {
-                        out.extend(items.get_opt(id).await?);
+                        out.extend(items.get_opt(id).await?.filter(|i| i.id == id));
                     }
                 }
                 Err(e) => return Err(e),

@@ -180,3 +180,36 @@ async fn a_base_url_with_a_query_or_fragment_is_refused_without_echo() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// Issue 15 item 1 (audit): a read answered with other items than the ones asked —
+/// `getMultipleItems` ignoring its `items[…]`, a single read answering another id —
+/// returns only what was asked for.
+#[tokio::test]
+async fn reads_keep_only_the_items_asked_for() {
+    let server = server().await;
+    let item = |id: u64| {
+        json!({ "id": id, "name": format!("t{id}"), "status": 2, "type": 2,
+                "global_validation": 1, "is_deleted": 0 })
+    };
+    Mock::given(method("GET"))
+        .and(path("/apirest.php/getMultipleItems"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([item(1), item(2), item(3)])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/apirest.php/Ticket/5"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(item(6)))
+        .mount(&server)
+        .await;
+    fallback(&server).await;
+    let glpi = GlpiConnector::from_settings(settings(&server, &json!({}))).unwrap();
+
+    let got = glpi
+        .get_tickets(&[TicketRef::by_id("1"), TicketRef::by_id("5")])
+        .await
+        .unwrap();
+    let ids: Vec<_> = got.iter().map(|t| t.reference.id()).collect();
+    assert_eq!(ids, [Some("1")]);
+    assert!(glpi.get_ticket(&TicketRef::by_id("5")).await.unwrap().is_none());
+    assert_eq!(requests_to(&server, "/apirest.php/getMultipleItems").await.len(), 1);
+}
