@@ -285,7 +285,7 @@ impl GlpiAuth {
 /// | `ui_url` | derived | base of links for people; by default the API URL without `apirest.php` |
 ///
 /// Its `Debug` never shows a secret (inline tokens and passwords print as `[redacted]`).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct GlpiSettings {
@@ -354,6 +354,54 @@ pub struct GlpiSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_url: Option<String>,
 }
+
+impl std::fmt::Debug for GlpiSettings {
+    /// Secrets are [`SecretSource`]s, whose Debug never shows an inline value; URLs are
+    /// shown without query or fragment.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlpiSettings")
+            .field("name", &self.name)
+            .field("base_url", &url_shown(&self.base_url))
+            .field("auth", &self.auth)
+            .field("http", &self.http)
+            .field("status_map", &self.status_map)
+            .field("session_ttl", &self.session_ttl)
+            .field("entity", &self.entity)
+            .field("followups", &self.followups)
+            .field("close", &self.close)
+            .field("failed_change_status", &self.failed_change_status)
+            .field("delete", &self.delete)
+            .field("profile_recursive", &self.profile_recursive)
+            .field("read_validations", &self.read_validations)
+            .field("read_requester", &self.read_requester)
+            .field("batch_size", &self.batch_size)
+            .field("page_size", &self.page_size)
+            .field("server_utc_offset_minutes", &self.server_utc_offset_minutes)
+            .field("ui_url", &self.ui_url)
+            .finish()
+    }
+}
+
+/// A URL as Debug shows it: without credentials, query or fragment, which may carry a
+/// secret (a query is refused by validation, but a value not yet validated may hold
+/// one).
+fn url_shown(url: &Url) -> String {
+    let mut shown = url.clone();
+    let hidden = shown.query().is_some()
+        || shown.fragment().is_some()
+        || !shown.username().is_empty()
+        || shown.password().is_some();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if hidden {
+        format!("{shown} [query, fragment or credentials redacted]")
+    } else {
+        shown.into()
+    }
+}
+
 
 fn default_failed_change_status() -> u8 {
     14

@@ -267,7 +267,7 @@ fn default_search_since() -> String {
 /// token_path = "tenancy"
 /// initial_password = { env = "OPSRAMP_INITIAL_PASSWORD" }
 /// ```
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct OpsRampSettings {
@@ -325,6 +325,54 @@ pub struct OpsRampSettings {
     #[serde(default = "default_search_since")]
     pub search_since: String,
 }
+
+impl std::fmt::Debug for OpsRampSettings {
+    /// Secrets are [`SecretSource`]s, whose Debug never shows an inline value; URLs are
+    /// shown without query or fragment.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpsRampSettings")
+            .field("name", &self.name)
+            .field("base_url", &url_shown(&self.base_url))
+            .field("tenant_id", &self.tenant_id)
+            .field("auth", &self.auth)
+            .field("http", &self.http)
+            .field("status_map", &self.status_map)
+            .field("token_path", &self.token_path)
+            .field("tenant_limits", &self.tenant_limits)
+            .field("refresh_ahead", &self.refresh_ahead)
+            .field("deactivate_reason", &self.deactivate_reason)
+            .field("terminate_reason", &self.terminate_reason)
+            .field("delete_mode", &self.delete_mode)
+            .field("initial_password", &self.initial_password)
+            .field("time_zone", &self.time_zone)
+            .field("page_size", &self.page_size)
+            .field("close_reason", &self.close_reason)
+            .field("failed_close_reason", &self.failed_close_reason)
+            .field("search_since", &self.search_since)
+            .finish()
+    }
+}
+
+/// A URL as Debug shows it: without credentials, query or fragment, which may carry a
+/// secret (a query is refused by validation, but a value not yet validated may hold
+/// one).
+fn url_shown(url: &Url) -> String {
+    let mut shown = url.clone();
+    let hidden = shown.query().is_some()
+        || shown.fragment().is_some()
+        || !shown.username().is_empty()
+        || shown.password().is_some();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if hidden {
+        format!("{shown} [query, fragment or credentials redacted]")
+    } else {
+        shown.into()
+    }
+}
+
 
 impl OpsRampSettings {
     /// Settings with the defaults for everything but the instance's address, tenant and

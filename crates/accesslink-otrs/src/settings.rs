@@ -254,7 +254,7 @@ pub enum OtrsAuth {
 /// | `server_utc_offset_minutes` | 0 | minutes east of UTC of the server's zone-less timestamps |
 ///
 /// Its `Debug` never shows a secret (an inline password prints as `[redacted]`).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct OtrsSettings {
@@ -306,6 +306,51 @@ pub struct OtrsSettings {
     #[serde(default)]
     pub server_utc_offset_minutes: i32,
 }
+
+impl std::fmt::Debug for OtrsSettings {
+    /// Secrets are [`SecretSource`]s, whose Debug never shows an inline value; URLs are
+    /// shown without query or fragment.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtrsSettings")
+            .field("name", &self.name)
+            .field("base_url", &url_shown(&self.base_url))
+            .field("auth", &self.auth)
+            .field("http", &self.http)
+            .field("status_map", &self.status_map)
+            .field("routes", &self.routes)
+            .field("correlation", &self.correlation)
+            .field("customer_user", &self.customer_user)
+            .field("queue", &self.queue)
+            .field("defaults", &self.defaults)
+            .field("close_states", &self.close_states)
+            .field("ticket_hook", &self.ticket_hook)
+            .field("batch_size", &self.batch_size)
+            .field("session_ttl", &self.session_ttl)
+            .field("server_utc_offset_minutes", &self.server_utc_offset_minutes)
+            .finish()
+    }
+}
+
+/// A URL as Debug shows it: without credentials, query or fragment, which may carry a
+/// secret (a query is refused by validation, but a value not yet validated may hold
+/// one).
+fn url_shown(url: &Url) -> String {
+    let mut shown = url.clone();
+    let hidden = shown.query().is_some()
+        || shown.fragment().is_some()
+        || !shown.username().is_empty()
+        || shown.password().is_some();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if hidden {
+        format!("{shown} [query, fragment or credentials redacted]")
+    } else {
+        shown.into()
+    }
+}
+
 
 fn default_queue() -> String {
     "Raw".into()

@@ -172,6 +172,8 @@ async fn a_base_url_with_a_query_or_fragment_is_refused_without_echo() {
             "auth": { "method": "user_token", "user_token": USER, "app_token": APP },
         }))
         .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains(CANARY), "{shown}");
         let e = GlpiConnector::from_settings(s).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config, "{e}");
         let printed = format!("{e}\n{e:?}");

@@ -59,6 +59,8 @@ fn a_base_url_with_a_query_or_fragment_is_refused_without_echo() {
             "auth": { "method": "api_key", "key": "key-1234567890" },
         }))
         .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains(CANARY), "{shown}");
         let e = OpsGenieConnector::from_settings(s).unwrap_err();
         assert_eq!(e.kind(), accesslink_core::ErrorKind::Config, "{e}");
         let printed = format!("{e}\n{e:?}");

@@ -144,6 +144,8 @@ async fn a_base_url_with_a_query_is_refused_without_echo() {
             "auth": { "method": "session", "user": "apiagent", "password": "pw-123456" },
         }))
         .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains(CANARY), "{shown}");
         let e = OtrsConnector::from_settings(s).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config, "{e}");
         let printed = format!("{e}\n{e:?}");

@@ -239,11 +239,13 @@ async fn a_base_url_with_a_query_or_fragment_is_refused_without_echo() {
         format!("{}/?token={CANARY}", server.uri()),
         format!("{}/#{CANARY}", server.uri()),
     ] {
-        let e = ServiceNowConnector::from_settings(settings(json!({
+        let s = settings(json!({
             "base_url": base,
             "auth": { "method": "basic", "user": "svc", "password": "pw-123456" },
-        })))
-        .unwrap_err();
+        }));
+        let shown = format!("{s:?}");
+        assert!(!shown.contains(CANARY), "{shown}");
+        let e = ServiceNowConnector::from_settings(s).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config, "{e}");
         let printed = format!("{e}\n{e:?}");
         assert!(!printed.contains(CANARY), "{printed}");
