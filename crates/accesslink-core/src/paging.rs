@@ -5,8 +5,8 @@
 //! An import through these streams yields every item once or ends in an error: a
 //! target that repeats pages (under new tokens) ends it after a bounded number of pages
 //! that bring nothing new, a reported total that was not reached is reported (and an
-//! error with [`PagingOptions::strict_totals`]), and the completeness guard
-//! ([`PagingOptions::expect_at_least`], [`PagingOptions::previous_count`]) turns a short
+//! error with [`PagingOptions::strict_totals()`]), and the completeness guard
+//! ([`PagingOptions::expect_at_least()`], [`PagingOptions::previous_count()`]) turns a short
 //! import into an error — the library-level version of a mass-deletion guard. An IAM
 //! product that took a short import for a good one would deprovision whoever is missing.
 
@@ -133,14 +133,14 @@ pub enum Duplicates {
 /// `docs/security.md`):
 ///
 /// - a target that keeps answering pages of items already seen (with ever-new tokens)
-///   ends the stream with a `Protocol` error after [`max_stale_pages`](Self::max_stale_pages)
+///   ends the stream with a `Protocol` error after [`max_stale_pages`](Self::max_stale_pages())
 ///   such pages in a row (default 3); with [`Duplicates::Allow`] nothing is tracked, so
-///   only [`max_pages`](Self::max_pages) bounds a listing;
+///   only [`max_pages`](Self::max_pages()) bounds a listing;
 /// - a reported total that was not reached is always in [`PagingReport::shortfall`],
-///   and an error with [`strict_totals`](Self::strict_totals);
-/// - the completeness guard ([`expect_at_least`](Self::expect_at_least),
-///   [`previous_count`](Self::previous_count) with
-///   [`max_drop_percent`](Self::max_drop_percent)) ends a short import with an error.
+///   and an error with [`strict_totals`](Self::strict_totals());
+/// - the completeness guard ([`expect_at_least`](Self::expect_at_least()),
+///   [`previous_count`](Self::previous_count()) with
+///   [`max_drop_percent`](Self::max_drop_percent())) ends a short import with an error.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct PagingOptions {
@@ -168,9 +168,9 @@ pub struct PagingOptions {
     /// with a `Protocol` error instead of success.
     pub expect_at_least: Option<u64>,
     /// The previous run's item count, for the completeness guard with
-    /// [`max_drop_percent`](Self::max_drop_percent).
+    /// [`max_drop_percent`](Self::max_drop_percent()).
     pub previous_count: Option<u64>,
-    /// How far below [`previous_count`](Self::previous_count) a run may fall, in percent
+    /// How far below [`previous_count`](Self::previous_count()) a run may fall, in percent
     /// (0–100) of it, before it is an error. `None` with a previous count allows no drop.
     pub max_drop_percent: Option<u8>,
 }
@@ -250,7 +250,7 @@ impl PagingOptions {
     }
 
     /// The previous run's item count, for the completeness guard (see
-    /// [`max_drop_percent`](Self::max_drop_percent)).
+    /// [`max_drop_percent`](Self::max_drop_percent())).
     #[must_use]
     pub fn previous_count(mut self, n: u64) -> Self {
         self.previous_count = Some(n);
@@ -326,7 +326,7 @@ pub struct PagingReport {
 impl PagingReport {
     /// How many items short of [`expected_total`](Self::expected_total) the run is:
     /// `None` when no total was reported or it was reached. Read it once the stream has
-    /// ended; with [`PagingOptions::strict_totals`] a shortfall is also an error.
+    /// ended; with [`PagingOptions::strict_totals()`] a shortfall is also an error.
     pub fn shortfall(&self) -> Option<u64> {
         self.expected_total
             .filter(|&total| total > self.items)
@@ -1048,8 +1048,8 @@ mod tests {
     }
 
     /// Item 12: the completeness guard.
-    fn ten_items(req: PageRequest) -> std::future::Ready<Result<Page<u32>>> {
-        std::future::ready(Ok(numbers_page(&req, 10)))
+    fn ten_items() -> impl FnMut(PageRequest) -> std::future::Ready<Result<Page<u32>>> + Send {
+        |req| std::future::ready(Ok(numbers_page(&req, 10)))
     }
 
     #[tokio::test]
@@ -1057,7 +1057,7 @@ mod tests {
         let s = paginate(
             PagingOptions::new().page_size(4).expect_at_least(11),
             |n: &u32| Cow::Owned(n.to_string()),
-            ten_items,
+            ten_items(),
         );
         let h = s.report_handle();
         let results: Vec<Result<u32>> = s.collect().await;
@@ -1074,7 +1074,7 @@ mod tests {
         let s = paginate(
             PagingOptions::new().page_size(4).expect_at_least(10),
             |n: &u32| Cow::Owned(n.to_string()),
-            ten_items,
+            ten_items(),
         );
         assert_eq!(s.try_collect::<Vec<_>>().await.unwrap().len(), 10);
     }
@@ -1082,7 +1082,7 @@ mod tests {
     #[tokio::test]
     async fn completeness_guard_previous_count_and_drop_percent() {
         let run = |options: PagingOptions| async move {
-            paginate(options, |n: &u32| Cow::Owned(n.to_string()), ten_items)
+            paginate(options, |n: &u32| Cow::Owned(n.to_string()), ten_items())
                 .try_collect::<Vec<_>>()
                 .await
         };
