@@ -883,6 +883,10 @@ mod tests {
         move |_req| {
             let mut n = calls.lock().unwrap();
             *n += 1;
+            if *n > 100 {
+                // The test's own bound, so that a missing one fails instead of hanging.
+                return std::future::ready(Err(Error::other("test bound: 100 calls")));
+            }
             let next = PageToken::new(format!("page-{}", *n + 1));
             std::future::ready(Ok(Page::new(vec![1, 2, 3], Some(next))))
         }
@@ -920,8 +924,13 @@ mod tests {
             |n: &u32| Cow::Owned(n.to_string()),
             looping(&calls),
         );
-        let err = s.try_collect::<Vec<_>>().await.unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Protocol);
+        // Bounded here so that a missing bound fails the test instead of hanging it.
+        let results: Vec<Result<u32>> = s.take(100).collect().await;
+        assert_eq!(results.len(), 4, "three items, then the error");
+        assert_eq!(
+            results[3].as_ref().unwrap_err().kind(),
+            crate::ErrorKind::Protocol
+        );
         assert_eq!(*calls.lock().unwrap(), 2);
 
         // Two stale pages, then one new item, then two stale pages: progress resets the
