@@ -11,7 +11,8 @@
 //! 3. `get_ticket`: missing → [`Reason::TicketNotFound`]; an error → deny with
 //!    [`Reason::ItsmUnavailable`] (fail closed) unless the policy fails open;
 //! 4. every rule is evaluated and **every** failing one reported: kind, state for
-//!    the kind, approval, requester, resource field, age;
+//!    the kind, approval, requester (on the fields the policy's
+//!    [`RequesterMatch`] list names, login only by default), resource field, age;
 //! 5. a denied attempt that carries a break-glass reason is allowed when the
 //!    policy's [`BreakGlassRule`] permits it — the denial reasons stay in the
 //!    verdict, with [`Reason::BreakGlass`] added — or gets
@@ -21,12 +22,13 @@
 
 mod policy;
 mod reason;
+mod text;
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use accesslink_core::redact::{redact_text, truncate};
-use accesslink_core::{ApprovalState, ErrorKind, Ticket, TicketingSystem};
+use accesslink_core::{ApprovalState, ErrorKind, Person, Ticket, TicketingSystem};
 use serde_json::Value;
 
 use crate::audit::{AuditAction, AuditEvent, AuditOutcome, AuditSink, TracingSink, emit};
@@ -34,7 +36,7 @@ use crate::fulfil::person_label;
 
 pub use policy::{
     ApprovalRule, BreakGlassRule, BreakGlassScope, Charset, GatePolicies, IdPattern, KindStates,
-    TicketPolicy, open_states,
+    RequesterMatch, TicketPolicy, open_states,
 };
 pub use reason::Reason;
 
@@ -46,6 +48,9 @@ pub struct Principal {
     pub login: String,
     /// Email, if known.
     pub email: Option<String>,
+    /// The principal's id in the ticketing system, if known; compared with the
+    /// requester's id only under [`RequesterMatch::Id`].
+    pub id: Option<String>,
 }
 
 impl Principal {
@@ -54,6 +59,7 @@ impl Principal {
         Principal {
             login: login.into(),
             email: None,
+            id: None,
         }
     }
 
@@ -64,16 +70,40 @@ impl Principal {
         self
     }
 
+    /// Sets the principal's id in the ticketing system (for [`RequesterMatch::Id`]).
+    #[must_use]
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
     /// Whether `value` is this principal's login or email (case-insensitive).
+    /// Used for the policy's own lists (exempt and break-glass principals).
     pub fn is(&self, value: &str) -> bool {
         let value = value.trim();
         !value.is_empty()
-            && (self.login.trim().eq_ignore_ascii_case(value)
-                || self
-                    .email
-                    .as_deref()
-                    .is_some_and(|e| e.trim().eq_ignore_ascii_case(value)))
+            && (same(&self.login, value) || self.email.as_deref().is_some_and(|e| same(e, value)))
     }
+
+    /// Whether this principal is the ticket's requester `p`, comparing only the
+    /// fields `how` names, each with its own kind: the principal's login with the
+    /// requester's login, email with email, id with id. A login never matches an
+    /// id or an email, so a numeric login cannot pass as a requester's internal id.
+    pub fn is_requester(&self, p: &Person, how: &[RequesterMatch]) -> bool {
+        how.iter().any(|m| {
+            let (mine, theirs) = match m {
+                RequesterMatch::Login => (Some(self.login.as_str()), p.login.as_deref()),
+                RequesterMatch::Email => (self.email.as_deref(), p.email.as_deref()),
+                RequesterMatch::Id => (self.id.as_deref(), p.id.as_deref()),
+            };
+            matches!((mine, theirs), (Some(a), Some(b)) if !a.trim().is_empty() && same(a, b))
+        })
+    }
+}
+
+/// Equal after trimming, ignoring ASCII case.
+fn same(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// One attempt at a privileged operation.
@@ -343,12 +373,11 @@ fn rules(policy: &TicketPolicy, a: &AccessAttempt, t: &Ticket) -> Vec<Reason> {
         });
     }
     if policy.requester_must_match {
-        let ids = t
+        let matched = t
             .requester
-            .iter()
-            .flat_map(|p| [&p.id, &p.login, &p.email])
-            .flatten();
-        if !ids.clone().any(|id| a.principal.is(id)) {
+            .as_ref()
+            .is_some_and(|p| a.principal.is_requester(p, &policy.requester_match));
+        if !matched {
             let requester = t
                 .requester
                 .as_ref()
@@ -422,9 +451,10 @@ fn break_glass(
     if !rule.principals.is_empty() && !rule.principals.iter().any(|p| a.principal.is(p)) {
         return refuse("the principal may not break glass");
     }
-    if why.trim().chars().count() < rule.min_reason_len {
+    // Only visible characters count: twelve zero-width spaces are no reason.
+    if text::visible_len(why) < rule.min_reason_len {
         return refuse(&format!(
-            "a reason of at least {} characters is required",
+            "a reason of at least {} visible characters is required",
             rule.min_reason_len
         ));
     }

@@ -147,7 +147,10 @@ pub struct BreakGlassRule {
     pub principals: Vec<String>,
     /// When it applies.
     pub scope: BreakGlassScope,
-    /// The shortest reason accepted, in characters (default 10).
+    /// The shortest reason accepted, in visible characters (default 10):
+    /// whitespace, control and format characters (zero-width spaces and joiners,
+    /// the byte-order mark, bidi controls, …), blank fillers and lone combining
+    /// marks are not counted.
     pub min_reason_len: usize,
 }
 
@@ -181,6 +184,24 @@ impl BreakGlassRule {
     }
 }
 
+/// Which of the requester's identifiers the principal is compared with when a
+/// policy requires the requester to match. Each compares like with like: the
+/// principal's login with the requester's login, email with email, id with id
+/// (case-insensitive, trimmed). The default list is `[Login]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RequesterMatch {
+    /// The principal's login equals the requester's login.
+    Login,
+    /// The principal's email equals the requester's email.
+    Email,
+    /// The principal's id in the ticketing system ([`Principal::id`](super::Principal::id))
+    /// equals the requester's id. Internal ids are often small integers, so name
+    /// this only when the principal's id really is the target's id.
+    Id,
+}
+
 /// The states allowed for one kind of ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -205,8 +226,9 @@ pub fn open_states() -> Vec<TicketState> {
 /// What a ticket must satisfy for one resource group (or by default).
 ///
 /// The default policy enforces validation, accepts any kind in an open state,
-/// requires no approval and no match, has no exemptions, fails closed when the
-/// ticketing system cannot be asked, and has break-glass off. Deserialises from
+/// requires no approval and no requester match (when turned on, it compares
+/// logins only), has no exemptions, fails closed when the ticketing system cannot
+/// be asked, and has break-glass off. Deserialises from
 /// configuration with the same defaults; unknown keys are rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -222,8 +244,12 @@ pub struct TicketPolicy {
     pub states_by_kind: Vec<KindStates>,
     /// When approval is required.
     pub approval: ApprovalRule,
-    /// Whether the ticket's requester must be the principal (by login or email).
+    /// Whether the ticket's requester must be the principal, compared on the
+    /// fields `requester_match` names.
     pub requester_must_match: bool,
+    /// What identifies the requester as the principal: any listed field that
+    /// matches (like with like). Default `[login]`; an empty list matches nobody.
+    pub requester_match: Vec<RequesterMatch>,
     /// A native ticket field (in `extra`) that must name the resource accessed.
     pub resource_field: Option<String>,
     /// A format the raw id must have before the connector even parses it.
@@ -251,6 +277,7 @@ impl Default for TicketPolicy {
             states_by_kind: Vec::new(),
             approval: ApprovalRule::Never,
             requester_must_match: false,
+            requester_match: vec![RequesterMatch::Login],
             resource_field: None,
             id_pattern: None,
             max_age: None,
@@ -315,6 +342,13 @@ impl TicketPolicy {
     #[must_use]
     pub fn requester_must_match(mut self, on: bool) -> Self {
         self.requester_must_match = on;
+        self
+    }
+
+    /// Sets the fields on which the requester is matched (default login only).
+    #[must_use]
+    pub fn requester_match(mut self, how: impl IntoIterator<Item = RequesterMatch>) -> Self {
+        self.requester_match = how.into_iter().collect();
         self
     }
 

@@ -7,7 +7,7 @@ use accesslink_core::{ApprovalState, Person, TicketKind, TicketState};
 use accesslink_workflow::audit::{AuditAction, AuditOutcome, MemorySink};
 use accesslink_workflow::gate::{
     AccessAttempt, ApprovalRule, BreakGlassRule, BreakGlassScope, Charset, GatePolicies, IdPattern,
-    Principal, Reason, TicketGate, TicketPolicy,
+    Principal, Reason, RequesterMatch, TicketGate, TicketPolicy,
 };
 use serde_json::json;
 
@@ -186,7 +186,9 @@ async fn approval_is_required_per_kind() {
 
 #[tokio::test]
 async fn requester_matches_by_login_or_email() {
-    let policy = TicketPolicy::new().requester_must_match(true);
+    let policy = TicketPolicy::new()
+        .requester_must_match(true)
+        .requester_match([RequesterMatch::Login, RequesterMatch::Email]);
     let mut t = good_change();
     t.requester = Some(Person {
         email: Some("JDoe@Example.com".into()),
@@ -503,4 +505,166 @@ fn policies_load_from_configuration() {
             .to_string()
             .contains("unknown field `alowed_kinds`")
     );
+}
+
+/// Issue 15 item 7: invisible characters do not make up a break-glass reason.
+#[tokio::test]
+async fn break_glass_reason_counts_only_visible_characters() {
+    let rule = BreakGlassRule::allow(["oncall"]);
+    let (itsm, gate, sink) = gate_with(Some(good_change()), TicketPolicy::new().break_glass(rule));
+    let oncall = |why: &str| {
+        AccessAttempt::new(Principal::new("oncall"), "connect", "db-prod-1")
+            .ticket("2026000001")
+            .break_glass(why)
+    };
+    let refused = Reason::BreakGlassRefused {
+        why: "a reason of at least 10 visible characters is required".into(),
+    };
+    for why in [
+        "\u{200B}".repeat(12),
+        "\u{200C}\u{200D}\u{2060}\u{FEFF}".repeat(3),
+        "\u{3164}\u{2800}\u{00AD}\u{202E}\u{3000}\t\n".repeat(2),
+        "  P1\u{200B}\u{200B}\u{200B}\u{200B}\u{200B}\u{200B}\u{200B}\u{200B}  ".into(),
+        "e\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}".into(),
+    ] {
+        itsm.fail_next(Op::Get, 1, timeout);
+        let v = gate.check(&oncall(&why)).await;
+        assert!(!v.allow, "{why:?} must not pass as a reason");
+        assert_eq!(v.reasons[1], refused, "{why:?}");
+        assert_eq!(sink.take().pop().unwrap().outcome, AuditOutcome::Denied);
+    }
+    // Ten visible characters pass, whatever invisible padding surrounds them.
+    itsm.fail_next(Op::Get, 1, timeout);
+    let v = gate.check(&oncall("\u{200B}ITSM-down!\u{200B}")).await;
+    assert!(v.allow);
+    assert_eq!(v.codes(), ["itsm_unavailable", "break_glass"]);
+}
+
+/// Issue 15 item 2: a numeric login never matches the requester's internal id, and
+/// only the fields the policy names are compared (login only by default).
+#[tokio::test]
+async fn requester_matches_only_on_the_fields_the_policy_names() {
+    let mut t = good_change();
+    t.requester = Some(Person {
+        id: Some("42".into()),
+        login: Some("bob".into()),
+        email: Some("bob@example.com".into()),
+        ..Person::default()
+    });
+    let bob = Some("bob".to_owned());
+    let as_principal = |p: Principal| {
+        AccessAttempt::new(p, "connect", "db-prod-1")
+            .ticket("2026000001")
+            .at(now())
+    };
+    let default = TicketPolicy::new().requester_must_match(true);
+    assert_eq!(default.requester_match, [RequesterMatch::Login]);
+
+    // Principal `42` is not bob, whose internal id is 42.
+    let v = reasons_for(
+        t.clone(),
+        default.clone(),
+        &as_principal(Principal::new("42")),
+    )
+    .await;
+    assert_eq!(
+        v,
+        (
+            false,
+            vec![Reason::RequesterMismatch {
+                requester: bob.clone()
+            }]
+        )
+    );
+    // Nor is a principal whose login is bob's email, or who only shares bob's email,
+    // under the default (login only).
+    for p in [
+        Principal::new("bob@example.com"),
+        Principal::new("robert").email("bob@example.com"),
+    ] {
+        assert!(
+            !reasons_for(t.clone(), default.clone(), &as_principal(p))
+                .await
+                .0
+        );
+    }
+    assert!(
+        reasons_for(
+            t.clone(),
+            default.clone(),
+            &as_principal(Principal::new(" BOB "))
+        )
+        .await
+        .0
+    );
+
+    // Email only: the email must match, the login is not enough.
+    let by_email = default.clone().requester_match([RequesterMatch::Email]);
+    assert!(
+        !reasons_for(
+            t.clone(),
+            by_email.clone(),
+            &as_principal(Principal::new("bob"))
+        )
+        .await
+        .0
+    );
+    let robert = Principal::new("robert").email("BOB@example.com");
+    assert!(
+        reasons_for(t.clone(), by_email.clone(), &as_principal(robert))
+            .await
+            .0
+    );
+
+    // Id only: the principal's own ticketing-system id, never its login.
+    let by_id = default.clone().requester_match([RequesterMatch::Id]);
+    assert!(
+        !reasons_for(
+            t.clone(),
+            by_id.clone(),
+            &as_principal(Principal::new("42"))
+        )
+        .await
+        .0
+    );
+    assert!(
+        !reasons_for(
+            t.clone(),
+            by_id.clone(),
+            &as_principal(Principal::new("bob"))
+        )
+        .await
+        .0
+    );
+    assert!(
+        reasons_for(
+            t.clone(),
+            by_id,
+            &as_principal(Principal::new("x").id("42"))
+        )
+        .await
+        .0
+    );
+
+    // An empty list matches nobody.
+    let nobody = default.requester_match([]);
+    assert!(
+        !reasons_for(t, nobody, &as_principal(Principal::new("bob")))
+            .await
+            .0
+    );
+}
+
+#[test]
+fn requester_match_loads_from_configuration() {
+    let p: TicketPolicy = serde_json::from_value(json!({
+        "requester_must_match": true, "requester_match": ["login", "email"]
+    }))
+    .unwrap();
+    assert_eq!(
+        p.requester_match,
+        [RequesterMatch::Login, RequesterMatch::Email]
+    );
+    let p: TicketPolicy = serde_json::from_value(json!({ "requester_must_match": true })).unwrap();
+    assert_eq!(p.requester_match, [RequesterMatch::Login]);
 }
