@@ -3,6 +3,10 @@
 //! A user types a ticket id before a privileged operation; [`TicketGate::check`]
 //! decides, in this order:
 //!
+//! 0. the resource group's name is normalised (trimmed, invisible characters
+//!    removed, lower-cased) and selects its policy; a group without a policy gets
+//!    the default policy, or is denied with [`Reason::UnknownResourceGroup`] when
+//!    [`GatePolicies::deny_unknown_groups`] is on;
 //! 1. an exempt principal is allowed ([`Reason::Exempt`]), as is an operation the
 //!    policy allows without a ticket ([`Reason::NoTicketNeeded`]) and any attempt in
 //!    a resource group whose policy does not enforce validation;
@@ -184,7 +188,9 @@ pub struct Verdict {
     pub reasons: Vec<Reason>,
     /// The ticket, when it was read.
     pub ticket: Option<Ticket>,
-    /// The policy that applied: the resource group's name, or `default`.
+    /// The policy that applied: the resource group's (normalised) name, `default`,
+    /// or `none` when the attempt named a group without a policy and unknown
+    /// groups are denied.
     pub policy: String,
 }
 
@@ -227,7 +233,10 @@ impl TicketGate {
 
     /// Decides an attempt; see the [module docs](self).
     pub async fn check(&self, attempt: &AccessAttempt) -> Verdict {
-        let (name, policy) = self.policies.for_group(attempt.resource_group.as_deref());
+        let Some((name, policy)) = self.policies.for_group(attempt.resource_group.as_deref())
+        else {
+            return self.unknown_group(attempt);
+        };
         let (mut reasons, ticket) = self.evaluate(name, policy, attempt).await;
         let mut allow = !reasons.iter().any(Reason::denies);
         if let (false, Some(why)) = (allow, &attempt.break_glass) {
@@ -244,6 +253,28 @@ impl TicketGate {
             reasons,
             ticket,
             policy: name.to_owned(),
+        };
+        self.record(attempt, &verdict);
+        verdict
+    }
+
+    /// The denial of an attempt naming a resource group without a policy, when
+    /// unknown groups are denied. No policy applies, so none permits break-glass.
+    fn unknown_group(&self, attempt: &AccessAttempt) -> Verdict {
+        let group = attempt.resource_group.as_deref().unwrap_or_default();
+        let mut reasons = vec![Reason::UnknownResourceGroup {
+            group: truncate(group.trim(), 100),
+        }];
+        if attempt.break_glass.is_some() {
+            reasons.push(Reason::BreakGlassRefused {
+                why: "no policy covers the resource group, so none permits break-glass".into(),
+            });
+        }
+        let verdict = Verdict {
+            allow: false,
+            reasons,
+            ticket: None,
+            policy: "none".into(),
         };
         self.record(attempt, &verdict);
         verdict

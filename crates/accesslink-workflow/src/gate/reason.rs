@@ -89,6 +89,12 @@ pub enum Reason {
     },
     /// The policy limits the ticket's age, but the ticket has no creation time.
     AgeUnknown,
+    /// The attempt names a resource group that has no policy, and the policies
+    /// deny unknown groups.
+    UnknownResourceGroup {
+        /// The group as the attempt named it (trimmed, at most 100 characters).
+        group: String,
+    },
     /// Break-glass was asked for and refused.
     BreakGlassRefused {
         /// Why.
@@ -118,6 +124,7 @@ impl Reason {
             Reason::TooOld { .. } => "too_old",
             Reason::AgeUnknown => "age_unknown",
             Reason::BreakGlassRefused { .. } => "break_glass_refused",
+            Reason::UnknownResourceGroup { .. } => "unknown_resource_group",
         }
     }
 
@@ -197,6 +204,10 @@ impl fmt::Display for Reason {
                 f.write_str("the ticket has no creation time, so its age cannot be checked")
             }
             Reason::BreakGlassRefused { why } => write!(f, "break-glass refused: {why}"),
+            Reason::UnknownResourceGroup { group } => write!(
+                f,
+                "resource group {group:?} has no policy, and unknown groups are denied"
+            ),
         }
     }
 }

@@ -63,6 +63,17 @@ fn is_blank_filler(c: char) -> bool {
     )
 }
 
+/// A resource group's name as compared: control and format characters removed
+/// wherever they are, invisible characters trimmed from both ends, lower-cased.
+/// `PROD`, ` prod`, `prod ` and `pro\u{200B}d` are all `prod`.
+pub(crate) fn normalise_group(name: &str) -> String {
+    let kept: String = name
+        .chars()
+        .filter(|&c| !(c.is_control() || is_format(c)))
+        .collect();
+    kept.trim_matches(is_invisible).to_lowercase()
+}
+
 /// The number of visible characters in `s` (every character for which
 /// [`is_invisible`] is false).
 pub(crate) fn visible_len(s: &str) -> usize {
@@ -85,5 +96,22 @@ mod tests {
         assert_eq!(visible_len("e\u{0301}\u{0301}\u{0301}"), 1);
         assert_eq!(visible_len("Ausfall des Tickets"), 17);
         assert_eq!(visible_len("障害対応中"), 5);
+    }
+
+    #[test]
+    fn group_names_are_normalised() {
+        for name in [
+            "prod",
+            "PROD",
+            " prod",
+            "prod ",
+            "\tProd\n",
+            "pro\u{200B}d",
+            "\u{FEFF}prod\u{3000}",
+        ] {
+            assert_eq!(normalise_group(name), "prod", "{name:?}");
+        }
+        assert_eq!(normalise_group("DB Prod"), "db prod");
+        assert_eq!(normalise_group(" \u{200B} "), "");
     }
 }

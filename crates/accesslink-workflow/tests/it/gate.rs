@@ -668,3 +668,86 @@ fn requester_match_loads_from_configuration() {
     let p: TicketPolicy = serde_json::from_value(json!({ "requester_must_match": true })).unwrap();
     assert_eq!(p.requester_match, [RequesterMatch::Login]);
 }
+
+/// Issue 15 item 4: a group name selects its policy however it is spelt, and an
+/// unknown group can be denied instead of falling through to the default.
+#[tokio::test]
+async fn group_names_are_normalised_and_unknown_groups_can_fail_closed() {
+    let strict_prod = TicketPolicy::new().allowed_kinds([TicketKind::Incident]);
+    let permissive = TicketPolicy::new().enforce(false);
+    let policies = GatePolicies::new(permissive.clone()).group("prod", strict_prod.clone());
+    let (_, gate, _) = gate_with(Some(good_change()), policies);
+    for spelling in [
+        "prod",
+        "PROD",
+        " prod",
+        "prod ",
+        "\tProd\n",
+        "pro\u{200B}d",
+        "\u{FEFF}prod",
+    ] {
+        let v = gate.check(&attempt().group(spelling)).await;
+        assert_eq!(v.policy, "prod", "{spelling:?}");
+        assert!(!v.allow, "{spelling:?} must get prod's policy");
+        assert_eq!(v.codes(), ["wrong_kind"], "{spelling:?}");
+    }
+    // Registered with an untidy name, matched by a tidy one.
+    let policies = GatePolicies::new(permissive.clone()).group(" PROD ", strict_prod.clone());
+    assert_eq!(policies.groups.keys().collect::<Vec<_>>(), ["prod"]);
+    let (_, gate, _) = gate_with(Some(good_change()), policies);
+    assert_eq!(gate.check(&attempt().group("prod")).await.policy, "prod");
+
+    // By default an unknown group gets the default policy; with the option it is denied.
+    let policies = GatePolicies::new(permissive).group("prod", strict_prod);
+    let (itsm, gate, _) = gate_with(Some(good_change()), policies.clone());
+    let v = gate.check(&attempt().group("staging")).await;
+    assert_eq!((v.allow, v.policy.as_str()), (true, "default"));
+    let (_, gate, sink) = gate_with(Some(good_change()), policies.deny_unknown_groups(true));
+    let v = gate.check(&attempt().group(" Staging ")).await;
+    assert!(!v.allow);
+    assert_eq!(v.policy, "none");
+    assert_eq!(
+        v.reasons,
+        [Reason::UnknownResourceGroup {
+            group: "Staging".into()
+        }]
+    );
+    let event = sink.take().pop().unwrap();
+    assert_eq!(event.outcome, AuditOutcome::Denied);
+    assert_eq!(event.detail["codes"], json!(["unknown_resource_group"]));
+    let v = gate
+        .check(
+            &attempt()
+                .group("staging")
+                .break_glass("ITSM down, P1 outage"),
+        )
+        .await;
+    assert_eq!(v.codes(), ["unknown_resource_group", "break_glass_refused"]);
+    // A known group, or none at all, is unaffected.
+    assert_eq!(
+        gate.check(&attempt().group("PROD")).await.codes(),
+        ["wrong_kind"]
+    );
+    assert_eq!(gate.check(&attempt()).await.codes(), ["not_enforced"]);
+    assert_eq!(
+        gate.check(&attempt().group("  ")).await.codes(),
+        ["not_enforced"]
+    );
+    assert_eq!(itsm.calls().get, 0);
+}
+
+#[test]
+fn group_names_are_normalised_when_loaded() {
+    let p: GatePolicies = serde_json::from_value(json!({
+        "groups": { " PROD ": { "enforce": true } }, "deny_unknown_groups": true
+    }))
+    .unwrap();
+    assert_eq!(p.groups.keys().collect::<Vec<_>>(), ["prod"]);
+    assert!(p.deny_unknown_groups);
+    let twice = serde_json::from_value::<GatePolicies>(json!({
+        "groups": { "prod": {}, "Prod": { "enforce": false } }
+    }));
+    assert!(twice.unwrap_err().to_string().contains("listed twice"));
+    let blank = serde_json::from_value::<GatePolicies>(json!({ "groups": { " ": {} } }));
+    assert!(blank.unwrap_err().to_string().contains("blank"));
+}
