@@ -13,7 +13,9 @@
 //! 2. no id → deny; an id that fails the policy's [`IdPattern`] or the connector's
 //!    `parse_ticket_ref` → deny with [`Reason::MalformedId`], **before any request**;
 //! 3. `get_ticket`: missing → [`Reason::TicketNotFound`]; an error → deny with
-//!    [`Reason::ItsmUnavailable`] (fail closed) unless the policy fails open;
+//!    [`Reason::ItsmUnavailable`] (fail closed) unless the policy fails open; no
+//!    answer within the gate's deadline ([`TicketGate::with_deadline`], 30 s by
+//!    default) → deny with [`Reason::GateDeadline`], always;
 //! 4. every rule is evaluated and **every** failing one reported: kind, state for
 //!    the kind, approval, requester (on the fields the policy's
 //!    [`RequesterMatch`] list names, login only by default), resource field, age;
@@ -29,7 +31,7 @@ mod reason;
 mod text;
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use accesslink_core::redact::{redact_text, truncate};
 use accesslink_core::{ApprovalState, ErrorKind, Person, Ticket, TicketingSystem};
@@ -207,16 +209,37 @@ pub struct TicketGate {
     tickets: Arc<dyn TicketingSystem>,
     policies: GatePolicies,
     audit: Arc<dyn AuditSink>,
+    deadline: Duration,
 }
 
 impl TicketGate {
-    /// A gate recording decisions to the tracing audit sink.
+    /// The default deadline for the ticket read of one check: 30 seconds.
+    pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+
+    /// A gate recording decisions to the tracing audit sink, with the
+    /// [default deadline](Self::DEFAULT_DEADLINE).
     pub fn new(tickets: Arc<dyn TicketingSystem>, policies: impl Into<GatePolicies>) -> Self {
         TicketGate {
             tickets,
             policies: policies.into(),
             audit: Arc::new(TracingSink),
+            deadline: Self::DEFAULT_DEADLINE,
         }
+    }
+
+    /// Sets the gate's own deadline for reading the ticket. When the ticketing
+    /// system has not answered by then, the check stops waiting and denies with
+    /// [`Reason::GateDeadline`] (whatever the policy's `fail_open`); the denial is
+    /// audited like any other. The connector's own timeouts still apply inside it.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The gate's deadline for reading the ticket.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     /// Records decisions to `sink` instead.
@@ -331,7 +354,14 @@ impl TicketGate {
                 );
             }
         };
-        let ticket = match self.tickets.get_ticket(&r).await {
+        // The gate's own deadline: a connector call that never returns must not
+        // leave the check pending for ever.
+        let Ok(answer) = tokio::time::timeout(self.deadline, self.tickets.get_ticket(&r)).await
+        else {
+            let deadline_ms = u64::try_from(self.deadline.as_millis()).unwrap_or(u64::MAX);
+            return (vec![Reason::GateDeadline { deadline_ms }], None);
+        };
+        let ticket = match answer {
             Ok(Some(t)) => t,
             Ok(None) => return (vec![Reason::TicketNotFound], None),
             Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -489,9 +519,12 @@ fn break_glass(
             rule.min_reason_len
         ));
     }
-    let unavailable = reasons
-        .iter()
-        .any(|r| matches!(r, Reason::ItsmUnavailable { .. }));
+    let unavailable = reasons.iter().any(|r| {
+        matches!(
+            r,
+            Reason::ItsmUnavailable { .. } | Reason::GateDeadline { .. }
+        )
+    });
     if rule.scope == BreakGlassScope::ItsmUnavailable && !unavailable {
         return refuse("break-glass applies only when the ticketing system cannot be asked");
     }

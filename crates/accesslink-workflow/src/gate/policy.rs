@@ -131,7 +131,9 @@ impl ApprovalRule {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BreakGlassScope {
-    /// Only when the ticketing system could not be asked.
+    /// Only when the ticketing system could not be asked: it failed
+    /// ([`Reason::ItsmUnavailable`](super::Reason::ItsmUnavailable)) or did not
+    /// answer within the gate's deadline ([`Reason::GateDeadline`](super::Reason::GateDeadline)).
     #[default]
     ItsmUnavailable,
     /// Any denial.

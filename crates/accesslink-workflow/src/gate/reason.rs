@@ -49,6 +49,12 @@ pub enum Reason {
         /// The error, redacted.
         detail: String,
     },
+    /// The ticketing system did not answer within the gate's deadline
+    /// ([`TicketGate::with_deadline`](super::TicketGate::with_deadline)).
+    GateDeadline {
+        /// The deadline, in milliseconds.
+        deadline_ms: u64,
+    },
     /// The ticket's kind is not accepted.
     WrongKind {
         /// The ticket's kind.
@@ -116,6 +122,7 @@ impl Reason {
             Reason::MalformedId { .. } => "malformed_id",
             Reason::TicketNotFound => "ticket_not_found",
             Reason::ItsmUnavailable { .. } => "itsm_unavailable",
+            Reason::GateDeadline { .. } => "gate_deadline",
             Reason::WrongKind { .. } => "wrong_kind",
             Reason::StateNotAllowed { .. } => "state_not_allowed",
             Reason::NotApproved { .. } => "not_approved",
@@ -166,6 +173,10 @@ impl fmt::Display for Reason {
                     "the ticketing system could not be asked ({kind}): {detail}"
                 )
             }
+            Reason::GateDeadline { deadline_ms } => write!(
+                f,
+                "the ticketing system did not answer within the gate's deadline of {deadline_ms} ms"
+            ),
             Reason::WrongKind { kind } => write!(f, "tickets of kind {kind} are not accepted"),
             Reason::StateNotAllowed { state, raw } => {
                 write!(

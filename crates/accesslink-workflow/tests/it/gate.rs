@@ -751,3 +751,58 @@ fn group_names_are_normalised_when_loaded() {
     let blank = serde_json::from_value::<GatePolicies>(json!({ "groups": { " ": {} } }));
     assert!(blank.unwrap_err().to_string().contains("blank"));
 }
+
+/// Issue 15 item 5: a ticket read that never returns is cut off by the gate's own
+/// deadline and denied, audited, without the test waiting (paused time).
+#[tokio::test(start_paused = true)]
+async fn a_ticketing_system_that_never_answers_is_denied_at_the_deadline() {
+    let (itsm, gate, sink) = gate_with(Some(good_change()), TicketPolicy::new().fail_open(true));
+    itsm.hang_get();
+    assert_eq!(gate.deadline(), Duration::from_secs(30));
+    let started = tokio::time::Instant::now();
+    // Without a gate deadline the check would pend for ever: bound the wait here so
+    // that a missing deadline fails the test instead of hanging it.
+    let v = tokio::time::timeout(HOUR, gate.check(&attempt()))
+        .await
+        .expect("the gate answered before an hour passed");
+    assert_eq!(started.elapsed(), Duration::from_secs(30));
+    assert!(!v.allow, "a deadline denies, even under fail_open");
+    assert_eq!(
+        v.reasons,
+        [Reason::GateDeadline {
+            deadline_ms: 30_000
+        }]
+    );
+    assert_eq!(v.codes(), ["gate_deadline"]);
+    assert_eq!(itsm.calls().get, 1);
+    let event = sink.take().pop().unwrap();
+    assert_eq!(
+        (event.action, event.outcome),
+        (AuditAction::GateChecked, AuditOutcome::Denied)
+    );
+    assert_eq!(event.detail["codes"], json!(["gate_deadline"]));
+    assert_eq!(
+        event.detail["reasons"],
+        json!([{ "code": "gate_deadline", "deadline_ms": 30_000 }])
+    );
+
+    // The deadline is configurable, and break-glass treats it as "cannot be asked".
+    let rule = BreakGlassRule::allow(["oncall"]);
+    let (itsm, gate, _) = gate_with(Some(good_change()), TicketPolicy::new().break_glass(rule));
+    let gate = gate.with_deadline(Duration::from_millis(2_500));
+    itsm.hang_get();
+    let started = tokio::time::Instant::now();
+    let oncall = AccessAttempt::new(Principal::new("oncall"), "connect", "db-prod-1")
+        .ticket("2026000001")
+        .break_glass("ITSM hangs, P1 outage");
+    let v = tokio::time::timeout(HOUR, gate.check(&oncall))
+        .await
+        .unwrap();
+    assert_eq!(started.elapsed(), Duration::from_millis(2_500));
+    assert!(v.allow);
+    assert_eq!(v.codes(), ["gate_deadline", "break_glass"]);
+    assert_eq!(
+        Reason::GateDeadline { deadline_ms: 2_500 }.to_string(),
+        "the ticketing system did not answer within the gate's deadline of 2500 ms"
+    );
+}
