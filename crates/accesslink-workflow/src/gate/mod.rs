@@ -6,7 +6,8 @@
 //! 0. the resource group's name is normalised (trimmed, invisible characters
 //!    removed, lower-cased) and selects its policy; a group without a policy gets
 //!    the default policy, or is denied with [`Reason::UnknownResourceGroup`] when
-//!    [`GatePolicies::deny_unknown_groups`] is on;
+//!    [`GatePolicies::deny_unknown_groups`](field@GatePolicies::deny_unknown_groups)
+//!    is on;
 //! 1. an exempt principal is allowed ([`Reason::Exempt`]), as is an operation the
 //!    policy allows without a ticket ([`Reason::NoTicketNeeded`]) and any attempt in
 //!    a resource group whose policy does not enforce validation;

@@ -200,7 +200,7 @@ pub enum RequesterMatch {
     Login,
     /// The principal's email equals the requester's email.
     Email,
-    /// The principal's id in the ticketing system ([`Principal::id`](super::Principal::id))
+    /// The principal's id in the ticketing system ([`Principal::id`](field@super::Principal::id))
     /// equals the requester's id. Internal ids are often small integers, so name
     /// this only when the principal's id really is the target's id.
     Id,
@@ -232,8 +232,8 @@ pub fn open_states() -> Vec<TicketState> {
 /// The default policy enforces validation, accepts any kind in an open state,
 /// requires no approval and no requester match (when turned on, it compares
 /// logins only), has no exemptions, fails closed when the ticketing system cannot
-/// be asked, and has break-glass off. Deserialises from
-/// configuration with the same defaults; unknown keys are rejected.
+/// be asked, and has break-glass off. Deserialises from configuration with the
+/// same defaults; unknown keys are rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
@@ -473,7 +473,7 @@ impl GatePolicies {
     /// The policy for a resource group, with its name: the group's policy when the
     /// normalised name has one, else the default policy (named `default`). `None`
     /// when the attempt names a group without a policy and
-    /// [`deny_unknown_groups`](Self::deny_unknown_groups) is on.
+    /// [`deny_unknown_groups`](field@Self::deny_unknown_groups) is on.
     pub fn for_group(&self, group: Option<&str>) -> Option<(&str, &TicketPolicy)> {
         let Some(wanted) = group.map(normalise_group).filter(|g| !g.is_empty()) else {
             return Some(("default", &self.default));
