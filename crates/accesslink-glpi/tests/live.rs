@@ -472,7 +472,11 @@ async fn ticketing_conformance_suite_against_the_real_server() {
         }
     }
     report.assert_success();
-    assert_eq!(report.skipped().count(), 0, "{report}");
+    // A real server cannot be made to fail on cue: only the fault checks are skipped.
+    let skipped = report
+        .skipped()
+        .filter(|(check, _)| !check.is_fault_check());
+    assert_eq!(skipped.count(), 0, "{report}");
 }
 
 #[tokio::test]

@@ -3,15 +3,23 @@
 //! A user types a ticket id before a privileged operation; [`TicketGate::check`]
 //! decides, in this order:
 //!
+//! 0. the resource group's name is normalised (trimmed, invisible characters
+//!    removed, lower-cased) and selects its policy; a group without a policy gets
+//!    the default policy, or is denied with [`Reason::UnknownResourceGroup`] when
+//!    [`GatePolicies::deny_unknown_groups`](field@GatePolicies::deny_unknown_groups)
+//!    is on;
 //! 1. an exempt principal is allowed ([`Reason::Exempt`]), as is an operation the
 //!    policy allows without a ticket ([`Reason::NoTicketNeeded`]) and any attempt in
 //!    a resource group whose policy does not enforce validation;
 //! 2. no id → deny; an id that fails the policy's [`IdPattern`] or the connector's
 //!    `parse_ticket_ref` → deny with [`Reason::MalformedId`], **before any request**;
 //! 3. `get_ticket`: missing → [`Reason::TicketNotFound`]; an error → deny with
-//!    [`Reason::ItsmUnavailable`] (fail closed) unless the policy fails open;
+//!    [`Reason::ItsmUnavailable`] (fail closed) unless the policy fails open; no
+//!    answer within the gate's deadline ([`TicketGate::with_deadline`], 30 s by
+//!    default) → deny with [`Reason::GateDeadline`], always;
 //! 4. every rule is evaluated and **every** failing one reported: kind, state for
-//!    the kind, approval, requester, resource field, age;
+//!    the kind, approval, requester (on the fields the policy's
+//!    [`RequesterMatch`] list names, login only by default), resource field, age;
 //! 5. a denied attempt that carries a break-glass reason is allowed when the
 //!    policy's [`BreakGlassRule`] permits it — the denial reasons stay in the
 //!    verdict, with [`Reason::BreakGlass`] added — or gets
@@ -21,12 +29,13 @@
 
 mod policy;
 mod reason;
+mod text;
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use accesslink_core::redact::{redact_text, truncate};
-use accesslink_core::{ApprovalState, ErrorKind, Ticket, TicketingSystem};
+use accesslink_core::{ApprovalState, ErrorKind, Person, Ticket, TicketingSystem};
 use serde_json::Value;
 
 use crate::audit::{AuditAction, AuditEvent, AuditOutcome, AuditSink, TracingSink, emit};
@@ -34,7 +43,7 @@ use crate::fulfil::person_label;
 
 pub use policy::{
     ApprovalRule, BreakGlassRule, BreakGlassScope, Charset, GatePolicies, IdPattern, KindStates,
-    TicketPolicy, open_states,
+    RequesterMatch, TicketPolicy, open_states,
 };
 pub use reason::Reason;
 
@@ -46,6 +55,9 @@ pub struct Principal {
     pub login: String,
     /// Email, if known.
     pub email: Option<String>,
+    /// The principal's id in the ticketing system, if known; compared with the
+    /// requester's id only under [`RequesterMatch::Id`].
+    pub id: Option<String>,
 }
 
 impl Principal {
@@ -54,6 +66,7 @@ impl Principal {
         Principal {
             login: login.into(),
             email: None,
+            id: None,
         }
     }
 
@@ -64,16 +77,40 @@ impl Principal {
         self
     }
 
+    /// Sets the principal's id in the ticketing system (for [`RequesterMatch::Id`]).
+    #[must_use]
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
     /// Whether `value` is this principal's login or email (case-insensitive).
+    /// Used for the policy's own lists (exempt and break-glass principals).
     pub fn is(&self, value: &str) -> bool {
         let value = value.trim();
         !value.is_empty()
-            && (self.login.trim().eq_ignore_ascii_case(value)
-                || self
-                    .email
-                    .as_deref()
-                    .is_some_and(|e| e.trim().eq_ignore_ascii_case(value)))
+            && (same(&self.login, value) || self.email.as_deref().is_some_and(|e| same(e, value)))
     }
+
+    /// Whether this principal is the ticket's requester `p`, comparing only the
+    /// fields `how` names, each with its own kind: the principal's login with the
+    /// requester's login, email with email, id with id. A login never matches an
+    /// id or an email, so a numeric login cannot pass as a requester's internal id.
+    pub fn is_requester(&self, p: &Person, how: &[RequesterMatch]) -> bool {
+        how.iter().any(|m| {
+            let (mine, theirs) = match m {
+                RequesterMatch::Login => (Some(self.login.as_str()), p.login.as_deref()),
+                RequesterMatch::Email => (self.email.as_deref(), p.email.as_deref()),
+                RequesterMatch::Id => (self.id.as_deref(), p.id.as_deref()),
+            };
+            matches!((mine, theirs), (Some(a), Some(b)) if !a.trim().is_empty() && same(a, b))
+        })
+    }
+}
+
+/// Equal after trimming, ignoring ASCII case.
+fn same(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// One attempt at a privileged operation.
@@ -154,7 +191,9 @@ pub struct Verdict {
     pub reasons: Vec<Reason>,
     /// The ticket, when it was read.
     pub ticket: Option<Ticket>,
-    /// The policy that applied: the resource group's name, or `default`.
+    /// The policy that applied: the resource group's (normalised) name, `default`,
+    /// or `none` when the attempt named a group without a policy and unknown
+    /// groups are denied.
     pub policy: String,
 }
 
@@ -171,16 +210,37 @@ pub struct TicketGate {
     tickets: Arc<dyn TicketingSystem>,
     policies: GatePolicies,
     audit: Arc<dyn AuditSink>,
+    deadline: Duration,
 }
 
 impl TicketGate {
-    /// A gate recording decisions to the tracing audit sink.
+    /// The default deadline for the ticket read of one check: 30 seconds.
+    pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+
+    /// A gate recording decisions to the tracing audit sink, with the
+    /// [default deadline](Self::DEFAULT_DEADLINE).
     pub fn new(tickets: Arc<dyn TicketingSystem>, policies: impl Into<GatePolicies>) -> Self {
         TicketGate {
             tickets,
             policies: policies.into(),
             audit: Arc::new(TracingSink),
+            deadline: Self::DEFAULT_DEADLINE,
         }
+    }
+
+    /// Sets the gate's own deadline for reading the ticket. When the ticketing
+    /// system has not answered by then, the check stops waiting and denies with
+    /// [`Reason::GateDeadline`] (whatever the policy's `fail_open`); the denial is
+    /// audited like any other. The connector's own timeouts still apply inside it.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The gate's deadline for reading the ticket.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     /// Records decisions to `sink` instead.
@@ -197,7 +257,10 @@ impl TicketGate {
 
     /// Decides an attempt; see the [module docs](self).
     pub async fn check(&self, attempt: &AccessAttempt) -> Verdict {
-        let (name, policy) = self.policies.for_group(attempt.resource_group.as_deref());
+        let Some((name, policy)) = self.policies.for_group(attempt.resource_group.as_deref())
+        else {
+            return self.unknown_group(attempt);
+        };
         let (mut reasons, ticket) = self.evaluate(name, policy, attempt).await;
         let mut allow = !reasons.iter().any(Reason::denies);
         if let (false, Some(why)) = (allow, &attempt.break_glass) {
@@ -214,6 +277,28 @@ impl TicketGate {
             reasons,
             ticket,
             policy: name.to_owned(),
+        };
+        self.record(attempt, &verdict);
+        verdict
+    }
+
+    /// The denial of an attempt naming a resource group without a policy, when
+    /// unknown groups are denied. No policy applies, so none permits break-glass.
+    fn unknown_group(&self, attempt: &AccessAttempt) -> Verdict {
+        let group = attempt.resource_group.as_deref().unwrap_or_default();
+        let mut reasons = vec![Reason::UnknownResourceGroup {
+            group: truncate(group.trim(), 100),
+        }];
+        if attempt.break_glass.is_some() {
+            reasons.push(Reason::BreakGlassRefused {
+                why: "no policy covers the resource group, so none permits break-glass".into(),
+            });
+        }
+        let verdict = Verdict {
+            allow: false,
+            reasons,
+            ticket: None,
+            policy: "none".into(),
         };
         self.record(attempt, &verdict);
         verdict
@@ -270,7 +355,14 @@ impl TicketGate {
                 );
             }
         };
-        let ticket = match self.tickets.get_ticket(&r).await {
+        // The gate's own deadline: a connector call that never returns must not
+        // leave the check pending for ever.
+        let Ok(answer) = tokio::time::timeout(self.deadline, self.tickets.get_ticket(&r)).await
+        else {
+            let deadline_ms = u64::try_from(self.deadline.as_millis()).unwrap_or(u64::MAX);
+            return (vec![Reason::GateDeadline { deadline_ms }], None);
+        };
+        let ticket = match answer {
             Ok(Some(t)) => t,
             Ok(None) => return (vec![Reason::TicketNotFound], None),
             Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -343,12 +435,11 @@ fn rules(policy: &TicketPolicy, a: &AccessAttempt, t: &Ticket) -> Vec<Reason> {
         });
     }
     if policy.requester_must_match {
-        let ids = t
+        let matched = t
             .requester
-            .iter()
-            .flat_map(|p| [&p.id, &p.login, &p.email])
-            .flatten();
-        if !ids.clone().any(|id| a.principal.is(id)) {
+            .as_ref()
+            .is_some_and(|p| a.principal.is_requester(p, &policy.requester_match));
+        if !matched {
             let requester = t
                 .requester
                 .as_ref()
@@ -422,15 +513,19 @@ fn break_glass(
     if !rule.principals.is_empty() && !rule.principals.iter().any(|p| a.principal.is(p)) {
         return refuse("the principal may not break glass");
     }
-    if why.trim().chars().count() < rule.min_reason_len {
+    // Only visible characters count: twelve zero-width spaces are no reason.
+    if text::visible_len(why) < rule.min_reason_len {
         return refuse(&format!(
-            "a reason of at least {} characters is required",
+            "a reason of at least {} visible characters is required",
             rule.min_reason_len
         ));
     }
-    let unavailable = reasons
-        .iter()
-        .any(|r| matches!(r, Reason::ItsmUnavailable { .. }));
+    let unavailable = reasons.iter().any(|r| {
+        matches!(
+            r,
+            Reason::ItsmUnavailable { .. } | Reason::GateDeadline { .. }
+        )
+    });
     if rule.scope == BreakGlassScope::ItsmUnavailable && !unavailable {
         return refuse("break-glass applies only when the ticketing system cannot be asked");
     }

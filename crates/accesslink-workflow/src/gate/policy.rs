@@ -6,6 +6,8 @@ use std::time::Duration;
 use accesslink_core::{TicketKind, TicketState};
 use serde::{Deserialize, Serialize};
 
+use super::text::normalise_group;
+
 /// The characters allowed after a ticket id's prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -129,7 +131,9 @@ impl ApprovalRule {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BreakGlassScope {
-    /// Only when the ticketing system could not be asked.
+    /// Only when the ticketing system could not be asked: it failed
+    /// ([`Reason::ItsmUnavailable`](super::Reason::ItsmUnavailable)) or did not
+    /// answer within the gate's deadline ([`Reason::GateDeadline`](super::Reason::GateDeadline)).
     #[default]
     ItsmUnavailable,
     /// Any denial.
@@ -147,7 +151,10 @@ pub struct BreakGlassRule {
     pub principals: Vec<String>,
     /// When it applies.
     pub scope: BreakGlassScope,
-    /// The shortest reason accepted, in characters (default 10).
+    /// The shortest reason accepted, in visible characters (default 10):
+    /// whitespace, control and format characters (zero-width spaces and joiners,
+    /// the byte-order mark, bidi controls, …), blank fillers and lone combining
+    /// marks are not counted.
     pub min_reason_len: usize,
 }
 
@@ -181,6 +188,24 @@ impl BreakGlassRule {
     }
 }
 
+/// Which of the requester's identifiers the principal is compared with when a
+/// policy requires the requester to match. Each compares like with like: the
+/// principal's login with the requester's login, email with email, id with id
+/// (case-insensitive, trimmed). The default list is `[Login]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RequesterMatch {
+    /// The principal's login equals the requester's login.
+    Login,
+    /// The principal's email equals the requester's email.
+    Email,
+    /// The principal's id in the ticketing system ([`Principal::id`](field@super::Principal::id))
+    /// equals the requester's id. Internal ids are often small integers, so name
+    /// this only when the principal's id really is the target's id.
+    Id,
+}
+
 /// The states allowed for one kind of ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -205,9 +230,10 @@ pub fn open_states() -> Vec<TicketState> {
 /// What a ticket must satisfy for one resource group (or by default).
 ///
 /// The default policy enforces validation, accepts any kind in an open state,
-/// requires no approval and no match, has no exemptions, fails closed when the
-/// ticketing system cannot be asked, and has break-glass off. Deserialises from
-/// configuration with the same defaults; unknown keys are rejected.
+/// requires no approval and no requester match (when turned on, it compares
+/// logins only), has no exemptions, fails closed when the ticketing system cannot
+/// be asked, and has break-glass off. Deserialises from configuration with the
+/// same defaults; unknown keys are rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
@@ -222,8 +248,12 @@ pub struct TicketPolicy {
     pub states_by_kind: Vec<KindStates>,
     /// When approval is required.
     pub approval: ApprovalRule,
-    /// Whether the ticket's requester must be the principal (by login or email).
+    /// Whether the ticket's requester must be the principal, compared on the
+    /// fields `requester_match` names.
     pub requester_must_match: bool,
+    /// What identifies the requester as the principal: any listed field that
+    /// matches (like with like). Default `[login]`; an empty list matches nobody.
+    pub requester_match: Vec<RequesterMatch>,
     /// A native ticket field (in `extra`) that must name the resource accessed.
     pub resource_field: Option<String>,
     /// A format the raw id must have before the connector even parses it.
@@ -251,6 +281,7 @@ impl Default for TicketPolicy {
             states_by_kind: Vec::new(),
             approval: ApprovalRule::Never,
             requester_must_match: false,
+            requester_match: vec![RequesterMatch::Login],
             resource_field: None,
             id_pattern: None,
             max_age: None,
@@ -318,6 +349,13 @@ impl TicketPolicy {
         self
     }
 
+    /// Sets the fields on which the requester is matched (default login only).
+    #[must_use]
+    pub fn requester_match(mut self, how: impl IntoIterator<Item = RequesterMatch>) -> Self {
+        self.requester_match = how.into_iter().collect();
+        self
+    }
+
     /// Requires native field `field` to name the resource.
     #[must_use]
     pub fn resource_field(mut self, field: impl Into<String>) -> Self {
@@ -380,14 +418,28 @@ impl TicketPolicy {
 }
 
 /// A default policy and one policy per resource group.
+///
+/// Group names are normalised wherever they are met — when a policy is
+/// registered ([`group`](Self::group), loading configuration) and when an attempt
+/// names a group ([`for_group`](Self::for_group)): surrounding whitespace and
+/// invisible characters are trimmed, control and format characters (zero-width
+/// spaces, …) removed, and the name lower-cased, so `PROD`, ` prod` and `prod `
+/// all select the policy registered as `prod`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct GatePolicies {
     /// The policy for resources outside every listed group.
     pub default: TicketPolicy,
-    /// Policies by resource group name.
+    /// Policies by resource group name. Loading configuration normalises the
+    /// names and rejects two that normalise to the same name, or a blank one.
+    #[serde(deserialize_with = "groups::deserialize")]
     pub groups: BTreeMap<String, TicketPolicy>,
+    /// Deny an attempt that names a resource group without a policy (with
+    /// [`Reason::UnknownResourceGroup`](super::Reason::UnknownResourceGroup))
+    /// instead of applying the default policy. Off by default; an attempt that
+    /// names no group (or a blank one) always gets the default policy.
+    pub deny_unknown_groups: bool,
 }
 
 impl GatePolicies {
@@ -396,27 +448,84 @@ impl GatePolicies {
         GatePolicies {
             default,
             groups: BTreeMap::new(),
+            deny_unknown_groups: false,
         }
     }
 
-    /// Adds a resource group's policy.
+    /// Adds a resource group's policy under the group's normalised name, replacing
+    /// a policy registered under any name that normalises the same.
     #[must_use]
     pub fn group(mut self, name: impl Into<String>, policy: TicketPolicy) -> Self {
-        self.groups.insert(name.into(), policy);
+        let name = normalise_group(&name.into());
+        self.groups.retain(|k, _| normalise_group(k) != name);
+        self.groups.insert(name, policy);
         self
     }
 
-    /// The policy for a resource group, with its name (`default` when none applies).
-    pub fn for_group(&self, group: Option<&str>) -> (&str, &TicketPolicy) {
-        group
-            .and_then(|g| self.groups.get_key_value(g))
-            .map_or(("default", &self.default), |(k, p)| (k.as_str(), p))
+    /// Denies attempts naming a resource group that has no policy, instead of
+    /// applying the default policy to them (fail closed for unknown groups).
+    #[must_use]
+    pub fn deny_unknown_groups(mut self, on: bool) -> Self {
+        self.deny_unknown_groups = on;
+        self
+    }
+
+    /// The policy for a resource group, with its name: the group's policy when the
+    /// normalised name has one, else the default policy (named `default`). `None`
+    /// when the attempt names a group without a policy and
+    /// [`deny_unknown_groups`](field@Self::deny_unknown_groups) is on.
+    pub fn for_group(&self, group: Option<&str>) -> Option<(&str, &TicketPolicy)> {
+        let Some(wanted) = group.map(normalise_group).filter(|g| !g.is_empty()) else {
+            return Some(("default", &self.default));
+        };
+        // Keys are normalised on the way in; compare normalised anyway, so a key
+        // inserted into the public map by hand is found too.
+        let found = self.groups.get_key_value(&wanted).or_else(|| {
+            self.groups
+                .iter()
+                .find(|(k, _)| normalise_group(k) == wanted)
+        });
+        match found {
+            Some((k, p)) => Some((k.as_str(), p)),
+            None if self.deny_unknown_groups => None,
+            None => Some(("default", &self.default)),
+        }
     }
 }
 
 impl From<TicketPolicy> for GatePolicies {
     fn from(p: TicketPolicy) -> Self {
         GatePolicies::new(p)
+    }
+}
+
+mod groups {
+    use std::collections::BTreeMap;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer};
+
+    use super::{TicketPolicy, normalise_group};
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, TicketPolicy>, D::Error> {
+        let raw = BTreeMap::<String, TicketPolicy>::deserialize(d)?;
+        let mut out = BTreeMap::new();
+        for (name, policy) in raw {
+            let key = normalise_group(&name);
+            if key.is_empty() {
+                return Err(D::Error::custom(format!(
+                    "resource group name {name:?} is blank"
+                )));
+            }
+            if out.insert(key.clone(), policy).is_some() {
+                return Err(D::Error::custom(format!(
+                    "resource group {name:?} is listed twice (as {key:?} once normalised)"
+                )));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -463,9 +572,9 @@ mod tests {
     fn group_falls_back_to_default() {
         let p =
             GatePolicies::new(TicketPolicy::new()).group("db", TicketPolicy::new().enforce(false));
-        assert_eq!(p.for_group(Some("db")).0, "db");
-        assert!(!p.for_group(Some("db")).1.enforce);
-        assert_eq!(p.for_group(Some("web")).0, "default");
-        assert_eq!(p.for_group(None).0, "default");
+        assert_eq!(p.for_group(Some("db")).unwrap().0, "db");
+        assert!(!p.for_group(Some("db")).unwrap().1.enforce);
+        assert_eq!(p.for_group(Some("web")).unwrap().0, "default");
+        assert_eq!(p.for_group(None).unwrap().0, "default");
     }
 }

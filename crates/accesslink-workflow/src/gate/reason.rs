@@ -49,6 +49,12 @@ pub enum Reason {
         /// The error, redacted.
         detail: String,
     },
+    /// The ticketing system did not answer within the gate's deadline
+    /// ([`TicketGate::with_deadline`](super::TicketGate::with_deadline)).
+    GateDeadline {
+        /// The deadline, in milliseconds.
+        deadline_ms: u64,
+    },
     /// The ticket's kind is not accepted.
     WrongKind {
         /// The ticket's kind.
@@ -89,6 +95,12 @@ pub enum Reason {
     },
     /// The policy limits the ticket's age, but the ticket has no creation time.
     AgeUnknown,
+    /// The attempt names a resource group that has no policy, and the policies
+    /// deny unknown groups.
+    UnknownResourceGroup {
+        /// The group as the attempt named it (trimmed, at most 100 characters).
+        group: String,
+    },
     /// Break-glass was asked for and refused.
     BreakGlassRefused {
         /// Why.
@@ -110,6 +122,7 @@ impl Reason {
             Reason::MalformedId { .. } => "malformed_id",
             Reason::TicketNotFound => "ticket_not_found",
             Reason::ItsmUnavailable { .. } => "itsm_unavailable",
+            Reason::GateDeadline { .. } => "gate_deadline",
             Reason::WrongKind { .. } => "wrong_kind",
             Reason::StateNotAllowed { .. } => "state_not_allowed",
             Reason::NotApproved { .. } => "not_approved",
@@ -118,6 +131,7 @@ impl Reason {
             Reason::TooOld { .. } => "too_old",
             Reason::AgeUnknown => "age_unknown",
             Reason::BreakGlassRefused { .. } => "break_glass_refused",
+            Reason::UnknownResourceGroup { .. } => "unknown_resource_group",
         }
     }
 
@@ -159,6 +173,10 @@ impl fmt::Display for Reason {
                     "the ticketing system could not be asked ({kind}): {detail}"
                 )
             }
+            Reason::GateDeadline { deadline_ms } => write!(
+                f,
+                "the ticketing system did not answer within the gate's deadline of {deadline_ms} ms"
+            ),
             Reason::WrongKind { kind } => write!(f, "tickets of kind {kind} are not accepted"),
             Reason::StateNotAllowed { state, raw } => {
                 write!(
@@ -197,6 +215,10 @@ impl fmt::Display for Reason {
                 f.write_str("the ticket has no creation time, so its age cannot be checked")
             }
             Reason::BreakGlassRefused { why } => write!(f, "break-glass refused: {why}"),
+            Reason::UnknownResourceGroup { group } => write!(
+                f,
+                "resource group {group:?} has no policy, and unknown groups are denied"
+            ),
         }
     }
 }

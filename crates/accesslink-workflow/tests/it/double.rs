@@ -73,6 +73,7 @@ struct ItsmState {
     initial_approval: Option<ApprovalState>,
     create_delay: Duration,
     creates_in_flight: usize,
+    hang_get: bool,
 }
 
 /// An in-memory ticketing system. Ticket numbers are ten digits; ids are small numbers.
@@ -133,6 +134,11 @@ impl FakeItsm {
     /// The approval new tickets start with.
     pub(crate) fn initial_approval(&self, a: ApprovalState) {
         self.lock().initial_approval = Some(a);
+    }
+
+    /// Makes every `get_ticket` call after this one never return.
+    pub(crate) fn hang_get(&self) {
+        self.lock().hang_get = true;
     }
 
     pub(crate) fn create_delay(&self, d: Duration) {
@@ -273,8 +279,15 @@ impl TicketingSystem for FakeItsm {
     }
 
     async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
+        let hang = {
+            let mut s = self.lock();
+            s.calls.get += 1;
+            s.hang_get
+        };
+        if hang {
+            std::future::pending::<()>().await;
+        }
         let mut s = self.lock();
-        s.calls.get += 1;
         Self::take_failure(&mut s, Op::Get)?;
         Ok(s.tickets.iter().find(|t| matches_ref(t, r)).cloned())
     }

@@ -7,7 +7,7 @@ use accesslink_core::{ApprovalState, Person, TicketKind, TicketState};
 use accesslink_workflow::audit::{AuditAction, AuditOutcome, MemorySink};
 use accesslink_workflow::gate::{
     AccessAttempt, ApprovalRule, BreakGlassRule, BreakGlassScope, Charset, GatePolicies, IdPattern,
-    Principal, Reason, TicketGate, TicketPolicy,
+    Principal, Reason, RequesterMatch, TicketGate, TicketPolicy,
 };
 use serde_json::json;
 
@@ -186,7 +186,9 @@ async fn approval_is_required_per_kind() {
 
 #[tokio::test]
 async fn requester_matches_by_login_or_email() {
-    let policy = TicketPolicy::new().requester_must_match(true);
+    let policy = TicketPolicy::new()
+        .requester_must_match(true)
+        .requester_match([RequesterMatch::Login, RequesterMatch::Email]);
     let mut t = good_change();
     t.requester = Some(Person {
         email: Some("JDoe@Example.com".into()),
@@ -502,5 +504,305 @@ fn policies_load_from_configuration() {
         typo.unwrap_err()
             .to_string()
             .contains("unknown field `alowed_kinds`")
+    );
+}
+
+/// Issue 15 item 7: invisible characters do not make up a break-glass reason.
+#[tokio::test]
+async fn break_glass_reason_counts_only_visible_characters() {
+    let rule = BreakGlassRule::allow(["oncall"]);
+    let (itsm, gate, sink) = gate_with(Some(good_change()), TicketPolicy::new().break_glass(rule));
+    let oncall = |why: &str| {
+        AccessAttempt::new(Principal::new("oncall"), "connect", "db-prod-1")
+            .ticket("2026000001")
+            .break_glass(why)
+    };
+    let refused = Reason::BreakGlassRefused {
+        why: "a reason of at least 10 visible characters is required".into(),
+    };
+    for why in [
+        "\u{200B}".repeat(12),
+        "\u{200C}\u{200D}\u{2060}\u{FEFF}".repeat(3),
+        "\u{3164}\u{2800}\u{00AD}\u{202E}\u{3000}\t\n".repeat(2),
+        "  P1\u{200B}\u{200B}\u{200B}\u{200B}\u{200B}\u{200B}\u{200B}\u{200B}  ".into(),
+        "e\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}\u{0301}".into(),
+    ] {
+        itsm.fail_next(Op::Get, 1, timeout);
+        let v = gate.check(&oncall(&why)).await;
+        assert!(!v.allow, "{why:?} must not pass as a reason");
+        assert_eq!(v.reasons[1], refused, "{why:?}");
+        assert_eq!(sink.take().pop().unwrap().outcome, AuditOutcome::Denied);
+    }
+    // Ten visible characters pass, whatever invisible padding surrounds them.
+    itsm.fail_next(Op::Get, 1, timeout);
+    let v = gate.check(&oncall("\u{200B}ITSM-down!\u{200B}")).await;
+    assert!(v.allow);
+    assert_eq!(v.codes(), ["itsm_unavailable", "break_glass"]);
+}
+
+/// Issue 15 item 2: a numeric login never matches the requester's internal id, and
+/// only the fields the policy names are compared (login only by default).
+#[tokio::test]
+async fn requester_matches_only_on_the_fields_the_policy_names() {
+    let mut t = good_change();
+    t.requester = Some(Person {
+        id: Some("42".into()),
+        login: Some("bob".into()),
+        email: Some("bob@example.com".into()),
+        ..Person::default()
+    });
+    let bob = Some("bob".to_owned());
+    let as_principal = |p: Principal| {
+        AccessAttempt::new(p, "connect", "db-prod-1")
+            .ticket("2026000001")
+            .at(now())
+    };
+    let default = TicketPolicy::new().requester_must_match(true);
+    assert_eq!(default.requester_match, [RequesterMatch::Login]);
+
+    // Principal `42` is not bob, whose internal id is 42.
+    let v = reasons_for(
+        t.clone(),
+        default.clone(),
+        &as_principal(Principal::new("42")),
+    )
+    .await;
+    assert_eq!(
+        v,
+        (
+            false,
+            vec![Reason::RequesterMismatch {
+                requester: bob.clone()
+            }]
+        )
+    );
+    // Nor is a principal whose login is bob's email, or who only shares bob's email,
+    // under the default (login only).
+    for p in [
+        Principal::new("bob@example.com"),
+        Principal::new("robert").email("bob@example.com"),
+    ] {
+        assert!(
+            !reasons_for(t.clone(), default.clone(), &as_principal(p))
+                .await
+                .0
+        );
+    }
+    assert!(
+        reasons_for(
+            t.clone(),
+            default.clone(),
+            &as_principal(Principal::new(" BOB "))
+        )
+        .await
+        .0
+    );
+
+    // Email only: the email must match, the login is not enough.
+    let by_email = default.clone().requester_match([RequesterMatch::Email]);
+    assert!(
+        !reasons_for(
+            t.clone(),
+            by_email.clone(),
+            &as_principal(Principal::new("bob"))
+        )
+        .await
+        .0
+    );
+    let robert = Principal::new("robert").email("BOB@example.com");
+    assert!(
+        reasons_for(t.clone(), by_email.clone(), &as_principal(robert))
+            .await
+            .0
+    );
+
+    // Id only: the principal's own ticketing-system id, never its login.
+    let by_id = default.clone().requester_match([RequesterMatch::Id]);
+    assert!(
+        !reasons_for(
+            t.clone(),
+            by_id.clone(),
+            &as_principal(Principal::new("42"))
+        )
+        .await
+        .0
+    );
+    assert!(
+        !reasons_for(
+            t.clone(),
+            by_id.clone(),
+            &as_principal(Principal::new("bob"))
+        )
+        .await
+        .0
+    );
+    assert!(
+        reasons_for(
+            t.clone(),
+            by_id,
+            &as_principal(Principal::new("x").id("42"))
+        )
+        .await
+        .0
+    );
+
+    // An empty list matches nobody.
+    let nobody = default.requester_match([]);
+    assert!(
+        !reasons_for(t, nobody, &as_principal(Principal::new("bob")))
+            .await
+            .0
+    );
+}
+
+#[test]
+fn requester_match_loads_from_configuration() {
+    let p: TicketPolicy = serde_json::from_value(json!({
+        "requester_must_match": true, "requester_match": ["login", "email"]
+    }))
+    .unwrap();
+    assert_eq!(
+        p.requester_match,
+        [RequesterMatch::Login, RequesterMatch::Email]
+    );
+    let p: TicketPolicy = serde_json::from_value(json!({ "requester_must_match": true })).unwrap();
+    assert_eq!(p.requester_match, [RequesterMatch::Login]);
+}
+
+/// Issue 15 item 4: a group name selects its policy however it is spelt, and an
+/// unknown group can be denied instead of falling through to the default.
+#[tokio::test]
+async fn group_names_are_normalised_and_unknown_groups_can_fail_closed() {
+    let strict_prod = TicketPolicy::new().allowed_kinds([TicketKind::Incident]);
+    let permissive = TicketPolicy::new().enforce(false);
+    let policies = GatePolicies::new(permissive.clone()).group("prod", strict_prod.clone());
+    let (_, gate, _) = gate_with(Some(good_change()), policies);
+    for spelling in [
+        "prod",
+        "PROD",
+        " prod",
+        "prod ",
+        "\tProd\n",
+        "pro\u{200B}d",
+        "\u{FEFF}prod",
+    ] {
+        let v = gate.check(&attempt().group(spelling)).await;
+        assert_eq!(v.policy, "prod", "{spelling:?}");
+        assert!(!v.allow, "{spelling:?} must get prod's policy");
+        assert_eq!(v.codes(), ["wrong_kind"], "{spelling:?}");
+    }
+    // Registered with an untidy name, matched by a tidy one.
+    let policies = GatePolicies::new(permissive.clone()).group(" PROD ", strict_prod.clone());
+    assert_eq!(policies.groups.keys().collect::<Vec<_>>(), ["prod"]);
+    let (_, gate, _) = gate_with(Some(good_change()), policies);
+    assert_eq!(gate.check(&attempt().group("prod")).await.policy, "prod");
+
+    // By default an unknown group gets the default policy; with the option it is denied.
+    let policies = GatePolicies::new(permissive).group("prod", strict_prod);
+    let (itsm, gate, _) = gate_with(Some(good_change()), policies.clone());
+    let v = gate.check(&attempt().group("staging")).await;
+    assert_eq!((v.allow, v.policy.as_str()), (true, "default"));
+    let (_, gate, sink) = gate_with(Some(good_change()), policies.deny_unknown_groups(true));
+    let v = gate.check(&attempt().group(" Staging ")).await;
+    assert!(!v.allow);
+    assert_eq!(v.policy, "none");
+    assert_eq!(
+        v.reasons,
+        [Reason::UnknownResourceGroup {
+            group: "Staging".into()
+        }]
+    );
+    let event = sink.take().pop().unwrap();
+    assert_eq!(event.outcome, AuditOutcome::Denied);
+    assert_eq!(event.detail["codes"], json!(["unknown_resource_group"]));
+    let v = gate
+        .check(
+            &attempt()
+                .group("staging")
+                .break_glass("ITSM down, P1 outage"),
+        )
+        .await;
+    assert_eq!(v.codes(), ["unknown_resource_group", "break_glass_refused"]);
+    // A known group, or none at all, is unaffected.
+    assert_eq!(
+        gate.check(&attempt().group("PROD")).await.codes(),
+        ["wrong_kind"]
+    );
+    assert_eq!(gate.check(&attempt()).await.codes(), ["not_enforced"]);
+    assert_eq!(
+        gate.check(&attempt().group("  ")).await.codes(),
+        ["not_enforced"]
+    );
+    assert_eq!(itsm.calls().get, 0);
+}
+
+#[test]
+fn group_names_are_normalised_when_loaded() {
+    let p: GatePolicies = serde_json::from_value(json!({
+        "groups": { " PROD ": { "enforce": true } }, "deny_unknown_groups": true
+    }))
+    .unwrap();
+    assert_eq!(p.groups.keys().collect::<Vec<_>>(), ["prod"]);
+    assert!(p.deny_unknown_groups);
+    let twice = serde_json::from_value::<GatePolicies>(json!({
+        "groups": { "prod": {}, "Prod": { "enforce": false } }
+    }));
+    assert!(twice.unwrap_err().to_string().contains("listed twice"));
+    let blank = serde_json::from_value::<GatePolicies>(json!({ "groups": { " ": {} } }));
+    assert!(blank.unwrap_err().to_string().contains("blank"));
+}
+
+/// Issue 15 item 5: a ticket read that never returns is cut off by the gate's own
+/// deadline and denied, audited, without the test waiting (paused time).
+#[tokio::test(start_paused = true)]
+async fn a_ticketing_system_that_never_answers_is_denied_at_the_deadline() {
+    let (itsm, gate, sink) = gate_with(Some(good_change()), TicketPolicy::new().fail_open(true));
+    itsm.hang_get();
+    assert_eq!(gate.deadline(), Duration::from_secs(30));
+    let started = tokio::time::Instant::now();
+    // Without a gate deadline the check would pend for ever: bound the wait here so
+    // that a missing deadline fails the test instead of hanging it.
+    let v = tokio::time::timeout(HOUR, gate.check(&attempt()))
+        .await
+        .expect("the gate answered before an hour passed");
+    assert_eq!(started.elapsed(), Duration::from_secs(30));
+    assert!(!v.allow, "a deadline denies, even under fail_open");
+    assert_eq!(
+        v.reasons,
+        [Reason::GateDeadline {
+            deadline_ms: 30_000
+        }]
+    );
+    assert_eq!(v.codes(), ["gate_deadline"]);
+    assert_eq!(itsm.calls().get, 1);
+    let event = sink.take().pop().unwrap();
+    assert_eq!(
+        (event.action, event.outcome),
+        (AuditAction::GateChecked, AuditOutcome::Denied)
+    );
+    assert_eq!(event.detail["codes"], json!(["gate_deadline"]));
+    assert_eq!(
+        event.detail["reasons"],
+        json!([{ "code": "gate_deadline", "deadline_ms": 30_000 }])
+    );
+
+    // The deadline is configurable, and break-glass treats it as "cannot be asked".
+    let rule = BreakGlassRule::allow(["oncall"]);
+    let (itsm, gate, _) = gate_with(Some(good_change()), TicketPolicy::new().break_glass(rule));
+    let gate = gate.with_deadline(Duration::from_millis(2_500));
+    itsm.hang_get();
+    let started = tokio::time::Instant::now();
+    let oncall = AccessAttempt::new(Principal::new("oncall"), "connect", "db-prod-1")
+        .ticket("2026000001")
+        .break_glass("ITSM hangs, P1 outage");
+    let v = tokio::time::timeout(HOUR, gate.check(&oncall))
+        .await
+        .unwrap();
+    assert_eq!(started.elapsed(), Duration::from_millis(2_500));
+    assert!(v.allow);
+    assert_eq!(v.codes(), ["gate_deadline", "break_glass"]);
+    assert_eq!(
+        Reason::GateDeadline { deadline_ms: 2_500 }.to_string(),
+        "the ticketing system did not answer within the gate's deadline of 2500 ms"
     );
 }
