@@ -156,10 +156,7 @@ fn value_end(bytes: &[u8], start: usize, quoted: bool) -> usize {
 
 /// What ends an unquoted value (besides a space).
 fn is_value_stop(b: u8) -> bool {
-    matches!(
-        b,
-        b'&' | b',' | b';' | b'\n' | b'\r' | b'<' | b'}' | b'"'
-    )
+    matches!(b, b'&' | b',' | b';' | b'\n' | b'\r' | b'<' | b'}' | b'"')
 }
 
 /// Header-like keys whose whole value is a credential, scheme word included

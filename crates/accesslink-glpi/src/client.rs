@@ -117,7 +117,10 @@ impl fmt::Debug for AppOnly {
         f.debug_struct("AppOnly")
             .field("app_token", &self.app_token.as_ref().map(|_| REDACTED))
             .field("credentials", &self.credentials)
-            .field("session_token", &self.session_token.as_ref().map(|_| REDACTED))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| REDACTED),
+            )
             .finish()
     }
 }

@@ -402,7 +402,6 @@ fn url_shown(url: &Url) -> String {
     }
 }
 
-
 fn default_failed_change_status() -> u8 {
     14
 }

@@ -67,7 +67,9 @@ async fn server(login_ok: bool) -> MockServer {
     let login = if login_ok {
         Mock::given(method("GET"))
             .and(path("/apirest.php/initSession"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "session_token": SESSION })))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({ "session_token": SESSION })),
+            )
     } else {
         Mock::given(method("GET"))
             .and(path("/apirest.php/initSession"))
@@ -140,7 +142,10 @@ async fn run(auth: Value) {
     print_error(&e, &mut printed);
 
     let traces = logs.text();
-    assert!(printed.contains("[redacted]"), "the echo was read:\n{printed}");
+    assert!(
+        printed.contains("[redacted]"),
+        "the echo was read:\n{printed}"
+    );
     assert!(!traces.is_empty());
     assert_clean("errors", &printed);
     assert_clean("traces", &traces);
@@ -153,7 +158,10 @@ async fn run(auth: Value) {
         .iter()
         .map(headers_text)
         .collect();
-    assert!(received.contains(APP_TOKEN) && received.contains(SESSION), "{received}");
+    assert!(
+        received.contains(APP_TOKEN) && received.contains(SESSION),
+        "{received}"
+    );
 }
 
 async fn server_refusing() -> MockServer {

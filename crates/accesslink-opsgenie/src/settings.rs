@@ -218,7 +218,6 @@ fn url_shown(url: &Url) -> String {
     }
 }
 
-
 impl OpsGenieSettings {
     /// Settings with the defaults for everything but the base URL and the key.
     pub fn new(base_url: Url, key: impl Into<SecretSource>) -> Self {

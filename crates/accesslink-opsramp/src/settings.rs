@@ -373,7 +373,6 @@ fn url_shown(url: &Url) -> String {
     }
 }
 
-
 impl OpsRampSettings {
     /// Settings with the defaults for everything but the instance's address, tenant and
     /// credentials.

@@ -351,7 +351,6 @@ fn url_shown(url: &Url) -> String {
     }
 }
 
-
 fn default_queue() -> String {
     "Raw".into()
 }

@@ -144,7 +144,11 @@ async fn a_change_only_status_on_a_ticket_is_unknown() {
     fallback(&server).await;
     let glpi = GlpiConnector::from_settings(settings(&server, &json!({}))).unwrap();
 
-    let t = glpi.get_ticket(&TicketRef::by_id("17")).await.unwrap().unwrap();
+    let t = glpi
+        .get_ticket(&TicketRef::by_id("17"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.status.state, TicketState::Unknown);
     assert_eq!(t.status.raw, "7");
 
@@ -154,7 +158,10 @@ async fn a_change_only_status_on_a_ticket_is_unknown() {
         .unwrap()
         .unwrap();
     assert_eq!(c.status.state, TicketState::InProgress);
-    assert_eq!(requests_to(&server, "/apirest.php/Ticket/17").await.len(), 1);
+    assert_eq!(
+        requests_to(&server, "/apirest.php/Ticket/17").await.len(),
+        1
+    );
 }
 
 /// Issue 15 item 14: a base URL with a query or fragment is refused before any request,
@@ -212,6 +219,16 @@ async fn reads_keep_only_the_items_asked_for() {
         .unwrap();
     let ids: Vec<_> = got.iter().map(|t| t.reference.id()).collect();
     assert_eq!(ids, [Some("1")]);
-    assert!(glpi.get_ticket(&TicketRef::by_id("5")).await.unwrap().is_none());
-    assert_eq!(requests_to(&server, "/apirest.php/getMultipleItems").await.len(), 1);
+    assert!(
+        glpi.get_ticket(&TicketRef::by_id("5"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        requests_to(&server, "/apirest.php/getMultipleItems")
+            .await
+            .len(),
+        1
+    );
 }

@@ -38,11 +38,14 @@ async fn server() -> MockServer {
     Mock::given(method("GET"))
         .and(path_regex(format!("^{WS}/Ticket/[0-9,]+$")))
         .respond_with(|r: &Request| {
-            let ids = r.url.path().rsplit('/').next().unwrap_or_default().to_owned();
-            let tickets: Vec<_> = ids
-                .split(',')
-                .map(|i| ticket(i.parse().unwrap()))
-                .collect();
+            let ids = r
+                .url
+                .path()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let tickets: Vec<_> = ids.split(',').map(|i| ticket(i.parse().unwrap())).collect();
             ResponseTemplate::new(200).set_body_json(json!({ "Ticket": tickets }))
         })
         .mount(&server)
@@ -82,7 +85,9 @@ async fn ticket_gets(server: &MockServer) -> usize {
         .await
         .unwrap()
         .iter()
-        .filter(|r| r.method.as_str() == "GET" && r.url.path().starts_with(&format!("{WS}/Ticket/")))
+        .filter(|r| {
+            r.method.as_str() == "GET" && r.url.path().starts_with(&format!("{WS}/Ticket/"))
+        })
         .count()
 }
 
