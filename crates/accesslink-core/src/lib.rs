@@ -15,7 +15,7 @@
 //! | [`error`] | [`Error`], [`ErrorKind`] |
 //! | [`secret`] | [`SecretSource`]: secrets in settings from env, file or inline |
 //! | [`status`] | [`StatusMap`]: native states → [`TicketState`], overridable in settings |
-//! | [`write`] | [`write_with_lookup`](write::write_with_lookup): writes retried only after a look-up |
+//! | [`write`](mod@write) | [`write_with_lookup`](write::write_with_lookup): writes retried only after a look-up |
 //!
 //! ## Quick start: a client with OAuth2 and retries
 //!

@@ -7,7 +7,7 @@
 //! [`write_with_lookup`] does what every connector needs instead:
 //!
 //! 1. send the write;
-//! 2. on a retryable failure ([`Error::is_retryable`]: 5xx, 429, timeouts, broken
+//! 2. on a retryable failure ([`Error::is_retryable`](crate::Error::is_retryable): 5xx, 429, timeouts, broken
 //!    connections), look the object up with the caller's `lookup`; found means the
 //!    write landed, and that is the answer ([`Written::Found`]);
 //! 3. not found: wait (the server's `Retry-After`, or the jittered back-off) and send
