@@ -199,6 +199,26 @@ pub fn redact_values<'a>(text: &mut String, secrets: impl IntoIterator<Item = &'
     }
 }
 
+/// A URL as `Debug` output shows it: without credentials, query or fragment, any of which
+/// may carry a secret (settings refuse a query, but a value not yet validated may hold
+/// one). Says so when something was left out.
+pub fn url_shown(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    let hidden = shown.query().is_some()
+        || shown.fragment().is_some()
+        || !shown.username().is_empty()
+        || shown.password().is_some();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if hidden {
+        format!("{shown} [query, fragment or credentials redacted]")
+    } else {
+        shown.into()
+    }
+}
+
 /// The first `max` characters of `text`, cut on a character boundary, with an
 /// ellipsis when cut.
 pub fn truncate(text: &str, max: usize) -> String {
@@ -211,6 +231,29 @@ pub fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_shown_without_secrets() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(
+            url_shown(&u("https://itsm.example/api/")),
+            "https://itsm.example/api/"
+        );
+        for secret in [
+            "https://itsm.example/api/?token=CANARY",
+            "https://itsm.example/api/#CANARY",
+            "https://svc:CANARY@itsm.example/api/",
+        ] {
+            let shown = url_shown(&u(secret));
+            assert!(!shown.contains("CANARY"), "{shown}");
+            assert!(
+                shown.starts_with(
+                    "https://itsm.example/api/ [query, fragment or credentials redacted]"
+                ),
+                "{shown}"
+            );
+        }
+    }
 
     #[test]
     fn json_values_under_secret_keys_are_redacted() {

@@ -186,7 +186,10 @@ impl std::fmt::Debug for OpsGenieSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpsGenieSettings")
             .field("name", &self.name)
-            .field("base_url", &url_shown(&self.base_url))
+            .field(
+                "base_url",
+                &accesslink_core::redact::url_shown(&self.base_url),
+            )
             .field("auth", &self.auth)
             .field("http", &self.http)
             .field("default_role", &self.default_role)
@@ -195,26 +198,6 @@ impl std::fmt::Debug for OpsGenieSettings {
             .field("page_size", &self.page_size)
             .field("invitation_disabled", &self.invitation_disabled)
             .finish()
-    }
-}
-
-/// A URL as Debug shows it: without credentials, query or fragment, which may carry a
-/// secret (a query is refused by validation, but a value not yet validated may hold
-/// one).
-fn url_shown(url: &Url) -> String {
-    let mut shown = url.clone();
-    let hidden = shown.query().is_some()
-        || shown.fragment().is_some()
-        || !shown.username().is_empty()
-        || shown.password().is_some();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    if hidden {
-        format!("{shown} [query, fragment or credentials redacted]")
-    } else {
-        shown.into()
     }
 }
 

@@ -332,7 +332,10 @@ impl std::fmt::Debug for OpsRampSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpsRampSettings")
             .field("name", &self.name)
-            .field("base_url", &url_shown(&self.base_url))
+            .field(
+                "base_url",
+                &accesslink_core::redact::url_shown(&self.base_url),
+            )
             .field("tenant_id", &self.tenant_id)
             .field("auth", &self.auth)
             .field("http", &self.http)
@@ -350,26 +353,6 @@ impl std::fmt::Debug for OpsRampSettings {
             .field("failed_close_reason", &self.failed_close_reason)
             .field("search_since", &self.search_since)
             .finish()
-    }
-}
-
-/// A URL as Debug shows it: without credentials, query or fragment, which may carry a
-/// secret (a query is refused by validation, but a value not yet validated may hold
-/// one).
-fn url_shown(url: &Url) -> String {
-    let mut shown = url.clone();
-    let hidden = shown.query().is_some()
-        || shown.fragment().is_some()
-        || !shown.username().is_empty()
-        || shown.password().is_some();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    if hidden {
-        format!("{shown} [query, fragment or credentials redacted]")
-    } else {
-        shown.into()
     }
 }
 
