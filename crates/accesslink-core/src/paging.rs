@@ -1,6 +1,6 @@
 //! Paging: an opaque, resumable page token, one page of results, and streams over
-//! all pages that stop on an empty page or a repeated token and report items a
-//! page repeats.
+//! all pages that stop on an empty or last page, fail on a repeated token, and report
+//! items a page repeats.
 //!
 //! An import through these streams yields every item once or ends in an error: a
 //! target that repeats pages (under new tokens) ends it after a bounded number of pages
@@ -292,7 +292,8 @@ pub enum StopReason {
     Exhausted,
     /// A page came back empty.
     EmptyPage,
-    /// The target handed back a token already used: following it would loop.
+    /// The target handed back a token already used: following it would loop, and stopping
+    /// could leave rows unseen, so the stream ended with a `Protocol` error.
     RepeatedToken,
     /// An error ended the stream.
     Error,
@@ -553,10 +554,18 @@ where
                 return Ok(None);
             };
             if !st.used.insert(token.clone()) {
-                tracing::warn!(token = ?token, "paging stopped: the target repeated a page token");
+                // Following the token would loop; stopping here would end a listing that
+                // may not have shown every row as if it were complete. Neither is safe.
+                tracing::warn!(token = ?token, "paging failed: the target repeated a page token");
                 st.update(|r| r.stopped = Some(StopReason::RepeatedToken));
-                st.finish()?;
-                return Ok(None);
+                return Err(Error::protocol(
+                    "paging",
+                    format!(
+                        "the target handed back a page token it gave before (`{}`) after {} page(s): a listing that loops cannot be known complete",
+                        token.as_ref().map_or("", PageToken::as_str),
+                        st.pages
+                    ),
+                ));
             }
             if let Some(max) = st.max_pages.filter(|&max| st.pages >= max) {
                 return Err(st.fail(Error::protocol(
@@ -772,7 +781,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn stops_on_repeated_token() {
+    async fn a_repeated_token_is_an_error_not_a_loop_or_a_short_success() {
         let fetches = Arc::new(Mutex::new(0));
         let f = fetches.clone();
         let s = paginate(
@@ -790,9 +799,26 @@ mod tests {
             },
         );
         let h = s.report_handle();
-        let all: Vec<u32> = s.try_collect().await.unwrap();
+        let mut s = std::pin::pin!(s);
+        let mut all = Vec::new();
+        let e = loop {
+            match s.try_next().await {
+                Ok(Some(n)) => all.push(n),
+                Ok(None) => panic!("a looping listing must not end as a success"),
+                Err(e) => break e,
+            }
+        };
         assert_eq!(all, vec![1, 2, 3]);
-        assert_eq!(*fetches.lock().unwrap(), 3);
+        assert_eq!(e.kind(), crate::ErrorKind::Protocol);
+        assert!(
+            e.to_string().contains("page token it gave before (`a`)"),
+            "{e}"
+        );
+        assert_eq!(
+            *fetches.lock().unwrap(),
+            3,
+            "the repeated token is not fetched again"
+        );
         assert_eq!(h.get().stopped, Some(StopReason::RepeatedToken));
     }
 

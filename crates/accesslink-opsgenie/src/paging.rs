@@ -36,7 +36,7 @@ pub(crate) struct Cursor {
     pub last: Option<String>,
     /// How often the listing was read again from earlier because the last user read
     /// was gone: part of the token, so a re-read page never repeats an earlier token
-    /// (the paging helpers stop on a repeated token).
+    /// (the paging helpers fail on a repeated token).
     pub restarts: u32,
 }
 

@@ -87,6 +87,17 @@ pub enum Fault {
     /// did it, the client never heard back". Needs the [`crate::proxy::FaultProxy`]; without
     /// it the client sees the `502` of [`Fault::DropConnection`].
     DropAfterProcessing,
+    /// Answer the first matching request normally and every further one (the rest of the
+    /// queued count) with a copy of that first answer: a server that serves the same page
+    /// again whatever the client asks for next. Queue it on the listing's route, after a
+    /// warm-up request, with a count above the client's stale-page bound.
+    RepeatFirstAnswer,
+    /// `200` with `Content-Type: application/json` and a body that is not UTF-8.
+    NotUtf8,
+    /// `400` with a JSON body that echoes the request (method, URL, every header, the body),
+    /// as some gateways and debug endpoints do: a client must not let the credentials it
+    /// sent reach its errors or logs through the echo.
+    EchoRequest,
 }
 
 impl Fault {
@@ -126,7 +137,13 @@ impl Fault {
                 }
                 t
             }
-            Self::Delay(_) => return None,
+            Self::Delay(_) | Self::RepeatFirstAnswer => return None,
+            Self::NotUtf8 => ResponseTemplate::new(200)
+                .set_body_raw(NOT_UTF8.to_vec(), "application/json; charset=utf-8"),
+            Self::EchoRequest => json(
+                400,
+                serde_json::json!({"error": "echo", "request": "(not available)"}).to_string(),
+            ),
             Self::MalformedJson => json(200, r#"{"items": [{"id": "u-000001",, "login": }"#.into()),
             Self::Html => {
                 ResponseTemplate::new(200).set_body_raw(LOGIN_PAGE, "text/html; charset=utf-8")
@@ -156,6 +173,38 @@ impl Fault {
 
 fn json(status: u16, body: String) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body, "application/json")
+}
+
+/// JSON-looking bytes that are not UTF-8 (`0xff`, `0xfe`, a lone continuation byte).
+const NOT_UTF8: &[u8] = b"{\"data\":[{\"id\":\"\xff\xfe\",\"login\":\"\x80\"}],\"result\":[]}";
+
+/// The answer of [`Fault::EchoRequest`] to `request`: everything the client sent.
+fn echo(request: &wiremock::Request) -> Fault {
+    let headers: serde_json::Map<String, serde_json::Value> = request
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes())
+                    .into_owned()
+                    .into(),
+            )
+        })
+        .collect();
+    let body = serde_json::json!({
+        "error": "bad request",
+        "echo": {
+            "method": request.method.as_str(),
+            "url": request.url.as_str(),
+            "headers": headers,
+            "body": String::from_utf8_lossy(&request.body),
+        }
+    });
+    Fault::Status {
+        status: 400,
+        body: Some(body.to_string()),
+    }
 }
 
 const LOGIN_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n\
@@ -232,11 +281,50 @@ impl FaultMatcher {
 
 /// What a mock must do with a request a fault applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FaultAction {
     /// Answer with the fault's response instead of the normal one.
     Replace(Fault),
     /// Answer normally, delayed by this much.
     Delay(Duration),
+    /// Answer normally and keep a copy of the answer ([`Fault::RepeatFirstAnswer`]).
+    Record(Recording),
+    /// Answer with the copy kept by [`FaultAction::Record`] (normally, if none was kept).
+    Replay(Recording),
+}
+
+/// The answer a [`Fault::RepeatFirstAnswer`] recorded, shared by the requests that replay it.
+#[derive(Clone, Default)]
+pub struct Recording(Arc<Mutex<Option<ResponseTemplate>>>);
+
+impl Recording {
+    fn get(&self) -> Option<ResponseTemplate> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, template: &ResponseTemplate) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(template.clone());
+    }
+}
+
+impl PartialEq for Recording {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Recording {}
+
+impl std::fmt::Debug for Recording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let recorded = self.0.lock().map(|r| r.is_some()).unwrap_or(false);
+        f.debug_struct("Recording")
+            .field("recorded", &recorded)
+            .finish()
+    }
 }
 
 impl FaultAction {
@@ -250,6 +338,12 @@ impl FaultAction {
                 fault.to_template().unwrap_or(processed)
             }
             Self::Replace(fault) => fault.to_template().unwrap_or_else(normal),
+            Self::Record(recording) => {
+                let answer = normal();
+                recording.set(&answer);
+                answer
+            }
+            Self::Replay(recording) => recording.get().unwrap_or_else(normal),
         }
     }
 }
@@ -259,6 +353,9 @@ struct Queued {
     matcher: FaultMatcher,
     fault: Fault,
     remaining: usize,
+    /// What [`Fault::RepeatFirstAnswer`] recorded; `first` until the first request took it.
+    recording: Recording,
+    first: bool,
 }
 
 #[derive(Debug, Default)]
@@ -294,6 +391,8 @@ impl FaultPlan {
                 matcher,
                 fault,
                 remaining: times,
+                recording: Recording::default(),
+                first: true,
             });
         }
         self
@@ -341,7 +440,12 @@ impl FaultPlan {
 
     /// Consumes one count of the first queued fault matching `request`.
     pub(crate) fn take(&self, request: &wiremock::Request) -> Option<FaultAction> {
-        self.take_for(request.method.as_str(), request.url.path())
+        match self.take_for(request.method.as_str(), request.url.path()) {
+            Some(FaultAction::Replace(Fault::EchoRequest)) => {
+                Some(FaultAction::Replace(echo(request)))
+            }
+            other => other,
+        }
     }
 
     /// Consumes one count of the first queued fault matching a request with this method and
@@ -355,12 +459,16 @@ impl FaultPlan {
         let entry = &mut state.queue[index];
         entry.remaining -= 1;
         let fault = entry.fault.clone();
+        let recording = entry.recording.clone();
+        let first = std::mem::replace(&mut entry.first, false);
         if entry.remaining == 0 {
             state.queue.remove(index);
         }
         state.applied += 1;
         Some(match fault {
             Fault::Delay(d) => FaultAction::Delay(d),
+            Fault::RepeatFirstAnswer if first => FaultAction::Record(recording),
+            Fault::RepeatFirstAnswer => FaultAction::Replay(recording),
             other => FaultAction::Replace(other),
         })
     }
@@ -545,6 +653,84 @@ mod tests {
             headers: resp.headers().clone(),
             body: resp.bytes().await.unwrap().to_vec(),
         }
+    }
+
+    /// A server that answers `GET /page/N` with `{"page": N}`, through `plan`.
+    struct Paged(FaultPlan);
+
+    impl wiremock::Respond for Paged {
+        fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+            let path = request.url.path().to_owned();
+            let normal = || {
+                let n: u32 = path.rsplit('/').next().unwrap().parse().unwrap();
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({ "page": n }))
+            };
+            match self.0.take(request) {
+                Some(action) => action.apply(normal),
+                None => normal(),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn repeat_first_answer_serves_the_first_page_again_then_stops() {
+        let plan = FaultPlan::new();
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(Paged(plan.clone()))
+            .mount(&server)
+            .await;
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let page = |n: u32| {
+            let client = client.clone();
+            let url = format!("{}/page/{n}", server.uri());
+            async move {
+                let v: serde_json::Value =
+                    client.get(url).send().await.unwrap().json().await.unwrap();
+                v["page"].as_u64().unwrap()
+            }
+        };
+        plan.push_for(FaultMatcher::path("/page/"), Fault::RepeatFirstAnswer, 3);
+        assert_eq!(page(1).await, 1, "the first request is answered normally");
+        assert_eq!(page(2).await, 1, "then the first answer again");
+        assert_eq!(page(3).await, 1);
+        assert_eq!(page(4).await, 4, "the count is spent: normal again");
+        assert_eq!(plan.applied(), 3);
+    }
+
+    #[tokio::test]
+    async fn echo_request_sends_back_every_header_and_the_body() {
+        let plan = FaultPlan::new();
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(Paged(plan.clone()))
+            .mount(&server)
+            .await;
+        plan.push(Fault::EchoRequest, 1);
+        let resp = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .post(format!("{}/page/1?token=q-canary", server.uri()))
+            .header("authorization", "Bearer h-canary")
+            .body("b-canary")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        let v: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(v["echo"]["headers"]["authorization"], "Bearer h-canary");
+        assert_eq!(v["echo"]["body"], "b-canary");
+        assert!(
+            v["echo"]["url"]
+                .as_str()
+                .unwrap()
+                .contains("token=q-canary")
+        );
+
+        let r = serve(Fault::NotUtf8).await;
+        assert_eq!(r.status, 200);
+        assert!(std::str::from_utf8(&r.body).is_err());
     }
 
     #[tokio::test]

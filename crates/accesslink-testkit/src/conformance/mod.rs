@@ -47,6 +47,7 @@ mod faults;
 mod provisioning;
 mod report;
 mod secrets;
+mod shape;
 mod suite;
 #[cfg(test)]
 mod tests;
@@ -67,6 +68,10 @@ pub use self::faults::{
 pub use self::provisioning::{account_lifecycle, drain_accounts, resume_accounts};
 pub use self::report::{Check, CheckResult, ConformanceFailure, Outcome, SuiteReport};
 pub use self::secrets::secrets_never_printed;
+pub use self::shape::{
+    default_wrong_shapes, echoed_request_not_printed, echoed_request_not_printed_import,
+    repeated_page_is_an_error, search_hit_confirmed, wrong_shaped_page_is_an_error,
+};
 pub use self::suite::{
     ProvisioningSuite, TicketingSuite, fresh_id, injection_attempts, run_provisioning_suite,
     run_ticketing_suite,
@@ -115,6 +120,15 @@ pub trait TicketBackend: Send + Sync {
     fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
         let _ = op;
         None
+    }
+
+    /// Makes the server's ticket searches ignore their filters (`true`) and answer with
+    /// every ticket, as a search that does not know a parameter does, or restores them
+    /// (`false`); returns whether the backend can. `false`, the default, skips
+    /// [`search_hit_confirmed`].
+    fn ignore_search_filters(&self, on: bool) -> bool {
+        let _ = on;
+        false
     }
 }
 

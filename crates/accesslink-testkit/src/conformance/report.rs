@@ -38,6 +38,16 @@ pub enum Check {
     ExpiryMidImport,
     /// [`entitlements_and_grants_drained`](super::entitlements_and_grants_drained).
     EntitlementsAndGrantsDrained,
+    /// [`wrong_shaped_page_is_an_error`](super::wrong_shaped_page_is_an_error).
+    WrongShapedPageIsAnError,
+    /// [`repeated_page_is_an_error`](super::repeated_page_is_an_error).
+    RepeatedPageIsAnError,
+    /// [`echoed_request_not_printed`](super::echoed_request_not_printed) (ticketing) and
+    /// [`echoed_request_not_printed_import`](super::echoed_request_not_printed_import)
+    /// (provisioning).
+    EchoedRequestNotPrinted,
+    /// [`search_hit_confirmed`](super::search_hit_confirmed).
+    SearchHitConfirmed,
 }
 
 impl Check {
@@ -51,6 +61,10 @@ impl Check {
                 | Check::CommentNotRepeated
                 | Check::ExpiryMidImport
                 | Check::EntitlementsAndGrantsDrained
+                | Check::WrongShapedPageIsAnError
+                | Check::RepeatedPageIsAnError
+                | Check::EchoedRequestNotPrinted
+                | Check::SearchHitConfirmed
         )
     }
 
@@ -71,6 +85,10 @@ impl Check {
             Check::CommentNotRepeated => "comment_not_repeated",
             Check::ExpiryMidImport => "expiry_mid_import",
             Check::EntitlementsAndGrantsDrained => "entitlements_and_grants_drained",
+            Check::WrongShapedPageIsAnError => "wrong_shaped_page_is_an_error",
+            Check::RepeatedPageIsAnError => "repeated_page_is_an_error",
+            Check::EchoedRequestNotPrinted => "echoed_request_not_printed",
+            Check::SearchHitConfirmed => "search_hit_confirmed",
         }
     }
 }

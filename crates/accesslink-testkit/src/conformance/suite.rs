@@ -16,6 +16,10 @@ use super::faults::{
 };
 use super::provisioning::{account_lifecycle, drain_accounts, resume_accounts};
 use super::secrets::secrets_of;
+use super::shape::{
+    default_wrong_shapes, echoed_request_not_printed, echoed_request_not_printed_import,
+    repeated_page_is_an_error, search_hit_confirmed, wrong_shaped_page_is_an_error,
+};
 use super::ticketing::{
     create_is_idempotent, follow_state_change, invalid_ticket_refs_rejected, ticket_lifecycle,
 };
@@ -35,6 +39,9 @@ pub struct TicketingSuite {
     pub canaries: Vec<String>,
     /// Checks not to run, each with the reason the report shows; see `skip`.
     pub skips: Vec<(Check, String)>,
+    /// A well-formed reference to a ticket that does not exist, for
+    /// [`search_hit_confirmed`]; without one that check is skipped.
+    pub absent_ref: Option<String>,
 }
 
 impl TicketingSuite {
@@ -45,7 +52,16 @@ impl TicketingSuite {
             bad_refs: Vec::new(),
             canaries: Vec::new(),
             skips: Vec::new(),
+            absent_ref: None,
         }
+    }
+
+    /// A well-formed reference to a ticket that does not exist on the server (a number
+    /// far beyond the ones in use), for [`search_hit_confirmed`].
+    #[must_use]
+    pub fn absent_ref(mut self, raw: impl Into<String>) -> Self {
+        self.absent_ref = Some(raw.into());
+        self
     }
 
     /// Adds target-specific malformed ticket ids.
@@ -81,6 +97,7 @@ impl fmt::Debug for TicketingSuite {
                 &format_args!("[{} redacted]", self.canaries.len()),
             )
             .field("skips", &self.skips)
+            .field("absent_ref", &self.absent_ref)
             .finish()
     }
 }
@@ -100,6 +117,9 @@ pub struct ProvisioningSuite {
     pub canaries: Vec<String>,
     /// Checks not to run, each with the reason the report shows; see `skip`.
     pub skips: Vec<(Check, String)>,
+    /// The `200` bodies [`wrong_shaped_page_is_an_error`] answers a listing with
+    /// ([`default_wrong_shapes`] unless changed with `wrong_shapes`).
+    pub wrong_shapes: Vec<String>,
 }
 
 impl ProvisioningSuite {
@@ -111,7 +131,16 @@ impl ProvisioningSuite {
             entitlement,
             canaries: Vec::new(),
             skips: Vec::new(),
+            wrong_shapes: default_wrong_shapes(),
         }
+    }
+
+    /// Adds target-specific wrong-shaped listing bodies (`[]` where a listing is an
+    /// object, a body whose list field has the wrong name…).
+    #[must_use]
+    pub fn wrong_shapes(mut self, bodies: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.wrong_shapes.extend(bodies.into_iter().map(Into::into));
+        self
     }
 
     /// Adds secret values that must never be printed.
@@ -323,6 +352,49 @@ pub async fn run_ticketing_suite(
         };
         report.record(check, result);
     }
+    let check = Check::EchoedRequestNotPrinted;
+    let why = why_not(c, skips, check, &[C::CreateTicket, C::GetTicket])
+        .or_else(|| {
+            backend
+                .faults()
+                .is_none()
+                .then(|| "the backend cannot inject faults".into())
+        })
+        .or_else(|| {
+            suite
+                .canaries
+                .is_empty()
+                .then(|| "the suite has no canaries".into())
+        });
+    match why {
+        Some(why) => report.skip(check, why),
+        None => {
+            let new = derived(&suite.template, "echo");
+            let result = echoed_request_not_printed(ts, backend, &new, &suite.canaries).await;
+            report.record(check, result);
+        }
+    }
+    let check = Check::SearchHitConfirmed;
+    let needed = [C::CreateTicket, C::GetTicket, C::FindByCorrelation];
+    let why = why_not(c, skips, check, &needed).or_else(|| {
+        suite
+            .absent_ref
+            .is_none()
+            .then(|| "the suite names no absent ticket reference (absent_ref)".into())
+    });
+    let why = why.or_else(|| {
+        // Asking is harmless: the check turns it on again itself.
+        (!backend.ignore_search_filters(false))
+            .then(|| "the backend's searches cannot ignore their filters".into())
+    });
+    match (why, &suite.absent_ref) {
+        (None, Some(absent)) => {
+            let new = derived(&suite.template, "search");
+            let result = search_hit_confirmed(ts, backend, &new, absent).await;
+            report.record(check, result);
+        }
+        (why, _) => report.skip(check, why.unwrap_or_default()),
+    }
     let seen = || backend.requests_seen();
     common_checks(c, &seen, skips, &suite.canaries, &mut report).await;
     report
@@ -351,6 +423,9 @@ pub async fn run_provisioning_suite(
         Check::ExpiryMidImport,
         Check::EntitlementsAndGrantsDrained,
         Check::HtmlIsAProtocolError,
+        Check::WrongShapedPageIsAnError,
+        Check::RepeatedPageIsAnError,
+        Check::EchoedRequestNotPrinted,
         Check::AccountLifecycle,
     ];
     let Some(p) = c.as_provisioner() else {
@@ -381,7 +456,13 @@ pub async fn run_provisioning_suite(
             Check::ExpiryMidImport
                 | Check::EntitlementsAndGrantsDrained
                 | Check::HtmlIsAProtocolError
+                | Check::WrongShapedPageIsAnError
+                | Check::RepeatedPageIsAnError
+                | Check::EchoedRequestNotPrinted
         );
+        if check == Check::EchoedRequestNotPrinted && suite.canaries.is_empty() {
+            why = why.or_else(|| Some("the suite has no canaries".into()));
+        }
         if fault_check {
             why = why.or_else(|| account_faults_missing(backend, check).map(str::to_owned));
         }
@@ -397,6 +478,13 @@ pub async fn run_provisioning_suite(
                 entitlements_and_grants_drained(p, backend, size).await
             }
             Check::HtmlIsAProtocolError => html_import_is_a_protocol_error(p, backend).await,
+            Check::WrongShapedPageIsAnError => {
+                wrong_shaped_page_is_an_error(p, backend, &suite.wrong_shapes).await
+            }
+            Check::RepeatedPageIsAnError => repeated_page_is_an_error(p, backend, size).await,
+            Check::EchoedRequestNotPrinted => {
+                echoed_request_not_printed_import(p, backend, &suite.canaries).await
+            }
             _ => account_lifecycle(p, backend, &suite.account, &suite.entitlement).await,
         };
         report.record(check, result);

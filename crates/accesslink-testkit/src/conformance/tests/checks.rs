@@ -15,6 +15,7 @@ async fn a_faithful_connector_passes_every_check() {
             Check::TicketLifecycle,
             Check::CreateIsIdempotent,
             Check::FollowStateChange,
+            Check::SearchHitConfirmed,
             Check::UnsupportedOperationsDeclared,
             Check::SecretsNeverPrinted,
         ]
@@ -33,8 +34,9 @@ async fn a_faithful_connector_passes_every_check() {
             Check::SecretsNeverPrinted,
         ]
     );
-    // Three tickets (lifecycle, idempotent, follow), one each; the account was deleted.
-    assert_eq!(m.lock().tickets.len(), 3);
+    // Four tickets (lifecycle, idempotent, follow, search), one each; the account was
+    // deleted.
+    assert_eq!(m.lock().tickets.len(), 4);
     assert_eq!(m.lock().accounts.len(), 7);
 }
 
@@ -50,6 +52,7 @@ async fn fault_checks_are_skipped_with_the_reason_when_the_backend_cannot_inject
             (Check::LostCreateAnswer, why),
             (Check::HtmlIsAProtocolError, why),
             (Check::CommentNotRepeated, why),
+            (Check::EchoedRequestNotPrinted, why),
         ],
         "{tickets}"
     );
@@ -61,6 +64,9 @@ async fn fault_checks_are_skipped_with_the_reason_when_the_backend_cannot_inject
             (Check::ExpiryMidImport, why),
             (Check::EntitlementsAndGrantsDrained, why),
             (Check::HtmlIsAProtocolError, why),
+            (Check::WrongShapedPageIsAnError, why),
+            (Check::RepeatedPageIsAnError, why),
+            (Check::EchoedRequestNotPrinted, why),
         ],
         "{accounts}"
     );
@@ -396,8 +402,9 @@ async fn capabilities_of_a_missing_side_fail() {
     let m = Memory::new(Faults::default());
     let report = run_provisioning_suite(&TicketingOnly, &m, &provisioning_suite()).await;
     assert!(!report.is_success());
-    // Drain, resume, expiry, entitlements and grants, HTML, lifecycle.
-    assert_eq!(report.failures().count(), 6, "{report}");
+    // Drain, resume, expiry, entitlements and grants, HTML, wrong shape, repeated page,
+    // echo, lifecycle.
+    assert_eq!(report.failures().count(), 9, "{report}");
 }
 
 #[tokio::test]

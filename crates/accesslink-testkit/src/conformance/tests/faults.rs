@@ -28,12 +28,15 @@ async fn a_faithful_connector_passes_the_fault_checks() {
         Check::ExpiryMidImport,
         Check::EntitlementsAndGrantsDrained,
         Check::HtmlIsAProtocolError,
+        Check::WrongShapedPageIsAnError,
+        Check::RepeatedPageIsAnError,
+        Check::EchoedRequestNotPrinted,
     ] {
         assert!(accounts.passed().any(|c| c == check), "{check}: {accounts}");
     }
     // lifecycle, idempotent, follow, the lost create (one ticket despite the lost answer),
-    // HTML, comment: one ticket each.
-    assert_eq!(m.lock().tickets.len(), 6);
+    // HTML, comment, echo, search: one ticket each.
+    assert_eq!(m.lock().tickets.len(), 8);
 }
 
 /// The failure of `check` in a ticketing run of a fault-injecting `Memory`.
@@ -127,4 +130,53 @@ async fn a_read_error_answered_with_an_empty_page_fails_the_drain() {
         .unwrap_or_else(|| panic!("{report}"));
     assert!(f.expected.contains("the 1 entitlements"), "{f}");
     assert!(f.found.starts_with("0 entitlements"), "{f}");
+}
+
+/// The failure of `check` in a provisioning run of a fault-injecting `Memory`.
+async fn provisioning_failure(faults: Faults, check: Check) -> (String, String) {
+    let m = Memory::new(faults).injecting();
+    let report = run_provisioning_suite(&m, &m, &provisioning_suite()).await;
+    let failed: Vec<Check> = report.failures().map(|f| f.check).collect();
+    assert_eq!(failed, [check], "{report}");
+    let f = report.failures().next().unwrap();
+    (f.step.clone(), f.found.clone())
+}
+
+#[tokio::test]
+async fn a_wrong_shaped_page_read_as_empty_fails() {
+    let faults = Faults {
+        wrong_shape_is_empty: true,
+        ..Faults::default()
+    };
+    let (step, found) = provisioning_failure(faults, Check::WrongShapedPageIsAnError).await;
+    assert!(step.contains("answered 200 with `{}`"), "{step}");
+    assert!(found.contains("0 item(s)"), "{found}");
+}
+
+#[tokio::test]
+async fn a_repeated_page_that_ends_the_import_quietly_fails() {
+    let faults = Faults {
+        repeated_page_ends_quietly: true,
+        ..Faults::default()
+    };
+    let (_, found) = provisioning_failure(faults, Check::RepeatedPageIsAnError).await;
+    assert!(found.contains("ended as a success"), "{found}");
+}
+
+#[tokio::test]
+async fn a_trusted_search_hit_fails_and_names_the_other_ticket() {
+    let m = Memory::new(Faults {
+        search_hits_trusted: true,
+        ..Faults::default()
+    });
+    let report = run_ticketing_suite(&m, &m, &ticketing_suite()).await;
+    let failed: Vec<&ConformanceFailure> = report.failures().collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!(failed[0].check, Check::SearchHitConfirmed);
+    assert!(
+        failed[0].step.starts_with("get_ticket of an absent ticket"),
+        "{}",
+        failed[0]
+    );
+    assert!(!m.lock().unfiltered, "the check restores the filters");
 }
