@@ -28,8 +28,9 @@ pub struct Envelope<T> {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ListEnvelope<T> {
-    /// The page's items.
-    #[serde(default = "Vec::new")]
+    /// The page's items. Required: a listing without `data` (or with `null`) is not an
+    /// empty page but a protocol error, since reading it as one would look like an empty
+    /// directory.
     pub data: Vec<T>,
     /// How many items the whole listing has.
     #[serde(default, deserialize_with = "accesslink_core::de::opt_u64")]

@@ -9,34 +9,90 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The envelope of every `/search`-style listing.
+///
+/// A body without a `results` list (missing or `null`) is refused when decoding, unless
+/// `totalResults` says `0` (whether OpsRamp leaves the list out of an empty answer is not
+/// documented): read as an empty page, it would look like an empty tenant.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(
+    rename_all = "camelCase",
+    try_from = "RawSearchPage<T>",
+    bound(deserialize = "T: Deserialize<'de>")
+)]
 #[non_exhaustive]
 pub struct SearchPage<T> {
     /// The items of this page.
-    #[serde(default = "Vec::new")]
     pub results: Vec<T>,
     /// Matching items in all.
-    #[serde(default, deserialize_with = "de::opt_u64")]
     pub total_results: Option<u64>,
     /// This page's number (1-based).
-    #[serde(default, deserialize_with = "de::opt_u64")]
     pub page_no: Option<u64>,
     /// The page size the server used.
-    #[serde(default, deserialize_with = "de::opt_u64")]
     pub page_size: Option<u64>,
     /// Pages in all.
-    #[serde(default, deserialize_with = "de::opt_u64")]
     pub total_pages: Option<u64>,
     /// Whether another page follows.
-    #[serde(default)]
     pub next_page: bool,
     /// The next page's number (only some endpoints send it: loop on `next_page`).
-    #[serde(default, deserialize_with = "de::opt_u64")]
     pub next_page_no: Option<u64>,
     /// Whether the order is descending.
-    #[serde(default)]
     pub descending_order: Option<bool>,
+}
+
+/// [`SearchPage`] as sent, before the `results` list is checked.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSearchPage<T> {
+    #[serde(default = "Option::default")]
+    results: Option<Vec<T>>,
+    // Matching items in all.
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    total_results: Option<u64>,
+    // This page's number (1-based).
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    page_no: Option<u64>,
+    // The page size the server used.
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    page_size: Option<u64>,
+    // Pages in all.
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    total_pages: Option<u64>,
+    // Whether another page follows.
+    #[serde(default)]
+    next_page: bool,
+    // The next page's number (only some endpoints send it: loop on `next_page`).
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    next_page_no: Option<u64>,
+    // Whether the order is descending.
+    #[serde(default)]
+    descending_order: Option<bool>,
+}
+
+impl<T> TryFrom<RawSearchPage<T>> for SearchPage<T> {
+    type Error = String;
+
+    fn try_from(raw: RawSearchPage<T>) -> Result<Self, String> {
+        let results = match (raw.results, raw.total_results) {
+            (Some(results), _) => results,
+            (None, Some(0)) => Vec::new(),
+            (None, total) => {
+                return Err(format!(
+                    "a listing without a `results` list (totalResults {})",
+                    total.map_or_else(|| "absent".to_owned(), |t| t.to_string())
+                ));
+            }
+        };
+        Ok(SearchPage {
+            results,
+            total_results: raw.total_results,
+            page_no: raw.page_no,
+            page_size: raw.page_size,
+            total_pages: raw.total_pages,
+            next_page: raw.next_page,
+            next_page_no: raw.next_page_no,
+            descending_order: raw.descending_order,
+        })
+    }
 }
 
 /// A reference to a role, as users and groups list them. OpsRamp prints roles on users

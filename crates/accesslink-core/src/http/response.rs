@@ -183,12 +183,29 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
             None,
         ));
     }
+    // JSON is UTF-8 (RFC 8259 §8.1). serde_json checks only the strings it keeps, so a
+    // body whose bad bytes sit in fields the model ignores would pass as a good (often
+    // empty) page. Checked once here, and serde_json's `from_str` then skips its own
+    // checks, so this costs nothing on good bodies.
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => {
+            return Err(protocol(
+                format!(
+                    "the body is not UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+                None,
+                None,
+            ));
+        }
+    };
     // Fast path: plain serde_json. Only when it fails is the body decoded again with
     // path tracking, which costs about a fifth more on large pages.
-    if let Ok(v) = serde_json::from_slice::<T>(body) {
+    if let Ok(v) = serde_json::from_str::<T>(text) {
         return Ok(v);
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut de = serde_json::Deserializer::from_str(text);
     let decoded = serde_path_to_error::deserialize::<_, T>(&mut de)
         .map_err(|err| {
             let path = err.path().to_string();
@@ -221,6 +238,26 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         id: u64,
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_a_protocol_error_even_in_ignored_fields() {
+        // `note` is not in the model: serde_json alone would skip its bad bytes and
+        // answer an empty page.
+        let body = b"{\"result\": [], \"note\": \"\xff\xfe\"}";
+        let e = decode_json::<Outer>(
+            body,
+            Some("application/json"),
+            "GET /things",
+            &Redactor::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert!(
+            e.to_string()
+                .contains("not UTF-8 (invalid byte at offset 24)"),
+            "{e}"
+        );
     }
 
     fn decode(body: &str, ct: Option<&str>) -> Result<Outer> {

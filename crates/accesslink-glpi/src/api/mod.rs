@@ -298,7 +298,28 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
         for (k, v) in query.pairs() {
             req = req.query_pair(&k, &v);
         }
-        let body: SearchBody = self.client.http.send_json(req).await?;
+        let response = self.client.http.send(req).await?;
+        let body: SearchBody = response.json()?;
+        // A search answer always says how many rows match; only with none may it leave
+        // `data` out (GLPI then sends no `data` key). Anything else is not a search
+        // answer: an empty page read from it would look like an empty directory.
+        let wrong = |why: &str| {
+            response.api_error(
+                Some(accesslink_core::ErrorKind::Protocol),
+                None,
+                Some(format!("not a GLPI search answer: {why}")),
+            )
+        };
+        let Some(total) = body.totalcount else {
+            return Err(wrong("no `totalcount`"));
+        };
+        match &body.data {
+            Value::Null if total > 0 => {
+                return Err(wrong(&format!("`totalcount` {total} but no `data`")));
+            }
+            Value::Null | Value::Array(_) | Value::Object(_) => {}
+            _ => return Err(wrong("`data` is neither a list nor an object")),
+        }
         let rows = match body.data {
             Value::Array(rows) => rows
                 .into_iter()
@@ -317,10 +338,7 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
                 .collect(),
             _ => Vec::new(),
         };
-        Ok(SearchPage {
-            total: body.totalcount.unwrap_or(0),
-            rows,
-        })
+        Ok(SearchPage { total, rows })
     }
 
     /// `POST /<Itemtype>`: creates one item and returns its id. Not retried after an

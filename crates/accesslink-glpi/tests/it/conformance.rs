@@ -3,9 +3,9 @@
 use accesslink_core::{AccountSpec, CorrelationId, NewTicket, TicketKind};
 use accesslink_glpi::GlpiConnector;
 use accesslink_testkit::conformance::{
-    ProvisioningSuite, comment_not_repeated, create_is_idempotent, follow_state_change, fresh_id,
-    html_is_a_protocol_error, invalid_ticket_refs_rejected, lost_create_answer,
-    run_provisioning_suite,
+    ProvisioningSuite, comment_not_repeated, create_is_idempotent, echoed_request_not_printed,
+    follow_state_change, fresh_id, html_is_a_protocol_error, invalid_ticket_refs_rejected,
+    lost_create_answer, run_provisioning_suite, search_hit_confirmed,
 };
 use accesslink_testkit::glpi::{GlpiMock, Itemtype};
 use serde_json::json;
@@ -73,7 +73,31 @@ async fn ticketing_checks_that_need_no_solution_on_the_mock() {
         comment_not_repeated(&glpi, &mock, &new("COMMENT"))
             .await
             .unwrap();
+        // Issue 15 item 1: with searches answering every ticket, an absent ticket is
+        // still absent (tickets and changes are read by id; the correlation lookup is a
+        // search whose hits must be confirmed).
+        let absent = if kind == TicketKind::Change {
+            "CHG-999999"
+        } else {
+            "999999"
+        };
+        search_hit_confirmed(&glpi, &mock, &new("SEARCH"), absent)
+            .await
+            .unwrap();
+        echoed_request_not_printed(
+            &glpi,
+            &mock,
+            &new("ECHO"),
+            &[mock.app_token(), mock.user_token()],
+        )
+        .await
+        .unwrap();
     }
-    // Per kind: a lost create answer, an HTML page, two 500s on comments.
-    assert_eq!(mock.faults().applied(), 3 * 4);
+    // Per kind: a lost create answer, an HTML page, two 500s on comments, and at least
+    // one echo each for the read and the create.
+    assert!(
+        mock.faults().applied() >= 3 * 6,
+        "{}",
+        mock.faults().applied()
+    );
 }

@@ -41,7 +41,8 @@ async fn ticketing_suite_on_incidents_and_service_requests() {
         .priority("Low");
         let suite = TicketingSuite::new(template)
             .bad_refs(["INC", "SRQ-12", "CHG0000001", "INC12x", "12345"])
-            .canaries([mock.client_secret(), PASSWORD.to_owned()]);
+            .canaries([mock.client_secret(), PASSWORD.to_owned()])
+            .absent_ref("INC999999");
         let report = run_ticketing_suite(&opsramp, &mock, &suite).await;
         report.assert_success();
         assert_eq!(report.skipped().count(), 0, "{kind:?}: {report}");

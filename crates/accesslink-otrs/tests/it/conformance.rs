@@ -18,6 +18,7 @@ fn suite(mock: &OtrsMock) -> TicketingSuite {
     TicketingSuite::new(template)
         .bad_refs(["#12", "Ticket#", "12a", "0x10", "２０２６"])
         .canaries([mock.agent_password()])
+        .absent_ref("2026999999999999")
 }
 
 async fn mock() -> OtrsMock {

@@ -33,7 +33,8 @@ async fn ticketing(mock: &ServiceNowMock, sn: &ServiceNowConnector, kind: Ticket
     let o = mock.oauth();
     let suite = TicketingSuite::new(template)
         .bad_refs(BAD_REFS.iter().copied())
-        .canaries([mock.password(), o.client_secret()]);
+        .canaries([mock.password(), o.client_secret()])
+        .absent_ref("INC9999999");
     let report = run_ticketing_suite(sn, mock, &suite).await;
     report.assert_success();
     assert_eq!(report.skipped().count(), 0, "{report:?}");

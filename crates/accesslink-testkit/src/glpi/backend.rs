@@ -55,6 +55,12 @@ impl GlpiMock {
 
 #[async_trait]
 impl TicketBackend for GlpiMock {
+    /// Searches then answer every visible item of the itemtype, whatever their criteria.
+    fn ignore_search_filters(&self, on: bool) -> bool {
+        self.lock().unfiltered = on;
+        true
+    }
+
     /// New → 1, InProgress and Reopened → 2 (assigned), OnHold → 4 (pending),
     /// Resolved → 5, Closed and Cancelled → 6 (GLPI has no cancelled ticket status).
     async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {

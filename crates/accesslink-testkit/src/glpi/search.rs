@@ -436,7 +436,7 @@ pub(super) fn search(
             let trash = as_id(Some(&State::field(it, row(), "is_deleted")));
             (!it.has_trash() || trash == deleted) && state.visible(session, it, id, row())
         };
-        if live && eval_all(&criteria, &field_test) {
+        if live && (state.unfiltered || eval_all(&criteria, &field_test)) {
             // Ids come in order: a sort on the id needs no key.
             let key = match sort_opt {
                 Some((_, _, _, Col::Own("id"))) | None => Value::Null,

@@ -47,6 +47,8 @@ pub(super) struct State {
     tables: Vec<Table>,
     pub(super) sessions: HashMap<String, Session>,
     pub(super) session_creates: usize,
+    /// Searches ignore their criteria (`TicketBackend::ignore_search_filters`).
+    pub(super) unfiltered: bool,
     pub(super) app_token: String,
     pub(super) secrets: HashMap<i64, Secret>,
     /// `url_base_api`: what links and error messages name (the proxy's URL behind one).
@@ -99,6 +101,7 @@ impl State {
         let mut state = State {
             tables,
             sessions: HashMap::new(),
+            unfiltered: false,
             session_creates: 0,
             app_token: token(40),
             secrets: HashMap::new(),

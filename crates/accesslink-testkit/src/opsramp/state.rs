@@ -118,6 +118,8 @@ pub(crate) struct Tenant {
     role_seq: u64,
     /// Incidents and service requests by id (`INC…`, `SRQ…`).
     pub(crate) tickets: BTreeMap<String, super::tickets::TicketRec>,
+    /// Ticket searches ignore `queryString` (`TicketBackend::ignore_search_filters`).
+    pub(crate) unfiltered: bool,
     /// The last ticket number handed out.
     pub(crate) ticket_seq: u64,
     /// The seed for ids, so two mocks with the same seed agree.
@@ -142,6 +144,7 @@ impl Tenant {
             // number would do.
             role_seq: 3,
             tickets: BTreeMap::new(),
+            unfiltered: false,
             ticket_seq: 0,
             seed,
         }

@@ -41,6 +41,9 @@ pub(super) struct State {
     pub(super) session_creates: usize,
     pub(super) tickets: BTreeMap<u64, Ticket>,
     next_article_id: u64,
+    /// TicketSearch ignores its filters and answers every visible ticket
+    /// (`TicketBackend::ignore_search_filters`).
+    pub(super) unfiltered: bool,
     tn_counter: u64,
 }
 
@@ -110,6 +113,7 @@ impl State {
             session_creates: 0,
             tickets: BTreeMap::from([(1, ticket)]),
             next_article_id: 2,
+            unfiltered: false,
             tn_counter: 0,
         }
     }

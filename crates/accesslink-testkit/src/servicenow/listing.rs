@@ -39,7 +39,10 @@ pub(crate) fn select(
             return select_generated(state, synth, q, by_id, offset, limit, count);
         }
     }
-    let mut rows: Vec<Cow<'_, Row>> = state.scan(table).filter(|r| q.matches(r)).collect();
+    let mut rows: Vec<Cow<'_, Row>> = state
+        .scan(table)
+        .filter(|r| state.unfiltered || q.matches(r))
+        .collect();
     rows.sort_by(|a, b| q.compare(a, b));
     let total = rows.len();
     let end = offset.saturating_add(limit).min(total);

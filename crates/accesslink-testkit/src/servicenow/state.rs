@@ -124,6 +124,8 @@ pub(crate) struct State {
     pub(crate) abort_rules: Vec<(String, super::AbortRule)>,
     /// Journal entry sys_ids in the order they were written.
     pub(crate) journal_order: Vec<String>,
+    /// Listings ignore `sysparm_query` (`TicketBackend::ignore_search_filters`).
+    pub(crate) unfiltered: bool,
     /// `<url>` the links point at.
     pub(crate) base_url: String,
 }
@@ -168,6 +170,7 @@ impl State {
             numbers,
             synthetic,
             journal_order: Vec::new(),
+            unfiltered: false,
             case_insensitive: false,
             abort_rules: Vec::new(),
             base_url: String::new(),
