@@ -122,6 +122,26 @@ pub(crate) fn encode_token(kind: &str, params: &SearchParams) -> PageToken {
     PageToken::new(format!("{kind}:{}:{}", params.page_no, params.page_size))
 }
 
+/// `users:<pageNo>:<pageSize>:<total>`: a user listing's token also carries the largest
+/// `totalResults` the import has seen, so that a later page can tell the listing shrank.
+pub(crate) fn encode_users_token(params: &SearchParams, seen_total: Option<u64>) -> PageToken {
+    match seen_total {
+        Some(total) => PageToken::new(format!(
+            "users:{}:{}:{total}",
+            params.page_no, params.page_size
+        )),
+        None => encode_token("users", params),
+    }
+}
+
+/// The total a user listing's token carries, if any (see [`encode_users_token`]).
+pub(crate) fn users_token_total(t: &PageToken) -> Option<u64> {
+    let mut parts = t.as_str().splitn(4, ':');
+    (parts.next() == Some("users"))
+        .then(|| parts.nth(2).and_then(|total| total.parse().ok()))
+        .flatten()
+}
+
 fn decode_token(kind: &str, t: &PageToken) -> Result<(u32, u32)> {
     let bad = || {
         Error::invalid_input(format!(
@@ -130,11 +150,14 @@ fn decode_token(kind: &str, t: &PageToken) -> Result<(u32, u32)> {
         ))
     };
     let mut parts = t.as_str().split(':');
-    let (Some(k), Some(no), Some(size), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(k), Some(no), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad());
     };
+    // User tokens may carry the total seen so far, nothing else may follow.
+    let total = parts.next();
+    if parts.next().is_some() || total.is_some_and(|t| k != "users" || t.parse::<u64>().is_err()) {
+        return Err(bad());
+    }
     let no: u32 = no.parse().map_err(|_| bad())?;
     let size: u32 = size.parse().map_err(|_| bad())?;
     if k != kind || no == 0 || size == 0 || size > MAX_PAGE_SIZE {

@@ -17,7 +17,10 @@ use accesslink_core::{
 use serde_json::Value;
 
 use crate::api::{SearchParams, check_id};
-use crate::connector::{OpsRampConnector, account_of, create_body, encode_token, update_body};
+use crate::connector::{
+    OpsRampConnector, account_of, create_body, encode_token, encode_users_token, update_body,
+    users_token_total,
+};
 use crate::models::{Role, RoleRef, SearchPage, User, UserBody};
 use crate::requests::{DeactivateBody, TerminateBody};
 use crate::settings::DeleteMode;
@@ -205,11 +208,35 @@ impl Provisioner for OpsRampConnector {
     /// out (what TERMINATE leaves behind is undocumented).
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
         let mut params = self.search_params("users", &page)?;
+        let mut seen_total = page.token.as_ref().and_then(users_token_total);
         // Core's paging stops on an empty page: a page of only terminated users is
         // skipped here, so a listing only ends with its users.
         loop {
             let found = self.client.users().search_page(&params).await?;
-            let next = next_of("users", &params, &found);
+            // Pages are numbered, not keyed: a user removed from a page already read
+            // moves every later user one place up, and the first of the next page is
+            // never seen. Pages are read in ascending id order, so new users only add to
+            // the end; a total that went down means rows shifted under the import.
+            if let (Some(before), Some(now)) = (seen_total, found.total_results) {
+                if now < before {
+                    return Err(Error::from(
+                        accesslink_core::ApiError::new(
+                            ErrorKind::Conflict,
+                            http::StatusCode::OK,
+                            format!("GET users/search (page {})", params.page_no),
+                        )
+                        .with_message(format!(
+                            "the user listing shrank from {before} to {now} while it was read (users removed mid-import): later users moved onto pages already read, so this import cannot be complete; run it again from the start"
+                        )),
+                    ));
+                }
+            }
+            seen_total = seen_total.max(found.total_results);
+            let next = next_of("users", &params, &found).map(|_| {
+                let mut next = params.clone();
+                next.page_no += 1;
+                encode_users_token(&next, seen_total)
+            });
             let items: Vec<Account> = found
                 .results
                 .iter()

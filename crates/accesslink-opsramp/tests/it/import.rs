@@ -60,7 +60,10 @@ async fn a_crashed_import_resumes_from_its_checkpoint() {
         seen.insert(first.try_next().await.unwrap().unwrap().id);
     }
     let checkpoint = first.report().checkpoint.clone();
-    assert_eq!(checkpoint.as_ref().map(|t| t.as_str()), Some("users:5:100"));
+    assert_eq!(
+        checkpoint.as_ref().map(|t| t.as_str()),
+        Some("users:5:100:1234")
+    );
     drop(first);
     // A new process, a new client: the token carries the page and its size.
     let again = on(client(&mock).build().unwrap());
@@ -210,4 +213,67 @@ async fn users_created_during_an_import_are_neither_repeated_nor_lost() {
             .iter()
             .all(|id| ids.contains(&accesslink_core::AccountId::new(id.as_str())))
     );
+}
+
+/// Issue 15 item 11: users removed while an import runs move every later user one place
+/// up, onto pages already read. The import must not end as a success without them.
+#[tokio::test]
+async fn users_removed_mid_import_end_it_with_an_error_not_a_short_success() {
+    let mock = mock(95).await;
+    let opsramp = connector(&mock);
+    // A checkpoint taken before the removals, as a crashed run leaves one.
+    let checkpoint = opsramp
+        .list_accounts(PageRequest::first().size(10))
+        .await
+        .unwrap()
+        .next;
+    let mut stream = accounts(&opsramp, PagingOptions::new().page_size(10));
+    let mut seen = Vec::new();
+    while seen.len() < 10 {
+        seen.push(stream.try_next().await.unwrap().unwrap().id);
+    }
+    // Three users of the first page are terminated by an administrator meanwhile.
+    for id in &seen[..3] {
+        opsramp.delete_account(id).await.unwrap();
+    }
+    let mut later = Vec::new();
+    let e = loop {
+        match stream.try_next().await {
+            Ok(Some(a)) => later.push(a.id),
+            Ok(None) => panic!(
+                "ended as a success with {} users of the 92 left",
+                seen.len() - 3 + later.len()
+            ),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(e.kind(), accesslink_core::ErrorKind::Conflict, "{e}");
+    assert!(e.to_string().contains("shrank from 95 to 92"), "{e}");
+    assert!(
+        later.is_empty(),
+        "the error comes with the first shifted page"
+    );
+    let received = mock.received().await;
+    let searches = received
+        .iter()
+        .filter(|r| r.url.path().ends_with("/users/search"))
+        .count();
+    assert_eq!(
+        searches, 3,
+        "the checkpoint's page, the stream's first, the shifted one"
+    );
+
+    // Resuming from the checkpoint taken before the removals is refused too.
+    let resumed = opsramp
+        .list_accounts(PageRequest::at(checkpoint).size(10))
+        .await
+        .unwrap_err();
+    assert_eq!(resumed.kind(), accesslink_core::ErrorKind::Conflict);
+
+    // Started again from the beginning, the import is complete.
+    let all: Vec<_> = accounts(&opsramp, PagingOptions::new().page_size(10))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 92);
 }
