@@ -84,12 +84,19 @@ impl ServiceNowConnector {
             self.status_of(table, row),
         );
         t.description = row.description.clone();
-        t.requester = row
-            .caller_id
-            .as_ref()
-            .or(row.requested_for.as_ref())
-            .or(row.opened_by.as_ref())
-            .map(person);
+        t.requester = [
+            ("caller_id", &row.caller_id),
+            ("requested_for", &row.requested_for),
+            ("opened_by", &row.opened_by),
+        ]
+        .into_iter()
+        .find_map(|(field, r)| r.as_ref().map(|r| (field, r)))
+        .map(|(field, r)| {
+            let mut p = person(r);
+            p.login = dotted(row, field, "user_name");
+            p.email = dotted(row, field, "email");
+            p
+        });
         t.assignee = row.assigned_to.as_ref().map(person);
         t.priority = row.priority.clone();
         // Raw date-times are `YYYY-MM-DD HH:MM:SS` in UTC (fact sheet §1).
@@ -382,6 +389,18 @@ impl ServiceNowConnector {
         let found = self.client.users().list_page(&params).await?;
         Ok(crate::accounts::pick_login(found.items, login).and_then(|u| u.sys_id))
     }
+}
+
+/// A dot-walked field of a row (`caller_id.user_name`), as a raw string or a
+/// `{display_value, value}` pair; `None` when absent or empty.
+fn dotted(row: &TaskRecord, reference: &str, field: &str) -> Option<String> {
+    let v = row.other.get(&format!("{reference}.{field}"))?;
+    let s = match v {
+        Value::String(s) => s.as_str(),
+        Value::Object(m) => m.get("value").and_then(Value::as_str)?,
+        _ => return None,
+    };
+    (!s.is_empty()).then(|| s.to_owned())
 }
 
 fn person(r: &Reference) -> Person {

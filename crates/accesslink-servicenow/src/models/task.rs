@@ -213,6 +213,14 @@ pub(crate) const TASK_FIELDS: &[&str] = &[
     "caller_id",
     "requested_for",
     "opened_by",
+    // Dot-walked: the requester's login and email come with the row, so a gate can match
+    // a user name without one more request per ticket (they land in `other`).
+    "caller_id.user_name",
+    "caller_id.email",
+    "requested_for.user_name",
+    "requested_for.email",
+    "opened_by.user_name",
+    "opened_by.email",
     "assigned_to",
     "assignment_group",
     "parent",

@@ -60,7 +60,10 @@ impl View {
             // Unknown names are silently left out, as the instance does.
             Some(fields) => fields
                 .iter()
-                .filter(|f| def.has_field(f) && (!f.starts_with("u_") || row.contains_key(*f)))
+                .filter(|f| {
+                    dot_walk(def, f).is_some()
+                        || def.has_field(f) && (!f.starts_with("u_") || row.contains_key(*f))
+                })
                 .cloned()
                 .collect(),
             None => {
@@ -86,6 +89,19 @@ impl View {
     }
 
     fn field(&self, state: &State, def: &TableDef, name: &str, row: &Row) -> Value {
+        // `caller_id.user_name`: the field of the row the reference points at, printed
+        // under the dotted name; empty when the reference is empty or dangling.
+        if let Some((reference, target, rest)) = dot_walk(def, name) {
+            let raw = text(row, reference);
+            let value = state
+                .get(target, raw)
+                .map(|(_, r)| text(&r, rest).to_owned())
+                .unwrap_or_default();
+            return match self.display {
+                Display::All => json!({"display_value": value, "value": value}),
+                _ => json!(value),
+            };
+        }
         // Journal fields are write-only through the Table API: always "".
         let raw = if schema::is_journal(name) {
             ""
@@ -124,4 +140,16 @@ impl View {
             Display::All => json!({"display_value": shown, "value": raw}),
         }
     }
+}
+
+/// A dot-walked field name (`caller_id.email`): the reference field, the table it points
+/// at and the field read there. One level only, like the connector needs.
+fn dot_walk<'n>(def: &TableDef, name: &'n str) -> Option<(&'n str, &'static str, &'n str)> {
+    let (reference, rest) = name.split_once('.')?;
+    if rest.contains('.') || !def.has_field(reference) {
+        return None;
+    }
+    let target = schema::reference_target(reference)?;
+    let known = schema::table(target).is_some_and(|t| t.has_field(rest));
+    known.then_some((reference, target, rest))
 }
