@@ -333,7 +333,8 @@ mod tests {
             "users:1:0",
             "users:1:501",
             "users:x:1",
-            "users:1:1:1",
+            "users:1:1:x",
+            "users:1:1:1:1",
             "",
         ] {
             assert!(
@@ -341,6 +342,13 @@ mod tests {
                 "{bad:?}"
             );
         }
+        // User tokens may carry the total seen so far; no other kind may.
+        let t = encode_users_token(&SearchParams::page(3, 250), Some(1_234));
+        assert_eq!(t.as_str(), "users:3:250:1234");
+        assert_eq!(decode_token("users", &t).unwrap(), (3, 250));
+        assert_eq!(users_token_total(&t), Some(1_234));
+        assert_eq!(users_token_total(&PageToken::new("users:3:250")), None);
+        assert!(decode_token("roles", &PageToken::new("roles:1:1:1")).is_err());
     }
 
     #[test]

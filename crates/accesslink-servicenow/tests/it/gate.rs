@@ -111,7 +111,8 @@ async fn the_requester_rule_matches_the_callers_user_name_and_email() {
     let check = |gate: TicketGate, principal: Principal| {
         let inc = inc.clone();
         async move {
-            let attempt = AccessAttempt::new(principal, "connect", "db-prod-01").ticket(inc.as_str());
+            let attempt =
+                AccessAttempt::new(principal, "connect", "db-prod-01").ticket(inc.as_str());
             gate.check(&attempt).await
         }
     };
@@ -126,7 +127,10 @@ async fn the_requester_rule_matches_the_callers_user_name_and_email() {
         .find(|(k, _)| k == "sysparm_fields")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    assert!(fields.contains("caller_id.user_name") && fields.contains("caller_id.email"), "{fields}");
+    assert!(
+        fields.contains("caller_id.user_name") && fields.contains("caller_id.email"),
+        "{fields}"
+    );
 
     let v = check(gate(RequesterMatch::Login), Principal::new("alice")).await;
     assert!(!v.allow, "another login is denied");

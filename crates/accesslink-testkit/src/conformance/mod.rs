@@ -70,7 +70,8 @@ pub use self::report::{Check, CheckResult, ConformanceFailure, Outcome, SuiteRep
 pub use self::secrets::secrets_never_printed;
 pub use self::shape::{
     default_wrong_shapes, echoed_request_not_printed, echoed_request_not_printed_import,
-    repeated_page_is_an_error, search_hit_confirmed, wrong_shaped_page_is_an_error,
+    repeated_page_is_an_error, reported_total_shortfall, search_hit_confirmed,
+    wrong_shaped_page_is_an_error,
 };
 pub use self::suite::{
     ProvisioningSuite, TicketingSuite, fresh_id, injection_attempts, run_provisioning_suite,
@@ -169,6 +170,14 @@ pub trait AccountBackend: Send + Sync {
     /// request must sign in again; `false`, the default, when the backend cannot (an API
     /// key that never expires), which skips [`expiry_mid_import`].
     fn expire_credentials(&self) -> bool {
+        false
+    }
+
+    /// Makes the server report `extra` more accounts in its listing totals than it holds
+    /// (`0` restores the truth); returns whether the backend can. `false`, the default,
+    /// skips [`reported_total_shortfall`].
+    fn inflate_reported_total(&self, extra: usize) -> bool {
+        let _ = extra;
         false
     }
 }

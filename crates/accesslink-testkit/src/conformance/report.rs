@@ -48,6 +48,8 @@ pub enum Check {
     EchoedRequestNotPrinted,
     /// [`search_hit_confirmed`](super::search_hit_confirmed).
     SearchHitConfirmed,
+    /// [`reported_total_shortfall`](super::reported_total_shortfall).
+    ReportedTotalShortfall,
 }
 
 impl Check {
@@ -65,6 +67,7 @@ impl Check {
                 | Check::RepeatedPageIsAnError
                 | Check::EchoedRequestNotPrinted
                 | Check::SearchHitConfirmed
+                | Check::ReportedTotalShortfall
         )
     }
 
@@ -89,6 +92,7 @@ impl Check {
             Check::RepeatedPageIsAnError => "repeated_page_is_an_error",
             Check::EchoedRequestNotPrinted => "echoed_request_not_printed",
             Check::SearchHitConfirmed => "search_hit_confirmed",
+            Check::ReportedTotalShortfall => "reported_total_shortfall",
         }
     }
 }

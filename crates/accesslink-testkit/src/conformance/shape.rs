@@ -309,3 +309,59 @@ pub async fn search_hit_confirmed(
     backend.ignore_search_filters(false);
     outcome
 }
+
+/// A reported total that was not reached is reported: while the server says it holds more
+/// accounts than it lists, a drain still ends (the listing is what it is) but its report
+/// names the total and the shortfall, and with `strict_totals` the drain is an error.
+pub async fn reported_total_shortfall(
+    p: &dyn Provisioner,
+    backend: &dyn AccountBackend,
+    page_size: u32,
+) -> Result<(), ConformanceFailure> {
+    const EXTRA: usize = 5;
+    let cx = Cx(Check::ReportedTotalShortfall);
+    let held = paging_setup(cx, backend, page_size).await?;
+    cx.ensure(
+        backend.inflate_reported_total(EXTRA),
+        "backend.inflate_reported_total",
+        "a backend whose totals can be inflated",
+        || "the backend cannot".into(),
+    )?;
+    let outcome = async {
+        let step = "paging::accounts while the server reports more accounts than it lists";
+        let mut stream = paging::accounts(p, PagingOptions::new().page_size(page_size));
+        let mut rows = 0usize;
+        while let Some(_a) = stream
+            .try_next()
+            .await
+            .map_err(|e| ConformanceFailure::from_error(cx.0, step, "every page", e))?
+        {
+            rows += 1;
+        }
+        let report = stream.report();
+        let expected = (held + EXTRA) as u64;
+        cx.ensure(
+            rows == held && report.expected_total == Some(expected),
+            step,
+            format!("{held} rows and an expected total of {expected}"),
+            || format!("{rows} rows, expected total {:?}", report.expected_total),
+        )?;
+        cx.ensure(
+            report.shortfall() == Some(EXTRA as u64),
+            step,
+            format!("a shortfall of {EXTRA}"),
+            || format!("{:?}", report.shortfall()),
+        )?;
+        let step = "paging::accounts with strict_totals";
+        let strict = PagingOptions::new()
+            .page_size(page_size)
+            .strict_totals(true);
+        let result: accesslink_core::Result<Vec<_>> =
+            paging::accounts(p, strict).try_collect().await;
+        let result = result.map(|all| format!("{} rows", all.len()));
+        cx.err_kind(step, result, ErrorKind::Protocol).map(|_| ())
+    }
+    .await;
+    backend.inflate_reported_total(0);
+    outcome
+}

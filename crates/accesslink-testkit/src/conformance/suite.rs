@@ -18,7 +18,8 @@ use super::provisioning::{account_lifecycle, drain_accounts, resume_accounts};
 use super::secrets::secrets_of;
 use super::shape::{
     default_wrong_shapes, echoed_request_not_printed, echoed_request_not_printed_import,
-    repeated_page_is_an_error, search_hit_confirmed, wrong_shaped_page_is_an_error,
+    repeated_page_is_an_error, reported_total_shortfall, search_hit_confirmed,
+    wrong_shaped_page_is_an_error,
 };
 use super::ticketing::{
     create_is_idempotent, follow_state_change, invalid_ticket_refs_rejected, ticket_lifecycle,
@@ -426,6 +427,7 @@ pub async fn run_provisioning_suite(
         Check::WrongShapedPageIsAnError,
         Check::RepeatedPageIsAnError,
         Check::EchoedRequestNotPrinted,
+        Check::ReportedTotalShortfall,
         Check::AccountLifecycle,
     ];
     let Some(p) = c.as_provisioner() else {
@@ -463,6 +465,10 @@ pub async fn run_provisioning_suite(
         if check == Check::EchoedRequestNotPrinted && suite.canaries.is_empty() {
             why = why.or_else(|| Some("the suite has no canaries".into()));
         }
+        // Asking with 0 is harmless: it restores the truth.
+        if check == Check::ReportedTotalShortfall && !backend.inflate_reported_total(0) {
+            why = why.or_else(|| Some("the backend's totals cannot be inflated".into()));
+        }
         if fault_check {
             why = why.or_else(|| account_faults_missing(backend, check).map(str::to_owned));
         }
@@ -482,6 +488,7 @@ pub async fn run_provisioning_suite(
                 wrong_shaped_page_is_an_error(p, backend, &suite.wrong_shapes).await
             }
             Check::RepeatedPageIsAnError => repeated_page_is_an_error(p, backend, size).await,
+            Check::ReportedTotalShortfall => reported_total_shortfall(p, backend, size).await,
             Check::EchoedRequestNotPrinted => {
                 echoed_request_not_printed_import(p, backend, &suite.canaries).await
             }

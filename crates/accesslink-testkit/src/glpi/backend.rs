@@ -152,6 +152,13 @@ impl TicketBackend for GlpiMock {
 
 #[async_trait]
 impl AccountBackend for GlpiMock {
+    /// A search's `totalcount` then counts `extra` items more than match (the
+    /// `content-range` and the status stay true to the rows held).
+    fn inflate_reported_total(&self, extra: usize) -> bool {
+        self.lock().total_bias = extra;
+        true
+    }
+
     /// Users not in the trash (what `GET /User` lists; `glpi-system` included).
     async fn account_count(&self) -> Result<usize> {
         let state = self.lock();

@@ -474,8 +474,15 @@ pub(super) fn search(
     };
     let count = page.len() as i64;
     let content_range = format!("{start}-{}/{total}", end.min(total - 1));
+    // An inflated total still says 0 with no rows: a body with a count and no `data` is
+    // not a search answer.
+    let reported = if total > 0 {
+        total as usize + state.total_bias
+    } else {
+        0
+    };
     let mut body =
-        json!({"totalcount": total, "count": count, "sort": sort_out, "order": order_out});
+        json!({"totalcount": reported, "count": count, "sort": sort_out, "order": order_out});
     if count > 0 {
         body["data"] = if call.param("withindexes").is_some() {
             Value::Object(

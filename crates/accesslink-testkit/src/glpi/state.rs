@@ -49,6 +49,8 @@ pub(super) struct State {
     pub(super) session_creates: usize,
     /// Searches ignore their criteria (`TicketBackend::ignore_search_filters`).
     pub(super) unfiltered: bool,
+    /// Added to a search's `totalcount` (`AccountBackend::inflate_reported_total`).
+    pub(super) total_bias: usize,
     pub(super) app_token: String,
     pub(super) secrets: HashMap<i64, Secret>,
     /// `url_base_api`: what links and error messages name (the proxy's URL behind one).
@@ -102,6 +104,7 @@ impl State {
             tables,
             sessions: HashMap::new(),
             unfiltered: false,
+            total_bias: 0,
             session_creates: 0,
             app_token: token(40),
             secrets: HashMap::new(),

@@ -13,6 +13,12 @@ use crate::fault::FaultPlan;
 
 #[async_trait]
 impl AccountBackend for OpsGenieMock {
+    /// The users' `totalCount` then counts `extra` users more than the account holds.
+    fn inflate_reported_total(&self, extra: usize) -> bool {
+        self.lock().total_bias = extra;
+        true
+    }
+
     async fn account_count(&self) -> Result<usize> {
         Ok(self.user_count())
     }

@@ -72,6 +72,8 @@ pub(crate) struct Role {
 /// Everything the mock knows.
 #[derive(Debug)]
 pub(crate) struct State {
+    /// Added to the users' `totalCount` (`AccountBackend::inflate_reported_total`).
+    pub(crate) total_bias: usize,
     people: SyntheticPeople,
     /// Seed-derived first group of generated ids.
     prefix: u32,
@@ -122,6 +124,7 @@ fn timestamp(index: u64) -> String {
 impl State {
     pub(crate) fn new(generated: usize, seed: u64, key: String, access: KeyAccess) -> Self {
         State {
+            total_bias: 0,
             people: SyntheticPeople::new(generated, seed),
             prefix: splitmix(seed) as u32,
             rewritten: HashMap::new(),

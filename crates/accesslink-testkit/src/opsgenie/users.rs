@@ -120,7 +120,7 @@ pub(crate) fn list(state: &mut State, call: &Call<'_>) -> ResponseTemplate {
         })
         .collect();
     let body = Map::from_iter([
-        ("totalCount".to_owned(), json!(total)),
+        ("totalCount".to_owned(), json!(total + state.total_bias)),
         ("data".to_owned(), Value::Array(rows)),
         ("paging".to_owned(), Value::Object(paging)),
     ]);

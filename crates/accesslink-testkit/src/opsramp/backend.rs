@@ -13,6 +13,13 @@ use crate::fault::{FaultMatcher, FaultPlan};
 
 #[async_trait]
 impl AccountBackend for OpsRampMock {
+    /// The users' `totalResults` then counts `extra` users more than the tenant holds
+    /// (pages and `nextPage` stay true to the users held).
+    fn inflate_reported_total(&self, extra: usize) -> bool {
+        self.with_tenant(|t| t.total_bias = extra);
+        true
+    }
+
     /// Live users of the main tenant (terminated ones are gone).
     async fn account_count(&self) -> Result<usize> {
         Ok(self.user_count())

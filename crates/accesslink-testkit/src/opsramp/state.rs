@@ -120,6 +120,8 @@ pub(crate) struct Tenant {
     pub(crate) tickets: BTreeMap<String, super::tickets::TicketRec>,
     /// Ticket searches ignore `queryString` (`TicketBackend::ignore_search_filters`).
     pub(crate) unfiltered: bool,
+    /// Added to the users' `totalResults` (`AccountBackend::inflate_reported_total`).
+    pub(crate) total_bias: usize,
     /// The last ticket number handed out.
     pub(crate) ticket_seq: u64,
     /// The seed for ids, so two mocks with the same seed agree.
@@ -145,6 +147,7 @@ impl Tenant {
             role_seq: 3,
             tickets: BTreeMap::new(),
             unfiltered: false,
+            total_bias: 0,
             ticket_seq: 0,
             seed,
         }

@@ -84,7 +84,11 @@ fn search(t: &Tenant, c: &Call<'_>) -> ResponseTemplate {
         (total, page)
     };
     let results = page.iter().map(|u| t.user_minimal(u)).collect();
-    json_response(200, &paging.envelope(results, total, true))
+    let mut body = paging.envelope(results, total, true);
+    if t.total_bias > 0 {
+        body["totalResults"] = (total + t.total_bias).into();
+    }
+    json_response(200, &body)
 }
 
 fn matches(u: &UserRec, filters: &[(String, String)]) -> bool {

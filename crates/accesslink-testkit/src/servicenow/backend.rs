@@ -178,6 +178,12 @@ fn resolve_account(state: &State, account: &AccountId) -> Option<String> {
 
 #[async_trait]
 impl AccountBackend for ServiceNowMock {
+    /// `X-Total-Count` then counts `extra` rows more than the table holds.
+    fn inflate_reported_total(&self, extra: usize) -> bool {
+        self.state().total_bias = extra;
+        true
+    }
+
     /// Users the connector can list: every `sys_user` row not hidden by ACL.
     async fn account_count(&self) -> Result<usize> {
         let state = self.state();

@@ -178,7 +178,7 @@ fn list(
         .collect();
     let mut answer = json(200, &json!({"result": result}));
     if let Some(total) = page.total {
-        answer = answer.insert_header("x-total-count", total.to_string());
+        answer = answer.insert_header("x-total-count", (total + state.total_bias).to_string());
     }
     let link = links(state, request, params, offset, limit, page.total, page.more);
     answer.insert_header("link", link)

@@ -126,6 +126,8 @@ pub(crate) struct State {
     pub(crate) journal_order: Vec<String>,
     /// Listings ignore `sysparm_query` (`TicketBackend::ignore_search_filters`).
     pub(crate) unfiltered: bool,
+    /// Added to every `X-Total-Count` (`AccountBackend::inflate_reported_total`).
+    pub(crate) total_bias: usize,
     /// `<url>` the links point at.
     pub(crate) base_url: String,
 }
@@ -171,6 +173,7 @@ impl State {
             synthetic,
             journal_order: Vec::new(),
             unfiltered: false,
+            total_bias: 0,
             case_insensitive: false,
             abort_rules: Vec::new(),
             base_url: String::new(),

@@ -29,6 +29,7 @@ async fn a_faithful_connector_passes_every_check() {
         [
             Check::DrainAccounts,
             Check::ResumeAccounts,
+            Check::ReportedTotalShortfall,
             Check::AccountLifecycle,
             Check::UnsupportedOperationsDeclared,
             Check::SecretsNeverPrinted,
@@ -403,8 +404,8 @@ async fn capabilities_of_a_missing_side_fail() {
     let report = run_provisioning_suite(&TicketingOnly, &m, &provisioning_suite()).await;
     assert!(!report.is_success());
     // Drain, resume, expiry, entitlements and grants, HTML, wrong shape, repeated page,
-    // echo, lifecycle.
-    assert_eq!(report.failures().count(), 9, "{report}");
+    // echo, total, lifecycle.
+    assert_eq!(report.failures().count(), 10, "{report}");
 }
 
 #[tokio::test]

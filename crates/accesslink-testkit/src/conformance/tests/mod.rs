@@ -83,6 +83,8 @@ struct State {
     expired: bool,
     /// Searches ignore their filters and answer every ticket.
     unfiltered: bool,
+    /// Added to the reported account total.
+    total_bias: usize,
 }
 
 /// A ticketing system and identity store in one map, counting every call that a real
@@ -507,7 +509,6 @@ impl Provisioner for Memory {
                 self.request();
                 return Err(fault_error("GET /accounts", &fault));
             }
-            Some(_) => self.request(),
         }
         let st = self.lock();
         let end = (start + page.size_or(3) as usize).min(st.accounts.len());
@@ -525,7 +526,8 @@ impl Provisioner for Memory {
             end
         };
         let next = (end < st.accounts.len()).then(|| PageToken::new(resume.to_string()));
-        Ok(Page::new(items, next).with_total(Some(st.accounts.len() as u64)))
+        let total = st.accounts.len() + st.total_bias;
+        Ok(Page::new(items, next).with_total(Some(total as u64)))
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Option<Account>> {
@@ -706,6 +708,11 @@ impl TicketBackend for Memory {
 
 #[async_trait]
 impl AccountBackend for Memory {
+    fn inflate_reported_total(&self, extra: usize) -> bool {
+        self.lock().total_bias = extra;
+        true
+    }
+
     async fn account_count(&self) -> Result<usize> {
         Ok(self.lock().accounts.len())
     }
