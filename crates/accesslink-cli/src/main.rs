@@ -60,7 +60,10 @@ async fn run(cli: Cli, out: Out) -> Result<ExitCode, CliError> {
         Command::Provision(args) => provision::run(args, &cli.config, out).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "accesslink", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "accesslink", &mut script);
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -86,10 +86,17 @@ impl CliError {
             ErrorKind::Config | ErrorKind::InvalidInput => 2,
             _ => 1,
         };
+        // The facade wraps an instance's configuration error in another one; say it once.
+        let mut message = e.to_string();
+        const PREFIX: &str = "invalid configuration: ";
+        if let Some(first) = message.find(PREFIX) {
+            let rest = message.split_off(first + PREFIX.len());
+            message.push_str(&rest.replace(PREFIX, ""));
+        }
         CliError {
             code,
             kind: kind_name(kind),
-            message: e.to_string(),
+            message,
         }
     }
 }
