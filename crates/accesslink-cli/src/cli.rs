@@ -109,6 +109,7 @@ pub(crate) enum MockCommand {
     )]
     Serve(MockServeArgs),
     /// List the targets `mock serve` knows.
+    #[command(after_help = "Example:\n  accesslink mock list --output json")]
     List,
 }
 
@@ -126,6 +127,9 @@ pub(crate) struct MockServeArgs {
     /// Generated users, for the mocks that generate them.
     #[arg(long)]
     pub(crate) users: Option<usize>,
+    /// Also write the configuration snippet to this file (the mocks' test credentials inline).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) write_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -352,6 +356,7 @@ pub(crate) enum ProvisionOp {
         attrs: Vec<String>,
     },
     /// Enable an account.
+    #[command(after_help = "Example:\n  accesslink provision enable it-prod 6816f79c")]
     Enable {
         /// The instance.
         instance: String,
@@ -359,6 +364,7 @@ pub(crate) enum ProvisionOp {
         id: String,
     },
     /// Disable an account.
+    #[command(after_help = "Example:\n  accesslink provision disable it-prod 6816f79c --dry-run")]
     Disable {
         /// The instance.
         instance: String,
@@ -366,6 +372,7 @@ pub(crate) enum ProvisionOp {
         id: String,
     },
     /// Delete an account.
+    #[command(after_help = "Example:\n  accesslink provision delete it-prod 6816f79c")]
     Delete {
         /// The instance.
         instance: String,
@@ -385,6 +392,9 @@ pub(crate) enum ProvisionOp {
         entitlement: String,
     },
     /// Revoke an entitlement (idempotent).
+    #[command(
+        after_help = "Example:\n  accesslink provision revoke it-prod 6816f79c group cab-approvers"
+    )]
     Revoke {
         /// The instance.
         instance: String,

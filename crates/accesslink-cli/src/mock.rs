@@ -156,6 +156,10 @@ async fn serve(args: MockServeArgs, out: Out) -> Result<ExitCode, CliError> {
     }
 
     let snippet = config_snippet(&serving);
+    if let Some(path) = &args.write_config {
+        std::fs::write(path, &snippet)
+            .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+    }
     if out.json() {
         let mocks: Vec<Value> = serving
             .iter()
