@@ -591,63 +591,6 @@ fn imports_in_every_format_with_the_completeness_guard() {
 fn resume_after_a_kill_loses_and_repeats_no_row() {
     let mock = Served::start(&["servicenow", "--users", "5000"]);
     let dir = Scratch::new();
-    let out = dir.path("accounts.jsonl");
-    let checkpoint = dir.path("accounts.jsonl.checkpoint");
-    let args = [
-        "import",
-        "accounts",
-        "servicenow-mock",
-        "--page-size",
-        "20",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(&mock.config)
-        .args(args)
-        .envs(mock.env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    loop {
-        let rows = std::fs::read(&checkpoint)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .and_then(|c| c["rows"].as_u64())
-            .unwrap_or(0);
-        if rows >= 300 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(checkpoint.exists(), "the import finished before the kill");
-    let before = ids(&out, "jsonl").len();
-    assert!(before < 5000, "{before}");
-    // A kill can also land mid-row, after the last checkpoint: a torn line the resume
-    // must cut off.
-    let mut file = std::fs::OpenOptions::new().append(true).open(&out).unwrap();
-    std::io::Write::write_all(&mut file, b"{\"id\":\"torn-row").unwrap();
-    drop(file);
-
-    let resumed = mock
-        .run(&[&args[..], &["--resume", "--output", "json"]].concat())
-        .ok()
-        .json();
-    assert!(
-        resumed["resumed_after"].as_u64().unwrap() >= 300,
-        "{resumed}"
-    );
-    let got = ids(&out, "jsonl");
-    let unique: BTreeSet<&String> = got.iter().collect();
-    assert_eq!((got.len(), unique.len()), (5000, 5000));
-    assert!(!checkpoint.exists());
-
     // The same set as a run that was never interrupted.
     let clean = dir.path("clean.jsonl");
     mock.run(&[
@@ -659,7 +602,73 @@ fn resume_after_a_kill_loses_and_repeats_no_row() {
     ])
     .ok();
     let expected: BTreeSet<String> = ids(&clean, "jsonl").into_iter().collect();
-    assert_eq!(got.into_iter().collect::<BTreeSet<_>>(), expected);
+    assert_eq!(expected.len(), 5000);
+
+    for format in ["jsonl", "json"] {
+        let out = dir.path(&format!("accounts.{format}"));
+        let checkpoint = dir.path(&format!("accounts.{format}.checkpoint"));
+        let out_arg = out.to_str().unwrap();
+        let args = [
+            "import",
+            "accounts",
+            "servicenow-mock",
+            "--page-size",
+            "20",
+            "--format",
+            format,
+            "--out",
+            out_arg,
+        ];
+        let mut child = Command::new(BIN)
+            .arg("--config")
+            .arg(&mock.config)
+            .args(args)
+            .envs(mock.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let saved_rows = || {
+            std::fs::read(&checkpoint)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .and_then(|c| c["rows"].as_u64())
+                .unwrap_or(0)
+        };
+        while saved_rows() < 300 {
+            assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            checkpoint.exists(),
+            "{format}: the import finished before the kill"
+        );
+        let before = saved_rows();
+        assert!((300..5000).contains(&before), "{format}: {before}");
+        // A kill can also land mid-row, after the last checkpoint: a torn row the
+        // resume must cut off.
+        let mut file = std::fs::OpenOptions::new().append(true).open(&out).unwrap();
+        std::io::Write::write_all(&mut file, b",\n{\"id\":\"torn-row").unwrap();
+        drop(file);
+
+        let resumed = mock
+            .run(&[&args[..], &["--resume", "--output", "json"]].concat())
+            .ok()
+            .json();
+        assert_eq!(resumed["resumed_after"], before, "{format}: {resumed}");
+        assert_eq!(resumed["rows"], 5000, "{format}: {resumed}");
+        let got = ids(&out, format);
+        assert_eq!(got.len(), 5000, "{format}: rows repeated or lost");
+        assert_eq!(
+            got.into_iter().collect::<BTreeSet<_>>(),
+            expected,
+            "{format}"
+        );
+        assert!(!checkpoint.exists(), "{format}");
+    }
 }
 
 #[test]
