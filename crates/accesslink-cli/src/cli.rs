@@ -127,6 +127,13 @@ pub(crate) struct MockServeArgs {
     /// Generated users, for the mocks that generate them.
     #[arg(long)]
     pub(crate) users: Option<usize>,
+    /// Tickets to open at start, through the target's own connector (for targets with tickets).
+    #[arg(long)]
+    pub(crate) tickets: Option<usize>,
+    /// Faults for the next requests, comma-separated: `503`, `429`, `html`, `malformed`,
+    /// `truncated`, `empty` or `delay=2s`, each optionally `xN` for N requests (`503x3,html`).
+    #[arg(long, value_name = "SPEC")]
+    pub(crate) faults: Option<String>,
     /// Also write the configuration snippet to this file (the mocks' test credentials inline).
     #[arg(long, value_name = "FILE")]
     pub(crate) write_config: Option<PathBuf>,

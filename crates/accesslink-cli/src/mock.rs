@@ -112,6 +112,10 @@ pub(crate) async fn run(cmd: MockCommand, out: Out) -> Result<ExitCode, CliError
 struct Serving {
     mock: Box<dyn Mock>,
     settings: Value,
+    /// Requests sent while seeding, left out of the count printed at the end.
+    seeded: usize,
+    /// The tickets opened by `--tickets`.
+    tickets: Vec<String>,
 }
 
 async fn serve(args: MockServeArgs, out: Out) -> Result<ExitCode, CliError> {
@@ -140,6 +144,13 @@ async fn serve(args: MockServeArgs, out: Out) -> Result<ExitCode, CliError> {
             tracing::warn!(target: "accesslink", "the {} mock does not generate users; --users ignored", row.target);
         }
         let mock = (row.start)(options).await;
+        let tickets = match args.tickets {
+            Some(n) => seed_tickets(mock.as_ref(), n).await?,
+            None => Vec::new(),
+        };
+        if let Some(spec) = &args.faults {
+            apply_faults(mock.as_ref(), spec)?;
+        }
         let mut settings = mock.settings();
         if let Some(base) = args.port {
             let port = base
@@ -152,7 +163,13 @@ async fn serve(args: MockServeArgs, out: Out) -> Result<ExitCode, CliError> {
             let to = format!("http://127.0.0.1:{port}");
             replace_strings(&mut settings, &from, &to);
         }
-        serving.push(Serving { mock, settings });
+        let seeded = mock.request_count();
+        serving.push(Serving {
+            mock,
+            settings,
+            seeded,
+            tickets,
+        });
     }
 
     let snippet = config_snippet(&serving);
@@ -168,6 +185,7 @@ async fn serve(args: MockServeArgs, out: Out) -> Result<ExitCode, CliError> {
                     "target": s.mock.target(),
                     "url": s.settings["base_url"],
                     "settings": s.settings,
+                    "tickets": s.tickets,
                 })
             })
             .collect();
@@ -180,6 +198,9 @@ async fn serve(args: MockServeArgs, out: Out) -> Result<ExitCode, CliError> {
                 s.settings["base_url"].as_str().unwrap_or("?")
             );
             println!("  credentials: {}", s.settings["auth"]);
+            if !s.tickets.is_empty() {
+                println!("  tickets: {}", s.tickets.join(", "));
+            }
         }
         println!("\n# accesslink.toml (test credentials of the mock, not secrets)\n{snippet}");
         eprintln!("serving; Ctrl-C or SIGTERM stops");
@@ -188,6 +209,7 @@ async fn serve(args: MockServeArgs, out: Out) -> Result<ExitCode, CliError> {
     wait_for_stop().await;
     for s in &serving {
         let log = s.mock.request_log();
+        let log = log.get(s.seeded..).unwrap_or_default();
         let writes = log.iter().filter(|r| r.method != "GET").count();
         eprintln!(
             "{}: {} request(s) served, {} not GET",
@@ -197,6 +219,85 @@ async fn serve(args: MockServeArgs, out: Out) -> Result<ExitCode, CliError> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens `n` tickets through the target's connector, built from the mock's own settings.
+async fn seed_tickets(mock: &dyn Mock, n: usize) -> Result<Vec<String>, CliError> {
+    use accesslink::{ConnectorConfig, CorrelationId, NewTicket, TicketKind};
+    let config = ConnectorConfig::from_json(mock.settings())?;
+    let conn = accesslink::connect(&config)?;
+    let tickets = conn.ticketing().ok_or_else(|| {
+        CliError::usage(format!(
+            "the {} mock has no tickets; --tickets needs one that does",
+            mock.target()
+        ))
+    })?;
+    let kind = conn
+        .info()
+        .ticket_kinds
+        .first()
+        .cloned()
+        .unwrap_or(TicketKind::Incident);
+    let mut opened = Vec::with_capacity(n);
+    for i in 1..=n {
+        let new = NewTicket::new(
+            kind.clone(),
+            format!("Seeded ticket {i}"),
+            "Opened by accesslink mock serve --tickets.",
+            CorrelationId::new(format!("MOCK-SEED-{i}")),
+        );
+        let ticket = tickets.create_ticket(&new).await?;
+        opened.push(
+            ticket
+                .reference
+                .number()
+                .or(ticket.reference.id())
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    Ok(opened)
+}
+
+/// Queues the faults of a `--faults` spec on the mock's fault plan.
+fn apply_faults(mock: &dyn Mock, spec: &str) -> Result<(), CliError> {
+    let plan = mock.faults();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (what, times) = match part.rsplit_once('x') {
+            Some((w, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                (w, n.parse().unwrap_or(1))
+            }
+            _ => (part, 1),
+        };
+        let bad = || {
+            CliError::usage(format!(
+                "--faults: `{part}` is not one of 503, 429, html, malformed, truncated, empty, delay=2s (each optionally xN)"
+            ))
+        };
+        match what {
+            "html" => plan.html_next(times),
+            "malformed" => plan.malformed_next(times),
+            "truncated" => plan.truncated_next(times),
+            "empty" => plan.empty_next(times),
+            "429" => plan.throttle_next(times, None),
+            other => {
+                if let Some(d) = other.strip_prefix("delay=") {
+                    let secs: f64 = d.trim_end_matches('s').parse().map_err(|_| bad())?;
+                    if !(0.0..=600.0).contains(&secs) {
+                        return Err(bad());
+                    }
+                    plan.delay_next(times, std::time::Duration::from_secs_f64(secs))
+                } else {
+                    let status: u16 = other.parse().map_err(|_| bad())?;
+                    if !(400..=599).contains(&status) {
+                        return Err(bad());
+                    }
+                    plan.fail_next(times, status)
+                }
+            }
+        };
+    }
+    Ok(())
 }
 
 /// Waits for Ctrl-C or, on Unix, SIGTERM.

@@ -47,6 +47,7 @@ impl Drop for Scratch {
 /// written beside it (secrets as `{ env = … }` references).
 struct Served {
     child: Option<Child>,
+    printed: Value,
     config: PathBuf,
     env: Vec<(String, String)>,
     _dir: Scratch,
@@ -96,6 +97,7 @@ impl Served {
         std::fs::write(&config, toml::to_string(&doc).unwrap()).unwrap();
         Served {
             child: Some(child),
+            printed,
             config,
             env,
             _dir: dir,
@@ -756,6 +758,36 @@ fn provisioning_and_a_dry_run_that_sends_nothing() {
     assert_eq!(bad.code, 2, "{bad:?}");
     let (_, writes) = served(&mock.stop(), "servicenow");
     assert!(writes >= 2, "create and disable were sent: {writes}");
+}
+
+#[test]
+fn mock_serve_seeds_tickets_and_injects_faults() {
+    let mock = Served::start(&["servicenow", "--tickets", "2", "--faults", "html"]);
+    let seeded = mock.printed["mocks"][0]["tickets"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(seeded.len(), 2, "{}", mock.printed);
+    let first = seeded[0].as_str().unwrap();
+    // The login page answers the first request only.
+    let faulted = mock.run(&["test-connection"]);
+    assert_eq!(faulted.code, 1, "{faulted:?}");
+    assert!(faulted.stdout.contains("HTML"), "{faulted:?}");
+    mock.run(&["test-connection"]).ok();
+    let ticket = mock
+        .run(&[
+            "ticket",
+            "get",
+            "servicenow-mock",
+            first,
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(ticket["title"], "Seeded ticket 1");
+    let bad = plain(&["mock", "serve", "servicenow", "--faults", "teapot"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
 }
 
 #[test]
