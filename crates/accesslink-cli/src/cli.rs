@@ -237,6 +237,9 @@ The policy file is the workflow's GatePolicies in TOML:
         /// The resource accessed.
         #[arg(long, default_value = "")]
         resource: String,
+        /// Invoke break-glass with this reason (the policy decides whether it is allowed).
+        #[arg(long, value_name = "REASON")]
+        break_glass: Option<String>,
     },
 }
 

@@ -297,6 +297,7 @@ pub(crate) async fn run(args: ImportArgs, config: &Path, out: Out) -> Result<Exi
     }
 
     let bar = progress_bar();
+    bar.set_position(rows_before);
     let started = Instant::now();
     let p = provisioner.as_ref();
     let result = match (args.kind, &ty) {
@@ -461,4 +462,43 @@ fn summary(
             "rows_per_sec": rate.round(),
         }),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("alice"), "alice");
+        assert_eq!(csv_field("Doe, Jane"), "\"Doe, Jane\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn nested_values_flatten_to_dotted_columns_and_attributes_stay_json() {
+        let v = json!({
+            "account": "a1",
+            "entitlement": { "ty": "role", "id": "admin" },
+            "attributes": { "x": { "y": 1 } },
+            "tags": ["a", "b"],
+        });
+        let mut flat = Map::new();
+        flatten(&v, "", &mut flat);
+        assert_eq!(flat["account"], "a1");
+        assert_eq!(flat["entitlement.ty"], "role");
+        assert_eq!(flat["entitlement.id"], "admin");
+        assert_eq!(flat["attributes"], r#"{"x":{"y":1}}"#);
+        assert_eq!(flat["tags"], r#"["a","b"]"#);
+        assert_eq!(flat.len(), 5);
+    }
+
+    #[test]
+    fn the_checkpoint_sits_beside_the_output() {
+        assert_eq!(
+            checkpoint_path(Path::new("/data/users.jsonl")),
+            PathBuf::from("/data/users.jsonl.checkpoint")
+        );
+    }
 }

@@ -100,38 +100,53 @@ pub(crate) async fn run(cmd: TicketCommand, config: &Path, out: Out) -> Result<E
             group,
             operation,
             resource,
+            break_glass,
         } => {
-            return validate(
-                config, &instance, &id, &policy, principal, group, operation, resource, out,
-            )
-            .await
-            .map_err(|mut e| {
-                // The gate's contract: anything but allow or deny is exit code 2.
-                e.code = 2;
-                e
-            });
+            let attempt = Attempt {
+                principal,
+                group,
+                operation,
+                resource,
+                break_glass,
+            };
+            return validate(config, &instance, &id, &policy, attempt, out)
+                .await
+                .map_err(|mut e| {
+                    // The gate's contract: anything but allow or deny is exit code 2.
+                    e.code = 2;
+                    e
+                });
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// The access attempt's options.
+struct Attempt {
+    principal: Option<String>,
+    group: Option<String>,
+    operation: String,
+    resource: String,
+    break_glass: Option<String>,
+}
+
 /// The ticket gate's verdict: exit 0 allow, 1 deny, 2 when it could not decide (the
 /// ticketing system could not be asked, or bad input).
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one argument per command-line option"
-)]
 async fn validate(
     config: &Path,
     instance: &str,
     id: &str,
     policy: &Path,
-    principal: Option<String>,
-    group: Option<String>,
-    operation: String,
-    resource: String,
+    attempt: Attempt,
     out: Out,
 ) -> Result<ExitCode, CliError> {
+    let Attempt {
+        principal,
+        group,
+        operation,
+        resource,
+        break_glass,
+    } = attempt;
     let text = std::fs::read_to_string(policy)
         .map_err(|e| CliError::usage(format!("{}: {e}", policy.display())))?;
     let policies: GatePolicies = toml::from_str(&text)
@@ -143,6 +158,9 @@ async fn validate(
     let mut attempt = AccessAttempt::new(Principal::new(principal), operation, resource).ticket(id);
     if let Some(g) = group {
         attempt = attempt.group(g);
+    }
+    if let Some(reason) = break_glass {
+        attempt = attempt.break_glass(reason);
     }
     let gate = TicketGate::new(tickets, policies);
     let verdict = gate.check(&attempt).await;

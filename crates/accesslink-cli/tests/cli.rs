@@ -424,6 +424,34 @@ fn tickets_and_the_gate_with_its_exit_codes() {
     let after = validate(&number, &["--output", "json"]);
     assert_eq!(after.code, 1, "{after:?}");
     assert_eq!(after.json()["reasons"][0]["code"], "state_not_allowed");
+    let glass = dir.path("glass.toml");
+    std::fs::write(
+        &glass,
+        "[default]\nallowed_kinds = [\"change\"]\n[default.break_glass]\nenabled = true\nprincipals = [\"alice\"]\nscope = \"any_denial\"\n",
+    )
+    .unwrap();
+    let broken = mock.run(&[
+        "ticket",
+        "validate",
+        "servicenow-mock",
+        &number,
+        "--policy",
+        glass.to_str().unwrap(),
+        "--principal",
+        "alice",
+        "--break-glass",
+        "P1: the CRM database is down",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(broken.code, 0, "{broken:?}");
+    let codes: Vec<Value> = broken.json()["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].clone())
+        .collect();
+    assert!(codes.contains(&Value::from("break_glass")), "{codes:?}");
 
     std::fs::write(
         dir.path("bad-policy.toml"),
