@@ -790,7 +790,26 @@ fn provisioning_and_a_dry_run_that_sends_nothing() {
 
 #[test]
 fn mock_serve_seeds_tickets_and_injects_faults() {
-    let mock = Served::start(&["servicenow", "--tickets", "2", "--faults", "html"]);
+    // A port that was free a moment ago; the mock is reached through it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let mock = Served::start(&[
+        "servicenow",
+        "--tickets",
+        "2",
+        "--faults",
+        "html",
+        "--port",
+        &port,
+    ]);
+    assert_eq!(
+        mock.printed["mocks"][0]["url"],
+        format!("http://127.0.0.1:{port}").as_str()
+    );
     let seeded = mock.printed["mocks"][0]["tickets"]
         .as_array()
         .unwrap()
@@ -814,6 +833,11 @@ fn mock_serve_seeds_tickets_and_injects_faults() {
         .ok()
         .json();
     assert_eq!(ticket["title"], "Seeded ticket 1");
+    let (requests, _) = served(&mock.stop(), "servicenow");
+    assert!(
+        requests >= 3,
+        "the commands went through port {port}: {requests}"
+    );
     let bad = plain(&["mock", "serve", "servicenow", "--faults", "teapot"]);
     assert_eq!(bad.code, 2, "{bad:?}");
 }
