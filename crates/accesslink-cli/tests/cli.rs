@@ -782,10 +782,45 @@ fn provisioning_and_a_dry_run_that_sends_nothing() {
         .run(&["provision", "disable", "servicenow-mock", &id])
         .ok();
     assert!(disabled.stdout.contains("disabled"), "{disabled:?}");
+    mock.run(&[
+        "provision",
+        "update",
+        "servicenow-mock",
+        &id,
+        "--email",
+        "zoe.new@example.test",
+    ])
+    .ok();
+    // What the server now holds, read back through an import.
+    let dir = Scratch::new();
+    let out = dir.path("after.jsonl");
+    mock.run(&[
+        "import",
+        "accounts",
+        "servicenow-mock",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let zoe: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|a| a["id"] == id.as_str())
+        .expect("zoe was imported");
+    assert_eq!(zoe["email"], "zoe.new@example.test");
+    assert_eq!(zoe["enabled"], false);
+    mock.run(&["provision", "enable", "servicenow-mock", &id])
+        .ok();
+    mock.run(&["provision", "delete", "servicenow-mock", &id])
+        .ok();
     let bad = mock.run(&["provision", "delete", "servicenow-mock", "../../sys_user"]);
     assert_eq!(bad.code, 2, "{bad:?}");
     let (_, writes) = served(&mock.stop(), "servicenow");
-    assert!(writes >= 2, "create and disable were sent: {writes}");
+    assert!(
+        writes >= 5,
+        "create, disable, update, enable, delete: {writes}"
+    );
 }
 
 #[test]
