@@ -1,0 +1,264 @@
+//! `provision create|update|enable|disable|delete|grant|revoke`, with `--dry-run`.
+//!
+//! `--dry-run` prints the trait operation and its arguments (redacted) and sends
+//! nothing: the instance is built (settings and secrets checked) but not contacted. It
+//! does not yet show the HTTP requests a target would send; core has no write
+//! interception to route the same code through.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use accesslink::{
+    AccountChange, AccountId, AccountSpec, CreateOutcome, EntitlementRef, EntitlementType,
+    GrantOutcome, RevokeOutcome,
+};
+use serde_json::{Value, json};
+
+use crate::cli::{ProvisionArgs, ProvisionOp};
+use crate::output::{CliError, Out};
+use crate::session;
+
+/// One planned operation: the instance, the trait method and its arguments.
+struct Plan {
+    instance: String,
+    operation: &'static str,
+    args: Value,
+}
+
+pub(crate) async fn run(
+    args: ProvisionArgs,
+    config: &Path,
+    out: Out,
+) -> Result<ExitCode, CliError> {
+    let (plan, action) = plan(args.op)?;
+    let conn = session::connect(config, &plan.instance)?;
+    let p = session::provisioner(&conn)?;
+    let mut shown = plan.args.clone();
+    accesslink::redact::redact_json(&mut shown);
+    if args.dry_run {
+        out.emit(
+            format!(
+                "dry run: would call {} on `{}` ({}) with {shown}; nothing sent",
+                plan.operation,
+                plan.instance,
+                conn.info().target
+            ),
+            &json!({
+                "dry_run": true,
+                "instance": plan.instance,
+                "target": conn.info().target,
+                "operation": plan.operation,
+                "arguments": shown,
+            }),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (text, result) = match action {
+        Action::Create(spec) => match p.create_account(&spec).await? {
+            CreateOutcome::Created(a) => (
+                "created".to_owned(),
+                json!({ "outcome": "created", "account": a }),
+            ),
+            CreateOutcome::AlreadyExists(a) => (
+                "already exists".to_owned(),
+                json!({ "outcome": "already_exists", "account": a }),
+            ),
+        },
+        Action::Update(id, change) => {
+            let a = p.update_account(&id, &change).await?;
+            (
+                "updated".to_owned(),
+                json!({ "outcome": "updated", "account": a }),
+            )
+        }
+        Action::Enabled(id, on) => {
+            p.set_enabled(&id, on).await?;
+            let word = if on { "enabled" } else { "disabled" };
+            (word.to_owned(), json!({ "outcome": word }))
+        }
+        Action::Delete(id) => {
+            p.delete_account(&id).await?;
+            ("deleted".to_owned(), json!({ "outcome": "deleted" }))
+        }
+        Action::Grant(id, e) => match p.grant(&id, &e).await? {
+            GrantOutcome::Granted => ("granted".to_owned(), json!({ "outcome": "granted" })),
+            GrantOutcome::AlreadyGranted => (
+                "already granted".to_owned(),
+                json!({ "outcome": "already_granted" }),
+            ),
+        },
+        Action::Revoke(id, e) => match p.revoke(&id, &e).await? {
+            RevokeOutcome::Revoked => ("revoked".to_owned(), json!({ "outcome": "revoked" })),
+            RevokeOutcome::AlreadyAbsent => (
+                "already absent".to_owned(),
+                json!({ "outcome": "already_absent" }),
+            ),
+        },
+    };
+    let account = result
+        .get("account")
+        .map(|a| {
+            format!(
+                ": {} ({})",
+                a["login"].as_str().unwrap_or("?"),
+                a["id"].as_str().unwrap_or("?")
+            )
+        })
+        .unwrap_or_default();
+    let mut value = result;
+    if let Value::Object(map) = &mut value {
+        map.insert("instance".into(), plan.instance.clone().into());
+        map.insert("operation".into(), plan.operation.into());
+    }
+    out.emit(format!("{}: {text}{account}", plan.operation), &value);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What to call, built from the arguments alone.
+enum Action {
+    Create(AccountSpec),
+    Update(AccountId, AccountChange),
+    Enabled(AccountId, bool),
+    Delete(AccountId),
+    Grant(AccountId, EntitlementRef),
+    Revoke(AccountId, EntitlementRef),
+}
+
+fn plan(op: ProvisionOp) -> Result<(Plan, Action), CliError> {
+    let id = |raw: &str| -> Result<AccountId, CliError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(CliError::usage("an account id is empty"));
+        }
+        Ok(AccountId::new(raw))
+    };
+    let entitlement = |ty: &str, e: &str| -> Result<EntitlementRef, CliError> {
+        if ty.trim().is_empty() || e.trim().is_empty() {
+            return Err(CliError::usage("an entitlement type or id is empty"));
+        }
+        Ok(EntitlementRef::new(
+            EntitlementType::new(ty.trim()),
+            e.trim(),
+        ))
+    };
+    let (instance, operation, action) = match op {
+        ProvisionOp::Create {
+            instance,
+            login,
+            email,
+            first,
+            last,
+            display_name,
+            disabled,
+            attrs,
+        } => {
+            if login.trim().is_empty() {
+                return Err(CliError::usage("the login is empty"));
+            }
+            let mut spec = AccountSpec::new(login.trim());
+            if let Some(e) = email {
+                spec = spec.email(e);
+            }
+            if let (Some(f), Some(l)) = (first, last) {
+                spec = spec.name(f, l);
+            }
+            if let Some(d) = display_name {
+                spec = spec.display_name(d);
+            }
+            spec.enabled = !disabled;
+            for (k, v) in parse_attrs(&attrs)? {
+                spec = spec.attribute(k, v);
+            }
+            (instance, "create_account", Action::Create(spec))
+        }
+        ProvisionOp::Update {
+            instance,
+            id: raw,
+            email,
+            display_name,
+            attrs,
+        } => {
+            let mut change = AccountChange::new();
+            if let Some(e) = email {
+                change = change.email(e);
+            }
+            if let Some(d) = display_name {
+                change = change.display_name(d);
+            }
+            for (k, v) in parse_attrs(&attrs)? {
+                change = change.attribute(k, v);
+            }
+            if change.is_empty() {
+                return Err(CliError::usage(
+                    "nothing to change: pass --email, --display-name or --attr",
+                ));
+            }
+            (
+                instance,
+                "update_account",
+                Action::Update(id(&raw)?, change),
+            )
+        }
+        ProvisionOp::Enable { instance, id: raw } => {
+            (instance, "set_enabled", Action::Enabled(id(&raw)?, true))
+        }
+        ProvisionOp::Disable { instance, id: raw } => {
+            (instance, "set_enabled", Action::Enabled(id(&raw)?, false))
+        }
+        ProvisionOp::Delete { instance, id: raw } => {
+            (instance, "delete_account", Action::Delete(id(&raw)?))
+        }
+        ProvisionOp::Grant {
+            instance,
+            id: raw,
+            ty,
+            entitlement: e,
+        } => (
+            instance,
+            "grant",
+            Action::Grant(id(&raw)?, entitlement(&ty, &e)?),
+        ),
+        ProvisionOp::Revoke {
+            instance,
+            id: raw,
+            ty,
+            entitlement: e,
+        } => (
+            instance,
+            "revoke",
+            Action::Revoke(id(&raw)?, entitlement(&ty, &e)?),
+        ),
+    };
+    let args = match &action {
+        Action::Create(spec) => json!({ "spec": spec }),
+        Action::Update(id, change) => json!({ "account": id, "change": change }),
+        Action::Enabled(id, on) => json!({ "account": id, "enabled": on }),
+        Action::Delete(id) => json!({ "account": id }),
+        Action::Grant(id, e) | Action::Revoke(id, e) => json!({ "account": id, "entitlement": e }),
+    };
+    Ok((
+        Plan {
+            instance,
+            operation,
+            args,
+        },
+        action,
+    ))
+}
+
+/// `key=value` pairs; a value that parses as JSON is taken as JSON, else as a string.
+fn parse_attrs(raw: &[String]) -> Result<Vec<(String, Value)>, CliError> {
+    raw.iter()
+        .map(|a| {
+            let (k, v) = a
+                .split_once('=')
+                .ok_or_else(|| CliError::usage(format!("--attr {a:?} is not key=value")))?;
+            let k = k.trim();
+            if k.is_empty() {
+                return Err(CliError::usage(format!("--attr {a:?} has an empty key")));
+            }
+            let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_owned()));
+            Ok((k.to_owned(), v))
+        })
+        .collect()
+}
