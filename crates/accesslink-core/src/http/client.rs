@@ -868,7 +868,10 @@ impl HttpClientBuilder {
             // Never follow redirects: a redirect to a login page or another host must
             // surface, and credentials must not follow it.
             .redirect(reqwest::redirect::Policy::none());
-        if !self.root_certificates.is_empty() {
+        if self.root_certificates.is_empty() {
+            // The platform's roots, parsed once per process (see `tls`).
+            http = http.tls_backend_preconfigured(super::tls::shared_config()?);
+        } else {
             http = http.tls_certs_merge(self.root_certificates);
         }
         if let Some(proxy) = &self.proxy {

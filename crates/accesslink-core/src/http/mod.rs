@@ -13,6 +13,7 @@ mod response;
 pub mod retry;
 mod settings;
 mod timeout;
+mod tls;
 
 pub use client::{
     AuthFailureDetector, DEFAULT_MAX_BODY_BYTES, ErrorParser, HttpClient, HttpClientBuilder,

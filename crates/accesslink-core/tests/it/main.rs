@@ -7,6 +7,7 @@ mod oauth;
 mod pacing;
 mod retry;
 mod session;
+mod tls;
 
 use std::time::Duration;
 
