@@ -25,7 +25,8 @@ use super::{AccessAttempt, Reason, Verdict};
 /// - **Short and bounded**: an entry lives at most `ttl` (tokio's clock), never
 ///   past the ticket's window (its creation time plus the smallest `max_age` of the
 ///   policies that read it, compared with the attempt's time), and the cache
-///   holds at most `max_entries` (the entry closest to expiry is evicted first).
+///   holds at most `max_entries` (expired entries are dropped first, then the
+///   entry closest to expiry, the oldest among equals).
 /// - **Shared reads**: checks that need the same ticket at the same time share
 ///   one `get_ticket` call (each still applies its own policies); the result is
 ///   not kept once the read is over.
@@ -38,10 +39,12 @@ pub struct DecisionCache {
     entries: Mutex<HashMap<String, Entry>>,
     inflight: Mutex<HashMap<TicketRef, Arc<OnceCell<Read>>>>,
     hits: AtomicU64,
+    seq: AtomicU64,
 }
 
 #[derive(Debug)]
 struct Entry {
+    seq: u64,
     verdict: Verdict,
     expires: Instant,
     window_end: Option<SystemTime>,
@@ -61,6 +64,7 @@ impl DecisionCache {
             entries: Mutex::default(),
             inflight: Mutex::default(),
             hits: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
         }
     }
 
@@ -118,7 +122,7 @@ impl DecisionCache {
             if entries.len() >= self.max_entries {
                 let first = entries
                     .iter()
-                    .min_by_key(|(_, e)| e.expires)
+                    .min_by_key(|(_, e)| (e.expires, e.seq))
                     .map(|(k, _)| k.clone());
                 if let Some(first) = first {
                     entries.remove(&first);
@@ -128,6 +132,7 @@ impl DecisionCache {
         entries.insert(
             key,
             Entry {
+                seq: self.seq.fetch_add(1, Ordering::Relaxed),
                 verdict: v.clone(),
                 expires: now + self.ttl,
                 window_end,

