@@ -6,7 +6,7 @@
 //! 0. a super administrator ([`SuperAdmins`], the role `super_administrator` by
 //!    default) is allowed ([`Reason::SuperAdmin`]) unless the exemption is off;
 //!    every such use is audited as an `exemption_used` event;
-//! 1. the policies that apply are chosen ([precedence](scope)): the resource
+//! 1. the policies that apply are chosen ([precedence](GatePolicies#precedence)): the resource
 //!    group's policy (names normalised: trimmed, invisible characters removed,
 //!    lower-cased) and the policy of each of the principal's user groups, or the
 //!    default policy when none of those exists; a resource group without a policy

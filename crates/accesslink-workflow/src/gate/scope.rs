@@ -1,29 +1,6 @@
 //! Which policies apply to an attempt: resource-group and user-group policies, the
-//! default, and the super administrators' exemption, with their precedence.
-//!
-//! # Precedence
-//!
-//! The policies that apply to an attempt are:
-//!
-//! 1. the policy of the attempt's resource group, when it has one;
-//! 2. the policy of every user group the principal belongs to that has one;
-//! 3. the default policy, **only** when neither 1 nor 2 gives a policy — the most
-//!    specific policies win, so the default never adds to or loosens a group's.
-//!
-//! Each applicable policy decides the attempt on its own (its exemptions, its
-//! operations without a ticket, its enforcement switch, its rules). A policy is
-//! **stricter** than another *for an attempt* when it denies that attempt and the
-//! other allows it; the gate allows only when **every** applicable policy allows,
-//! so a deny in a stricter policy is never overridden by a looser one, whichever
-//! kind (resource group or user group) each is. The verdict lists the reasons of
-//! every policy and names the denying ones in [`Verdict::denied_by`](field@super::Verdict::denied_by).
-//! An attempt naming a resource group without a policy, under
-//! [`deny_unknown_groups`](field@GatePolicies::deny_unknown_groups), is denied
-//! whatever its user groups say.
-//!
-//! The super administrators' exemption ([`SuperAdmins`]) is checked before all of
-//! them: a super administrator needs no ticket (unless the exemption is switched
-//! off), and every such use is audited as an `exemption_used` event.
+//! default, and the super administrators' exemption, with their precedence
+//! (documented on [`GatePolicies`]).
 
 use std::collections::BTreeMap;
 
@@ -117,7 +94,34 @@ impl SuperAdmins {
 }
 
 /// A default policy, one policy per resource group, one per user group, and the
-/// super administrators' exemption; see the [module docs](self) for precedence.
+/// super administrators' exemption.
+///
+/// # Precedence
+///
+/// The policies that apply to an attempt are:
+///
+/// 1. the policy of the attempt's resource group, when it has one;
+/// 2. the policy of every user group the principal belongs to that has one;
+/// 3. the default policy, **only** when neither 1 nor 2 gives a policy — the most
+///    specific policies win, so the default never adds to or loosens a group's.
+///
+/// Each applicable policy decides the attempt on its own (its exemptions, its
+/// operations without a ticket, its enforcement switch, its rules). A policy is
+/// **stricter** than another *for an attempt* when it denies that attempt and the
+/// other allows it; the gate allows only when **every** applicable policy allows,
+/// so a deny in a stricter policy is never overridden by a looser one, whichever
+/// kind (resource group or user group) each is. The verdict lists the reasons of
+/// the denying policies and names them in [`Verdict::denied_by`](field@super::Verdict::denied_by)
+/// (on an allow, the reasons of every policy).
+/// An attempt naming a resource group without a policy, under
+/// [`deny_unknown_groups`](field@GatePolicies::deny_unknown_groups), is denied
+/// whatever its user groups say.
+///
+/// The super administrators' exemption ([`SuperAdmins`]) is checked before all of
+/// them: a super administrator needs no ticket (unless the exemption is switched
+/// off), and every such use is audited as an `exemption_used` event.
+///
+/// # Names
 ///
 /// Group names are normalised wherever they are met — when a policy is
 /// registered ([`group`](Self::group), [`user_group`](Self::user_group), loading
