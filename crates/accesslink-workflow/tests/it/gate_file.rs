@@ -281,3 +281,55 @@ fn a_file_on_disk_loads_by_extension() {
     ));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The policy file of `examples/gate_multi.rs`.
+const EXAMPLE: &str = include_str!("../../../../examples/gate_multi.toml");
+
+fn as_json(toml_text: &str) -> serde_json::Value {
+    let v: toml::Value = toml::from_str(toml_text).unwrap();
+    serde_json::to_value(v).unwrap()
+}
+
+#[test]
+fn the_example_file_loads_and_fits_the_schema() {
+    let c = GateConfig::from_toml_str(EXAMPLE).unwrap();
+    assert_eq!(
+        c.desks.keys().collect::<Vec<_>>(),
+        ["glpi", "otrs", "servicenow"]
+    );
+    assert!(c.order.is_empty(), "the example shows an ambiguous id");
+    let schema = GateConfig::json_schema();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&as_json(EXAMPLE)));
+    assert!(validator.is_valid(&as_json(TOML)));
+    // What the loader refuses, the schema refuses too.
+    for (from, to) in [
+        (r#"["new", "in_progress"]"#, r#"["new", "in_progres"]"#),
+        (r#"["change", "incident"]"#, r#"["chnage", "incident"]"#),
+        (r#"approval = "always""#, r#"approval = "sometimes""#),
+        ("deadline_secs", "dedline_secs"),
+        ("exempt = false", "exempt = \"no\""),
+    ] {
+        let bad = TOML.replacen(from, to, 1);
+        assert!(GateConfig::from_toml_str(&bad).is_err(), "{to}");
+        assert!(
+            !validator.is_valid(&as_json(&bad)),
+            "the schema accepts {to}"
+        );
+    }
+}
+
+#[test]
+fn the_published_schema_is_current() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/config/gate.schema.json");
+    let want = serde_json::to_string_pretty(&GateConfig::json_schema()).unwrap() + "\n";
+    if std::env::var_os("ACCESSLINK_BLESS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).ok().as_deref(),
+        Some(want.as_str()),
+        "docs/config/gate.schema.json is stale; run ACCESSLINK_BLESS=1 cargo test -p accesslink-workflow --test it gate_file"
+    );
+}
