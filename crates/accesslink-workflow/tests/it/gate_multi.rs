@@ -264,3 +264,23 @@ async fn auto_approval_through_the_multi_desk_gate() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_session_link_goes_to_the_desk_the_id_routes_to() {
+    use accesslink_workflow::gate::SessionLink;
+    let d = Desks::new();
+    let gate = d.multi().with_order(["otrs"]).unwrap();
+    let a = attempt("2026000001");
+    let v = gate.check(&a).await;
+    assert!(v.allow);
+    let link = SessionLink::new("ssh-1", "https://pam.example.com/r/ssh-1");
+    assert!(gate.link_session(&a, &v, &link).await.unwrap());
+    assert!(!gate.link_session(&a, &v, &link).await.unwrap());
+    assert_eq!(d.otrs.comments_on("2026000001").len(), 1);
+    assert!(d.glpi.comments_on("2026000001").is_empty());
+    let err = gate
+        .link_session(&attempt("OPS-1"), &v, &link)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), accesslink_core::ErrorKind::InvalidInput);
+}

@@ -359,3 +359,41 @@ async fn break_glass_needs_every_denying_policy_to_permit_it() {
     assert_eq!(v.codes().last(), Some(&"break_glass"));
     assert_eq!(v.denied_by, ["prod"], "the overridden denial is named");
 }
+
+#[tokio::test]
+async fn fail_open_in_one_policy_does_not_open_a_policy_that_fails_closed() {
+    let policies = GatePolicies::new(TicketPolicy::new())
+        .group("lab", TicketPolicy::new().fail_open(true))
+        .user_group("contractors", TicketPolicy::new());
+    let (itsm, gate, _) = setup(policies);
+    itsm.fail_next(crate::double::Op::Get, 2, crate::double::timeout);
+    let v = gate
+        .check(&attempt(who("eve", &["contractors"]), "lab", "2026000001"))
+        .await;
+    assert!(!v.allow);
+    assert_eq!(v.denied_by, ["user_group:contractors"]);
+    assert_eq!(v.codes(), ["itsm_unavailable"]);
+    let v = gate
+        .check(&attempt(who("eve", &[]), "lab", "2026000001"))
+        .await;
+    assert_eq!((v.allow, v.codes()), (true, vec!["failed_open"]));
+}
+
+#[tokio::test]
+async fn an_id_pattern_in_any_applicable_policy_is_checked_before_any_request() {
+    use accesslink_workflow::gate::{Charset, IdPattern};
+    let policies = GatePolicies::new(TicketPolicy::new())
+        .group("prod", TicketPolicy::new())
+        .user_group(
+            "contractors",
+            TicketPolicy::new().id_pattern(IdPattern::new(Charset::Digits, 12, 12)),
+        );
+    let (itsm, gate, _) = setup(policies);
+    let v = gate
+        .check(&attempt(who("eve", &["contractors"]), "prod", "2026000001"))
+        .await;
+    assert!(!v.allow);
+    assert_eq!(v.codes(), ["malformed_id"]);
+    assert_eq!(v.denied_by, ["user_group:contractors"]);
+    assert_eq!((itsm.calls().parse, itsm.calls().get), (0, 0));
+}
