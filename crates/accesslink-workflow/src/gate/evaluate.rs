@@ -75,15 +75,21 @@ impl TicketGate {
             let read = self.read(&needing, a, &mut said).await;
             for ap in &needing {
                 let reasons = match &read {
-                    None => continue, // denied by another policy's id pattern
-                    Some(read) => after_read(ap, a, read),
+                    Ok(read) => after_read(ap, a, read),
+                    Err(refused_by) if refused_by.contains(&ap.label()) => continue,
+                    // No ticket is read for an id an applicable policy refuses, so
+                    // this policy validated nothing: it denies too (and must permit
+                    // break-glass on its own for an override).
+                    Err(refused_by) => vec![Reason::MalformedId {
+                        detail: format!("refused by the id pattern of {}", refused_by.join(", ")),
+                    }],
                 };
                 said.push(Said {
                     label: ap.label(),
                     reasons,
                 });
             }
-            if let Some(Read::Found(t)) = read {
+            if let Ok(Read::Found(t)) = read {
                 window_end = needing
                     .iter()
                     .filter_map(|ap| ap.policy.max_age)
@@ -125,40 +131,41 @@ impl TicketGate {
     }
 
     /// Checks the id against the patterns of the policies that need a ticket, parses
-    /// it and reads the ticket once. `None` when a policy's id pattern refused the
-    /// id (its reason is pushed to `said`; nothing is read).
+    /// it and reads the ticket once. `Err` with the refusing policies' labels when a
+    /// policy's id pattern refused the id (their reasons are pushed to `said`;
+    /// nothing is read).
     async fn read(
         &self,
         needing: &[Applied<'_>],
         a: &AccessAttempt,
         said: &mut Vec<Said>,
-    ) -> Option<Read> {
+    ) -> Result<Read, Vec<String>> {
         let Some(raw) = a
             .ticket_id
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
         else {
-            return Some(Read::Missing);
+            return Ok(Read::Missing);
         };
-        let mut refused = false;
+        let mut refused_by = Vec::new();
         for ap in needing {
             if let Some(Err(detail)) = ap.policy.id_pattern.as_ref().map(|p| p.check(raw)) {
-                refused = true;
+                refused_by.push(ap.label());
                 said.push(Said {
                     label: ap.label(),
                     reasons: vec![Reason::MalformedId { detail }],
                 });
             }
         }
-        if refused {
-            return None;
+        if !refused_by.is_empty() {
+            return Err(refused_by);
         }
         let r = match self.tickets.parse_ticket_ref(raw) {
             Ok(r) => r,
-            Err(e) => return Some(Read::Malformed(clean(&e.to_string()))),
+            Err(e) => return Ok(Read::Malformed(clean(&e.to_string()))),
         };
-        Some(self.fetch(&r).await)
+        Ok(self.fetch(&r).await)
     }
 
     /// Reads a ticket within the gate's deadline; concurrent reads of the same

@@ -382,18 +382,35 @@ async fn fail_open_in_one_policy_does_not_open_a_policy_that_fails_closed() {
 #[tokio::test]
 async fn an_id_pattern_in_any_applicable_policy_is_checked_before_any_request() {
     use accesslink_workflow::gate::{Charset, IdPattern};
+    let anyone = BreakGlassRule::allow(Vec::<String>::new()).scope(BreakGlassScope::AnyDenial);
     let policies = GatePolicies::new(TicketPolicy::new())
         .group("prod", TicketPolicy::new())
         .user_group(
             "contractors",
-            TicketPolicy::new().id_pattern(IdPattern::new(Charset::Digits, 12, 12)),
+            TicketPolicy::new()
+                .id_pattern(IdPattern::new(Charset::Digits, 12, 12))
+                .break_glass(anyone),
         );
     let (itsm, gate, _) = setup(policies);
-    let v = gate
-        .check(&attempt(who("eve", &["contractors"]), "prod", "2026000001"))
-        .await;
+    let a = attempt(who("eve", &["contractors"]), "prod", "2026000001");
+    let v = gate.check(&a).await;
     assert!(!v.allow);
-    assert_eq!(v.codes(), ["malformed_id"]);
-    assert_eq!(v.denied_by, ["user_group:contractors"]);
+    assert_eq!(
+        v.reasons,
+        [
+            Reason::MalformedId {
+                detail: "refused by the id pattern of user_group:contractors".into()
+            },
+            Reason::MalformedId {
+                detail: "10 characters after the prefix; 12..=12 expected".into()
+            },
+        ]
+    );
+    assert_eq!(v.denied_by, ["prod", "user_group:contractors"]);
     assert_eq!((itsm.calls().parse, itsm.calls().get), (0, 0));
+    // The contractors' policy permits break-glass, production's does not: the
+    // production policy, which never saw a ticket, is not bypassed.
+    let v = gate.check(&a.break_glass("P1 outage, bridge 4711")).await;
+    assert!(!v.allow);
+    assert_eq!(v.codes().last(), Some(&"break_glass_refused"));
 }
