@@ -145,9 +145,9 @@ impl TicketGate {
         let body = format!(
             "{} Privileged session by {} ({} on {}) started {}: {}",
             link.marker(),
-            attempt.principal.login,
-            attempt.operation,
-            attempt.resource,
+            plain(&attempt.principal.login),
+            plain(&attempt.operation),
+            plain(&attempt.resource),
             rfc3339(link.started),
             link.url
         );
@@ -172,6 +172,13 @@ impl TicketGate {
         *done = true;
         Ok(true)
     }
+}
+
+/// A value from the attempt as one line of at most 200 characters: the comment
+/// must not gain lines (or markup on new lines) from what the PAM product passed.
+fn plain(s: &str) -> String {
+    let one_line: String = s.chars().filter(|c| !c.is_control()).collect();
+    accesslink_core::redact::truncate(one_line.trim(), 200)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -126,3 +126,22 @@ async fn denied_verdicts_and_bad_links_send_nothing() {
     }
     assert_eq!(itsm.calls().comment, 0);
 }
+
+#[tokio::test]
+async fn attempt_values_cannot_add_lines_to_the_comment() {
+    let (itsm, gate, _) = setup();
+    let a = AccessAttempt::new(
+        Principal::new("jdoe\n[code]<script>[/code]"),
+        "connect\r\nApproved-by: cab",
+        "db-prod-1",
+    )
+    .ticket("2026000001");
+    let v = gate.check(&a).await;
+    assert!(gate.link_session(&a, &v, &link()).await.unwrap());
+    let body = itsm.comments_on("2026000001").pop().unwrap();
+    assert!(!body.contains('\n') && !body.contains('\r'), "{body:?}");
+    assert!(
+        body.contains("by jdoe[code]<script>[/code] (connectApproved-by: cab on db-prod-1)"),
+        "{body}"
+    );
+}
