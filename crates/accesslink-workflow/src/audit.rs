@@ -72,6 +72,13 @@ pub enum AuditAction {
     TaskFinished,
     /// The ticket gate decided an access attempt.
     GateChecked,
+    /// A super administrator was let through without a ticket.
+    ExemptionUsed,
+    /// An access request was approved automatically (its ticket validated) or
+    /// routed to manual approval.
+    ApprovalDecided,
+    /// The link of an allowed session was added to the ticket as a comment.
+    SessionLinked,
 }
 
 impl AuditAction {
@@ -85,6 +92,9 @@ impl AuditAction {
             AuditAction::TicketClosed => "ticket_closed",
             AuditAction::TaskFinished => "task_finished",
             AuditAction::GateChecked => "gate_checked",
+            AuditAction::ExemptionUsed => "exemption_used",
+            AuditAction::ApprovalDecided => "approval_decided",
+            AuditAction::SessionLinked => "session_linked",
         }
     }
 }

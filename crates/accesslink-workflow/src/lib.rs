@@ -6,7 +6,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`fulfil`] | an access request becomes a ticket (idempotent on the request id), followed with batched polling, back-off and a deadline to a [`TaskOutcome`]; in automated mode provisioned through a [`Provisioner`](accesslink_core::Provisioner), then commented and closed |
-//! | [`gate`] | a [`TicketGate`] checks the ticket id a user types before privileged access against a [`TicketPolicy`] and answers a [`Verdict`] with every reason |
+//! | [`gate`] | a [`TicketGate`] checks the ticket id a user types before privileged access against [`GatePolicies`] (a [`TicketPolicy`] per resource group and per user group, super administrators exempt by default) and answers a [`Verdict`] with every reason; [`TicketGate::decide`] turns it into an auto-approval decision; a [`MultiDeskGate`] routes ids across several service desks; policies load from TOML or JSON ([`GateConfig`](gate::GateConfig)) |
 //! | [`audit`] | every fulfilment step and gate decision as an [`AuditEvent`], to `tracing` or a JSON-lines file |
 //!
 //! ## Quick start
@@ -52,8 +52,12 @@
 //!     .requester_must_match(true)
 //!     .exempt(["root-admin"])
 //!     .no_ticket_operations(["retrieve_password"]);
-//! let gate = TicketGate::new(itsm, GatePolicies::new(policy)).with_audit(audit);
-//! let attempt = AccessAttempt::new(Principal::new("jdoe"), "connect", "db-prod-1").ticket("CHG0000003");
+//! // Contractors must also be the ticket's requester, wherever they connect.
+//! let policies = GatePolicies::new(policy)
+//!     .user_group("contractors", TicketPolicy::new().requester_must_match(true));
+//! let gate = TicketGate::new(itsm, policies).with_audit(audit);
+//! let jdoe = Principal::new("jdoe").groups(["contractors"]);
+//! let attempt = AccessAttempt::new(jdoe, "connect", "db-prod-1").ticket("CHG0000003");
 //! let verdict = gate.check(&attempt).await;
 //! if !verdict.allow {
 //!     for reason in &verdict.reasons {
@@ -71,4 +75,7 @@ pub use audit::{AuditEvent, AuditSink, JsonLinesSink, MemorySink, TracingSink};
 pub use fulfil::{
     AccessRequest, Fulfiller, Operation, PollOptions, TaskOutcome, TaskStatus, TicketTemplate,
 };
-pub use gate::{AccessAttempt, GatePolicies, Principal, Reason, TicketGate, TicketPolicy, Verdict};
+pub use gate::{
+    AccessAttempt, ApprovalDecision, GatePolicies, MultiDeskGate, Principal, Reason, TicketGate,
+    TicketPolicy, Verdict,
+};

@@ -3,49 +3,75 @@
 //! A user types a ticket id before a privileged operation; [`TicketGate::check`]
 //! decides, in this order:
 //!
-//! 0. the resource group's name is normalised (trimmed, invisible characters
-//!    removed, lower-cased) and selects its policy; a group without a policy gets
-//!    the default policy, or is denied with [`Reason::UnknownResourceGroup`] when
+//! 0. a super administrator ([`SuperAdmins`], the role `super_administrator` by
+//!    default) is allowed ([`Reason::SuperAdmin`]) unless the exemption is off;
+//!    every such use is audited as an `exemption_used` event;
+//! 1. the policies that apply are chosen ([precedence](GatePolicies#precedence)): the resource
+//!    group's policy (names normalised: trimmed, invisible characters removed,
+//!    lower-cased) and the policy of each of the principal's user groups, or the
+//!    default policy when none of those exists; a resource group without a policy
+//!    is denied with [`Reason::UnknownResourceGroup`] when
 //!    [`GatePolicies::deny_unknown_groups`](field@GatePolicies::deny_unknown_groups)
 //!    is on;
-//! 1. an exempt principal is allowed ([`Reason::Exempt`]), as is an operation the
-//!    policy allows without a ticket ([`Reason::NoTicketNeeded`]) and any attempt in
-//!    a resource group whose policy does not enforce validation;
-//! 2. no id → deny; an id that fails the policy's [`IdPattern`] or the connector's
+//! 2. each applicable policy decides on its own: a principal it exempts is allowed
+//!    ([`Reason::Exempt`]), as is an operation it allows without a ticket
+//!    ([`Reason::NoTicketNeeded`]) and any attempt when it does not enforce
+//!    validation; otherwise it needs the ticket:
+//! 3. no id → deny; an id that fails a policy's [`IdPattern`] or the connector's
 //!    `parse_ticket_ref` → deny with [`Reason::MalformedId`], **before any request**;
-//! 3. `get_ticket`: missing → [`Reason::TicketNotFound`]; an error → deny with
-//!    [`Reason::ItsmUnavailable`] (fail closed) unless the policy fails open; no
-//!    answer within the gate's deadline ([`TicketGate::with_deadline`], 30 s by
-//!    default) → deny with [`Reason::GateDeadline`], always;
-//! 4. every rule is evaluated and **every** failing one reported: kind, state for
+//! 4. `get_ticket` (once, whatever the number of policies): missing →
+//!    [`Reason::TicketNotFound`]; an error → deny with [`Reason::ItsmUnavailable`]
+//!    (fail closed) unless the policy fails open; no answer within the gate's
+//!    deadline ([`TicketGate::with_deadline`], 30 s by default) → deny with
+//!    [`Reason::GateDeadline`], always;
+//! 5. every rule is evaluated and **every** failing one reported: kind, state for
 //!    the kind, approval, requester (on the fields the policy's
 //!    [`RequesterMatch`] list names, login only by default), resource field, age;
-//! 5. a denied attempt that carries a break-glass reason is allowed when the
-//!    policy's [`BreakGlassRule`] permits it — the denial reasons stay in the
-//!    verdict, with [`Reason::BreakGlass`] added — or gets
+//! 6. the attempt is allowed only when every applicable policy allows it (a deny
+//!    is never overridden by a looser policy); [`Verdict::denied_by`](field@Verdict::denied_by)
+//!    names the policies that denied;
+//! 7. a denied attempt that carries a break-glass reason is allowed when the
+//!    [`BreakGlassRule`] of **every** denying policy permits it — the denial
+//!    reasons stay in the verdict, with [`Reason::BreakGlass`] added — or gets
 //!    [`Reason::BreakGlassRefused`].
 //!
-//! Every decision is recorded as a `gate_checked` audit event.
+//! Every decision is recorded as a `gate_checked` audit event. On top of the gate:
+//! [`TicketGate::decide`] turns a verdict into an auto-approval decision,
+//! [`TicketGate::link_session`] comments an allowed session's link on the ticket
+//! once, [`DecisionCache`] reuses allows for a short time in session storms, and
+//! [`MultiDeskGate`] puts several service desks behind one gate.
 
+mod approve;
+mod cache;
+mod evaluate;
+mod file;
+mod link;
+mod multi;
 mod policy;
 mod reason;
+mod rules;
+mod schema;
+mod scope;
 mod text;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use accesslink_core::redact::{redact_text, truncate};
-use accesslink_core::{ApprovalState, ErrorKind, Person, Ticket, TicketingSystem};
-use serde_json::Value;
+use accesslink_core::{Person, Ticket, TicketingSystem};
 
-use crate::audit::{AuditAction, AuditEvent, AuditOutcome, AuditSink, TracingSink, emit};
-use crate::fulfil::person_label;
+use crate::audit::{AuditSink, TracingSink};
 
+pub use approve::ApprovalDecision;
+pub use cache::DecisionCache;
+pub use file::{DeskConfig, GateConfig, GateConfigError};
+pub use link::SessionLink;
+pub use multi::{Desk, MultiDeskGate};
 pub use policy::{
-    ApprovalRule, BreakGlassRule, BreakGlassScope, Charset, GatePolicies, IdPattern, KindStates,
-    RequesterMatch, TicketPolicy, open_states,
+    ApprovalRule, BreakGlassRule, BreakGlassScope, Charset, IdPattern, KindStates, RequesterMatch,
+    TicketPolicy, open_states,
 };
 pub use reason::Reason;
+pub use scope::{GatePolicies, SuperAdmins};
 
 /// Who is asking for access.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +84,13 @@ pub struct Principal {
     /// The principal's id in the ticketing system, if known; compared with the
     /// requester's id only under [`RequesterMatch::Id`].
     pub id: Option<String>,
+    /// The user groups the principal belongs to in the IAM product; they select
+    /// user-group policies ([`GatePolicies::user_group`]) and may make the principal
+    /// a super administrator ([`SuperAdmins::groups`](field@SuperAdmins::groups)).
+    pub groups: Vec<String>,
+    /// The principal's roles in the IAM product; they may make the principal a
+    /// super administrator ([`SuperAdmins::roles`](field@SuperAdmins::roles)).
+    pub roles: Vec<String>,
 }
 
 impl Principal {
@@ -67,7 +100,23 @@ impl Principal {
             login: login.into(),
             email: None,
             id: None,
+            groups: Vec::new(),
+            roles: Vec::new(),
         }
+    }
+
+    /// Sets the user groups.
+    #[must_use]
+    pub fn groups<S: Into<String>>(mut self, groups: impl IntoIterator<Item = S>) -> Self {
+        self.groups = groups.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the roles.
+    #[must_use]
+    pub fn roles<S: Into<String>>(mut self, roles: impl IntoIterator<Item = S>) -> Self {
+        self.roles = roles.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Sets the email.
@@ -191,10 +240,15 @@ pub struct Verdict {
     pub reasons: Vec<Reason>,
     /// The ticket, when it was read.
     pub ticket: Option<Ticket>,
-    /// The policy that applied: the resource group's (normalised) name, `default`,
-    /// or `none` when the attempt named a group without a policy and unknown
-    /// groups are denied.
+    /// The policies that applied, joined with ` + `: the resource group's
+    /// (normalised) name, `user_group:<name>` for each user group's, `default`;
+    /// `super_admins` for a super administrator; `none` when the attempt named a
+    /// group without a policy and unknown groups are denied; behind a
+    /// [`MultiDeskGate`], prefixed with the desk (`servicenow/prod`).
     pub policy: String,
+    /// The policies that denied the attempt (empty when it is allowed, also by
+    /// break-glass: then it names those whose denial was overridden).
+    pub denied_by: Vec<String>,
 }
 
 impl Verdict {
@@ -211,6 +265,8 @@ pub struct TicketGate {
     policies: GatePolicies,
     audit: Arc<dyn AuditSink>,
     deadline: Duration,
+    cache: Option<Arc<DecisionCache>>,
+    links: Arc<link::Ledger>,
 }
 
 impl TicketGate {
@@ -225,6 +281,8 @@ impl TicketGate {
             policies: policies.into(),
             audit: Arc::new(TracingSink),
             deadline: Self::DEFAULT_DEADLINE,
+            cache: None,
+            links: Arc::default(),
         }
     }
 
@@ -250,290 +308,41 @@ impl TicketGate {
         self
     }
 
+    /// Reuses allows for a short time and shares concurrent reads of the same
+    /// ticket; see [`DecisionCache`].
+    #[must_use]
+    pub fn with_cache(mut self, cache: DecisionCache) -> Self {
+        self.cache = Some(Arc::new(cache));
+        self
+    }
+
+    /// The decision cache, when the gate has one.
+    pub fn cache(&self) -> Option<&DecisionCache> {
+        self.cache.as_deref()
+    }
+
+    /// The ticketing system behind the gate.
+    pub fn ticketing(&self) -> &Arc<dyn TicketingSystem> {
+        &self.tickets
+    }
+
     /// The policies.
     pub fn policies(&self) -> &GatePolicies {
         &self.policies
     }
 
-    /// Decides an attempt; see the [module docs](self).
+    /// Decides an attempt; see the [module docs](self). Every decision is audited
+    /// (`gate_checked`; a super administrator's also as `exemption_used`).
     pub async fn check(&self, attempt: &AccessAttempt) -> Verdict {
-        let Some((name, policy)) = self.policies.for_group(attempt.resource_group.as_deref())
-        else {
-            return self.unknown_group(attempt);
-        };
-        let (mut reasons, ticket) = self.evaluate(name, policy, attempt).await;
-        let mut allow = !reasons.iter().any(Reason::denies);
-        if let (false, Some(why)) = (allow, &attempt.break_glass) {
-            match break_glass(policy, attempt, &reasons, why) {
-                Ok(r) => {
-                    allow = true;
-                    reasons.push(r);
-                }
-                Err(r) => reasons.push(r),
-            }
+        if let Some(v) = self.cache.as_ref().and_then(|c| c.get(attempt)) {
+            self.record(attempt, &v, true);
+            return v;
         }
-        let verdict = Verdict {
-            allow,
-            reasons,
-            ticket,
-            policy: name.to_owned(),
-        };
-        self.record(attempt, &verdict);
+        let (verdict, window_end) = self.evaluate(attempt).await;
+        if let Some(cache) = &self.cache {
+            cache.offer(attempt, &verdict, window_end);
+        }
+        self.record(attempt, &verdict, false);
         verdict
     }
-
-    /// The denial of an attempt naming a resource group without a policy, when
-    /// unknown groups are denied. No policy applies, so none permits break-glass.
-    fn unknown_group(&self, attempt: &AccessAttempt) -> Verdict {
-        let group = attempt.resource_group.as_deref().unwrap_or_default();
-        let mut reasons = vec![Reason::UnknownResourceGroup {
-            group: truncate(group.trim(), 100),
-        }];
-        if attempt.break_glass.is_some() {
-            reasons.push(Reason::BreakGlassRefused {
-                why: "no policy covers the resource group, so none permits break-glass".into(),
-            });
-        }
-        let verdict = Verdict {
-            allow: false,
-            reasons,
-            ticket: None,
-            policy: "none".into(),
-        };
-        self.record(attempt, &verdict);
-        verdict
-    }
-
-    async fn evaluate(
-        &self,
-        name: &str,
-        policy: &TicketPolicy,
-        a: &AccessAttempt,
-    ) -> (Vec<Reason>, Option<Ticket>) {
-        if policy.exempt_principals.iter().any(|p| a.principal.is(p)) {
-            return (vec![Reason::Exempt], None);
-        }
-        if policy
-            .no_ticket_operations
-            .iter()
-            .any(|op| op.trim().eq_ignore_ascii_case(a.operation.trim()))
-        {
-            return (
-                vec![Reason::NoTicketNeeded {
-                    operation: a.operation.clone(),
-                }],
-                None,
-            );
-        }
-        if !policy.enforce {
-            return (
-                vec![Reason::NotEnforced {
-                    policy: name.to_owned(),
-                }],
-                None,
-            );
-        }
-        let Some(raw) = a
-            .ticket_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        else {
-            return (vec![Reason::TicketMissing], None);
-        };
-        if let Some(Err(detail)) = policy.id_pattern.as_ref().map(|p| p.check(raw)) {
-            return (vec![Reason::MalformedId { detail }], None);
-        }
-        let r = match self.tickets.parse_ticket_ref(raw) {
-            Ok(r) => r,
-            Err(e) => {
-                return (
-                    vec![Reason::MalformedId {
-                        detail: clean(&e.to_string()),
-                    }],
-                    None,
-                );
-            }
-        };
-        // The gate's own deadline: a connector call that never returns must not
-        // leave the check pending for ever.
-        let Ok(answer) = tokio::time::timeout(self.deadline, self.tickets.get_ticket(&r)).await
-        else {
-            let deadline_ms = u64::try_from(self.deadline.as_millis()).unwrap_or(u64::MAX);
-            return (vec![Reason::GateDeadline { deadline_ms }], None);
-        };
-        let ticket = match answer {
-            Ok(Some(t)) => t,
-            Ok(None) => return (vec![Reason::TicketNotFound], None),
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                return (vec![Reason::TicketNotFound], None);
-            }
-            Err(e) => {
-                let mut reasons = vec![Reason::ItsmUnavailable {
-                    kind: e.kind().to_string(),
-                    detail: clean(&e.to_string()),
-                }];
-                if policy.fail_open {
-                    reasons = vec![Reason::FailedOpen];
-                }
-                return (reasons, None);
-            }
-        };
-        let mut reasons = rules(policy, a, &ticket);
-        if reasons.is_empty() {
-            reasons.push(Reason::TicketValid);
-        }
-        (reasons, Some(ticket))
-    }
-
-    fn record(&self, a: &AccessAttempt, v: &Verdict) {
-        let reasons = serde_json::to_value(&v.reasons).unwrap_or(Value::Null);
-        let mut event = AuditEvent::new(
-            AuditAction::GateChecked,
-            if v.allow {
-                AuditOutcome::Allowed
-            } else {
-                AuditOutcome::Denied
-            },
-            self.tickets.info().into(),
-        )
-        .ticket(v.ticket.as_ref().map(|t| &t.reference))
-        .detail("principal", a.principal.login.as_str())
-        .detail("operation", a.operation.as_str())
-        .detail("resource", a.resource.as_str())
-        .detail("policy", v.policy.as_str())
-        .detail("codes", v.codes())
-        .detail("reasons", reasons);
-        if let Some(raw) = &a.ticket_id {
-            event = event.detail("ticket_id", truncate(raw.trim(), 64));
-        }
-        if let Some(group) = &a.resource_group {
-            event = event.detail("resource_group", group.as_str());
-        }
-        emit(self.audit.as_ref(), &event);
-    }
-}
-
-/// Every failing rule for a ticket that was found.
-fn rules(policy: &TicketPolicy, a: &AccessAttempt, t: &Ticket) -> Vec<Reason> {
-    let mut reasons = Vec::new();
-    if !policy.allowed_kinds.is_empty() && !policy.allowed_kinds.contains(&t.kind) {
-        reasons.push(Reason::WrongKind {
-            kind: t.kind.clone(),
-        });
-    }
-    if !policy.states_of(&t.kind).contains(&t.status.state) {
-        reasons.push(Reason::StateNotAllowed {
-            state: t.status.state,
-            raw: t.status.raw.clone(),
-        });
-    }
-    if policy.approval.requires(&t.kind) && t.approval_state() != ApprovalState::Approved {
-        reasons.push(Reason::NotApproved {
-            approval: t.approval_state(),
-            raw: t.approval.as_ref().map(|x| x.raw.clone()),
-        });
-    }
-    if policy.requester_must_match {
-        let matched = t
-            .requester
-            .as_ref()
-            .is_some_and(|p| a.principal.is_requester(p, &policy.requester_match));
-        if !matched {
-            let requester = t
-                .requester
-                .as_ref()
-                .map(|p| person_label(p).to_owned())
-                .filter(|s| !s.is_empty());
-            reasons.push(Reason::RequesterMismatch { requester });
-        }
-    }
-    if let Some(field) = &policy.resource_field {
-        let value = t.extra.get(field).filter(|v| !v.is_null());
-        if !value.is_some_and(|v| names(v, &a.resource)) {
-            reasons.push(Reason::ResourceMismatch {
-                field: field.clone(),
-                found: value.map(|v| match v {
-                    Value::String(s) => truncate(s, 100),
-                    other => truncate(&other.to_string(), 100),
-                }),
-            });
-        }
-    }
-    if let Some(max) = policy.max_age {
-        match t.created {
-            None => reasons.push(Reason::AgeUnknown),
-            Some(created) => {
-                // A creation time in the future (clock skew) counts as age zero.
-                let age = a.at.duration_since(created).unwrap_or_default();
-                if age > max {
-                    reasons.push(Reason::TooOld {
-                        age_secs: age.as_secs(),
-                        max_secs: max.as_secs(),
-                    });
-                }
-            }
-        }
-    }
-    reasons
-}
-
-/// Whether a native field value names `resource`: a string or number equal to it
-/// (case-insensitive), a list containing it, or a reference object (ServiceNow
-/// `{display_value, value}`, a `{name, id}` asset) one of whose identifiers is it.
-fn names(v: &Value, resource: &str) -> bool {
-    let resource = resource.trim();
-    match v {
-        Value::String(s) => !resource.is_empty() && s.trim().eq_ignore_ascii_case(resource),
-        Value::Number(n) => n.to_string() == resource,
-        Value::Array(items) => items.iter().any(|i| names(i, resource)),
-        Value::Object(map) => ["display_value", "value", "name", "id"]
-            .iter()
-            .filter_map(|k| map.get(*k))
-            .any(|i| names(i, resource)),
-        _ => false,
-    }
-}
-
-fn break_glass(
-    policy: &TicketPolicy,
-    a: &AccessAttempt,
-    reasons: &[Reason],
-    why: &str,
-) -> Result<Reason, Reason> {
-    let rule = &policy.break_glass;
-    let refuse = |why: &str| {
-        Err(Reason::BreakGlassRefused {
-            why: why.to_owned(),
-        })
-    };
-    if !rule.enabled {
-        return refuse("break-glass is not enabled by the policy");
-    }
-    if !rule.principals.is_empty() && !rule.principals.iter().any(|p| a.principal.is(p)) {
-        return refuse("the principal may not break glass");
-    }
-    // Only visible characters count: twelve zero-width spaces are no reason.
-    if text::visible_len(why) < rule.min_reason_len {
-        return refuse(&format!(
-            "a reason of at least {} visible characters is required",
-            rule.min_reason_len
-        ));
-    }
-    let unavailable = reasons.iter().any(|r| {
-        matches!(
-            r,
-            Reason::ItsmUnavailable { .. } | Reason::GateDeadline { .. }
-        )
-    });
-    if rule.scope == BreakGlassScope::ItsmUnavailable && !unavailable {
-        return refuse("break-glass applies only when the ticketing system cannot be asked");
-    }
-    Ok(Reason::BreakGlass {
-        reason: truncate(why.trim(), 500),
-    })
-}
-
-fn clean(message: &str) -> String {
-    truncate(&redact_text(message), 300)
 }

@@ -1,15 +1,15 @@
 //! Ticket policies: what makes a ticket good enough to release privileged access.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use accesslink_core::{TicketKind, TicketState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::text::normalise_group;
+use super::schema::KindName;
 
 /// The characters allowed after a ticket id's prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Charset {
@@ -34,7 +34,7 @@ impl Charset {
 /// A simple ticket id rule, checked before the connector's own parsing: an optional
 /// prefix (one of a list, case-insensitive), then `min_len..=max_len` characters of
 /// a charset. `INC` + 7 digits is `IdPattern::new(Charset::Digits, 7, 7).prefixes(["INC"])`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct IdPattern {
@@ -102,7 +102,7 @@ impl IdPattern {
 }
 
 /// When a ticket's change or request must be approved.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ApprovalRule {
@@ -112,7 +112,7 @@ pub enum ApprovalRule {
     /// Required for every ticket.
     Always,
     /// Required for these kinds (ServiceDesk Plus "change must be approved": `[change]`).
-    Kinds(Vec<TicketKind>),
+    Kinds(#[schemars(with = "Vec<KindName>")] Vec<TicketKind>),
 }
 
 impl ApprovalRule {
@@ -127,7 +127,7 @@ impl ApprovalRule {
 }
 
 /// When break-glass may override a denial.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BreakGlassScope {
@@ -141,7 +141,7 @@ pub enum BreakGlassScope {
 }
 
 /// Who may break glass, and when. Off by default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct BreakGlassRule {
@@ -192,7 +192,9 @@ impl BreakGlassRule {
 /// policy requires the requester to match. Each compares like with like: the
 /// principal's login with the requester's login, email with email, id with id
 /// (case-insensitive, trimmed). The default list is `[Login]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RequesterMatch {
@@ -207,11 +209,12 @@ pub enum RequesterMatch {
 }
 
 /// The states allowed for one kind of ticket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct KindStates {
     /// The kind.
+    #[schemars(with = "KindName")]
     pub kind: TicketKind,
     /// Its allowed states.
     pub states: Vec<TicketState>,
@@ -234,13 +237,14 @@ pub fn open_states() -> Vec<TicketState> {
 /// logins only), has no exemptions, fails closed when the ticketing system cannot
 /// be asked, and has break-glass off. Deserialises from configuration with the
 /// same defaults; unknown keys are rejected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TicketPolicy {
     /// Whether tickets are checked at all for this group (selective enforcement).
     pub enforce: bool,
     /// Accepted kinds; empty accepts every kind.
+    #[schemars(with = "Vec<KindName>")]
     pub allowed_kinds: Vec<TicketKind>,
     /// Accepted states, for kinds without their own entry in `states_by_kind`.
     pub allowed_states: Vec<TicketState>,
@@ -260,6 +264,7 @@ pub struct TicketPolicy {
     pub id_pattern: Option<IdPattern>,
     /// The oldest a ticket may be.
     #[serde(rename = "max_age_secs", with = "opt_secs")]
+    #[schemars(with = "Option<u64>")]
     pub max_age: Option<Duration>,
     /// Principals (login or email) never asked for a ticket.
     pub exempt_principals: Vec<String>,
@@ -417,118 +422,6 @@ impl TicketPolicy {
     }
 }
 
-/// A default policy and one policy per resource group.
-///
-/// Group names are normalised wherever they are met — when a policy is
-/// registered ([`group`](Self::group), loading configuration) and when an attempt
-/// names a group ([`for_group`](Self::for_group)): surrounding whitespace and
-/// invisible characters are trimmed, control and format characters (zero-width
-/// spaces, …) removed, and the name lower-cased, so `PROD`, ` prod` and `prod `
-/// all select the policy registered as `prod`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-#[non_exhaustive]
-pub struct GatePolicies {
-    /// The policy for resources outside every listed group.
-    pub default: TicketPolicy,
-    /// Policies by resource group name. Loading configuration normalises the
-    /// names and rejects two that normalise to the same name, or a blank one.
-    #[serde(deserialize_with = "groups::deserialize")]
-    pub groups: BTreeMap<String, TicketPolicy>,
-    /// Deny an attempt that names a resource group without a policy (with
-    /// [`Reason::UnknownResourceGroup`](super::Reason::UnknownResourceGroup))
-    /// instead of applying the default policy. Off by default; an attempt that
-    /// names no group (or a blank one) always gets the default policy.
-    pub deny_unknown_groups: bool,
-}
-
-impl GatePolicies {
-    /// One policy for everything.
-    pub fn new(default: TicketPolicy) -> Self {
-        GatePolicies {
-            default,
-            groups: BTreeMap::new(),
-            deny_unknown_groups: false,
-        }
-    }
-
-    /// Adds a resource group's policy under the group's normalised name, replacing
-    /// a policy registered under any name that normalises the same.
-    #[must_use]
-    pub fn group(mut self, name: impl Into<String>, policy: TicketPolicy) -> Self {
-        let name = normalise_group(&name.into());
-        self.groups.retain(|k, _| normalise_group(k) != name);
-        self.groups.insert(name, policy);
-        self
-    }
-
-    /// Denies attempts naming a resource group that has no policy, instead of
-    /// applying the default policy to them (fail closed for unknown groups).
-    #[must_use]
-    pub fn deny_unknown_groups(mut self, on: bool) -> Self {
-        self.deny_unknown_groups = on;
-        self
-    }
-
-    /// The policy for a resource group, with its name: the group's policy when the
-    /// normalised name has one, else the default policy (named `default`). `None`
-    /// when the attempt names a group without a policy and
-    /// [`deny_unknown_groups`](field@Self::deny_unknown_groups) is on.
-    pub fn for_group(&self, group: Option<&str>) -> Option<(&str, &TicketPolicy)> {
-        let Some(wanted) = group.map(normalise_group).filter(|g| !g.is_empty()) else {
-            return Some(("default", &self.default));
-        };
-        // Keys are normalised on the way in; compare normalised anyway, so a key
-        // inserted into the public map by hand is found too.
-        let found = self.groups.get_key_value(&wanted).or_else(|| {
-            self.groups
-                .iter()
-                .find(|(k, _)| normalise_group(k) == wanted)
-        });
-        match found {
-            Some((k, p)) => Some((k.as_str(), p)),
-            None if self.deny_unknown_groups => None,
-            None => Some(("default", &self.default)),
-        }
-    }
-}
-
-impl From<TicketPolicy> for GatePolicies {
-    fn from(p: TicketPolicy) -> Self {
-        GatePolicies::new(p)
-    }
-}
-
-mod groups {
-    use std::collections::BTreeMap;
-
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer};
-
-    use super::{TicketPolicy, normalise_group};
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<BTreeMap<String, TicketPolicy>, D::Error> {
-        let raw = BTreeMap::<String, TicketPolicy>::deserialize(d)?;
-        let mut out = BTreeMap::new();
-        for (name, policy) in raw {
-            let key = normalise_group(&name);
-            if key.is_empty() {
-                return Err(D::Error::custom(format!(
-                    "resource group name {name:?} is blank"
-                )));
-            }
-            if out.insert(key.clone(), policy).is_some() {
-                return Err(D::Error::custom(format!(
-                    "resource group {name:?} is listed twice (as {key:?} once normalised)"
-                )));
-            }
-        }
-        Ok(out)
-    }
-}
-
 mod opt_secs {
     use std::time::Duration;
 
@@ -566,15 +459,5 @@ mod tests {
         let any = IdPattern::new(Charset::AlphanumericDash, 1, 20);
         assert!(any.check("PROJ-123").is_ok());
         assert!(any.check("PROJ 123").is_err());
-    }
-
-    #[test]
-    fn group_falls_back_to_default() {
-        let p =
-            GatePolicies::new(TicketPolicy::new()).group("db", TicketPolicy::new().enforce(false));
-        assert_eq!(p.for_group(Some("db")).unwrap().0, "db");
-        assert!(!p.for_group(Some("db")).unwrap().1.enforce);
-        assert_eq!(p.for_group(Some("web")).unwrap().0, "default");
-        assert_eq!(p.for_group(None).unwrap().0, "default");
     }
 }

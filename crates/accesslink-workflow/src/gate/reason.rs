@@ -12,8 +12,15 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Reason {
-    /// The principal is exempt from ticket validation (a super administrator).
+    /// The principal is exempt from ticket validation by a policy's own
+    /// `exempt_principals` list.
     Exempt,
+    /// The principal is a super administrator, exempt from ticket validation
+    /// ([`SuperAdmins`](super::SuperAdmins)); the use is audited.
+    SuperAdmin {
+        /// What made the principal one: `role:<name>` or `group:<name>`.
+        via: String,
+    },
     /// The operation is allowed without a ticket (retrieve or reset a password).
     NoTicketNeeded {
         /// The operation.
@@ -101,6 +108,18 @@ pub enum Reason {
         /// The group as the attempt named it (trimmed, at most 100 characters).
         group: String,
     },
+    /// No service desk behind a [`MultiDeskGate`](super::MultiDeskGate) claims the
+    /// ticket id.
+    UnclaimedTicketId {
+        /// What each desk said.
+        detail: String,
+    },
+    /// Several service desks claim the ticket id and the configured order ranks
+    /// none of them.
+    AmbiguousTicketId {
+        /// The desks that claim it.
+        desks: Vec<String>,
+    },
     /// Break-glass was asked for and refused.
     BreakGlassRefused {
         /// Why.
@@ -113,6 +132,9 @@ impl Reason {
     pub fn code(&self) -> &'static str {
         match self {
             Reason::Exempt => "exempt",
+            Reason::SuperAdmin { .. } => "super_admin",
+            Reason::UnclaimedTicketId { .. } => "unclaimed_ticket_id",
+            Reason::AmbiguousTicketId { .. } => "ambiguous_ticket_id",
             Reason::NoTicketNeeded { .. } => "no_ticket_needed",
             Reason::NotEnforced { .. } => "not_enforced",
             Reason::TicketValid => "ticket_valid",
@@ -140,6 +162,7 @@ impl Reason {
         !matches!(
             self,
             Reason::Exempt
+                | Reason::SuperAdmin { .. }
                 | Reason::NoTicketNeeded { .. }
                 | Reason::NotEnforced { .. }
                 | Reason::TicketValid
@@ -153,6 +176,17 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Exempt => f.write_str("the principal is exempt from ticket validation"),
+            Reason::SuperAdmin { via } => write!(
+                f,
+                "the principal is a super administrator ({via}), exempt from ticket validation"
+            ),
+            Reason::UnclaimedTicketId { detail } => {
+                write!(f, "no service desk claims the ticket id: {detail}")
+            }
+            Reason::AmbiguousTicketId { desks } => write!(
+                f,
+                "service desks {desks:?} all claim the ticket id and no order ranks them"
+            ),
             Reason::NoTicketNeeded { operation } => {
                 write!(f, "operation {operation:?} is allowed without a ticket")
             }

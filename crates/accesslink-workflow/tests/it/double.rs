@@ -74,6 +74,8 @@ struct ItsmState {
     create_delay: Duration,
     creates_in_flight: usize,
     hang_get: bool,
+    prefix: Option<&'static str>,
+    get_delay: Duration,
 }
 
 /// An in-memory ticketing system. Ticket numbers are ten digits; ids are small numbers.
@@ -107,6 +109,45 @@ impl FakeItsm {
 
     fn lock(&self) -> MutexGuard<'_, ItsmState> {
         self.state.lock().unwrap()
+    }
+
+    /// A system of target `target` whose ticket numbers are `prefix` + digits (the
+    /// prefix is required, case-insensitive), reading tickets of `kinds`.
+    pub(crate) fn named(
+        target: &'static str,
+        prefix: Option<&'static str>,
+        kinds: impl IntoIterator<Item = TicketKind>,
+    ) -> Arc<Self> {
+        let itsm = FakeItsm {
+            info: ConnectorInfo::new(target, "test")
+                .with([Capability::GetTicket, Capability::Comment])
+                .with_ticket_kinds(kinds),
+            state: Mutex::new(ItsmState::default()),
+        };
+        itsm.lock().prefix = prefix;
+        Arc::new(itsm)
+    }
+
+    /// Makes every `get_ticket` take `d` (tokio's clock) before answering.
+    pub(crate) fn get_delay(&self, d: Duration) {
+        self.lock().get_delay = d;
+    }
+
+    /// The bodies of the comments on the ticket with this number.
+    pub(crate) fn comments_on(&self, number: &str) -> Vec<String> {
+        let s = self.lock();
+        let Some(t) = s
+            .tickets
+            .iter()
+            .find(|t| t.reference.number() == Some(number))
+        else {
+            return Vec::new();
+        };
+        let id = t.reference.id().unwrap_or(number).to_owned();
+        s.comments
+            .get(&id)
+            .map(|c| c.iter().map(|c| c.body.clone()).collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn calls(&self) -> Calls {
@@ -222,14 +263,32 @@ impl Connector for FakeItsm {
 #[async_trait]
 impl TicketingSystem for FakeItsm {
     fn parse_ticket_ref(&self, raw: &str) -> Result<TicketRef> {
-        self.lock().calls.parse += 1;
+        let prefix = {
+            let mut s = self.lock();
+            s.calls.parse += 1;
+            s.prefix
+        };
         let raw = raw.trim();
+        let raw = match prefix {
+            None => raw,
+            Some(p) => match raw.get(..p.len()) {
+                Some(head) if head.eq_ignore_ascii_case(p) => &raw[p.len()..],
+                _ => {
+                    return Err(Error::invalid_input(format!(
+                        "{raw:?} does not start with {p}"
+                    )));
+                }
+            },
+        };
         if raw.is_empty() || raw.len() > 20 || !raw.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::invalid_input(format!(
                 "{raw:?} is not a ticket number"
             )));
         }
-        Ok(TicketRef::by_number(raw))
+        Ok(TicketRef::by_number(format!(
+            "{}{raw}",
+            prefix.unwrap_or_default()
+        )))
     }
 
     async fn create_ticket(&self, new: &NewTicket) -> Result<Ticket> {
@@ -279,13 +338,16 @@ impl TicketingSystem for FakeItsm {
     }
 
     async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
-        let hang = {
+        let (hang, delay) = {
             let mut s = self.lock();
             s.calls.get += 1;
-            s.hang_get
+            (s.hang_get, s.get_delay)
         };
         if hang {
             std::future::pending::<()>().await;
+        }
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
         let mut s = self.lock();
         Self::take_failure(&mut s, Op::Get)?;
