@@ -13,6 +13,7 @@
 //! | `servicenow` | [`servicenow`] | `ServiceNowMock`, Table API |
 //! | `opsramp` | [`opsramp`] | `OpsRampMock` |
 //! | `opsgenie` | [`opsgenie`] | `OpsGenieMock` |
+//! | `topdesk` | [`topdesk`] | `TopdeskMock`, TOPdesk REST API (`/tas/api`) |
 //! | `full` | all of the above | |
 //! | `contract` | [`contract`] | none: the JSON-Schema contract harness over recorded exchanges |
 //!
@@ -44,5 +45,7 @@ mod server;
 #[cfg(feature = "servicenow")]
 pub mod servicenow;
 pub mod tokens;
+#[cfg(feature = "topdesk")]
+pub mod topdesk;
 
 pub use mock::{Mock, ReceivedRequest, RecordedRequest, RequestLog};

@@ -377,6 +377,11 @@ impl TicketingSystem for TopdeskConnector {
         for r in refs {
             match self.target(r)? {
                 Target::IncidentNumber(n) => numbers.push(n),
+                // A reference with both: the number batches, the id is checked anyway.
+                Target::IncidentId(_) if r.number().is_some() => {
+                    let n = TicketNumber::parse(r.number().unwrap_or(""), 'I')?;
+                    numbers.push(n.render(self.settings.number_style));
+                }
                 _ => singles.push(r),
             }
         }
