@@ -8,21 +8,10 @@ mod paging;
 mod secrets;
 mod tickets;
 
-use std::time::Duration;
-
-use accesslink_core::http::RetryConfig;
 use accesslink_testkit::Mock;
 use accesslink_testkit::topdesk::TopdeskMock;
 use accesslink_topdesk::{TopdeskConnector, TopdeskSettings};
 use serde_json::{Value, json};
-
-/// Quick back-off, five attempts: enough for the fault bursts these tests queue.
-pub(crate) fn retry() -> RetryConfig {
-    RetryConfig::default()
-        .max_attempts(5)
-        .initial_backoff(Duration::from_millis(2))
-        .max_backoff(Duration::from_millis(20))
-}
 
 /// The mock's settings with `f` applied.
 pub(crate) fn settings_with(mock: &TopdeskMock, f: impl FnOnce(&mut Value)) -> TopdeskSettings {
