@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect(),
         Some(m) => {
             println!("accesslink ticket gate on the in-process TOPdesk mock\n");
-            m.add_person("alice", "Alice", "Liddell", "alice@example.test");
+            let alice = m.add_person("alice", "Alice", "Liddell", "alice@example.test");
             m.add_person("bob", "Bob", "Builder", "bob@example.test");
             let open = |corr: &str, who: &str| {
                 let mut n = NewTicket::new(
@@ -75,6 +75,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
             m.add_change("C2612-010", "extensive", "progress", Some("authorized"));
             m.add_change("C2612-011", "extensive", "rfc", Some("rejected"));
+            m.set_change_requester("C2612-010", &alice);
+            m.set_change_requester("C2612-011", &alice);
             let compact = |t: &accesslink::Ticket| {
                 t.reference
                     .number()

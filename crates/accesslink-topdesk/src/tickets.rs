@@ -359,8 +359,10 @@ impl TicketingSystem for TopdeskConnector {
 
     async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
         if let Target::Change(key) = self.target(r)? {
-            let change = self.client.operator_changes().get_opt(&key).await?;
-            return Ok(change.map(|c| self.change_ticket(c)));
+            return match self.client.operator_changes().get_opt(&key).await? {
+                Some(c) => Ok(Some(self.with_caller_login(self.change_ticket(c)).await?)),
+                None => Ok(None),
+            };
         }
         match self.incident(r).await? {
             Some(i) => Ok(Some(self.with_caller_login(self.incident_ticket(i)).await?)),

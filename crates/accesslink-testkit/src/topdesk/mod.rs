@@ -288,8 +288,21 @@ impl TopdeskMock {
             change_type: change_type.into(),
             phase: phase.into(),
             authorization_status: authorization.map(str::to_owned),
+            requester: None,
         });
         id
+    }
+
+    /// Sets the requester (a person id) of a change (by number); `false` when none.
+    pub fn set_change_requester(&self, number: &str, person_id: &str) -> bool {
+        let mut state = self.lock();
+        match state.changes.iter_mut().find(|c| c.number == number) {
+            Some(c) => {
+                c.requester = Some(person_id.to_owned());
+                true
+            }
+            None => false,
+        }
     }
 
     /// An incident (by id or number) as `GET /incidents/id/{id}` prints it.

@@ -46,37 +46,28 @@ fn segments(request: &Request) -> Option<Vec<String>> {
     Some(segs[at + 2..].to_vec())
 }
 
-/// Who is calling, or the 401 answer.
-fn authenticate(state: &State, request: &Request) -> Result<AccountType, ResponseTemplate> {
-    let denied = || {
-        error(
-            401,
-            "Authentication failed: invalid login name or application password",
-        )
-    };
-    let header = request
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(denied)?;
-    let encoded = header.strip_prefix("Basic ").ok_or_else(denied)?;
+/// Who is calling; `None` answers 401.
+fn authenticate(state: &State, request: &Request) -> Option<AccountType> {
+    let header = request.headers.get("authorization")?.to_str().ok()?;
+    let encoded = header.strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(denied)?;
-    let (login, password) = decoded.split_once(':').ok_or_else(denied)?;
+        .and_then(|b| String::from_utf8(b).ok())?;
+    let (login, password) = decoded.split_once(':')?;
     match state.credentials.get(login) {
-        Some((p, kind)) if p == password => Ok(*kind),
-        _ => Err(denied()),
+        Some((p, kind)) if p == password => Some(*kind),
+        _ => None,
     }
 }
 
 /// Answers one request.
 pub(crate) fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
-    let who = match authenticate(state, request) {
-        Ok(w) => w,
-        Err(denied) => return denied,
+    let Some(who) = authenticate(state, request) else {
+        return error(
+            401,
+            "Authentication failed: invalid login name or application password",
+        );
     };
     let Some(segs) = segments(request) else {
         return error(404, "Not found");
@@ -247,19 +238,19 @@ fn list(request: &Request, rows: Vec<Value>, fields: &[&str]) -> ResponseTemplat
     json_answer(status, &Value::Array(page))
 }
 
-fn name_ref(body: &Value, key: &str) -> Result<Option<String>, ResponseTemplate> {
+/// The name (or id) of a search-list reference; the error is a 400 message.
+fn name_ref(body: &Value, key: &str) -> Result<Option<String>, String> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(o)) if o.contains_key("id") && o.contains_key("name") => Err(error(
-            400,
-            &format!("'{key}': give either id or name, not both"),
-        )),
+        Some(Value::Object(o)) if o.contains_key("id") && o.contains_key("name") => {
+            Err(format!("'{key}': give either id or name, not both"))
+        }
         Some(Value::Object(o)) => Ok(o
             .get("name")
             .or_else(|| o.get("id"))
             .and_then(Value::as_str)
             .map(str::to_owned)),
-        Some(_) => Err(error(400, &format!("'{key}' must be an object"))),
+        Some(_) => Err(format!("'{key}' must be an object")),
     }
 }
 
@@ -326,7 +317,7 @@ fn create_incident(state: &mut State, body: &Value) -> ResponseTemplate {
     };
     let group = match name_ref(body, "operatorGroup") {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return error(400, &e),
     };
     let id = state.new_id(1);
     let number = state.new_number();
@@ -393,7 +384,7 @@ fn update_incident(state: &mut State, at: usize, body: &Value) -> ResponseTempla
     }
     let status = match name_ref(body, "processingStatus") {
         Ok(s) => s,
-        Err(e) => return e,
+        Err(e) => return error(400, &e),
     };
     let status = match status.map(|s| {
         PROCESSING_STATUSES
@@ -408,7 +399,7 @@ fn update_incident(state: &mut State, at: usize, body: &Value) -> ResponseTempla
     };
     let code = match name_ref(body, "closureCode") {
         Ok(c) => c,
-        Err(e) => return e,
+        Err(e) => return error(400, &e),
     };
     if let Some(c) = &code {
         if !CLOSURE_CODES.iter().any(|k| k.eq_ignore_ascii_case(c)) {

@@ -69,6 +69,8 @@ pub(crate) struct Change {
     pub change_type: String,
     pub phase: String,
     pub authorization_status: Option<String>,
+    /// The requester's person id.
+    pub requester: Option<String>,
 }
 
 /// The processing statuses of the mock's tenant: `(name, on hold, completes and closes)`.
@@ -210,7 +212,7 @@ impl State {
             "changeType": c.change_type,
             "phase": c.phase,
             "authorizationStatus": c.authorization_status,
-            "requester": null,
+            "requester": c.requester.as_ref().and_then(|id| self.persons.iter().find(|p| &p.id == id)).map(|p| json!({"id": p.id, "dynamicName": format!("{}, {}", p.sur, p.first), "email": p.email})),
         })
     }
 
