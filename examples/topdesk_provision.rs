@@ -11,7 +11,8 @@
 //!
 //! Against a real TOPdesk (it creates and archives a real operator), set
 //! `TOPDESK_BASE_URL`, `TOPDESK_LOGIN`, `TOPDESK_APP_PASSWORD`, `TOPDESK_GROUP_FROM` and
-//! `TOPDESK_GROUP_TO` (operator group UUIDs).
+//! `TOPDESK_GROUP_TO` (operator group UUIDs) and `TOPDESK_BRANCH` (the branch UUID of the new
+//! operator).
 
 use accesslink::{AccountSpec, Provisioner};
 use accesslink_testkit::topdesk::TopdeskMock;
@@ -46,6 +47,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             env("TOPDESK_GROUP_FROM").unwrap_or_default(),
             env("TOPDESK_GROUP_TO").unwrap_or_default(),
         ),
+    };
+    let mut settings = settings;
+    // New operators need a branch (TOPdesk requires one).
+    settings.branch = match &mock {
+        Some(m) => Some(m.branch_id().to_owned()),
+        None => env("TOPDESK_BRANCH"),
     };
     let topdesk = TopdeskConnector::from_settings(settings)?;
     let from = TopdeskConnector::operator_group_entitlement(from);

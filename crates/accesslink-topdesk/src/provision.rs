@@ -177,33 +177,29 @@ impl TopdeskConnector {
         if let Some(email) = &spec.email {
             body.insert("email".into(), json!(email));
         }
-        match kind {
-            AccountKind::Operator => {
-                body.insert("loginName".into(), json!(spec.login));
-            }
-            AccountKind::Person => {
-                body.insert("tasLoginName".into(), json!(spec.login));
-                let branch = match spec.attributes.get("branch") {
-                    Some(Value::String(b)) => Some(b.clone()),
-                    Some(Value::Object(o)) => {
-                        o.get("id").and_then(Value::as_str).map(str::to_owned)
-                    }
-                    _ => self.settings.person_branch.clone(),
-                };
-                let branch = branch.ok_or_else(|| {
-                    Error::invalid_input("a TOPdesk person needs a branch: set person_branch or the attribute branch")
-                })?;
-                body.insert(
-                    "branch".into(),
-                    json!({ "id": require_uuid(&branch, "branch id")? }),
-                );
-            }
-        }
+        let login_key = match kind {
+            AccountKind::Operator => "loginName",
+            AccountKind::Person => "tasLoginName",
+        };
+        body.insert(login_key.into(), json!(spec.login));
+        // Both CreatePersonDto and CreateOperatorDto require a branch (vendor API
+        // description).
+        let branch = match spec.attributes.get("branch") {
+            Some(Value::String(b)) => Some(b.clone()),
+            Some(Value::Object(o)) => o.get("id").and_then(Value::as_str).map(str::to_owned),
+            _ => self.settings.branch.clone(),
+        };
+        let branch = branch.ok_or_else(|| {
+            Error::invalid_input(
+                "a new TOPdesk operator or person needs a branch: set `branch` in the settings or the attribute branch",
+            )
+        })?;
+        body.insert(
+            "branch".into(),
+            json!({ "id": require_uuid(&branch, "branch id")? }),
+        );
         for (k, v) in &spec.attributes {
-            if k == "branch" && kind == AccountKind::Person {
-                continue;
-            }
-            if RESERVED.contains(&k.as_str()) {
+            if k == "branch" || RESERVED.contains(&k.as_str()) {
                 continue;
             }
             body.insert(k.clone(), v.clone());

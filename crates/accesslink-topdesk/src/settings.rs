@@ -136,7 +136,7 @@ fn default_status() -> String {
 /// | `incident_status` | `firstLine` | `status` of new incidents: `firstLine`, `secondLine` |
 /// | `operator_group` | none | operator group id (UUID) new incidents are assigned to |
 /// | `new_account_kind` | `operator` | [`AccountKind`] of created accounts |
-/// | `person_branch` | none | branch id (UUID) new persons get; TOPdesk requires one |
+/// | `branch` | none | branch id (UUID) of new operators and persons; TOPdesk requires one |
 /// | `archiving_reason` | none | archiving reason id sent when disabling accounts |
 ///
 /// ```toml
@@ -188,9 +188,10 @@ pub struct TopdeskSettings {
     /// The kind of account `create_account` makes when the spec does not say.
     #[serde(default)]
     pub new_account_kind: AccountKind,
-    /// The branch (UUID) of new persons; TOPdesk requires one.
+    /// The branch (UUID) of new operators and persons; TOPdesk requires one (the
+    /// attribute `branch` of an [`AccountSpec`](accesslink_core::AccountSpec) overrides it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub person_branch: Option<String>,
+    pub branch: Option<String>,
     /// The archiving reason (UUID) sent when disabling (archiving) an account; tenants
     /// may require one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,7 +222,7 @@ impl std::fmt::Debug for TopdeskSettings {
             .field("incident_status", &self.incident_status)
             .field("operator_group", &self.operator_group)
             .field("new_account_kind", &self.new_account_kind)
-            .field("person_branch", &self.person_branch)
+            .field("branch", &self.branch)
             .field("archiving_reason", &self.archiving_reason)
             .finish()
     }
@@ -247,7 +248,7 @@ impl TopdeskSettings {
             incident_status: default_status(),
             operator_group: None,
             new_account_kind: AccountKind::default(),
-            person_branch: None,
+            branch: None,
             archiving_reason: None,
         }
     }
@@ -285,7 +286,7 @@ impl TopdeskSettings {
         }
         for (key, v) in [
             ("operator_group", &self.operator_group),
-            ("person_branch", &self.person_branch),
+            ("branch", &self.branch),
             ("archiving_reason", &self.archiving_reason),
         ] {
             if let Some(v) = v {

@@ -23,6 +23,8 @@ pub const INCIDENT: &str = "incident";
 pub const CHANGE: &str = "change";
 /// TOPdesk keeps 80 characters of a brief description.
 const MAX_TITLE: usize = 80;
+/// TOPdesk keeps 60 characters of an external number.
+const MAX_EXTERNAL_NUMBER: usize = 60;
 
 /// What a reference names, checked.
 enum Target {
@@ -332,6 +334,13 @@ impl TicketingSystem for TopdeskConnector {
 
     async fn create_ticket(&self, new: &NewTicket) -> Result<Ticket> {
         new.correlation_id.check_plain()?;
+        // `externalNumber` holds 60 characters (IncidentCreateBody, vendor API description).
+        if new.correlation_id.as_str().len() > MAX_EXTERNAL_NUMBER {
+            return Err(Error::invalid_input(format!(
+                "a TOPdesk externalNumber holds {MAX_EXTERNAL_NUMBER} characters; the correlation id has {}",
+                new.correlation_id.as_str().len()
+            )));
+        }
         let mut body = self.new_incident(new)?;
         if let Some(existing) = self.find_incident(&new.correlation_id).await? {
             tracing::info!(correlation_id = %new.correlation_id, number = %existing.number, "incident already exists");

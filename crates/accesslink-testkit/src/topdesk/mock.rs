@@ -15,7 +15,7 @@ use crate::proxy::FaultProxy;
 /// | `name` | `"topdesk-mock"` |
 /// | `base_url` | [`TopdeskMock::url`] (the instance root) |
 /// | `auth` | `{"method": "application_password", "login": …, "password": …}` |
-/// | `person_branch` | [`TopdeskMock::branch_id`] |
+/// | `branch` | [`TopdeskMock::branch_id`] |
 impl Mock for TopdeskMock {
     fn target(&self) -> &'static str {
         "topdesk"
@@ -35,7 +35,7 @@ impl Mock for TopdeskMock {
                 "login": self.login(),
                 "password": self.password(),
             },
-            "person_branch": self.branch_id(),
+            "branch": self.branch_id(),
         })
     }
 

@@ -147,7 +147,7 @@ impl TopdeskMockBuilder {
                 sur: p.last_name,
                 email: p.email,
                 archived: !p.active,
-                branch: None,
+                branch: Some(branch.clone()),
                 groups: Default::default(),
             });
         }

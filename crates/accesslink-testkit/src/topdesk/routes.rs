@@ -476,14 +476,13 @@ fn create_account(state: &mut State, operator: bool, body: &Value) -> ResponseTe
         .and_then(|b| b.get("id"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    if !operator {
-        match &branch {
-            None => return error(400, "branch is mandatory"),
-            Some(b) if !state.branches.contains(b) => {
-                return error(400, "The branch does not exist");
-            }
-            Some(_) => {}
+    // CreatePersonDto and CreateOperatorDto both require a branch.
+    match &branch {
+        None => return error(400, "branch is mandatory"),
+        Some(b) if !state.branches.contains(b) => {
+            return error(400, "The branch does not exist");
         }
+        Some(_) => {}
     }
     let login = s(login_key);
     if !login.is_empty()

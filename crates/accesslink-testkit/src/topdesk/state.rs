@@ -168,6 +168,7 @@ impl State {
             "dynamicName": format!("{}, {}", o.sur, o.first),
             "email": o.email,
             "loginName": o.login,
+            "branch": o.branch.as_ref().map(|b| json!({"id": b, "name": "Head office"})),
             "loginPermission": !o.archived,
             "archived": o.archived,
         })

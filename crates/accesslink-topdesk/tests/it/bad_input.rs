@@ -88,7 +88,7 @@ async fn bad_tickets_and_accounts_are_refused_before_sending() {
     }
     // A person needs a branch; this connector has none configured.
     let no_branch = TopdeskConnector::from_settings(crate::settings_with(&mock, |v| {
-        v.as_object_mut().unwrap().remove("person_branch");
+        v.as_object_mut().unwrap().remove("branch");
     }))
     .unwrap();
     let e = no_branch
@@ -121,4 +121,28 @@ async fn delete_is_unsupported_without_a_request() {
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     assert_eq!(mock.requests(), before);
     assert_eq!(mock.account_count(), 1);
+}
+
+#[tokio::test]
+async fn a_correlation_id_longer_than_external_number_is_refused() {
+    let mock = TopdeskMock::start().await;
+    let td = on_mock(&mock);
+    let n = NewTicket::new(
+        TicketKind::Incident,
+        "t",
+        "d",
+        CorrelationId::new("R".repeat(61)),
+    );
+    let e = td.create_ticket(&n).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("60"), "{e}");
+    assert_eq!(mock.requests(), 0);
+    let n = NewTicket::new(
+        TicketKind::Incident,
+        "t",
+        "d",
+        CorrelationId::new("R".repeat(60)),
+    );
+    td.create_ticket(&n).await.unwrap();
+    assert_eq!(mock.incidents_created(), 1);
 }

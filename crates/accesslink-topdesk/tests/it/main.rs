@@ -1,6 +1,7 @@
 //! The TOPdesk connector against the testkit's stateful TOPdesk mock: the shared
 //! conformance suites, the requests on the wire, paging, bad input, faults and secrets.
 
+mod accounts;
 mod bad_input;
 mod conformance;
 mod faults;
