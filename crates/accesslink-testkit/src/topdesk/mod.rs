@@ -41,6 +41,7 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 use self::state::{Account, Change, State};
 pub use self::state::{AccountType, NumberFormat};
 use crate::data::SyntheticPeople;
+pub use crate::exchange::Exchange;
 use crate::fault::FaultPlan;
 use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
@@ -153,9 +154,11 @@ impl TopdeskMockBuilder {
         }
         let state = Arc::new(Mutex::new(state));
         let faults = FaultPlan::new();
+        let exchanges = Arc::new(Mutex::new(None));
         let responder = Responder {
             state: state.clone(),
             faults: faults.clone(),
+            exchanges: Arc::clone(&exchanges),
         };
         let started = start_mock(responder, "accesslink-testkit TOPdesk", self.proxy).await;
         TopdeskMock {
@@ -167,6 +170,7 @@ impl TopdeskMockBuilder {
             login: self.login,
             password: self.password,
             branch,
+            exchanges,
         }
     }
 }
@@ -182,6 +186,8 @@ pub struct TopdeskMock {
     login: String,
     password: String,
     branch: String,
+    /// `Some` once [`TopdeskMock::record_exchanges`] was called.
+    exchanges: Arc<Mutex<Option<Vec<Exchange>>>>,
 }
 
 impl TopdeskMock {
@@ -380,6 +386,18 @@ impl TopdeskMock {
         state.persons.len() + state.operators.len()
     }
 
+    /// From now on, log every request with the status and JSON body of its answer (a
+    /// `204` as `null`), for contract tests.
+    pub fn record_exchanges(&self) {
+        lock(&self.exchanges).get_or_insert_with(Vec::new);
+    }
+
+    /// The requests logged since [`record_exchanges`](Self::record_exchanges), with the
+    /// answers, in order. An answer a queued fault replaced has no status or body.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        lock(&self.exchanges).clone().unwrap_or_default()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
@@ -392,14 +410,22 @@ fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
 struct Responder {
     state: Arc<Mutex<State>>,
     faults: FaultPlan,
+    exchanges: Arc<Mutex<Option<Vec<Exchange>>>>,
 }
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let normal = || routes::answer(&mut lock(&self.state), request);
-        match self.faults.take(request) {
-            Some(action) => action.apply(normal),
-            None => normal(),
+        let record = lock(&self.exchanges).is_some();
+        let (answer, logged) = crate::exchange::capture(record, request, || {
+            let normal = || routes::answer(&mut lock(&self.state), request);
+            match self.faults.take(request) {
+                Some(action) => action.apply(normal),
+                None => normal(),
+            }
+        });
+        if let (Some(e), Some(log)) = (logged, lock(&self.exchanges).as_mut()) {
+            log.push(e);
         }
+        answer
     }
 }

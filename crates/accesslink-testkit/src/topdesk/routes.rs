@@ -13,7 +13,14 @@ use super::state::{Account, AccountType, CLOSURE_CODES, Incident, PROCESSING_STA
 pub(crate) const MAX_PAGE_SIZE: usize = 10_000;
 
 pub(crate) fn json_answer(status: u16, body: &Value) -> ResponseTemplate {
+    crate::exchange::note(status, body);
     ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/json")
+}
+
+/// `204 No Content`, noted for the exchange log as a `null` body.
+fn no_content() -> ResponseTemplate {
+    crate::exchange::note(204, &Value::Null);
+    ResponseTemplate::new(204)
 }
 
 /// The older error shape: `[{"message": …}]`.
@@ -131,7 +138,7 @@ pub(crate) fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
                     .map(|(n, (text, invisible))| json!({"id": format!("a-{n}"), "memoText": text, "invisibleForCaller": invisible, "flag": null}))
                     .collect();
                 if actions.is_empty() {
-                    ResponseTemplate::new(204)
+                    no_content()
                 } else {
                     json_answer(200, &Value::Array(actions))
                 }
@@ -230,7 +237,7 @@ fn list(request: &Request, rows: Vec<Value>, fields: &[&str]) -> ResponseTemplat
         rows = kept;
     }
     if rows.is_empty() {
-        return ResponseTemplate::new(204);
+        return no_content();
     }
     let total = rows.len();
     let page: Vec<Value> = rows.into_iter().skip(start).take(size).collect();
@@ -573,7 +580,7 @@ fn account_route(
                 .map(|g| state.group_json(g))
                 .collect();
             if groups.is_empty() {
-                ResponseTemplate::new(204)
+                no_content()
             } else {
                 json_answer(200, &Value::Array(groups))
             }
@@ -600,7 +607,7 @@ fn account_route(
                     groups.remove(&id);
                 }
             }
-            ResponseTemplate::new(204)
+            no_content()
         }
         _ => error(404, "Not found"),
     }

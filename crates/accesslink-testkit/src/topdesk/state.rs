@@ -82,6 +82,15 @@ pub(crate) const PROCESSING_STATUSES: [(&str, bool, bool); 5] = [
     ("Closed", false, true),
 ];
 
+/// The UUID of entry `index` of search list `list` (processing statuses 1, closure
+/// codes 2): search-list ids are UUIDs like every TOPdesk id.
+fn search_list_id(list: u16, index: Option<usize>) -> String {
+    format!(
+        "5ea7c411-{list:04x}-4000-8000-{:012x}",
+        index.unwrap_or(0xfff)
+    )
+}
+
 /// The closure codes of the mock's tenant.
 pub(crate) const CLOSURE_CODES: [&str; 3] = ["Solved", "Rejected", "Withdrawn"];
 
@@ -187,13 +196,13 @@ impl State {
             "briefDescription": i.brief,
             "request": i.request,
             "caller": i.caller,
-            "processingStatus": {"id": format!("ps-{}", i.processing_status.len()), "name": i.processing_status},
+            "processingStatus": {"id": search_list_id(1, PROCESSING_STATUSES.iter().position(|(n, ..)| *n == i.processing_status)), "name": i.processing_status},
             "onHold": i.on_hold,
             "completed": i.completed,
             "completedDate": i.completed.then_some("2026-12-07T10:00:00.000+0000"),
             "closed": i.closed,
             "closedDate": i.closed.then_some("2026-12-07T10:00:00.000+0000"),
-            "closureCode": i.closure_code.as_ref().map(|c| json!({"id": format!("cc-{}", c.len()), "name": c})),
+            "closureCode": i.closure_code.as_ref().map(|c| json!({"id": search_list_id(2, CLOSURE_CODES.iter().position(|k| k == c)), "name": c})),
             "operator": null,
             "operatorGroup": i.operator_group.as_ref().map(|g| json!({"id": g, "name": self.group_name(g)})),
             "creationDate": i.created,

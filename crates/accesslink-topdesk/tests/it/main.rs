@@ -4,6 +4,7 @@
 mod accounts;
 mod bad_input;
 mod conformance;
+mod contract;
 mod faults;
 mod paging;
 mod secrets;
