@@ -90,29 +90,23 @@ pub(crate) fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
     }
     match (method, segs.as_slice()) {
         ("GET", ["version"]) => json_answer(200, &json!({ "version": "3.7.1" })),
-        ("GET", ["incidents"]) => {
-            let rows: Vec<Value> = state
-                .incidents
-                .iter()
-                .map(|i| state.incident_json(i))
-                .collect();
-            list(
-                request,
-                rows,
-                &[
-                    "id",
-                    "number",
-                    "externalNumber",
-                    "status",
-                    "closed",
-                    "completed",
-                    "archived",
-                    "briefDescription",
-                    "caller.id",
-                    "caller.email",
-                ],
-            )
-        }
+        ("GET", ["incidents"]) => list(
+            request,
+            state.incidents.len(),
+            &|n| state.incident_json(&state.incidents[n]),
+            &[
+                "id",
+                "number",
+                "externalNumber",
+                "status",
+                "closed",
+                "completed",
+                "archived",
+                "briefDescription",
+                "caller.id",
+                "caller.email",
+            ],
+        ),
         ("POST", ["incidents"]) => create_incident(state, &body()),
         ("GET", ["incidents", "id", id]) => match state.incident(id) {
             Some(i) => json_answer(200, &state.incident_json(&state.incidents[i])),
@@ -155,30 +149,24 @@ pub(crate) fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
                 None => error(404, "The change was not found"),
             }
         }
-        ("GET", ["persons"]) => {
-            let rows: Vec<Value> = state.persons.iter().map(|p| state.person_json(p)).collect();
-            list(
-                request,
-                rows,
-                &["id", "tasLoginName", "email", "archived", "surName"],
-            )
-        }
-        ("GET", ["operators"]) => {
-            let rows: Vec<Value> = state
-                .operators
-                .iter()
-                .map(|o| state.operator_json(o))
-                .collect();
-            list(
-                request,
-                rows,
-                &["id", "loginName", "email", "archived", "surName"],
-            )
-        }
-        ("GET", ["operatorgroups"]) => {
-            let rows: Vec<Value> = state.groups.iter().map(|g| state.group_json(g)).collect();
-            list(request, rows, &["id", "groupName"])
-        }
+        ("GET", ["persons"]) => list(
+            request,
+            state.persons.len(),
+            &|n| state.person_json(&state.persons[n]),
+            &["id", "tasLoginName", "email", "archived", "surName"],
+        ),
+        ("GET", ["operators"]) => list(
+            request,
+            state.operators.len(),
+            &|n| state.operator_json(&state.operators[n]),
+            &["id", "loginName", "email", "archived", "surName"],
+        ),
+        ("GET", ["operatorgroups"]) => list(
+            request,
+            state.groups.len(),
+            &|n| state.group_json(&state.groups[n]),
+            &["id", "groupName"],
+        ),
         ("GET", ["operatorgroups", "id", id]) => match state.groups.iter().find(|(g, _)| g == id) {
             Some(g) => json_answer(200, &state.group_json(g)),
             None => error(404, "The operator group was not found"),
@@ -202,7 +190,14 @@ pub(crate) fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
 }
 
 /// A list answer: 206 while more rows follow, 200 on the last page, 204 when none.
-fn list(request: &Request, rows: Vec<Value>, fields: &[&str]) -> ResponseTemplate {
+/// Rows are rendered on demand (`render(n)` for row `n` of `count`): without a query only
+/// the page is rendered, so a 100k-row import costs one page per request.
+fn list(
+    request: &Request,
+    count: usize,
+    render: &dyn Fn(usize) -> Value,
+    fields: &[&str],
+) -> ResponseTemplate {
     let param = |names: &[&str]| {
         request
             .url
@@ -220,26 +215,31 @@ fn list(request: &Request, rows: Vec<Value>, fields: &[&str]) -> ResponseTemplat
         Some(Ok(n)) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
         _ => return error(400, "pageSize must be between 1 and 10000"),
     };
-    let mut rows = rows;
-    if let Some(q) = param(&["query"]) {
-        let expr = match fiql::parse(&q) {
-            Ok(e) => e,
-            Err(e) => return error(400, &format!("The query is malformed: {e}")),
-        };
-        let mut kept = Vec::new();
-        for row in rows {
-            match fiql::matches(&expr, &row, fields) {
-                Ok(true) => kept.push(row),
-                Ok(false) => {}
-                Err(e) => return error(400, &e),
-            }
+    let Some(q) = param(&["query"]) else {
+        if count == 0 || start >= count {
+            return no_content();
         }
-        rows = kept;
-    }
-    if rows.is_empty() {
-        return no_content();
+        let end = (start + size).min(count);
+        let page: Vec<Value> = (start..end).map(render).collect();
+        let status = if end < count { 206 } else { 200 };
+        return json_answer(status, &Value::Array(page));
+    };
+    let expr = match fiql::parse(&q) {
+        Ok(e) => e,
+        Err(e) => return error(400, &format!("The query is malformed: {e}")),
+    };
+    let mut rows = Vec::new();
+    for row in (0..count).map(render) {
+        match fiql::matches(&expr, &row, fields) {
+            Ok(true) => rows.push(row),
+            Ok(false) => {}
+            Err(e) => return error(400, &e),
+        }
     }
     let total = rows.len();
+    if start >= total {
+        return no_content();
+    }
     let page: Vec<Value> = rows.into_iter().skip(start).take(size).collect();
     let status = if start + page.len() < total { 206 } else { 200 };
     json_answer(status, &Value::Array(page))
