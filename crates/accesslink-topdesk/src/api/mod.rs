@@ -5,7 +5,7 @@
 //! Lists (fact sheet §3.5, the vendor's API description): `pageStart` (offset) and
 //! `pageSize` (at most 10 000); the answer is a bare JSON array, **206 Partial Content**
 //! while more rows may follow, **200** on the last page and **204 No Content** when
-//! nothing matches. [`list_page`] enforces that contract: any other 2xx, a body that is
+//! nothing matches. Every handle's `list` enforces that contract: any other 2xx, a body that is
 //! not an array (`{}`, `null`), a 206 without rows or a page longer than asked for is a
 //! `Protocol` error, never an empty page.
 
