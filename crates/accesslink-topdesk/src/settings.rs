@@ -343,3 +343,121 @@ impl TopdeskConnector {
         Ok(TopdeskConnector::new(client, s))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use accesslink_core::ErrorKind;
+    use serde_json::json;
+
+    const CANARY: &str = "canary-Td93-app-password";
+
+    fn convention() -> serde_json::Value {
+        json!({
+            "name": "topdesk-mock",
+            "base_url": "http://127.0.0.1:9/",
+            "auth": { "method": "application_password", "login": "svc-iam", "password": CANARY },
+        })
+    }
+
+    fn load(f: &dyn Fn(&mut serde_json::Value)) -> Result<TopdeskConnector> {
+        let mut v = convention();
+        f(&mut v);
+        TopdeskConnector::from_settings(serde_json::from_value(v).unwrap())
+    }
+
+    #[test]
+    fn the_convention_json_loads_with_its_defaults() {
+        let c = load(&|_| {}).unwrap();
+        let s = c.settings();
+        assert_eq!((s.page_size, s.batch_size), (100, 50));
+        assert_eq!(s.close.processing_status.as_deref(), Some("Closed"));
+        assert_eq!(s.close.closure_code.as_deref(), Some("Solved"));
+        assert_eq!(s.number_style, NumberStyle::Spaces);
+        assert_eq!(s.new_account_kind, AccountKind::Operator);
+        assert_eq!(
+            c.client().http().base_url().as_str(),
+            "http://127.0.0.1:9/tas/api/"
+        );
+        assert_eq!(c.client().http().instance(), "topdesk-mock");
+        let c = load(&|v| {
+            v["http"] = json!({ "retry": { "max_attempts": 6 } });
+            v["number_style"] = json!("compact");
+            v["status_map"] = json!({ "states": { "closure:Rejected": "cancelled" } });
+        })
+        .unwrap();
+        assert_eq!(c.client().retry_config().max_attempts, 6);
+        assert_eq!(c.settings().number_style, NumberStyle::Compact);
+        assert_eq!(
+            c.status_map().get_state("closure:Rejected"),
+            Some(accesslink_core::TicketState::Cancelled)
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        for (path, key) in [
+            (None, "tenant"),
+            (Some("auth"), "token"),
+            (Some("close"), "code"),
+        ] {
+            let mut v = convention();
+            match path {
+                None => v[key] = json!("x"),
+                Some(p) => {
+                    if v.get(p).is_none() {
+                        v[p] = json!({});
+                    }
+                    v[p][key] = json!("x");
+                }
+            }
+            let e = serde_json::from_value::<TopdeskSettings>(v).unwrap_err();
+            assert!(e.to_string().contains(key), "{e}");
+        }
+    }
+
+    #[test]
+    fn no_secret_in_debug() {
+        let s: TopdeskSettings = serde_json::from_value(convention()).unwrap();
+        assert!(!format!("{s:?}").contains(CANARY));
+        let c = TopdeskConnector::from_settings(s).unwrap();
+        assert!(!format!("{c:?} {:?}", c.client()).contains(CANARY));
+    }
+
+    #[test]
+    fn bad_options_are_config_errors() {
+        for e in [
+            load(&|v| v["page_size"] = json!(10_001)),
+            load(&|v| v["page_size"] = json!(0)),
+            load(&|v| v["batch_size"] = json!(201)),
+            load(&|v| v["incident_status"] = json!("partial")),
+            load(&|v| v["branch"] = json!("head office")),
+            load(&|v| v["operator_group"] = json!("not-a-uuid")),
+            load(&|v| v["close"] = json!({ "closure_code": " " })),
+            load(&|v| {
+                v["close"] =
+                    json!({ "processing_status": null, "closure_code": null, "send_flags": false })
+            }),
+            load(&|v| v["auth"]["login"] = json!("a:b")),
+            load(&|v| v["auth"]["login"] = json!(" ")),
+            load(&|v| v["base_url"] = json!("ftp://td.example/")),
+            load(&|v| v["auth"]["password"] = json!({ "env": "ACCESSLINK_TEST_UNSET_VAR_TD" })),
+        ] {
+            assert_eq!(e.unwrap_err().kind(), ErrorKind::Config);
+        }
+    }
+
+    #[test]
+    fn a_json_schema_is_generated_with_every_key() {
+        let schema = serde_json::to_string(&schemars::schema_for!(TopdeskSettings)).unwrap();
+        for key in [
+            "application_password",
+            "number_style",
+            "batch_size",
+            "closure_code",
+            "branch",
+        ] {
+            assert!(schema.contains(key), "{key} missing from the schema");
+        }
+    }
+}
