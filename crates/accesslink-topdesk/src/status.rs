@@ -3,8 +3,9 @@
 //! checked against it by a test).
 //!
 //! Incidents: processing statuses are tenant-defined, so the state comes from the
-//! incident's own flags (fact sheet §3.3), as the key `closed` (the `closed` flag, or an
-//! archived `status`), `completed`, `on_hold` or `open`. Settings can refine it with
+//! incident's own flags (fact sheet §3.3), as the key `closed` (the `closed` flag, an
+//! archived `status`, or a completed partial incident, which ignores `closed`),
+//! `completed`, `on_hold` or `open`. Settings can refine it with
 //! `processing:<processing status name>` (open incidents) and `closure:<closure code
 //! name>` (closed ones) keys — `"closure:Rejected" = "cancelled"` — but a refinement is
 //! used only when it agrees with the flags (a finished state for a closed incident, an
@@ -58,7 +59,9 @@ pub fn status_map_with(o: &StatusOverrides) -> StatusMap {
 
 /// The flag key of an incident: `closed`, `completed`, `on_hold` or `open`.
 pub fn flag_key(i: &Incident) -> &'static str {
-    if i.closed || i.archived() {
+    // Partial incidents ignore `closed`; `completed` is their end (fact sheet §3.3).
+    let partial_done = i.completed && i.status.as_deref() == Some("partial");
+    if i.closed || i.archived() || partial_done {
         "closed"
     } else if i.completed {
         "completed"

@@ -467,7 +467,8 @@ impl TicketingSystem for TopdeskConnector {
     /// closed already is returned as it is.
     async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket> {
         let incident = self.required_incident(r).await?;
-        if incident.closed || incident.archived() {
+        let partial_done = incident.completed && incident.status.as_deref() == Some("partial");
+        if incident.closed || incident.archived() || partial_done {
             return Ok(self.incident_ticket(incident));
         }
         let close = &self.settings.close;
@@ -508,7 +509,9 @@ impl TicketingSystem for TopdeskConnector {
             .get_opt(&incident.id)
             .await?
             .ok_or_else(|| Error::not_found(format!("TOPdesk incident {r} (after closing)")))?;
-        if !after.closed {
+        // Partial incidents ignore `closed`: `completed` is their end (fact sheet §3.3).
+        let partial = after.status.as_deref() == Some("partial");
+        if !(after.closed || (partial && after.completed)) {
             return Err(Error::protocol(
                 "PATCH /tas/api/incidents/id",
                 format!(

@@ -333,6 +333,27 @@ impl TopdeskMock {
             .unwrap_or_default()
     }
 
+    /// Adds a partial incident under the incident `main` (by number or id), as an operator
+    /// would; its number, or `None` when there is no such incident.
+    pub fn add_partial(&self, main: &str) -> Option<String> {
+        let mut state = self.lock();
+        let base = state
+            .incidents
+            .iter()
+            .find(|i| i.id == main || i.number == main)?
+            .clone();
+        let id = state.new_id(1);
+        let number = format!("{}/1", base.number);
+        let mut partial = base;
+        partial.id = id;
+        partial.number = number.clone();
+        partial.line = "partial".into();
+        partial.external_number = String::new();
+        partial.actions.clear();
+        state.incidents.push(partial);
+        Some(number)
+    }
+
     /// How many incidents `POST /incidents` created.
     pub fn incidents_created(&self) -> usize {
         self.lock().created_incidents

@@ -425,7 +425,8 @@ fn update_incident(state: &mut State, at: usize, body: &Value) -> ResponseTempla
         i.on_hold = on_hold;
         if drives && closes {
             i.completed = true;
-            i.closed = true;
+            // Partial incidents are never `closed`; `completed` is their end.
+            i.closed = i.line != "partial";
         }
     }
     if let Some(c) = code {

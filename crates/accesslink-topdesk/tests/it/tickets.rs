@@ -372,3 +372,27 @@ async fn changes_carry_their_authorization_as_the_approval() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
 }
+
+#[tokio::test]
+async fn a_partial_incident_is_closed_by_completed() {
+    let mock = TopdeskMock::start().await;
+    let td = on_mock(&mock);
+    let main = td.create_ticket(&new("REQ-P1")).await.unwrap();
+    let number = mock.add_partial(main.reference.number().unwrap()).unwrap();
+    let id = mock.incident(&number).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = td.parse_ticket_ref(&id).unwrap();
+    let closed = td.close_ticket(&r, &Resolution::done("")).await.unwrap();
+    assert_eq!(closed.status.state, TicketState::Closed);
+    let stored = mock.incident(&id).unwrap();
+    // TOPdesk ignores `closed` on partials: only `completed` is set.
+    assert_eq!(
+        (stored["completed"].as_bool(), stored["closed"].as_bool()),
+        (Some(true), Some(false))
+    );
+    // The main incident is untouched.
+    let main_now = td.get_ticket(&main.reference).await.unwrap().unwrap();
+    assert!(main_now.status.state.is_open());
+}
