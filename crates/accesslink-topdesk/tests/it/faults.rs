@@ -139,3 +139,35 @@ async fn a_create_answered_with_a_gateway_error_after_processing_is_found_not_re
     assert_eq!(t.correlation_id, Some(CorrelationId::new("REQ-G1")));
     assert_eq!(mock.incidents_created(), 1);
 }
+
+#[tokio::test]
+async fn a_throttled_create_is_looked_up_then_sent_again_once() {
+    let mock = TopdeskMock::start().await;
+    let td = on_mock(&mock);
+    mock.faults().push_for(
+        FaultMatcher::route("POST", "/tas/api/incidents"),
+        Fault::TooManyRequests {
+            retry_after: Some(RetryAfter::Seconds(0)),
+        },
+        1,
+    );
+    let t = td
+        .create_ticket(&NewTicket::new(
+            TicketKind::Incident,
+            "t",
+            "d",
+            CorrelationId::new("REQ-429"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(t.correlation_id, Some(CorrelationId::new("REQ-429")));
+    assert_eq!(mock.incidents_created(), 1);
+    let sent = mock.received().await;
+    let posts = sent.iter().filter(|r| r.method == "POST").count();
+    let lookups = sent
+        .iter()
+        .filter(|r| r.method == "GET" && r.url.path() == "/tas/api/incidents")
+        .count();
+    // Look-up, throttled POST, look-up, POST.
+    assert_eq!((posts, lookups), (2, 2));
+}
