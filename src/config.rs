@@ -28,7 +28,8 @@
         feature = "glpi",
         feature = "servicenow",
         feature = "opsramp",
-        feature = "opsgenie"
+        feature = "opsgenie",
+        feature = "topdesk"
     )),
     allow(unused_variables, unused_mut, unreachable_code, dead_code)
 )]
@@ -67,6 +68,9 @@ pub enum ConnectorConfig {
     /// OpsGenie (feature `opsgenie`).
     #[cfg(feature = "opsgenie")]
     Opsgenie(accesslink_opsgenie::OpsGenieSettings),
+    /// TOPdesk (feature `topdesk`).
+    #[cfg(feature = "topdesk")]
+    Topdesk(accesslink_topdesk::TopdeskSettings),
 }
 
 impl ConnectorConfig {
@@ -83,6 +87,8 @@ impl ConnectorConfig {
             ConnectorConfig::Opsramp(_) => "opsramp",
             #[cfg(feature = "opsgenie")]
             ConnectorConfig::Opsgenie(_) => "opsgenie",
+            #[cfg(feature = "topdesk")]
+            ConnectorConfig::Topdesk(_) => "topdesk",
         }
     }
 
@@ -99,6 +105,8 @@ impl ConnectorConfig {
             ConnectorConfig::Opsramp(ref s) => &s.name,
             #[cfg(feature = "opsgenie")]
             ConnectorConfig::Opsgenie(ref s) => &s.name,
+            #[cfg(feature = "topdesk")]
+            ConnectorConfig::Topdesk(ref s) => &s.name,
         }
     }
 
@@ -116,6 +124,8 @@ impl ConnectorConfig {
             ConnectorConfig::Opsramp(ref mut s) => s.name = name,
             #[cfg(feature = "opsgenie")]
             ConnectorConfig::Opsgenie(ref mut s) => s.name = name,
+            #[cfg(feature = "topdesk")]
+            ConnectorConfig::Topdesk(ref mut s) => s.name = name,
         }
     }
 
@@ -171,6 +181,10 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         ConnectorConfig::Opsgenie(ref s) => Arc::new(
             accesslink_opsgenie::OpsGenieConnector::from_settings(s.clone()).map_err(named)?,
         ),
+        #[cfg(feature = "topdesk")]
+        ConnectorConfig::Topdesk(ref s) => {
+            Arc::new(accesslink_topdesk::TopdeskConnector::from_settings(s.clone()).map_err(named)?)
+        }
     };
     Ok(Connection::new(connector))
 }
@@ -292,6 +306,11 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
     out.push((
         "opsgenie.schema.json",
         one::<accesslink_opsgenie::OpsGenieSettings>("opsgenie"),
+    ));
+    #[cfg(feature = "topdesk")]
+    out.push((
+        "topdesk.schema.json",
+        one::<accesslink_topdesk::TopdeskSettings>("topdesk"),
     ));
     out
 }

@@ -13,6 +13,7 @@
 //! | `servicenow` | [`servicenow`] | `ServiceNowMock`, Table API |
 //! | `opsramp` | [`opsramp`] | `OpsRampMock` |
 //! | `opsgenie` | [`opsgenie`] | `OpsGenieMock` |
+//! | `topdesk` | [`topdesk`] | `TopdeskMock`, TOPdesk REST API (`/tas/api`) |
 //! | `full` | all of the above | |
 //! | `contract` | [`contract`] | none: the JSON-Schema contract harness over recorded exchanges |
 //!
@@ -25,7 +26,12 @@ pub mod conformance;
 pub mod contract;
 pub mod counter;
 pub mod data;
-#[cfg(any(feature = "opsramp", feature = "opsgenie", feature = "contract"))]
+#[cfg(any(
+    feature = "opsramp",
+    feature = "opsgenie",
+    feature = "topdesk",
+    feature = "contract"
+))]
 pub mod exchange;
 pub mod fault;
 #[cfg(feature = "glpi")]
@@ -44,5 +50,7 @@ mod server;
 #[cfg(feature = "servicenow")]
 pub mod servicenow;
 pub mod tokens;
+#[cfg(feature = "topdesk")]
+pub mod topdesk;
 
 pub use mock::{Mock, ReceivedRequest, RecordedRequest, RequestLog};

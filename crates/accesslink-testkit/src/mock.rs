@@ -303,6 +303,13 @@ mod every_mock {
                 .start()
                 .await,
         ));
+        #[cfg(feature = "topdesk")]
+        all.push(Box::new(
+            crate::topdesk::TopdeskMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
         all
     }
 
@@ -324,6 +331,7 @@ mod every_mock {
                 "user_token" => &["user_token", "app_token"],
                 "client_credentials" => &["client_id", "client_secret"],
                 "api_key" => &["key"],
+                "application_password" => &["login", "password"],
                 other => panic!("{target}: unknown auth method {other:?}"),
             };
             for key in secrets {
