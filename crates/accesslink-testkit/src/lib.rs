@@ -13,6 +13,7 @@
 //! | `servicenow` | [`servicenow`] | `ServiceNowMock`, Table API |
 //! | `opsramp` | [`opsramp`] | `OpsRampMock` |
 //! | `opsgenie` | [`opsgenie`] | `OpsGenieMock` |
+//! | `jira` | [`jira`] | `JiraMock`, Jira Cloud / Data Center / Service Management |
 //! | `full` | all of the above | |
 //! | `contract` | [`contract`] | none: the JSON-Schema contract harness over recorded exchanges |
 //!
@@ -30,6 +31,8 @@ pub mod exchange;
 pub mod fault;
 #[cfg(feature = "glpi")]
 pub mod glpi;
+#[cfg(feature = "jira")]
+pub mod jira;
 pub mod logs;
 mod mock;
 #[cfg(feature = "opsgenie")]
