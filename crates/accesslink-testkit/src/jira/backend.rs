@@ -10,7 +10,8 @@
 //! or name (Data Center).
 
 use accesslink_core::{
-    AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketRef, TicketState,
+    AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketKind, TicketRef,
+    TicketState,
 };
 use async_trait::async_trait;
 use serde_json::Value;
@@ -117,11 +118,15 @@ impl TicketBackend for JiraMock {
         self.proxy.is_some()
     }
 
-    /// Issues are created with `POST …/rest/api/{v}/issue` (JSM requests with `POST
-    /// /rest/servicedeskapi/request`), comments with `POST …/comment`.
+    /// Issues are created with `POST …/rest/api/{v}/issue`, and changes and requests —
+    /// JSM requests in the mock's settings — with `POST /rest/servicedeskapi/request`;
+    /// comments with `POST …/comment`.
     fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
         let v = self.lock().version();
         match op {
+            FaultOp::CreateTicket(TicketKind::Change | TicketKind::Request) => Some(
+                FaultMatcher::method("POST").and_path_suffix("/rest/servicedeskapi/request"),
+            ),
             FaultOp::CreateTicket(_) => {
                 Some(FaultMatcher::method("POST").and_path_suffix(&format!("/rest/api/{v}/issue")))
             }
