@@ -3,10 +3,12 @@
 //! connector ([`JiraConnector::from_settings`]).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use accesslink_core::http::HttpSettings;
+use accesslink_core::redact::url_shown;
 use accesslink_core::{Error, Result, SecretSource, StatusOverrides, TicketKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -42,7 +44,7 @@ impl Deployment {
 }
 
 /// How the connector signs in: `auth = { method = "basic", … }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum JiraAuth {
@@ -88,6 +90,39 @@ pub enum JiraAuth {
         #[serde(default = "default_api_url")]
         api_url: Url,
     },
+}
+
+impl fmt::Debug for JiraAuth {
+    /// Secrets are [`SecretSource`]s, whose Debug never shows an inline value; URLs are
+    /// shown without query or fragment.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JiraAuth::Basic { email, api_token } => f
+                .debug_struct("Basic")
+                .field("email", email)
+                .field("api_token", api_token)
+                .finish(),
+            JiraAuth::Bearer { token } => f.debug_struct("Bearer").field("token", token).finish(),
+            JiraAuth::Oauth {
+                client_id,
+                client_secret,
+                refresh_token_file,
+                refresh_token,
+                cloud_id,
+                auth_url,
+                api_url,
+            } => f
+                .debug_struct("Oauth")
+                .field("client_id", client_id)
+                .field("client_secret", client_secret)
+                .field("refresh_token_file", refresh_token_file)
+                .field("refresh_token", refresh_token)
+                .field("cloud_id", cloud_id)
+                .field("auth_url", &url_shown(auth_url))
+                .field("api_url", &url_shown(api_url))
+                .finish(),
+        }
+    }
 }
 
 fn default_auth_url() -> Url {
@@ -157,7 +192,7 @@ fn default_failed_resolution() -> String {
 /// base_url = "https://jira.acme.internal/jira"
 /// auth = { method = "bearer", token = { file = "/run/secrets/jira-pat" } }
 /// ```
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct JiraSettings {
@@ -224,6 +259,34 @@ pub struct JiraSettings {
     /// The resolution set on failure (default `Won't Do`).
     #[serde(default = "default_failed_resolution")]
     pub failed_resolution: String,
+}
+
+impl fmt::Debug for JiraSettings {
+    /// The base URL without query or fragment; secrets as [`SecretSource`] shows them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JiraSettings")
+            .field("name", &self.name)
+            .field("deployment", &self.deployment)
+            .field("base_url", &url_shown(&self.base_url))
+            .field("auth", &self.auth)
+            .field("http", &self.http)
+            .field("status_map", &self.status_map)
+            .field("project", &self.project)
+            .field("issue_type", &self.issue_type)
+            .field("issue_types", &self.issue_types)
+            .field("service_desk", &self.service_desk)
+            .field("jsm_approvals", &self.jsm_approvals)
+            .field("correlation_label_prefix", &self.correlation_label_prefix)
+            .field("batch_size", &self.batch_size)
+            .field("page_size", &self.page_size)
+            .field("account_types", &self.account_types)
+            .field("products", &self.products)
+            .field("close_transition", &self.close_transition)
+            .field("cancel_transition", &self.cancel_transition)
+            .field("resolution", &self.resolution)
+            .field("failed_resolution", &self.failed_resolution)
+            .finish()
+    }
 }
 
 impl JiraSettings {

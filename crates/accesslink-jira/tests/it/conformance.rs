@@ -4,8 +4,7 @@
 use accesslink_core::{AccountSpec, CorrelationId, NewTicket, TicketKind};
 use accesslink_jira::JiraConnector;
 use accesslink_testkit::conformance::{
-    Check, ProvisioningSuite, TicketingSuite, fresh_id, run_provisioning_suite,
-    run_ticketing_suite,
+    Check, ProvisioningSuite, TicketingSuite, fresh_id, run_provisioning_suite, run_ticketing_suite,
 };
 use accesslink_testkit::jira::{AuthMode, JiraMock, Mode};
 
@@ -50,11 +49,16 @@ async fn ticketing_suite_cloud_basic() {
     ticketing(&mock, TicketKind::Task).await;
     // Every API call carried Basic auth and went to v3.
     let received = mock.received().await;
-    assert!(received.iter().all(|r| r.url.path().starts_with("/rest/api/3/")));
-    assert!(received.iter().all(|r| r
-        .headers
-        .get("authorization")
-        .is_some_and(|v| v.to_str().unwrap().starts_with("Basic "))));
+    assert!(
+        received
+            .iter()
+            .all(|r| r.url.path().starts_with("/rest/api/3/"))
+    );
+    assert!(received.iter().all(|r| {
+        r.headers
+            .get("authorization")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("Basic "))
+    }));
 }
 
 #[tokio::test]
@@ -66,9 +70,17 @@ async fn ticketing_suite_data_center_bearer() {
         .await;
     ticketing(&mock, TicketKind::Task).await;
     let received = mock.received().await;
-    assert!(received.iter().all(|r| r.url.path().starts_with("/rest/api/2/")));
-    assert!(received.iter().all(|r| r.headers.get("authorization").map(|v| v.to_str().unwrap().to_owned())
-        == Some(format!("Bearer {}", mock.secret()))));
+    assert!(
+        received
+            .iter()
+            .all(|r| r.url.path().starts_with("/rest/api/2/"))
+    );
+    assert!(received.iter().all(|r| {
+        r.headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_owned())
+            == Some(format!("Bearer {}", mock.secret()))
+    }));
 }
 
 #[tokio::test]
@@ -88,19 +100,29 @@ async fn ticketing_suite_cloud_oauth_and_jsm_changes() {
 async fn provisioning(mock: &JiraMock, jira: &JiraConnector, login: String) {
     let group = mock.add_group("jira-software-users");
     for i in 0..3 {
-        let u = mock.add_user(&format!("Member {i}"), Some(&format!("m{i}@example.com")), "atlassian", false);
+        let u = mock.add_user(
+            &format!("Member {i}"),
+            Some(&format!("m{i}@example.com")),
+            "atlassian",
+            false,
+        );
         mock.add_member(&group, &u);
     }
     let suite = ProvisioningSuite::new(
         40,
-        AccountSpec::new(login).email("new.user@example.test").name("New", "User"),
+        AccountSpec::new(login)
+            .email("new.user@example.test")
+            .name("New", "User"),
         JiraConnector::group_entitlement(group),
     )
     .canaries([mock.secret(), mock.client_secret()]);
     let report = run_provisioning_suite(jira, mock, &suite).await;
     report.assert_success();
     let skipped: Vec<_> = report.skipped().map(|(c, _)| c).collect();
-    assert!(skipped.iter().all(|c| *c == Check::ExpiryMidImport), "{report}");
+    assert!(
+        skipped.iter().all(|c| *c == Check::ExpiryMidImport),
+        "{report}"
+    );
 }
 
 #[tokio::test]
@@ -112,14 +134,22 @@ async fn provisioning_suite_cloud_basic() {
 
 #[tokio::test]
 async fn provisioning_suite_data_center_bearer() {
-    let mock = JiraMock::builder().mode(Mode::DataCenter).users(130).start().await;
+    let mock = JiraMock::builder()
+        .mode(Mode::DataCenter)
+        .users(130)
+        .start()
+        .await;
     let jira = on(&mock);
     provisioning(&mock, &jira, fresh_id("new.user")).await;
 }
 
 #[tokio::test]
 async fn provisioning_suite_cloud_oauth_with_expiry_mid_import() {
-    let mock = JiraMock::builder().auth(AuthMode::OAuth).users(130).start().await;
+    let mock = JiraMock::builder()
+        .auth(AuthMode::OAuth)
+        .users(130)
+        .start()
+        .await;
     let jira = on(&mock);
     provisioning(&mock, &jira, "new.user@example.test".into()).await;
 }

@@ -15,17 +15,27 @@ async fn cloud_sends_adf_and_data_center_strings() {
     for mode in [Mode::Cloud, Mode::DataCenter] {
         let mock = JiraMock::builder().mode(mode).start().await;
         let jira = on(&mock);
-        let new = NewTicket::new(TicketKind::Task, "Rich", "line one\nline two", CorrelationId::new("rich-1"));
+        let new = NewTicket::new(
+            TicketKind::Task,
+            "Rich",
+            "line one\nline two",
+            CorrelationId::new("rich-1"),
+        );
         let t = jira.create_ticket(&new).await.unwrap();
         assert_eq!(t.description.as_deref(), Some("line one\nline two"));
-        jira.add_comment(&t.reference, &Comment::public("done")).await.unwrap();
+        jira.add_comment(&t.reference, &Comment::public("done"))
+            .await
+            .unwrap();
         let key = t.reference.number().unwrap();
         let stored = mock.issue(key).unwrap();
         let comments = mock.comments(key);
         match mode {
             Mode::Cloud => {
                 assert_eq!(stored["fields"]["description"]["type"], "doc");
-                assert_eq!(stored["fields"]["description"]["content"][1]["content"][0]["text"], "line two");
+                assert_eq!(
+                    stored["fields"]["description"]["content"][1]["content"][0]["text"],
+                    "line two"
+                );
                 assert_eq!(comments[0].0["content"][0]["content"][0]["text"], "done");
             }
             Mode::DataCenter => {
@@ -50,7 +60,12 @@ async fn the_mock_refuses_a_string_where_adf_is_required() {
         .unwrap();
     assert_eq!(response.status(), 400);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert!(body["errors"]["description"].as_str().unwrap().contains("Atlassian Document"));
+    assert!(
+        body["errors"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Atlassian Document")
+    );
 }
 
 #[tokio::test]
@@ -59,7 +74,11 @@ async fn a_moved_issue_answers_under_its_new_key() {
     let old = mock.add_issue("ITSM", "Task", "will move", &[]);
     let new_key = mock.move_issue(&old, "OPS").unwrap();
     let jira = on(&mock);
-    let t = jira.get_ticket(&jira.parse_ticket_ref(&old).unwrap()).await.unwrap().unwrap();
+    let t = jira
+        .get_ticket(&jira.parse_ticket_ref(&old).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.reference.number(), Some(new_key.as_str()));
     assert_eq!(t.extra["previous_key"], json!(old));
 }
@@ -67,9 +86,14 @@ async fn a_moved_issue_answers_under_its_new_key() {
 #[tokio::test]
 async fn a_batch_is_one_search_and_a_gone_key_falls_back() {
     let mock = JiraMock::start_cloud().await;
-    let keys: Vec<String> = (0..30).map(|i| mock.add_issue("ITSM", "Task", &format!("t{i}"), &[])).collect();
+    let keys: Vec<String> = (0..30)
+        .map(|i| mock.add_issue("ITSM", "Task", &format!("t{i}"), &[]))
+        .collect();
     let jira = on(&mock);
-    let refs: Vec<TicketRef> = keys.iter().map(|k| TicketRef::by_number(k.clone())).collect();
+    let refs: Vec<TicketRef> = keys
+        .iter()
+        .map(|k| TicketRef::by_number(k.clone()))
+        .collect();
     let got = jira.get_tickets(&refs).await.unwrap();
     assert_eq!(got.len(), 30);
     assert_eq!(mock.count("POST", "/rest/api/3/search/jql"), 1);
@@ -85,11 +109,16 @@ async fn a_batch_is_one_search_and_a_gone_key_falls_back() {
 #[tokio::test]
 async fn data_center_pages_with_start_at_and_total() {
     let mock = JiraMock::builder().mode(Mode::DataCenter).start().await;
-    let keys: Vec<String> = (0..7).map(|i| mock.add_issue("ITSM", "Task", &format!("t{i}"), &[])).collect();
+    let keys: Vec<String> = (0..7)
+        .map(|i| mock.add_issue("ITSM", "Task", &format!("t{i}"), &[]))
+        .collect();
     let mut s = settings_of(&mock);
     s.batch_size = 3;
     let jira = accesslink_jira::JiraConnector::from_settings(s).unwrap();
-    let refs: Vec<TicketRef> = keys.iter().map(|k| TicketRef::by_number(k.clone())).collect();
+    let refs: Vec<TicketRef> = keys
+        .iter()
+        .map(|k| TicketRef::by_number(k.clone()))
+        .collect();
     let got = jira.get_tickets(&refs).await.unwrap();
     assert_eq!(got.len(), 7);
     // 7 refs in batches of 3: three searches, one page each.
@@ -103,13 +132,19 @@ async fn closing_finds_each_workflows_transition() {
     let change = mock.add_issue("ITSM", "Change", "change", &[]);
     let jira = on(&mock);
     let t = jira
-        .close_ticket(&TicketRef::by_number(task.clone()), &Resolution::done("granted"))
+        .close_ticket(
+            &TicketRef::by_number(task.clone()),
+            &Resolution::done("granted"),
+        )
         .await
         .unwrap();
     assert_eq!(t.status.state, TicketState::Closed);
     assert_eq!(t.resolution.as_deref(), Some("Done"));
     let c = jira
-        .close_ticket(&TicketRef::by_number(change.clone()), &Resolution::failed("not needed"))
+        .close_ticket(
+            &TicketRef::by_number(change.clone()),
+            &Resolution::failed("not needed"),
+        )
         .await
         .unwrap();
     assert_eq!(c.status.raw, "Declined");
@@ -126,16 +161,26 @@ async fn closing_finds_each_workflows_transition() {
     // The decline screen has no resolution field: none was sent.
     assert!(sent[1].get("fields").is_none());
     // The notes went in as the transition's comment, as ADF.
-    assert_eq!(sent[1]["update"]["comment"][0]["add"]["body"]["type"], "doc");
+    assert_eq!(
+        sent[1]["update"]["comment"][0]["add"]["body"]["type"],
+        "doc"
+    );
     // Closing again is a no-op that sends no transition.
-    jira.close_ticket(&TicketRef::by_number(task), &Resolution::done("again")).await.unwrap();
+    jira.close_ticket(&TicketRef::by_number(task), &Resolution::done("again"))
+        .await
+        .unwrap();
     assert_eq!(mock.count("POST", "/rest/api/3/issue/:id/transitions"), 2);
 }
 
 #[tokio::test]
 async fn jsm_approvals_and_the_requester() {
     let mock = JiraMock::start_cloud().await;
-    let jane = mock.add_user("Jane Approver", Some("jane.approver@example.com"), "atlassian", false);
+    let jane = mock.add_user(
+        "Jane Approver",
+        Some("jane.approver@example.com"),
+        "atlassian",
+        false,
+    );
     let hidden = mock.add_user("Hidden Mail", Some("hidden@example.com"), "atlassian", true);
     let approved = mock.add_jsm_request("Change", "deploy", &jane, &["approved", "approved"]);
     let pending = mock.add_jsm_request("Change", "deploy", &hidden, &["approved", "pending"]);
@@ -147,7 +192,12 @@ async fn jsm_approvals_and_the_requester() {
     let get = |k: &str| {
         let jira = jira.clone();
         let k = k.to_owned();
-        async move { jira.get_ticket(&TicketRef::by_number(k)).await.unwrap().unwrap() }
+        async move {
+            jira.get_ticket(&TicketRef::by_number(k))
+                .await
+                .unwrap()
+                .unwrap()
+        }
     };
     let a = get(&approved).await;
     assert_eq!(a.approval_state(), ApprovalState::Approved);
@@ -158,11 +208,17 @@ async fn jsm_approvals_and_the_requester() {
     let p = get(&pending).await;
     assert_eq!(p.approval_state(), ApprovalState::Requested);
     assert_eq!(p.requester.unwrap().email, None);
-    assert_eq!(get(&declined).await.approval_state(), ApprovalState::Rejected);
+    assert_eq!(
+        get(&declined).await.approval_state(),
+        ApprovalState::Rejected
+    );
     // A plain issue is not a JSM request: no approval at all.
     assert!(get(&plain).await.approval.is_none());
     mock.decide_approval(&pending, 1, "approved");
-    assert_eq!(get(&pending).await.approval_state(), ApprovalState::Approved);
+    assert_eq!(
+        get(&pending).await.approval_state(),
+        ApprovalState::Approved
+    );
 }
 
 #[tokio::test]
@@ -171,8 +227,12 @@ async fn internal_comments_carry_the_jsm_property() {
     let key = mock.add_issue("ITSM", "Task", "t", &[]);
     let jira = on(&mock);
     let r = TicketRef::by_number(key.clone());
-    jira.add_comment(&r, &Comment::internal("agents only")).await.unwrap();
-    jira.add_comment(&r, &Comment::public("everyone")).await.unwrap();
+    jira.add_comment(&r, &Comment::internal("agents only"))
+        .await
+        .unwrap();
+    jira.add_comment(&r, &Comment::public("everyone"))
+        .await
+        .unwrap();
     let c = mock.comments(&key);
     assert_eq!(c.len(), 2);
     assert!(c[0].1 && !c[1].1);
