@@ -28,7 +28,8 @@
         feature = "glpi",
         feature = "servicenow",
         feature = "opsramp",
-        feature = "opsgenie"
+        feature = "opsgenie",
+        feature = "jira"
     )),
     allow(unused_variables, unused_mut, unreachable_code, dead_code)
 )]
@@ -67,6 +68,9 @@ pub enum ConnectorConfig {
     /// OpsGenie (feature `opsgenie`).
     #[cfg(feature = "opsgenie")]
     Opsgenie(accesslink_opsgenie::OpsGenieSettings),
+    /// Jira Cloud, Data Center and Service Management (feature `jira`).
+    #[cfg(feature = "jira")]
+    Jira(accesslink_jira::JiraSettings),
 }
 
 impl ConnectorConfig {
@@ -83,6 +87,8 @@ impl ConnectorConfig {
             ConnectorConfig::Opsramp(_) => "opsramp",
             #[cfg(feature = "opsgenie")]
             ConnectorConfig::Opsgenie(_) => "opsgenie",
+            #[cfg(feature = "jira")]
+            ConnectorConfig::Jira(_) => "jira",
         }
     }
 
@@ -99,6 +105,8 @@ impl ConnectorConfig {
             ConnectorConfig::Opsramp(ref s) => &s.name,
             #[cfg(feature = "opsgenie")]
             ConnectorConfig::Opsgenie(ref s) => &s.name,
+            #[cfg(feature = "jira")]
+            ConnectorConfig::Jira(ref s) => &s.name,
         }
     }
 
@@ -116,6 +124,8 @@ impl ConnectorConfig {
             ConnectorConfig::Opsramp(ref mut s) => s.name = name,
             #[cfg(feature = "opsgenie")]
             ConnectorConfig::Opsgenie(ref mut s) => s.name = name,
+            #[cfg(feature = "jira")]
+            ConnectorConfig::Jira(ref mut s) => s.name = name,
         }
     }
 
@@ -171,6 +181,10 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         ConnectorConfig::Opsgenie(ref s) => Arc::new(
             accesslink_opsgenie::OpsGenieConnector::from_settings(s.clone()).map_err(named)?,
         ),
+        #[cfg(feature = "jira")]
+        ConnectorConfig::Jira(ref s) => {
+            Arc::new(accesslink_jira::JiraConnector::from_settings(s.clone()).map_err(named)?)
+        }
     };
     Ok(Connection::new(connector))
 }
@@ -293,6 +307,8 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
         "opsgenie.schema.json",
         one::<accesslink_opsgenie::OpsGenieSettings>("opsgenie"),
     ));
+    #[cfg(feature = "jira")]
+    out.push(("jira.schema.json", one::<accesslink_jira::JiraSettings>("jira")));
     out
 }
 

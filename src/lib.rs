@@ -22,6 +22,7 @@
 //! | `servicenow` | `accesslink::servicenow` | `accesslink-servicenow` |
 //! | `opsramp` | `accesslink::opsramp` | `accesslink-opsramp` |
 //! | `opsgenie` | `accesslink::opsgenie` | `accesslink-opsgenie` |
+//! | `jira` | `accesslink::jira` | `accesslink-jira` (Jira Cloud, Data Center, Service Management) |
 //! | `workflow` | `accesslink::workflow` | `accesslink-workflow` (fulfilment, ticket gate, audit) |
 //! | `full` | all of the above | |
 //! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers of the enabled targets, fault injection, conformance suite) |
@@ -90,6 +91,11 @@ pub use accesslink_opsramp as opsramp;
 #[cfg(feature = "opsgenie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opsgenie")))]
 pub use accesslink_opsgenie as opsgenie;
+
+/// The Jira connector: Cloud, Data Center and Service Management (feature `jira`).
+#[cfg(feature = "jira")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jira")))]
+pub use accesslink_jira as jira;
 
 /// Fulfilment, the ticket gate and audit events (feature `workflow`).
 #[cfg(feature = "workflow")]

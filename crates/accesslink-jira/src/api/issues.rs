@@ -205,10 +205,12 @@ impl<'a> Issues<'a> {
                     .retry_safe(true);
                 let page: TokenSearchPage = http.send_json(req).await?;
                 let next = page.next_page_token.filter(|t| !t.is_empty());
-                if next.is_some() && page.is_last == Some(true) {
+                // The two end markers must agree: a page that says it is not the last but
+                // gives no token would end an import short without a word.
+                if next.is_some() == (page.is_last == Some(true)) && page.is_last.is_some() {
                     return Err(Error::protocol(
                         "jira search/jql",
-                        "a page says isLast but carries a nextPageToken",
+                        "isLast and nextPageToken disagree about whether this is the last page",
                     ));
                 }
                 Ok(SearchPage {
