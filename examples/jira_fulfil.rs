@@ -24,21 +24,36 @@ use accesslink_workflow::fulfil::{
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mock = Arc::new(JiraMock::start_cloud().await);
     let mut settings = mock.settings();
-    settings.as_object_mut().expect("an object").remove("target");
-    let jira = Arc::new(JiraConnector::from_settings(serde_json::from_value(settings)?)?);
+    settings
+        .as_object_mut()
+        .expect("an object")
+        .remove("target");
+    let jira = Arc::new(JiraConnector::from_settings(serde_json::from_value(
+        settings,
+    )?)?);
     println!("access requests through Jira issues on the in-process Jira mock\n");
 
     let run = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() % 1_000_000;
     let group = |id: &str| EntitlementRef::new(EntitlementType::group(), id);
     let requests = vec![
-        AccessRequest::new(format!("REQ-{run}-1"), Operation::Grant, "Payroll", Person::login("alice"))
-            .requester(Person::login("bob"))
-            .entitlement(group("payroll-admins"))
-            .justification("quarter close"),
-        AccessRequest::new(format!("REQ-{run}-2"), Operation::Revoke, "Payroll", Person::login("carol"))
-            .requester(Person::login("bob"))
-            .entitlement(group("payroll-approvers"))
-            .justification("moved to marketing"),
+        AccessRequest::new(
+            format!("REQ-{run}-1"),
+            Operation::Grant,
+            "Payroll",
+            Person::login("alice"),
+        )
+        .requester(Person::login("bob"))
+        .entitlement(group("payroll-admins"))
+        .justification("quarter close"),
+        AccessRequest::new(
+            format!("REQ-{run}-2"),
+            Operation::Revoke,
+            "Payroll",
+            Person::login("carol"),
+        )
+        .requester(Person::login("bob"))
+        .entitlement(group("payroll-approvers"))
+        .justification("moved to marketing"),
     ];
     let template = TicketTemplate::builder(TicketKind::Task)
         .title("{operation} {entitlement.id|} on {target} for {beneficiary}")
@@ -64,7 +79,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             for (id, state) in ids.iter().zip(plan) {
                 for _ in 0..50 {
                     tokio::time::sleep(Duration::from_millis(100)).await;
-                    let found = jira.find_by_correlation(&accesslink::CorrelationId::new(id.clone())).await;
+                    let found = jira
+                        .find_by_correlation(&accesslink::CorrelationId::new(id.clone()))
+                        .await;
                     if let Ok(Some(t)) = found {
                         let _ = mock.set_ticket_state(&t.reference, state).await;
                         break;
@@ -97,7 +114,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             o.raw_state.as_deref().unwrap_or("-")
         );
     }
-    let completed = outcomes.iter().filter(|o| o.status == TaskStatus::Completed).count();
-    println!("\n{completed} of {} requests completed, {} requests to Jira", outcomes.len(), mock.request_count());
+    let completed = outcomes
+        .iter()
+        .filter(|o| o.status == TaskStatus::Completed)
+        .count();
+    println!(
+        "\n{completed} of {} requests completed, {} requests to Jira",
+        outcomes.len(),
+        mock.request_count()
+    );
     Ok(())
 }

@@ -26,24 +26,45 @@ use accesslink_workflow::gate::{
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mock = JiraMock::start_cloud().await;
-    let alice = mock.add_user("Alice Admin", Some("alice@acme.example"), "atlassian", false);
+    let alice = mock.add_user(
+        "Alice Admin",
+        Some("alice@acme.example"),
+        "atlassian",
+        false,
+    );
     let bob = mock.add_user("Bob Builder", Some("bob@acme.example"), "atlassian", false);
     // JSM changes (service desk SD) with their approvals' final decisions.
-    let approved = mock.add_jsm_request("Change", "Patch db-prod-01", &alice, &["approved", "approved"]);
-    let pending = mock.add_jsm_request("Change", "Patch db-prod-01", &alice, &["approved", "pending"]);
+    let approved = mock.add_jsm_request(
+        "Change",
+        "Patch db-prod-01",
+        &alice,
+        &["approved", "approved"],
+    );
+    let pending = mock.add_jsm_request(
+        "Change",
+        "Patch db-prod-01",
+        &alice,
+        &["approved", "pending"],
+    );
     let declined = mock.add_jsm_request("Change", "Patch db-prod-01", &alice, &["declined"]);
     let bobs = mock.add_jsm_request("Change", "Patch db-prod-01", &bob, &["approved"]);
     let done = mock.add_jsm_request("Change", "Patch db-prod-01", &alice, &["approved"]);
     let task = mock.add_issue("ITSM", "Task", "Look at db-prod-01", &[]);
 
     let mut settings = mock.settings();
-    settings.as_object_mut().expect("an object").remove("target");
+    settings
+        .as_object_mut()
+        .expect("an object")
+        .remove("target");
     settings["jsm_approvals"] = true.into();
     settings["issue_types"] = serde_json::json!({ "change": "Change" });
     let jira = JiraConnector::from_settings(serde_json::from_value(settings)?)?;
     // The last change is finished already: closed through its workflow's transition.
-    jira.close_ticket(&TicketRef::by_number(done.clone()), &Resolution::done("implemented"))
-        .await?;
+    jira.close_ticket(
+        &TicketRef::by_number(done.clone()),
+        &Resolution::done("implemented"),
+    )
+    .await?;
 
     // Privileged sessions on production need an open change, approved, that the user raised.
     let policy = TicketPolicy::new()
@@ -68,7 +89,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let alice = Principal::new("alice").email("alice@acme.example");
     for raw in &typed {
-        let attempt = AccessAttempt::new(alice.clone(), "connect", "db-prod-01").ticket(raw.as_str());
+        let attempt =
+            AccessAttempt::new(alice.clone(), "connect", "db-prod-01").ticket(raw.as_str());
         let started = Instant::now();
         let verdict = gate.check(&attempt).await;
         let reasons: Vec<String> = verdict.reasons.iter().map(ToString::to_string).collect();

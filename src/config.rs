@@ -308,7 +308,10 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
         one::<accesslink_opsgenie::OpsGenieSettings>("opsgenie"),
     ));
     #[cfg(feature = "jira")]
-    out.push(("jira.schema.json", one::<accesslink_jira::JiraSettings>("jira")));
+    out.push((
+        "jira.schema.json",
+        one::<accesslink_jira::JiraSettings>("jira"),
+    ));
     out
 }
 

@@ -124,9 +124,9 @@ impl TicketBackend for JiraMock {
     fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
         let v = self.lock().version();
         match op {
-            FaultOp::CreateTicket(TicketKind::Change | TicketKind::Request) => Some(
-                FaultMatcher::method("POST").and_path_suffix("/rest/servicedeskapi/request"),
-            ),
+            FaultOp::CreateTicket(TicketKind::Change | TicketKind::Request) => {
+                Some(FaultMatcher::method("POST").and_path_suffix("/rest/servicedeskapi/request"))
+            }
             FaultOp::CreateTicket(_) => {
                 Some(FaultMatcher::method("POST").and_path_suffix(&format!("/rest/api/{v}/issue")))
             }
