@@ -14,6 +14,10 @@ use crate::error::{JiraRateLimit, parse_error};
 use crate::oauth::{AtlassianOAuth, OAuthClient, RefreshTokenStore};
 use crate::settings::Deployment;
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per builder, consumed by build()"
+)]
 enum AuthChoice {
     None,
     Basic(String, SecretString),

@@ -44,16 +44,20 @@ impl Deployment {
 }
 
 /// How the connector signs in: `auth = { method = "basic", … }`.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per configured instance, read once at construction"
+)]
 #[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum JiraAuth {
     /// HTTP Basic. Cloud: the account's e-mail and an API token (passwords are refused by
-    /// Cloud). Data Center: a user name and password (`username`/`password` are accepted
-    /// as the keys' other names).
+    /// Cloud). Data Center: a user name and password (`user` or `username`, and
+    /// `password`, are accepted as the keys' other names).
     Basic {
         /// The e-mail (Cloud) or user name (Data Center).
-        #[serde(alias = "username")]
+        #[serde(alias = "username", alias = "user")]
         email: String,
         /// The API token (Cloud) or password (Data Center).
         #[serde(alias = "password")]

@@ -62,7 +62,7 @@ impl TicketBackend for JiraMock {
         let wf = s.workflow_of(&s.issues[i].issue_type);
         let pick = |cat: &str, last: bool| {
             let mut it = wf.statuses.iter().filter(|st| st.category == cat);
-            if last { it.last() } else { it.next() }.map(|st| st.id.to_owned())
+            if last { it.next_back() } else { it.next() }.map(|st| st.id.to_owned())
         };
         let (status, resolution) = match state {
             TicketState::New => (pick("new", false), None),

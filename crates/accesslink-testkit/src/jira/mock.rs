@@ -10,7 +10,8 @@ use crate::proxy::FaultProxy;
 /// The settings are `target = "jira"`, `name = "jira-mock"`, the deployment
 /// (`cloud`/`data_center`), `base_url` = [`JiraMock::url`], `project = "ITSM"`, a JSM
 /// service desk `10` with request types `change = "25"` and `request = "26"`, and the
-/// auth the mock was started with (`basic` with e-mail and API token, `bearer` with the
+/// auth the mock was started with (`basic` with `user` and `password` — the e-mail and API
+/// token on Cloud, as every mock names Basic credentials — `bearer` with the
 /// personal access token, or `oauth` with the client, the current refresh token and the
 /// mock as `auth_url` and `api_url`).
 impl Mock for JiraMock {
@@ -26,7 +27,7 @@ impl Mock for JiraMock {
         let url = JiraMock::url(self);
         let s = self.lock();
         let auth = match s.auth {
-            AuthMode::Basic => json!({"method": "basic", "email": s.user, "api_token": s.secret}),
+            AuthMode::Basic => json!({"method": "basic", "user": s.user, "password": s.secret}),
             AuthMode::Bearer => json!({"method": "bearer", "token": s.secret}),
             AuthMode::OAuth => json!({
                 "method": "oauth",

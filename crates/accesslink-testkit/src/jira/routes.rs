@@ -85,6 +85,10 @@ pub(crate) fn json_response(status: u16, body: &Value) -> ResponseTemplate {
 }
 
 /// `{"errorMessages":[…],"errors":{…}}`.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "callers build the errors object in place"
+)]
 pub(crate) fn error(status: u16, messages: &[&str], errors: Value) -> ResponseTemplate {
     json_response(
         status,
