@@ -26,7 +26,12 @@ pub mod conformance;
 pub mod contract;
 pub mod counter;
 pub mod data;
-#[cfg(any(feature = "opsramp", feature = "opsgenie", feature = "contract"))]
+#[cfg(any(
+    feature = "opsramp",
+    feature = "opsgenie",
+    feature = "jira",
+    feature = "contract"
+))]
 pub mod exchange;
 pub mod fault;
 #[cfg(feature = "glpi")]

@@ -1,6 +1,7 @@
 //! Integration tests of the Jira connector against the testkit's `JiraMock`.
 
 mod conformance;
+mod contract;
 mod faults;
 mod input;
 mod oauth;

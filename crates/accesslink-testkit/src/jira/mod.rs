@@ -41,6 +41,7 @@ use self::routes::Call;
 pub use self::state::{AuthMode, Mode};
 use self::state::{State, StoredApproval};
 use crate::counter::RouteCounter;
+pub use crate::exchange::Exchange;
 use crate::fault::{Fault, FaultAction, FaultPlan, RetryAfter};
 use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
@@ -100,10 +101,12 @@ impl JiraMockBuilder {
         let state = Arc::new(Mutex::new(s));
         let faults = FaultPlan::new();
         let counter = RouteCounter::new();
+        let exchanges = Arc::new(Mutex::new(None));
         let responder = Responder {
             state: state.clone(),
             faults: faults.clone(),
             counter: counter.clone(),
+            exchanges: Arc::clone(&exchanges),
         };
         let started = start_mock(responder, "accesslink-testkit Jira", self.proxy).await;
         let mock = JiraMock {
@@ -113,6 +116,7 @@ impl JiraMockBuilder {
             state,
             faults,
             counter,
+            exchanges,
         };
         let url = mock.url();
         mock.lock().site_url = url;
@@ -129,9 +133,23 @@ pub struct JiraMock {
     state: Arc<Mutex<State>>,
     faults: FaultPlan,
     counter: RouteCounter,
+    /// `Some` once [`JiraMock::record_exchanges`] was called.
+    exchanges: Arc<Mutex<Option<Vec<Exchange>>>>,
 }
 
 impl JiraMock {
+    /// From now on, log every request with the status and JSON body of its answer, for
+    /// contract tests (off by default).
+    pub fn record_exchanges(&self) {
+        lock(&self.exchanges).get_or_insert_with(Vec::new);
+    }
+
+    /// The requests logged since [`record_exchanges`](Self::record_exchanges), with the
+    /// answers. An answer a queued fault replaced has no status or body.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        lock(&self.exchanges).clone().unwrap_or_default()
+    }
+
     /// Options for a new mock.
     pub fn builder() -> JiraMockBuilder {
         JiraMockBuilder {
@@ -423,10 +441,22 @@ struct Responder {
     state: Arc<Mutex<State>>,
     faults: FaultPlan,
     counter: RouteCounter,
+    exchanges: Arc<Mutex<Option<Vec<Exchange>>>>,
 }
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let record = lock(&self.exchanges).is_some();
+        let (answer, logged) = crate::exchange::capture(record, request, || self.answer(request));
+        if let (Some(e), Some(log)) = (logged, lock(&self.exchanges).as_mut()) {
+            log.push(e);
+        }
+        answer
+    }
+}
+
+impl Responder {
+    fn answer(&self, request: &Request) -> ResponseTemplate {
         let cloud_id = lock(&self.state).cloud_id.clone();
         let call = Call::parse(request, &cloud_id);
         self.counter.record(request.method.as_str(), &call.label());

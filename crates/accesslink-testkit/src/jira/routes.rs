@@ -81,6 +81,7 @@ impl<'a> Call<'a> {
 }
 
 pub(crate) fn json_response(status: u16, body: &Value) -> ResponseTemplate {
+    crate::exchange::note(status, body);
     ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/json;charset=UTF-8")
 }
 
