@@ -397,6 +397,12 @@ impl JiraMock {
             .map(|u| u.active)
     }
 
+    /// The ids of every user (account ids on Cloud, names on Data Center), in order.
+    pub fn user_ids(&self) -> Vec<String> {
+        let s = self.lock();
+        s.users.iter().flatten().map(|u| s.user_id(u)).collect()
+    }
+
     /// How many users exist, of every type.
     pub fn user_count(&self) -> usize {
         self.lock().users.iter().flatten().count()
