@@ -16,6 +16,7 @@ use crate::error::parse_datetime;
 use crate::jql::Jql;
 use crate::models::{Issue, Transition};
 use crate::refs::IssueRef;
+use crate::settings::Deployment;
 use crate::status::{approval_of, status_of};
 
 /// Search pages read at most for one batch or correlation look-up: a server repeating
@@ -196,10 +197,15 @@ impl JiraConnector {
             fields.insert("summary".into(), json!(new.title));
             fields.insert("description".into(), json!(new.description));
             fields.insert("labels".into(), json!([label]));
+            // Cloud takes an account id, Data Center a user name; a login is not an
+            // account id, so on Cloud only a requester with an id is raised on behalf of.
             let on_behalf = new
                 .requester
                 .as_ref()
-                .and_then(|p| p.id.clone().or_else(|| p.login.clone()));
+                .and_then(|p| match self.client.deployment() {
+                    Deployment::Cloud => p.id.clone(),
+                    Deployment::DataCenter => p.login.clone().or_else(|| p.id.clone()),
+                });
             let created = self
                 .client
                 .jsm()
@@ -259,11 +265,15 @@ impl JiraConnector {
             let text = format!("{} {to}", t.name).to_ascii_lowercase();
             CANCEL_WORDS.iter().any(|w| text.contains(w))
         };
+        // Success never goes through a cancellation; a failure prefers one, and takes any
+        // `done` transition where the workflow has none.
         let preferred = done.iter().find(|t| cancels(t) != how.successful);
-        preferred.or(done.first()).copied().ok_or_else(|| {
+        let fallback = (!how.successful).then(|| done.first()).flatten();
+        preferred.or(fallback).copied().ok_or_else(|| {
             let names: Vec<&str> = transitions.iter().map(|t| t.name.as_str()).collect();
             Error::invalid_input(format!(
-                "no transition to a status in the done category is available (there are {names:?})"
+                "no transition to a status in the done category fits a {} close (there are {names:?})",
+                if how.successful { "successful" } else { "failed" }
             ))
         })
     }
@@ -435,5 +445,84 @@ impl TicketingSystem for JiraConnector {
             ));
         }
         Ok(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jira() -> JiraConnector {
+        let s: crate::JiraSettings = serde_json::from_value(json!({
+            "deployment": "cloud", "base_url": "https://a.atlassian.net",
+            "auth": {"method": "basic", "email": "e", "api_token": "t"}
+        }))
+        .unwrap();
+        JiraConnector::from_settings(s).unwrap()
+    }
+
+    fn transition(id: &str, name: &str, to: &str, category: &str) -> Transition {
+        serde_json::from_value(json!({"id": id, "name": name, "to": {"name": to, "statusCategory": {"key": category}}}))
+            .unwrap()
+    }
+
+    #[test]
+    fn transitions_are_picked_by_category_and_intent() {
+        let j = jira();
+        let all = [
+            transition("11", "Start", "In Progress", "indeterminate"),
+            transition("41", "Won't do", "Done", "done"),
+            transition("31", "Resolve", "Done", "done"),
+        ];
+        assert_eq!(
+            j.pick_transition(&all, &Resolution::done("x")).unwrap().id,
+            "31"
+        );
+        assert_eq!(
+            j.pick_transition(&all, &Resolution::failed("x"))
+                .unwrap()
+                .id,
+            "41"
+        );
+        // Only a cancellation leads to done: a success is refused, a failure takes it.
+        let cancel_only = [all[0].clone(), all[1].clone()];
+        assert!(
+            j.pick_transition(&cancel_only, &Resolution::done("x"))
+                .is_err()
+        );
+        assert_eq!(
+            j.pick_transition(&cancel_only, &Resolution::failed("x"))
+                .unwrap()
+                .id,
+            "41"
+        );
+        // No cancellation: a failure takes the plain done transition.
+        let plain = [all[0].clone(), all[2].clone()];
+        assert_eq!(
+            j.pick_transition(&plain, &Resolution::failed("x"))
+                .unwrap()
+                .id,
+            "31"
+        );
+        assert!(
+            j.pick_transition(&all[..1], &Resolution::failed("x"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn correlation_labels_refuse_spaces_and_controls() {
+        let j = jira();
+        assert_eq!(
+            j.correlation_label(&CorrelationId::new("req-7781"))
+                .unwrap(),
+            "accesslink-req-7781"
+        );
+        for bad in ["", "a b", "a\tb", "x\u{0}"] {
+            assert!(
+                j.correlation_label(&CorrelationId::new(bad)).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }
