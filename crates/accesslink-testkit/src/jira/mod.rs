@@ -31,6 +31,8 @@ mod mock;
 mod people;
 mod routes;
 mod state;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 

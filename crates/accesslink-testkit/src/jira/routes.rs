@@ -371,6 +371,14 @@ fn platform(state: &mut State, call: &Call<'_>, rest: &[&str]) -> ResponseTempla
         ("POST", ["issue", id, "transitions"]) => do_transition(state, call, id),
         ("POST", ["search", "jql"]) if state.mode == Mode::Cloud => search_jql(state, call),
         ("POST", ["search"]) if state.mode == Mode::DataCenter => search_offset(state, call),
+        // Cloud removed `/rest/api/{2,3}/search` (2025) for `search/jql`.
+        ("GET" | "POST", ["search"]) => error(
+            410,
+            &[
+                "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.",
+            ],
+            json!({}),
+        ),
         _ => super::people::route(state, call, rest).unwrap_or_else(|| {
             error(
                 404,
