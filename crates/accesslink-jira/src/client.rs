@@ -37,6 +37,7 @@ pub struct JiraClientBuilder {
     auth: AuthChoice,
     http: HttpSettings,
     instance: String,
+    extra_fields: Vec<String>,
 }
 
 impl fmt::Debug for JiraClientBuilder {
@@ -95,6 +96,14 @@ impl JiraClientBuilder {
     #[must_use]
     pub fn http(mut self, settings: HttpSettings) -> Self {
         self.http = settings;
+        self
+    }
+
+    /// Fields read with every issue besides [`FIELDS`](crate::api::FIELDS) (a
+    /// correlation custom field, say).
+    #[must_use]
+    pub fn extra_fields(mut self, fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.extra_fields = fields.into_iter().map(Into::into).collect();
         self
     }
 
@@ -177,6 +186,11 @@ impl JiraClientBuilder {
                 lazy,
                 builder_http: self.http,
                 instance: self.instance,
+                fields: crate::api::FIELDS
+                    .iter()
+                    .map(|f| (*f).to_owned())
+                    .chain(self.extra_fields)
+                    .collect(),
             }),
         })
     }
@@ -210,6 +224,7 @@ struct Inner {
     lazy: Option<Lazy>,
     builder_http: HttpSettings,
     instance: String,
+    fields: Vec<String>,
 }
 
 /// A client for one Jira site. Cheap to clone.
@@ -245,7 +260,13 @@ impl JiraClient {
             auth: AuthChoice::None,
             http: HttpSettings::default(),
             instance: "jira".into(),
+            extra_fields: Vec::new(),
         }
+    }
+
+    /// The fields read with every issue.
+    pub fn fields(&self) -> &[String] {
+        &self.inner.fields
     }
 
     /// Cloud or Data Center.

@@ -111,6 +111,24 @@ impl Jql {
         Ok(self)
     }
 
+    /// `field ~ "\"value\""`: a Lucene **phrase** search for the whole value (specials
+    /// escaped inside the phrase), the way Jira finds an exact text in a text custom field.
+    /// Text search tokenises, so callers compare the field's value on the results.
+    pub fn phrase(mut self, name: &str, value: &str) -> Result<Self> {
+        let mut lucene = String::with_capacity(value.len() * 2 + 2);
+        lucene.push('"');
+        for c in value.chars() {
+            if LUCENE_SPECIALS.contains(&c) {
+                lucene.push('\\');
+            }
+            lucene.push(c);
+        }
+        lucene.push('"');
+        self.clauses
+            .push(format!("{} ~ {}", field(name)?, quote(&lucene)?));
+        Ok(self)
+    }
+
     /// `field in ("a", "b")`; an empty list is refused (Jira rejects `in ()`).
     pub fn in_list<I, S>(mut self, name: &str, values: I) -> Result<Self>
     where
@@ -236,6 +254,10 @@ mod tests {
             r#"project = "IT" AND cf[10050] ~ "EXT\\-1" ORDER BY key ASC"#
         );
         assert_eq!(Jql::new().order_by("key").to_string(), "ORDER BY key ASC");
+        assert_eq!(
+            Jql::new().phrase("cf[10050]", "EXT-1").unwrap().to_string(),
+            r##"cf[10050] ~ "\"EXT\\-1\"""##
+        );
         assert!(Jql::new().in_list("key", Vec::<String>::new()).is_err());
     }
 }

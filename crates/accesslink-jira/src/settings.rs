@@ -233,6 +233,11 @@ pub struct JiraSettings {
     /// ticket (default `false`: one more request per ticket).
     #[serde(default)]
     pub jsm_approvals: bool,
+    /// A text custom field (`customfield_10050`, single-line) that carries the correlation
+    /// id instead of a label: set on create, found with a JQL phrase search
+    /// (`cf[10050] ~ "\"id\""`) and compared exactly on the results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_field: Option<String>,
     /// The correlation label is this prefix and the correlation id (default `accesslink-`).
     #[serde(default = "default_label_prefix")]
     pub correlation_label_prefix: String,
@@ -280,6 +285,7 @@ impl fmt::Debug for JiraSettings {
             .field("issue_types", &self.issue_types)
             .field("service_desk", &self.service_desk)
             .field("jsm_approvals", &self.jsm_approvals)
+            .field("correlation_field", &self.correlation_field)
             .field("correlation_label_prefix", &self.correlation_label_prefix)
             .field("batch_size", &self.batch_size)
             .field("page_size", &self.page_size)
@@ -308,6 +314,7 @@ impl JiraSettings {
             issue_types: BTreeMap::new(),
             service_desk: None,
             jsm_approvals: false,
+            correlation_field: None,
             correlation_label_prefix: default_label_prefix(),
             batch_size: default_batch_size(),
             page_size: default_page_size(),
@@ -365,6 +372,16 @@ impl JiraSettings {
         }
         if !(1..=1000).contains(&self.page_size) {
             return bad(format!("page_size must be 1-1000, not {}", self.page_size));
+        }
+        if let Some(f) = &self.correlation_field {
+            let ok = f.strip_prefix("customfield_").is_some_and(|d| {
+                !d.is_empty() && d.len() <= 18 && d.bytes().all(|b| b.is_ascii_digit())
+            });
+            if !ok {
+                return bad(format!(
+                    "correlation_field {f:?} is not a custom field id (customfield_10050)"
+                ));
+            }
         }
         let prefix = &self.correlation_label_prefix;
         if prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -448,6 +465,7 @@ impl JiraConnector {
     fn build(s: JiraSettings, store: Option<Arc<dyn RefreshTokenStore>>) -> Result<JiraConnector> {
         s.validate(store.is_some())?;
         let mut builder = JiraClient::builder(s.deployment, s.base_url.clone())
+            .extra_fields(s.correlation_field.clone())
             .instance(s.name.clone())
             .http(s.http.clone());
         builder = match &s.auth {

@@ -92,13 +92,7 @@ impl JiraConnector {
         t.web_url = Some(format!("{site}/browse/{}", issue.key));
         t.approval = approval_of(&self.status_map, approvals);
         t.resolution = f.resolution.as_ref().and_then(|r| r.name.clone());
-        let prefix = &self.settings.correlation_label_prefix;
-        t.correlation_id = f
-            .labels
-            .iter()
-            .flatten()
-            .find_map(|l| l.strip_prefix(prefix.as_str()).filter(|id| !id.is_empty()))
-            .map(CorrelationId::new);
+        t.correlation_id = self.correlation_of(issue).map(CorrelationId::new);
         let mut extra = Map::new();
         if let Ok(v) = serde_json::to_value(issue) {
             extra.insert("issue".into(), v);
@@ -175,10 +169,43 @@ impl JiraConnector {
         ))
     }
 
+    /// The correlation id an issue carries: the custom field's text, or the label after
+    /// the prefix.
+    fn correlation_of(&self, issue: &Issue) -> Option<String> {
+        let f = &issue.fields;
+        if let Some(field) = &self.settings.correlation_field {
+            return f
+                .other
+                .get(field)
+                .and_then(|v| v.as_str())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned);
+        }
+        let prefix = &self.settings.correlation_label_prefix;
+        f.labels
+            .iter()
+            .flatten()
+            .find_map(|l| l.strip_prefix(prefix.as_str()).filter(|id| !id.is_empty()))
+            .map(str::to_owned)
+    }
+
     async fn find_issue(&self, id: &CorrelationId) -> Result<Option<Issue>> {
         let label = self.correlation_label(id)?;
-        let jql = Jql::new().eq("labels", &label)?.order_by("created");
-        let found = self.search_all(&jql, 10).await?;
+        let jql = match &self.settings.correlation_field {
+            // Text search tokenises: the phrase narrows, the exact comparison decides.
+            Some(field) => {
+                let cf = format!("cf[{}]", field.trim_start_matches("customfield_"));
+                Jql::new().phrase(&cf, id.as_str())?.order_by("created")
+            }
+            None => Jql::new().eq("labels", &label)?.order_by("created"),
+        };
+        let found: Vec<Issue> = self
+            .search_all(&jql, 10)
+            .await?
+            .into_iter()
+            .filter(|i| self.correlation_of(i).as_deref() == Some(id.as_str()))
+            .collect();
         if found.len() > 1 {
             tracing::warn!(
                 label,
@@ -196,7 +223,10 @@ impl JiraConnector {
             let mut fields = new.extra.clone();
             fields.insert("summary".into(), json!(new.title));
             fields.insert("description".into(), json!(new.description));
-            fields.insert("labels".into(), json!([label]));
+            match &self.settings.correlation_field {
+                Some(f) => fields.insert(f.clone(), json!(new.correlation_id.as_str())),
+                None => fields.insert("labels".into(), json!([label])),
+            };
             // Cloud takes an account id, Data Center a user name; a login is not an
             // account id, so on Cloud only a requester with an id is raised on behalf of.
             let on_behalf = new
@@ -223,8 +253,14 @@ impl JiraConnector {
             new.title.clone(),
         );
         req.description = new.description.clone();
-        req.labels = vec![label.to_owned()];
         req.extra = new.extra.clone();
+        match &self.settings.correlation_field {
+            Some(f) => {
+                req.extra
+                    .insert(f.clone(), json!(new.correlation_id.as_str()));
+            }
+            None => req.labels = vec![label.to_owned()],
+        }
         if let Some(p) = &new.priority {
             req.extra.insert("priority".into(), json!({ "name": p }));
         }

@@ -13,7 +13,7 @@ use crate::models::{
 use crate::refs::IssueRef;
 use crate::settings::Deployment;
 
-/// The fields the connector reads with every issue.
+/// The fields the connector reads with every issue (and the client's extra fields).
 pub const FIELDS: &[&str] = &[
     "summary",
     "description",
@@ -114,7 +114,7 @@ impl<'a> Issues<'a> {
         let http = self.client.http().await?;
         let req = http
             .get(&self.path(&format!("issue/{}", r.as_str())))?
-            .query_pair("fields", &FIELDS.join(","));
+            .query_pair("fields", &self.client.fields().join(","));
         optional(http.send_json(req).await)
     }
 
@@ -193,8 +193,7 @@ impl<'a> Issues<'a> {
         let http = self.client.http().await?;
         match self.client.deployment() {
             Deployment::Cloud => {
-                let mut body =
-                    json!({ "jql": jql.to_string(), "fields": FIELDS, "maxResults": size });
+                let mut body = json!({ "jql": jql.to_string(), "fields": self.client.fields(), "maxResults": size });
                 if let Some(token) = at {
                     body["nextPageToken"] = json!(token);
                 }
@@ -226,7 +225,7 @@ impl<'a> Issues<'a> {
                         Error::invalid_input(format!("{s:?} is not a search page token"))
                     })?,
                 };
-                let body = json!({ "jql": jql.to_string(), "fields": FIELDS, "startAt": start, "maxResults": size });
+                let body = json!({ "jql": jql.to_string(), "fields": self.client.fields(), "startAt": start, "maxResults": size });
                 let req = http
                     .post("rest/api/2/search")?
                     .json(&body)?

@@ -28,7 +28,10 @@ const BAD_REFS: &[&str] = &[
 ];
 
 async fn ticketing(mock: &JiraMock, kind: TicketKind) {
-    let jira = on(mock);
+    ticketing_with(mock, &on(mock), kind).await;
+}
+
+async fn ticketing_with(mock: &JiraMock, jira: &JiraConnector, kind: TicketKind) {
     let template = NewTicket::new(
         kind,
         "Grant payroll-admin to alice",
@@ -38,9 +41,50 @@ async fn ticketing(mock: &JiraMock, kind: TicketKind) {
     let suite = TicketingSuite::new(template)
         .bad_refs(BAD_REFS.iter().copied())
         .canaries([mock.secret(), mock.client_secret()]);
-    let report = run_ticketing_suite(&jira, mock, &suite).await;
+    let report = run_ticketing_suite(jira, mock, &suite).await;
     report.assert_success();
     assert_eq!(report.skipped().count(), 0, "{report:?}");
+}
+
+#[tokio::test]
+async fn ticketing_suite_with_a_correlation_custom_field() {
+    for mode in [Mode::Cloud, Mode::DataCenter] {
+        let mock = JiraMock::builder()
+            .mode(mode)
+            .with_proxy(true)
+            .start()
+            .await;
+        let mut s = crate::settings_of(&mock);
+        s.correlation_field = Some("customfield_10050".into());
+        let jira = JiraConnector::from_settings(s).unwrap();
+        ticketing_with(&mock, &jira, TicketKind::Task).await;
+        ticketing_with(&mock, &jira, TicketKind::Change).await;
+        // The id went into the field, and no correlation label was set.
+        let received = mock.received().await;
+        let creates: Vec<serde_json::Value> = received
+            .iter()
+            .filter(|r| r.method == "POST" && r.url.path().ends_with("/issue"))
+            .map(|r| r.body_json().unwrap())
+            .collect();
+        assert!(!creates.is_empty());
+        for c in &creates {
+            assert!(c["fields"]["customfield_10050"].is_string(), "{c}");
+            assert_eq!(c["fields"]["labels"], serde_json::json!([]), "{c}");
+        }
+        let searches: Vec<serde_json::Value> = received
+            .iter()
+            .filter(|r| r.url.path().contains("/search"))
+            .map(|r| r.body_json().unwrap())
+            .filter(|b: &serde_json::Value| !b["jql"].as_str().unwrap().starts_with("key in"))
+            .collect();
+        assert!(!searches.is_empty());
+        assert!(
+            searches
+                .iter()
+                .all(|b| b["jql"].as_str().unwrap().starts_with("cf[10050] ~ \"\\\"")),
+            "{searches:?}"
+        );
+    }
 }
 
 #[tokio::test]

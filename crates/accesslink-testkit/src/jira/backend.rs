@@ -3,7 +3,8 @@
 //!
 //! Conventions (what the Jira connector is assumed to do): a ticket reference is an issue
 //! key (`TicketRef.number`) or numeric id (`TicketRef.id`); the correlation id is carried
-//! by a label ending in `-<id>` (the connector's default prefix is `accesslink-`);
+//! by a label ending in `-<id>` (the connector's default prefix is `accesslink-`) or by a
+//! custom field holding it;
 //! internal comments carry the JSM `sd.public.comment` property; an account is a user by
 //! account id (Cloud) or name (Data Center), and only `atlassian` accounts are counted on
 //! Cloud (the connector's default `account_types`); entitlements are groups by id (Cloud)
@@ -84,9 +85,15 @@ impl TicketBackend for JiraMock {
     async fn count_with_correlation(&self, id: &CorrelationId) -> Result<usize> {
         let s = self.lock();
         let suffix = format!("-{id}");
+        // A label ending in `-<id>`, or a custom field holding the id.
         Ok(s.issues
             .iter()
-            .filter(|i| i.labels.iter().any(|l| l.ends_with(&suffix)))
+            .filter(|i| {
+                i.labels.iter().any(|l| l.ends_with(&suffix))
+                    || i.extra.iter().any(|(k, v)| {
+                        k.starts_with("customfield_") && v.as_str() == Some(id.as_str())
+                    })
+            })
             .count())
     }
 

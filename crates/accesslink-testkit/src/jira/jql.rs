@@ -8,6 +8,8 @@
 pub(crate) struct Clause {
     pub field: String,
     pub values: Vec<String>,
+    /// `~` (a text search) rather than `=` / `in`.
+    pub text: bool,
 }
 
 /// A parsed query.
@@ -68,6 +70,8 @@ impl Lexer<'_> {
 }
 
 const FIELDS: &[&str] = &["labels", "key", "issuekey", "id", "project", "issuetype"];
+/// The site's one text custom field, "Correlation ID" (`customfield_10050`).
+pub(crate) const CUSTOM_FIELD: &str = "cf[10050]";
 const RESERVED: &[char] = &[
     '+', '.', ',', ';', '?', '|', '*', '/', '%', '^', '$', '#', '@', '[', ']',
 ];
@@ -127,12 +131,18 @@ pub(crate) fn parse(jql: &str) -> Result<Query, String> {
                 ));
             }
         };
-        if !FIELDS.contains(&field.as_str()) {
+        let custom = field == CUSTOM_FIELD;
+        if !FIELDS.contains(&field.as_str()) && !custom {
             return Err(format!(
                 "Field '{field}' does not exist or you do not have permission to view it."
             ));
         }
+        let mut text = false;
         let values = match toks.next() {
+            Some(Tok::Word(w)) if w == "~" => {
+                text = true;
+                vec![value(toks.next())?]
+            }
             Some(Tok::Sym('=')) => vec![value(toks.next())?],
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("in") => {
                 if toks.next() != Some(Tok::Sym('(')) {
@@ -159,7 +169,16 @@ pub(crate) fn parse(jql: &str) -> Result<Query, String> {
         } else {
             field
         };
-        q.clauses.push(Clause { field, values });
+        if custom != text {
+            return Err(format!(
+                "Error in the JQL Query: the operator is not supported by '{field}' in the mock (custom fields take '~', others '=' and 'in')"
+            ));
+        }
+        q.clauses.push(Clause {
+            field,
+            values,
+            text,
+        });
         match toks.peek() {
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("and") => {
                 toks.next();
@@ -187,6 +206,15 @@ mod tests {
         assert_eq!(q.clauses[0].values, [r#"a "b" \c"#]);
         assert_eq!(q.clauses[1].field, "key");
         assert_eq!(q.clauses[1].values, ["X-1", "Y-2"]);
+    }
+
+    #[test]
+    fn custom_fields_take_text_search() {
+        let q = parse(r#"cf[10050] ~ "\"EXT\\-1\"" ORDER BY created ASC"#).unwrap();
+        assert!(q.clauses[0].text);
+        assert_eq!(q.clauses[0].values, [r#""EXT\-1""#]);
+        assert!(parse("cf[10050] = x").is_err());
+        assert!(parse("cf[99999] ~ x").is_err());
     }
 
     #[test]

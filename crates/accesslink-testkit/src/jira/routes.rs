@@ -650,6 +650,10 @@ fn select(state: &State, jql_text: &str) -> Result<Vec<usize>, ResponseTemplate>
     let matches = |i: &IssueRow| {
         q.clauses.iter().all(|c| {
             c.values.iter().any(|v| match c.field.as_str() {
+                jql::CUSTOM_FIELD => {
+                    let stored = i.extra.get("customfield_10050").and_then(Value::as_str);
+                    stored.is_some_and(|s| s.contains(&lucene_phrase(v)))
+                }
                 "labels" => i.labels.iter().any(|l| l == v),
                 "key" => {
                     i.key.eq_ignore_ascii_case(v)
@@ -665,6 +669,26 @@ fn select(state: &State, jql_text: &str) -> Result<Vec<usize>, ResponseTemplate>
     Ok((0..state.issues.len())
         .filter(|&i| matches(&state.issues[i]))
         .collect())
+}
+
+/// The text of a Lucene phrase (`"EXT\-1"` → `EXT-1`): quotes dropped, escapes undone.
+fn lucene_phrase(v: &str) -> String {
+    let inner = v
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(v);
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn search_jql(state: &mut State, call: &Call<'_>) -> ResponseTemplate {
@@ -836,6 +860,13 @@ fn jsm_create(state: &mut State, call: &Call<'_>) -> ResponseTemplate {
     row.labels = labels;
     row.reporter = reporter;
     row.approvals = Some(approvals.unwrap_or_default());
+    if let Some(values) = values.as_object() {
+        for (k, v) in values {
+            if k.starts_with("customfield_") {
+                row.extra.insert(k.clone(), v.clone());
+            }
+        }
+    }
     let (id, key) = (row.id, row.key.clone());
     let status = state.status_def(&state.issues[i]);
     json_response(
