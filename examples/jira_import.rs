@@ -14,8 +14,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use accesslink::paging::{PagingOptions, accounts, entitlements, grants};
 use accesslink::EntitlementType;
+use accesslink::paging::{PagingOptions, accounts, entitlements, grants};
 use accesslink_jira::JiraConnector;
 use accesslink_testkit::Mock;
 use accesslink_testkit::jira::{JiraMock, Mode};
