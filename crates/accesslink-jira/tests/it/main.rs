@@ -5,6 +5,7 @@ mod contract;
 mod faults;
 mod input;
 mod oauth;
+mod provisioning;
 mod secrets;
 mod tickets;
 
