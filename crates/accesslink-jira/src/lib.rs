@@ -15,7 +15,7 @@
 //! | capability | how |
 //! |---|---|
 //! | parse | issue key (`ITSM-42`) or numeric id, checked before any request ([`refs`]) |
-//! | create | issue in the configured project (or JSM request in a service desk), idempotent on a correlation **label** looked up with JQL before the create and after an ambiguous failure |
+//! | create | issue in the configured project (or JSM request in a service desk, raised on behalf of the requester), idempotent on a correlation **label** (or a text custom field, `correlation_field`) looked up with JQL before the create and after an ambiguous failure |
 //! | get | by key or id; a moved issue answers under its new key and `extra.previous_key` names the old one |
 //! | batch get | one JQL `key in (…)` search per `batch_size` references |
 //! | comment | public, or JSM-internal (`sd.public.comment`) |

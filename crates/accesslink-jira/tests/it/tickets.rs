@@ -237,3 +237,65 @@ async fn internal_comments_carry_the_jsm_property() {
     assert_eq!(c.len(), 2);
     assert!(c[0].1 && !c[1].1);
 }
+
+#[tokio::test]
+async fn jsm_requests_are_raised_on_behalf_of_the_requester() {
+    use accesslink_core::Person;
+    let mock = JiraMock::start_cloud().await;
+    let jane = mock.add_user(
+        "Jane Requester",
+        Some("jane.r@example.com"),
+        "atlassian",
+        false,
+    );
+    let jira = on(&mock);
+    let mut who = Person::login("jane.r");
+    who.id = Some(jane.clone());
+    let new = NewTicket::new(
+        TicketKind::Change,
+        "Deploy",
+        "Window Sat",
+        CorrelationId::new("jsm-1"),
+    )
+    .requester(who);
+    let t = jira.create_ticket(&new).await.unwrap();
+    assert!(t.reference.number().unwrap().starts_with("SD-"));
+    assert_eq!(
+        t.requester.as_ref().and_then(|p| p.id.as_deref()),
+        Some(jane.as_str())
+    );
+    let sent = mock
+        .received()
+        .await
+        .into_iter()
+        .find(|r| r.url.path() == "/rest/servicedeskapi/request")
+        .unwrap();
+    let body: serde_json::Value = sent.body_json().unwrap();
+    assert_eq!(body["raiseOnBehalfOf"], json!(jane));
+    assert_eq!(body["serviceDeskId"], "10");
+    assert_eq!(body["requestTypeId"], "25");
+    // JSM takes plain text in requestFieldValues, on Cloud too.
+    assert_eq!(body["requestFieldValues"]["description"], "Window Sat");
+    assert_eq!(
+        body["requestFieldValues"]["labels"],
+        json!(["accesslink-jsm-1"])
+    );
+    // A login alone is not a Cloud account id: no raiseOnBehalfOf then.
+    let new = NewTicket::new(
+        TicketKind::Change,
+        "Deploy",
+        "w",
+        CorrelationId::new("jsm-2"),
+    )
+    .requester(Person::login("jane.r"));
+    jira.create_ticket(&new).await.unwrap();
+    let last = mock
+        .received()
+        .await
+        .into_iter()
+        .filter(|r| r.url.path() == "/rest/servicedeskapi/request")
+        .last()
+        .unwrap();
+    let body: serde_json::Value = last.body_json().unwrap();
+    assert!(body.get("raiseOnBehalfOf").is_none(), "{body}");
+}
