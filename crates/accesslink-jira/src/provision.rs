@@ -88,16 +88,10 @@ impl JiraConnector {
 
     /// The group at `index` of the group listing.
     async fn group_at(&self, index: u64) -> Result<Option<Group>> {
-        let groups = self.client.groups();
-        match self.client.deployment() {
-            Deployment::Cloud => Ok(groups.list_page(index, 1).await?.values.into_iter().next()),
-            Deployment::DataCenter => {
-                let all = groups.list_page(0, 1000).await?.values;
-                Ok(usize::try_from(index)
-                    .ok()
-                    .and_then(|i| all.into_iter().nth(i)))
-            }
-        }
+        // Both deployments answer one group at an offset (Data Center pages the picker's
+        // answer itself).
+        let page = self.client.groups().list_page(index, 1).await?;
+        Ok(page.values.into_iter().next())
     }
 
     /// An existing account with this login (Cloud: by e-mail through `user/search`; Data

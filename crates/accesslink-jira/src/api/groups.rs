@@ -1,12 +1,15 @@
 //! Groups and memberships: Cloud by `groupId`, Data Center by group name.
 
-use accesslink_core::Result;
+use accesslink_core::{Error, Result};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::JiraClient;
 use crate::models::{Group, PageBean, User};
 use crate::settings::Deployment;
+
+/// The most groups asked of the Data Center group picker.
+const PICKER_MAX: u32 = 1000;
 
 /// `client.groups()`.
 #[derive(Debug, Clone, Copy)]
@@ -27,8 +30,9 @@ impl<'a> Groups<'a> {
     }
 
     /// One page of groups: Cloud `GET /rest/api/3/group/bulk` (PageBean); Data Center
-    /// `GET /rest/api/2/groups/picker?query=&maxResults=` (no paging there: one page of
-    /// up to `size`, marked last).
+    /// `GET /rest/api/2/groups/picker?query=&maxResults=1000` (no paging there: the whole
+    /// answer, paged here; a `total` above what it sent is a protocol error, never a short
+    /// list).
     pub async fn list_page(&self, start: u64, size: u32) -> Result<PageBean<Group>> {
         let http = self.client.http().await?;
         match self.client.deployment() {
@@ -42,17 +46,38 @@ impl<'a> Groups<'a> {
                 #[derive(Deserialize)]
                 struct Picker {
                     groups: Vec<Group>,
+                    #[serde(default)]
+                    total: Option<u64>,
                 }
+                // The picker has no paging: ask for as many as it gives, page here, and
+                // refuse to import short when it says there are more than it sent.
                 let req = http
                     .get("rest/api/2/groups/picker")?
                     .query_pair("query", "")
-                    .query(&[("maxResults", size)])?;
+                    .query(&[("maxResults", PICKER_MAX)])?;
                 let p: Picker = http.send_json(req).await?;
+                let sent = p.groups.len() as u64;
+                if p.total.is_some_and(|t| t > sent) {
+                    return Err(Error::protocol(
+                        "jira groups/picker",
+                        format!(
+                            "{} groups match but the picker sent {sent}; Data Center has no paged group list",
+                            p.total.unwrap_or_default()
+                        ),
+                    ));
+                }
+                let values: Vec<Group> = p
+                    .groups
+                    .into_iter()
+                    .skip(usize::try_from(start).unwrap_or(usize::MAX))
+                    .take(size as usize)
+                    .collect();
+                let is_last = start + values.len() as u64 >= sent;
                 Ok(PageBean {
-                    values: p.groups,
-                    start_at: Some(0),
-                    is_last: Some(true),
-                    total: None,
+                    values,
+                    start_at: Some(start),
+                    is_last: Some(is_last),
+                    total: Some(sent),
                 })
             }
         }

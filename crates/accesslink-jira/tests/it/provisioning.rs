@@ -150,3 +150,50 @@ async fn grant_pages_resume_from_their_token() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
+
+#[tokio::test]
+async fn a_data_center_group_picker_that_sends_less_than_its_total_is_an_error() {
+    use accesslink_testkit::fault::{Fault, FaultMatcher};
+    let mock = JiraMock::builder().mode(Mode::DataCenter).start().await;
+    for name in ["a", "b", "c"] {
+        mock.add_group(name);
+    }
+    let jira = on(&mock);
+    let g = EntitlementType::group();
+    // The whole list, paged by the connector.
+    let first = jira
+        .list_entitlements(&g, PageRequest::first().size(2))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 2);
+    let rest = jira
+        .list_entitlements(&g, PageRequest::at(first.next).size(2))
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert!(rest.next.is_none());
+    let picker = mock
+        .received()
+        .await
+        .into_iter()
+        .find(|r| r.url.path() == "/rest/api/2/groups/picker")
+        .unwrap();
+    assert!(picker.url.query().unwrap().contains("maxResults=1000"));
+    // A picker answer cut below its total is refused, not imported short.
+    mock.faults().push_for(
+        FaultMatcher::method("GET").and_path_suffix("/groups/picker"),
+        Fault::Status {
+            status: 200,
+            body: Some(
+                r#"{"header":"Showing 1 of 3 matching groups","total":3,"groups":[{"name":"a"}]}"#
+                    .into(),
+            ),
+        },
+        1,
+    );
+    let e = jira
+        .list_entitlements(&g, PageRequest::first())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+}
