@@ -213,3 +213,21 @@ async fn html_from_a_proxy_is_a_protocol_error() {
     let e = jira.list_accounts(PageRequest::first()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
 }
+
+#[tokio::test]
+async fn data_center_throttling_is_retried_and_reported() {
+    let mock = JiraMock::builder().mode(Mode::DataCenter).start().await;
+    let key = mock.add_issue("ITSM", "Task", "t", &[]);
+    let jira = on(&mock);
+    let r = TicketRef::by_number(key);
+    mock.throttle_next(2, Some(0));
+    assert!(jira.get_ticket(&r).await.unwrap().is_some());
+    assert_eq!(mock.count("GET", "/rest/api/2/issue/:id"), 3);
+    mock.throttle_next(5, Some(0));
+    let e = jira.get_ticket(&r).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
+    // The X-RateLimit-* family is in the error for the caller to pace itself.
+    let info = e.rate_limit().expect("rate-limit headers in the error");
+    assert!(!info.is_empty(), "{info:?}");
+    mock.faults().clear();
+}

@@ -101,29 +101,44 @@ fn no_content() -> ResponseTemplate {
     ResponseTemplate::new(204)
 }
 
-/// Jira's 429: `Retry-After` (seconds) when `retry_after`, always `X-RateLimit-Reset` as an
-/// ISO time, `RateLimit-Reason`.
+/// Jira's 429. Cloud: `Retry-After` (seconds) when `retry_after`, always
+/// `X-RateLimit-Reset` as an ISO time, `X-RateLimit-NearLimit`, `RateLimit-Reason`. Data
+/// Center (admin-enabled rate limiting): `Retry-After` and the `X-RateLimit-Limit`,
+/// `-Remaining`, `-Interval-Seconds`, `-FillRate` family, no reset time.
 pub(crate) fn throttled(
     state: &State,
     retry_after: Option<u64>,
     reset_in_secs: u64,
 ) -> ResponseTemplate {
-    let reset_ms = now_ms() + reset_in_secs * 1000;
-    let reset = State::jira_time(reset_ms);
-    // `2024-05-02T10:15:30.000+0000` → `2024-05-02T10:15:30Z`, Cloud's header format.
-    let reset = format!("{}Z", &reset[..19]);
     let mut t = json_response(
         429,
         &json!({"errorMessages": ["Rate limit exceeded."], "errors": {}}),
-    )
-    .insert_header("x-ratelimit-reset", reset)
-    .insert_header("x-ratelimit-limit", "350")
-    .insert_header("x-ratelimit-remaining", "0")
-    .insert_header("ratelimit-reason", "jira-cost-based");
+    );
+    t = match state.mode {
+        Mode::Cloud => {
+            let reset = State::jira_time(now_ms() + reset_in_secs * 1000);
+            // `2024-05-02T10:15:30.000+0000` → `2024-05-02T10:15:30Z`, Cloud's header format.
+            let reset = format!("{}Z", &reset[..19]);
+            t.insert_header("x-ratelimit-reset", reset)
+                .insert_header("x-ratelimit-limit", "350")
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-nearlimit", "true")
+                .insert_header("ratelimit-reason", "jira-cost-based")
+        }
+        Mode::DataCenter => t
+            .insert_header("x-ratelimit-limit", "100")
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-interval-seconds", "1")
+            .insert_header("x-ratelimit-fillrate", "10"),
+    };
+    // Data Center always says when to come back; Cloud mostly does.
+    let retry_after = match state.mode {
+        Mode::DataCenter => Some(retry_after.unwrap_or(reset_in_secs)),
+        Mode::Cloud => retry_after,
+    };
     if let Some(s) = retry_after {
         t = t.insert_header("retry-after", s.to_string());
     }
-    let _ = state;
     t
 }
 
