@@ -329,6 +329,8 @@ pub struct AtlassianOAuth {
     cache: TokenCache<SecretString>,
     /// The refresh token last loaded or received, for redaction.
     current: Mutex<Option<SecretString>>,
+    /// A rotated refresh token the store refused to save.
+    unsaved: Mutex<Option<SecretString>>,
 }
 
 impl fmt::Debug for AtlassianOAuth {
@@ -351,10 +353,21 @@ impl AtlassianOAuth {
             http,
             cache: TokenCache::new(Duration::from_secs(60)),
             current: Mutex::new(None),
+            unsaved: Mutex::new(None),
         }
     }
 
     async fn fetch(&self) -> Result<(SecretString, Option<Duration>)> {
+        // A token the store refused last time is the live one: save it before using it.
+        let pending = self
+            .unsaved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(token) = pending {
+            self.store.save(&token)?;
+            *self.unsaved.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
         let old = self.store.load()?.ok_or_else(|| {
             Error::auth("no refresh token in the store: run the consent step first")
         })?;
@@ -381,9 +394,14 @@ impl AtlassianOAuth {
             })?;
         if let Some(new) = answer.refresh_token {
             let new = SecretString::from(new);
+            *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(new.clone());
             // The old token is dead now: the new one must be in the store before we go on.
-            self.store.save(&new)?;
-            *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(new);
+            // If the store refuses, the call fails, but the token is kept in memory and
+            // saved first next time, so the chain survives a store that was down.
+            if let Err(e) = self.store.save(&new) {
+                *self.unsaved.lock().unwrap_or_else(PoisonError::into_inner) = Some(new);
+                return Err(e);
+            }
         }
         Ok((
             SecretString::from(answer.access_token),

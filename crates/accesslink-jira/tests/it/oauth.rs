@@ -109,14 +109,19 @@ async fn the_cloud_id_is_looked_up_once_and_used_for_every_call() {
 #[derive(Debug, Default)]
 struct FailingStore {
     token: Mutex<Option<SecretString>>,
+    down: std::sync::atomic::AtomicBool,
 }
 
 impl RefreshTokenStore for FailingStore {
     fn load(&self) -> Result<Option<SecretString>> {
         Ok(self.token.lock().unwrap().clone())
     }
-    fn save(&self, _: &SecretString) -> Result<()> {
-        Err(accesslink_core::Error::other("the vault is read-only"))
+    fn save(&self, t: &SecretString) -> Result<()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(accesslink_core::Error::other("the vault is read-only"));
+        }
+        *self.token.lock().unwrap() = Some(t.clone());
+        Ok(())
     }
 }
 
@@ -125,12 +130,23 @@ async fn a_store_that_cannot_save_stops_the_call() {
     let mock = oauth_mock().await;
     let store = Arc::new(FailingStore {
         token: Mutex::new(Some(SecretString::from(mock.refresh_token()))),
+        down: std::sync::atomic::AtomicBool::new(true),
     });
-    let jira = JiraConnector::from_settings_with_store(settings_of(&mock), store).unwrap();
+    let jira = JiraConnector::from_settings_with_store(settings_of(&mock), store.clone()).unwrap();
     let e = jira.test_connection().await.unwrap_err();
     assert!(e.to_string().contains("read-only"), "{e}");
     // Nothing but the token call went out: no API call ran on an unsaved rotation.
     assert_eq!(mock.count("GET", "/oauth/token/accessible-resources"), 0);
+    assert_eq!(mock.count("POST", "/oauth/token"), 1);
+    // While the store is down, nothing is renewed again (the kept token is saved first).
+    assert!(jira.test_connection().await.is_err());
+    assert_eq!(mock.count("POST", "/oauth/token"), 1);
+    // The store is back: the kept token is saved, then used; no consent step needed.
+    store.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    jira.test_connection().await.unwrap();
+    assert_eq!(mock.rotations(), 2);
+    let saved = store.token.lock().unwrap().clone().unwrap();
+    assert_eq!(saved.expose_secret(), mock.refresh_token());
 }
 
 #[tokio::test]
