@@ -7,6 +7,7 @@ use accesslink_core::{
     Comment, CorrelationId, Error, ErrorKind, NewTicket, Resolution, Result, Ticket, TicketKind,
     TicketRef, TicketingSystem, Visibility, async_trait,
 };
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, json};
 
 use crate::adf::text_of;
@@ -22,6 +23,9 @@ use crate::status::{approval_of, status_of};
 /// Search pages read at most for one batch or correlation look-up: a server repeating
 /// pages under new tokens cannot keep the connector reading.
 const MAX_PAGES: usize = 50;
+
+/// JSM approval reads in flight at once during a batched read.
+const APPROVAL_READS_AT_ONCE: usize = 4;
 
 /// Words in a transition's or status's name that mean "closed without doing it".
 const CANCEL_WORDS: &[&str] = &["cancel", "declin", "reject", "won't", "wont"];
@@ -408,16 +412,17 @@ impl TicketingSystem for JiraConnector {
                 }
             }
         }
-        let mut out = Vec::with_capacity(issues.len());
         let mut ids_seen = HashSet::new();
-        for (issue, asked) in issues {
-            if !ids_seen.insert(issue.id.clone()) {
-                continue;
-            }
-            let approvals = self.approvals_of(&issue.key).await?;
-            out.push(self.to_ticket(&issue, approvals.as_deref(), asked.as_ref()));
-        }
-        Ok(out)
+        issues.retain(|(i, _)| ids_seen.insert(i.id.clone()));
+        // Approvals are one request per JSM request: a few at a time, in order.
+        futures::stream::iter(issues)
+            .map(|(issue, asked)| async move {
+                let approvals = self.approvals_of(&issue.key).await?;
+                Ok(self.to_ticket(&issue, approvals.as_deref(), asked.as_ref()))
+            })
+            .buffered(APPROVAL_READS_AT_ONCE)
+            .try_collect()
+            .await
     }
 
     /// A public comment, or an internal one (JSM `sd.public.comment` property; plain Jira

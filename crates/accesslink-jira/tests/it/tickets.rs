@@ -299,3 +299,36 @@ async fn jsm_requests_are_raised_on_behalf_of_the_requester() {
     let body: serde_json::Value = last.body_json().unwrap();
     assert!(body.get("raiseOnBehalfOf").is_none(), "{body}");
 }
+
+#[tokio::test]
+async fn a_batch_reads_each_requests_approvals() {
+    let mock = JiraMock::start_cloud().await;
+    let jane = mock.add_user("Jane", Some("jane@example.com"), "atlassian", false);
+    let decisions: [&[&str]; 3] = [&["approved"], &["pending"], &["declined"]];
+    let keys: Vec<String> = decisions
+        .iter()
+        .map(|d| mock.add_jsm_request("Change", "c", &jane, d))
+        .collect();
+    let mut s = settings_of(&mock);
+    s.jsm_approvals = true;
+    let jira = accesslink_jira::JiraConnector::from_settings(s).unwrap();
+    let refs: Vec<TicketRef> = keys
+        .iter()
+        .map(|k| TicketRef::by_number(k.clone()))
+        .collect();
+    let got = jira.get_tickets(&refs).await.unwrap();
+    let by_key = |k: &str| {
+        got.iter()
+            .find(|t| t.reference.number() == Some(k))
+            .unwrap()
+            .approval_state()
+    };
+    assert_eq!(by_key(&keys[0]), ApprovalState::Approved);
+    assert_eq!(by_key(&keys[1]), ApprovalState::Requested);
+    assert_eq!(by_key(&keys[2]), ApprovalState::Rejected);
+    assert_eq!(mock.count("POST", "/rest/api/3/search/jql"), 1);
+    assert_eq!(
+        mock.count("GET", "/rest/servicedeskapi/request/:id/approval"),
+        3
+    );
+}
