@@ -29,7 +29,8 @@
         feature = "servicenow",
         feature = "opsramp",
         feature = "opsgenie",
-        feature = "topdesk"
+        feature = "topdesk",
+        feature = "jira"
     )),
     allow(unused_variables, unused_mut, unreachable_code, dead_code)
 )]
@@ -71,6 +72,9 @@ pub enum ConnectorConfig {
     /// TOPdesk (feature `topdesk`).
     #[cfg(feature = "topdesk")]
     Topdesk(accesslink_topdesk::TopdeskSettings),
+    /// Jira Cloud, Data Center and Service Management (feature `jira`).
+    #[cfg(feature = "jira")]
+    Jira(accesslink_jira::JiraSettings),
 }
 
 impl ConnectorConfig {
@@ -89,6 +93,8 @@ impl ConnectorConfig {
             ConnectorConfig::Opsgenie(_) => "opsgenie",
             #[cfg(feature = "topdesk")]
             ConnectorConfig::Topdesk(_) => "topdesk",
+            #[cfg(feature = "jira")]
+            ConnectorConfig::Jira(_) => "jira",
         }
     }
 
@@ -107,6 +113,8 @@ impl ConnectorConfig {
             ConnectorConfig::Opsgenie(ref s) => &s.name,
             #[cfg(feature = "topdesk")]
             ConnectorConfig::Topdesk(ref s) => &s.name,
+            #[cfg(feature = "jira")]
+            ConnectorConfig::Jira(ref s) => &s.name,
         }
     }
 
@@ -126,6 +134,8 @@ impl ConnectorConfig {
             ConnectorConfig::Opsgenie(ref mut s) => s.name = name,
             #[cfg(feature = "topdesk")]
             ConnectorConfig::Topdesk(ref mut s) => s.name = name,
+            #[cfg(feature = "jira")]
+            ConnectorConfig::Jira(ref mut s) => s.name = name,
         }
     }
 
@@ -184,6 +194,10 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         #[cfg(feature = "topdesk")]
         ConnectorConfig::Topdesk(ref s) => {
             Arc::new(accesslink_topdesk::TopdeskConnector::from_settings(s.clone()).map_err(named)?)
+        }
+        #[cfg(feature = "jira")]
+        ConnectorConfig::Jira(ref s) => {
+            Arc::new(accesslink_jira::JiraConnector::from_settings(s.clone()).map_err(named)?)
         }
     };
     Ok(Connection::new(connector))
@@ -311,6 +325,11 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
     out.push((
         "topdesk.schema.json",
         one::<accesslink_topdesk::TopdeskSettings>("topdesk"),
+    ));
+    #[cfg(feature = "jira")]
+    out.push((
+        "jira.schema.json",
+        one::<accesslink_jira::JiraSettings>("jira"),
     ));
     out
 }

@@ -23,6 +23,7 @@
 //! | `opsramp` | `accesslink::opsramp` | `accesslink-opsramp` |
 //! | `opsgenie` | `accesslink::opsgenie` | `accesslink-opsgenie` |
 //! | `topdesk` | `accesslink::topdesk` | `accesslink-topdesk` |
+//! | `jira` | `accesslink::jira` | `accesslink-jira` (Jira Cloud, Data Center, Service Management) |
 //! | `workflow` | `accesslink::workflow` | `accesslink-workflow` (fulfilment, ticket gate, audit) |
 //! | `full` | all of the above | |
 //! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers of the enabled targets, fault injection, conformance suite) |
@@ -92,6 +93,10 @@ pub use accesslink_opsramp as opsramp;
 #[cfg_attr(docsrs, doc(cfg(feature = "opsgenie")))]
 pub use accesslink_opsgenie as opsgenie;
 
+/// The Jira connector: Cloud, Data Center and Service Management (feature `jira`).
+#[cfg(feature = "jira")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jira")))]
+pub use accesslink_jira as jira;
 /// The TOPdesk connector (feature `topdesk`).
 #[cfg(feature = "topdesk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "topdesk")))]

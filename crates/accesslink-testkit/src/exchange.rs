@@ -3,11 +3,21 @@
 //! `OpsGenieMock::record_exchanges`), so contract tests can validate both directions
 //! without a proxy.
 
-#[cfg(any(feature = "opsramp", feature = "opsgenie", feature = "topdesk"))]
+#[cfg(any(
+    feature = "opsramp",
+    feature = "opsgenie",
+    feature = "topdesk",
+    feature = "jira"
+))]
 use std::cell::{Cell, RefCell};
 
 use serde_json::Value;
-#[cfg(any(feature = "opsramp", feature = "opsgenie", feature = "topdesk"))]
+#[cfg(any(
+    feature = "opsramp",
+    feature = "opsgenie",
+    feature = "topdesk",
+    feature = "jira"
+))]
 use wiremock::Request;
 
 /// One request and the mock's answer to it.
@@ -35,7 +45,12 @@ impl Exchange {
     }
 }
 
-#[cfg(any(feature = "opsramp", feature = "opsgenie", feature = "topdesk"))]
+#[cfg(any(
+    feature = "opsramp",
+    feature = "opsgenie",
+    feature = "topdesk",
+    feature = "jira"
+))]
 thread_local! {
     /// Whether the answer being built on this thread is to be captured.
     static CAPTURING: Cell<bool> = const { Cell::new(false) };
@@ -46,7 +61,12 @@ thread_local! {
 /// Called by the JSON answer builder: keeps a copy while a capture is running. The
 /// responder builds each answer synchronously on one thread, so a thread-local is
 /// enough to hand the body back without changing every handler's return type.
-#[cfg(any(feature = "opsramp", feature = "opsgenie", feature = "topdesk"))]
+#[cfg(any(
+    feature = "opsramp",
+    feature = "opsgenie",
+    feature = "topdesk",
+    feature = "jira"
+))]
 pub(crate) fn note(status: u16, body: &Value) {
     if CAPTURING.with(Cell::get) {
         CAPTURED.with(|c| *c.borrow_mut() = Some((status, body.clone())));
@@ -54,7 +74,12 @@ pub(crate) fn note(status: u16, body: &Value) {
 }
 
 /// Runs `answer` and returns the exchange it produced, when `record` is set.
-#[cfg(any(feature = "opsramp", feature = "opsgenie", feature = "topdesk"))]
+#[cfg(any(
+    feature = "opsramp",
+    feature = "opsgenie",
+    feature = "topdesk",
+    feature = "jira"
+))]
 pub(crate) fn capture<T>(
     record: bool,
     request: &Request,

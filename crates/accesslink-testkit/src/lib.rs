@@ -14,6 +14,7 @@
 //! | `opsramp` | [`opsramp`] | `OpsRampMock` |
 //! | `opsgenie` | [`opsgenie`] | `OpsGenieMock` |
 //! | `topdesk` | [`topdesk`] | `TopdeskMock`, TOPdesk REST API (`/tas/api`) |
+//! | `jira` | [`jira`] | `JiraMock`, Jira Cloud / Data Center / Service Management |
 //! | `full` | all of the above | |
 //! | `contract` | [`contract`] | none: the JSON-Schema contract harness over recorded exchanges |
 //!
@@ -30,12 +31,15 @@ pub mod data;
     feature = "opsramp",
     feature = "opsgenie",
     feature = "topdesk",
+    feature = "jira",
     feature = "contract"
 ))]
 pub mod exchange;
 pub mod fault;
 #[cfg(feature = "glpi")]
 pub mod glpi;
+#[cfg(feature = "jira")]
+pub mod jira;
 pub mod logs;
 mod mock;
 #[cfg(feature = "opsgenie")]

@@ -310,6 +310,13 @@ mod every_mock {
                 .start()
                 .await,
         ));
+        #[cfg(feature = "jira")]
+        all.push(Box::new(
+            crate::jira::JiraMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
         all
     }
 

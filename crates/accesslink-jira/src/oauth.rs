@@ -1,0 +1,510 @@
+//! OAuth 2.0 (3LO) for Jira Cloud with rotating refresh tokens.
+//!
+//! Atlassian's token endpoint takes a **JSON** body and returns a new refresh token on
+//! every renewal while disabling the one used (fact sheet §2 "OAuth 2.0 3LO"); a reused
+//! token gets `403 {"error":"invalid_grant"}`. So the renewal hands the new refresh token
+//! to a [`RefreshTokenStore`] — an embedder's vault, [`FileRefreshTokenStore`] (atomic:
+//! temporary file, then rename) or [`MemoryRefreshTokenStore`] — *before* the old one is
+//! forgotten: a crash between the two leaves the store with a token that works.
+//!
+//! Access tokens are cached by core's [`TokenCache`] (renewed a minute ahead of expiry by
+//! one task, dropped and renewed once on a 401). The consent step that yields the first
+//! refresh token is here too: [`ConsentRequest::authorization_url`] (scopes with
+//! `offline_access`, `state`, `prompt=consent`) and [`exchange_code`].
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use accesslink_core::auth::{AuthProvider, AuthStamp, Placement, TokenCache};
+use accesslink_core::http::{HttpClient, Request};
+use accesslink_core::{Error, ExposeSecret, Result, SecretString, redact};
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::json;
+use url::Url;
+
+/// Atlassian's authorization server.
+pub const AUTH_URL: &str = "https://auth.atlassian.com";
+/// Atlassian's API gateway (`/ex/jira/{cloudid}`, `/oauth/token/accessible-resources`).
+pub const API_URL: &str = "https://api.atlassian.com";
+
+/// Where the current refresh token lives between runs.
+///
+/// [`save`](Self::save) must replace the stored token durably before it returns: the
+/// connector forgets the old token only after it succeeded.
+pub trait RefreshTokenStore: Send + Sync + fmt::Debug {
+    /// The stored refresh token, if any.
+    fn load(&self) -> Result<Option<SecretString>>;
+    /// Replaces the stored refresh token.
+    fn save(&self, token: &SecretString) -> Result<()>;
+}
+
+/// A refresh token kept in memory only: it is lost when the process ends, so only for
+/// tests and short-lived jobs that are handed a fresh token each time.
+#[derive(Default)]
+pub struct MemoryRefreshTokenStore {
+    token: Mutex<Option<SecretString>>,
+}
+
+impl MemoryRefreshTokenStore {
+    /// A store holding `initial`.
+    pub fn new(initial: SecretString) -> Self {
+        MemoryRefreshTokenStore {
+            token: Mutex::new(Some(initial)),
+        }
+    }
+}
+
+impl fmt::Debug for MemoryRefreshTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let held = self
+            .token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        f.debug_struct("MemoryRefreshTokenStore")
+            .field("token", &held.then_some(redact::REDACTED))
+            .finish()
+    }
+}
+
+impl RefreshTokenStore for MemoryRefreshTokenStore {
+    fn load(&self) -> Result<Option<SecretString>> {
+        Ok(self
+            .token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone())
+    }
+
+    fn save(&self, token: &SecretString) -> Result<()> {
+        *self.token.lock().unwrap_or_else(PoisonError::into_inner) = Some(token.clone());
+        Ok(())
+    }
+}
+
+/// A refresh token in a file (the token alone, one line), replaced atomically: the new
+/// token is written to a temporary file beside it, flushed to disk, and renamed over the
+/// old one, so a crash leaves either the old or the new token, never half of one. On Unix
+/// the file is created readable by its owner only.
+#[derive(Debug, Clone)]
+pub struct FileRefreshTokenStore {
+    path: PathBuf,
+}
+
+impl FileRefreshTokenStore {
+    /// A store at `path` (created on the first save).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileRefreshTokenStore { path: path.into() }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl RefreshTokenStore for FileRefreshTokenStore {
+    fn load(&self) -> Result<Option<SecretString>> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => {
+                let token = text.trim();
+                Ok((!token.is_empty()).then(|| SecretString::from(token.to_owned())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::config(format!(
+                "refresh token file {}: {e}",
+                self.path.display()
+            ))),
+        }
+    }
+
+    fn save(&self, token: &SecretString) -> Result<()> {
+        let fail = |e: std::io::Error| {
+            Error::other(format!(
+                "saving the refresh token to {}: {e}",
+                self.path.display()
+            ))
+        };
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "refresh-token".into());
+        let tmp = self.path.with_file_name(format!(
+            ".{name}.{}.{:08x}.tmp",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let written = (|| {
+            let mut file = options.open(&tmp)?;
+            file.write_all(token.expose_secret().as_bytes())?;
+            file.write_all(b"\n")?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, &self.path)
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(fail(e));
+        }
+        // The rename is durable once the directory is; best effort where it can be opened.
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The token endpoint's answer.
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+/// What a Jira OAuth client is: its id and secret and Atlassian's endpoints.
+#[derive(Clone)]
+pub struct OAuthClient {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: SecretString,
+    /// The authorization server (default [`AUTH_URL`]; a mock's URL in tests).
+    pub auth_url: Url,
+}
+
+impl fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redact::REDACTED)
+            .field("auth_url", &redact::url_shown(&self.auth_url))
+            .finish()
+    }
+}
+
+impl OAuthClient {
+    fn token_url(&self) -> Result<Url> {
+        self.auth_url
+            .join("oauth/token")
+            .map_err(|e| Error::config(format!("oauth auth_url: {e}")))
+    }
+
+    async fn token_call(
+        &self,
+        http: &HttpClient,
+        body: serde_json::Value,
+    ) -> Result<TokenResponse> {
+        let request = http
+            .request_url(http::Method::POST, self.token_url()?)
+            .without_auth()
+            .json(&body)?;
+        http.send_json(request).await
+    }
+}
+
+/// The authorization request of the consent step.
+#[derive(Debug, Clone)]
+pub struct ConsentRequest {
+    /// Where Atlassian sends the browser back with `code` and `state`.
+    pub redirect_uri: Url,
+    /// Scopes; `offline_access` is added when missing (no refresh token without it).
+    pub scopes: Vec<String>,
+    /// An unguessable value the callback must return unchanged (CSRF protection).
+    pub state: String,
+}
+
+impl ConsentRequest {
+    /// A request with the scopes the connector uses (`read:jira-work`,
+    /// `write:jira-work`, `read:jira-user`, `manage:jira-configuration`,
+    /// `read:servicedesk-request`, `write:servicedesk-request`, `offline_access`) and a
+    /// random `state`.
+    pub fn new(redirect_uri: Url) -> Self {
+        ConsentRequest {
+            redirect_uri,
+            scopes: [
+                "read:jira-work",
+                "write:jira-work",
+                "read:jira-user",
+                "manage:jira-configuration",
+                "read:servicedesk-request",
+                "write:servicedesk-request",
+                "offline_access",
+            ]
+            .map(String::from)
+            .to_vec(),
+            state: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
+        }
+    }
+
+    /// The URL to send the user's browser to:
+    /// `{auth}/authorize?audience=api.atlassian.com&client_id=…&scope=…&redirect_uri=…&state=…&response_type=code&prompt=consent`.
+    pub fn authorization_url(&self, client: &OAuthClient) -> Result<Url> {
+        let mut url = client
+            .auth_url
+            .join("authorize")
+            .map_err(|e| Error::config(format!("oauth auth_url: {e}")))?;
+        let mut scopes = self.scopes.clone();
+        if !scopes.iter().any(|s| s == "offline_access") {
+            scopes.push("offline_access".into());
+        }
+        url.query_pairs_mut()
+            .append_pair("audience", "api.atlassian.com")
+            .append_pair("client_id", &client.client_id)
+            .append_pair("scope", &scopes.join(" "))
+            .append_pair("redirect_uri", self.redirect_uri.as_str())
+            .append_pair("state", &self.state)
+            .append_pair("response_type", "code")
+            .append_pair("prompt", "consent");
+        Ok(url)
+    }
+}
+
+/// The consent step's second half: checks `returned_state` against the request's, trades
+/// the `code` for the first tokens, and saves the refresh token in `store`. `http` is a
+/// client without auth (any base URL: the token URL is absolute).
+pub async fn exchange_code(
+    client: &OAuthClient,
+    http: &HttpClient,
+    consent: &ConsentRequest,
+    code: &str,
+    returned_state: &str,
+    store: &dyn RefreshTokenStore,
+) -> Result<()> {
+    if returned_state != consent.state {
+        return Err(Error::auth(
+            "the OAuth callback's state does not match the request's (possible CSRF)",
+        ));
+    }
+    let body = json!({
+        "grant_type": "authorization_code",
+        "client_id": client.client_id,
+        "client_secret": client.client_secret.expose_secret(),
+        "code": code,
+        "redirect_uri": consent.redirect_uri.as_str(),
+    });
+    let answer = client.token_call(http, body).await?;
+    let refresh = answer.refresh_token.ok_or_else(|| {
+        Error::auth("the token answer has no refresh token: was offline_access granted?")
+    })?;
+    store.save(&SecretString::from(refresh))
+}
+
+/// One site the token may reach (`GET /oauth/token/accessible-resources`).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct AccessibleResource {
+    /// The cloud id.
+    pub id: String,
+    /// The site URL (`https://acme.atlassian.net`).
+    pub url: String,
+    /// The site name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The scopes granted on it.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// Jira Cloud 3LO tokens from a rotating refresh token.
+pub struct AtlassianOAuth {
+    client: OAuthClient,
+    store: Arc<dyn RefreshTokenStore>,
+    http: HttpClient,
+    cache: TokenCache<SecretString>,
+    /// The refresh token last loaded or received, for redaction.
+    current: Mutex<Option<SecretString>>,
+    /// A rotated refresh token the store refused to save.
+    unsaved: Mutex<Option<SecretString>>,
+}
+
+impl fmt::Debug for AtlassianOAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AtlassianOAuth")
+            .field("client", &self.client)
+            .field("store", &self.store)
+            .field("cache", &self.cache)
+            .finish()
+    }
+}
+
+impl AtlassianOAuth {
+    /// A provider renewing through `http` (a client without auth) with the refresh token
+    /// in `store`.
+    pub fn new(client: OAuthClient, store: Arc<dyn RefreshTokenStore>, http: HttpClient) -> Self {
+        AtlassianOAuth {
+            client,
+            store,
+            http,
+            cache: TokenCache::new(Duration::from_secs(60)),
+            current: Mutex::new(None),
+            unsaved: Mutex::new(None),
+        }
+    }
+
+    async fn fetch(&self) -> Result<(SecretString, Option<Duration>)> {
+        // A token the store refused last time is the live one: save it before using it.
+        let pending = self
+            .unsaved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(token) = pending {
+            self.store.save(&token)?;
+            *self.unsaved.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
+        let old = self.store.load()?.ok_or_else(|| {
+            Error::auth("no refresh token in the store: run the consent step first")
+        })?;
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(old.clone());
+        let body = json!({
+            "grant_type": "refresh_token",
+            "client_id": self.client.client_id,
+            "client_secret": self.client.client_secret.expose_secret(),
+            "refresh_token": old.expose_secret(),
+        });
+        let answer = self
+            .client
+            .token_call(&self.http, body)
+            .await
+            .map_err(|e| {
+                if e.vendor_code() == Some("invalid_grant") {
+                    Error::auth(
+                        "the refresh token was refused (invalid_grant): it was used already, \
+                     revoked or expired; run the consent step again",
+                    )
+                } else {
+                    e
+                }
+            })?;
+        if let Some(new) = answer.refresh_token {
+            let new = SecretString::from(new);
+            *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(new.clone());
+            // The old token is dead now: the new one must be in the store before we go on.
+            // If the store refuses, the call fails, but the token is kept in memory and
+            // saved first next time, so the chain survives a store that was down.
+            if let Err(e) = self.store.save(&new) {
+                *self.unsaved.lock().unwrap_or_else(PoisonError::into_inner) = Some(new);
+                return Err(e);
+            }
+        }
+        Ok((
+            SecretString::from(answer.access_token),
+            Some(Duration::from_secs(answer.expires_in.unwrap_or(3600))),
+        ))
+    }
+
+    /// The current access token (renewed if due).
+    pub async fn access_token(&self) -> Result<SecretString> {
+        Ok(self.cache.get(|| self.fetch()).await?.0)
+    }
+
+    /// The sites the token reaches, from `{api_url}/oauth/token/accessible-resources`.
+    pub async fn accessible_resources(&self, api_url: &Url) -> Result<Vec<AccessibleResource>> {
+        let url = api_url
+            .join("oauth/token/accessible-resources")
+            .map_err(|e| Error::config(format!("oauth api_url: {e}")))?;
+        let mut request = self.http.request_url(http::Method::GET, url).without_auth();
+        let token = self.access_token().await?;
+        Placement::bearer().apply(&mut request, &token)?;
+        self.http.send_json(request).await
+    }
+}
+
+#[async_trait]
+impl AuthProvider for AtlassianOAuth {
+    async fn authorize(&self, request: &mut Request) -> Result<AuthStamp> {
+        let (token, stamp) = self.cache.get(|| self.fetch()).await?;
+        Placement::bearer().apply(request, &token)?;
+        Ok(stamp)
+    }
+
+    fn invalidate(&self, stamp: AuthStamp) {
+        self.cache.invalidate(stamp);
+    }
+
+    fn renewable(&self) -> bool {
+        true
+    }
+
+    fn redact(&self, text: &mut String) {
+        let mut secrets = vec![self.client.client_secret.expose_secret().to_owned()];
+        if let Some(t) = self.cache.peek() {
+            secrets.push(t.expose_secret().to_owned());
+        }
+        if let Some(t) = &*self.current.lock().unwrap_or_else(PoisonError::into_inner) {
+            secrets.push(t.expose_secret().to_owned());
+        }
+        redact::redact_values(text, secrets.iter().map(String::as_str));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_store_replaces_the_token_atomically() {
+        let dir = std::env::temp_dir().join(format!("accesslink-jira-{:x}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = FileRefreshTokenStore::new(dir.join("rt"));
+        assert!(store.load().unwrap().is_none());
+        store.save(&SecretString::from("first".to_owned())).unwrap();
+        store
+            .save(&SecretString::from("second".to_owned()))
+            .unwrap();
+        assert_eq!(store.load().unwrap().unwrap().expose_secret(), "second");
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["rt"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("rt"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{mode:o}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn authorization_url_asks_for_consent_and_offline_access() {
+        let client = OAuthClient {
+            client_id: "app-1".into(),
+            client_secret: SecretString::from("s".to_owned()),
+            auth_url: AUTH_URL.parse().unwrap(),
+        };
+        let mut consent = ConsentRequest::new("https://iam.example/cb".parse().unwrap());
+        consent.scopes = vec!["read:jira-work".into()];
+        let url = consent.authorization_url(&client).unwrap();
+        assert_eq!(url.path(), "/authorize");
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["scope"], "read:jira-work offline_access");
+        assert_eq!(q["audience"], "api.atlassian.com");
+        assert_eq!(q["prompt"], "consent");
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["state"], consent.state);
+        assert_eq!(q["redirect_uri"], "https://iam.example/cb");
+        assert!(!format!("{client:?}").contains("\"s\""));
+    }
+}
