@@ -373,7 +373,9 @@ impl TicketingSystem for JiraConnector {
     }
 
     /// One JQL search per batch (`key in (…)`, `id in (…)`, `batch_size` at a time);
-    /// a batch Jira refuses because a key is gone is read issue by issue.
+    /// only hits that are what was asked are kept, an asked issue no hit answers (moved,
+    /// or a search that ignored its query) is read on its own, and a batch Jira refuses
+    /// because a key is gone is read issue by issue.
     async fn get_tickets(&self, refs: &[TicketRef]) -> Result<Vec<Ticket>> {
         let parsed = refs
             .iter()
@@ -395,7 +397,35 @@ impl TicketingSystem for JiraConnector {
             for chunk in list.chunks(size) {
                 let jql = Jql::new().in_list(field, chunk)?;
                 match self.search_all(&jql, size as u32).await {
-                    Ok(found) => issues.extend(found.into_iter().map(|i| (i, None))),
+                    Ok(found) => {
+                        // Never trust a hit: keep only the issues asked for. An asked
+                        // reference no hit answers (a moved issue, found under its new key,
+                        // or a search that ignored the query) is read on its own, which
+                        // resolves a move and finds nothing for an absent issue.
+                        let mut answered = HashSet::new();
+                        for issue in found {
+                            let own = if field == "key" {
+                                &issue.key
+                            } else {
+                                &issue.id
+                            };
+                            if let Some(asked) = chunk.iter().find(|a| a.eq_ignore_ascii_case(own))
+                            {
+                                answered.insert(asked.clone());
+                                issues.push((issue, None));
+                            }
+                        }
+                        for one in chunk.iter().filter(|a| !answered.contains(*a)) {
+                            let r = if field == "key" {
+                                IssueRef::Key(one.clone())
+                            } else {
+                                IssueRef::Id(one.clone())
+                            };
+                            if let Some(i) = self.client.issues().get_opt(&r).await? {
+                                issues.push((i, Some(r)));
+                            }
+                        }
+                    }
                     Err(e) if missing_key_in_jql(&e) => {
                         for one in chunk {
                             let r = if field == "key" {

@@ -54,6 +54,13 @@ fn collect(v: &Value, out: &mut Vec<String>) {
 
 #[async_trait]
 impl TicketBackend for JiraMock {
+    /// JQL searches then answer every issue, whatever their query asks (an unknown key
+    /// included, which Jira would refuse with a 400).
+    fn ignore_search_filters(&self, on: bool) -> bool {
+        self.lock().unfiltered = on;
+        true
+    }
+
     /// New: the workflow's first status; in progress: its `indeterminate` status;
     /// resolved or closed: its first `done` status with resolution `Done`; cancelled: its
     /// last `done` status with `Won't Do`.

@@ -647,6 +647,9 @@ fn do_transition(state: &mut State, call: &Call<'_>, id: &str) -> ResponseTempla
 /// The issues a query selects, in creation order; `Err` is the 400 Jira sends.
 fn select(state: &State, jql_text: &str) -> Result<Vec<usize>, ResponseTemplate> {
     let q = jql::parse(jql_text).map_err(|m| error(400, &[&m], json!({})))?;
+    if state.unfiltered {
+        return Ok((0..state.issues.len()).collect());
+    }
     for c in &q.clauses {
         if c.field == "key" {
             for k in &c.values {

@@ -199,6 +199,8 @@ pub(crate) struct GroupRow {
 /// Everything the mock holds.
 #[derive(Debug)]
 pub(crate) struct State {
+    /// JQL searches ignore their query (`TicketBackend::ignore_search_filters`).
+    pub unfiltered: bool,
     pub mode: Mode,
     pub auth: AuthMode,
     pub site_url: String,
@@ -236,6 +238,7 @@ pub(crate) fn token(prefix: &str) -> String {
 impl State {
     pub(crate) fn new(mode: Mode, auth: AuthMode) -> State {
         let mut s = State {
+            unfiltered: false,
             mode,
             auth,
             site_url: String::new(),

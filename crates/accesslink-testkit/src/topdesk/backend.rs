@@ -34,6 +34,12 @@ impl TopdeskMock {
 
 #[async_trait]
 impl TicketBackend for TopdeskMock {
+    /// Incident searches then answer every incident, whatever their FIQL query asks.
+    fn ignore_search_filters(&self, on: bool) -> bool {
+        self.lock().unfiltered = on;
+        true
+    }
+
     /// New, InProgress, Reopened → flags cleared, "In progress"; OnHold → "Waiting for
     /// user"; Resolved → `completed`; Closed → `completed` + `closed` (Solved);
     /// Cancelled → closed with closure code Withdrawn.

@@ -96,6 +96,8 @@ pub(crate) const CLOSURE_CODES: [&str; 3] = ["Solved", "Rejected", "Withdrawn"];
 
 #[derive(Debug)]
 pub(crate) struct State {
+    /// Searches ignore their query (`TicketBackend::ignore_search_filters`).
+    pub unfiltered: bool,
     pub credentials: BTreeMap<String, (String, AccountType)>,
     pub incidents: Vec<Incident>,
     pub changes: Vec<Change>,
@@ -113,6 +115,7 @@ pub(crate) struct State {
 impl State {
     pub(crate) fn new(number_format: NumberFormat) -> State {
         State {
+            unfiltered: false,
             credentials: BTreeMap::new(),
             incidents: Vec::new(),
             changes: Vec::new(),
