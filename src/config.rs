@@ -139,6 +139,27 @@ impl ConnectorConfig {
         }
     }
 
+    /// The instance's transport settings (the `http` table), to change before
+    /// connecting: a tool turns on [`HttpSettings::dry_run`](accesslink_core::http::HttpSettings::dry_run) this way.
+    pub fn http_mut(&mut self) -> &mut accesslink_core::http::HttpSettings {
+        match *self {
+            #[cfg(feature = "otrs")]
+            ConnectorConfig::Otrs(ref mut s) => &mut s.http,
+            #[cfg(feature = "glpi")]
+            ConnectorConfig::Glpi(ref mut s) => &mut s.http,
+            #[cfg(feature = "servicenow")]
+            ConnectorConfig::Servicenow(ref mut s) => &mut s.http,
+            #[cfg(feature = "opsramp")]
+            ConnectorConfig::Opsramp(ref mut s) => &mut s.http,
+            #[cfg(feature = "opsgenie")]
+            ConnectorConfig::Opsgenie(ref mut s) => &mut s.http,
+            #[cfg(feature = "topdesk")]
+            ConnectorConfig::Topdesk(ref mut s) => &mut s.http,
+            #[cfg(feature = "jira")]
+            ConnectorConfig::Jira(ref mut s) => &mut s.http,
+        }
+    }
+
     /// Settings from JSON (the shape of one `[instances.<name>]` table, `target`
     /// included): what the testkit mocks' `settings()` produce.
     pub fn from_json(value: serde_json::Value) -> Result<Self> {

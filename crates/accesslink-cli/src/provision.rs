@@ -1,9 +1,10 @@
 //! `provision create|update|enable|disable|delete|grant|revoke`, with `--dry-run`.
 //!
-//! `--dry-run` prints the trait operation and its arguments (redacted) and sends
-//! nothing: the instance is built (settings and secrets checked) but not contacted. It
-//! does not yet show the HTTP requests a target would send; core has no write
-//! interception to route the same code through.
+//! `--dry-run` runs the operation through the same connector code with core's dry run
+//! on (`http.dry_run`): reads and sign-ins are sent (the connector looks the account up,
+//! checks whether the grant is already there…), and the first request that would change
+//! the target is not sent but printed — method, path and body, secrets masked. When the
+//! operation needs no write ("already granted"), that is what is printed.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -31,29 +32,76 @@ pub(crate) async fn run(
     out: Out,
 ) -> Result<ExitCode, CliError> {
     let (plan, action) = plan(args.op)?;
-    let conn = session::connect(config, &plan.instance)?;
+    let conn = if args.dry_run {
+        session::connect_dry_run(config, &plan.instance)?
+    } else {
+        session::connect(config, &plan.instance)?
+    };
     let p = session::provisioner(&conn)?;
     let mut shown = plan.args.clone();
     accesslink::redact::redact_json(&mut shown);
+    let outcome = perform(p.as_ref(), action).await;
     if args.dry_run {
-        out.emit(
-            format!(
-                "dry run: would call {} on `{}` ({}) with {shown}; nothing sent",
-                plan.operation,
-                plan.instance,
-                conn.info().target
-            ),
-            &json!({
-                "dry_run": true,
-                "instance": plan.instance,
-                "target": conn.info().target,
-                "operation": plan.operation,
-                "arguments": shown,
-            }),
-        );
-        return Ok(ExitCode::SUCCESS);
+        let dry = json!({
+            "dry_run": true,
+            "instance": plan.instance,
+            "target": conn.info().target,
+            "operation": plan.operation,
+            "arguments": shown,
+        });
+        return match outcome {
+            Err(accesslink::Error::DryRun(planned)) => {
+                let mut value = dry;
+                value["would_send"] = json!({
+                    "request": planned.request,
+                    "url": planned.url,
+                    "body": planned.body,
+                });
+                out.emit(format!("{planned}"), &value);
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok((text, result)) => {
+                let mut value = dry;
+                value["would_send"] = Value::Null;
+                value["outcome"] = result.get("outcome").cloned().unwrap_or(Value::Null);
+                out.emit(
+                    format!(
+                        "dry run: {} needs no write ({text}); nothing sent",
+                        plan.operation
+                    ),
+                    &value,
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Err(e.into()),
+        };
     }
-    let (text, result) = match action {
+    let (text, result) = outcome?;
+    let account = result
+        .get("account")
+        .map(|a| {
+            format!(
+                ": {} ({})",
+                a["login"].as_str().unwrap_or("?"),
+                a["id"].as_str().unwrap_or("?")
+            )
+        })
+        .unwrap_or_default();
+    let mut value = result;
+    if let Value::Object(map) = &mut value {
+        map.insert("instance".into(), plan.instance.clone().into());
+        map.insert("operation".into(), plan.operation.into());
+    }
+    out.emit(format!("{}: {text}{account}", plan.operation), &value);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Calls the provisioner: the outcome's words and its JSON.
+async fn perform(
+    p: &dyn accesslink::Provisioner,
+    action: Action,
+) -> Result<(String, Value), accesslink::Error> {
+    Ok(match action {
         Action::Create(spec) => match p.create_account(&spec).await? {
             CreateOutcome::Created(a) => (
                 "created".to_owned(),
@@ -94,24 +142,7 @@ pub(crate) async fn run(
                 json!({ "outcome": "already_absent" }),
             ),
         },
-    };
-    let account = result
-        .get("account")
-        .map(|a| {
-            format!(
-                ": {} ({})",
-                a["login"].as_str().unwrap_or("?"),
-                a["id"].as_str().unwrap_or("?")
-            )
-        })
-        .unwrap_or_default();
-    let mut value = result;
-    if let Value::Object(map) = &mut value {
-        map.insert("instance".into(), plan.instance.clone().into());
-        map.insert("operation".into(), plan.operation.into());
-    }
-    out.emit(format!("{}: {text}{account}", plan.operation), &value);
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// What to call, built from the arguments alone.

@@ -32,6 +32,19 @@ pub(crate) fn connect(path: &Path, name: &str) -> Result<Connection, CliError> {
     config.connect(name).map_err(|e| CliError::lib(&e))
 }
 
+/// Connects the instance `name` with core's dry run on: reads go out, the first write
+/// does not (it comes back as `Error::DryRun`).
+pub(crate) fn connect_dry_run(path: &Path, name: &str) -> Result<Connection, CliError> {
+    let config = load(path)?;
+    let Some(instance) = config.get(name) else {
+        // The same message as a normal connect.
+        return connect(path, name);
+    };
+    let mut instance = instance.clone();
+    instance.http_mut().dry_run = true;
+    accesslink::connect(&instance).map_err(|e| CliError::lib(&e))
+}
+
 /// The ticketing side of an instance, or an error naming what the target lacks.
 pub(crate) fn ticketing(conn: &Connection) -> Result<Arc<dyn TicketingSystem>, CliError> {
     conn.ticketing().ok_or_else(|| {

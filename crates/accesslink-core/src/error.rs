@@ -14,6 +14,29 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A boxed error used as the source of [`Error::Auth`] and [`Error::Other`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// A write a dry run did not send: what the connector would have sent, with the
+/// credentials and secret-looking body fields masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlannedRequest {
+    /// The connector instance and the request (`servicenow (prod): POST /api/now/table/sys_user`).
+    pub request: String,
+    /// The full URL, query included (credentials in it masked).
+    pub url: String,
+    /// The body, as it would have been sent (JSON or form), secret-looking fields masked.
+    pub body: Option<String>,
+}
+
+impl fmt::Display for PlannedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "dry run: {} not sent", self.request)?;
+        if let Some(body) = &self.body {
+            write!(f, " (body {body})")?;
+        }
+        Ok(())
+    }
+}
+
 /// What kind of failure an [`Error`] is, independent of the target system.
 ///
 /// Branch on this rather than on the variants: new variants may be added, but
@@ -44,6 +67,9 @@ pub enum ErrorKind {
     /// The connector's settings are wrong or incomplete (a missing secret, a malformed
     /// URL, an unknown key): found before any request is sent.
     Config,
+    /// A dry run stopped before a write: the error carries the request that would have
+    /// been sent ([`Error::DryRun`]).
+    DryRun,
     /// Anything else.
     Other,
 }
@@ -88,6 +114,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Protocol => "protocol error",
             ErrorKind::Config => "configuration error",
+            ErrorKind::DryRun => "dry run",
             ErrorKind::Other => "other",
         };
         f.write_str(s)
@@ -338,6 +365,10 @@ pub enum Error {
         /// What conflicts.
         message: String,
     },
+    /// A dry run ([`HttpSettings::dry_run`](crate::http::HttpSettings::dry_run)) reached a
+    /// write and did not send it: here is what it would have sent.
+    #[error("{0}")]
+    DryRun(Box<PlannedRequest>),
     /// Anything else.
     #[error("{message}")]
     Other {
@@ -374,6 +405,7 @@ impl Error {
             Error::Renewal { kind, .. } => *kind,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::DryRun(_) => ErrorKind::DryRun,
             Error::Other { .. } => ErrorKind::Other,
         }
     }

@@ -79,7 +79,7 @@ pub use connection::Connection;
 pub use connector::{
     Capability, ConnectionReport, Connector, ConnectorInfo, Provisioner, TicketingSystem,
 };
-pub use error::{ApiError, Error, ErrorKind, Result};
+pub use error::{ApiError, Error, ErrorKind, PlannedRequest, Result};
 pub use identity::{
     Account, AccountChange, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
     EntitlementType, Grant, GrantOutcome, RevokeOutcome,

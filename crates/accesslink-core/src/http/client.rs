@@ -97,6 +97,7 @@ struct Inner {
     redactor: Arc<Redactor>,
     classifier: Option<Arc<dyn RetryClassifier>>,
     metrics: Option<Arc<dyn HttpMetrics>>,
+    dry_run: bool,
 }
 
 /// A cheap-to-clone HTTP client for one target instance.
@@ -138,6 +139,7 @@ pub struct HttpClientBuilder {
     proxy: Option<Url>,
     classifier: Option<Arc<dyn RetryClassifier>>,
     metrics: Option<Arc<dyn HttpMetrics>>,
+    dry_run: bool,
 }
 
 impl fmt::Debug for HttpClientBuilder {
@@ -177,6 +179,7 @@ impl HttpClient {
             proxy: None,
             classifier: None,
             metrics: None,
+            dry_run: false,
         }
     }
 
@@ -201,6 +204,7 @@ impl HttpClient {
                 error_parser: i.error_parser.clone(),
                 classifier: i.classifier.clone(),
                 metrics: i.metrics.clone(),
+                dry_run: i.dry_run,
             }),
         }
     }
@@ -236,6 +240,36 @@ impl HttpClient {
             self.inner.instance,
             request.label()
         )
+    }
+
+    /// What a dry run shows of a write: the URL and body, credentials and secret-looking
+    /// fields masked.
+    fn planned(&self, request: &Request, label: String) -> crate::error::PlannedRequest {
+        let redact = |text: &str| self.inner.redactor.redact(text);
+        let body = match &request.body {
+            super::request::Body::Empty => None,
+            super::request::Body::Json(v) => Some(redact(&masked(v.clone()).to_string())),
+            super::request::Body::Form(pairs) => Some(redact(
+                &pairs
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = if secret_key(k) {
+                            crate::redact::REDACTED
+                        } else {
+                            v.as_str()
+                        };
+                        format!("{k}={v}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("&"),
+            )),
+            super::request::Body::Raw { bytes, .. } => Some(format!("<{} bytes>", bytes.len())),
+        };
+        crate::error::PlannedRequest {
+            request: label,
+            url: redact(&crate::redact::url_shown(&request.url)),
+            body,
+        }
     }
 
     fn emit(&self, event: HttpEvent<'_>) {
@@ -333,6 +367,10 @@ impl HttpClient {
     /// it is sent; waits before later attempts count against it.
     pub async fn execute(&self, request: Request) -> Result<Response> {
         let label = self.label(&request);
+        if self.inner.dry_run && request.is_write() {
+            tracing::info!(request = %label, "dry run: write not sent");
+            return Err(Error::DryRun(Box::new(self.planned(&request, label))));
+        }
         let span = tracing::debug_span!(
             "http",
             target = self.inner.target,
@@ -773,6 +811,14 @@ impl HttpClientBuilder {
         self
     }
 
+    /// A dry run: the first write is not sent but returned as [`Error::DryRun`]
+    /// (see [`HttpSettings::dry_run`](super::HttpSettings::dry_run)).
+    #[must_use]
+    pub fn dry_run(mut self, on: bool) -> Self {
+        self.dry_run = on;
+        self
+    }
+
     /// Sets the auth provider.
     #[must_use]
     pub fn auth(mut self, auth: Arc<dyn AuthProvider>) -> Self {
@@ -903,7 +949,44 @@ impl HttpClientBuilder {
                 error_parser: self.error_parser,
                 classifier: self.classifier,
                 metrics: self.metrics,
+                dry_run: self.dry_run,
             }),
         })
+    }
+}
+
+/// Whether a body field's name says it holds a secret.
+fn secret_key(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "credential",
+    ]
+    .iter()
+    .any(|k| n.contains(k))
+}
+
+/// `v` with the values of secret-looking fields masked, at any depth.
+fn masked(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = if secret_key(&k) && !v.is_null() {
+                        Value::String(crate::redact::REDACTED.to_owned())
+                    } else {
+                        masked(v)
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(masked).collect()),
+        other => other,
     }
 }

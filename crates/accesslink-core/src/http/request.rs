@@ -43,6 +43,7 @@ pub struct Request {
     pub(crate) retry_safe: Option<bool>,
     pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) authenticate: bool,
+    pub(crate) read_only: bool,
 }
 
 impl Request {
@@ -55,6 +56,7 @@ impl Request {
             retry_safe: None,
             attempt_timeout: None,
             authenticate: true,
+            read_only: false,
         }
     }
 
@@ -167,6 +169,23 @@ impl Request {
     pub fn without_auth(mut self) -> Self {
         self.authenticate = false;
         self
+    }
+
+    /// Marks a request whose method is not `GET` as a read that changes nothing (a search
+    /// sent as `POST`), so a [dry run](super::HttpSettings::dry_run) sends it.
+    #[must_use]
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// Whether the request may change the target: any method but `GET`, `HEAD` and
+    /// `OPTIONS`, unless marked [`read_only`](Self::read_only) or sent without
+    /// credentials (a sign-in).
+    pub fn is_write(&self) -> bool {
+        !self.read_only
+            && self.authenticate
+            && !matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS)
     }
 
     /// Whether the request may be repeated after an ambiguous failure.

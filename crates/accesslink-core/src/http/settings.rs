@@ -52,6 +52,14 @@ pub struct HttpSettings {
     /// Cap on a response body in bytes (default 32 MiB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<usize>,
+    /// A dry run: reads and sign-ins are sent, but the first request that would change
+    /// the target (see [`Request::is_write`](super::Request::is_write)) is not; the
+    /// operation ends with [`ErrorKind::DryRun`](crate::ErrorKind::DryRun) and an
+    /// [`Error::DryRun`] carrying the request it would have sent. The operation runs
+    /// through the same code as for real, so what is printed is exactly what would be
+    /// sent first; later writes that depend on its answer are not known.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
 }
 
 impl fmt::Debug for HttpSettings {
@@ -64,6 +72,7 @@ impl fmt::Debug for HttpSettings {
             .field("root_certificates", &self.root_certificates)
             .field("proxy", &self.proxy.as_ref().map(Url::as_str))
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("dry_run", &self.dry_run)
             .finish()
     }
 }
@@ -123,6 +132,13 @@ impl HttpSettings {
         self
     }
 
+    /// Turns the [dry run](Self::dry_run) on or off.
+    #[must_use]
+    pub fn dry_run(mut self, on: bool) -> Self {
+        self.dry_run = on;
+        self
+    }
+
     /// Checks what can be checked without a request: the proxy URL, the certificate files.
     pub fn validate(&self) -> Result<()> {
         if let Some(proxy) = &self.proxy {
@@ -174,7 +190,7 @@ impl HttpClientBuilder {
         if let Some(n) = s.max_body_bytes {
             self = self.max_body_bytes(n);
         }
-        Ok(self)
+        Ok(self.dry_run(s.dry_run))
     }
 }
 

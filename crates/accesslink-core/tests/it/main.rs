@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+mod dry_run;
 mod hooks;
 mod oauth;
 mod pacing;

@@ -201,7 +201,8 @@ impl<'a> Issues<'a> {
                 let req = http
                     .post("rest/api/3/search/jql")?
                     .json(&body)?
-                    .retry_safe(true);
+                    .retry_safe(true)
+                    .read_only();
                 let page: TokenSearchPage = http.send_json(req).await?;
                 let next = page.next_page_token.filter(|t| !t.is_empty());
                 // The two end markers must agree: a page that says it is not the last but
@@ -229,7 +230,8 @@ impl<'a> Issues<'a> {
                 let req = http
                     .post("rest/api/2/search")?
                     .json(&body)?
-                    .retry_safe(true);
+                    .retry_safe(true)
+                    .read_only();
                 let page: OffsetSearchPage = http.send_json(req).await?;
                 if page.start_at != start {
                     return Err(Error::protocol(

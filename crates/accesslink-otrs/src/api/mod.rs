@@ -128,6 +128,8 @@ impl Tickets<'_> {
         let joined = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
         let req = self
             .route_request(&self.client.settings.routes.ticket_get, Some(&joined))?
+            // A web service may map TicketGet to POST: still a read.
+            .read_only()
             .query(&options)?;
         let result: TicketGetResult = self.client.http.send_json(req).await?;
         Ok(result.tickets)
@@ -147,7 +149,10 @@ impl Tickets<'_> {
     /// understand are silently ignored by it — so only the ones in
     /// [`SearchParams`] are offered.
     pub async fn search(&self, params: &SearchParams) -> Result<Vec<u64>> {
-        let mut req = self.route_request(&self.client.settings.routes.ticket_search, None)?;
+        // TicketSearch is often mapped to POST: still a read.
+        let mut req = self
+            .route_request(&self.client.settings.routes.ticket_search, None)?
+            .read_only();
         for (k, v) in params.pairs() {
             req = req.query_pair(k, &v);
         }
