@@ -1,10 +1,10 @@
-//! Connectors from one configuration file: five targets, chosen at run time.
+//! Connectors from one configuration file: seven targets, chosen at run time.
 //!
-//! Starts the five testkit mocks (OTRS, GLPI, ServiceNow, OpsRamp, OpsGenie), writes a
-//! TOML file naming one instance of each with its secrets in environment variables, and
-//! runs itself again as a child process with those variables set (the workspace forbids
-//! `unsafe`, and `std::env::set_var` is unsafe in edition 2024). The child does what an
-//! identity product does with such a file: loads it with one call,
+//! Starts the seven testkit mocks (OTRS, GLPI, ServiceNow, OpsRamp, OpsGenie, TOPdesk,
+//! Jira), writes a TOML file naming one instance of each with its secrets in environment
+//! variables, and runs itself again as a child process with those variables set (the
+//! workspace forbids `unsafe`, and `std::env::set_var` is unsafe in edition 2024). The
+//! child does what an identity product does with such a file: loads it with one call,
 //! connects every instance, tests each connection, opens a ticket and gates privileged
 //! access on it through `TicketGate` built from `Connection::ticketing()`, and streams
 //! accounts from `Connection::provisioner()` — through the traits only, with no
@@ -21,10 +21,12 @@ use std::time::SystemTime;
 use accesslink::paging::{PagingOptions, accounts};
 use accesslink::testkit::Mock;
 use accesslink::testkit::glpi::GlpiMock;
+use accesslink::testkit::jira::JiraMock;
 use accesslink::testkit::opsgenie::OpsGenieMock;
 use accesslink::testkit::opsramp::OpsRampMock;
 use accesslink::testkit::otrs::OtrsMock;
 use accesslink::testkit::servicenow::ServiceNowMock;
+use accesslink::testkit::topdesk::TopdeskMock;
 use accesslink::workflow::{AccessAttempt, Principal, TicketGate, TicketPolicy};
 use accesslink::{Config, CorrelationId, NewTicket, TicketKind};
 use futures::TryStreamExt;
@@ -32,7 +34,7 @@ use serde_json::Value;
 
 /// Auth keys that are not secrets; every other string under `auth` is moved to the
 /// environment.
-const NOT_SECRET: &[&str] = &["method", "user", "client_id", "token_url"];
+const NOT_SECRET: &[&str] = &["method", "user", "login", "client_id", "token_url"];
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
@@ -58,6 +60,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Box::new(ServiceNowMock::builder().synthetic_users(120).start().await),
         Box::new(opsramp),
         Box::new(opsgenie),
+        Box::new(TopdeskMock::builder().generated_persons(40).start().await),
+        Box::new(JiraMock::builder().users(30).start().await),
     ];
 
     // 1. The configuration file an administrator would write.

@@ -1,13 +1,13 @@
-//! One ticket gate over three service desks — ServiceNow, GLPI and OTRS — with the
-//! policies of `examples/gate_multi.toml`: ten access attempts, their verdicts and
-//! reasons.
+//! One ticket gate over four service desks — ServiceNow, GLPI, OTRS and Jira Service
+//! Management — with the policies of `examples/gate_multi.toml`: ten access attempts,
+//! their verdicts and reasons.
 //!
 //! ```sh
 //! cargo run --example gate_multi
 //! ```
 //!
 //! Runs against the in-process mocks: opens a few tickets on each desk, loads the
-//! policies (each desk has its own; ServiceNow's production group wants an
+//! policies (each desk has its own; ServiceNow's production group and Jira want an
 //! approved change), builds the gate (checking every kind the file names against
 //! the connectors) and checks attempts. The id a user types is routed to the desk
 //! that claims it — by the connector's own parser and the file's claim patterns —
@@ -17,10 +17,12 @@ use std::sync::Arc;
 
 use accesslink::{CorrelationId, NewTicket, Resolution, TicketKind, TicketingSystem};
 use accesslink_glpi::{GlpiConnector, GlpiSettings};
+use accesslink_jira::{JiraConnector, JiraSettings};
 use accesslink_otrs::{OtrsConnector, OtrsSettings};
 use accesslink_servicenow::{ServiceNowConnector, ServiceNowSettings};
 use accesslink_testkit::Mock;
 use accesslink_testkit::glpi::GlpiMock;
+use accesslink_testkit::jira::JiraMock;
 use accesslink_testkit::otrs::OtrsMock;
 use accesslink_testkit::servicenow::ServiceNowMock;
 use accesslink_workflow::MemorySink;
@@ -55,10 +57,11 @@ fn number(t: &accesslink::Ticket) -> String {
 
 #[tokio::main]
 async fn main() -> Res<()> {
-    let (sn_mock, glpi_mock, otrs_mock) = (
+    let (sn_mock, glpi_mock, otrs_mock, jira_mock) = (
         ServiceNowMock::start().await,
         GlpiMock::start().await,
         OtrsMock::start().await,
+        JiraMock::start_cloud().await,
     );
     let snow = Arc::new(ServiceNowConnector::from_settings(settings::<
         ServiceNowSettings,
@@ -69,6 +72,17 @@ async fn main() -> Res<()> {
     let otrs = Arc::new(OtrsConnector::from_settings(settings::<OtrsSettings>(
         &otrs_mock,
     )?)?);
+    // JSM changes: the issue type that is a change, and their approvals read.
+    let mut jira_settings = jira_mock.settings();
+    jira_settings["jsm_approvals"] = true.into();
+    jira_settings["issue_types"] = json!({ "change": "Change" });
+    jira_settings
+        .as_object_mut()
+        .ok_or("Jira settings are an object")?
+        .remove("target");
+    let jira = Arc::new(JiraConnector::from_settings(serde_json::from_value::<
+        JiraSettings,
+    >(jira_settings)?)?);
 
     // Tickets as the service desks would have them.
     let change = snow
@@ -93,6 +107,20 @@ async fn main() -> Res<()> {
         .await?;
     otrs.close_ticket(&otrs_closed.reference, &Resolution::done("finished"))
         .await?;
+    // JSM change requests in project SD: one approved, one with an approval pending.
+    let requester = jira_mock.add_user("John Doe", Some("jdoe@acme.example"), "atlassian", false);
+    let jira_approved = jira_mock.add_jsm_request(
+        "Change",
+        "Patch db-prod-1",
+        &requester,
+        &["approved", "approved"],
+    );
+    let jira_pending = jira_mock.add_jsm_request(
+        "Change",
+        "Patch db-prod-1",
+        &requester,
+        &["approved", "pending"],
+    );
 
     // The policies, from the file; the gate, checked against the connectors.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/gate_multi.toml");
@@ -103,6 +131,7 @@ async fn main() -> Res<()> {
             ("servicenow".to_owned(), snow as Arc<dyn TicketingSystem>),
             ("glpi".to_owned(), glpi as Arc<dyn TicketingSystem>),
             ("otrs".to_owned(), otrs as Arc<dyn TicketingSystem>),
+            ("jira".to_owned(), jira as Arc<dyn TicketingSystem>),
         ],
         audit.clone(),
     )?;
@@ -126,10 +155,6 @@ async fn main() -> Res<()> {
             connect(&jdoe, "prod", Some(number(&incident))),
         ),
         (
-            "incident, web servers",
-            connect(&jdoe, "web", Some(number(&incident))),
-        ),
-        (
             "GLPI ticket",
             connect(&jdoe, "web", Some(format!("#{}", glpi_id(&glpi_ticket)))),
         ),
@@ -146,12 +171,16 @@ async fn main() -> Res<()> {
             connect(&jdoe, "web", Some(number(&otrs_closed))),
         ),
         (
-            "an id GLPI and OTRS both claim",
-            connect(&jdoe, "web", Some("12345678".into())),
+            "approved JSM change",
+            connect(&jdoe, "web", Some(jira_approved)),
         ),
         (
-            "a Jira key (no Jira desk yet)",
-            connect(&jdoe, "web", Some("OPS-123".into())),
+            "JSM change, an approval pending",
+            connect(&jdoe, "web", Some(jira_pending)),
+        ),
+        (
+            "an id GLPI and OTRS both claim",
+            connect(&jdoe, "web", Some("12345678".into())),
         ),
         (
             "super administrator, no ticket",

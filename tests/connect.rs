@@ -7,16 +7,20 @@
     feature = "servicenow",
     feature = "opsramp",
     feature = "opsgenie",
+    feature = "topdesk",
+    feature = "jira",
     feature = "workflow",
     feature = "testkit"
 ))]
 
 use accesslink::testkit::Mock;
 use accesslink::testkit::glpi::GlpiMock;
+use accesslink::testkit::jira::JiraMock;
 use accesslink::testkit::opsgenie::OpsGenieMock;
 use accesslink::testkit::opsramp::OpsRampMock;
 use accesslink::testkit::otrs::OtrsMock;
 use accesslink::testkit::servicenow::ServiceNowMock;
+use accesslink::testkit::topdesk::TopdeskMock;
 use accesslink::workflow::{AccessAttempt, Principal, TicketGate, TicketPolicy};
 use accesslink::{Config, ConnectorConfig, CorrelationId, ErrorKind, NewTicket, TicketKind};
 
@@ -27,6 +31,8 @@ async fn mocks() -> Vec<Box<dyn Mock>> {
         Box::new(ServiceNowMock::builder().synthetic_users(30).start().await),
         Box::new(OpsRampMock::start().await),
         Box::new(OpsGenieMock::start().await),
+        Box::new(TopdeskMock::start().await),
+        Box::new(JiraMock::start_cloud().await),
     ]
 }
 
@@ -50,7 +56,7 @@ fn toml_for(mocks: &[Box<dyn Mock>]) -> String {
 async fn one_file_connects_every_target_and_the_gate_takes_the_handle() {
     let mocks = mocks().await;
     let config = Config::from_toml_str(&toml_for(&mocks)).unwrap();
-    assert_eq!(config.instances.len(), 5);
+    assert_eq!(config.instances.len(), 7);
     for m in &mocks {
         assert_eq!(
             m.request_count(),
@@ -60,7 +66,7 @@ async fn one_file_connects_every_target_and_the_gate_takes_the_handle() {
         );
     }
     let connections = config.connect_all().unwrap();
-    assert_eq!(connections.len(), 5);
+    assert_eq!(connections.len(), 7);
     for (name, conn) in connections {
         let m = mocks
             .iter()

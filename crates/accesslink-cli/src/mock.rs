@@ -10,10 +10,12 @@ use std::process::ExitCode;
 
 use accesslink::testkit::Mock;
 use accesslink::testkit::glpi::GlpiMock;
+use accesslink::testkit::jira::JiraMock;
 use accesslink::testkit::opsgenie::OpsGenieMock;
 use accesslink::testkit::opsramp::OpsRampMock;
 use accesslink::testkit::otrs::OtrsMock;
 use accesslink::testkit::servicenow::ServiceNowMock;
+use accesslink::testkit::topdesk::TopdeskMock;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -90,6 +92,32 @@ const MOCKS: &[MockRow] = &[
                 let mut b = OpsGenieMock::builder();
                 if let Some(n) = o.users {
                     b = b.generated_users(n);
+                }
+                Box::new(b.start().await) as Box<dyn Mock>
+            })
+        },
+    },
+    MockRow {
+        target: "topdesk",
+        generates_users: true,
+        start: |o| {
+            Box::pin(async move {
+                let mut b = TopdeskMock::builder();
+                if let Some(n) = o.users {
+                    b = b.generated_persons(n);
+                }
+                Box::new(b.start().await) as Box<dyn Mock>
+            })
+        },
+    },
+    MockRow {
+        target: "jira",
+        generates_users: true,
+        start: |o| {
+            Box::pin(async move {
+                let mut b = JiraMock::builder();
+                if let Some(n) = o.users {
+                    b = b.users(n);
                 }
                 Box::new(b.start().await) as Box<dyn Mock>
             })

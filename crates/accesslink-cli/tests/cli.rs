@@ -15,7 +15,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_accesslink");
 
 /// Auth keys that are not secrets; every other string under `auth` moves to the
 /// environment, so tests can look for the values in every output.
-const NOT_SECRET: &[&str] = &["method", "user", "client_id"];
+const NOT_SECRET: &[&str] = &["method", "user", "login", "client_id"];
 
 /// A scratch directory, removed on drop.
 struct Scratch(PathBuf);
@@ -281,6 +281,17 @@ fn test_connection_reaches_every_target_and_fails_for_an_unreachable_one() {
         .map(|t| t.as_str().unwrap())
         .collect();
     assert_eq!(targets, expected);
+    for t in [
+        "otrs",
+        "glpi",
+        "servicenow",
+        "opsramp",
+        "opsgenie",
+        "topdesk",
+        "jira",
+    ] {
+        assert!(expected.contains(t), "`mock list` has no {t}: {listed}");
+    }
     for r in results {
         assert_eq!(r["ok"], true, "{r}");
         assert!(!r["capabilities"].as_array().unwrap().is_empty(), "{r}");

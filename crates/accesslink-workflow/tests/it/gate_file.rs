@@ -295,7 +295,7 @@ fn the_example_file_loads_and_fits_the_schema() {
     let c = GateConfig::from_toml_str(EXAMPLE).unwrap();
     assert_eq!(
         c.desks.keys().collect::<Vec<_>>(),
-        ["glpi", "otrs", "servicenow"]
+        ["glpi", "jira", "otrs", "servicenow"]
     );
     assert!(c.order.is_empty(), "the example shows an ambiguous id");
     let schema = GateConfig::json_schema();
