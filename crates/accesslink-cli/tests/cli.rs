@@ -714,7 +714,9 @@ fn resume_after_a_kill_loses_and_repeats_no_row() {
 
 #[test]
 fn provisioning_and_a_dry_run_that_sends_nothing() {
-    let mock = Served::start(&["servicenow"]);
+    let mock = Served::start(&["servicenow", "--users", "3"]);
+    // The dry run goes through the connector's own code: its look-ups are real, and the
+    // first write is printed as the connector would have sent it, not sent.
     let dry = mock
         .run(&[
             "provision",
@@ -724,7 +726,7 @@ fn provisioning_and_a_dry_run_that_sends_nothing() {
             "--email",
             "zoe@example.test",
             "--attr",
-            "password=canary-attr-881",
+            "user_password=canary-attr-881",
             "--dry-run",
             "--output",
             "json",
@@ -733,31 +735,79 @@ fn provisioning_and_a_dry_run_that_sends_nothing() {
         .json();
     assert_eq!(dry["operation"], "create_account");
     assert_eq!(dry["arguments"]["spec"]["login"], "zoe");
+    let would = &dry["would_send"];
+    assert!(
+        would["request"]
+            .as_str()
+            .unwrap()
+            .ends_with("POST /api/now/table/sys_user"),
+        "{dry}"
+    );
+    assert!(
+        would["body"]
+            .as_str()
+            .unwrap()
+            .contains("\"user_name\":\"zoe\""),
+        "{dry}"
+    );
     assert!(!dry.to_string().contains("canary-attr-881"), "{dry}");
-    let id = "0123456789abcdef0123456789abcdef";
-    for args in [
-        vec![
-            "provision",
-            "--dry-run",
-            "grant",
-            "servicenow-mock",
-            id,
-            "role",
-            "admin",
-        ],
-        vec!["provision", "--dry-run", "delete", "servicenow-mock", id],
-        vec!["provision", "--dry-run", "disable", "servicenow-mock", id],
+    // An existing account, read for real.
+    let dir = Scratch::new();
+    let out = dir.path("accounts.jsonl");
+    mock.run(&[
+        "import",
+        "accounts",
+        "servicenow-mock",
+        "--format",
+        "jsonl",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    let id = ids(&out, "jsonl").remove(0);
+    for (args, write) in [
+        (
+            vec![
+                "provision",
+                "--dry-run",
+                "update",
+                "servicenow-mock",
+                &id,
+                "--email",
+                "new@example.test",
+            ],
+            "PATCH /api/now/table/sys_user/",
+        ),
+        (
+            vec!["provision", "--dry-run", "delete", "servicenow-mock", &id],
+            "DELETE /api/now/table/sys_user/",
+        ),
+        (
+            vec!["provision", "--dry-run", "disable", "servicenow-mock", &id],
+            "PATCH /api/now/table/sys_user/",
+        ),
     ] {
         let run = mock.run(&args).ok();
-        assert!(run.stdout.contains("nothing sent"), "{run:?}");
+        assert!(run.stdout.contains("not sent"), "{run:?}");
+        assert!(run.stdout.contains(write), "{write}: {run:?}");
     }
+    // A role that does not exist is found out by the real look-up, before any write
+    // (the mock serves no roles).
+    let missing = mock.run(&[
+        "provision",
+        "--dry-run",
+        "grant",
+        "servicenow-mock",
+        &id,
+        "role",
+        "ffffffffffffffffffffffffffffffff",
+    ]);
+    assert_ne!(missing.code, 0, "{missing:?}");
     let config = mock.config.clone();
     let env = mock.env.clone();
-    assert_eq!(
-        served(&mock.stop(), "servicenow"),
-        (0, 0),
-        "a dry run reached the server"
-    );
+    let (requests, writes) = served(&mock.stop(), "servicenow");
+    assert!(requests > 0, "the dry runs read for real");
+    assert_eq!(writes, 0, "a dry run sent a write");
     drop((config, env));
 
     let mock = Served::start(&["servicenow"]);
