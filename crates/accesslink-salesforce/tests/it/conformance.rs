@@ -119,6 +119,7 @@ async fn ticketing_suite_service_cloud_upsert_on_external_id() {
     let mock = mock(AuthMode::ClientCredentials, Profile::ServiceCloud).await;
     let mut s = settings_of(&mock);
     s.correlation_is_external_id = true;
+    mock.expect_upserts(true);
     let sf = SalesforceConnector::from_settings(s).unwrap();
     ticketing_with(&mock, &sf, TicketKind::Case).await;
     // Creates were upserts on the External ID, never plain POSTs of a Case.

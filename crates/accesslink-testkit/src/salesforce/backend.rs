@@ -138,10 +138,23 @@ impl TicketBackend for SalesforceMock {
         self.proxy.is_some()
     }
 
-    /// A create is `POST …/sobjects/{Case|incident|change}`; a comment is
+    /// A create is `POST …/sobjects/{Case|incident|change}` (after
+    /// [`SalesforceMock::expect_upserts`], the upsert `PATCH
+    /// …/sobjects/{object}/External_Ref__c/{value}`); a comment is
     /// `POST …/sobjects/CaseComment` or `…/FeedItem`.
     fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
         let post = FaultMatcher::method("POST");
+        if self.lock().upserts && matches!(op, FaultOp::CreateTicket(_)) {
+            let object = match (op, self.profile) {
+                (_, Profile::ServiceCloud) => "Case",
+                (FaultOp::CreateTicket(TicketKind::Change), _) => CHANGE,
+                _ => INCIDENT,
+            };
+            return Some(
+                FaultMatcher::method("PATCH")
+                    .and_path(&format!("/sobjects/{object}/{CORRELATION_FIELD}/")),
+            );
+        }
         Some(match (op, self.profile) {
             (FaultOp::CreateTicket(_), Profile::ServiceCloud) => {
                 post.and_path_suffix("/sobjects/Case")

@@ -216,6 +216,12 @@ impl SalesforceMock {
         s.daily_limit = n.map(|n| used + n);
     }
 
+    /// Tells the conformance backend that the connector creates tickets by upsert on
+    /// the External ID field, so fault checks aim at that `PATCH`.
+    pub fn expect_upserts(&self, on: bool) {
+        self.lock().upserts = on;
+    }
+
     /// Drops every access token (sessions expire).
     pub fn expire_tokens(&self) {
         self.lock().tokens.clear();
@@ -359,6 +365,7 @@ pub(crate) struct State {
     cursor_seq: u64,
     page_size: usize,
     pub(crate) unfiltered: bool,
+    pub(crate) upserts: bool,
     daily_limit: Option<usize>,
     api_calls: usize,
     user_id: String,
@@ -395,6 +402,7 @@ impl State {
             cursor_seq: 0,
             page_size: 2000,
             unfiltered: false,
+            upserts: false,
             daily_limit: None,
             api_calls: 0,
             user_id: String::new(),
