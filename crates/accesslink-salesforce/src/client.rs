@@ -517,3 +517,19 @@ impl SalesforceClient {
         http.send(req).await.map(|_| ())
     }
 }
+
+impl SalesforceClient {
+    /// `DELETE sobjects/{object}/{id}` (204); `Ok(false)` when it was already gone (404).
+    pub async fn delete(&self, object: &str, id: &SfId) -> Result<bool> {
+        crate::soql::check_name(object)?;
+        let http = self.http().await?;
+        let req = http
+            .delete(&format!("sobjects/{object}/{id}"))?
+            .retry_safe(true);
+        match http.send(req).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == accesslink_core::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}

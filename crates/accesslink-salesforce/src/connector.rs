@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use accesslink_core::{
-    Capability, ConnectionReport, Connector, ConnectorInfo, Result, StatusMap, TicketKind,
+    Capability, ConnectionReport, Connector, ConnectorInfo, EntitlementType, Provisioner, Result, StatusMap, TicketKind,
     TicketingSystem, async_trait,
 };
 use serde::Deserialize;
@@ -13,13 +13,15 @@ use crate::client::SalesforceClient;
 use crate::settings::{Profile, SalesforceSettings};
 
 /// Salesforce (Service Cloud cases, or BMC Remedyforce incidents and change requests) as
-/// a [`TicketingSystem`].
+/// a [`TicketingSystem`], and its users, permission sets and public groups as a
+/// [`Provisioner`].
 #[derive(Debug, Clone)]
 pub struct SalesforceConnector {
     pub(crate) client: SalesforceClient,
     pub(crate) settings: Arc<SalesforceSettings>,
     pub(crate) status_map: Arc<StatusMap>,
     info: ConnectorInfo,
+    pub(crate) types: Arc<[EntitlementType]>,
 }
 
 impl SalesforceConnector {
@@ -35,8 +37,15 @@ impl SalesforceConnector {
                 TicketKind::Change,
             ],
         };
-        let info = ConnectorInfo::new("salesforce", settings.name.clone())
+        let mut info = ConnectorInfo::new("salesforce", settings.name.clone())
             .with([
+                C::ListAccounts,
+                C::ListEntitlements,
+                C::ListGrants,
+                C::UpdateAccount,
+                C::EnableDisable,
+                C::Grant,
+                C::Revoke,
                 C::CreateTicket,
                 C::GetTicket,
                 C::BatchGetTickets,
@@ -45,7 +54,11 @@ impl SalesforceConnector {
                 C::CloseTicket,
             ])
             .with_ticket_kinds(kinds);
+        if settings.user_defaults.profile_id.is_some() {
+            info = info.with([C::CreateAccount]);
+        }
         SalesforceConnector {
+            types: Arc::from([crate::provision::permission_set(), EntitlementType::group()]),
             client,
             settings: Arc::new(settings),
             status_map: Arc::new(status_map),
@@ -96,6 +109,10 @@ impl Connector for SalesforceConnector {
     }
 
     fn as_ticketing(&self) -> Option<&dyn TicketingSystem> {
+        Some(self)
+    }
+
+    fn as_provisioner(&self) -> Option<&dyn Provisioner> {
         Some(self)
     }
 }

@@ -19,6 +19,7 @@
 //! | get, batch get | SOQL by `Id` or number, one `IN` per batch, each hit confirmed; paging by `nextRecordsUrl` until `done` |
 //! | approval | the latest `ProcessInstance` (unknown values are pending) |
 //! | state | status name and the closed flag through a [`StatusMap`](accesslink_core::StatusMap) ([`status`]) |
+//! | provisioning | `User` (create with the required defaults, update, `IsActive`; delete is `Unsupported`), permission sets (`PermissionSetAssignment`) and public groups (`GroupMember`) as entitlements, keyset paging on `Id` |
 //!
 //! Every SOQL value goes through a quoting builder ([`soql`]). Error arrays
 //! `[{message, errorCode, fields}]` become core errors ([`error`]); the daily-limit
@@ -54,6 +55,7 @@
 
 pub mod client;
 mod connector;
+mod provision;
 pub mod error;
 pub mod ids;
 pub mod models;
@@ -64,4 +66,4 @@ mod tickets;
 
 pub use client::SalesforceClient;
 pub use connector::SalesforceConnector;
-pub use settings::{Profile, RemedyforceSettings, SalesforceAuth, SalesforceSettings};
+pub use settings::{Profile, RemedyforceSettings, SalesforceAuth, SalesforceSettings, UserDefaults};

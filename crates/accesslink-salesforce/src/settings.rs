@@ -150,6 +150,36 @@ impl Default for RemedyforceSettings {
     }
 }
 
+/// Defaults for the fields Salesforce requires on a new `User`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct UserDefaults {
+    /// `ProfileId` of new users (`00e…`). Without it the connector does not create users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_id: Option<String>,
+    /// `TimeZoneSidKey` (default `Europe/London`).
+    pub time_zone: String,
+    /// `LocaleSidKey` (default `en_US`).
+    pub locale: String,
+    /// `EmailEncodingKey` (default `UTF-8`).
+    pub email_encoding: String,
+    /// `LanguageLocaleKey` (default `en_US`).
+    pub language: String,
+}
+
+impl Default for UserDefaults {
+    fn default() -> Self {
+        UserDefaults {
+            profile_id: None,
+            time_zone: "Europe/London".into(),
+            locale: "en_US".into(),
+            email_encoding: "UTF-8".into(),
+            language: "en_US".into(),
+        }
+    }
+}
+
 fn default_name() -> String {
     "salesforce".into()
 }
@@ -252,6 +282,9 @@ pub struct SalesforceSettings {
     /// Read the latest `ProcessInstance` with every ticket (default `true`).
     #[serde(default = "default_true")]
     pub approvals: bool,
+    /// Defaults for new users (provisioning).
+    #[serde(default)]
+    pub user_defaults: UserDefaults,
 }
 
 impl fmt::Debug for SalesforceSettings {
@@ -276,6 +309,7 @@ impl fmt::Debug for SalesforceSettings {
             .field("case_origin", &self.case_origin)
             .field("batch_size", &self.batch_size)
             .field("approvals", &self.approvals)
+            .field("user_defaults", &self.user_defaults)
             .finish()
     }
 }
@@ -300,6 +334,7 @@ impl SalesforceSettings {
             case_origin: None,
             batch_size: default_batch_size(),
             approvals: true,
+            user_defaults: UserDefaults::default(),
         }
     }
 
@@ -350,6 +385,12 @@ impl SalesforceSettings {
             &r.description_field,
         ] {
             check_name(name).or_else(|e| bad(e.to_string()))?;
+        }
+        if let Some(p) = &self.user_defaults.profile_id {
+            crate::ids::SfId::parse(p)
+                .ok()
+                .filter(|id| id.prefix() == "00e")
+                .map_or_else(|| bad(format!("user_defaults.profile_id {p:?} is not a profile id")), |_| Ok(()))?;
         }
         Ok(())
     }

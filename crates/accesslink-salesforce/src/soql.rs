@@ -97,6 +97,15 @@ impl Soql {
         })
     }
 
+    /// `SELECT COUNT() FROM object`: the answer's `totalSize` is the count.
+    pub fn count(object: &str) -> Result<Soql> {
+        check_name(object)?;
+        Ok(Soql {
+            text: format!("SELECT COUNT() FROM {object}"),
+            has_where: false,
+        })
+    }
+
     fn cond(mut self, field: &str, rest: &str) -> Result<Soql> {
         check_name(field)?;
         self.text

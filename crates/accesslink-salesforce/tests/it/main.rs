@@ -1,6 +1,7 @@
 //! Integration tests of the Salesforce connector against the testkit's `SalesforceMock`.
 
 mod conformance;
+mod provisioning;
 mod tickets;
 
 use accesslink_core::http::{HttpSettings, RetryConfig};

@@ -6,13 +6,14 @@
 //! Chatter `FeedItem` (`Visibility`).
 
 use accesslink_core::{
-    Comment, CorrelationId, Error, Result, TicketKind, TicketRef, TicketState,
+    AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketKind, TicketRef,
+    TicketState,
 };
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 use super::{AuthMode, CHANGE, CORRELATION_FIELD, INCIDENT, Profile, SalesforceMock, State};
-use crate::conformance::{FaultOp, TicketBackend};
+use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
 use crate::fault::{FaultMatcher, FaultPlan};
 use crate::mock::{Mock, RecordedRequest};
 use crate::proxy::FaultProxy;
@@ -181,6 +182,55 @@ impl TicketBackend for SalesforceMock {
     }
 }
 
+#[async_trait]
+impl AccountBackend for SalesforceMock {
+    /// Internal (`UserType = 'Standard'`) users.
+    async fn account_count(&self) -> Result<usize> {
+        let s = self.lock();
+        Ok(s.objects
+            .get("User")
+            .into_iter()
+            .flatten()
+            .filter(|u| text(u, "UserType") == "Standard")
+            .count())
+    }
+
+    /// `permission_set`: a `PermissionSetAssignment`; `group`: a `GroupMember`.
+    async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
+        let s = self.lock();
+        let (object, efield, afield) = match e.ty.as_str() {
+            "permission_set" => ("PermissionSetAssignment", "PermissionSetId", "AssigneeId"),
+            "group" => ("GroupMember", "GroupId", "UserOrGroupId"),
+            other => return Err(Error::invalid_input(format!("no entitlement type {other}"))),
+        };
+        let a = account.as_str();
+        let id = e.id.as_str();
+        Ok(s.objects.get(object).into_iter().flatten().any(|r| {
+            text(r, afield).get(..15) == a.get(..15) && text(r, efield).get(..15) == id.get(..15)
+        }))
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.log.len()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    /// Drops every access token: the next call is 401 `INVALID_SESSION_ID`.
+    fn expire_credentials(&self) -> bool {
+        self.expire_tokens();
+        true
+    }
+
+    /// Every non-empty query's `totalSize` then counts `extra` rows more.
+    fn inflate_reported_total(&self, extra: usize) -> bool {
+        self.lock().total_bias = extra;
+        true
+    }
+}
+
 /// The settings are `target = "salesforce"`, `name = "salesforce-mock"`, `base_url` =
 /// [`SalesforceMock::url`] (the login URL; the facade accepts `base_url` as its other
 /// name), the grant the mock was started with, the profile, and `External_Ref__c` as
@@ -228,6 +278,7 @@ impl Mock for SalesforceMock {
                 Profile::Remedyforce => "remedyforce",
             },
             "correlation_field": CORRELATION_FIELD,
+            "user_defaults": {"profile_id": s.profile_id},
         })
     }
 

@@ -74,9 +74,16 @@ pub struct SalesforceMockBuilder {
     auth: AuthMode,
     profile: Profile,
     proxy: bool,
+    users: usize,
 }
 
 impl SalesforceMockBuilder {
+    /// Adds `n` generated internal users (`user.N@acme.example`).
+    pub fn users(mut self, n: usize) -> Self {
+        self.users = n;
+        self
+    }
+
     /// The grant in the mock's settings (default client credentials).
     pub fn auth(mut self, auth: AuthMode) -> Self {
         self.auth = auth;
@@ -101,7 +108,15 @@ impl SalesforceMockBuilder {
     ///
     /// When no loopback port can be bound.
     pub async fn start(self) -> SalesforceMock {
-        let state = Arc::new(Mutex::new(State::new(self.auth)));
+        let mut s = State::new(self.auth);
+        let profile = s.profile_id.clone();
+        for n in 0..self.users {
+            let u = json!({"Username": format!("user.{n}@acme.example"), "Email": format!("user.{n}@acme.example"),
+                "FirstName": "User", "LastName": format!("{n}"), "Alias": format!("u{n}").chars().take(8).collect::<String>(),
+                "ProfileId": profile, "IsActive": true, "UserType": "Standard"});
+            s.insert("User", u.as_object().cloned().unwrap_or_default());
+        }
+        let state = Arc::new(Mutex::new(s));
         let faults = FaultPlan::new();
         let responder = Responder {
             state: state.clone(),
@@ -144,6 +159,7 @@ impl SalesforceMock {
             auth: AuthMode::ClientCredentials,
             profile: Profile::ServiceCloud,
             proxy: false,
+            users: 0,
         }
     }
 
@@ -285,6 +301,31 @@ impl SalesforceMock {
         self.lock().contact_id.clone()
     }
 
+    /// The seeded profile (`Standard User`), for `user_defaults.profile_id`.
+    pub fn profile_id(&self) -> String {
+        self.lock().profile_id.clone()
+    }
+
+    /// Adds an internal user; returns its id.
+    pub fn add_user(&self, username: &str) -> String {
+        let profile = self.profile_id();
+        self.insert(
+            "User",
+            json!({"Username": username, "Email": username, "LastName": username, "Alias": "u",
+                   "ProfileId": profile, "IsActive": true, "UserType": "Standard"}),
+        )
+    }
+
+    /// The id of a seeded permission set or group by `Name`.
+    pub fn id_by_name(&self, object: &str, name: &str) -> Option<String> {
+        let s = self.lock();
+        s.objects
+            .get(object)?
+            .iter()
+            .find(|r| text(r, "Name") == name)
+            .map(|r| text(r, "Id"))
+    }
+
     /// The id of the run-as integration user (the creator of every record).
     pub fn run_as_user_id(&self) -> String {
         self.lock().user_id.clone()
@@ -320,6 +361,11 @@ fn prefix_of(object: &str) -> &'static str {
         "Contact" => "003",
         "ProcessInstance" => "04g",
         "FeedItem" => "0D5",
+        "Profile" => "00e",
+        "PermissionSet" => "0PS",
+        "PermissionSetAssignment" => "0Pa",
+        "Group" => "00G",
+        "GroupMember" => "011",
         INCIDENT => "a2K",
         CHANGE => "a2L",
         STATUS => "a2M",
@@ -370,6 +416,8 @@ pub(crate) struct State {
     api_calls: usize,
     user_id: String,
     contact_id: String,
+    pub(crate) profile_id: String,
+    pub(crate) total_bias: usize,
 }
 
 impl std::fmt::Debug for State {
@@ -407,10 +455,35 @@ impl State {
             api_calls: 0,
             user_id: String::new(),
             contact_id: String::new(),
+            profile_id: String::new(),
+            total_bias: 0,
         };
+        s.profile_id = s.insert(
+            "Profile",
+            json!({"Name": "Standard User"}).as_object().cloned().unwrap_or_default(),
+        );
+        s.insert(
+            "PermissionSet",
+            json!({"Name": "X00ex000000profileowned", "Label": "Profile-owned", "IsOwnedByProfile": true})
+                .as_object().cloned().unwrap_or_default(),
+        );
+        for (name, label) in [("Payroll_Admin", "Payroll Admin"), ("Reports_Viewer", "Reports Viewer")] {
+            s.insert(
+                "PermissionSet",
+                json!({"Name": name, "Label": label, "IsOwnedByProfile": false})
+                    .as_object().cloned().unwrap_or_default(),
+            );
+        }
+        for (name, ty) in [("Payroll Team", "Regular"), ("Tier 1 Queue", "Queue")] {
+            s.insert(
+                "Group",
+                json!({"Name": name, "DeveloperName": name.replace(' ', "_"), "Type": ty})
+                    .as_object().cloned().unwrap_or_default(),
+            );
+        }
         s.user_id = s.insert(
             "User",
-            json!({"Name": "IAM Integration", "Username": "iam@acme.example", "Email": "iam@acme.example", "IsActive": true})
+            json!({"FirstName": "IAM", "LastName": "Integration", "Username": "iam@acme.example", "Email": "iam@acme.example", "IsActive": true, "UserType": "Standard"})
                 .as_object().cloned().unwrap_or_default(),
         );
         s.contact_id = s.insert(
@@ -480,6 +553,12 @@ impl State {
         let now = self.now();
         r.insert("LastModifiedDate".into(), json!(now));
         match object {
+            "User" => {
+                let name = format!("{} {}", text(r, "FirstName"), text(r, "LastName"));
+                r.insert("Name".into(), json!(name.trim()));
+                r.entry("UserType").or_insert(json!("Standard"));
+                r.entry("IsActive").or_insert(json!(true));
+            }
             "Case" => {
                 let status = r
                     .get("Status")
@@ -819,6 +898,12 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
                 many => ResponseTemplate::new(300).set_body_json(json!(many)),
             }
         }
+        ("DELETE", ["sobjects", "User", _]) => sf_error(
+            400,
+            "INVALID_OPERATION",
+            "Users cannot be deleted; deactivate them instead",
+            &[],
+        ),
         ("DELETE", ["sobjects", object, id]) => {
             let before = s.objects.get(*object).map_or(0, Vec::len);
             let short = id[..id.len().min(15)].to_owned();
@@ -879,6 +964,48 @@ fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
                 return sf_error(400, "REQUIRED_FIELD_MISSING", &format!("Required fields are missing: [{body_field}]"), &[body_field]);
             }
         }
+        "User" => {
+            const REQUIRED: &[&str] = &[
+                "Username", "LastName", "Email", "Alias", "TimeZoneSidKey", "LocaleSidKey",
+                "EmailEncodingKey", "LanguageLocaleKey", "ProfileId",
+            ];
+            let missing: Vec<&str> = REQUIRED
+                .iter()
+                .copied()
+                .filter(|f| text(&m, f).is_empty())
+                .collect();
+            if !missing.is_empty() {
+                return sf_error(400, "REQUIRED_FIELD_MISSING", &format!("Required fields are missing: {missing:?}"), &missing);
+            }
+            if text(&m, "Alias").chars().count() > 8 {
+                return sf_error(400, "STRING_TOO_LONG", "Alias: data value too large", &["Alias"]);
+            }
+            let username = text(&m, "Username");
+            let taken = s.objects.get("User").into_iter().flatten().any(|u| text(u, "Username").eq_ignore_ascii_case(&username));
+            if taken {
+                return sf_error(400, "DUPLICATE_USERNAME", "Duplicate Username", &["Username"]);
+            }
+            if s.find("Profile", &text(&m, "ProfileId")).is_none() {
+                return sf_error(400, "INVALID_CROSS_REFERENCE_KEY", "Profile ID: id value of incorrect type", &["ProfileId"]);
+            }
+        }
+        "PermissionSetAssignment" | "GroupMember" => {
+            let (efield, afield, eobj) = if object == "GroupMember" {
+                ("GroupId", "UserOrGroupId", "Group")
+            } else {
+                ("PermissionSetId", "AssigneeId", "PermissionSet")
+            };
+            let (e, a) = (text(&m, efield), text(&m, afield));
+            if s.find(eobj, &e).is_none() || s.find("User", &a).is_none() {
+                return sf_error(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", &[efield, afield]);
+            }
+            let dup = s.objects.get(object).into_iter().flatten().any(|r| {
+                text(r, efield).get(..15) == e.get(..15) && text(r, afield).get(..15) == a.get(..15)
+            });
+            if dup {
+                return sf_error(400, "DUPLICATE_VALUE", "duplicate value found: Assignee already has this entitlement", &[]);
+            }
+        }
         "Case" => {
             if let Some(c) = m.get("ContactId").and_then(Value::as_str) {
                 if s.find("Contact", c).is_none() {
@@ -898,7 +1025,7 @@ fn query(s: &mut State, version: &str, q: &str) -> ResponseTemplate {
         Err(e) => return sf_error(400, "MALFORMED_QUERY", &format!("unexpected token: {e}"), &[]),
     };
     if parsed.object == "Case" {
-        for f in &parsed.fields {
+        for f in parsed.fields.iter().filter(|f| *f != "COUNT()") {
             let ok = CASE_FIELDS.contains(&f.as_str())
                 || f.ends_with("__c")
                 || f.starts_with("Contact.")
@@ -928,6 +1055,15 @@ fn query(s: &mut State, version: &str, q: &str) -> ResponseTemplate {
         .iter()
         .map(|r| s.project(&parsed.object, r, &parsed.fields))
         .collect();
+    if parsed.fields == ["COUNT()"] {
+        // Counts are what a listing's total is read from: the bias applies here.
+        let mut total = hits.len();
+        if total > 0 {
+            total += s.total_bias;
+        }
+        return ResponseTemplate::new(200)
+            .set_body_json(json!({"totalSize": total, "done": true, "records": []}));
+    }
     let total = projected.len();
     page(s, version, projected, total)
 }

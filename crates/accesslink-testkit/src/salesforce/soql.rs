@@ -117,7 +117,14 @@ pub(crate) fn parse(q: &str) -> Result<Query, String> {
         return Err("expected SELECT".into());
     }
     let mut fields = Vec::new();
-    loop {
+    if matches!(it.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case("COUNT")) {
+        it.next();
+        if it.next() != Some(Tok::Sym("(".into())) || it.next() != Some(Tok::Sym(")".into())) {
+            return Err("expected COUNT()".into());
+        }
+        fields.push("COUNT()".to_owned());
+    }
+    while fields.first().is_none_or(|f| f != "COUNT()") {
         match it.next() {
             Some(Tok::Word(w)) => fields.push(w),
             other => return Err(format!("expected a field, found {other:?}")),
@@ -127,6 +134,9 @@ pub(crate) fn parse(q: &str) -> Result<Query, String> {
         } else {
             break;
         }
+    }
+    if fields.is_empty() {
+        return Err("expected fields".into());
     }
     if !kw(it.next().as_ref(), "FROM") {
         return Err("expected FROM".into());
