@@ -289,7 +289,11 @@ impl fmt::Debug for SalesforceClient {
             .field("api_version", &self.inner.api_version)
             .field(
                 "api",
-                &self.inner.api.get().map(|h| redact::url_shown(h.base_url())),
+                &self
+                    .inner
+                    .api
+                    .get()
+                    .map(|h| redact::url_shown(h.base_url())),
             )
             .finish()
     }

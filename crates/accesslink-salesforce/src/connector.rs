@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use accesslink_core::{
-    Capability, ConnectionReport, Connector, ConnectorInfo, EntitlementType, Provisioner, Result, StatusMap, TicketKind,
-    TicketingSystem, async_trait,
+    Capability, ConnectionReport, Connector, ConnectorInfo, EntitlementType, Provisioner, Result,
+    StatusMap, TicketKind, TicketingSystem, async_trait,
 };
 use serde::Deserialize;
 
@@ -27,7 +27,11 @@ pub struct SalesforceConnector {
 impl SalesforceConnector {
     /// A connector over a ready client: sugar beside
     /// [`from_settings`](Self::from_settings), which builds the client and calls this.
-    pub fn new(client: SalesforceClient, settings: SalesforceSettings, status_map: StatusMap) -> Self {
+    pub fn new(
+        client: SalesforceClient,
+        settings: SalesforceSettings,
+        status_map: StatusMap,
+    ) -> Self {
         use Capability as C;
         let kinds = match settings.profile {
             Profile::ServiceCloud => vec![TicketKind::Case],

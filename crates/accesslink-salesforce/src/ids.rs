@@ -178,7 +178,15 @@ mod tests {
             RecordRef::parse("5005e00000A1b2CAAR").unwrap(),
             RecordRef::Id(_)
         ));
-        for bad in ["", "0001' OR 'a'='a", "12 34", "١٢٣", "1e5", "+1", "00001026;"] {
+        for bad in [
+            "",
+            "0001' OR 'a'='a",
+            "12 34",
+            "١٢٣",
+            "1e5",
+            "+1",
+            "00001026;",
+        ] {
             assert!(RecordRef::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -55,10 +55,10 @@
 
 pub mod client;
 mod connector;
-mod provision;
 pub mod error;
 pub mod ids;
 pub mod models;
+mod provision;
 pub mod settings;
 pub mod soql;
 pub mod status;
@@ -66,4 +66,6 @@ mod tickets;
 
 pub use client::SalesforceClient;
 pub use connector::SalesforceConnector;
-pub use settings::{Profile, RemedyforceSettings, SalesforceAuth, SalesforceSettings, UserDefaults};
+pub use settings::{
+    Profile, RemedyforceSettings, SalesforceAuth, SalesforceSettings, UserDefaults,
+};

@@ -42,7 +42,10 @@ impl SaveResult {
         match (self.success, self.id) {
             (true, Some(id)) => {
                 crate::ids::SfId::parse(&id).map_err(|_| {
-                    Error::protocol(format!("salesforce create {object}"), "the new id is not an id")
+                    Error::protocol(
+                        format!("salesforce create {object}"),
+                        "the new id is not an id",
+                    )
                 })?;
                 Ok(id)
             }

@@ -10,8 +10,8 @@
 
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
-    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, PageToken,
-    Provisioner, Result, RevokeOutcome, async_trait,
+    EntitlementType, Error, Grant, GrantOutcome, Page, PageRequest, PageToken, Provisioner, Result,
+    RevokeOutcome, async_trait,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -346,7 +346,12 @@ impl Provisioner for SalesforceConnector {
             &retry,
             "create salesforce user",
             |_| self.client.create("User", &body),
-            || async { Ok(self.user_by("Username", login).await?.map(|a| a.id.as_str().to_owned())) },
+            || async {
+                Ok(self
+                    .user_by("Username", login)
+                    .await?
+                    .map(|a| a.id.as_str().to_owned()))
+            },
         )
         .await?
         .into_inner();
@@ -369,7 +374,9 @@ impl Provisioner for SalesforceConnector {
             body.insert("Email".into(), json!(e));
         }
         if !body.is_empty() {
-            self.client.update("User", &sid, &Value::Object(body)).await?;
+            self.client
+                .update("User", &sid, &Value::Object(body))
+                .await?;
         }
         self.user_by("Id", sid.as_str())
             .await?
@@ -424,7 +431,6 @@ impl Provisioner for SalesforceConnector {
         match self.client.delete(object, &a).await {
             Ok(true) => Ok(RevokeOutcome::Revoked),
             Ok(false) => Ok(RevokeOutcome::AlreadyAbsent),
-            Err(err) if err.kind() == ErrorKind::PermissionDenied => Err(err),
             Err(err) => Err(err),
         }
     }

@@ -390,7 +390,14 @@ impl SalesforceSettings {
             crate::ids::SfId::parse(p)
                 .ok()
                 .filter(|id| id.prefix() == "00e")
-                .map_or_else(|| bad(format!("user_defaults.profile_id {p:?} is not a profile id")), |_| Ok(()))?;
+                .map_or_else(
+                    || {
+                        bad(format!(
+                            "user_defaults.profile_id {p:?} is not a profile id"
+                        ))
+                    },
+                    |_| Ok(()),
+                )?;
         }
         Ok(())
     }

@@ -182,7 +182,10 @@ mod tests {
     fn values_are_quoted_and_escaped() {
         assert_eq!(quote("IAM-7781").unwrap(), "'IAM-7781'");
         assert_eq!(quote(r"a'b\c").unwrap(), r"'a\'b\\c'");
-        assert_eq!(quote("x' OR Id != null OR Id = 'y").unwrap(), r"'x\' OR Id != null OR Id = \'y'");
+        assert_eq!(
+            quote("x' OR Id != null OR Id = 'y").unwrap(),
+            r"'x\' OR Id != null OR Id = \'y'"
+        );
         assert_eq!(quote("50%_off").unwrap(), "'50%_off'");
         assert_eq!(quote_like("50%_off", false).unwrap(), r"'50\%\_off'");
         assert_eq!(quote_like("ab", true).unwrap(), "'ab%'");
@@ -209,10 +212,23 @@ mod tests {
             q.as_str(),
             r"SELECT Id,CaseNumber FROM Case WHERE External_Ref__c = 'it\'s' AND CaseNumber IN ('1','2') AND Id > '500' ORDER BY Id LIMIT 10"
         );
-        for bad in ["", "Case;", "Case WHERE", "1Case", "Ca se", "a..b", "Case__c'"] {
+        for bad in [
+            "",
+            "Case;",
+            "Case WHERE",
+            "1Case",
+            "Ca se",
+            "a..b",
+            "Case__c'",
+        ] {
             assert!(Soql::select(&["Id"], bad).is_err(), "{bad:?}");
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
-        assert!(Soql::select(&["Id"], "Case").unwrap().in_list("Id", &[] as &[&str]).is_err());
+        assert!(
+            Soql::select(&["Id"], "Case")
+                .unwrap()
+                .in_list("Id", &[] as &[&str])
+                .is_err()
+        );
     }
 }

@@ -155,7 +155,10 @@ impl SalesforceConnector {
                         .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_owned(),
-                    r.other.get(&rf.open_field).and_then(Value::as_bool).map(|open| !open),
+                    r.other
+                        .get(&rf.open_field)
+                        .and_then(Value::as_bool)
+                        .map(|open| !open),
                     desc.as_deref()
                         .and_then(|d| d.lines().next())
                         .unwrap_or("")
@@ -307,7 +310,10 @@ impl SalesforceConnector {
                 .filter(|r| self.correlation_of(r).as_deref() == Some(raw.as_str()));
             if let Some(first) = hits.next() {
                 if hits.next().is_some() {
-                    tracing::warn!(correlation = raw, "several records carry one correlation id; using the oldest");
+                    tracing::warn!(
+                        correlation = raw,
+                        "several records carry one correlation id; using the oldest"
+                    );
                 }
                 return Ok(Some((obj, first)));
             }
@@ -362,7 +368,11 @@ impl SalesforceConnector {
         let rows: Vec<Record> = self.client.query_all(&q).await?;
         let hit = rows
             .into_iter()
-            .find(|r| r.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            .find(|r| {
+                r.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
             .ok_or_else(|| {
                 Error::invalid_input(format!(
                     "no {} named {name:?} in this org",
@@ -409,7 +419,9 @@ fn record_ref(r: &TicketRef) -> Result<RecordRef> {
     }
     match r.number() {
         Some(n) => RecordRef::parse(n),
-        None => Err(Error::invalid_input("a ticket reference needs an id or a number")),
+        None => Err(Error::invalid_input(
+            "a ticket reference needs an id or a number",
+        )),
     }
 }
 
@@ -548,7 +560,10 @@ impl TicketingSystem for SalesforceConnector {
             .read(&r)
             .await?
             .ok_or_else(|| Error::not_found(format!("salesforce record {r:?}")))?;
-        let current = self.tickets_of(vec![(obj.clone(), rec.clone())]).await?.remove(0);
+        let current = self
+            .tickets_of(vec![(obj.clone(), rec.clone())])
+            .await?
+            .remove(0);
         if current.status.state.is_terminal() {
             return Ok(current);
         }

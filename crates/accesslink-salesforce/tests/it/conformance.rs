@@ -74,7 +74,11 @@ async fn check_hosts(mock: &SalesforceMock, grant: &str) {
     }
     assert!(!api.is_empty());
     for r in &api {
-        assert!(r.url.path().starts_with("/services/data/v62.0/"), "{}", r.url);
+        assert!(
+            r.url.path().starts_with("/services/data/v62.0/"),
+            "{}",
+            r.url
+        );
         let host = r.headers.get("host").unwrap().to_str().unwrap();
         assert!(host.starts_with("localhost"), "{host}");
         let auth = r.headers.get("authorization").unwrap().to_str().unwrap();
@@ -126,9 +130,11 @@ async fn ticketing_suite_service_cloud_upsert_on_external_id() {
     let received = mock.received().await;
     assert!(received.iter().any(|r| r.method.as_str() == "PATCH"
         && r.url.path().contains("/sobjects/Case/External_Ref__c/")));
-    assert!(!received
-        .iter()
-        .any(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/sobjects/Case")));
+    assert!(
+        !received
+            .iter()
+            .any(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/sobjects/Case"))
+    );
 }
 
 #[tokio::test]

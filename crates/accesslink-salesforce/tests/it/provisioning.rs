@@ -19,7 +19,11 @@ async fn suite(auth: AuthMode, entitlement: &str) {
         "group" => ("Group", EntitlementType::group()),
         _ => ("PermissionSet", EntitlementType::new("permission_set")),
     };
-    let name = if object == "Group" { "Payroll Team" } else { "Payroll_Admin" };
+    let name = if object == "Group" {
+        "Payroll Team"
+    } else {
+        "Payroll_Admin"
+    };
     let eid = mock.id_by_name(object, name).unwrap();
     let suite = ProvisioningSuite::new(
         20,
@@ -66,7 +70,10 @@ async fn users_get_the_required_defaults_and_cannot_be_deleted() {
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     assert!(mock.record("User", id.as_str()).is_some());
     sf.set_enabled(&id, false).await.unwrap();
-    assert_eq!(mock.record("User", id.as_str()).unwrap()["IsActive"], json!(false));
+    assert_eq!(
+        mock.record("User", id.as_str()).unwrap()["IsActive"],
+        json!(false)
+    );
     // A profile-owned permission set is not listed as an entitlement.
     let page = sf
         .list_entitlements(&EntitlementType::new("permission_set"), Default::default())
@@ -78,10 +85,17 @@ async fn users_get_the_required_defaults_and_cannot_be_deleted() {
     let ps = mock.id_by_name("PermissionSet", "Reports_Viewer").unwrap();
     let e = EntitlementRef::new(EntitlementType::new("permission_set"), ps);
     assert_eq!(sf.grant(&id, &e).await.unwrap(), GrantOutcome::Granted);
-    assert_eq!(sf.grant(&id, &e).await.unwrap(), GrantOutcome::AlreadyGranted);
+    assert_eq!(
+        sf.grant(&id, &e).await.unwrap(),
+        GrantOutcome::AlreadyGranted
+    );
     assert_eq!(mock.records("PermissionSetAssignment").len(), 1);
     // A malformed account id is refused before any request.
     let before = accesslink_testkit::Mock::request_count(&mock);
-    assert!(sf.get_account(&AccountId::new("005' OR Id != null")).await.is_err());
+    assert!(
+        sf.get_account(&AccountId::new("005' OR Id != null"))
+            .await
+            .is_err()
+    );
     assert_eq!(accesslink_testkit::Mock::request_count(&mock), before);
 }

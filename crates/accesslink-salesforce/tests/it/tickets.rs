@@ -3,8 +3,8 @@
 //! faults, approvals, batched reads, requester, close confirmation, secrets.
 
 use accesslink_core::{
-    ApprovalState, Comment, CorrelationId, ErrorKind, NewTicket, Resolution, TicketKind,
-    TicketRef, TicketState, TicketingSystem,
+    ApprovalState, Comment, CorrelationId, ErrorKind, NewTicket, Resolution, TicketKind, TicketRef,
+    TicketState, TicketingSystem,
 };
 use accesslink_salesforce::SalesforceConnector;
 use accesslink_testkit::Mock;
@@ -105,7 +105,10 @@ async fn token_refusals_are_unauthenticated_with_the_vendor_code() {
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
     assert_eq!(e.vendor_code(), Some("invalid_client"), "{e}");
 
-    let mock = SalesforceMock::builder().auth(AuthMode::Password).start().await;
+    let mock = SalesforceMock::builder()
+        .auth(AuthMode::Password)
+        .start()
+        .await;
     let mut s = settings_of(&mock);
     s.auth = serde_json::from_value(json!({
         "method": "password", "client_id": "3MVG9mockConsumerKey",
@@ -144,7 +147,11 @@ async fn approvals_latest_wins_and_batches_are_one_query_each() {
     let sf = on(&mock);
     let mut refs = Vec::new();
     for i in 0..7 {
-        refs.push(sf.create_ticket(&new_case(&format!("B-{i}"))).await.unwrap());
+        refs.push(
+            sf.create_ticket(&new_case(&format!("B-{i}")))
+                .await
+                .unwrap(),
+        );
     }
     let id = |i: usize| refs[i].reference.id().unwrap().to_owned();
     mock.add_approval(&id(0), "Pending");
@@ -172,7 +179,10 @@ async fn approvals_latest_wins_and_batches_are_one_query_each() {
     assert_eq!(new.len(), 3, "{new:?}");
     assert!(new.iter().any(|q| q.contains("WHERE Id IN (")));
     assert!(new.iter().any(|q| q.contains("WHERE CaseNumber IN (")));
-    assert!(new.iter().any(|q| q.contains("FROM ProcessInstance WHERE TargetObjectId IN (")));
+    assert!(
+        new.iter()
+            .any(|q| q.contains("FROM ProcessInstance WHERE TargetObjectId IN ("))
+    );
     let approval = |i: usize| {
         got.iter()
             .find(|t| t.reference.id() == Some(id(i).as_str()))
@@ -232,8 +242,11 @@ async fn close_is_confirmed_by_is_closed_not_by_the_label() {
     assert_eq!(case["IsClosed"], json!(true));
     // The notes became a private case comment.
     let comments = mock.records("CaseComment");
-    assert!(comments.iter().any(|c| c["CommentBody"] == json!("granted")
-        && c["IsPublished"] == json!(false)));
+    assert!(
+        comments
+            .iter()
+            .any(|c| c["CommentBody"] == json!("granted") && c["IsPublished"] == json!(false))
+    );
 }
 
 #[tokio::test]
@@ -259,7 +272,12 @@ async fn wrong_shaped_and_repeated_pages_are_errors() {
     let mock = SalesforceMock::start().await;
     let sf = on(&mock);
     let t = sf.create_ticket(&new_case("IAM-8")).await.unwrap();
-    for body in ["{}", "[]", "null", r#"{"totalSize":1,"done":true,"records":null}"#] {
+    for body in [
+        "{}",
+        "[]",
+        "null",
+        r#"{"totalSize":1,"done":true,"records":null}"#,
+    ] {
         mock.faults().push_for(
             FaultMatcher::method("GET").and_path("/query"),
             Fault::Status {
@@ -328,16 +346,15 @@ async fn faults_5xx_burst_html_and_truncated_bodies() {
 
 #[tokio::test]
 async fn secrets_never_in_debug_output() {
-    let mock = SalesforceMock::builder().auth(AuthMode::Password).start().await;
+    let mock = SalesforceMock::builder()
+        .auth(AuthMode::Password)
+        .start()
+        .await;
     let s = settings_of(&mock);
     let sf = on(&mock);
     sf.create_ticket(&new_case("IAM-10")).await.unwrap();
     let text = format!("{s:?} {sf:?} {:?}", sf.client());
-    for canary in [
-        mock.client_secret(),
-        mock.password(),
-        mock.security_token(),
-    ] {
+    for canary in [mock.client_secret(), mock.password(), mock.security_token()] {
         assert!(!text.contains(&canary), "{canary} in {text}");
     }
 }

@@ -460,25 +460,35 @@ impl State {
         };
         s.profile_id = s.insert(
             "Profile",
-            json!({"Name": "Standard User"}).as_object().cloned().unwrap_or_default(),
+            json!({"Name": "Standard User"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
         );
         s.insert(
             "PermissionSet",
             json!({"Name": "X00ex000000profileowned", "Label": "Profile-owned", "IsOwnedByProfile": true})
                 .as_object().cloned().unwrap_or_default(),
         );
-        for (name, label) in [("Payroll_Admin", "Payroll Admin"), ("Reports_Viewer", "Reports Viewer")] {
+        for (name, label) in [
+            ("Payroll_Admin", "Payroll Admin"),
+            ("Reports_Viewer", "Reports Viewer"),
+        ] {
             s.insert(
                 "PermissionSet",
                 json!({"Name": name, "Label": label, "IsOwnedByProfile": false})
-                    .as_object().cloned().unwrap_or_default(),
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
             );
         }
         for (name, ty) in [("Payroll Team", "Regular"), ("Tier 1 Queue", "Queue")] {
             s.insert(
                 "Group",
                 json!({"Name": name, "DeveloperName": name.replace(' ', "_"), "Type": ty})
-                    .as_object().cloned().unwrap_or_default(),
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
             );
         }
         s.user_id = s.insert(
@@ -489,13 +499,23 @@ impl State {
         s.contact_id = s.insert(
             "Contact",
             json!({"Name": "Jane Doe", "Email": "jane.doe@acme.example"})
-                .as_object().cloned().unwrap_or_default(),
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
         );
-        for (name, open) in [("OPEN", true), ("IN PROGRESS", true), ("ON HOLD", true), ("CLOSED", false), ("CANCELLED", false)] {
+        for (name, open) in [
+            ("OPEN", true),
+            ("IN PROGRESS", true),
+            ("ON HOLD", true),
+            ("CLOSED", false),
+            ("CANCELLED", false),
+        ] {
             s.insert(
                 STATUS,
                 json!({"Name": name, "BMCServiceDesk__state__c": open})
-                    .as_object().cloned().unwrap_or_default(),
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
             );
         }
         s
@@ -580,10 +600,15 @@ impl State {
                 };
                 if let Some(st) = st {
                     r.insert("BMCServiceDesk__FKStatus__c".into(), json!(text(&st, "Id")));
-                    r.insert("BMCServiceDesk__Status_ID__c".into(), json!(text(&st, "Name")));
+                    r.insert(
+                        "BMCServiceDesk__Status_ID__c".into(),
+                        json!(text(&st, "Name")),
+                    );
                     r.insert(
                         "BMCServiceDesk__state__c".into(),
-                        st.get("BMCServiceDesk__state__c").cloned().unwrap_or(json!(true)),
+                        st.get("BMCServiceDesk__state__c")
+                            .cloned()
+                            .unwrap_or(json!(true)),
                     );
                 }
             }
@@ -677,9 +702,9 @@ impl State {
                             out.insert(rel.to_owned(), Value::Null);
                         }
                         Some((o, other)) => {
-                            let entry = out
-                                .entry(rel.to_owned())
-                                .or_insert_with(|| json!({"attributes": self.attributes(o, &text(other, "Id"))}));
+                            let entry = out.entry(rel.to_owned()).or_insert_with(
+                                || json!({"attributes": self.attributes(o, &text(other, "Id"))}),
+                            );
                             if let Value::Object(m) = entry {
                                 m.insert(sub.to_owned(), self.get(other, sub));
                             }
@@ -702,7 +727,8 @@ fn sf_error(status: u16, code: &str, message: &str, fields: &[&str]) -> Response
 }
 
 fn token_error(code: &str, description: &str) -> ResponseTemplate {
-    ResponseTemplate::new(400).set_body_json(json!({"error": code, "error_description": description}))
+    ResponseTemplate::new(400)
+        .set_body_json(json!({"error": code, "error_description": description}))
 }
 
 struct Responder {
@@ -728,17 +754,32 @@ impl Responder {
             return token(&mut s, request);
         }
         let Some(rest) = path.strip_prefix("/services/data/") else {
-            return sf_error(404, "NOT_FOUND", "The requested resource does not exist", &[]);
+            return sf_error(
+                404,
+                "NOT_FOUND",
+                "The requested resource does not exist",
+                &[],
+            );
         };
         let Some((version, rest)) = rest.split_once('/') else {
-            return sf_error(404, "NOT_FOUND", "The requested resource does not exist", &[]);
+            return sf_error(
+                404,
+                "NOT_FOUND",
+                "The requested resource does not exist",
+                &[],
+            );
         };
         let ok_version = version
             .strip_prefix('v')
             .and_then(|v| v.split_once('.'))
             .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok());
         if !ok_version {
-            return sf_error(404, "NOT_FOUND", "The requested resource does not exist", &[]);
+            return sf_error(
+                404,
+                "NOT_FOUND",
+                "The requested resource does not exist",
+                &[],
+            );
         }
         // API calls belong on the instance host, not the login host.
         let host = request
@@ -747,7 +788,12 @@ impl Responder {
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
         if !host.starts_with("localhost") {
-            return sf_error(401, "INVALID_SESSION_ID", "This session is not valid for use with the REST API (login host)", &[]);
+            return sf_error(
+                401,
+                "INVALID_SESSION_ID",
+                "This session is not valid for use with the REST API (login host)",
+                &[],
+            );
         }
         let bearer = request
             .headers
@@ -761,8 +807,13 @@ impl Responder {
         s.api_calls += 1;
         let usage = format!("api-usage={}/15000", s.api_calls);
         if s.daily_limit.is_some_and(|l| s.api_calls > l) {
-            return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", &[])
-                .insert_header("Sforce-Limit-Info", usage.as_str());
+            return sf_error(
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded.",
+                &[],
+            )
+            .insert_header("Sforce-Limit-Info", usage.as_str());
         }
         let answer = api(&mut s, request, version, rest);
         answer.insert_header("Sforce-Limit-Info", usage.as_str())
@@ -804,7 +855,11 @@ fn token(s: &mut State, request: &Request) -> ResponseTemplate {
         _ => return token_error("unsupported_grant_type", "grant type not supported"),
     }
     s.token_count += 1;
-    let access = format!("00DDw0000001mock!AQ{:04}.tok{}", s.token_count, s.token_count * 7919);
+    let access = format!(
+        "00DDw0000001mock!AQ{:04}.tok{}",
+        s.token_count,
+        s.token_count * 7919
+    );
     s.tokens.insert(access.clone());
     let body = json!({
         "access_token": access,
@@ -841,7 +896,14 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
         ("POST", ["sobjects", object]) => {
             let body: Value = match serde_json::from_slice(&request.body) {
                 Ok(Value::Object(m)) => Value::Object(m),
-                _ => return sf_error(400, "JSON_PARSER_ERROR", "The request body is not a JSON object", &[]),
+                _ => {
+                    return sf_error(
+                        400,
+                        "JSON_PARSER_ERROR",
+                        "The request body is not a JSON object",
+                        &[],
+                    );
+                }
             };
             create(s, object, body)
         }
@@ -851,11 +913,21 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
                 let v = s.project(object, &r.clone(), &fields);
                 ResponseTemplate::new(200).set_body_json(v)
             }
-            None => sf_error(404, "NOT_FOUND", "The requested resource does not exist", &[]),
+            None => sf_error(
+                404,
+                "NOT_FOUND",
+                "The requested resource does not exist",
+                &[],
+            ),
         },
         ("PATCH", ["sobjects", object, id]) => {
             let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&request.body) else {
-                return sf_error(400, "JSON_PARSER_ERROR", "The request body is not a JSON object", &[]);
+                return sf_error(
+                    400,
+                    "JSON_PARSER_ERROR",
+                    "The request body is not a JSON object",
+                    &[],
+                );
             };
             if let Some(bad) = unknown_field(object, &m) {
                 return bad;
@@ -863,13 +935,23 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
             if s.patch(object, id, m) {
                 ResponseTemplate::new(204)
             } else {
-                sf_error(404, "NOT_FOUND", "The requested resource does not exist", &[])
+                sf_error(
+                    404,
+                    "NOT_FOUND",
+                    "The requested resource does not exist",
+                    &[],
+                )
             }
         }
         ("PATCH", ["sobjects", object, field, value]) => {
             let value = percent_decode(value);
             let Ok(Value::Object(mut m)) = serde_json::from_slice::<Value>(&request.body) else {
-                return sf_error(400, "JSON_PARSER_ERROR", "The request body is not a JSON object", &[]);
+                return sf_error(
+                    400,
+                    "JSON_PARSER_ERROR",
+                    "The request body is not a JSON object",
+                    &[],
+                );
             };
             if let Some(bad) = unknown_field(object, &m) {
                 return bad;
@@ -888,8 +970,9 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
                 [] => {
                     m.insert((*field).to_owned(), json!(value));
                     let id = s.insert(object, m);
-                    ResponseTemplate::new(201)
-                        .set_body_json(json!({"id": id, "success": true, "errors": [], "created": true}))
+                    ResponseTemplate::new(201).set_body_json(
+                        json!({"id": id, "success": true, "errors": [], "created": true}),
+                    )
                 }
                 [one] => {
                     s.patch(object, one, m);
@@ -913,10 +996,20 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
             if s.objects.get(*object).map_or(0, Vec::len) < before {
                 ResponseTemplate::new(204)
             } else {
-                sf_error(404, "NOT_FOUND", "The requested resource does not exist", &[])
+                sf_error(
+                    404,
+                    "NOT_FOUND",
+                    "The requested resource does not exist",
+                    &[],
+                )
             }
         }
-        _ => sf_error(404, "NOT_FOUND", "The requested resource does not exist", &[]),
+        _ => sf_error(
+            404,
+            "NOT_FOUND",
+            "The requested resource does not exist",
+            &[],
+        ),
     }
 }
 
@@ -957,17 +1050,38 @@ fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
         "CaseComment" | "FeedItem" => {
             let parent = text(&m, "ParentId");
             if s.find_any(&parent).is_none() {
-                return sf_error(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", &["ParentId"]);
+                return sf_error(
+                    400,
+                    "INVALID_CROSS_REFERENCE_KEY",
+                    "invalid cross reference id",
+                    &["ParentId"],
+                );
             }
-            let body_field = if object == "CaseComment" { "CommentBody" } else { "Body" };
+            let body_field = if object == "CaseComment" {
+                "CommentBody"
+            } else {
+                "Body"
+            };
             if text(&m, body_field).is_empty() {
-                return sf_error(400, "REQUIRED_FIELD_MISSING", &format!("Required fields are missing: [{body_field}]"), &[body_field]);
+                return sf_error(
+                    400,
+                    "REQUIRED_FIELD_MISSING",
+                    &format!("Required fields are missing: [{body_field}]"),
+                    &[body_field],
+                );
             }
         }
         "User" => {
             const REQUIRED: &[&str] = &[
-                "Username", "LastName", "Email", "Alias", "TimeZoneSidKey", "LocaleSidKey",
-                "EmailEncodingKey", "LanguageLocaleKey", "ProfileId",
+                "Username",
+                "LastName",
+                "Email",
+                "Alias",
+                "TimeZoneSidKey",
+                "LocaleSidKey",
+                "EmailEncodingKey",
+                "LanguageLocaleKey",
+                "ProfileId",
             ];
             let missing: Vec<&str> = REQUIRED
                 .iter()
@@ -975,18 +1089,43 @@ fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
                 .filter(|f| text(&m, f).is_empty())
                 .collect();
             if !missing.is_empty() {
-                return sf_error(400, "REQUIRED_FIELD_MISSING", &format!("Required fields are missing: {missing:?}"), &missing);
+                return sf_error(
+                    400,
+                    "REQUIRED_FIELD_MISSING",
+                    &format!("Required fields are missing: {missing:?}"),
+                    &missing,
+                );
             }
             if text(&m, "Alias").chars().count() > 8 {
-                return sf_error(400, "STRING_TOO_LONG", "Alias: data value too large", &["Alias"]);
+                return sf_error(
+                    400,
+                    "STRING_TOO_LONG",
+                    "Alias: data value too large",
+                    &["Alias"],
+                );
             }
             let username = text(&m, "Username");
-            let taken = s.objects.get("User").into_iter().flatten().any(|u| text(u, "Username").eq_ignore_ascii_case(&username));
+            let taken = s
+                .objects
+                .get("User")
+                .into_iter()
+                .flatten()
+                .any(|u| text(u, "Username").eq_ignore_ascii_case(&username));
             if taken {
-                return sf_error(400, "DUPLICATE_USERNAME", "Duplicate Username", &["Username"]);
+                return sf_error(
+                    400,
+                    "DUPLICATE_USERNAME",
+                    "Duplicate Username",
+                    &["Username"],
+                );
             }
             if s.find("Profile", &text(&m, "ProfileId")).is_none() {
-                return sf_error(400, "INVALID_CROSS_REFERENCE_KEY", "Profile ID: id value of incorrect type", &["ProfileId"]);
+                return sf_error(
+                    400,
+                    "INVALID_CROSS_REFERENCE_KEY",
+                    "Profile ID: id value of incorrect type",
+                    &["ProfileId"],
+                );
             }
         }
         "PermissionSetAssignment" | "GroupMember" => {
@@ -997,19 +1136,34 @@ fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
             };
             let (e, a) = (text(&m, efield), text(&m, afield));
             if s.find(eobj, &e).is_none() || s.find("User", &a).is_none() {
-                return sf_error(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", &[efield, afield]);
+                return sf_error(
+                    400,
+                    "INVALID_CROSS_REFERENCE_KEY",
+                    "invalid cross reference id",
+                    &[efield, afield],
+                );
             }
             let dup = s.objects.get(object).into_iter().flatten().any(|r| {
                 text(r, efield).get(..15) == e.get(..15) && text(r, afield).get(..15) == a.get(..15)
             });
             if dup {
-                return sf_error(400, "DUPLICATE_VALUE", "duplicate value found: Assignee already has this entitlement", &[]);
+                return sf_error(
+                    400,
+                    "DUPLICATE_VALUE",
+                    "duplicate value found: Assignee already has this entitlement",
+                    &[],
+                );
             }
         }
         "Case" => {
             if let Some(c) = m.get("ContactId").and_then(Value::as_str) {
                 if s.find("Contact", c).is_none() {
-                    return sf_error(400, "INVALID_CROSS_REFERENCE_KEY", "Contact ID: id value of incorrect type", &["ContactId"]);
+                    return sf_error(
+                        400,
+                        "INVALID_CROSS_REFERENCE_KEY",
+                        "Contact ID: id value of incorrect type",
+                        &["ContactId"],
+                    );
                 }
             }
         }
@@ -1022,7 +1176,14 @@ fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
 fn query(s: &mut State, version: &str, q: &str) -> ResponseTemplate {
     let parsed = match soql::parse(q) {
         Ok(p) => p,
-        Err(e) => return sf_error(400, "MALFORMED_QUERY", &format!("unexpected token: {e}"), &[]),
+        Err(e) => {
+            return sf_error(
+                400,
+                "MALFORMED_QUERY",
+                &format!("unexpected token: {e}"),
+                &[],
+            );
+        }
     };
     if parsed.object == "Case" {
         for f in parsed.fields.iter().filter(|f| *f != "COUNT()") {
@@ -1032,7 +1193,12 @@ fn query(s: &mut State, version: &str, q: &str) -> ResponseTemplate {
                 || f.starts_with("CreatedBy.")
                 || f.starts_with("Owner.");
             if !ok {
-                return sf_error(400, "INVALID_FIELD", &format!("No such column '{f}' on entity 'Case'"), &[]);
+                return sf_error(
+                    400,
+                    "INVALID_FIELD",
+                    &format!("No such column '{f}' on entity 'Case'"),
+                    &[],
+                );
             }
         }
     }

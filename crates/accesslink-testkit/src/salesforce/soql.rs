@@ -247,7 +247,8 @@ fn like(pattern: &str, text: &str) -> bool {
             Some(('%', false)) => (0..=t.len()).any(|i| go(&p[1..], &t[i..])),
             Some(('_', false)) => !t.is_empty() && go(&p[1..], &t[1..]),
             Some((c, _)) => {
-                t.first().is_some_and(|x| c.to_lowercase().eq(std::iter::once(*x)))
+                t.first()
+                    .is_some_and(|x| c.to_lowercase().eq(std::iter::once(*x)))
                     && go(&p[1..], &t[1..])
             }
         }
@@ -315,7 +316,14 @@ mod tests {
         let q = parse(r"SELECT Id,CaseNumber FROM Case WHERE External_Ref__c = 'it\'s' AND CaseNumber IN ('1','2') AND IsClosed = false ORDER BY CreatedDate DESC LIMIT 5").unwrap();
         assert_eq!(q.object, "Case");
         assert_eq!(q.conds.len(), 3);
-        assert_eq!(q.conds[0], Cond::Cmp("External_Ref__c".into(), "=".into(), Value::String("it's".into())));
+        assert_eq!(
+            q.conds[0],
+            Cond::Cmp(
+                "External_Ref__c".into(),
+                "=".into(),
+                Value::String("it's".into())
+            )
+        );
         assert_eq!(q.order, Some(("CreatedDate".into(), true)));
         assert_eq!(q.limit, Some(5));
         // An unescaped quote breaks the statement, as it would on Salesforce.
