@@ -211,8 +211,7 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         }
         #[cfg(feature = "salesforce")]
         ConnectorConfig::Salesforce(ref s) => Arc::new(
-            accesslink_salesforce::SalesforceConnector::from_settings(s.clone())
-                .map_err(named)?,
+            accesslink_salesforce::SalesforceConnector::from_settings(s.clone()).map_err(named)?,
         ),
     };
     Ok(Connection::new(connector))
