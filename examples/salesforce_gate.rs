@@ -82,7 +82,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sc.add_approval(&rejected, "Rejected");
     let closed = case("Closed");
     sc.add_approval(&closed, "Approved");
-    let not_janes = sc.insert("Case", json!({"Subject": "Patch db-prod-01", "Status": "New"}));
+    let not_janes = sc.insert(
+        "Case",
+        json!({"Subject": "Patch db-prod-01", "Status": "New"}),
+    );
     sc.add_approval(&not_janes, "Approved");
 
     let policy = TicketPolicy::new()
@@ -95,8 +98,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Service Cloud cases (client credentials, calls to the instance URL):");
     let typed = vec![
         number(&sc, "Case", &approved, "CaseNumber"),
-        approved.clone(),                      // the 18-character id
-        approved[..15].to_owned(),             // the 15-character id
+        approved.clone(),          // the 18-character id
+        approved[..15].to_owned(), // the 15-character id
         number(&sc, "Case", &pending, "CaseNumber"),
         number(&sc, "Case", &rejected, "CaseNumber"),
         number(&sc, "Case", &closed, "CaseNumber"),
