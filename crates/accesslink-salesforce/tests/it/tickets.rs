@@ -394,3 +394,27 @@ async fn remedyforce_close_sets_the_status_lookup_by_name() {
     );
     assert_eq!(rec["BMCServiceDesk__state__c"], json!(false));
 }
+
+#[tokio::test]
+async fn a_token_endpoint_that_echoes_the_request_does_not_print_the_password() {
+    let mock = SalesforceMock::builder()
+        .auth(AuthMode::Password)
+        .start()
+        .await;
+    let sf = on(&mock);
+    mock.faults().push_for(
+        FaultMatcher::route("POST", "/services/oauth2/token"),
+        Fault::EchoRequest,
+        1,
+    );
+    let e = sf
+        .get_ticket(&TicketRef::by_number("00001001"))
+        .await
+        .unwrap_err();
+    // The echo did reach the token client, and none of the grant's secrets are shown.
+    assert_eq!(mock.faults().applied(), 1);
+    let text = format!("{e} {e:?}");
+    for canary in [mock.client_secret(), mock.password(), mock.security_token()] {
+        assert!(!text.contains(&canary), "{canary} in {text}");
+    }
+}
