@@ -30,7 +30,8 @@
         feature = "opsramp",
         feature = "opsgenie",
         feature = "topdesk",
-        feature = "jira"
+        feature = "jira",
+        feature = "salesforce"
     )),
     allow(unused_variables, unused_mut, unreachable_code, dead_code)
 )]
@@ -75,6 +76,9 @@ pub enum ConnectorConfig {
     /// Jira Cloud, Data Center and Service Management (feature `jira`).
     #[cfg(feature = "jira")]
     Jira(accesslink_jira::JiraSettings),
+    /// Salesforce Service Cloud and BMC Remedyforce (feature `salesforce`).
+    #[cfg(feature = "salesforce")]
+    Salesforce(accesslink_salesforce::SalesforceSettings),
 }
 
 impl ConnectorConfig {
@@ -95,6 +99,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(_) => "topdesk",
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(_) => "jira",
+            #[cfg(feature = "salesforce")]
+            ConnectorConfig::Salesforce(_) => "salesforce",
         }
     }
 
@@ -115,6 +121,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(ref s) => &s.name,
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(ref s) => &s.name,
+            #[cfg(feature = "salesforce")]
+            ConnectorConfig::Salesforce(ref s) => &s.name,
         }
     }
 
@@ -136,6 +144,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(ref mut s) => s.name = name,
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(ref mut s) => s.name = name,
+            #[cfg(feature = "salesforce")]
+            ConnectorConfig::Salesforce(ref mut s) => s.name = name,
         }
     }
 
@@ -157,6 +167,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(ref mut s) => &mut s.http,
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(ref mut s) => &mut s.http,
+            #[cfg(feature = "salesforce")]
+            ConnectorConfig::Salesforce(ref mut s) => &mut s.http,
         }
     }
 
@@ -220,6 +232,10 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         ConnectorConfig::Jira(ref s) => {
             Arc::new(accesslink_jira::JiraConnector::from_settings(s.clone()).map_err(named)?)
         }
+        #[cfg(feature = "salesforce")]
+        ConnectorConfig::Salesforce(ref s) => Arc::new(
+            accesslink_salesforce::SalesforceConnector::from_settings(s.clone()).map_err(named)?,
+        ),
     };
     Ok(Connection::new(connector))
 }
@@ -351,6 +367,11 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
     out.push((
         "jira.schema.json",
         one::<accesslink_jira::JiraSettings>("jira"),
+    ));
+    #[cfg(feature = "salesforce")]
+    out.push((
+        "salesforce.schema.json",
+        one::<accesslink_salesforce::SalesforceSettings>("salesforce"),
     ));
     out
 }

@@ -24,6 +24,7 @@
 //! | `opsgenie` | `accesslink::opsgenie` | `accesslink-opsgenie` |
 //! | `topdesk` | `accesslink::topdesk` | `accesslink-topdesk` |
 //! | `jira` | `accesslink::jira` | `accesslink-jira` (Jira Cloud, Data Center, Service Management) |
+//! | `salesforce` | `accesslink::salesforce` | `accesslink-salesforce` (Service Cloud cases, BMC Remedyforce) |
 //! | `workflow` | `accesslink::workflow` | `accesslink-workflow` (fulfilment, ticket gate, audit) |
 //! | `full` | all of the above | |
 //! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers of the enabled targets, fault injection, conformance suite) |
@@ -97,6 +98,10 @@ pub use accesslink_opsgenie as opsgenie;
 #[cfg(feature = "jira")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jira")))]
 pub use accesslink_jira as jira;
+/// The Salesforce connector: Service Cloud cases and BMC Remedyforce (feature `salesforce`).
+#[cfg(feature = "salesforce")]
+#[cfg_attr(docsrs, doc(cfg(feature = "salesforce")))]
+pub use accesslink_salesforce as salesforce;
 /// The TOPdesk connector (feature `topdesk`).
 #[cfg(feature = "topdesk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "topdesk")))]

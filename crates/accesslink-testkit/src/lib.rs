@@ -15,6 +15,7 @@
 //! | `opsgenie` | [`opsgenie`] | `OpsGenieMock` |
 //! | `topdesk` | [`topdesk`] | `TopdeskMock`, TOPdesk REST API (`/tas/api`) |
 //! | `jira` | [`jira`] | `JiraMock`, Jira Cloud / Data Center / Service Management |
+//! | `salesforce` | [`salesforce`] | `SalesforceMock`, OAuth, SOQL subset, sObjects (Service Cloud, Remedyforce) |
 //! | `full` | all of the above | |
 //! | `contract` | [`contract`] | none: the JSON-Schema contract harness over recorded exchanges |
 //!
@@ -50,6 +51,8 @@ pub mod opsramp;
 pub mod otrs;
 pub mod paged;
 pub mod proxy;
+#[cfg(feature = "salesforce")]
+pub mod salesforce;
 mod server;
 #[cfg(feature = "servicenow")]
 pub mod servicenow;

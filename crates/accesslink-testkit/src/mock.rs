@@ -317,6 +317,13 @@ mod every_mock {
                 .start()
                 .await,
         ));
+        #[cfg(feature = "salesforce")]
+        all.push(Box::new(
+            crate::salesforce::SalesforceMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
         all
     }
 
