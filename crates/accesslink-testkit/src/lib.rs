@@ -15,6 +15,7 @@
 //! | `opsgenie` | [`opsgenie`] | `OpsGenieMock` |
 //! | `topdesk` | [`topdesk`] | `TopdeskMock`, TOPdesk REST API (`/tas/api`) |
 //! | `jira` | [`jira`] | `JiraMock`, Jira Cloud / Data Center / Service Management |
+//! | `helix` | [`helix`] | `HelixMock`, BMC Helix ITSM over the AR System REST API |
 //! | `full` | all of the above | |
 //! | `contract` | [`contract`] | none: the JSON-Schema contract harness over recorded exchanges |
 //!
@@ -38,6 +39,8 @@ pub mod exchange;
 pub mod fault;
 #[cfg(feature = "glpi")]
 pub mod glpi;
+#[cfg(feature = "helix")]
+pub mod helix;
 #[cfg(feature = "jira")]
 pub mod jira;
 pub mod logs;
