@@ -11,7 +11,8 @@
 //! | 9093 (user connected from another machine / incompatible session) | `Unavailable` (retried for reads; set `serialize_per_account`) |
 //! | 382 (duplicate value on a unique index) | `Conflict` |
 //! | 307, 326 (required field missing) | `InvalidInput` |
-//! | 90, 91, 92, 93 (server unreachable or busy) | `Unavailable` |
+//! | 90, 91, 92, 93, 552 (server unreachable or busy, database error) | `Unavailable` |
+//! | any other `ERROR` on an HTTP 500 (workflow filters, `Run Process` errors, required fields) | `InvalidInput`: a business refusal, not retried |
 //! | other | from the HTTP status |
 
 use accesslink_core::ErrorKind;
@@ -45,7 +46,7 @@ pub fn kind_of(number: i64) -> Option<ErrorKind> {
     Some(match number {
         302 => ErrorKind::NotFound,
         623 | 624 | 9388 => ErrorKind::Unauthenticated,
-        SESSION_ELSEWHERE | 90..=93 => ErrorKind::Unavailable,
+        SESSION_ELSEWHERE | 90..=93 | 552 => ErrorKind::Unavailable,
         382 => ErrorKind::Conflict,
         307 | 326 => ErrorKind::InvalidInput,
         _ => return None,
@@ -69,6 +70,9 @@ pub fn parse_error(response: &Response) -> Option<VendorError> {
     let mut v = VendorError::new(m.message_number.map(|n| n.to_string()), text);
     if let Some(kind) = m.message_number.and_then(kind_of) {
         v = v.kind(kind);
+    } else if response.status().as_u16() == 500 && m.message_number.is_some() {
+        // AR answers business and workflow errors with 500: retrying cannot help.
+        v = v.kind(ErrorKind::InvalidInput);
     }
     Some(v)
 }

@@ -45,7 +45,7 @@ impl HelixConnector {
     }
 
     /// Entries of one form whose number is one of `numbers`: one qualification of `OR`s,
-    /// every hit checked against what was asked.
+    /// every hit checked against what was asked (hits not asked for are left out).
     async fn entries_by_number(&self, f: Form, numbers: &[String]) -> Result<Vec<Entry>> {
         let fs = self.form(f);
         let parts = numbers
@@ -61,13 +61,14 @@ impl HelixConnector {
         for e in found {
             let number = e.text(&fs.id_field).unwrap_or_default();
             if !numbers.iter().any(|n| *n == number) {
-                return Err(Error::protocol(
-                    format!("GET /entry/{}", fs.form),
-                    format!(
-                        "the search returned {:?}, which was not asked for: the server did not apply the qualification",
-                        redact::truncate(&number, 40)
-                    ),
-                ));
+                // A hit that was not asked for: the server did not apply the
+                // qualification. It is not the ticket asked for, whatever it is.
+                tracing::warn!(
+                    form = %fs.form,
+                    number = %redact::truncate(&number, 40),
+                    "a search returned an entry that was not asked for; ignored"
+                );
+                continue;
             }
             if seen.insert(number) {
                 out.push(e);
