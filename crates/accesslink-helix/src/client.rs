@@ -230,6 +230,7 @@ impl HelixClient {
             .settings(&settings.http)?
             .auth(Arc::new(LoginOnly(creds.clone())))
             .error_parser(parse_error)
+            .retry_classifier(Arc::new(crate::error::ArRetry))
             .build()?;
         let lifetime = Duration::from_secs(settings.token_lifetime_secs);
         let (login_http, login_creds) = (plain.clone(), creds.clone());

@@ -8,16 +8,38 @@
 //! |---|---|
 //! | 302 (entry does not exist) | `NotFound` |
 //! | 623, 624, 9388 (authentication failed, token invalid) | `Unauthenticated` |
-//! | 9093 (user connected from another machine / incompatible session) | `Unavailable` (retried for reads; set `serialize_per_account`) |
+//! | 9093 (user connected from another machine / incompatible session) | `Unavailable` (retryable by the caller; set `serialize_per_account`) |
 //! | 382 (duplicate value on a unique index) | `Conflict` |
 //! | 307, 326 (required field missing) | `InvalidInput` |
 //! | 90, 91, 92, 93, 552 (server unreachable or busy, database error) | `Unavailable` |
 //! | any other `ERROR` on an HTTP 500 (workflow filters, `Run Process` errors, required fields) | `InvalidInput`: a business refusal, not retried |
 //! | other | from the HTTP status |
+//!
+//! HTTP 500 is not retried by the transport ([`ArRetry`]).
+
+use std::time::SystemTime;
 
 use accesslink_core::ErrorKind;
-use accesslink_core::http::{Response, VendorError};
+use accesslink_core::http::{Response, RetryClassifier, RetryDecision, VendorError};
+use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
+
+/// AR answers business and workflow errors (and 9093) with HTTP 500: repeating the
+/// request repeats the refusal, so a 500 is not retried by the transport. Gateway
+/// answers (502, 503, 504) and 429 keep the standard policy.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ArRetry;
+
+impl RetryClassifier for ArRetry {
+    fn classify(
+        &self,
+        status: StatusCode,
+        _headers: &HeaderMap,
+        _now: SystemTime,
+    ) -> Option<RetryDecision> {
+        (status == StatusCode::INTERNAL_SERVER_ERROR).then_some(RetryDecision::NoRetry)
+    }
+}
 
 /// One AR message.
 #[derive(Debug, Clone, Deserialize)]
