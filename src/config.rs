@@ -30,7 +30,8 @@
         feature = "opsramp",
         feature = "opsgenie",
         feature = "topdesk",
-        feature = "jira"
+        feature = "jira",
+        feature = "helix"
     )),
     allow(unused_variables, unused_mut, unreachable_code, dead_code)
 )]
@@ -75,6 +76,9 @@ pub enum ConnectorConfig {
     /// Jira Cloud, Data Center and Service Management (feature `jira`).
     #[cfg(feature = "jira")]
     Jira(accesslink_jira::JiraSettings),
+    /// BMC Helix ITSM over the AR System REST API (feature `helix`).
+    #[cfg(feature = "helix")]
+    Helix(accesslink_helix::HelixSettings),
 }
 
 impl ConnectorConfig {
@@ -95,6 +99,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(_) => "topdesk",
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(_) => "jira",
+            #[cfg(feature = "helix")]
+            ConnectorConfig::Helix(_) => "helix",
         }
     }
 
@@ -115,6 +121,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(ref s) => &s.name,
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(ref s) => &s.name,
+            #[cfg(feature = "helix")]
+            ConnectorConfig::Helix(ref s) => &s.name,
         }
     }
 
@@ -136,6 +144,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(ref mut s) => s.name = name,
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(ref mut s) => s.name = name,
+            #[cfg(feature = "helix")]
+            ConnectorConfig::Helix(ref mut s) => s.name = name,
         }
     }
 
@@ -198,6 +208,10 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         #[cfg(feature = "jira")]
         ConnectorConfig::Jira(ref s) => {
             Arc::new(accesslink_jira::JiraConnector::from_settings(s.clone()).map_err(named)?)
+        }
+        #[cfg(feature = "helix")]
+        ConnectorConfig::Helix(ref s) => {
+            Arc::new(accesslink_helix::HelixConnector::from_settings(s.clone()).map_err(named)?)
         }
     };
     Ok(Connection::new(connector))
@@ -330,6 +344,11 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
     out.push((
         "jira.schema.json",
         one::<accesslink_jira::JiraSettings>("jira"),
+    ));
+    #[cfg(feature = "helix")]
+    out.push((
+        "helix.schema.json",
+        one::<accesslink_helix::HelixSettings>("helix"),
     ));
     out
 }

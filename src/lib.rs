@@ -24,6 +24,7 @@
 //! | `opsgenie` | `accesslink::opsgenie` | `accesslink-opsgenie` |
 //! | `topdesk` | `accesslink::topdesk` | `accesslink-topdesk` |
 //! | `jira` | `accesslink::jira` | `accesslink-jira` (Jira Cloud, Data Center, Service Management) |
+//! | `helix` | `accesslink::helix` | `accesslink-helix` (BMC Helix ITSM, AR System REST API) |
 //! | `workflow` | `accesslink::workflow` | `accesslink-workflow` (fulfilment, ticket gate, audit) |
 //! | `full` | all of the above | |
 //! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers of the enabled targets, fault injection, conformance suite) |
@@ -97,6 +98,11 @@ pub use accesslink_opsgenie as opsgenie;
 #[cfg(feature = "jira")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jira")))]
 pub use accesslink_jira as jira;
+
+/// The BMC Helix ITSM connector (feature `helix`).
+#[cfg(feature = "helix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "helix")))]
+pub use accesslink_helix as helix;
 /// The TOPdesk connector (feature `topdesk`).
 #[cfg(feature = "topdesk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "topdesk")))]

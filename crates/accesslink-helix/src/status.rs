@@ -82,3 +82,19 @@ pub fn default_status_map() -> StatusMap {
 pub fn status_map_with(o: &StatusOverrides) -> StatusMap {
     default_status_map().with_overrides(o)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_docs_page_shows_the_default_table() {
+        let page = include_str!("../../../docs/connectors/helix.md");
+        if let Err(e) = default_status_map().check_documented(page) {
+            panic!(
+                "{e}\n\nexpected table:\n{}",
+                default_status_map().markdown_table()
+            );
+        }
+    }
+}

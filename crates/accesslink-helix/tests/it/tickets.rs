@@ -147,15 +147,14 @@ async fn change_and_work_order_approval_follow_their_status() {
     // A status map override from settings.
     let helix = HelixConnector::from_settings(settings_with(&mock, |v| {
         v["status_map"] = json!({ "approvals": { "change:Staged By Plugin": "approved" } })
-    }));
-    if let Ok(helix) = helix {
-        let t = helix
-            .get_ticket(&helix.parse_ticket_ref(&odd).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(t.approval_state(), ApprovalState::Approved);
-    }
+    }))
+    .unwrap();
+    let t = helix
+        .get_ticket(&helix.parse_ticket_ref(&odd).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.approval_state(), ApprovalState::Approved);
 }
 
 #[tokio::test]
