@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use accesslink::{CorrelationId, NewTicket, Person, Resolution, TicketKind, TicketingSystem};
 use accesslink_helix::{HelixConnector, HelixSettings};
-use accesslink_testkit::helix::HelixMock;
+use accesslink_testkit::helix::{CHANGE, HelixMock};
 use accesslink_workflow::gate::{
     AccessAttempt, ApprovalRule, Principal, RequesterMatch, TicketGate, TicketPolicy, open_states,
 };
@@ -81,10 +81,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let approved = m.add_change("Patch db-prod-01", "Scheduled");
             let waiting = m.add_change("Patch db-prod-02", "Scheduled For Approval");
             let rejected = m.add_change("Drop db-prod-03", "Rejected");
+            for crq in [&approved, &waiting, &rejected] {
+                let alice = serde_json::json!("alice");
+                m.set_field(
+                    CHANGE,
+                    "Infrastructure Change ID",
+                    crq,
+                    "Customer Login ID",
+                    alice,
+                );
+            }
             let number =
                 |t: &accesslink::Ticket| t.reference.number().unwrap_or_default().to_owned();
             vec![
-                number(&alices).trim_start_matches("INC0000").to_lowercase(), // typed short
+                format!(
+                    "inc{}",
+                    number(&alices)
+                        .trim_start_matches("INC")
+                        .trim_start_matches('0')
+                ), // typed short
                 number(&bobs),
                 number(&done),
                 approved,

@@ -323,7 +323,9 @@ impl HelixClient {
         if !fields.is_empty() {
             request = request.query_pair("fields", &format!("values({})", fields.join(",")));
         }
+        let sort = format!("{}.asc", self.settings().fields.entry_id);
         request = request
+            .query_pair("sort", &sort)
             .query_pair("offset", &offset.to_string())
             .query_pair("limit", &limit.to_string());
         let label = format!("GET /entry/{form}");
@@ -434,6 +436,16 @@ impl HelixClient {
         let path = format!("{}/{}", Self::entry_path(form), segment(id));
         let request = http.put(&path)?.json(&json!({ "values": values }))?;
         self.send(request).await?;
+        Ok(())
+    }
+}
+
+impl HelixClient {
+    /// `DELETE /entry/{form}/{id}`.
+    pub async fn delete(&self, form: &str, id: &str) -> Result<()> {
+        let http = self.http();
+        let path = format!("{}/{}", Self::entry_path(form), segment(id));
+        self.send(http.delete(&path)?).await?;
         Ok(())
     }
 }

@@ -4,21 +4,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use accesslink_core::{
-    Capability, ConnectionReport, Connector, ConnectorInfo, Result, StatusMap, TicketKind,
-    TicketingSystem, async_trait,
+    Capability, ConnectionReport, Connector, ConnectorInfo, EntitlementType, Provisioner, Result,
+    StatusMap, TicketKind, TicketingSystem, async_trait,
 };
 
 use crate::client::HelixClient;
 use crate::settings::HelixSettings;
 use crate::status::status_map_with;
 
-/// BMC Helix ITSM as a [`TicketingSystem`].
+/// BMC Helix ITSM as a [`TicketingSystem`] and a [`Provisioner`].
 #[derive(Debug, Clone)]
 pub struct HelixConnector {
     pub(crate) client: HelixClient,
     pub(crate) settings: Arc<HelixSettings>,
     pub(crate) status_map: Arc<StatusMap>,
     info: ConnectorInfo,
+    pub(crate) types: Arc<[EntitlementType]>,
 }
 
 impl HelixConnector {
@@ -41,6 +42,14 @@ impl HelixConnector {
                 C::FindByCorrelation,
                 C::Comment,
                 C::CloseTicket,
+                C::ListAccounts,
+                C::ListEntitlements,
+                C::ListGrants,
+                C::CreateAccount,
+                C::UpdateAccount,
+                C::EnableDisable,
+                C::Grant,
+                C::Revoke,
             ])
             .with_ticket_kinds([
                 TicketKind::Incident,
@@ -53,6 +62,7 @@ impl HelixConnector {
             settings: Arc::new(settings),
             status_map: Arc::new(status_map),
             info,
+            types: Arc::from([EntitlementType::new(crate::provision::SUPPORT_GROUP)]),
         }
     }
 
@@ -98,6 +108,10 @@ impl Connector for HelixConnector {
     }
 
     fn as_ticketing(&self) -> Option<&dyn TicketingSystem> {
+        Some(self)
+    }
+
+    fn as_provisioner(&self) -> Option<&dyn Provisioner> {
         Some(self)
     }
 }

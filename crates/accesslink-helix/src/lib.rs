@@ -2,7 +2,8 @@
 //!
 //! [BMC Helix ITSM](https://www.bmc.com/it-solutions/bmc-helix-itsm.html) (Remedy) over
 //! the AR System REST API, as an accesslink
-//! [`TicketingSystem`](accesslink_core::TicketingSystem).
+//! [`TicketingSystem`](accesslink_core::TicketingSystem) and
+//! [`Provisioner`](accesslink_core::Provisioner).
 //!
 //! | capability | how |
 //! |---|---|
@@ -13,6 +14,8 @@
 //! | comment | `HPD:WorkLog` entries, `View Access` Internal or Public (incidents) |
 //! | close | status, status reason and resolution from settings, confirmed by reading back (incidents) |
 //! | state, approval | status labels through a [`StatusMap`](accesslink_core::StatusMap) ([`status`]); changes, work orders and requests imply their approval by status |
+//! | accounts | `CTM:People` by `Remedy Login ID`: import (offset tokens checked against the previous page), create (idempotent on the login), update, `Profile Status` as enable/disable; no delete (`Unsupported`) |
+//! | entitlements | support groups (`CTM:Support Group`), granted through `CTM:Support Group Association` entries |
 //! | errors | AR message arrays → core kinds by message number ([`error`]) |
 //!
 //! Qualifications are built only by [`qual`], which refuses quotes and control
@@ -52,6 +55,7 @@ mod client;
 mod connector;
 pub mod error;
 pub mod models;
+pub mod provision;
 pub mod qual;
 pub mod refs;
 pub mod settings;
@@ -62,5 +66,5 @@ pub use client::{EntryPage, HelixClient, segment};
 pub use connector::HelixConnector;
 pub use settings::{
     CloseSettings, FormSettings, HelixAuth, HelixFields, HelixForms, HelixSettings,
-    IncidentDefaults, WorkLogSettings,
+    IncidentDefaults, PeopleSettings, WorkLogSettings,
 };

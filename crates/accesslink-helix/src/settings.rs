@@ -228,6 +228,42 @@ impl Default for WorkLogSettings {
     }
 }
 
+/// People and support groups (`Provisioner`; field names partly unverified).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PeopleSettings {
+    /// The people form (`CTM:People`); accounts are keyed by `Remedy Login ID`.
+    pub form: String,
+    /// The support group form (`CTM:Support Group`: `Support Group ID`, `Support Group Name`).
+    pub support_group_form: String,
+    /// The membership form (`CTM:Support Group Association`: `Login ID`,
+    /// `Support Group ID`, `Support Group Association Role`).
+    pub association_form: String,
+    /// The role of a granted membership (default `Member`).
+    pub association_role: String,
+    /// `Profile Status` of enabled people (default `Enabled`).
+    pub enabled_status: String,
+    /// `Profile Status` set to disable (default `Offline`; `Obsolete` is the other choice).
+    pub disabled_status: String,
+    /// `Company` of new people, when the deployment requires one.
+    pub company: Option<String>,
+}
+
+impl Default for PeopleSettings {
+    fn default() -> Self {
+        PeopleSettings {
+            form: "CTM:People".into(),
+            support_group_form: "CTM:Support Group".into(),
+            association_form: "CTM:Support Group Association".into(),
+            association_role: "Member".into(),
+            enabled_status: "Enabled".into(),
+            disabled_status: "Offline".into(),
+            company: None,
+        }
+    }
+}
+
 fn default_name() -> String {
     "helix".into()
 }
@@ -309,6 +345,9 @@ pub struct HelixSettings {
     /// Work notes.
     #[serde(default)]
     pub work_log: WorkLogSettings,
+    /// People and support groups.
+    #[serde(default)]
+    pub people: PeopleSettings,
 }
 
 impl HelixSettings {
@@ -335,6 +374,7 @@ impl HelixSettings {
             incident: IncidentDefaults::default(),
             close: CloseSettings::default(),
             work_log: WorkLogSettings::default(),
+            people: PeopleSettings::default(),
         }
     }
 

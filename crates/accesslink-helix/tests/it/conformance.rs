@@ -36,3 +36,31 @@ async fn ticketing_suite_on_the_mock() {
     // Lost create answer, HTML page, a 500 on a work note.
     assert!(mock.faults().applied() >= 3);
 }
+
+#[tokio::test]
+async fn provisioning_suite_on_the_mock() {
+    use accesslink_core::{AccountSpec, Capability, Connector};
+    use accesslink_helix::HelixConnector;
+    use accesslink_testkit::conformance::{Check, ProvisioningSuite, run_provisioning_suite};
+
+    let mock = HelixMock::builder().generated_people(130).start().await;
+    let helix = on_mock(&mock);
+    let group = mock.add_support_group("Identity team");
+    let suite = ProvisioningSuite::new(
+        40,
+        AccountSpec::new(fresh_id("new.person"))
+            .name("New", "Person")
+            .email("new.person@example.test"),
+        HelixConnector::support_group_entitlement(group),
+    )
+    .canaries([mock.password().to_owned()]);
+    let report = run_provisioning_suite(&helix, &mock, &suite).await;
+    report.assert_success();
+    // AR lists report no totals (a `totalSize` option is unverified): nothing to inflate.
+    let skipped: Vec<_> = report.skipped().collect();
+    assert_eq!(skipped.len(), 1, "{report}");
+    assert_eq!(skipped[0].0, Check::ReportedTotalShortfall, "{report}");
+    // No hard delete: undeclared, and the suite checked it fails with Unsupported.
+    assert!(!helix.info().supports(&Capability::DeleteAccount));
+    assert!(helix.info().supports(&Capability::EnableDisable));
+}

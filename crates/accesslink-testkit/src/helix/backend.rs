@@ -4,13 +4,16 @@
 //! travels in `Vendor Ticket Number`; comments are `HPD:WorkLog` entries (`View Access`
 //! `Internal` is internal).
 
-use accesslink_core::{Comment, CorrelationId, Error, Result, TicketKind, TicketRef, TicketState};
+use accesslink_core::{
+    AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketKind, TicketRef,
+    TicketState,
+};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::HelixMock;
 use super::state::{HELP_DESK, WORK_LOG};
-use crate::conformance::{FaultOp, TicketBackend};
+use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
 use crate::fault::{FaultMatcher, FaultPlan};
 
 impl HelixMock {
@@ -109,6 +112,41 @@ impl TicketBackend for HelixMock {
 
     fn ignore_search_filters(&self, on: bool) -> bool {
         self.lock().ignore_filters = on;
+        true
+    }
+}
+
+/// Accounts are `CTM:People` logins; entitlements are `support_group` ids held through
+/// `CTM:Support Group Association` entries.
+#[async_trait]
+impl AccountBackend for HelixMock {
+    async fn account_count(&self) -> Result<usize> {
+        Ok(self.people_count())
+    }
+
+    async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
+        if e.ty.as_str() != "support_group" {
+            return Err(Error::invalid_input(format!(
+                "Helix entitlements are support_group, not {}",
+                e.ty
+            )));
+        }
+        Ok(self
+            .groups_of(account.as_str())
+            .iter()
+            .any(|g| g == e.id.as_str()))
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.requests()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    fn expire_credentials(&self) -> bool {
+        crate::mock::Mock::expire_credentials(self);
         true
     }
 }

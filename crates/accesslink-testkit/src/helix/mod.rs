@@ -30,6 +30,7 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 pub use self::state::Record;
 use self::state::State;
+use crate::data::SyntheticPeople;
 use crate::fault::FaultPlan;
 use crate::mock::{ReceivedRequest, RequestLog};
 use crate::proxy::FaultProxy;
@@ -47,6 +48,10 @@ pub const REQUEST: &str = state::REQUEST;
 pub const WORK_LOG: &str = state::WORK_LOG;
 /// The people form.
 pub const PEOPLE: &str = state::PEOPLE;
+/// The support group form.
+pub const SUPPORT_GROUP: &str = state::SUPPORT_GROUP;
+/// The support group membership form.
+pub const ASSOCIATION: &str = state::ASSOCIATION;
 
 /// Options for a [`HelixMock`]; see [`HelixMock::builder`].
 #[derive(Debug, Clone)]
@@ -55,9 +60,24 @@ pub struct HelixMockBuilder {
     password: String,
     lifetime: Duration,
     proxy: bool,
+    people: usize,
+    seed: u64,
 }
 
 impl HelixMockBuilder {
+    /// Adds `count` generated people to `CTM:People` (from [`SyntheticPeople`]; inactive
+    /// ones `Offline`).
+    pub fn generated_people(mut self, count: usize) -> Self {
+        self.people = count;
+        self
+    }
+
+    /// Seed of the generated names (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
     /// The login and password the mock accepts (default `svc-iam` and a random one).
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
         self.username = username.into();
@@ -111,6 +131,18 @@ impl HelixMockBuilder {
             password: self.password,
         };
         mock.add_person("jdoe", "Jane", "Doe", "jane.doe@example.test");
+        for p in SyntheticPeople::new(self.people, self.seed).iter() {
+            let id = mock.add_person(&p.login, &p.first_name, &p.last_name, &p.email);
+            if !p.active {
+                mock.set_field(
+                    PEOPLE,
+                    "Request ID",
+                    &id,
+                    "Profile Status",
+                    json!("Offline"),
+                );
+            }
+        }
         mock
     }
 }
@@ -140,6 +172,8 @@ impl HelixMock {
             password: format!("helix-pw-{:016x}", fastrand::u64(..)),
             lifetime: Duration::from_secs(3600),
             proxy: false,
+            people: 0,
+            seed: 0,
         }
     }
 
@@ -219,6 +253,46 @@ impl HelixMock {
                 "Profile Status": "Enabled",
             })),
         )
+    }
+
+    /// Adds a support group (`SGP` + 12 digits); its id.
+    pub fn add_support_group(&self, name: &str) -> String {
+        let mut s = self.lock();
+        let id = format!("SGP{:012}", s.next_id);
+        s.insert(
+            state::SUPPORT_GROUP,
+            obj(json!({ "Support Group ID": id, "Support Group Name": name, "Status": "Enabled" })),
+        );
+        id
+    }
+
+    /// The support group ids a login holds.
+    pub fn groups_of(&self, login: &str) -> Vec<String> {
+        self.lock()
+            .records(state::ASSOCIATION)
+            .iter()
+            .filter(|r| r.values.get("Login ID").and_then(Value::as_str) == Some(login))
+            .filter_map(|r| {
+                r.values
+                    .get("Support Group ID")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    /// A person's values by login.
+    pub fn person(&self, login: &str) -> Option<Map<String, Value>> {
+        self.lock()
+            .records(state::PEOPLE)
+            .iter()
+            .find(|r| r.values.get("Remedy Login ID").and_then(Value::as_str) == Some(login))
+            .map(|r| r.values.clone())
+    }
+
+    /// How many people `CTM:People` holds.
+    pub fn people_count(&self) -> usize {
+        self.lock().records(state::PEOPLE).len()
     }
 
     /// Adds an incident with a status, as an agent would; its number.

@@ -17,6 +17,8 @@ pub(crate) const CHANGE: &str = "CHG:Infrastructure Change";
 pub(crate) const WORK_ORDER: &str = "WOI:WorkOrder";
 pub(crate) const REQUEST: &str = "SRM:Request";
 pub(crate) const PEOPLE: &str = "CTM:People";
+pub(crate) const SUPPORT_GROUP: &str = "CTM:Support Group";
+pub(crate) const ASSOCIATION: &str = "CTM:Support Group Association";
 
 /// One entry of a form.
 #[derive(Debug, Clone)]
@@ -204,6 +206,18 @@ impl State {
             },
             ("POST", None) => self.create(base, &form, request),
             ("PUT", Some(id)) => self.update(&form, &id, request),
+            ("DELETE", Some(id)) => {
+                let Some(records) = self.forms.get_mut(&form) else {
+                    return ar_error(500, 303, "Form does not exist on server", Some(&form));
+                };
+                match records.iter().position(|r| r.id == id) {
+                    Some(at) => {
+                        records.remove(at);
+                        ResponseTemplate::new(204)
+                    }
+                    None => ar_error(404, 302, "Entry does not exist in database", Some(&id)),
+                }
+            }
             _ => ar_error(405, 9372, "Method not allowed", None),
         }
     }
@@ -338,7 +352,73 @@ impl State {
                 }
                 (WORK_LOG, values)
             }
-            other if self.forms.contains_key(other) || other == PEOPLE => (other, values),
+            PEOPLE => {
+                let login = values
+                    .get("Remedy Login ID")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if login.is_empty() {
+                    return ar_error(
+                        500,
+                        326,
+                        "Required field cannot be blank",
+                        Some("Remedy Login ID"),
+                    );
+                }
+                let taken = self.records(PEOPLE).iter().any(|r| {
+                    r.values.get("Remedy Login ID").and_then(Value::as_str) == Some(login)
+                });
+                if taken {
+                    return ar_error(
+                        500,
+                        382,
+                        "The value(s) for this entry violate a unique index that has been defined for this form",
+                        Some("Remedy Login ID"),
+                    );
+                }
+                let mut values = values;
+                let n = self.next_id;
+                values.insert("Person ID".into(), json!(format!("PPL{n:012}")));
+                (PEOPLE, values)
+            }
+            ASSOCIATION => {
+                let login = values
+                    .get("Login ID")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                let group = values
+                    .get("Support Group ID")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                let known_group = self.records(SUPPORT_GROUP).iter().any(|r| {
+                    r.values.get("Support Group ID").and_then(Value::as_str) == Some(group.as_str())
+                });
+                if !known_group {
+                    return ar_error(
+                        500,
+                        1291031,
+                        "The support group does not exist",
+                        Some(&group),
+                    );
+                }
+                let dup = self.records(ASSOCIATION).iter().any(|r| {
+                    r.values.get("Login ID").and_then(Value::as_str) == Some(login.as_str())
+                        && r.values.get("Support Group ID").and_then(Value::as_str)
+                            == Some(group.as_str())
+                });
+                if dup {
+                    return ar_error(
+                        500,
+                        382,
+                        "The value(s) for this entry violate a unique index that has been defined for this form",
+                        None,
+                    );
+                }
+                (ASSOCIATION, values)
+            }
+            other if self.forms.contains_key(other) => (other, values),
             other => return ar_error(500, 303, "Form does not exist on server", Some(other)),
         };
         let target = target.to_owned();
