@@ -4,8 +4,10 @@
 
 mod auth;
 mod conformance;
+mod faults;
 mod input;
 mod paging;
+mod people;
 mod secrets;
 mod tickets;
 
