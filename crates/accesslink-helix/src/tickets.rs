@@ -60,7 +60,7 @@ impl HelixConnector {
         let mut out = Vec::with_capacity(found.len());
         for e in found {
             let number = e.text(&fs.id_field).unwrap_or_default();
-            if !numbers.iter().any(|n| *n == number) {
+            if !numbers.contains(&number) {
                 // A hit that was not asked for: the server did not apply the
                 // qualification. It is not the ticket asked for, whatever it is.
                 tracing::warn!(

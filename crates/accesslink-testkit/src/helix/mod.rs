@@ -380,7 +380,10 @@ impl HelixMock {
 }
 
 fn obj(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap_or_default()
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
 }
 
 fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -336,9 +336,9 @@ impl State {
                     .map(|i| i.split(',').map(str::to_owned).collect())
             });
         let (target, record_values) = match form {
-            INCIDENT_CREATE => match self.incident_from(values) {
+            INCIDENT_CREATE => match self.incident_from(&values) {
                 Ok(v) => (HELP_DESK, v),
-                Err(e) => return e,
+                Err(e) => return *e,
             },
             WORK_LOG => {
                 let number = values
@@ -438,11 +438,16 @@ impl State {
 
     fn incident_from(
         &mut self,
-        v: Map<String, Value>,
-    ) -> Result<Map<String, Value>, ResponseTemplate> {
+        v: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Box<ResponseTemplate>> {
         let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         if text("z1D_Action").as_deref() != Some("CREATE") {
-            return Err(ar_error(500, 1291053, "z1D_Action must be CREATE", None));
+            return Err(Box::new(ar_error(
+                500,
+                1291053,
+                "z1D_Action must be CREATE",
+                None,
+            )));
         }
         for required in [
             "Description",
@@ -453,12 +458,12 @@ impl State {
             "Status",
         ] {
             if text(required).is_none_or(|s| s.is_empty()) {
-                return Err(ar_error(
+                return Err(Box::new(ar_error(
                     500,
                     326,
                     "Required field cannot be blank",
                     Some(required),
-                ));
+                )));
             }
         }
         let login = text("Login_ID").unwrap_or_default();
@@ -470,12 +475,12 @@ impl State {
             })
             .cloned();
         let Some(person) = person else {
-            return Err(ar_error(
+            return Err(Box::new(ar_error(
                 500,
                 1291053,
                 "A valid customer is required",
                 Some(&login),
-            ));
+            )));
         };
         self.created_incidents += 1;
         let number = format!("INC{:012}", self.created_incidents);
@@ -492,7 +497,7 @@ impl State {
         ] {
             out.insert(to.into(), v.get(from).cloned().unwrap_or(Value::Null));
         }
-        for (k, val) in &v {
+        for (k, val) in v {
             if !k.contains('_') && !out.contains_key(k) && k != "Login_ID" {
                 out.insert(k.clone(), val.clone());
             }
