@@ -84,3 +84,34 @@ async fn batched_reads_send_one_or_qualification_per_batch() {
         "/api/arsys/v1/entry/CHG:Infrastructure%20Change"
     );
 }
+
+#[tokio::test]
+async fn a_status_poll_of_a_thousand_incidents_takes_forty_searches() {
+    let mock = HelixMock::start().await;
+    let helix = on_mock(&mock);
+    let numbers: Vec<String> = (0..1000)
+        .map(|i| {
+            mock.add_incident(
+                &format!("n{i}"),
+                if i % 3 == 0 {
+                    "Resolved"
+                } else {
+                    "In Progress"
+                },
+            )
+        })
+        .collect();
+    let refs: Vec<_> = numbers
+        .iter()
+        .map(|n| helix.parse_ticket_ref(n).unwrap())
+        .collect();
+    let got = helix.get_tickets(&refs).await.unwrap();
+    assert_eq!(got.len(), 1000);
+    let resolved = got
+        .iter()
+        .filter(|t| t.status.state == accesslink_core::TicketState::Resolved)
+        .count();
+    assert_eq!(resolved, 334);
+    // One login and 1000 / 25 searches.
+    assert_eq!(mock.requests(), 41);
+}
