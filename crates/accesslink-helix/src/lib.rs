@@ -11,7 +11,7 @@
 //! | parse | `INC`/`CRQ`/`WO`/`REQ` + digits, checked before any request ([`refs`]) |
 //! | create | incidents through `HPD:IncidentInterface_Create`, idempotent on a configured correlation field looked up before the create and after an ambiguous failure |
 //! | get / batch get | a qualification on the form's number field (`'Incident Number' = "INC…"`), `OR`ed per batch; every hit confirmed |
-//! | comment | `HPD:WorkLog` entries, `View Access` Internal or Public (incidents) |
+//! | comment | work log entries (`HPD:WorkLog`, `CHG:WorkLog`, `WOI:WorkInfo`), `View Access` Internal or Public |
 //! | close | status, status reason and resolution from settings, confirmed by reading back (incidents) |
 //! | state, approval | status labels through a [`StatusMap`](accesslink_core::StatusMap) ([`status`]); changes, work orders and requests imply their approval by status |
 //! | accounts | `CTM:People` by `Remedy Login ID`: import (offset tokens checked against the previous page), create (idempotent on the login), update, `Profile Status` as enable/disable; no delete (`Unsupported`) |

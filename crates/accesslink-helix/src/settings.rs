@@ -70,6 +70,11 @@ pub struct HelixForms {
     pub incident: FormSettings,
     /// Incident work notes (`HPD:WorkLog`).
     pub incident_work_log: String,
+    /// Change work notes (`CHG:WorkLog`, unverified; keyed by the change form's id field).
+    pub change_work_log: String,
+    /// Work order work notes (`WOI:WorkInfo`, unverified; keyed by the work order form's
+    /// id field).
+    pub work_order_work_log: String,
     /// Changes (`CHG:Infrastructure Change`, `Infrastructure Change ID`,
     /// `Change Request Status`, `Description`).
     pub change: FormSettings,
@@ -90,6 +95,8 @@ impl Default for HelixForms {
                 "Description",
             ),
             incident_work_log: "HPD:WorkLog".into(),
+            change_work_log: "CHG:WorkLog".into(),
+            work_order_work_log: "WOI:WorkInfo".into(),
             change: FormSettings::new(
                 "CHG:Infrastructure Change",
                 "Infrastructure Change ID",

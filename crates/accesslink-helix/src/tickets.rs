@@ -327,20 +327,27 @@ impl TicketingSystem for HelixConnector {
         Ok(out)
     }
 
-    /// A work log entry on `HPD:WorkLog` (`View Access` Internal or Public). Incidents
-    /// only. Never sent twice: a lost answer is an error, not a retry.
+    /// A work log entry (`View Access` Internal or Public) on `HPD:WorkLog`, `CHG:WorkLog`
+    /// or `WOI:WorkInfo`; service requests: `Unsupported`. Never sent twice: a lost
+    /// answer is an error, not a retry.
     async fn add_comment(&self, r: &TicketRef, c: &Comment) -> Result<()> {
         if c.body.trim().is_empty() {
             return Err(Error::invalid_input("a Helix work note needs text"));
         }
         let n = self.number_of(r)?;
-        if n.form() != Form::Incident {
-            return Err(Error::Unsupported {
-                operation: "work notes on Helix tickets other than incidents",
-                target: "helix",
-            });
-        }
-        // The incident must exist: AR would store an orphan work log otherwise.
+        let forms = &self.settings.forms;
+        let log_form = match n.form() {
+            Form::Incident => &forms.incident_work_log,
+            Form::Change => &forms.change_work_log,
+            Form::WorkOrder => &forms.work_order_work_log,
+            Form::Request => {
+                return Err(Error::Unsupported {
+                    operation: "work notes on Helix service requests",
+                    target: "helix",
+                });
+            }
+        };
+        // The ticket must exist: AR would store an orphan work log otherwise.
         self.required_entry(&n).await?;
         let wl = &self.settings.work_log;
         let summary: String = c.body.trim().chars().take(100).collect();
@@ -349,18 +356,13 @@ impl TicketingSystem for HelixConnector {
             _ => &wl.public,
         };
         let mut v = Map::new();
-        v.insert(
-            self.settings.forms.incident.id_field.clone(),
-            json!(n.as_str()),
-        );
+        v.insert(self.form(n.form()).id_field.clone(), json!(n.as_str()));
         v.insert("Work Log Type".into(), json!(wl.work_log_type));
         v.insert("Description".into(), json!(summary));
         v.insert("Detailed Description".into(), json!(c.body));
         v.insert("View Access".into(), json!(access));
         v.insert("Secure Work Log".into(), json!("No"));
-        self.client
-            .create(&self.settings.forms.incident_work_log, v, &[])
-            .await?;
+        self.client.create(log_form, v, &[]).await?;
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use accesslink_core::{
     TicketState, TicketingSystem,
 };
 use accesslink_helix::HelixConnector;
-use accesslink_testkit::helix::{HELP_DESK, HelixMock, WORK_LOG};
+use accesslink_testkit::helix::{CHANGE_WORK_LOG, HELP_DESK, HelixMock, WORK_LOG};
 use serde_json::{Value, json};
 
 use crate::{on_mock, param, settings_with};
@@ -196,13 +196,17 @@ async fn work_notes_and_close_land_on_the_server() {
         .await
         .unwrap();
     assert_eq!(puts().await, 1);
-    // Work notes on changes are not supported (and say so).
+    // Work notes on changes go to the change log form, keyed by the change id.
     let crq = mock.add_change("c", "Draft");
+    let cr = helix.parse_ticket_ref(&crq).unwrap();
+    helix.add_comment(&cr, &Comment::public("x")).await.unwrap();
+    let logs = mock.entries(CHANGE_WORK_LOG);
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].values["Infrastructure Change ID"], crq.as_str());
+    assert_eq!(logs[0].values["View Access"], "Public");
+    // Closing a change is not supported (and says so).
     let e = helix
-        .add_comment(
-            &helix.parse_ticket_ref(&crq).unwrap(),
-            &Comment::public("x"),
-        )
+        .close_ticket(&cr, &Resolution::done("x"))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);

@@ -8,7 +8,7 @@
 //! | `GET /api/arsys/v1/entry/{form}?q=&fields=values(…)&offset=&limit=` | `{"entries":[{"values","_links":{"self"}}],"_links":{"self","next"?}}`; `next` only while more follow; a malformed qualification is `400` (1587) |
 //! | `GET /api/arsys/v1/entry/{form}/{id}` | the entry, or `404` with AR error 302 |
 //! | `POST /api/arsys/v1/entry/HPD:IncidentInterface_Create?fields=values(Incident Number)` | creates an `HPD:Help Desk` incident (`INC` + 12 digits), `201` + `Location` + the values asked for; needs `z1D_Action = CREATE`, the required fields (500/326) and a customer `Login_ID` known in `CTM:People` (500/1291053) |
-//! | `POST /api/arsys/v1/entry/HPD:WorkLog` | a work log of an existing incident (else 500/1291035) |
+//! | `POST /api/arsys/v1/entry/HPD:WorkLog`, `CHG:WorkLog`, `WOI:WorkInfo` | a work log of an existing incident, change or work order (else 500/1291035) |
 //! | `PUT /api/arsys/v1/entry/{form}/{id}` | `204`; on `HPD:Help Desk`, `Pending`/`Resolved` need `Status_Reason` and `Resolved` a `Resolution` (500 business errors) |
 //!
 //! Every `/api/arsys` call needs a live `Authorization: AR-JWT <token>` (else `401`, AR
@@ -48,6 +48,10 @@ pub const REQUEST: &str = state::REQUEST;
 pub const WORK_LOG: &str = state::WORK_LOG;
 /// The people form.
 pub const PEOPLE: &str = state::PEOPLE;
+/// The change work log form.
+pub const CHANGE_WORK_LOG: &str = state::CHANGE_WORK_LOG;
+/// The work order work info form.
+pub const WORK_ORDER_WORK_INFO: &str = state::WORK_ORDER_WORK_INFO;
 /// The support group form.
 pub const SUPPORT_GROUP: &str = state::SUPPORT_GROUP;
 /// The support group membership form.

@@ -17,6 +17,8 @@ pub(crate) const CHANGE: &str = "CHG:Infrastructure Change";
 pub(crate) const WORK_ORDER: &str = "WOI:WorkOrder";
 pub(crate) const REQUEST: &str = "SRM:Request";
 pub(crate) const PEOPLE: &str = "CTM:People";
+pub(crate) const CHANGE_WORK_LOG: &str = "CHG:WorkLog";
+pub(crate) const WORK_ORDER_WORK_INFO: &str = "WOI:WorkInfo";
 pub(crate) const SUPPORT_GROUP: &str = "CTM:Support Group";
 pub(crate) const ASSOCIATION: &str = "CTM:Support Group Association";
 
@@ -351,6 +353,27 @@ impl State {
                     return ar_error(500, 1291035, "The incident does not exist", Some(number));
                 }
                 (WORK_LOG, values)
+            }
+            CHANGE_WORK_LOG | WORK_ORDER_WORK_INFO => {
+                let (parent, field) = if form == CHANGE_WORK_LOG {
+                    (CHANGE, "Infrastructure Change ID")
+                } else {
+                    (WORK_ORDER, "Work Order ID")
+                };
+                let number = values.get(field).and_then(Value::as_str).unwrap_or("");
+                let known = self
+                    .records(parent)
+                    .iter()
+                    .any(|r| r.values.get(field).and_then(Value::as_str) == Some(number));
+                if !known {
+                    return ar_error(
+                        500,
+                        1291035,
+                        "The parent ticket does not exist",
+                        Some(number),
+                    );
+                }
+                (form, values)
             }
             PEOPLE => {
                 let login = values
