@@ -31,7 +31,8 @@
         feature = "opsgenie",
         feature = "topdesk",
         feature = "jira",
-        feature = "salesforce"
+        feature = "salesforce",
+        feature = "helix"
     )),
     allow(unused_variables, unused_mut, unreachable_code, dead_code)
 )]
@@ -79,6 +80,9 @@ pub enum ConnectorConfig {
     /// Salesforce Service Cloud and BMC Remedyforce (feature `salesforce`).
     #[cfg(feature = "salesforce")]
     Salesforce(accesslink_salesforce::SalesforceSettings),
+    /// BMC Helix ITSM over the AR System REST API (feature `helix`).
+    #[cfg(feature = "helix")]
+    Helix(accesslink_helix::HelixSettings),
 }
 
 impl ConnectorConfig {
@@ -101,6 +105,8 @@ impl ConnectorConfig {
             ConnectorConfig::Jira(_) => "jira",
             #[cfg(feature = "salesforce")]
             ConnectorConfig::Salesforce(_) => "salesforce",
+            #[cfg(feature = "helix")]
+            ConnectorConfig::Helix(_) => "helix",
         }
     }
 
@@ -123,6 +129,8 @@ impl ConnectorConfig {
             ConnectorConfig::Jira(ref s) => &s.name,
             #[cfg(feature = "salesforce")]
             ConnectorConfig::Salesforce(ref s) => &s.name,
+            #[cfg(feature = "helix")]
+            ConnectorConfig::Helix(ref s) => &s.name,
         }
     }
 
@@ -146,6 +154,8 @@ impl ConnectorConfig {
             ConnectorConfig::Jira(ref mut s) => s.name = name,
             #[cfg(feature = "salesforce")]
             ConnectorConfig::Salesforce(ref mut s) => s.name = name,
+            #[cfg(feature = "helix")]
+            ConnectorConfig::Helix(ref mut s) => s.name = name,
         }
     }
 
@@ -169,6 +179,8 @@ impl ConnectorConfig {
             ConnectorConfig::Jira(ref mut s) => &mut s.http,
             #[cfg(feature = "salesforce")]
             ConnectorConfig::Salesforce(ref mut s) => &mut s.http,
+            #[cfg(feature = "helix")]
+            ConnectorConfig::Helix(ref mut s) => &mut s.http,
         }
     }
 
@@ -236,6 +248,10 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         ConnectorConfig::Salesforce(ref s) => Arc::new(
             accesslink_salesforce::SalesforceConnector::from_settings(s.clone()).map_err(named)?,
         ),
+        #[cfg(feature = "helix")]
+        ConnectorConfig::Helix(ref s) => {
+            Arc::new(accesslink_helix::HelixConnector::from_settings(s.clone()).map_err(named)?)
+        }
     };
     Ok(Connection::new(connector))
 }
@@ -372,6 +388,11 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
     out.push((
         "salesforce.schema.json",
         one::<accesslink_salesforce::SalesforceSettings>("salesforce"),
+    ));
+    #[cfg(feature = "helix")]
+    out.push((
+        "helix.schema.json",
+        one::<accesslink_helix::HelixSettings>("helix"),
     ));
     out
 }

@@ -25,6 +25,7 @@
 //! | `topdesk` | `accesslink::topdesk` | `accesslink-topdesk` |
 //! | `jira` | `accesslink::jira` | `accesslink-jira` (Jira Cloud, Data Center, Service Management) |
 //! | `salesforce` | `accesslink::salesforce` | `accesslink-salesforce` (Service Cloud cases, BMC Remedyforce) |
+//! | `helix` | `accesslink::helix` | `accesslink-helix` (BMC Helix ITSM, AR System REST API) |
 //! | `workflow` | `accesslink::workflow` | `accesslink-workflow` (fulfilment, ticket gate, audit) |
 //! | `full` | all of the above | |
 //! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers of the enabled targets, fault injection, conformance suite) |
@@ -102,6 +103,11 @@ pub use accesslink_jira as jira;
 #[cfg(feature = "salesforce")]
 #[cfg_attr(docsrs, doc(cfg(feature = "salesforce")))]
 pub use accesslink_salesforce as salesforce;
+
+/// The BMC Helix ITSM connector (feature `helix`).
+#[cfg(feature = "helix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "helix")))]
+pub use accesslink_helix as helix;
 /// The TOPdesk connector (feature `topdesk`).
 #[cfg(feature = "topdesk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "topdesk")))]

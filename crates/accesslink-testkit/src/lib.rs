@@ -16,6 +16,7 @@
 //! | `topdesk` | [`topdesk`] | `TopdeskMock`, TOPdesk REST API (`/tas/api`) |
 //! | `jira` | [`jira`] | `JiraMock`, Jira Cloud / Data Center / Service Management |
 //! | `salesforce` | [`salesforce`] | `SalesforceMock`, OAuth, SOQL subset, sObjects (Service Cloud, Remedyforce) |
+//! | `helix` | [`helix`] | `HelixMock`, BMC Helix ITSM over the AR System REST API |
 //! | `full` | all of the above | |
 //! | `contract` | [`contract`] | none: the JSON-Schema contract harness over recorded exchanges |
 //!
@@ -39,6 +40,8 @@ pub mod exchange;
 pub mod fault;
 #[cfg(feature = "glpi")]
 pub mod glpi;
+#[cfg(feature = "helix")]
+pub mod helix;
 #[cfg(feature = "jira")]
 pub mod jira;
 pub mod logs;

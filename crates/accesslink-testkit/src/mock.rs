@@ -324,6 +324,13 @@ mod every_mock {
                 .start()
                 .await,
         ));
+        #[cfg(feature = "helix")]
+        all.push(Box::new(
+            crate::helix::HelixMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
         all
     }
 
@@ -346,6 +353,7 @@ mod every_mock {
                 "client_credentials" => &["client_id", "client_secret"],
                 "api_key" => &["key"],
                 "application_password" => &["login", "password"],
+                "jwt" => &["username", "password"],
                 other => panic!("{target}: unknown auth method {other:?}"),
             };
             for key in secrets {

@@ -1,0 +1,243 @@
+//! The qualification subset the mock understands: `'Field' = "value"`, `!=`, `LIKE`
+//! (`%` wildcards), `AND`, `OR`, `NOT`, parentheses; `""` inside a value is a `"`.
+
+use serde_json::{Map, Value};
+
+/// A parsed qualification.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expr {
+    Cmp(String, Op, String),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Op {
+    Eq,
+    Ne,
+    Like,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Field(String),
+    Text(String),
+    Op(Op),
+    And,
+    Or,
+    Not,
+    Open,
+    Close,
+}
+
+fn lex(s: &str) -> Result<Vec<Tok>, String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' => i += 1,
+            '(' => {
+                out.push(Tok::Open);
+                i += 1;
+            }
+            ')' => {
+                out.push(Tok::Close);
+                i += 1;
+            }
+            '\'' => {
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|&c| c == '\'')
+                    .ok_or("unterminated field name")?;
+                out.push(Tok::Field(chars[i + 1..i + 1 + end].iter().collect()));
+                i += end + 2;
+            }
+            '"' => {
+                let mut v = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err("unterminated value".into()),
+                        Some('"') if chars.get(i + 1) == Some(&'"') => {
+                            v.push('"');
+                            i += 2;
+                        }
+                        Some('"') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(c) => {
+                            v.push(*c);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Tok::Text(v));
+            }
+            '=' => {
+                out.push(Tok::Op(Op::Eq));
+                i += 1;
+            }
+            '!' if chars.get(i + 1) == Some(&'=') => {
+                out.push(Tok::Op(Op::Ne));
+                i += 2;
+            }
+            _ if c.is_ascii_alphabetic() => {
+                let end = chars[i..]
+                    .iter()
+                    .position(|c| !c.is_ascii_alphabetic())
+                    .unwrap_or(chars.len() - i);
+                let word: String = chars[i..i + end].iter().collect();
+                out.push(match word.to_ascii_uppercase().as_str() {
+                    "AND" => Tok::And,
+                    "OR" => Tok::Or,
+                    "NOT" => Tok::Not,
+                    "LIKE" => Tok::Op(Op::Like),
+                    _ => return Err(format!("unexpected word {word:?}")),
+                });
+                i += end;
+            }
+            other => return Err(format!("unexpected character {other:?}")),
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<Tok>,
+    at: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.at)
+    }
+    fn next(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.at).cloned();
+        self.at += 1;
+        t
+    }
+    fn or(&mut self) -> Result<Expr, String> {
+        let mut left = self.and()?;
+        while self.peek() == Some(&Tok::Or) {
+            self.at += 1;
+            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+    fn and(&mut self) -> Result<Expr, String> {
+        let mut left = self.unary()?;
+        while self.peek() == Some(&Tok::And) {
+            self.at += 1;
+            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+        }
+        Ok(left)
+    }
+    fn unary(&mut self) -> Result<Expr, String> {
+        match self.next() {
+            Some(Tok::Not) => Ok(Expr::Not(Box::new(self.unary()?))),
+            Some(Tok::Open) => {
+                let e = self.or()?;
+                match self.next() {
+                    Some(Tok::Close) => Ok(e),
+                    _ => Err("missing )".into()),
+                }
+            }
+            Some(Tok::Field(f)) => match (self.next(), self.next()) {
+                (Some(Tok::Op(op)), Some(Tok::Text(v))) => Ok(Expr::Cmp(f, op, v)),
+                _ => Err(format!("expected an operator and a value after '{f}'")),
+            },
+            other => Err(format!("unexpected {other:?}")),
+        }
+    }
+}
+
+/// Parses a qualification.
+pub(crate) fn parse(s: &str) -> Result<Expr, String> {
+    let mut p = Parser {
+        toks: lex(s)?,
+        at: 0,
+    };
+    let e = p.or()?;
+    if p.at != p.toks.len() {
+        return Err("trailing tokens".into());
+    }
+    Ok(e)
+}
+
+fn like(value: &str, pattern: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('%').collect();
+    if parts.len() == 1 {
+        return value == pattern;
+    }
+    let mut rest = value;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+impl Expr {
+    /// Whether an entry's values match.
+    pub(crate) fn matches(&self, values: &Map<String, Value>) -> bool {
+        match self {
+            Expr::Cmp(f, op, v) => {
+                let have = match values.get(f) {
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(Value::Null) | None => None,
+                    Some(other) => Some(other.to_string()),
+                };
+                match op {
+                    Op::Eq => have.as_deref() == Some(v.as_str()),
+                    Op::Ne => have.as_deref() != Some(v.as_str()),
+                    Op::Like => have.is_some_and(|h| like(&h, v)),
+                }
+            }
+            Expr::And(a, b) => a.matches(values) && b.matches(values),
+            Expr::Or(a, b) => a.matches(values) || b.matches(values),
+            Expr::Not(a) => !a.matches(values),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_subset_parses_and_matches() {
+        let e = parse("('Incident Number' = \"INC1\" OR 'Incident Number' = \"INC2\") AND NOT 'Status' = \"Closed\"").unwrap();
+        let v = |n: &str, s: &str| {
+            json!({"Incident Number": n, "Status": s})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        assert!(e.matches(&v("INC1", "New")));
+        assert!(!e.matches(&v("INC1", "Closed")));
+        assert!(!e.matches(&v("INC3", "New")));
+        let q = parse("'Summary' = \"say \"\"hi\"\"\"").unwrap();
+        assert_eq!(q, Expr::Cmp("Summary".into(), Op::Eq, "say \"hi\"".into()));
+        assert!(parse("'Status' = \"x\" OR").is_err());
+        assert!(parse("'Status' = \"x").is_err());
+        assert!(parse("Status = 1").is_err());
+        let l = parse("'Login' LIKE \"jd%\"").unwrap();
+        assert!(l.matches(json!({"Login": "jdoe"}).as_object().unwrap()));
+    }
+}
