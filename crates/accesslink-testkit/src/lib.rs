@@ -50,6 +50,8 @@ pub mod opsramp;
 pub mod otrs;
 pub mod paged;
 pub mod proxy;
+#[cfg(feature = "sdp")]
+pub mod sdp;
 mod server;
 #[cfg(feature = "servicenow")]
 pub mod servicenow;
