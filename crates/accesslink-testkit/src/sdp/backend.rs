@@ -1,0 +1,99 @@
+//! [`TicketBackend`] over the mock's state, for the conformance suite.
+//!
+//! Conventions: a reference's scope `change` names a change, anything else a request; its
+//! number is the display id and its id the internal id; the correlation id is a UDF value
+//! or the subject/title tag `[…:<id>]`; public comments are notes shown to the requester.
+
+use accesslink_core::{Comment, CorrelationId, Error, Result, TicketKind, TicketRef, TicketState};
+use async_trait::async_trait;
+
+use super::{SdpMock, State};
+use crate::conformance::{FaultOp, TicketBackend};
+use crate::fault::{FaultMatcher, FaultPlan};
+
+fn find(s: &State, r: &TicketRef) -> Result<(bool, usize)> {
+    let change = r.scope() == Some("change");
+    s.rows(change)
+        .iter()
+        .position(|row| {
+            r.id().is_some_and(|id| id == row.id) || r.number().is_some_and(|n| n == row.display_id)
+        })
+        .map(|i| (change, i))
+        .ok_or_else(|| Error::not_found(format!("sdp ticket {r}")))
+}
+
+#[async_trait]
+impl TicketBackend for SdpMock {
+    /// Requests: Open, On Hold, Resolved, Closed, Canceled. Changes: Submission/Requested,
+    /// Implementation/In Progress, Close/Completed, Close/Canceled.
+    async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
+        let mut s = self.lock();
+        let (change, i) = find(&s, r)?;
+        let row = &mut s.rows_mut(change)[i];
+        let (stage, status) = match (change, state) {
+            (false, TicketState::New | TicketState::InProgress | TicketState::Reopened) => (None, "Open"),
+            (false, TicketState::OnHold) => (None, "On Hold"),
+            (false, TicketState::Resolved) => (None, "Resolved"),
+            (false, TicketState::Closed) => (None, "Closed"),
+            (false, TicketState::Cancelled) => (None, "Canceled"),
+            (true, TicketState::New) => (Some("Submission"), "Requested"),
+            (true, TicketState::InProgress | TicketState::OnHold | TicketState::Reopened) => {
+                (Some("Implementation"), "In Progress")
+            }
+            (true, TicketState::Resolved | TicketState::Closed) => (Some("Close"), "Completed"),
+            (true, TicketState::Cancelled) => (Some("Close"), "Canceled"),
+            _ => return Err(Error::invalid_input(format!("no SDP status for {state}"))),
+        };
+        row.status = status.to_owned();
+        if let Some(stage) = stage {
+            row.stage = Some(stage.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn count_with_correlation(&self, id: &CorrelationId) -> Result<usize> {
+        let s = self.lock();
+        let tag = format!(":{id}]");
+        Ok(s.requests
+            .iter()
+            .chain(s.changes.iter())
+            .filter(|r| r.title.contains(&tag) || r.udf.values().any(|v| v.as_str() == Some(id.as_str())))
+            .count())
+    }
+
+    async fn comments(&self, r: &TicketRef) -> Result<Vec<Comment>> {
+        let s = self.lock();
+        let (change, i) = find(&s, r)?;
+        Ok(s.rows(change)[i]
+            .notes
+            .iter()
+            .map(|(t, public)| if *public { Comment::public(t.clone()) } else { Comment::internal(t.clone()) })
+            .collect())
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.log.len()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    fn drops_connections(&self) -> bool {
+        self.proxy.is_some()
+    }
+
+    /// Creates are `POST …/requests` or `POST …/changes`; comments `POST …/notes`.
+    fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
+        match op {
+            FaultOp::CreateTicket(TicketKind::Change) => Some(FaultMatcher::method("POST").and_path_suffix("/changes")),
+            FaultOp::CreateTicket(_) => Some(FaultMatcher::method("POST").and_path_suffix("/requests")),
+            FaultOp::AddComment => Some(FaultMatcher::method("POST").and_path_suffix("/notes")),
+        }
+    }
+
+    fn ignore_search_filters(&self, on: bool) -> bool {
+        self.lock().ignore_filters = on;
+        true
+    }
+}
