@@ -115,8 +115,14 @@ impl SdpRef {
     }
 
     /// The core reference: number = display id, id = id, scope = entity.
+    /// A change's number is written `CH-<display id>`, so what users copy from a
+    /// ticket parses back to a change.
     pub fn to_ticket_ref(&self) -> TicketRef {
-        let r = TicketRef::new(self.id.clone(), self.display_id.clone())
+        let number = self.display_id.as_ref().map(|d| match self.entity {
+            Entity::Change => format!("CH-{d}"),
+            Entity::Request => d.clone(),
+        });
+        let r = TicketRef::new(self.id.clone(), number)
             .unwrap_or_else(|_| TicketRef::by_number("0"));
         r.with_scope(self.entity.key())
     }
@@ -128,7 +134,14 @@ impl SdpRef {
                 .ok_or_else(|| Error::invalid_input(format!("{s:?} is not an SDP entity")))?,
             None => default,
         };
-        for v in [r.id(), r.number()].into_iter().flatten() {
+        let number = r.number().map(|n| {
+            let lower = n.to_ascii_lowercase();
+            ["ch-", "chg-", "change:", "req-", "request:", "#"]
+                .iter()
+                .find_map(|p| lower.strip_prefix(p).map(|_| n[p.len()..].to_owned()))
+                .unwrap_or_else(|| n.to_owned())
+        });
+        for v in [r.id(), number.as_deref()].into_iter().flatten() {
             if !is_number(v) {
                 return Err(Error::invalid_input(format!(
                     "{:?} is not an SDP number",
@@ -139,7 +152,7 @@ impl SdpRef {
         Ok(SdpRef {
             entity,
             id: r.id().map(str::to_owned),
-            display_id: r.number().map(str::to_owned),
+            display_id: number,
         })
     }
 }

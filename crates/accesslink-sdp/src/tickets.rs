@@ -89,8 +89,12 @@ impl SdpConnector {
     fn to_ticket(&self, entity: Entity, row: &models::Ticket) -> Ticket {
         let status = status_of(&self.status_map, row);
         let approval = approval_of(&self.status_map, entity, row, status.state);
-        let number = row.display_id.clone().unwrap_or_else(|| row.id.clone());
-        let reference = TicketRef::by_id_and_number(row.id.clone(), number).with_scope(entity.key());
+        let reference = SdpRef {
+            entity,
+            id: Some(row.id.clone()),
+            display_id: Some(row.display_id.clone().unwrap_or_else(|| row.id.clone())),
+        }
+        .to_ticket_ref();
         let kind = match entity {
             Entity::Change => TicketKind::Change,
             Entity::Request => match row.rest.get("request_type").and_then(|t| t.get("name")).and_then(Value::as_str) {

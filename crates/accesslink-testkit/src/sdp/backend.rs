@@ -16,7 +16,8 @@ fn find(s: &State, r: &TicketRef) -> Result<(bool, usize)> {
     s.rows(change)
         .iter()
         .position(|row| {
-            r.id().is_some_and(|id| id == row.id) || r.number().is_some_and(|n| n == row.display_id)
+            r.id().is_some_and(|id| id == row.id)
+                || r.number().is_some_and(|n| n.trim_start_matches("CH-") == row.display_id)
         })
         .map(|i| (change, i))
         .ok_or_else(|| Error::not_found(format!("sdp ticket {r}")))
