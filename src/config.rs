@@ -30,7 +30,8 @@
         feature = "opsramp",
         feature = "opsgenie",
         feature = "topdesk",
-        feature = "jira"
+        feature = "jira",
+        feature = "sdp"
     )),
     allow(unused_variables, unused_mut, unreachable_code, dead_code)
 )]
@@ -75,6 +76,9 @@ pub enum ConnectorConfig {
     /// Jira Cloud, Data Center and Service Management (feature `jira`).
     #[cfg(feature = "jira")]
     Jira(accesslink_jira::JiraSettings),
+    /// ManageEngine ServiceDesk Plus on-premises, Cloud and MSP (feature `sdp`).
+    #[cfg(feature = "sdp")]
+    Sdp(accesslink_sdp::SdpSettings),
 }
 
 impl ConnectorConfig {
@@ -95,6 +99,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(_) => "topdesk",
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(_) => "jira",
+            #[cfg(feature = "sdp")]
+            ConnectorConfig::Sdp(_) => "sdp",
         }
     }
 
@@ -115,6 +121,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(ref s) => &s.name,
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(ref s) => &s.name,
+            #[cfg(feature = "sdp")]
+            ConnectorConfig::Sdp(ref s) => &s.name,
         }
     }
 
@@ -136,6 +144,8 @@ impl ConnectorConfig {
             ConnectorConfig::Topdesk(ref mut s) => s.name = name,
             #[cfg(feature = "jira")]
             ConnectorConfig::Jira(ref mut s) => s.name = name,
+            #[cfg(feature = "sdp")]
+            ConnectorConfig::Sdp(ref mut s) => s.name = name,
         }
     }
 
@@ -198,6 +208,10 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         #[cfg(feature = "jira")]
         ConnectorConfig::Jira(ref s) => {
             Arc::new(accesslink_jira::JiraConnector::from_settings(s.clone()).map_err(named)?)
+        }
+        #[cfg(feature = "sdp")]
+        ConnectorConfig::Sdp(ref s) => {
+            Arc::new(accesslink_sdp::SdpConnector::from_settings(s.clone()).map_err(named)?)
         }
     };
     Ok(Connection::new(connector))
@@ -331,6 +345,8 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
         "jira.schema.json",
         one::<accesslink_jira::JiraSettings>("jira"),
     ));
+    #[cfg(feature = "sdp")]
+    out.push(("sdp.schema.json", one::<accesslink_sdp::SdpSettings>("sdp")));
     out
 }
 

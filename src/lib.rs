@@ -24,6 +24,7 @@
 //! | `opsgenie` | `accesslink::opsgenie` | `accesslink-opsgenie` |
 //! | `topdesk` | `accesslink::topdesk` | `accesslink-topdesk` |
 //! | `jira` | `accesslink::jira` | `accesslink-jira` (Jira Cloud, Data Center, Service Management) |
+//! | `sdp` | `accesslink::sdp` | `accesslink-sdp` (ServiceDesk Plus on-premises, Cloud, MSP) |
 //! | `workflow` | `accesslink::workflow` | `accesslink-workflow` (fulfilment, ticket gate, audit) |
 //! | `full` | all of the above | |
 //! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers of the enabled targets, fault injection, conformance suite) |
@@ -97,6 +98,10 @@ pub use accesslink_opsgenie as opsgenie;
 #[cfg(feature = "jira")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jira")))]
 pub use accesslink_jira as jira;
+/// The ManageEngine ServiceDesk Plus connector: on-premises, Cloud and MSP (feature `sdp`).
+#[cfg(feature = "sdp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sdp")))]
+pub use accesslink_sdp as sdp;
 /// The TOPdesk connector (feature `topdesk`).
 #[cfg(feature = "topdesk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "topdesk")))]
