@@ -25,15 +25,25 @@ use accesslink_workflow::gate::{
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for deployment in [Deployment::OnPremises, Deployment::Cloud, Deployment::Msp] {
         let mock = SdpMock::builder().deployment(deployment).start().await;
-        let approved = mock.add_change("Patch db-prod-01", "Approval", "Approved", Some("Approved"));
-        let pending = mock.add_change("Patch db-prod-01", "Approval", "Requested", Some("Pending Approval"));
+        let approved =
+            mock.add_change("Patch db-prod-01", "Approval", "Approved", Some("Approved"));
+        let pending = mock.add_change(
+            "Patch db-prod-01",
+            "Approval",
+            "Requested",
+            Some("Pending Approval"),
+        );
         let denied = mock.add_change("Patch db-prod-01", "Approval", "Rejected", Some("Denied"));
-        let implementing = mock.add_change("Patch db-prod-01", "Implementation", "In Progress", None);
+        let implementing =
+            mock.add_change("Patch db-prod-01", "Implementation", "In Progress", None);
         let account = (deployment == Deployment::Msp).then_some("Acme");
         let request = mock.add_request("VPN access", account);
 
         let mut settings = mock.settings();
-        settings.as_object_mut().expect("an object").remove("target");
+        settings
+            .as_object_mut()
+            .expect("an object")
+            .remove("target");
         let sdp = SdpConnector::from_settings(serde_json::from_value(settings)?)?;
         let policy = TicketPolicy::new()
             .allowed_kinds([TicketKind::Change])
@@ -54,7 +64,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ];
         let alice = Principal::new("alice");
         for raw in &typed {
-            let attempt = AccessAttempt::new(alice.clone(), "connect", "db-prod-01").ticket(raw.as_str());
+            let attempt =
+                AccessAttempt::new(alice.clone(), "connect", "db-prod-01").ticket(raw.as_str());
             let verdict = gate.check(&attempt).await;
             let reasons: Vec<String> = verdict.reasons.iter().map(ToString::to_string).collect();
             println!(

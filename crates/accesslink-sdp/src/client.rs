@@ -80,7 +80,9 @@ impl SdpClientBuilder {
     pub fn build(self) -> Result<SdpClient> {
         let auth: Arc<dyn AuthProvider> = match self.auth {
             AuthChoice::None => {
-                return Err(Error::config("sdp needs auth: technician_key or zoho_oauth"));
+                return Err(Error::config(
+                    "sdp needs auth: technician_key or zoho_oauth",
+                ));
             }
             AuthChoice::Key(key) => Arc::new(ApiKeyAuth::new(
                 Placement::header(HeaderName::from_static("authtoken")),

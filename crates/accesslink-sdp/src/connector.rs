@@ -35,7 +35,11 @@ impl SdpConnector {
                 C::Comment,
                 C::CloseTicket,
             ])
-            .with_ticket_kinds([TicketKind::Request, TicketKind::Change, TicketKind::Incident]);
+            .with_ticket_kinds([
+                TicketKind::Request,
+                TicketKind::Change,
+                TicketKind::Incident,
+            ]);
         SdpConnector {
             client,
             settings: Arc::new(settings),
@@ -70,7 +74,10 @@ impl Connector for SdpConnector {
     /// token, the portal and the v3 API.
     async fn test_connection(&self) -> Result<ConnectionReport> {
         let started = Instant::now();
-        self.client.requests().list_page(&Criteria::new(), 1, 1).await?;
+        self.client
+            .requests()
+            .list_page(&Criteria::new(), 1, 1)
+            .await?;
         Ok(ConnectionReport::new(started.elapsed()))
     }
 

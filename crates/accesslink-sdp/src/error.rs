@@ -57,11 +57,17 @@ pub fn failure_of(body: &Value) -> Option<(u32, String)> {
     for e in entries {
         let top = code_of(e).unwrap_or(0);
         let failed = top >= 4000
-            || e.get("status").and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case("failed"));
+            || e.get("status")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.eq_ignore_ascii_case("failed"));
         if !failed {
             continue;
         }
-        let msgs: Vec<&Value> = e.get("messages").and_then(Value::as_array).map(|m| m.iter().collect()).unwrap_or_default();
+        let msgs: Vec<&Value> = e
+            .get("messages")
+            .and_then(Value::as_array)
+            .map(|m| m.iter().collect())
+            .unwrap_or_default();
         let detail = msgs.iter().find_map(|m| code_of(m)).unwrap_or(top);
         let mut parts = Vec::new();
         for m in &msgs {
@@ -106,7 +112,14 @@ pub(crate) fn parse_error(response: &Response) -> Option<VendorError> {
         None => {
             let text = response.redacted_body(200);
             let first = text.lines().next().unwrap_or("").trim().to_owned();
-            (None, if first.starts_with('<') { String::new() } else { first })
+            (
+                None,
+                if first.starts_with('<') {
+                    String::new()
+                } else {
+                    first
+                },
+            )
         }
     };
     let message = accesslink_core::redact::truncate(message.trim(), MAX_MESSAGE);
@@ -134,7 +147,10 @@ mod tests {
         assert_eq!(failure_of(&ok_list), None);
         let missing = json!({"response_status": {"status_code": 4000, "status": "failed",
             "messages": [{"status_code": 4012, "type": "failed", "fields": ["subcategory", "requester"]}]}});
-        assert_eq!(failure_of(&missing), Some((4012, "fields subcategory, requester".into())));
+        assert_eq!(
+            failure_of(&missing),
+            Some((4012, "fields subcategory, requester".into()))
+        );
         let in_list = json!({"response_status": [{"status_code": 4000, "status": "failed",
             "messages": [{"status_code": "4022", "message": "Invalid API key"}]}]});
         assert_eq!(failure_of(&in_list), Some((4022, "Invalid API key".into())));

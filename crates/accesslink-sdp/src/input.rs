@@ -52,7 +52,9 @@ impl Criteria {
 
     fn push(mut self, field: &str, condition: &str, value: Value) -> Result<Self> {
         if !field_ok(field) {
-            return Err(Error::invalid_input(format!("{field:?} is not a searchable SDP field")));
+            return Err(Error::invalid_input(format!(
+                "{field:?} is not a searchable SDP field"
+            )));
         }
         let mut c = json!({"field": field, "condition": condition});
         match value {
@@ -129,14 +131,25 @@ mod tests {
         assert_eq!(v[0]["field"], "display_id");
         // Round trip through the wire form keeps one criterion.
         let back: Value = serde_json::from_str(&list_info(&c, 1, 10).to_string()).unwrap();
-        assert_eq!(back["list_info"]["search_criteria"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            back["list_info"]["search_criteria"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
         for bad in ["", "a\nb", "x\u{0}"] {
             assert!(Criteria::new().is("subject", bad).is_err(), "{bad:?}");
         }
         assert!(Criteria::new().is("status.name\" or 1", "x").is_err());
         assert!(Criteria::new().is("udf_fields.udf_sline_1", "x").is_ok());
         assert!(Criteria::new().is("udf_fields.udf sline", "x").is_err());
-        let two = Criteria::new().is("subject", "a").unwrap().is("account.name", "b").unwrap().to_value();
+        let two = Criteria::new()
+            .is("subject", "a")
+            .unwrap()
+            .is("account.name", "b")
+            .unwrap()
+            .to_value();
         assert_eq!(two[1]["logical_operator"], "AND");
         assert!(two[0].get("logical_operator").is_none());
     }

@@ -142,7 +142,10 @@ impl Ticket {
 
     /// The subject or title.
     pub fn title_text(&self) -> &str {
-        self.subject.as_deref().or(self.title.as_deref()).unwrap_or("")
+        self.subject
+            .as_deref()
+            .or(self.title.as_deref())
+            .unwrap_or("")
     }
 }
 

@@ -58,7 +58,11 @@ impl MemoryRefreshTokenStore {
 
 impl fmt::Debug for MemoryRefreshTokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let held = self.token.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+        let held = self
+            .token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
         f.debug_struct("MemoryRefreshTokenStore")
             .field("token", &held.then_some(redact::REDACTED))
             .finish()
@@ -67,7 +71,11 @@ impl fmt::Debug for MemoryRefreshTokenStore {
 
 impl RefreshTokenStore for MemoryRefreshTokenStore {
     fn load(&self) -> Result<Option<SecretString>> {
-        Ok(self.token.lock().unwrap_or_else(PoisonError::into_inner).clone())
+        Ok(self
+            .token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone())
     }
 
     fn save(&self, token: &SecretString) -> Result<()> {
@@ -111,9 +119,11 @@ impl RefreshTokenStore for FileRefreshTokenStore {
     }
 
     fn save(&self, token: &SecretString) -> Result<()> {
-        let tmp = self
-            .path
-            .with_extension(format!("{}.{:08x}.tmp", std::process::id(), fastrand::u32(..)));
+        let tmp = self.path.with_extension(format!(
+            "{}.{:08x}.tmp",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -184,7 +194,9 @@ pub(crate) fn token_error(response: &Response) -> Option<VendorError> {
         Some("invalid_code" | "invalid_client" | "invalid_client_secret" | "invalid_grant") => {
             Some(ErrorKind::Unauthenticated)
         }
-        Some(m) if m.contains("too many") || m.contains("Access Denied") => Some(ErrorKind::RateLimited),
+        Some(m) if m.contains("too many") || m.contains("Access Denied") => {
+            Some(ErrorKind::RateLimited)
+        }
         _ => None,
     };
     let mut v = VendorError::new(code.map(str::to_owned), message);
@@ -199,7 +211,11 @@ impl ZohoClient {
             .map_err(|e| Error::config(format!("zoho accounts_url: {e}")))
     }
 
-    async fn token_call(&self, http: &HttpClient, form: Vec<(String, String)>) -> Result<TokenResponse> {
+    async fn token_call(
+        &self,
+        http: &HttpClient,
+        form: Vec<(String, String)>,
+    ) -> Result<TokenResponse> {
         let request = http
             .request_url(http::Method::POST, self.token_url()?)
             .without_auth()
@@ -268,9 +284,15 @@ pub async fn exchange_code(
     let form = vec![
         ("grant_type".into(), "authorization_code".into()),
         ("client_id".into(), client.client_id.clone()),
-        ("client_secret".into(), client.client_secret.expose_secret().to_owned()),
+        (
+            "client_secret".into(),
+            client.client_secret.expose_secret().to_owned(),
+        ),
         ("code".into(), code.to_owned()),
-        ("redirect_uri".into(), consent.redirect_uri.as_str().to_owned()),
+        (
+            "redirect_uri".into(),
+            consent.redirect_uri.as_str().to_owned(),
+        ),
     ];
     let answer = client.token_call(http, form).await?;
     let refresh = answer.refresh_token.ok_or_else(|| {
@@ -280,7 +302,10 @@ pub async fn exchange_code(
 }
 
 /// A client for the accounts server: no auth, HTTP-200 errors read.
-pub fn token_http(accounts_url: &Url, settings: &accesslink_core::http::HttpSettings) -> Result<HttpClient> {
+pub fn token_http(
+    accounts_url: &Url,
+    settings: &accesslink_core::http::HttpSettings,
+) -> Result<HttpClient> {
     HttpClient::builder("sdp", accounts_url.as_str())
         .settings(settings)?
         .error_parser(token_error)
@@ -326,7 +351,10 @@ impl ZohoOAuth {
         let form = vec![
             ("grant_type".into(), "refresh_token".into()),
             ("client_id".into(), self.client.client_id.clone()),
-            ("client_secret".into(), self.client.client_secret.expose_secret().to_owned()),
+            (
+                "client_secret".into(),
+                self.client.client_secret.expose_secret().to_owned(),
+            ),
             ("refresh_token".into(), refresh.expose_secret().to_owned()),
         ];
         let answer = self.client.token_call(&self.http, form).await?;

@@ -75,7 +75,11 @@ pub struct SdpRef {
 
 impl fmt::Display for SdpRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.display_id.as_deref().or(self.id.as_deref()).unwrap_or("?");
+        let n = self
+            .display_id
+            .as_deref()
+            .or(self.id.as_deref())
+            .unwrap_or("?");
         write!(f, "{} {n}", self.entity.key())
     }
 }
@@ -122,8 +126,8 @@ impl SdpRef {
             Entity::Change => format!("CH-{d}"),
             Entity::Request => d.clone(),
         });
-        let r = TicketRef::new(self.id.clone(), number)
-            .unwrap_or_else(|_| TicketRef::by_number("0"));
+        let r =
+            TicketRef::new(self.id.clone(), number).unwrap_or_else(|_| TicketRef::by_number("0"));
         r.with_scope(self.entity.key())
     }
 
@@ -176,12 +180,38 @@ mod tests {
             let r = SdpRef::parse(raw, Entity::Request).unwrap();
             assert_eq!((r.entity, r.display_id.as_deref()), (e, Some(n)), "{raw}");
         }
-        for bad in ["", "0", "012", "1e5", "+1", "-1", "1 OR 1=1", "1\"", "REQ-", "CH-x", "1/notes", "12345678901234567890", "١٢"] {
+        for bad in [
+            "",
+            "0",
+            "012",
+            "1e5",
+            "+1",
+            "-1",
+            "1 OR 1=1",
+            "1\"",
+            "REQ-",
+            "CH-x",
+            "1/notes",
+            "12345678901234567890",
+            "١٢",
+        ] {
             assert!(SdpRef::parse(bad, Entity::Request).is_err(), "{bad:?}");
         }
-        let back = SdpRef::of_ticket(&SdpRef::parse("CH-9", Entity::Request).unwrap().to_ticket_ref(), Entity::Request).unwrap();
+        let back = SdpRef::of_ticket(
+            &SdpRef::parse("CH-9", Entity::Request)
+                .unwrap()
+                .to_ticket_ref(),
+            Entity::Request,
+        )
+        .unwrap();
         assert_eq!(back.entity, Entity::Change);
         assert!(SdpRef::of_ticket(&TicketRef::by_number("9; x"), Entity::Request).is_err());
-        assert!(SdpRef::of_ticket(&TicketRef::by_number("9").with_scope("problem"), Entity::Request).is_err());
+        assert!(
+            SdpRef::of_ticket(
+                &TicketRef::by_number("9").with_scope("problem"),
+                Entity::Request
+            )
+            .is_err()
+        );
     }
 }

@@ -411,7 +411,10 @@ impl SdpSettings {
             (SdpDeployment::Cloud { .. }, SdpAuth::TechnicianKey { .. }) => {
                 return bad("SDP Cloud takes zoho_oauth, not technician_key".into());
             }
-            (SdpDeployment::OnPremises { .. } | SdpDeployment::Msp { .. }, SdpAuth::ZohoOauth { .. }) => {
+            (
+                SdpDeployment::OnPremises { .. } | SdpDeployment::Msp { .. },
+                SdpAuth::ZohoOauth { .. },
+            ) => {
                 return bad("on-premises and MSP take technician_key, not zoho_oauth".into());
             }
             (
@@ -429,7 +432,10 @@ impl SdpSettings {
         match &self.deployment {
             SdpDeployment::OnPremises { base_url } | SdpDeployment::Msp { base_url, .. } => {
                 if !matches!(base_url.scheme(), "https" | "http") {
-                    return bad(format!("base_url: scheme {:?} is not http(s)", base_url.scheme()));
+                    return bad(format!(
+                        "base_url: scheme {:?} is not http(s)",
+                        base_url.scheme()
+                    ));
                 }
             }
             SdpDeployment::Cloud { portal, .. } => {
@@ -453,7 +459,9 @@ impl SdpSettings {
                 && u.len() <= 64
                 && u.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !ok {
-                return bad(format!("correlation_udf {u:?} is not a UDF name (udf_sline_301)"));
+                return bad(format!(
+                    "correlation_udf {u:?} is not a UDF name (udf_sline_301)"
+                ));
             }
         }
         if self.correlation_tag.is_empty()
@@ -505,25 +513,26 @@ impl SdpConnector {
             .instance(s.name.clone())
             .http(s.http.clone());
         let builder = match &s.auth {
-            SdpAuth::TechnicianKey { key } => {
-                builder.technician_key(key.resolve("sdp auth.key")?)
-            }
+            SdpAuth::TechnicianKey { key } => builder.technician_key(key.resolve("sdp auth.key")?),
             SdpAuth::ZohoOauth {
                 client_id,
                 client_secret,
                 refresh_token,
                 refresh_token_file,
             } => {
-                let store: Arc<dyn RefreshTokenStore> = match (store, refresh_token, refresh_token_file) {
-                    (Some(store), _, _) => store,
-                    (None, Some(t), _) => Arc::new(MemoryRefreshTokenStore::new(
-                        t.resolve("sdp auth.refresh_token")?,
-                    )),
-                    (None, None, Some(path)) => Arc::new(FileRefreshTokenStore::new(path.clone())),
-                    (None, None, None) => {
-                        return Err(Error::config("zoho_oauth needs a refresh token"));
-                    }
-                };
+                let store: Arc<dyn RefreshTokenStore> =
+                    match (store, refresh_token, refresh_token_file) {
+                        (Some(store), _, _) => store,
+                        (None, Some(t), _) => Arc::new(MemoryRefreshTokenStore::new(
+                            t.resolve("sdp auth.refresh_token")?,
+                        )),
+                        (None, None, Some(path)) => {
+                            Arc::new(FileRefreshTokenStore::new(path.clone()))
+                        }
+                        (None, None, None) => {
+                            return Err(Error::config("zoho_oauth needs a refresh token"));
+                        }
+                    };
                 let accounts = s
                     .deployment
                     .accounts_url()
@@ -549,15 +558,51 @@ mod tests {
     #[test]
     fn data_centres_have_their_own_hosts() {
         let rows = [
-            (DataCentre::Us, "https://sdpondemand.manageengine.com/app/itdesk/api/v3/", "https://accounts.zoho.com/"),
-            (DataCentre::Eu, "https://sdpondemand.manageengine.eu/app/itdesk/api/v3/", "https://accounts.zoho.eu/"),
-            (DataCentre::In, "https://sdpondemand.manageengine.in/app/itdesk/api/v3/", "https://accounts.zoho.in/"),
-            (DataCentre::Au, "https://servicedeskplus.net.au/app/itdesk/api/v3/", "https://accounts.zoho.com.au/"),
-            (DataCentre::Cn, "https://servicedeskplus.cn/app/itdesk/api/v3/", "https://accounts.zoho.com.cn/"),
-            (DataCentre::Jp, "https://servicedeskplus.jp/app/itdesk/api/v3/", "https://accounts.zoho.jp/"),
-            (DataCentre::Ca, "https://servicedeskplus.ca/app/itdesk/api/v3/", "https://accounts.zoho.ca/"),
-            (DataCentre::Uk, "https://servicedeskplus.uk/app/itdesk/api/v3/", "https://accounts.zoho.uk/"),
-            (DataCentre::Sa, "https://servicedeskplus.sa/app/itdesk/api/v3/", "https://accounts.zoho.sa/"),
+            (
+                DataCentre::Us,
+                "https://sdpondemand.manageengine.com/app/itdesk/api/v3/",
+                "https://accounts.zoho.com/",
+            ),
+            (
+                DataCentre::Eu,
+                "https://sdpondemand.manageengine.eu/app/itdesk/api/v3/",
+                "https://accounts.zoho.eu/",
+            ),
+            (
+                DataCentre::In,
+                "https://sdpondemand.manageengine.in/app/itdesk/api/v3/",
+                "https://accounts.zoho.in/",
+            ),
+            (
+                DataCentre::Au,
+                "https://servicedeskplus.net.au/app/itdesk/api/v3/",
+                "https://accounts.zoho.com.au/",
+            ),
+            (
+                DataCentre::Cn,
+                "https://servicedeskplus.cn/app/itdesk/api/v3/",
+                "https://accounts.zoho.com.cn/",
+            ),
+            (
+                DataCentre::Jp,
+                "https://servicedeskplus.jp/app/itdesk/api/v3/",
+                "https://accounts.zoho.jp/",
+            ),
+            (
+                DataCentre::Ca,
+                "https://servicedeskplus.ca/app/itdesk/api/v3/",
+                "https://accounts.zoho.ca/",
+            ),
+            (
+                DataCentre::Uk,
+                "https://servicedeskplus.uk/app/itdesk/api/v3/",
+                "https://accounts.zoho.uk/",
+            ),
+            (
+                DataCentre::Sa,
+                "https://servicedeskplus.sa/app/itdesk/api/v3/",
+                "https://accounts.zoho.sa/",
+            ),
         ];
         assert_eq!(rows.len(), DataCentre::ALL.len());
         for (dc, api, accounts) in rows {
@@ -573,7 +618,10 @@ mod tests {
         let onprem = SdpDeployment::OnPremises {
             base_url: "https://sdp.acme:8443/sdp".parse().unwrap(),
         };
-        assert_eq!(onprem.api_root().unwrap().as_str(), "https://sdp.acme:8443/sdp/api/v3/");
+        assert_eq!(
+            onprem.api_root().unwrap().as_str(),
+            "https://sdp.acme:8443/sdp/api/v3/"
+        );
         assert_eq!(onprem.accounts_url(), None);
     }
 

@@ -90,7 +90,12 @@ pub fn status_of(map: &StatusMap, ticket: &Ticket) -> TicketStatus {
 }
 
 /// The approval of a request or change, apart from its state.
-pub fn approval_of(map: &StatusMap, entity: Entity, ticket: &Ticket, state: TicketState) -> Approval {
+pub fn approval_of(
+    map: &StatusMap,
+    entity: Entity,
+    ticket: &Ticket,
+    state: TicketState,
+) -> Approval {
     if let Some(name) = ticket.approval_status.as_ref().and_then(|a| a.name.clone()) {
         return Approval {
             state: map.approval_state(&name),
@@ -129,20 +134,50 @@ mod tests {
     fn statuses_by_name_internal_name_stage_and_flags() {
         let map = default_status_map();
         let rows = [
-            (json!({"status": {"name": "Open", "internal_name": "Open", "in_progress": true}}), TicketState::InProgress),
-            (json!({"status": {"name": "On Hold", "internal_name": "Onhold", "in_progress": true, "stop_timer": true}}), TicketState::OnHold),
-            (json!({"status": {"name": "Resolved", "internal_name": "Resolved", "in_progress": false}}), TicketState::Resolved),
-            (json!({"status": {"name": "Closed", "internal_name": "Closed", "in_progress": false}}), TicketState::Closed),
-            (json!({"status": {"name": "Cancelled", "internal_name": "Canceled"}}), TicketState::Cancelled),
+            (
+                json!({"status": {"name": "Open", "internal_name": "Open", "in_progress": true}}),
+                TicketState::InProgress,
+            ),
+            (
+                json!({"status": {"name": "On Hold", "internal_name": "Onhold", "in_progress": true, "stop_timer": true}}),
+                TicketState::OnHold,
+            ),
+            (
+                json!({"status": {"name": "Resolved", "internal_name": "Resolved", "in_progress": false}}),
+                TicketState::Resolved,
+            ),
+            (
+                json!({"status": {"name": "Closed", "internal_name": "Closed", "in_progress": false}}),
+                TicketState::Closed,
+            ),
+            (
+                json!({"status": {"name": "Cancelled", "internal_name": "Canceled"}}),
+                TicketState::Cancelled,
+            ),
             // A custom status known only by its flags.
-            (json!({"status": {"name": "Waiting on vendor", "in_progress": true, "stop_timer": true}}), TicketState::OnHold),
-            (json!({"status": {"name": "Fulfilled", "in_progress": false}}), TicketState::Closed),
+            (
+                json!({"status": {"name": "Waiting on vendor", "in_progress": true, "stop_timer": true}}),
+                TicketState::OnHold,
+            ),
+            (
+                json!({"status": {"name": "Fulfilled", "in_progress": false}}),
+                TicketState::Closed,
+            ),
             (json!({"status": {"name": "Limbo"}}), TicketState::Unknown),
             (json!({}), TicketState::Unknown),
             // Changes: status first, then stage.
-            (json!({"stage": {"name": "Approval"}, "status": {"name": "Requested"}}), TicketState::New),
-            (json!({"stage": {"name": "Close"}, "status": {"name": "Completed"}}), TicketState::Closed),
-            (json!({"stage": {"name": "Review"}, "status": {"name": "In review"}}), TicketState::InProgress),
+            (
+                json!({"stage": {"name": "Approval"}, "status": {"name": "Requested"}}),
+                TicketState::New,
+            ),
+            (
+                json!({"stage": {"name": "Close"}, "status": {"name": "Completed"}}),
+                TicketState::Closed,
+            ),
+            (
+                json!({"stage": {"name": "Review"}, "status": {"name": "In review"}}),
+                TicketState::InProgress,
+            ),
         ];
         for (v, want) in rows {
             assert_eq!(status_of(&map, &t(v.clone())).state, want, "{v}");
@@ -153,15 +188,51 @@ mod tests {
     fn approval_apart_from_state() {
         let map = default_status_map();
         let rows = [
-            (Entity::Change, json!({"approval_status": {"name": "Approved"}, "stage": {"name": "Approval"}, "status": {"name": "Requested"}}), ApprovalState::Approved),
-            (Entity::Change, json!({"approval_status": {"name": "Pending Approval"}, "stage": {"name": "Approval"}}), ApprovalState::Requested),
-            (Entity::Change, json!({"approval_status": {"name": "Denied"}, "stage": {"name": "Approval"}}), ApprovalState::Rejected),
-            (Entity::Change, json!({"approval_status": {"name": "Maybe"}}), ApprovalState::Unknown),
-            (Entity::Change, json!({"approval_status": null, "stage": {"name": "Implementation"}, "status": {"name": "In progress"}}), ApprovalState::Approved),
-            (Entity::Change, json!({"approval_status": null, "stage": {"name": "Close"}, "status": {"name": "Canceled"}}), ApprovalState::NotRequested),
-            (Entity::Change, json!({"approval_status": null, "stage": {"name": "Submission"}}), ApprovalState::NotRequested),
-            (Entity::Request, json!({"approval_status": null, "stage": {"name": "Implementation"}}), ApprovalState::NotRequested),
-            (Entity::Request, json!({"approval_status": {"name": "Approved"}, "status": {"name": "Open", "internal_name": "Open"}}), ApprovalState::Approved),
+            (
+                Entity::Change,
+                json!({"approval_status": {"name": "Approved"}, "stage": {"name": "Approval"}, "status": {"name": "Requested"}}),
+                ApprovalState::Approved,
+            ),
+            (
+                Entity::Change,
+                json!({"approval_status": {"name": "Pending Approval"}, "stage": {"name": "Approval"}}),
+                ApprovalState::Requested,
+            ),
+            (
+                Entity::Change,
+                json!({"approval_status": {"name": "Denied"}, "stage": {"name": "Approval"}}),
+                ApprovalState::Rejected,
+            ),
+            (
+                Entity::Change,
+                json!({"approval_status": {"name": "Maybe"}}),
+                ApprovalState::Unknown,
+            ),
+            (
+                Entity::Change,
+                json!({"approval_status": null, "stage": {"name": "Implementation"}, "status": {"name": "In progress"}}),
+                ApprovalState::Approved,
+            ),
+            (
+                Entity::Change,
+                json!({"approval_status": null, "stage": {"name": "Close"}, "status": {"name": "Canceled"}}),
+                ApprovalState::NotRequested,
+            ),
+            (
+                Entity::Change,
+                json!({"approval_status": null, "stage": {"name": "Submission"}}),
+                ApprovalState::NotRequested,
+            ),
+            (
+                Entity::Request,
+                json!({"approval_status": null, "stage": {"name": "Implementation"}}),
+                ApprovalState::NotRequested,
+            ),
+            (
+                Entity::Request,
+                json!({"approval_status": {"name": "Approved"}, "status": {"name": "Open", "internal_name": "Open"}}),
+                ApprovalState::Approved,
+            ),
         ];
         for (e, v, want) in rows {
             let ticket = t(v.clone());

@@ -29,7 +29,8 @@ fn person(u: &User) -> Person {
 }
 
 fn time(t: Option<&models::Time>) -> Option<SystemTime> {
-    t.and_then(|t| t.value).map(|ms| UNIX_EPOCH + Duration::from_millis(ms))
+    t.and_then(|t| t.value)
+        .map(|ms| UNIX_EPOCH + Duration::from_millis(ms))
 }
 
 impl SdpConnector {
@@ -50,7 +51,9 @@ impl SdpConnector {
         let raw = id.as_str();
         if raw.is_empty()
             || raw.chars().count() > 200
-            || raw.chars().any(|c| c.is_control() || matches!(c, '[' | ']'))
+            || raw
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '[' | ']'))
         {
             return Err(Error::invalid_input(
                 "an SDP correlation id must be 1-200 characters without control characters or brackets",
@@ -97,15 +100,28 @@ impl SdpConnector {
         .to_ticket_ref();
         let kind = match entity {
             Entity::Change => TicketKind::Change,
-            Entity::Request => match row.rest.get("request_type").and_then(|t| t.get("name")).and_then(Value::as_str) {
+            Entity::Request => match row
+                .rest
+                .get("request_type")
+                .and_then(|t| t.get("name"))
+                .and_then(Value::as_str)
+            {
                 Some(t) if t.eq_ignore_ascii_case("incident") => TicketKind::Incident,
                 _ => TicketKind::Request,
             },
         };
         let mut t = Ticket::new(reference, kind, row.title_text().to_owned(), status);
         t.description = row.description.clone();
-        t.requester = row.requester.as_ref().or(row.change_requester.as_ref()).map(person);
-        t.assignee = row.technician.as_ref().or(row.change_owner.as_ref()).map(person);
+        t.requester = row
+            .requester
+            .as_ref()
+            .or(row.change_requester.as_ref())
+            .map(person);
+        t.assignee = row
+            .technician
+            .as_ref()
+            .or(row.change_owner.as_ref())
+            .map(person);
         t.priority = row.priority.as_ref().and_then(|p| p.name.clone());
         t.created = time(row.created_time.as_ref());
         t.updated = time(row.last_updated_time.as_ref());
@@ -131,9 +147,10 @@ impl SdpConnector {
     /// Whether a row is the one a reference names (the server's search is not trusted).
     fn confirms(&self, r: &SdpRef, row: &models::Ticket) -> bool {
         let id_ok = r.id.as_ref().is_none_or(|id| *id == row.id);
-        let display_ok = r.display_id.as_ref().is_none_or(|d| {
-            row.display_id.as_ref().map_or(*d == row.id, |rd| rd == d)
-        });
+        let display_ok = r
+            .display_id
+            .as_ref()
+            .is_none_or(|d| row.display_id.as_ref().map_or(*d == row.id, |rd| rd == d));
         id_ok && display_ok && self.in_scope(row)
     }
 
@@ -152,14 +169,24 @@ impl SdpConnector {
         }
         // On-premises the UI shows the id (display_id may be absent or differ): try it.
         if !self.client.deployment().is_cloud() {
-            let by_id = SdpRef { entity: r.entity, id: Some(display.clone()), display_id: None };
-            return Ok(api.get_opt(display).await?.filter(|row| self.confirms(&by_id, row)));
+            let by_id = SdpRef {
+                entity: r.entity,
+                id: Some(display.clone()),
+                display_id: None,
+            };
+            return Ok(api
+                .get_opt(display)
+                .await?
+                .filter(|row| self.confirms(&by_id, row)));
         }
         Ok(None)
     }
 
     async fn read(&self, r: &SdpRef) -> Result<Option<Ticket>> {
-        Ok(self.read_row(r).await?.map(|row| self.to_ticket(r.entity, &row)))
+        Ok(self
+            .read_row(r)
+            .await?
+            .map(|row| self.to_ticket(r.entity, &row)))
     }
 
     async fn find_in(&self, entity: Entity, id: &CorrelationId) -> Result<Option<models::Ticket>> {
@@ -168,15 +195,28 @@ impl SdpConnector {
             None => Criteria::new().contains(entity.title_field(), &self.correlation_tag(id)?)?,
         };
         let c = self.scoped(c)?;
-        let rows = self.client.tickets(entity).list_all(&c, self.settings.batch_size, MAX_PAGES).await?;
+        let rows = self
+            .client
+            .tickets(entity)
+            .list_all(&c, self.settings.batch_size, MAX_PAGES)
+            .await?;
         let mut found: Vec<models::Ticket> = rows
             .into_iter()
-            .filter(|row| self.in_scope(row) && self.correlation_of(row).as_deref() == Some(id.as_str()))
+            .filter(|row| {
+                self.in_scope(row) && self.correlation_of(row).as_deref() == Some(id.as_str())
+            })
             .collect();
         if found.len() > 1 {
-            tracing::warn!(count = found.len(), "several SDP tickets carry one correlation id; using the oldest");
+            tracing::warn!(
+                count = found.len(),
+                "several SDP tickets carry one correlation id; using the oldest"
+            );
         }
-        Ok(if found.is_empty() { None } else { Some(found.remove(0)) })
+        Ok(if found.is_empty() {
+            None
+        } else {
+            Some(found.remove(0))
+        })
     }
 
     fn create_fields(&self, entity: Entity, new: &NewTicket) -> Result<Map<String, Value>> {
@@ -198,7 +238,11 @@ impl SdpConnector {
                 Value::Null
             };
             if !user.is_null() {
-                let key = if entity == Entity::Change { "change_requester" } else { "requester" };
+                let key = if entity == Entity::Change {
+                    "change_requester"
+                } else {
+                    "requester"
+                };
                 f.insert(key.into(), user);
             }
         }
@@ -263,13 +307,25 @@ impl TicketingSystem for SdpConnector {
                 let fields = fields.clone();
                 async move { Ok(api.create(fields).await?.id) }
             },
-            || async { Ok(self.find_in(entity, &new.correlation_id).await?.map(|t| t.id)) },
+            || async {
+                Ok(self
+                    .find_in(entity, &new.correlation_id)
+                    .await?
+                    .map(|t| t.id))
+            },
         )
         .await?
         .into_inner();
-        let r = SdpRef { entity, id: Some(id.clone()), display_id: None };
+        let r = SdpRef {
+            entity,
+            id: Some(id.clone()),
+            display_id: None,
+        };
         self.read(&r).await?.ok_or_else(|| {
-            Error::protocol("sdp create", format!("the new {} {id} cannot be read back", entity.key()))
+            Error::protocol(
+                "sdp create",
+                format!("the new {} {id} cannot be read back", entity.key()),
+            )
         })
     }
 
@@ -302,13 +358,25 @@ impl TicketingSystem for SdpConnector {
             for (field, pick) in [("id", true), ("display_id", false)] {
                 let mut values: Vec<String> = mine
                     .iter()
-                    .filter_map(|r| if pick { r.id.clone() } else if r.id.is_none() { r.display_id.clone() } else { None })
+                    .filter_map(|r| {
+                        if pick {
+                            r.id.clone()
+                        } else if r.id.is_none() {
+                            r.display_id.clone()
+                        } else {
+                            None
+                        }
+                    })
                     .collect();
                 values.sort();
                 values.dedup();
                 for chunk in values.chunks(self.settings.batch_size as usize) {
                     let c = self.scoped(Criteria::new().is_any(field, chunk)?)?;
-                    let rows = self.client.tickets(entity).list_all(&c, self.settings.batch_size, MAX_PAGES).await?;
+                    let rows = self
+                        .client
+                        .tickets(entity)
+                        .list_all(&c, self.settings.batch_size, MAX_PAGES)
+                        .await?;
                     let mut missing: HashSet<&String> = chunk.iter().collect();
                     for row in rows {
                         let asked = mine.iter().find(|r| {
@@ -320,7 +388,14 @@ impl TicketingSystem for SdpConnector {
                             r2 && self.confirms(r, &row)
                         });
                         if let Some(r) = asked {
-                            missing.remove(if pick { r.id.as_ref() } else { r.display_id.as_ref() }.expect("asked by it"));
+                            missing.remove(
+                                if pick {
+                                    r.id.as_ref()
+                                } else {
+                                    r.display_id.as_ref()
+                                }
+                                .expect("asked by it"),
+                            );
                             if seen_ids.insert(row.id.clone()) {
                                 out.push(self.to_ticket(entity, &row));
                             }
@@ -329,7 +404,11 @@ impl TicketingSystem for SdpConnector {
                     // On-premises a typed number may be the id: read the rest one by one.
                     if !pick && !self.client.deployment().is_cloud() {
                         for n in missing {
-                            let by_id = SdpRef { entity, id: Some(n.clone()), display_id: None };
+                            let by_id = SdpRef {
+                                entity,
+                                id: Some(n.clone()),
+                                display_id: None,
+                            };
                             if let Some(row) = self.read_row(&by_id).await? {
                                 if seen_ids.insert(row.id.clone()) {
                                     out.push(self.to_ticket(entity, &row));
@@ -369,18 +448,33 @@ impl TicketingSystem for SdpConnector {
             return Ok(before);
         }
         let api = self.client.tickets(r.entity);
-        let by_id = SdpRef { entity: r.entity, id: Some(current.id.clone()), display_id: None };
+        let by_id = SdpRef {
+            entity: r.entity,
+            id: Some(current.id.clone()),
+            display_id: None,
+        };
         let sent = match r.entity {
             Entity::Request => {
                 let code = how.code.clone().unwrap_or_else(|| {
-                    if how.successful { self.settings.closure_code.clone() } else { self.settings.failed_closure_code.clone() }
+                    if how.successful {
+                        self.settings.closure_code.clone()
+                    } else {
+                        self.settings.failed_closure_code.clone()
+                    }
                 });
                 api.close_request(&current.id, &code, &how.notes).await
             }
             Entity::Change => {
-                let status = if how.successful { &self.settings.change_close_status } else { &self.settings.change_cancel_status };
+                let status = if how.successful {
+                    &self.settings.change_close_status
+                } else {
+                    &self.settings.change_cancel_status
+                };
                 let mut f = Map::new();
-                f.insert("stage".into(), json!({"name": self.settings.change_close_stage}));
+                f.insert(
+                    "stage".into(),
+                    json!({"name": self.settings.change_close_stage}),
+                );
                 f.insert("status".into(), json!({"name": status}));
                 let updated = api.update(&current.id, f).await.map(drop);
                 if updated.is_ok() && !how.notes.is_empty() {
@@ -401,7 +495,10 @@ impl TicketingSystem for SdpConnector {
         if !after.status.state.is_terminal() {
             return Err(Error::protocol(
                 "sdp close",
-                format!("the close left {r} in {:?} ({})", after.status.raw, after.status.state),
+                format!(
+                    "the close left {r} in {:?} ({})",
+                    after.status.raw, after.status.state
+                ),
             ));
         }
         Ok(after)

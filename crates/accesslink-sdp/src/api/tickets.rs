@@ -43,10 +43,14 @@ impl<'c> Tickets<'c> {
     }
 
     fn entity_of(&self, mut body: Map<String, Value>) -> Result<Ticket> {
-        let v = body
-            .remove(self.entity.key())
-            .ok_or_else(|| Error::protocol(self.what(), format!("the answer has no {:?} object", self.entity.key())))?;
-        serde_json::from_value(v).map_err(|e| Error::protocol(self.what(), format!("{}: {e}", self.entity.key())))
+        let v = body.remove(self.entity.key()).ok_or_else(|| {
+            Error::protocol(
+                self.what(),
+                format!("the answer has no {:?} object", self.entity.key()),
+            )
+        })?;
+        serde_json::from_value(v)
+            .map_err(|e| Error::protocol(self.what(), format!("{}: {e}", self.entity.key())))
     }
 
     /// `GET /{entity}/{id}`; `None` when it does not exist (404, 4001/4007).
@@ -63,19 +67,36 @@ impl<'c> Tickets<'c> {
 
     /// `GET /{entity}?input_data={"list_info":…}`: one page. A body without the entity
     /// list or without `list_info` is a protocol error, never an empty page.
-    pub async fn list_page(&self, criteria: &Criteria, start_index: u64, row_count: u32) -> Result<ListPage> {
+    pub async fn list_page(
+        &self,
+        criteria: &Criteria,
+        start_index: u64,
+        row_count: u32,
+    ) -> Result<ListPage> {
         let http = self.client.http();
-        let req = input::query(http.get(self.entity.path())?, &input::list_info(criteria, start_index, row_count));
+        let req = input::query(
+            http.get(self.entity.path())?,
+            &input::list_info(criteria, start_index, row_count),
+        );
         let mut body: Map<String, Value> = http.send_json(req).await?;
         let rows = match body.remove(self.entity.path()) {
             Some(Value::Array(rows)) => rows,
             _ => {
-                return Err(Error::protocol(self.what(), format!("the list answer has no {:?} array", self.entity.path())));
+                return Err(Error::protocol(
+                    self.what(),
+                    format!("the list answer has no {:?} array", self.entity.path()),
+                ));
             }
         };
         let info: ListInfo = match body.remove("list_info") {
-            Some(v @ Value::Object(_)) => serde_json::from_value(v).map_err(|e| Error::protocol(self.what(), format!("list_info: {e}")))?,
-            _ => return Err(Error::protocol(self.what(), "the list answer has no list_info")),
+            Some(v @ Value::Object(_)) => serde_json::from_value(v)
+                .map_err(|e| Error::protocol(self.what(), format!("list_info: {e}")))?,
+            _ => {
+                return Err(Error::protocol(
+                    self.what(),
+                    "the list answer has no list_info",
+                ));
+            }
         };
         let rows = rows
             .into_iter()
@@ -87,19 +108,33 @@ impl<'c> Tickets<'c> {
 
     /// Every row matching `criteria`, at most `max_pages` pages of `row_count`. Pages that
     /// start elsewhere than asked, or repeat a row, are protocol errors.
-    pub async fn list_all(&self, criteria: &Criteria, row_count: u32, max_pages: usize) -> Result<Vec<Ticket>> {
+    pub async fn list_all(
+        &self,
+        criteria: &Criteria,
+        row_count: u32,
+        max_pages: usize,
+    ) -> Result<Vec<Ticket>> {
         let mut out: Vec<Ticket> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut start = 1u64;
         for _ in 0..max_pages {
             let page = self.list_page(criteria, start, row_count).await?;
             if page.info.start_index.is_some_and(|s| s != start) {
-                return Err(Error::protocol(self.what(), format!("asked for rows from {start}, got a page from {:?}", page.info.start_index)));
+                return Err(Error::protocol(
+                    self.what(),
+                    format!(
+                        "asked for rows from {start}, got a page from {:?}",
+                        page.info.start_index
+                    ),
+                ));
             }
             let n = page.rows.len() as u64;
             for row in page.rows {
                 if !seen.insert(row.id.clone()) {
-                    return Err(Error::protocol(self.what(), format!("row {} came twice: the server repeats pages", row.id)));
+                    return Err(Error::protocol(
+                        self.what(),
+                        format!("row {} came twice: the server repeats pages", row.id),
+                    ));
                 }
                 out.push(row);
             }
@@ -107,17 +142,26 @@ impl<'c> Tickets<'c> {
                 return Ok(out);
             }
             if n == 0 {
-                return Err(Error::protocol(self.what(), "an empty page says more rows follow"));
+                return Err(Error::protocol(
+                    self.what(),
+                    "an empty page says more rows follow",
+                ));
             }
             start += n;
         }
-        Err(Error::protocol(self.what(), format!("more than {max_pages} pages")))
+        Err(Error::protocol(
+            self.what(),
+            format!("more than {max_pages} pages"),
+        ))
     }
 
     /// `POST /{entity}` with `input_data={"<entity>":{…}}`.
     pub async fn create(&self, fields: Map<String, Value>) -> Result<Ticket> {
         let http = self.client.http();
-        let req = input::form(http.post(self.entity.path())?, &json!({ self.entity.key(): fields }));
+        let req = input::form(
+            http.post(self.entity.path())?,
+            &json!({ self.entity.key(): fields }),
+        );
         let body = http.send_json(req).await?;
         self.entity_of(body)
     }
@@ -126,7 +170,10 @@ impl<'c> Tickets<'c> {
     pub async fn update(&self, id: &str, fields: Map<String, Value>) -> Result<Ticket> {
         check_id(id)?;
         let http = self.client.http();
-        let req = input::form(http.put(&format!("{}/{id}", self.entity.path()))?, &json!({ self.entity.key(): fields }));
+        let req = input::form(
+            http.put(&format!("{}/{id}", self.entity.path()))?,
+            &json!({ self.entity.key(): fields }),
+        );
         let body = http.send_json(req).await?;
         self.entity_of(body)
     }
@@ -136,9 +183,15 @@ impl<'c> Tickets<'c> {
     pub async fn close_request(&self, id: &str, closure_code: &str, comments: &str) -> Result<()> {
         check_id(id)?;
         if self.entity != Entity::Request {
-            return Err(Error::invalid_input("only requests have a close action; move a change to its close stage"));
+            return Err(Error::invalid_input(
+                "only requests have a close action; move a change to its close stage",
+            ));
         }
-        let action = if self.client.deployment().is_cloud() { "_close" } else { "close" };
+        let action = if self.client.deployment().is_cloud() {
+            "_close"
+        } else {
+            "close"
+        };
         let http = self.client.http();
         let payload = json!({"request": {"closure_info": {
             "requester_ack_resolution": true,
@@ -166,7 +219,10 @@ impl<'c> Tickets<'c> {
             "mark_first_response": false,
             "add_to_linked_requests": false,
         }});
-        let req = input::form(http.post(&format!("{}/{id}/notes", self.entity.path()))?, &payload);
+        let req = input::form(
+            http.post(&format!("{}/{id}/notes", self.entity.path()))?,
+            &payload,
+        );
         http.send(req).await.map(drop)
     }
 }

@@ -24,7 +24,11 @@ const BAD_REFS: &[&str] = &[
 ];
 
 async fn suite(deployment: Deployment, kind: TicketKind) {
-    let mock = SdpMock::builder().deployment(deployment).with_proxy(true).start().await;
+    let mock = SdpMock::builder()
+        .deployment(deployment)
+        .with_proxy(true)
+        .start()
+        .await;
     let sdp = on(&mock);
     let template = NewTicket::new(
         kind,
@@ -45,20 +49,43 @@ async fn suite(deployment: Deployment, kind: TicketKind) {
     assert_eq!(report.skipped().count(), 0, "{report:?}");
     // Every API call carried the v3 Accept header and the deployment's credential.
     let received = mock.received().await;
-    let api: Vec<_> = received.iter().filter(|r| r.url.path().contains("/api/v3/")).collect();
+    let api: Vec<_> = received
+        .iter()
+        .filter(|r| r.url.path().contains("/api/v3/"))
+        .collect();
     assert!(!api.is_empty());
     for r in &api {
-        let accept = r.headers.get("accept").map(|v| v.to_str().unwrap().to_owned());
-        assert_eq!(accept.as_deref(), Some("application/vnd.manageengine.sdp.v3+json"), "{}", r.url);
+        let accept = r
+            .headers
+            .get("accept")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(
+            accept.as_deref(),
+            Some("application/vnd.manageengine.sdp.v3+json"),
+            "{}",
+            r.url
+        );
         match deployment {
             Deployment::Cloud => {
                 assert!(r.url.path().starts_with("/app/itdesk/api/v3/"), "{}", r.url);
-                let auth = r.headers.get("authorization").map(|v| v.to_str().unwrap().to_owned());
-                assert!(auth.is_some_and(|a| a.starts_with("Zoho-oauthtoken ")), "{}", r.url);
+                let auth = r
+                    .headers
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                assert!(
+                    auth.is_some_and(|a| a.starts_with("Zoho-oauthtoken ")),
+                    "{}",
+                    r.url
+                );
             }
             _ => {
                 assert!(r.url.path().starts_with("/api/v3/"), "{}", r.url);
-                assert_eq!(r.headers.get("authtoken").map(|v| v.to_str().unwrap().to_owned()), Some(mock.key()));
+                assert_eq!(
+                    r.headers
+                        .get("authtoken")
+                        .map(|v| v.to_str().unwrap().to_owned()),
+                    Some(mock.key())
+                );
             }
         }
     }

@@ -14,13 +14,27 @@ async fn bursts_of_5xx_and_429_are_retried() {
     let sdp = on(&mock);
     let r = sdp.parse_ticket_ref(&n).unwrap();
     assert!(sdp.get_ticket(&r).await.unwrap().is_some());
-    mock.faults().push_for(FaultMatcher::method("GET"), Fault::Status { status: 503, body: None }, 2);
+    mock.faults().push_for(
+        FaultMatcher::method("GET"),
+        Fault::Status {
+            status: 503,
+            body: None,
+        },
+        2,
+    );
     assert!(sdp.get_ticket(&r).await.unwrap().is_some());
     mock.faults().throttle_next(1, Some(RetryAfter::Seconds(0)));
     assert!(sdp.get_ticket(&r).await.unwrap().is_some());
     assert_eq!(mock.faults().applied(), 3);
     // More failures than attempts: the error says unavailable.
-    mock.faults().push_for(FaultMatcher::method("GET"), Fault::Status { status: 500, body: None }, 5);
+    mock.faults().push_for(
+        FaultMatcher::method("GET"),
+        Fault::Status {
+            status: 500,
+            body: None,
+        },
+        5,
+    );
     let e = sdp.get_ticket(&r).await.unwrap_err();
     assert!(e.is_retryable(), "{e}");
     mock.faults().clear();
@@ -40,7 +54,14 @@ async fn broken_and_wrong_shaped_bodies_are_protocol_errors() {
         r#"{"response_status":[{"status_code":2000}],"requests":[]}"#,
     ];
     for body in bodies {
-        mock.faults().push_for(search(), Fault::Status { status: 200, body: Some(body.into()) }, 1);
+        mock.faults().push_for(
+            search(),
+            Fault::Status {
+                status: 200,
+                body: Some(body.into()),
+            },
+            1,
+        );
         let e = sdp.get_ticket(&r).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol, "{body}: {e}");
     }
@@ -61,7 +82,8 @@ async fn a_repeated_page_is_an_error() {
     let api = sdp.client().requests();
     let c = accesslink_sdp::input::Criteria::new();
     assert_eq!(api.list_all(&c, 2, 10).await.unwrap().len(), 5);
-    mock.faults().push_for(FaultMatcher::method("GET"), Fault::RepeatFirstAnswer, 10);
+    mock.faults()
+        .push_for(FaultMatcher::method("GET"), Fault::RepeatFirstAnswer, 10);
     let e = api.list_all(&c, 2, 10).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
     mock.faults().clear();

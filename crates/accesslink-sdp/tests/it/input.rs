@@ -10,7 +10,14 @@ use crate::on;
 async fn bad_input_sends_nothing() {
     let mock = SdpMock::start_cloud().await;
     let sdp = on(&mock);
-    for bad in ["1 OR 1=1", "1\"},{\"field\":\"id\"", "../1", "CH-", "0x10", "١٢٣"] {
+    for bad in [
+        "1 OR 1=1",
+        "1\"},{\"field\":\"id\"",
+        "../1",
+        "CH-",
+        "0x10",
+        "١٢٣",
+    ] {
         assert!(sdp.parse_ticket_ref(bad).is_err(), "{bad:?}");
     }
     // A reference built elsewhere is checked again.

@@ -7,7 +7,8 @@ use accesslink_core::http::HttpSettings;
 use accesslink_core::{ErrorKind, ExposeSecret, SecretString, TicketingSystem};
 use accesslink_sdp::SdpConnector;
 use accesslink_sdp::oauth::{
-    ConsentRequest, MemoryRefreshTokenStore, RefreshTokenStore, ZohoClient, exchange_code, token_http,
+    ConsentRequest, MemoryRefreshTokenStore, RefreshTokenStore, ZohoClient, exchange_code,
+    token_http,
 };
 use accesslink_testkit::sdp::SdpMock;
 
@@ -27,22 +28,41 @@ async fn consent_code_exchange_stores_the_refresh_token() {
     let zoho = client(&mock, &mock.client_secret());
     let consent = ConsentRequest::new("https://iam.example/cb".parse().unwrap());
     let url = consent.authorization_url(&zoho).unwrap();
-    assert!(url.as_str().starts_with(&format!("{}/oauth/v2/auth?", mock.url())));
+    assert!(
+        url.as_str()
+            .starts_with(&format!("{}/oauth/v2/auth?", mock.url()))
+    );
     let http = token_http(&zoho.accounts_url, &HttpSettings::default()).unwrap();
     let store = MemoryRefreshTokenStore::default();
     // A wrong state is refused before anything is sent.
     let code = mock.consent_code();
-    assert!(exchange_code(&zoho, &http, &consent, &code, "forged", &store).await.is_err());
+    assert!(
+        exchange_code(&zoho, &http, &consent, &code, "forged", &store)
+            .await
+            .is_err()
+    );
     assert_eq!(mock.token_calls(), 0);
-    exchange_code(&zoho, &http, &consent, &code, &consent.state, &store).await.unwrap();
-    assert_eq!(store.load().unwrap().unwrap().expose_secret(), mock.refresh_token());
+    exchange_code(&zoho, &http, &consent, &code, &consent.state, &store)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.load().unwrap().unwrap().expose_secret(),
+        mock.refresh_token()
+    );
     // The code is single use; Zoho answers HTTP 200 with an error, which is an error.
-    let again = exchange_code(&zoho, &http, &consent, &code, &consent.state, &store).await.unwrap_err();
+    let again = exchange_code(&zoho, &http, &consent, &code, &consent.state, &store)
+        .await
+        .unwrap_err();
     assert_eq!(again.kind(), ErrorKind::Unauthenticated, "{again}");
     assert_eq!(again.vendor_code(), Some("invalid_code"));
     let received = mock.received().await;
-    let token = received.iter().find(|r| r.url.path() == "/oauth/v2/token").unwrap();
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(&token.body).into_owned().collect();
+    let token = received
+        .iter()
+        .find(|r| r.url.path() == "/oauth/v2/token")
+        .unwrap();
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&token.body)
+        .into_owned()
+        .collect();
     assert!(form.contains(&("grant_type".into(), "authorization_code".into())));
     assert!(form.contains(&("redirect_uri".into(), "https://iam.example/cb".into())));
 }
@@ -51,7 +71,9 @@ async fn consent_code_exchange_stores_the_refresh_token() {
 async fn the_connector_renews_once_after_expiry() {
     let mock = SdpMock::start_cloud().await;
     let n = mock.add_request("VPN", None);
-    let store = Arc::new(MemoryRefreshTokenStore::new(SecretString::from(mock.refresh_token())));
+    let store = Arc::new(MemoryRefreshTokenStore::new(SecretString::from(
+        mock.refresh_token(),
+    )));
     let sdp = SdpConnector::from_settings_with_store(settings_of(&mock), store).unwrap();
     let r = sdp.parse_ticket_ref(&n).unwrap();
     assert!(sdp.get_ticket(&r).await.unwrap().is_some());
@@ -62,8 +84,13 @@ async fn the_connector_renews_once_after_expiry() {
     assert!(sdp.get_ticket(&r).await.unwrap().is_some());
     assert_eq!(mock.token_calls(), 2, "renewed once on the 401/4022");
     let received = mock.received().await;
-    let token = received.iter().find(|r| r.url.path() == "/oauth/v2/token").unwrap();
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(&token.body).into_owned().collect();
+    let token = received
+        .iter()
+        .find(|r| r.url.path() == "/oauth/v2/token")
+        .unwrap();
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&token.body)
+        .into_owned()
+        .collect();
     assert!(form.contains(&("grant_type".into(), "refresh_token".into())));
     assert!(form.contains(&("refresh_token".into(), mock.refresh_token())));
 }
@@ -78,8 +105,17 @@ async fn a_wrong_client_secret_fails_before_any_api_call() {
     }))
     .unwrap();
     let sdp = SdpConnector::from_settings(s).unwrap();
-    let e = sdp.get_ticket(&sdp.parse_ticket_ref("101").unwrap()).await.unwrap_err();
+    let e = sdp
+        .get_ticket(&sdp.parse_ticket_ref("101").unwrap())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
-    assert!(!mock.received().await.iter().any(|r| r.url.path().contains("/api/v3/")));
+    assert!(
+        !mock
+            .received()
+            .await
+            .iter()
+            .any(|r| r.url.path().contains("/api/v3/"))
+    );
     let _ = on(&mock);
 }

@@ -17,7 +17,8 @@ fn find(s: &State, r: &TicketRef) -> Result<(bool, usize)> {
         .iter()
         .position(|row| {
             r.id().is_some_and(|id| id == row.id)
-                || r.number().is_some_and(|n| n.trim_start_matches("CH-") == row.display_id)
+                || r.number()
+                    .is_some_and(|n| n.trim_start_matches("CH-") == row.display_id)
         })
         .map(|i| (change, i))
         .ok_or_else(|| Error::not_found(format!("sdp ticket {r}")))
@@ -32,7 +33,9 @@ impl TicketBackend for SdpMock {
         let (change, i) = find(&s, r)?;
         let row = &mut s.rows_mut(change)[i];
         let (stage, status) = match (change, state) {
-            (false, TicketState::New | TicketState::InProgress | TicketState::Reopened) => (None, "Open"),
+            (false, TicketState::New | TicketState::InProgress | TicketState::Reopened) => {
+                (None, "Open")
+            }
             (false, TicketState::OnHold) => (None, "On Hold"),
             (false, TicketState::Resolved) => (None, "Resolved"),
             (false, TicketState::Closed) => (None, "Closed"),
@@ -58,7 +61,9 @@ impl TicketBackend for SdpMock {
         Ok(s.requests
             .iter()
             .chain(s.changes.iter())
-            .filter(|r| r.title.contains(&tag) || r.udf.values().any(|v| v.as_str() == Some(id.as_str())))
+            .filter(|r| {
+                r.title.contains(&tag) || r.udf.values().any(|v| v.as_str() == Some(id.as_str()))
+            })
             .count())
     }
 
@@ -68,7 +73,13 @@ impl TicketBackend for SdpMock {
         Ok(s.rows(change)[i]
             .notes
             .iter()
-            .map(|(t, public)| if *public { Comment::public(t.clone()) } else { Comment::internal(t.clone()) })
+            .map(|(t, public)| {
+                if *public {
+                    Comment::public(t.clone())
+                } else {
+                    Comment::internal(t.clone())
+                }
+            })
             .collect())
     }
 
@@ -87,8 +98,12 @@ impl TicketBackend for SdpMock {
     /// Creates are `POST …/requests` or `POST …/changes`; comments `POST …/notes`.
     fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
         match op {
-            FaultOp::CreateTicket(TicketKind::Change) => Some(FaultMatcher::method("POST").and_path_suffix("/changes")),
-            FaultOp::CreateTicket(_) => Some(FaultMatcher::method("POST").and_path_suffix("/requests")),
+            FaultOp::CreateTicket(TicketKind::Change) => {
+                Some(FaultMatcher::method("POST").and_path_suffix("/changes"))
+            }
+            FaultOp::CreateTicket(_) => {
+                Some(FaultMatcher::method("POST").and_path_suffix("/requests"))
+            }
             FaultOp::AddComment => Some(FaultMatcher::method("POST").and_path_suffix("/notes")),
         }
     }

@@ -83,11 +83,19 @@ pub(crate) struct State {
 
 impl State {
     pub(crate) fn rows(&self, change: bool) -> &Vec<Row> {
-        if change { &self.changes } else { &self.requests }
+        if change {
+            &self.changes
+        } else {
+            &self.requests
+        }
     }
 
     pub(crate) fn rows_mut(&mut self, change: bool) -> &mut Vec<Row> {
-        if change { &mut self.changes } else { &mut self.requests }
+        if change {
+            &mut self.changes
+        } else {
+            &mut self.requests
+        }
     }
 
     pub(crate) fn new_row(&mut self, change: bool) -> &mut Row {
@@ -100,7 +108,11 @@ impl State {
         let row = Row {
             id,
             display_id: display,
-            status: if change { "Requested".into() } else { "Open".into() },
+            status: if change {
+                "Requested".into()
+            } else {
+                "Open".into()
+            },
             stage: change.then(|| "Submission".to_owned()),
             created: 1_700_000_000_000 + self.next * 1000,
             ..Row::default()
@@ -159,7 +171,8 @@ impl SdpMockBuilder {
             state: state.clone(),
             faults: faults.clone(),
         };
-        let started = start_mock(responder, "accesslink-testkit ServiceDesk Plus", self.proxy).await;
+        let started =
+            start_mock(responder, "accesslink-testkit ServiceDesk Plus", self.proxy).await;
         SdpMock {
             server: started.server,
             proxy: started.proxy,
@@ -211,7 +224,9 @@ impl SdpMock {
     /// The base URL (server root: API, accounts server and consent page at once), the
     /// proxy's when started with one.
     pub fn url(&self) -> String {
-        self.proxy.as_ref().map_or_else(|| self.server.uri(), FaultProxy::url)
+        self.proxy
+            .as_ref()
+            .map_or_else(|| self.server.uri(), FaultProxy::url)
     }
 
     /// The deployment kind.
@@ -268,7 +283,13 @@ impl SdpMock {
 
     /// Adds a change as a change manager would: stage, status and approval status (`None`:
     /// no approval). Its display id.
-    pub fn add_change(&self, title: &str, stage: &str, status: &str, approval: Option<&str>) -> String {
+    pub fn add_change(
+        &self,
+        title: &str,
+        stage: &str,
+        status: &str,
+        approval: Option<&str>,
+    ) -> String {
         let mut s = self.lock();
         let account = (s.deployment == Deployment::Msp).then(|| "Acme".to_owned());
         let row = s.new_row(true);
@@ -277,7 +298,8 @@ impl SdpMock {
         row.status = status.to_owned();
         row.approval = approval.map(str::to_owned);
         row.account = account;
-        row.requester = Some(json!({"id": "5", "name": "Jane Doe", "email_id": "jane@example.com"}));
+        row.requester =
+            Some(json!({"id": "5", "name": "Jane Doe", "email_id": "jane@example.com"}));
         row.display_id.clone()
     }
 
@@ -287,7 +309,9 @@ impl SdpMock {
         let row = s.new_row(false);
         row.title = subject.to_owned();
         row.account = account.map(str::to_owned);
-        row.requester = Some(json!({"id": "5", "name": "Jane Doe", "email_id": "jane@example.com", "login_name": "jdoe"}));
+        row.requester = Some(
+            json!({"id": "5", "name": "Jane Doe", "email_id": "jane@example.com", "login_name": "jdoe"}),
+        );
         row.display_id.clone()
     }
 
@@ -315,7 +339,10 @@ impl SdpMock {
     /// The internal id of a request or change by display id.
     pub fn id_of(&self, change: bool, display_id: &str) -> Option<String> {
         let s = self.lock();
-        s.rows(change).iter().find(|r| r.display_id == display_id).map(|r| r.id.clone())
+        s.rows(change)
+            .iter()
+            .find(|r| r.display_id == display_id)
+            .map(|r| r.id.clone())
     }
 
     /// How many requests and changes exist.

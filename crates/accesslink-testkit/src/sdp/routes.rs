@@ -1,5 +1,10 @@
 //! The mock's routes: auth, `input_data`, `list_info`, entities, close, notes, OAuth.
 
+#![allow(
+    clippy::result_large_err,
+    reason = "the error is the mock's answer, built once per request"
+)]
+
 use serde_json::{Map, Value, json};
 use wiremock::{Request, ResponseTemplate};
 
@@ -29,7 +34,11 @@ fn status_json(change: bool, name: &str) -> Value {
         "Resolved" => ("Resolved", false, false),
         "Closed" => ("Closed", false, false),
         "Canceled" => ("Canceled", false, false),
-        other if change => (other, !matches!(other, "Completed" | "Canceled" | "Rejected"), false),
+        other if change => (
+            other,
+            !matches!(other, "Completed" | "Canceled" | "Rejected"),
+            false,
+        ),
         other => (other, true, false),
     };
     json!({"id": format!("{}", name.len()), "name": name, "internal_name": internal,
@@ -87,7 +96,11 @@ fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
 fn oauth(s: &mut State, request: &Request) -> Option<ResponseTemplate> {
     let path = request.url.path();
     if path == "/oauth/v2/auth" && request.method.as_str() == "GET" {
-        let q: Map<String, Value> = request.url.query_pairs().map(|(k, v)| (k.into_owned(), json!(v))).collect();
+        let q: Map<String, Value> = request
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), json!(v)))
+            .collect();
         let redirect = q.get("redirect_uri").and_then(Value::as_str).unwrap_or("");
         if q.get("client_id").and_then(Value::as_str) != Some(&s.client_id) || redirect.is_empty() {
             return Some(ResponseTemplate::new(400).set_body_string("Invalid client"));
@@ -95,9 +108,10 @@ fn oauth(s: &mut State, request: &Request) -> Option<ResponseTemplate> {
         let code = format!("1000.grant.{:x}", fastrand::u64(..));
         s.grant_codes.push(code.clone());
         let mut to = url::Url::parse(redirect).ok()?;
-        to.query_pairs_mut()
-            .append_pair("code", &code)
-            .append_pair("state", q.get("state").and_then(Value::as_str).unwrap_or(""));
+        to.query_pairs_mut().append_pair("code", &code).append_pair(
+            "state",
+            q.get("state").and_then(Value::as_str).unwrap_or(""),
+        );
         return Some(ResponseTemplate::new(302).insert_header("location", to.as_str()));
     }
     if path != "/oauth/v2/token" || request.method.as_str() != "POST" {
@@ -197,7 +211,9 @@ pub(crate) fn answer(s: &mut State, request: &Request) -> ResponseTemplate {
             None => error(404, 4001, "The id does not exist", &["id"]),
         },
         ("PUT", [id]) => update(s, change, id, input.as_ref()),
-        ("PUT", [id, action]) if !change && *action == if cloud { "_close" } else { "close" } => close(s, id, input.as_ref()),
+        ("PUT", [id, action]) if !change && *action == if cloud { "_close" } else { "close" } => {
+            close(s, id, input.as_ref())
+        }
         ("POST", [id, "notes"]) => note(s, change, id, input.as_ref()),
         _ => error(404, 4007, "Invalid URL", &[]),
     }
@@ -231,32 +247,71 @@ fn field_of(r: &Row, field: &str, change: bool) -> Option<String> {
 
 fn matches(r: &Row, c: &Value, change: bool) -> Result<bool, ResponseTemplate> {
     let field = c.get("field").and_then(Value::as_str).unwrap_or("");
-    let known = ["id", "display_id", "account.name", if change { "title" } else { "subject" }];
+    let known = [
+        "id",
+        "display_id",
+        "account.name",
+        if change { "title" } else { "subject" },
+    ];
     if !known.contains(&field) && !field.starts_with("udf_fields.udf_") {
-        return Err(error(400, 4001, "search field not found", &["search_criteria"]));
+        return Err(error(
+            400,
+            4001,
+            "search field not found",
+            &["search_criteria"],
+        ));
     }
     let have = field_of(r, field, change);
     let values: Vec<String> = match (c.get("values"), c.get("value")) {
-        (Some(Value::Array(vs)), _) => vs.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        (Some(Value::Array(vs)), _) => vs
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         (_, Some(Value::String(v))) => vec![v.clone()],
-        _ => return Err(error(400, 4001, "search value missing", &["search_criteria"])),
+        _ => {
+            return Err(error(
+                400,
+                4001,
+                "search value missing",
+                &["search_criteria"],
+            ));
+        }
     };
     let cond = c.get("condition").and_then(Value::as_str).unwrap_or("is");
     Ok(match cond {
-        "is" => have.is_some_and(|h| values.iter().any(|v| *v == h)),
+        "is" => have.is_some_and(|h| values.contains(&h)),
         "is not" => have.is_none_or(|h| values.iter().all(|v| *v != h)),
-        "contains" => have.is_some_and(|h| values.iter().any(|v| h.to_lowercase().contains(&v.to_lowercase()))),
-        _ => return Err(error(400, 4001, "search condition not supported", &["search_criteria"])),
+        "contains" => have.is_some_and(|h| {
+            values
+                .iter()
+                .any(|v| h.to_lowercase().contains(&v.to_lowercase()))
+        }),
+        _ => {
+            return Err(error(
+                400,
+                4001,
+                "search condition not supported",
+                &["search_criteria"],
+            ));
+        }
     })
 }
 
 fn list(s: &State, change: bool, input: Option<&Value>) -> ResponseTemplate {
-    let info = input.and_then(|i| i.get("list_info")).cloned().unwrap_or(json!({}));
+    let info = input
+        .and_then(|i| i.get("list_info"))
+        .cloned()
+        .unwrap_or(json!({}));
     let rows_n = info.get("row_count").and_then(Value::as_u64).unwrap_or(10);
     if !(1..=100).contains(&rows_n) {
         return error(400, 4001, "row_count must be 1-100", &["row_count"]);
     }
-    let start = info.get("start_index").and_then(Value::as_u64).unwrap_or(1).max(1);
+    let start = info
+        .get("start_index")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .max(1);
     let criteria: Vec<Value> = match info.get("search_criteria") {
         None => Vec::new(),
         Some(Value::Array(a)) => a.clone(),
@@ -279,7 +334,11 @@ fn list(s: &State, change: bool, input: Option<&Value>) -> ResponseTemplate {
         }
     }
     let total = hits.len() as u64;
-    let page: Vec<Value> = hits.into_iter().skip((start - 1) as usize).take(rows_n as usize).collect();
+    let page: Vec<Value> = hits
+        .into_iter()
+        .skip((start - 1) as usize)
+        .take(rows_n as usize)
+        .collect();
     let more = start - 1 + (page.len() as u64) < total;
     let key = if change { "changes" } else { "requests" };
     let mut li = json!({"has_more_rows": more, "start_index": start, "row_count": page.len()});
@@ -293,15 +352,27 @@ fn list(s: &State, change: bool, input: Option<&Value>) -> ResponseTemplate {
     }))
 }
 
-fn entity<'v>(input: Option<&'v Value>, key: &str) -> Result<&'v Map<String, Value>, ResponseTemplate> {
+fn entity<'v>(
+    input: Option<&'v Value>,
+    key: &str,
+) -> Result<&'v Map<String, Value>, ResponseTemplate> {
     input
         .and_then(|i| i.get(key))
         .and_then(Value::as_object)
-        .ok_or_else(|| error(400, 4012, &format!("input_data needs a {key} object"), &[key]))
+        .ok_or_else(|| {
+            error(
+                400,
+                4012,
+                &format!("input_data needs a {key} object"),
+                &[key],
+            )
+        })
 }
 
 fn name_of(v: Option<&Value>) -> Option<String> {
-    v.and_then(|v| v.get("name")).and_then(Value::as_str).map(str::to_owned)
+    v.and_then(|v| v.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 fn create(s: &mut State, change: bool, input: Option<&Value>) -> ResponseTemplate {
@@ -311,7 +382,11 @@ fn create(s: &mut State, change: bool, input: Option<&Value>) -> ResponseTemplat
         Ok(e) => e.clone(),
         Err(r) => return r,
     };
-    let title = e.get(title_key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let title = e
+        .get(title_key)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     if title.trim().is_empty() {
         return error(400, 4012, "mandatory field missing", &[title_key]);
     }
@@ -319,7 +394,9 @@ fn create(s: &mut State, change: bool, input: Option<&Value>) -> ResponseTemplat
     if s.deployment == Deployment::Msp {
         match &account {
             None => return error(400, 4012, "mandatory field missing", &["account"]),
-            Some(a) if !s.accounts.contains(a) => return error(400, 4001, "account does not exist", &["account"]),
+            Some(a) if !s.accounts.contains(a) => {
+                return error(400, 4001, "account does not exist", &["account"]);
+            }
             _ => {}
         }
     }
@@ -335,14 +412,22 @@ fn create(s: &mut State, change: bool, input: Option<&Value>) -> ResponseTemplat
             udf.insert(k.clone(), v.clone());
         }
     }
-    let req_key = if change { "change_requester" } else { "requester" };
+    let req_key = if change {
+        "change_requester"
+    } else {
+        "requester"
+    };
     let requester = e.get(req_key).map(|u| {
         json!({"id": "5", "name": u.get("name").cloned().unwrap_or(json!("Jane Doe")),
                "email_id": u.get("email_id").cloned().unwrap_or(Value::Null)})
     });
     let row = s.new_row(change);
     row.title = title;
-    row.description = e.get("description").and_then(Value::as_str).unwrap_or("").to_owned();
+    row.description = e
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     row.udf = udf;
     row.account = account;
     row.requester = requester;
@@ -398,10 +483,17 @@ fn note(s: &mut State, change: bool, id: &str, input: Option<&Value>) -> Respons
     let Some(i) = find(s, change, id) else {
         return error(404, 4001, "The id does not exist", &["id"]);
     };
-    let Some(text) = e.get("description").and_then(Value::as_str).filter(|t| !t.is_empty()) else {
+    let Some(text) = e
+        .get("description")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    else {
         return error(400, 4012, "mandatory field missing", &["description"]);
     };
-    let public = e.get("show_to_requester").and_then(Value::as_bool).unwrap_or(false);
+    let public = e
+        .get("show_to_requester")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     s.rows_mut(change)[i].notes.push((text.to_owned(), public));
     ResponseTemplate::new(201).set_body_json(json!({
         "response_status": ok_status(),
