@@ -9,7 +9,7 @@ use accesslink_core::http::{HttpClient, HttpSettings, RetryConfig};
 use accesslink_core::{Error, Result, SecretString};
 use http::{HeaderName, HeaderValue};
 
-use crate::api::Tickets;
+use crate::api::{Requesters, Tickets};
 use crate::error::{is_auth_failure, parse_error};
 use crate::oauth::{RefreshTokenStore, ZohoClient, ZohoOAuth, token_http};
 use crate::refs::Entity;
@@ -167,6 +167,11 @@ impl SdpClient {
     /// Changes.
     pub fn changes(&self) -> Tickets<'_> {
         Tickets::new(self, Entity::Change)
+    }
+
+    /// Requesters (accounts).
+    pub fn requesters(&self) -> Requesters<'_> {
+        Requesters::new(self)
     }
 
     /// Requests or changes.

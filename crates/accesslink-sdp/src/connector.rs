@@ -4,15 +4,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use accesslink_core::{
-    Capability, ConnectionReport, Connector, ConnectorInfo, Result, StatusMap, TicketKind,
-    TicketingSystem, async_trait,
+    Capability, ConnectionReport, Connector, ConnectorInfo, Provisioner, Result, StatusMap,
+    TicketKind, TicketingSystem, async_trait,
 };
 
 use crate::client::SdpClient;
 use crate::input::Criteria;
 use crate::settings::SdpSettings;
 
-/// ServiceDesk Plus (on-premises, Cloud or MSP) as a [`TicketingSystem`].
+/// ServiceDesk Plus (on-premises, Cloud or MSP) as a [`TicketingSystem`] and, over
+/// requesters, a [`Provisioner`].
 #[derive(Debug, Clone)]
 pub struct SdpConnector {
     pub(crate) client: SdpClient,
@@ -34,6 +35,9 @@ impl SdpConnector {
                 C::FindByCorrelation,
                 C::Comment,
                 C::CloseTicket,
+                C::ListAccounts,
+                C::CreateAccount,
+                C::UpdateAccount,
             ])
             .with_ticket_kinds([
                 TicketKind::Request,
@@ -82,6 +86,10 @@ impl Connector for SdpConnector {
     }
 
     fn as_ticketing(&self) -> Option<&dyn TicketingSystem> {
+        Some(self)
+    }
+
+    fn as_provisioner(&self) -> Option<&dyn Provisioner> {
         Some(self)
     }
 }

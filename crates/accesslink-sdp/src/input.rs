@@ -20,7 +20,15 @@ pub fn form(request: Request, payload: &Value) -> Request {
 }
 
 /// Fields a criterion may name: a fixed list, never caller text.
-pub const FIELDS: &[&str] = &["id", "display_id", "subject", "title", "account.name"];
+pub const FIELDS: &[&str] = &[
+    "id",
+    "display_id",
+    "subject",
+    "title",
+    "account.name",
+    "email_id",
+    "login_name",
+];
 
 fn checked(value: &str) -> Result<()> {
     if value.is_empty() || value.chars().count() > 250 || value.chars().any(char::is_control) {

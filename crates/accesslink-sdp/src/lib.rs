@@ -61,6 +61,7 @@ pub mod error;
 pub mod input;
 pub mod models;
 pub mod oauth;
+mod provision;
 pub mod refs;
 pub mod settings;
 pub mod status;

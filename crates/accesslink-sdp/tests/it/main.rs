@@ -4,6 +4,7 @@ mod conformance;
 mod faults;
 mod input;
 mod oauth;
+mod provisioning;
 mod tickets;
 
 use accesslink_core::http::{HttpSettings, RetryConfig};

@@ -4,11 +4,14 @@
 //! number is the display id and its id the internal id; the correlation id is a UDF value
 //! or the subject/title tag `[…:<id>]`; public comments are notes shown to the requester.
 
-use accesslink_core::{Comment, CorrelationId, Error, Result, TicketKind, TicketRef, TicketState};
+use accesslink_core::{
+    AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketKind, TicketRef,
+    TicketState,
+};
 use async_trait::async_trait;
 
 use super::{SdpMock, State};
-use crate::conformance::{FaultOp, TicketBackend};
+use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
 use crate::fault::{FaultMatcher, FaultPlan};
 
 fn find(s: &State, r: &TicketRef) -> Result<(bool, usize)> {
@@ -110,6 +113,45 @@ impl TicketBackend for SdpMock {
 
     fn ignore_search_filters(&self, on: bool) -> bool {
         self.lock().ignore_filters = on;
+        true
+    }
+}
+
+#[async_trait]
+impl AccountBackend for SdpMock {
+    async fn account_count(&self) -> Result<usize> {
+        Ok(self.lock().people.len())
+    }
+
+    /// SDP memberships are not exposed: every question is refused.
+    async fn holds(&self, _account: &AccountId, e: &EntitlementRef) -> Result<bool> {
+        Err(Error::invalid_input(format!(
+            "the SDP mock has no {} entitlements",
+            e.ty
+        )))
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.log.len()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    /// Cloud: drops every access token. Technician keys do not expire here.
+    fn expire_credentials(&self) -> bool {
+        let mut s = self.lock();
+        if s.deployment == super::Deployment::Cloud {
+            s.access_tokens.clear();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn inflate_reported_total(&self, extra: usize) -> bool {
+        self.lock().inflate_total = extra;
         true
     }
 }

@@ -8,6 +8,7 @@
 //! | `POST {root}/{entity}` | `input_data` from the form body (or query): `{"request":{…}}` / `{"change":{…}}`; `subject` / `title` mandatory (400 4012 with `fields`); MSP: `account` mandatory |
 //! | `PUT {root}/requests/{id}/close` (on-premises, MSP) or `/_close` (Cloud) | closes with `closure_info`; the other spelling is 404 4007 |
 //! | `PUT {root}/{entity}/{id}` | `status` / `stage` by name |
+//! | `GET`/`POST {root}/requesters`, `GET`/`PUT {root}/requesters/{id}` | requesters with `list_info` paging (criteria on `email_id`, `login_name`); `name` mandatory; a taken e-mail is 400 4008 |
 //! | `POST {root}/{entity}/{id}/notes` | `request_note` / `note` with `description`, `show_to_requester` |
 //! | `POST /oauth/v2/token` (Cloud) | form `grant_type=refresh_token` or `authorization_code`; failures are **HTTP 200** `{"error":"invalid_code"}` |
 //! | `GET /oauth/v2/auth` (Cloud) | the consent form accepted: 302 to `redirect_uri?code=…&state=…` |
@@ -21,6 +22,7 @@
 //! on-premises they are equal. Requests pass the [`FaultPlan`] first.
 
 mod backend;
+mod people;
 mod routes;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -63,6 +65,16 @@ pub(crate) struct Row {
     pub(crate) created: u64,
 }
 
+/// A requester as the mock stores it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Person {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) email: Option<String>,
+    pub(crate) login: Option<String>,
+    pub(crate) account: Option<String>,
+}
+
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) deployment: Deployment,
@@ -79,6 +91,8 @@ pub(crate) struct State {
     pub(crate) changes: Vec<Row>,
     pub(crate) next: u64,
     pub(crate) ignore_filters: bool,
+    pub(crate) people: Vec<Person>,
+    pub(crate) inflate_total: usize,
 }
 
 impl State {
@@ -165,6 +179,8 @@ impl SdpMockBuilder {
             changes: Vec::new(),
             next: 100,
             ignore_filters: false,
+            people: Vec::new(),
+            inflate_total: 0,
         }));
         let faults = FaultPlan::new();
         let responder = Responder {
@@ -313,6 +329,27 @@ impl SdpMock {
             json!({"id": "5", "name": "Jane Doe", "email_id": "jane@example.com", "login_name": "jdoe"}),
         );
         row.display_id.clone()
+    }
+
+    /// Adds `n` requesters (`user.N@example.com`, login `userN`).
+    pub fn add_requesters(&self, n: usize) {
+        let mut s = self.lock();
+        let account = (s.deployment == Deployment::Msp).then(|| "Acme".to_owned());
+        for _ in 0..n {
+            let i = s.people.len() + 1;
+            s.people.push(Person {
+                id: (1000 + i).to_string(),
+                name: format!("User {i}"),
+                email: Some(format!("user.{i}@example.com")),
+                login: Some(format!("user{i}")),
+                account: account.clone(),
+            });
+        }
+    }
+
+    /// How many requesters exist.
+    pub fn requester_count(&self) -> usize {
+        self.lock().people.len()
     }
 
     /// Sets a change's approval status by display id (`None`: no approval).

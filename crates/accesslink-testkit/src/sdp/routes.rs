@@ -12,7 +12,7 @@ use super::{Deployment, Row, State};
 
 const ACCEPT_V3: &str = "application/vnd.manageengine.sdp.v3+json";
 
-fn ok_status() -> Value {
+pub(crate) fn ok_status() -> Value {
     json!({"status_code": 2000, "status": "success"})
 }
 
@@ -197,6 +197,9 @@ pub(crate) fn answer(s: &mut State, request: &Request) -> ResponseTemplate {
     };
     let parts: Vec<&str> = rest.split('/').collect();
     let method = request.method.as_str();
+    if parts[0] == "requesters" {
+        return super::people::answer(s, method, &parts[1..], input.as_ref());
+    }
     let change = match parts[0] {
         "requests" => false,
         "changes" => true,
@@ -352,7 +355,7 @@ fn list(s: &State, change: bool, input: Option<&Value>) -> ResponseTemplate {
     }))
 }
 
-fn entity<'v>(
+pub(crate) fn entity<'v>(
     input: Option<&'v Value>,
     key: &str,
 ) -> Result<&'v Map<String, Value>, ResponseTemplate> {
