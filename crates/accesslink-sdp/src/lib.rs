@@ -2,7 +2,9 @@
 //!
 //! [ManageEngine ServiceDesk Plus](https://www.manageengine.com/products/service-desk/) —
 //! on-premises, Cloud (every Zoho data centre) and MSP — as an accesslink
-//! [`TicketingSystem`](accesslink_core::TicketingSystem).
+//! [`TicketingSystem`](accesslink_core::TicketingSystem) and, over requesters, a
+//! [`Provisioner`](accesslink_core::Provisioner) (list, get, create, update; disabling,
+//! deleting and memberships are `Unsupported`).
 //!
 //! | | on-premises | Cloud | MSP |
 //! |---|---|---|---|
