@@ -18,7 +18,7 @@ use accesslink_sdp::SdpConnector;
 use accesslink_testkit::Mock;
 use accesslink_testkit::sdp::{Deployment, SdpMock};
 use accesslink_workflow::gate::{
-    AccessAttempt, ApprovalRule, Principal, TicketGate, TicketPolicy, open_states,
+    AccessAttempt, ApprovalRule, Principal, SessionLink, TicketGate, TicketPolicy, open_states,
 };
 
 #[tokio::main]
@@ -74,6 +74,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if verdict.allow { "ALLOW" } else { "DENY" },
                 reasons.join("; ")
             );
+        }
+        // The seed's RDP-session-link option: the session's link as a private note on the
+        // approved change the user typed.
+        let attempt = AccessAttempt::new(alice.clone(), "connect", "db-prod-01")
+            .ticket(format!("CH-{approved}").as_str());
+        let verdict = gate.check(&attempt).await;
+        let link = SessionLink::new("rdp-4711", "https://pam.acme.example/sessions/rdp-4711");
+        gate.link_session(&attempt, &verdict, &link).await?;
+        for (note, public) in mock.notes(true, &approved) {
+            println!("  note on CH-{approved} (shown to requester: {public}): {note}");
         }
         println!("  {} requests to ServiceDesk Plus", mock.request_count());
     }
