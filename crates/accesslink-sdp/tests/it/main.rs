@@ -1,6 +1,7 @@
 //! Integration tests of the ServiceDesk Plus connector against the testkit's `SdpMock`.
 
 mod conformance;
+mod contract;
 mod faults;
 mod input;
 mod oauth;
