@@ -190,17 +190,18 @@ pub(crate) fn token_error(response: &Response) -> Option<VendorError> {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .or_else(|| code.map(|c| format!("Zoho token endpoint: {c}")));
-    let kind = match code {
-        Some("invalid_code" | "invalid_client" | "invalid_client_secret" | "invalid_grant") => {
-            Some(ErrorKind::Unauthenticated)
-        }
-        Some(m) if m.contains("too many") || m.contains("Access Denied") => {
-            Some(ErrorKind::RateLimited)
-        }
-        _ => None,
+    let description = message.as_deref().unwrap_or("").to_ascii_lowercase();
+    // Zoho throttles renewals: `{"error":"Access Denied","error_description":"You have
+    // made too many requests continuously…"}`.
+    let kind = if description.contains("too many requests") {
+        Some(ErrorKind::RateLimited)
+    } else {
+        // Any other `error` is a refused credential; without one (a 5xx with a JSON body)
+        // the HTTP status decides, so outages stay retryable.
+        code.map(|_| ErrorKind::Unauthenticated)
     };
     let mut v = VendorError::new(code.map(str::to_owned), message);
-    v.kind = kind.or(Some(ErrorKind::Unauthenticated));
+    v.kind = kind;
     Some(v)
 }
 
@@ -211,15 +212,19 @@ impl ZohoClient {
             .map_err(|e| Error::config(format!("zoho accounts_url: {e}")))
     }
 
+    /// `retry_safe`: the refresh grant may be repeated (Zoho refresh tokens do not
+    /// rotate); a grant code is single use, so its exchange is sent once.
     async fn token_call(
         &self,
         http: &HttpClient,
         form: Vec<(String, String)>,
+        retry_safe: bool,
     ) -> Result<TokenResponse> {
         let request = http
             .request_url(http::Method::POST, self.token_url()?)
             .without_auth()
-            .form(form);
+            .form(form)
+            .retry_safe(retry_safe);
         http.send_json(request).await
     }
 }
@@ -294,7 +299,7 @@ pub async fn exchange_code(
             consent.redirect_uri.as_str().to_owned(),
         ),
     ];
-    let answer = client.token_call(http, form).await?;
+    let answer = client.token_call(http, form, false).await?;
     let refresh = answer.refresh_token.ok_or_else(|| {
         Error::auth("the token answer has no refresh token: was access_type=offline asked?")
     })?;
@@ -357,7 +362,7 @@ impl ZohoOAuth {
             ),
             ("refresh_token".into(), refresh.expose_secret().to_owned()),
         ];
-        let answer = self.client.token_call(&self.http, form).await?;
+        let answer = self.client.token_call(&self.http, form, true).await?;
         if let Some(new) = answer.refresh_token {
             self.store.save(&SecretString::from(new))?;
         }

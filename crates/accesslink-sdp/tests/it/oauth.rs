@@ -119,3 +119,36 @@ async fn a_wrong_client_secret_fails_before_any_api_call() {
     );
     let _ = on(&mock);
 }
+
+#[tokio::test]
+async fn token_endpoint_outages_are_retried_and_throttling_says_so() {
+    use accesslink_testkit::fault::{Fault, FaultMatcher};
+    let mock = SdpMock::start_cloud().await;
+    let n = mock.add_request("VPN", None);
+    let token = || FaultMatcher::method("POST").and_path_suffix("/oauth/v2/token");
+    // A 503 with a JSON body is an outage, not a refused credential: retried.
+    mock.faults().push_for(
+        token(),
+        Fault::Status {
+            status: 503,
+            body: Some(r#"{"message":"maintenance"}"#.into()),
+        },
+        1,
+    );
+    let sdp = on(&mock);
+    let r = sdp.parse_ticket_ref(&n).unwrap();
+    assert!(sdp.get_ticket(&r).await.unwrap().is_some());
+    assert_eq!(mock.faults().applied(), 1);
+    // Zoho's renewal throttling arrives with HTTP 200.
+    let sdp = on(&mock);
+    mock.faults().push_for(
+        token(),
+        Fault::Status {
+            status: 200,
+            body: Some(r#"{"error":"Access Denied","error_description":"You have made too many requests continuously. Please try again after some time."}"#.into()),
+        },
+        1,
+    );
+    let e = sdp.get_ticket(&r).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
+}
