@@ -32,7 +32,8 @@
         feature = "topdesk",
         feature = "jira",
         feature = "salesforce",
-        feature = "helix"
+        feature = "helix",
+        feature = "sdp"
     )),
     allow(unused_variables, unused_mut, unreachable_code, dead_code)
 )]
@@ -83,6 +84,9 @@ pub enum ConnectorConfig {
     /// BMC Helix ITSM over the AR System REST API (feature `helix`).
     #[cfg(feature = "helix")]
     Helix(accesslink_helix::HelixSettings),
+    /// ManageEngine ServiceDesk Plus on-premises, Cloud and MSP (feature `sdp`).
+    #[cfg(feature = "sdp")]
+    Sdp(accesslink_sdp::SdpSettings),
 }
 
 impl ConnectorConfig {
@@ -107,6 +111,8 @@ impl ConnectorConfig {
             ConnectorConfig::Salesforce(_) => "salesforce",
             #[cfg(feature = "helix")]
             ConnectorConfig::Helix(_) => "helix",
+            #[cfg(feature = "sdp")]
+            ConnectorConfig::Sdp(_) => "sdp",
         }
     }
 
@@ -131,6 +137,8 @@ impl ConnectorConfig {
             ConnectorConfig::Salesforce(ref s) => &s.name,
             #[cfg(feature = "helix")]
             ConnectorConfig::Helix(ref s) => &s.name,
+            #[cfg(feature = "sdp")]
+            ConnectorConfig::Sdp(ref s) => &s.name,
         }
     }
 
@@ -156,6 +164,8 @@ impl ConnectorConfig {
             ConnectorConfig::Salesforce(ref mut s) => s.name = name,
             #[cfg(feature = "helix")]
             ConnectorConfig::Helix(ref mut s) => s.name = name,
+            #[cfg(feature = "sdp")]
+            ConnectorConfig::Sdp(ref mut s) => s.name = name,
         }
     }
 
@@ -181,6 +191,8 @@ impl ConnectorConfig {
             ConnectorConfig::Salesforce(ref mut s) => &mut s.http,
             #[cfg(feature = "helix")]
             ConnectorConfig::Helix(ref mut s) => &mut s.http,
+            #[cfg(feature = "sdp")]
+            ConnectorConfig::Sdp(ref mut s) => &mut s.http,
         }
     }
 
@@ -251,6 +263,10 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
         #[cfg(feature = "helix")]
         ConnectorConfig::Helix(ref s) => {
             Arc::new(accesslink_helix::HelixConnector::from_settings(s.clone()).map_err(named)?)
+        }
+        #[cfg(feature = "sdp")]
+        ConnectorConfig::Sdp(ref s) => {
+            Arc::new(accesslink_sdp::SdpConnector::from_settings(s.clone()).map_err(named)?)
         }
     };
     Ok(Connection::new(connector))
@@ -394,6 +410,8 @@ pub fn config_schemas() -> Vec<(&'static str, serde_json::Value)> {
         "helix.schema.json",
         one::<accesslink_helix::HelixSettings>("helix"),
     ));
+    #[cfg(feature = "sdp")]
+    out.push(("sdp.schema.json", one::<accesslink_sdp::SdpSettings>("sdp")));
     out
 }
 

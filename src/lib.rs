@@ -26,6 +26,7 @@
 //! | `jira` | `accesslink::jira` | `accesslink-jira` (Jira Cloud, Data Center, Service Management) |
 //! | `salesforce` | `accesslink::salesforce` | `accesslink-salesforce` (Service Cloud cases, BMC Remedyforce) |
 //! | `helix` | `accesslink::helix` | `accesslink-helix` (BMC Helix ITSM, AR System REST API) |
+//! | `sdp` | `accesslink::sdp` | `accesslink-sdp` (ServiceDesk Plus on-premises, Cloud, MSP) |
 //! | `workflow` | `accesslink::workflow` | `accesslink-workflow` (fulfilment, ticket gate, audit) |
 //! | `full` | all of the above | |
 //! | `testkit` | `accesslink::testkit` | `accesslink-testkit` (in-process mock servers of the enabled targets, fault injection, conformance suite) |
@@ -108,6 +109,11 @@ pub use accesslink_salesforce as salesforce;
 #[cfg(feature = "helix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "helix")))]
 pub use accesslink_helix as helix;
+
+/// The ManageEngine ServiceDesk Plus connector: on-premises, Cloud and MSP (feature `sdp`).
+#[cfg(feature = "sdp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sdp")))]
+pub use accesslink_sdp as sdp;
 /// The TOPdesk connector (feature `topdesk`).
 #[cfg(feature = "topdesk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "topdesk")))]

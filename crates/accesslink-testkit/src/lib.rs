@@ -56,6 +56,8 @@ pub mod paged;
 pub mod proxy;
 #[cfg(feature = "salesforce")]
 pub mod salesforce;
+#[cfg(feature = "sdp")]
+pub mod sdp;
 mod server;
 #[cfg(feature = "servicenow")]
 pub mod servicenow;

@@ -331,6 +331,13 @@ mod every_mock {
                 .start()
                 .await,
         ));
+        #[cfg(feature = "sdp")]
+        all.push(Box::new(
+            crate::sdp::SdpMock::builder()
+                .with_proxy(proxy)
+                .start()
+                .await,
+        ));
         all
     }
 
@@ -345,13 +352,18 @@ mod every_mock {
             let s = mock.settings();
             assert_eq!(s["target"], target, "{s}");
             assert_eq!(s["name"], format!("{target}-mock"), "{s}");
-            assert_eq!(s["base_url"], mock.url(), "{s}");
+            // SDP names its base URL inside its deployment kind.
+            let base = match s.get("base_url") {
+                Some(b) => b,
+                None => &s["deployment"]["base_url"],
+            };
+            assert_eq!(*base, mock.url(), "{s}");
             let method = s["auth"]["method"].as_str().unwrap_or_default();
             let secrets: &[&str] = match method {
                 "session" | "basic" => &["user", "password"],
                 "user_token" => &["user_token", "app_token"],
                 "client_credentials" => &["client_id", "client_secret"],
-                "api_key" => &["key"],
+                "api_key" | "technician_key" => &["key"],
                 "application_password" => &["login", "password"],
                 "jwt" => &["username", "password"],
                 other => panic!("{target}: unknown auth method {other:?}"),

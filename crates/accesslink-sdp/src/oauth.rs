@@ -1,0 +1,428 @@
+//! Zoho OAuth 2.0 for ServiceDesk Plus Cloud (fact sheet §4.3).
+//!
+//! The refresh-token grant goes to the **data centre's** accounts server
+//! (`POST {accounts}/oauth/v2/token`, form body `grant_type=refresh_token&client_id=…&client_secret=…&refresh_token=…`);
+//! API calls carry `Authorization: Zoho-oauthtoken <access token>` (not `Bearer`). The token
+//! endpoint may fail with **HTTP 200** and `{"error":"invalid_code"}`: that is an
+//! `Unauthenticated` error here, never a token. Access tokens (about an hour) are cached by
+//! core's [`TokenCache`], renewed a minute ahead by one task, and dropped and renewed once
+//! when the API answers 401 or `status_code` 4022. Zoho refresh tokens do not rotate; a
+//! new one in an answer is saved to the [`RefreshTokenStore`] all the same.
+//!
+//! The consent step that yields the first refresh token: [`ConsentRequest::authorization_url`]
+//! (`{accounts}/oauth/v2/auth?…&access_type=offline&prompt=consent`) and [`exchange_code`].
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use accesslink_core::auth::{AuthProvider, AuthStamp, Placement, TokenCache};
+use accesslink_core::http::{HttpClient, Request, Response, VendorError};
+use accesslink_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait, redact};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+/// The scopes the connector uses: requests, changes, users and setup.
+pub const SCOPES: &[&str] = &[
+    "SDPOnDemand.requests.ALL",
+    "SDPOnDemand.changes.ALL",
+    "SDPOnDemand.users.ALL",
+    "SDPOnDemand.setup.READ",
+];
+
+/// Where the refresh token lives between runs.
+pub trait RefreshTokenStore: Send + Sync + fmt::Debug {
+    /// The stored refresh token, if any.
+    fn load(&self) -> Result<Option<SecretString>>;
+    /// Replaces the stored refresh token.
+    fn save(&self, token: &SecretString) -> Result<()>;
+}
+
+/// A refresh token in memory only (tests, or a token handed over by a vault each run).
+#[derive(Default)]
+pub struct MemoryRefreshTokenStore {
+    token: Mutex<Option<SecretString>>,
+}
+
+impl MemoryRefreshTokenStore {
+    /// A store holding `initial`.
+    pub fn new(initial: SecretString) -> Self {
+        MemoryRefreshTokenStore {
+            token: Mutex::new(Some(initial)),
+        }
+    }
+}
+
+impl fmt::Debug for MemoryRefreshTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let held = self
+            .token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        f.debug_struct("MemoryRefreshTokenStore")
+            .field("token", &held.then_some(redact::REDACTED))
+            .finish()
+    }
+}
+
+impl RefreshTokenStore for MemoryRefreshTokenStore {
+    fn load(&self) -> Result<Option<SecretString>> {
+        Ok(self
+            .token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone())
+    }
+
+    fn save(&self, token: &SecretString) -> Result<()> {
+        *self.token.lock().unwrap_or_else(PoisonError::into_inner) = Some(token.clone());
+        Ok(())
+    }
+}
+
+/// A refresh token in a file (one line), replaced atomically (temporary file, flush,
+/// rename); on Unix readable by its owner only.
+#[derive(Debug, Clone)]
+pub struct FileRefreshTokenStore {
+    path: PathBuf,
+}
+
+impl FileRefreshTokenStore {
+    /// A store at `path` (created on the first save).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileRefreshTokenStore { path: path.into() }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl RefreshTokenStore for FileRefreshTokenStore {
+    fn load(&self) -> Result<Option<SecretString>> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => {
+                let t = text.trim();
+                Ok((!t.is_empty()).then(|| SecretString::from(t.to_owned())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::config(format!(
+                "refresh token file {}: {e}",
+                self.path.display()
+            ))),
+        }
+    }
+
+    fn save(&self, token: &SecretString) -> Result<()> {
+        let tmp = self.path.with_extension(format!(
+            "{}.{:08x}.tmp",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let written = (|| {
+            let mut file = options.open(&tmp)?;
+            file.write_all(token.expose_secret().as_bytes())?;
+            file.write_all(b"\n")?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, &self.path)
+        })();
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::other(format!(
+                "saving the refresh token to {}: {e}",
+                self.path.display()
+            ))
+        })
+    }
+}
+
+/// A Zoho OAuth client: id, secret and the data centre's accounts server.
+#[derive(Clone)]
+pub struct ZohoClient {
+    /// The client id (`1000.ABC…`).
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: SecretString,
+    /// The accounts server (`https://accounts.zoho.eu/`; a mock's URL in tests).
+    pub accounts_url: Url,
+}
+
+impl fmt::Debug for ZohoClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZohoClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redact::REDACTED)
+            .field("accounts_url", &redact::url_shown(&self.accounts_url))
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default, deserialize_with = "accesslink_core::de::opt_u64")]
+    expires_in: Option<u64>,
+}
+
+/// The token endpoint's HTTP-200 errors (`{"error":"invalid_code"}`) as errors.
+pub(crate) fn token_error(response: &Response) -> Option<VendorError> {
+    let body: Value = serde_json::from_slice(response.bytes()).ok()?;
+    let code = body.get("error").and_then(Value::as_str);
+    if code.is_none() && response.status().is_success() {
+        return None;
+    }
+    let message = body
+        .get("error_description")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| code.map(|c| format!("Zoho token endpoint: {c}")));
+    let description = message.as_deref().unwrap_or("").to_ascii_lowercase();
+    // Zoho throttles renewals: `{"error":"Access Denied","error_description":"You have
+    // made too many requests continuously…"}`.
+    let kind = if description.contains("too many requests") {
+        Some(ErrorKind::RateLimited)
+    } else {
+        // Any other `error` is a refused credential; without one (a 5xx with a JSON body)
+        // the HTTP status decides, so outages stay retryable.
+        code.map(|_| ErrorKind::Unauthenticated)
+    };
+    let mut v = VendorError::new(code.map(str::to_owned), message);
+    v.kind = kind;
+    Some(v)
+}
+
+impl ZohoClient {
+    fn token_url(&self) -> Result<Url> {
+        self.accounts_url
+            .join("oauth/v2/token")
+            .map_err(|e| Error::config(format!("zoho accounts_url: {e}")))
+    }
+
+    /// `retry_safe`: the refresh grant may be repeated (Zoho refresh tokens do not
+    /// rotate); a grant code is single use, so its exchange is sent once.
+    async fn token_call(
+        &self,
+        http: &HttpClient,
+        form: Vec<(String, String)>,
+        retry_safe: bool,
+    ) -> Result<TokenResponse> {
+        let request = http
+            .request_url(http::Method::POST, self.token_url()?)
+            .without_auth()
+            .form(form)
+            .retry_safe(retry_safe);
+        http.send_json(request).await
+    }
+}
+
+/// The authorization request of the consent step.
+#[derive(Debug, Clone)]
+pub struct ConsentRequest {
+    /// Where Zoho sends the browser back with `code` (and `state`).
+    pub redirect_uri: Url,
+    /// Scopes (default [`SCOPES`]).
+    pub scopes: Vec<String>,
+    /// An unguessable value the callback must return unchanged.
+    pub state: String,
+}
+
+impl ConsentRequest {
+    /// A request for [`SCOPES`] with a random `state`.
+    pub fn new(redirect_uri: Url) -> Self {
+        ConsentRequest {
+            redirect_uri,
+            scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            state: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
+        }
+    }
+
+    /// The URL a technician opens to accept the consent form, on the data centre's
+    /// accounts server: `{accounts}/oauth/v2/auth?response_type=code&client_id=…&scope=…&redirect_uri=…&access_type=offline&prompt=consent&state=…`
+    /// (`access_type=offline` is what yields a refresh token).
+    pub fn authorization_url(&self, client: &ZohoClient) -> Result<Url> {
+        let mut url = client
+            .accounts_url
+            .join("oauth/v2/auth")
+            .map_err(|e| Error::config(format!("zoho accounts_url: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client.client_id)
+            .append_pair("scope", &self.scopes.join(","))
+            .append_pair("redirect_uri", self.redirect_uri.as_str())
+            .append_pair("access_type", "offline")
+            .append_pair("prompt", "consent")
+            .append_pair("state", &self.state);
+        Ok(url)
+    }
+}
+
+/// The consent step's second half: checks `returned_state`, trades the grant `code` for
+/// the first tokens at the accounts server, and saves the refresh token in `store`.
+/// `http` is a client without auth (the token URL is absolute).
+pub async fn exchange_code(
+    client: &ZohoClient,
+    http: &HttpClient,
+    consent: &ConsentRequest,
+    code: &str,
+    returned_state: &str,
+    store: &dyn RefreshTokenStore,
+) -> Result<()> {
+    if returned_state != consent.state {
+        return Err(Error::auth(
+            "the OAuth callback's state does not match the request's (possible CSRF)",
+        ));
+    }
+    let form = vec![
+        ("grant_type".into(), "authorization_code".into()),
+        ("client_id".into(), client.client_id.clone()),
+        (
+            "client_secret".into(),
+            client.client_secret.expose_secret().to_owned(),
+        ),
+        ("code".into(), code.to_owned()),
+        (
+            "redirect_uri".into(),
+            consent.redirect_uri.as_str().to_owned(),
+        ),
+    ];
+    let answer = client.token_call(http, form, false).await?;
+    let refresh = answer.refresh_token.ok_or_else(|| {
+        Error::auth("the token answer has no refresh token: was access_type=offline asked?")
+    })?;
+    store.save(&SecretString::from(refresh))
+}
+
+/// A client for the accounts server: no auth, HTTP-200 errors read.
+pub fn token_http(
+    accounts_url: &Url,
+    settings: &accesslink_core::http::HttpSettings,
+) -> Result<HttpClient> {
+    HttpClient::builder("sdp", accounts_url.as_str())
+        .settings(settings)?
+        .error_parser(token_error)
+        .build()
+}
+
+/// Zoho access tokens from a refresh token, as an [`AuthProvider`].
+pub struct ZohoOAuth {
+    client: ZohoClient,
+    store: Arc<dyn RefreshTokenStore>,
+    http: HttpClient,
+    cache: TokenCache<SecretString>,
+    current: Mutex<Option<SecretString>>,
+}
+
+impl fmt::Debug for ZohoOAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZohoOAuth")
+            .field("client", &self.client)
+            .field("store", &self.store)
+            .field("cache", &self.cache)
+            .finish()
+    }
+}
+
+impl ZohoOAuth {
+    /// A provider renewing through `http` (see [`token_http`]) with the token in `store`.
+    pub fn new(client: ZohoClient, store: Arc<dyn RefreshTokenStore>, http: HttpClient) -> Self {
+        ZohoOAuth {
+            client,
+            store,
+            http,
+            cache: TokenCache::new(Duration::from_secs(60)),
+            current: Mutex::new(None),
+        }
+    }
+
+    async fn fetch(&self) -> Result<(SecretString, Option<Duration>)> {
+        let refresh = self.store.load()?.ok_or_else(|| {
+            Error::auth("no Zoho refresh token in the store: run the consent step first")
+        })?;
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(refresh.clone());
+        let form = vec![
+            ("grant_type".into(), "refresh_token".into()),
+            ("client_id".into(), self.client.client_id.clone()),
+            (
+                "client_secret".into(),
+                self.client.client_secret.expose_secret().to_owned(),
+            ),
+            ("refresh_token".into(), refresh.expose_secret().to_owned()),
+        ];
+        let answer = self.client.token_call(&self.http, form, true).await?;
+        if let Some(new) = answer.refresh_token {
+            self.store.save(&SecretString::from(new))?;
+        }
+        Ok((
+            SecretString::from(answer.access_token),
+            Some(Duration::from_secs(answer.expires_in.unwrap_or(3600))),
+        ))
+    }
+}
+
+#[async_trait]
+impl AuthProvider for ZohoOAuth {
+    async fn authorize(&self, request: &mut Request) -> Result<AuthStamp> {
+        let (token, stamp) = self.cache.get(|| self.fetch()).await?;
+        Placement::header_with_prefix(http::header::AUTHORIZATION, "Zoho-oauthtoken ")
+            .apply(request, &token)?;
+        Ok(stamp)
+    }
+
+    fn invalidate(&self, stamp: AuthStamp) {
+        self.cache.invalidate(stamp);
+    }
+
+    fn renewable(&self) -> bool {
+        true
+    }
+
+    fn redact(&self, text: &mut String) {
+        let mut secrets = vec![self.client.client_secret.expose_secret().to_owned()];
+        if let Some(t) = self.cache.peek() {
+            secrets.push(t.expose_secret().to_owned());
+        }
+        if let Some(t) = &*self.current.lock().unwrap_or_else(PoisonError::into_inner) {
+            secrets.push(t.expose_secret().to_owned());
+        }
+        redact::redact_values(text, secrets.iter().map(String::as_str));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_url_is_on_the_accounts_server_and_offline() {
+        let client = ZohoClient {
+            client_id: "1000.APP".into(),
+            client_secret: SecretString::from("s3cr3t".to_owned()),
+            accounts_url: "https://accounts.zoho.eu/".parse().unwrap(),
+        };
+        let consent = ConsentRequest::new("https://iam.example/cb".parse().unwrap());
+        let url = consent.authorization_url(&client).unwrap();
+        assert_eq!(url.host_str(), Some("accounts.zoho.eu"));
+        assert_eq!(url.path(), "/oauth/v2/auth");
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["access_type"], "offline");
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["client_id"], "1000.APP");
+        assert_eq!(q["state"], consent.state);
+        assert!(q["scope"].contains("SDPOnDemand.changes.ALL"));
+        assert!(!format!("{client:?}").contains("s3cr3t"));
+    }
+}

@@ -1,0 +1,157 @@
+//! [`TicketBackend`] over the mock's state, for the conformance suite.
+//!
+//! Conventions: a reference's scope `change` names a change, anything else a request; its
+//! number is the display id and its id the internal id; the correlation id is a UDF value
+//! or the subject/title tag `[…:<id>]`; public comments are notes shown to the requester.
+
+use accesslink_core::{
+    AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketKind, TicketRef,
+    TicketState,
+};
+use async_trait::async_trait;
+
+use super::{SdpMock, State};
+use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
+use crate::fault::{FaultMatcher, FaultPlan};
+
+fn find(s: &State, r: &TicketRef) -> Result<(bool, usize)> {
+    let change = r.scope() == Some("change");
+    s.rows(change)
+        .iter()
+        .position(|row| {
+            r.id().is_some_and(|id| id == row.id)
+                || r.number()
+                    .is_some_and(|n| n.trim_start_matches("CH-") == row.display_id)
+        })
+        .map(|i| (change, i))
+        .ok_or_else(|| Error::not_found(format!("sdp ticket {r}")))
+}
+
+#[async_trait]
+impl TicketBackend for SdpMock {
+    /// Requests: Open, On Hold, Resolved, Closed, Canceled. Changes: Submission/Requested,
+    /// Implementation/In Progress, Close/Completed, Close/Canceled.
+    async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
+        let mut s = self.lock();
+        let (change, i) = find(&s, r)?;
+        let row = &mut s.rows_mut(change)[i];
+        let (stage, status) = match (change, state) {
+            (false, TicketState::New | TicketState::InProgress | TicketState::Reopened) => {
+                (None, "Open")
+            }
+            (false, TicketState::OnHold) => (None, "On Hold"),
+            (false, TicketState::Resolved) => (None, "Resolved"),
+            (false, TicketState::Closed) => (None, "Closed"),
+            (false, TicketState::Cancelled) => (None, "Canceled"),
+            (true, TicketState::New) => (Some("Submission"), "Requested"),
+            (true, TicketState::InProgress | TicketState::OnHold | TicketState::Reopened) => {
+                (Some("Implementation"), "In Progress")
+            }
+            (true, TicketState::Resolved | TicketState::Closed) => (Some("Close"), "Completed"),
+            (true, TicketState::Cancelled) => (Some("Close"), "Canceled"),
+            _ => return Err(Error::invalid_input(format!("no SDP status for {state}"))),
+        };
+        row.status = status.to_owned();
+        if let Some(stage) = stage {
+            row.stage = Some(stage.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn count_with_correlation(&self, id: &CorrelationId) -> Result<usize> {
+        let s = self.lock();
+        let tag = format!(":{id}]");
+        Ok(s.requests
+            .iter()
+            .chain(s.changes.iter())
+            .filter(|r| {
+                r.title.contains(&tag) || r.udf.values().any(|v| v.as_str() == Some(id.as_str()))
+            })
+            .count())
+    }
+
+    async fn comments(&self, r: &TicketRef) -> Result<Vec<Comment>> {
+        let s = self.lock();
+        let (change, i) = find(&s, r)?;
+        Ok(s.rows(change)[i]
+            .notes
+            .iter()
+            .map(|(t, public)| {
+                if *public {
+                    Comment::public(t.clone())
+                } else {
+                    Comment::internal(t.clone())
+                }
+            })
+            .collect())
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.log.len()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    fn drops_connections(&self) -> bool {
+        self.proxy.is_some()
+    }
+
+    /// Creates are `POST …/requests` or `POST …/changes`; comments `POST …/notes`.
+    fn fault_route(&self, op: FaultOp) -> Option<FaultMatcher> {
+        match op {
+            FaultOp::CreateTicket(TicketKind::Change) => {
+                Some(FaultMatcher::method("POST").and_path_suffix("/changes"))
+            }
+            FaultOp::CreateTicket(_) => {
+                Some(FaultMatcher::method("POST").and_path_suffix("/requests"))
+            }
+            FaultOp::AddComment => Some(FaultMatcher::method("POST").and_path_suffix("/notes")),
+        }
+    }
+
+    fn ignore_search_filters(&self, on: bool) -> bool {
+        self.lock().ignore_filters = on;
+        true
+    }
+}
+
+#[async_trait]
+impl AccountBackend for SdpMock {
+    async fn account_count(&self) -> Result<usize> {
+        Ok(self.lock().people.len())
+    }
+
+    /// SDP memberships are not exposed: every question is refused.
+    async fn holds(&self, _account: &AccountId, e: &EntitlementRef) -> Result<bool> {
+        Err(Error::invalid_input(format!(
+            "the SDP mock has no {} entitlements",
+            e.ty
+        )))
+    }
+
+    fn requests_seen(&self) -> usize {
+        self.log.len()
+    }
+
+    fn faults(&self) -> Option<&FaultPlan> {
+        Some(&self.faults)
+    }
+
+    /// Cloud: drops every access token. Technician keys do not expire here.
+    fn expire_credentials(&self) -> bool {
+        let mut s = self.lock();
+        if s.deployment == super::Deployment::Cloud {
+            s.access_tokens.clear();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn inflate_reported_total(&self, extra: usize) -> bool {
+        self.lock().inflate_total = extra;
+        true
+    }
+}
