@@ -10,10 +10,13 @@ use std::process::ExitCode;
 
 use accesslink::testkit::Mock;
 use accesslink::testkit::glpi::GlpiMock;
+use accesslink::testkit::helix::HelixMock;
 use accesslink::testkit::jira::JiraMock;
 use accesslink::testkit::opsgenie::OpsGenieMock;
 use accesslink::testkit::opsramp::OpsRampMock;
 use accesslink::testkit::otrs::OtrsMock;
+use accesslink::testkit::salesforce::SalesforceMock;
+use accesslink::testkit::sdp::SdpMock;
 use accesslink::testkit::servicenow::ServiceNowMock;
 use accesslink::testkit::topdesk::TopdeskMock;
 use serde_json::{Value, json};
@@ -120,6 +123,45 @@ const MOCKS: &[MockRow] = &[
                     b = b.users(n);
                 }
                 Box::new(b.start().await) as Box<dyn Mock>
+            })
+        },
+    },
+    MockRow {
+        target: "salesforce",
+        generates_users: true,
+        start: |o| {
+            Box::pin(async move {
+                let mut b = SalesforceMock::builder();
+                if let Some(n) = o.users {
+                    b = b.users(n);
+                }
+                Box::new(b.start().await) as Box<dyn Mock>
+            })
+        },
+    },
+    MockRow {
+        target: "helix",
+        generates_users: true,
+        start: |o| {
+            Box::pin(async move {
+                let mut b = HelixMock::builder();
+                if let Some(n) = o.users {
+                    b = b.generated_people(n);
+                }
+                Box::new(b.start().await) as Box<dyn Mock>
+            })
+        },
+    },
+    MockRow {
+        target: "sdp",
+        generates_users: true,
+        start: |o| {
+            Box::pin(async move {
+                let mock = SdpMock::start_on_premises().await;
+                if let Some(n) = o.users {
+                    mock.add_requesters(n);
+                }
+                Box::new(mock) as Box<dyn Mock>
             })
         },
     },

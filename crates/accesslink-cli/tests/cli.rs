@@ -15,7 +15,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_accesslink");
 
 /// Auth keys that are not secrets; every other string under `auth` moves to the
 /// environment, so tests can look for the values in every output.
-const NOT_SECRET: &[&str] = &["method", "user", "login", "client_id"];
+const NOT_SECRET: &[&str] = &["method", "user", "login", "username", "client_id", "email", "auth_string"];
 
 /// A scratch directory, removed on drop.
 struct Scratch(PathBuf);
@@ -289,6 +289,9 @@ fn test_connection_reaches_every_target_and_fails_for_an_unreachable_one() {
         "opsgenie",
         "topdesk",
         "jira",
+        "salesforce",
+        "helix",
+        "sdp",
     ] {
         assert!(expected.contains(t), "`mock list` has no {t}: {listed}");
     }
