@@ -1,7 +1,7 @@
-//! Connectors from one configuration file: seven targets, chosen at run time.
+//! Connectors from one configuration file: ten targets, chosen at run time.
 //!
-//! Starts the seven testkit mocks (OTRS, GLPI, ServiceNow, OpsRamp, OpsGenie, TOPdesk,
-//! Jira), writes a TOML file naming one instance of each with its secrets in environment
+//! Starts the ten testkit mocks (OTRS, GLPI, ServiceNow, OpsRamp, OpsGenie, TOPdesk,
+//! Jira, Salesforce, BMC Helix, ServiceDesk Plus), writes a TOML file naming one instance of each with its secrets in environment
 //! variables, and runs itself again as a child process with those variables set (the
 //! workspace forbids `unsafe`, and `std::env::set_var` is unsafe in edition 2024). The
 //! child does what an identity product does with such a file: loads it with one call,
@@ -21,10 +21,13 @@ use std::time::SystemTime;
 use accesslink::paging::{PagingOptions, accounts};
 use accesslink::testkit::Mock;
 use accesslink::testkit::glpi::GlpiMock;
+use accesslink::testkit::helix::HelixMock;
 use accesslink::testkit::jira::JiraMock;
 use accesslink::testkit::opsgenie::OpsGenieMock;
 use accesslink::testkit::opsramp::OpsRampMock;
 use accesslink::testkit::otrs::OtrsMock;
+use accesslink::testkit::salesforce::SalesforceMock;
+use accesslink::testkit::sdp::SdpMock;
 use accesslink::testkit::servicenow::ServiceNowMock;
 use accesslink::testkit::topdesk::TopdeskMock;
 use accesslink::workflow::{AccessAttempt, Principal, TicketGate, TicketPolicy};
@@ -34,7 +37,16 @@ use serde_json::Value;
 
 /// Auth keys that are not secrets; every other string under `auth` is moved to the
 /// environment.
-const NOT_SECRET: &[&str] = &["method", "user", "login", "client_id", "token_url"];
+const NOT_SECRET: &[&str] = &[
+    "method",
+    "user",
+    "login",
+    "username",
+    "email",
+    "client_id",
+    "token_url",
+    "auth_string",
+];
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
@@ -54,6 +66,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
             "User",
         )?;
     }
+    let sdp = SdpMock::start_on_premises().await;
+    sdp.add_requesters(25);
     let mocks: Vec<Box<dyn Mock>> = vec![
         Box::new(OtrsMock::start().await),
         Box::new(GlpiMock::start().await),
@@ -62,6 +76,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Box::new(opsgenie),
         Box::new(TopdeskMock::builder().generated_persons(40).start().await),
         Box::new(JiraMock::builder().users(30).start().await),
+        Box::new(SalesforceMock::builder().users(30).start().await),
+        Box::new(HelixMock::builder().generated_people(30).start().await),
+        Box::new(sdp),
     ];
 
     // 1. The configuration file an administrator would write.

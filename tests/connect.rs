@@ -9,16 +9,22 @@
     feature = "opsgenie",
     feature = "topdesk",
     feature = "jira",
+    feature = "salesforce",
+    feature = "helix",
+    feature = "sdp",
     feature = "workflow",
     feature = "testkit"
 ))]
 
 use accesslink::testkit::Mock;
 use accesslink::testkit::glpi::GlpiMock;
+use accesslink::testkit::helix::HelixMock;
 use accesslink::testkit::jira::JiraMock;
 use accesslink::testkit::opsgenie::OpsGenieMock;
 use accesslink::testkit::opsramp::OpsRampMock;
 use accesslink::testkit::otrs::OtrsMock;
+use accesslink::testkit::salesforce::SalesforceMock;
+use accesslink::testkit::sdp::SdpMock;
 use accesslink::testkit::servicenow::ServiceNowMock;
 use accesslink::testkit::topdesk::TopdeskMock;
 use accesslink::workflow::{AccessAttempt, Principal, TicketGate, TicketPolicy};
@@ -33,6 +39,9 @@ async fn mocks() -> Vec<Box<dyn Mock>> {
         Box::new(OpsGenieMock::start().await),
         Box::new(TopdeskMock::start().await),
         Box::new(JiraMock::start_cloud().await),
+        Box::new(SalesforceMock::start().await),
+        Box::new(HelixMock::start().await),
+        Box::new(SdpMock::start_on_premises().await),
     ]
 }
 
@@ -56,7 +65,7 @@ fn toml_for(mocks: &[Box<dyn Mock>]) -> String {
 async fn one_file_connects_every_target_and_the_gate_takes_the_handle() {
     let mocks = mocks().await;
     let config = Config::from_toml_str(&toml_for(&mocks)).unwrap();
-    assert_eq!(config.instances.len(), 7);
+    assert_eq!(config.instances.len(), 10);
     for m in &mocks {
         assert_eq!(
             m.request_count(),
@@ -66,7 +75,7 @@ async fn one_file_connects_every_target_and_the_gate_takes_the_handle() {
         );
     }
     let connections = config.connect_all().unwrap();
-    assert_eq!(connections.len(), 7);
+    assert_eq!(connections.len(), 10);
     for (name, conn) in connections {
         let m = mocks
             .iter()

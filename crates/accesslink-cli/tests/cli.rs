@@ -15,7 +15,15 @@ const BIN: &str = env!("CARGO_BIN_EXE_accesslink");
 
 /// Auth keys that are not secrets; every other string under `auth` moves to the
 /// environment, so tests can look for the values in every output.
-const NOT_SECRET: &[&str] = &["method", "user", "login", "username", "client_id", "email", "auth_string"];
+const NOT_SECRET: &[&str] = &[
+    "method",
+    "user",
+    "login",
+    "username",
+    "client_id",
+    "email",
+    "auth_string",
+];
 
 /// A scratch directory, removed on drop.
 struct Scratch(PathBuf);
