@@ -4,7 +4,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `POST /services/oauth2/token` | form body; `client_credentials`, `password` (password + security token appended) or `refresh_token`; `{access_token, instance_url, id, token_type, issued_at, signature, scope}` with **no `expires_in`** and an `instance_url` on a **different host** (`localhost` instead of `127.0.0.1`); refusals 400 `invalid_client_id` / `invalid_client` / `invalid_grant` / `unsupported_grant_type` |
-//! | `GET /services/data/vNN.N/query?q=` | the SOQL subset of [`soql`]: `{totalSize, done, nextRecordsUrl?, records}`, pages of [`SalesforceMock::set_page_size`] rows (default 2000) |
+//! | `GET /services/data/vNN.N/query?q=` | the SOQL subset of the `soql` module: `{totalSize, done, nextRecordsUrl?, records}`, pages of [`SalesforceMock::set_page_size`] rows (default 2000) |
 //! | `GET /services/data/vNN.N/query/{cursor}` | the next page |
 //! | `POST …/sobjects/{Object}` | 201 `{id, success, errors}`; `CaseNumber`/`Name` auto-numbered, `IsClosed` and the Remedyforce status fields derived |
 //! | `PATCH …/sobjects/{Object}/{Id}` | 204 |
