@@ -13,8 +13,6 @@
 //! (`{accounts}/oauth/v2/auth?…&access_type=offline&prompt=consent`) and [`exchange_code`].
 
 use std::fmt;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -33,120 +31,10 @@ pub const SCOPES: &[&str] = &[
     "SDPOnDemand.setup.READ",
 ];
 
-/// Where the refresh token lives between runs.
-pub trait RefreshTokenStore: Send + Sync + fmt::Debug {
-    /// The stored refresh token, if any.
-    fn load(&self) -> Result<Option<SecretString>>;
-    /// Replaces the stored refresh token.
-    fn save(&self, token: &SecretString) -> Result<()>;
-}
-
-/// A refresh token in memory only (tests, or a token handed over by a vault each run).
-#[derive(Default)]
-pub struct MemoryRefreshTokenStore {
-    token: Mutex<Option<SecretString>>,
-}
-
-impl MemoryRefreshTokenStore {
-    /// A store holding `initial`.
-    pub fn new(initial: SecretString) -> Self {
-        MemoryRefreshTokenStore {
-            token: Mutex::new(Some(initial)),
-        }
-    }
-}
-
-impl fmt::Debug for MemoryRefreshTokenStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let held = self
-            .token
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some();
-        f.debug_struct("MemoryRefreshTokenStore")
-            .field("token", &held.then_some(redact::REDACTED))
-            .finish()
-    }
-}
-
-impl RefreshTokenStore for MemoryRefreshTokenStore {
-    fn load(&self) -> Result<Option<SecretString>> {
-        Ok(self
-            .token
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone())
-    }
-
-    fn save(&self, token: &SecretString) -> Result<()> {
-        *self.token.lock().unwrap_or_else(PoisonError::into_inner) = Some(token.clone());
-        Ok(())
-    }
-}
-
-/// A refresh token in a file (one line), replaced atomically (temporary file, flush,
-/// rename); on Unix readable by its owner only.
-#[derive(Debug, Clone)]
-pub struct FileRefreshTokenStore {
-    path: PathBuf,
-}
-
-impl FileRefreshTokenStore {
-    /// A store at `path` (created on the first save).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        FileRefreshTokenStore { path: path.into() }
-    }
-
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl RefreshTokenStore for FileRefreshTokenStore {
-    fn load(&self) -> Result<Option<SecretString>> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(text) => {
-                let t = text.trim();
-                Ok((!t.is_empty()).then(|| SecretString::from(t.to_owned())))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::config(format!(
-                "refresh token file {}: {e}",
-                self.path.display()
-            ))),
-        }
-    }
-
-    fn save(&self, token: &SecretString) -> Result<()> {
-        let tmp = self.path.with_extension(format!(
-            "{}.{:08x}.tmp",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let written = (|| {
-            let mut file = options.open(&tmp)?;
-            file.write_all(token.expose_secret().as_bytes())?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
-        })();
-        written.map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::other(format!(
-                "saving the refresh token to {}: {e}",
-                self.path.display()
-            ))
-        })
-    }
-}
+/// The refresh-token stores are core's, shared by every connector with rotating tokens.
+pub use accesslink_core::auth::{
+    FileRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore,
+};
 
 /// A Zoho OAuth client: id, secret and the data centre's accounts server.
 #[derive(Clone)]

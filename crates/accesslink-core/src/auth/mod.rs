@@ -8,6 +8,7 @@
 mod cache;
 mod oauth;
 mod session;
+mod store;
 
 use std::fmt;
 
@@ -23,6 +24,7 @@ use crate::redact;
 pub use cache::TokenCache;
 pub use oauth::{ClientAuthStyle, OAuth2Auth, OAuth2Config, OAuth2Grant, RefreshTokenHook};
 pub use session::{LoginFuture, Session, SessionAuth};
+pub use store::{FileRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore};
 
 /// Which credential an attempt used: handed back to [`AuthProvider::invalidate`] so a
 /// provider drops only that credential, not one another task has already renewed.
