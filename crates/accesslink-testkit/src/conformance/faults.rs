@@ -57,13 +57,18 @@ pub(super) fn account_faults_missing(
 }
 
 /// The backend's fault plan, or a setup failure.
-fn plan(cx: Cx, faults: Option<&FaultPlan>) -> Result<&FaultPlan, ConformanceFailure> {
+pub(super) fn plan(cx: Cx, faults: Option<&FaultPlan>) -> Result<&FaultPlan, ConformanceFailure> {
     faults.ok_or_else(|| cx.fail("setup", "a backend that can inject faults", "none"))
 }
 
 /// Fails when the fault queued at `before` did not fire, and drops it so that it cannot
 /// hit a later check.
-fn fired(cx: Cx, plan: &FaultPlan, before: usize, step: &str) -> Result<(), ConformanceFailure> {
+pub(super) fn fired(
+    cx: Cx,
+    plan: &FaultPlan,
+    before: usize,
+    step: &str,
+) -> Result<(), ConformanceFailure> {
     let fired = plan.applied().saturating_sub(before);
     if fired == 0 {
         plan.clear();

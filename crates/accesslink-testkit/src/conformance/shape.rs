@@ -11,6 +11,7 @@ use accesslink_core::{ErrorKind, NewTicket, PageRequest, Provisioner, TicketingS
 use futures::TryStreamExt;
 
 use super::cx::{Cx, short};
+use super::faults::{fired, plan};
 use super::provisioning::paging_setup;
 use super::secrets::secrets_never_printed;
 use super::{AccountBackend, Check, ConformanceFailure, TicketBackend};
@@ -34,23 +35,6 @@ pub fn default_wrong_shapes() -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec()
-}
-
-fn plan(cx: Cx, faults: Option<&FaultPlan>) -> Result<&FaultPlan, ConformanceFailure> {
-    faults.ok_or_else(|| cx.fail("setup", "a backend that can inject faults", "none"))
-}
-
-fn fired(cx: Cx, plan: &FaultPlan, before: usize, step: &str) -> Result<(), ConformanceFailure> {
-    let fired = plan.applied().saturating_sub(before);
-    if fired == 0 {
-        plan.clear();
-    }
-    cx.ensure(
-        fired > 0,
-        step,
-        "the injected fault to hit a request",
-        || "no request matched it".into(),
-    )
 }
 
 /// A listing page answered `200` with a body of the wrong shape (each of `shapes`, then a
