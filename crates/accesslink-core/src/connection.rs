@@ -16,13 +16,16 @@ use async_trait::async_trait;
 
 use crate::connector::{ConnectionReport, Connector, ConnectorInfo, Provisioner, TicketingSystem};
 use crate::error::Result;
+use crate::feed::TicketQuery;
 use crate::identity::{
     Account, AccountChange, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
     EntitlementType, Grant, GrantOutcome, RevokeOutcome,
 };
 use crate::ids::{AccountId, CorrelationId, TicketRef};
 use crate::paging::{Page, PageRequest};
-use crate::ticket::{Comment, NewTicket, Resolution, Ticket};
+use crate::schema::ObjectSchema;
+use crate::secret::Password;
+use crate::ticket::{Comment, NewTicket, Resolution, Ticket, TicketComment, TicketKind};
 
 /// Owned handles on one connector instance. Cheap to clone; every handle shares the
 /// connector (its HTTP connections, tokens and rate limiter).
@@ -165,6 +168,18 @@ impl TicketingSystem for Handle {
     async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket> {
         self.tickets().close_ticket(r, how).await
     }
+
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        self.tickets().list_tickets(query, page).await
+    }
+
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        self.tickets().list_comments(r).await
+    }
+
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        self.tickets().ticket_schema(kind).await
+    }
 }
 
 #[async_trait]
@@ -215,5 +230,13 @@ impl Provisioner for Handle {
 
     async fn revoke(&self, id: &AccountId, e: &EntitlementRef) -> Result<RevokeOutcome> {
         self.accounts().revoke(id, e).await
+    }
+
+    async fn account_schema(&self) -> Result<ObjectSchema> {
+        self.accounts().account_schema().await
+    }
+
+    async fn set_password(&self, id: &AccountId, password: &Password) -> Result<()> {
+        self.accounts().set_password(id, password).await
     }
 }

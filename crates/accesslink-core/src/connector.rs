@@ -7,14 +7,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::feed::TicketQuery;
 use crate::identity::{
     Account, AccountChange, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
     EntitlementType, Grant, GrantOutcome, RevokeOutcome,
 };
 use crate::ids::{AccountId, CorrelationId, TicketRef};
 use crate::paging::{Page, PageRequest};
-use crate::ticket::{Comment, NewTicket, Resolution, Ticket, TicketKind};
+use crate::schema::ObjectSchema;
+use crate::secret::Password;
+use crate::ticket::{Comment, NewTicket, Resolution, Ticket, TicketComment, TicketKind};
 
 /// One thing a connector can do.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -51,6 +54,18 @@ pub enum Capability {
     Grant,
     /// Revoke entitlements.
     Revoke,
+    /// List tickets by query, with an updated-since watermark (a change feed).
+    ListTickets,
+    /// Read a ticket's comments back.
+    ListComments,
+    /// Describe the fields of ticket kinds.
+    TicketSchema,
+    /// Describe the fields of accounts.
+    AccountSchema,
+    /// Set an account's password.
+    SetPassword,
+    /// Create accounts with a password given per account.
+    CreateWithPassword,
 }
 
 /// Which target, which instance, and what it can do.
@@ -172,6 +187,36 @@ pub trait TicketingSystem: Connector {
 
     /// Closes (or resolves) the ticket and returns it as it is now.
     async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket>;
+
+    /// One page of the tickets `query` selects (see [`feed`](crate::feed)). With an
+    /// `updated_since` the watermark is sent to the server as a filter (inclusive), so a
+    /// poll costs requests in proportion to what changed; every returned ticket carries
+    /// its `updated` time. Declared by [`Capability::ListTickets`].
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        let _ = (query, page);
+        Err(unsupported("list_tickets", self.info()))
+    }
+
+    /// A ticket's comments (articles, journal entries, work notes), oldest first, with
+    /// their ids, authors, visibility and times. A ticket that does not exist is a
+    /// `NotFound` error. Declared by [`Capability::ListComments`].
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        let _ = r;
+        Err(unsupported("list_comments", self.info()))
+    }
+
+    /// The fields tickets of `kind` have. Declared by [`Capability::TicketSchema`].
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        let _ = kind;
+        Err(unsupported("ticket_schema", self.info()))
+    }
+}
+
+fn unsupported(operation: &'static str, info: &ConnectorInfo) -> Error {
+    Error::Unsupported {
+        operation,
+        target: info.target,
+    }
 }
 
 /// Accounts, entitlements and grants.
@@ -213,4 +258,16 @@ pub trait Provisioner: Connector {
 
     /// Revokes an entitlement; not held is `AlreadyAbsent`.
     async fn revoke(&self, id: &AccountId, e: &EntitlementRef) -> Result<RevokeOutcome>;
+
+    /// The fields accounts have. Declared by [`Capability::AccountSchema`].
+    async fn account_schema(&self) -> Result<ObjectSchema> {
+        Err(unsupported("account_schema", self.info()))
+    }
+
+    /// Sets an account's password. The value is sent once, never logged, and masked
+    /// in dry-run plans. Declared by [`Capability::SetPassword`].
+    async fn set_password(&self, id: &AccountId, password: &Password) -> Result<()> {
+        let _ = (id, password);
+        Err(unsupported("set_password", self.info()))
+    }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::ids::{AccountId, EntitlementId};
+use crate::secret::Password;
 
 /// An account in the target system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +58,10 @@ pub struct AccountSpec {
     pub enabled: bool,
     /// Target-specific attributes.
     pub attributes: Map<String, Value>,
+    /// The account's initial password, for targets whose create takes one (it
+    /// overrides a connector's configured default). Never serialised or printed.
+    #[serde(skip)]
+    pub password: Option<Password>,
 }
 
 impl AccountSpec {
@@ -70,7 +75,15 @@ impl AccountSpec {
             email: None,
             enabled: true,
             attributes: Map::new(),
+            password: None,
         }
+    }
+
+    /// Sets the initial password.
+    #[must_use]
+    pub fn password(mut self, password: impl Into<Password>) -> Self {
+        self.password = Some(password.into());
+        self
     }
 
     /// Sets the email.

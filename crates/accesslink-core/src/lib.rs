@@ -10,6 +10,8 @@
 //! | [`ticket`] | [`Ticket`], [`TicketState`], [`ApprovalState`], [`NewTicket`] |
 //! | [`identity`] | accounts, entitlements, grants and the `Already…` outcomes |
 //! | [`paging`] | [`PageRequest`], [`Page`], streams over all pages |
+//! | [`feed`] | [`TicketQuery`], [`ChangeFeed`]: ticket listings and change feeds |
+//! | [`schema`] | [`ObjectSchema`]: the fields of tickets and accounts, for field maps |
 //! | [`http`] | [`HttpClient`](http::HttpClient): retries, timeouts, body cap, tracing |
 //! | [`auth`] | API key, Basic, Bearer, OAuth2, session login; token caching |
 //! | [`error`] | [`Error`], [`ErrorKind`] |
@@ -64,11 +66,13 @@ pub mod connection;
 pub mod connector;
 pub mod de;
 pub mod error;
+pub mod feed;
 pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod paging;
 pub mod redact;
+pub mod schema;
 pub mod secret;
 pub mod status;
 pub mod ticket;
@@ -80,17 +84,19 @@ pub use connector::{
     Capability, ConnectionReport, Connector, ConnectorInfo, Provisioner, TicketingSystem,
 };
 pub use error::{ApiError, Error, ErrorKind, PlannedRequest, Result};
+pub use feed::{ChangeFeed, FeedCursor, TicketQuery};
 pub use identity::{
     Account, AccountChange, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
     EntitlementType, Grant, GrantOutcome, RevokeOutcome,
 };
 pub use ids::{AccountId, CorrelationId, EntitlementId, RequestId, TicketRef};
 pub use paging::{Page, PageRequest, PageToken};
-pub use secret::SecretSource;
+pub use schema::{AllowedValue, FieldSchema, FieldType, ObjectSchema};
+pub use secret::{Password, SecretSource};
 pub use status::{StatusMap, StatusOverrides};
 pub use ticket::{
-    Approval, ApprovalState, Comment, NewTicket, Person, Resolution, Ticket, TicketKind,
-    TicketState, TicketStatus, Visibility,
+    Approval, ApprovalState, Comment, NewTicket, Person, Resolution, Ticket, TicketComment,
+    TicketKind, TicketState, TicketStatus, Visibility,
 };
 
 /// Re-exported for implementing the traits.

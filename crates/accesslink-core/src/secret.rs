@@ -283,3 +283,46 @@ mod tests {
         );
     }
 }
+
+/// A password an account is created with or set to: a [`SecretString`] that can sit
+/// in a cloneable, comparable request (such as [`AccountSpec`](crate::AccountSpec))
+/// and never prints, serialises or logs its value.
+#[derive(Clone)]
+pub struct Password(SecretString);
+
+impl Password {
+    /// The secret, for the one place that sends it.
+    pub fn secret(&self) -> &SecretString {
+        &self.0
+    }
+}
+
+impl From<SecretString> for Password {
+    fn from(s: SecretString) -> Self {
+        Password(s)
+    }
+}
+
+impl From<&str> for Password {
+    fn from(s: &str) -> Self {
+        Password(SecretString::from(s))
+    }
+}
+
+impl From<String> for Password {
+    fn from(s: String) -> Self {
+        Password(SecretString::from(s))
+    }
+}
+
+impl PartialEq for Password {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.expose_secret() == other.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}

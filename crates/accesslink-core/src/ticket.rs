@@ -375,6 +375,50 @@ impl Comment {
     }
 }
 
+/// A comment read back from a ticket ([`TicketingSystem::list_comments`](crate::TicketingSystem::list_comments)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TicketComment {
+    /// The target's id for the comment (article, journal entry, work note), stable
+    /// across reads: what two-way sync remembers to deliver each comment once.
+    pub id: String,
+    /// Who wrote it, if the target says.
+    pub author: Option<Person>,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// When it was written, if the target says.
+    pub created: Option<SystemTime>,
+    /// The text (HTML bodies as the target stores them).
+    pub body: String,
+}
+
+impl TicketComment {
+    /// A comment read back with id, visibility and body; author and time unset.
+    pub fn new(id: impl Into<String>, visibility: Visibility, body: impl Into<String>) -> Self {
+        TicketComment {
+            id: id.into(),
+            author: None,
+            visibility,
+            created: None,
+            body: body.into(),
+        }
+    }
+
+    /// Sets the author.
+    #[must_use]
+    pub fn author(mut self, author: Person) -> Self {
+        self.author = Some(author);
+        self
+    }
+
+    /// Sets the time it was written.
+    #[must_use]
+    pub fn created(mut self, at: SystemTime) -> Self {
+        self.created = Some(at);
+        self
+    }
+}
+
 /// How a ticket is closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
