@@ -56,6 +56,8 @@ mod ticketing;
 use accesslink_core::{
     AccountId, Comment, CorrelationId, EntitlementRef, Result, TicketKind, TicketRef, TicketState,
 };
+use std::time::SystemTime;
+
 use async_trait::async_trait;
 
 use crate::fault::{FaultMatcher, FaultPlan};
@@ -131,6 +133,33 @@ pub trait TicketBackend: Send + Sync {
         let _ = on;
         false
     }
+
+    /// Stops the server's clock at `at` (every write stamps that update time, as a
+    /// server with one-second times does for writes in the same second), or lets it run
+    /// again (`None`); returns whether the backend can. `false`, the default, makes the
+    /// change-feed check rely on the real clock, where writes in the same second are
+    /// likely but not certain. [`set_ticket_state`](Self::set_ticket_state) must stamp
+    /// the ticket's update time either way.
+    fn freeze_clock(&self, at: Option<SystemTime>) -> bool {
+        let _ = at;
+        false
+    }
+
+    /// Adds a comment to a ticket as a person would in the service desk's own UI (not
+    /// through the connector), public; returns `false`, the default, when the backend
+    /// cannot, which skips the two-way comment checks.
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let _ = (r, body);
+        Ok(false)
+    }
+
+    /// The API names of the fields the server keeps on tickets of `kind` (what
+    /// [`TicketingSystem::ticket_schema`](accesslink_core::TicketingSystem::ticket_schema)
+    /// must list); `None`, the default, skips the schema check.
+    fn ticket_fields(&self, kind: &TicketKind) -> Option<Vec<String>> {
+        let _ = kind;
+        None
+    }
 }
 
 /// A write a fault check aims at; see [`TicketBackend::fault_route`].
@@ -179,5 +208,19 @@ pub trait AccountBackend: Send + Sync {
     fn inflate_reported_total(&self, extra: usize) -> bool {
         let _ = extra;
         false
+    }
+
+    /// The API names of the fields the server keeps on accounts (what
+    /// [`Provisioner::account_schema`](accesslink_core::Provisioner::account_schema)
+    /// must list); `None`, the default, skips the schema check.
+    fn account_fields(&self) -> Option<Vec<String>> {
+        None
+    }
+
+    /// Whether `password` is the account's password on the server; `Ok(None)`, the
+    /// default, when the backend cannot tell, which skips the password checks.
+    async fn password_is(&self, account: &AccountId, password: &str) -> Result<Option<bool>> {
+        let _ = (account, password);
+        Ok(None)
     }
 }
