@@ -15,7 +15,7 @@
 //! | close | status, status reason and resolution from settings, confirmed by reading back (incidents) |
 //! | state, approval | status labels through a [`StatusMap`](accesslink_core::StatusMap) ([`status`]); changes, work orders and requests imply their approval by status |
 //! | accounts | `CTM:People` by `Remedy Login ID`: import (offset tokens checked against the previous page), create (idempotent on the login), update, `Profile Status` as enable/disable; no delete (`Unsupported`) |
-//! | entitlements | support groups (`CTM:Support Group`), granted through `CTM:Support Group Association` entries |
+//! | entitlements | support groups (`CTM:Support Group`), granted through `CTM:Support Group Association` entries; where configured, AR groups (`ar_group`) through the `User` form's `Group List`, edited by a checked read-modify-write that never drops another writer's group ([`groups`]) |
 //! | errors | AR message arrays → core kinds by message number ([`error`]) |
 //!
 //! Qualifications are built only by [`qual`], which refuses quotes and control
@@ -54,6 +54,8 @@
 mod client;
 mod connector;
 pub mod error;
+pub mod groups;
+pub mod intake;
 pub mod models;
 pub mod provision;
 pub mod qual;
@@ -65,6 +67,6 @@ mod tickets;
 pub use client::{EntryPage, HelixClient, segment};
 pub use connector::HelixConnector;
 pub use settings::{
-    CloseSettings, FormSettings, HelixAuth, HelixFields, HelixForms, HelixSettings,
-    IncidentDefaults, PeopleSettings, WorkLogSettings,
+    ArGroupSettings, CloseSettings, FormSettings, HelixAuth, HelixFields, HelixForms,
+    HelixSettings, IncidentDefaults, PeopleSettings, TicketWorkflow, WorkLogSettings,
 };
