@@ -68,7 +68,7 @@ async fn a_poll_sends_the_watermark_and_reads_only_what_changed() {
     // inclusive filter; the client-side check keeps only what the query selects.
     assert_eq!(
         numbers,
-        [b.clone()],
+        std::slice::from_ref(&b),
         "only what changed at or after the watermark"
     );
     assert!(got.iter().all(|t| t.updated == Some(at(T2 + 5))));
