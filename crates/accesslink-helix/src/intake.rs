@@ -109,6 +109,9 @@ impl HelixConnector {
         let size = page.size_or(self.settings.page_size).clamp(1, 2000);
         let fields = &self.settings.fields;
         let sort = format!("{}.asc,{}.asc", fields.updated, fields.entry_id);
+        // A page the client would answer empty (an empty form, or rows the client left
+        // out) is never handed back with a next token: core paging stops on an empty
+        // page, which would skip the forms after it. The walk goes on instead.
         while at < forms.len() {
             let f = forms[at];
             let Some(q) = self.feed_qual(f, query)? else {
@@ -153,17 +156,18 @@ impl HelixConnector {
                 }
                 items.push(t);
             }
-            let next = if got.more {
-                Some(PageToken::new(format!(
-                    "{}:{}",
-                    f.scope(),
-                    offset + got.entries.len() as u64
-                )))
+            if got.more {
+                offset += got.entries.len() as u64;
             } else {
-                forms
-                    .get(at + 1)
-                    .map(|n| PageToken::new(format!("{}:0", n.scope())))
-            };
+                at += 1;
+                offset = 0;
+            }
+            if items.is_empty() {
+                continue;
+            }
+            let next = forms
+                .get(at)
+                .map(|n| PageToken::new(format!("{}:{offset}", n.scope())));
             return Ok(Page::new(items, next));
         }
         Ok(Page::new(Vec::new(), None))

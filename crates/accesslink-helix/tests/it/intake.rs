@@ -313,3 +313,45 @@ async fn schemas_list_what_the_server_keeps_with_status_values() {
     }
     assert!(people.get("Remedy Login ID").unwrap().required);
 }
+
+#[tokio::test]
+async fn a_change_feed_sees_a_change_on_a_later_form_once() {
+    use accesslink_core::feed::ChangeFeed;
+    let mock = HelixMock::start().await;
+    let helix = on_mock(&mock);
+    mock.freeze_clock(Some(at(T1)));
+    let incidents: Vec<String> = (0..3)
+        .map(|n| mock.add_incident(&format!("i{n}"), "Assigned"))
+        .collect();
+    let mut feed = ChangeFeed::new(TicketQuery::new()).overlap(Duration::from_secs(1));
+    let first: Vec<String> = feed
+        .poll(&helix)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.reference.number().unwrap().to_owned())
+        .collect();
+    assert_eq!(first, incidents);
+    // Nothing new on the incident form; a change on the form after it.
+    mock.freeze_clock(Some(at(T1 + 30)));
+    let crq = mock.add_change("c", "Draft");
+    let second: Vec<String> = feed
+        .poll(&helix)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.reference.number().unwrap().to_owned())
+        .collect();
+    assert_eq!(second, [crq.clone()]);
+    // Polled again without a change: nothing handed out twice.
+    assert!(feed.poll(&helix).await.unwrap().is_empty());
+    // The last poll asked from the watermark minus the overlap, in whole seconds.
+    let (q, _) = lists(&mock, "/entry/CHG:Infrastructure%20Change")
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(
+        q.as_deref(),
+        Some(&*format!("'Last Modified Date' >= \"{}\"", T1 + 29))
+    );
+}
