@@ -359,11 +359,15 @@ impl HelixConnector {
         ] {
             s = s.field(FieldSchema::new(name.clone(), FieldType::String).read_only());
         }
-        Ok(
-            s.field(FieldSchema::new(fields.entry_id.clone(), FieldType::String).read_only())
-                .field(dt(&fields.created))
-                .field(dt(&fields.updated)),
-        )
+        let mut s = s
+            .field(FieldSchema::new(fields.entry_id.clone(), FieldType::String).read_only())
+            .field(dt(&fields.created))
+            .field(dt(&fields.updated));
+        // Settings may name one field twice (a correlation field that is also the
+        // summary): each is listed once, as first described.
+        let mut seen = std::collections::HashSet::new();
+        s.fields.retain(|f| seen.insert(f.name.clone()));
+        Ok(s)
     }
 
     /// `CTM:People` as the connector reads and writes it.
