@@ -342,7 +342,7 @@ async fn a_change_feed_sees_a_change_on_a_later_form_once() {
         .iter()
         .map(|t| t.reference.number().unwrap().to_owned())
         .collect();
-    assert_eq!(second, [crq.clone()]);
+    assert_eq!(second, std::slice::from_ref(&crq));
     // Polled again without a change: nothing handed out twice.
     assert!(feed.poll(&helix).await.unwrap().is_empty());
     // The last poll asked from the watermark minus the overlap, in whole seconds.
