@@ -31,8 +31,9 @@ fn find(s: &State, r: &TicketRef) -> Result<(bool, usize)> {
 
 #[async_trait]
 impl TicketBackend for SdpMock {
-    /// Requests: Open, On Hold, Resolved, Closed, Canceled. Changes: Submission/Requested,
-    /// Implementation/In Progress, Close/Completed, Close/Canceled.
+    /// Requests: Open (new), In Progress, On Hold, Resolved, Closed, Canceled. Changes:
+    /// Submission/Requested, Implementation/In Progress, Implementation/On Hold,
+    /// Close/Completed, Close/Canceled. Stamps the update time.
     async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
         let mut s = self.lock();
         let (change, i) = find(&s, r)?;
@@ -40,17 +41,18 @@ impl TicketBackend for SdpMock {
         let row = &mut s.rows_mut(change)[i];
         row.updated = now;
         let (stage, status) = match (change, state) {
-            (false, TicketState::New | TicketState::InProgress | TicketState::Reopened) => {
-                (None, "Open")
-            }
+            (false, TicketState::New) => (None, "Open"),
+            // A custom status, as instances add: `in_progress` true, so in progress.
+            (false, TicketState::InProgress | TicketState::Reopened) => (None, "In Progress"),
             (false, TicketState::OnHold) => (None, "On Hold"),
             (false, TicketState::Resolved) => (None, "Resolved"),
             (false, TicketState::Closed) => (None, "Closed"),
             (false, TicketState::Cancelled) => (None, "Canceled"),
             (true, TicketState::New) => (Some("Submission"), "Requested"),
-            (true, TicketState::InProgress | TicketState::OnHold | TicketState::Reopened) => {
+            (true, TicketState::InProgress | TicketState::Reopened) => {
                 (Some("Implementation"), "In Progress")
             }
+            (true, TicketState::OnHold) => (Some("Implementation"), "On Hold"),
             (true, TicketState::Resolved | TicketState::Closed) => (Some("Close"), "Completed"),
             (true, TicketState::Cancelled) => (Some("Close"), "Canceled"),
             _ => return Err(Error::invalid_input(format!("no SDP status for {state}"))),
