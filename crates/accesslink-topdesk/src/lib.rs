@@ -50,10 +50,12 @@
 //! ```
 
 pub mod api;
+mod changes;
 mod client;
 mod connector;
 pub mod error;
 pub mod fiql;
+mod intake;
 pub mod models;
 mod paging;
 mod provision;
@@ -63,7 +65,9 @@ pub mod status;
 mod tickets;
 
 pub use client::{TopdeskClient, TopdeskClientBuilder, api_root};
-pub use connector::{OPERATOR_GROUP, TopdeskConnector};
+pub use connector::{OPERATOR_GROUP, PERMISSION_GROUP, TopdeskConnector};
 pub use refs::{NumberStyle, TicketNumber};
-pub use settings::{AccountKind, CloseSettings, MAX_PAGE_SIZE, TopdeskAuth, TopdeskSettings};
+pub use settings::{
+    AccountKind, ChangeSettings, CloseSettings, MAX_PAGE_SIZE, TopdeskAuth, TopdeskSettings,
+};
 pub use tickets::{CHANGE, INCIDENT};

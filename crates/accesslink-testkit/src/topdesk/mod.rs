@@ -137,6 +137,8 @@ impl TopdeskMockBuilder {
                 archived: !p.active,
                 branch: Some(branch.clone()),
                 groups: Default::default(),
+                permission_groups: Default::default(),
+                password: None,
             });
         }
         for p in people(self.operators, self.seed.wrapping_add(1)) {
@@ -150,6 +152,8 @@ impl TopdeskMockBuilder {
                 archived: !p.active,
                 branch: Some(branch.clone()),
                 groups: Default::default(),
+                permission_groups: Default::default(),
+                password: None,
             });
         }
         let state = Arc::new(Mutex::new(state));
@@ -264,6 +268,8 @@ impl TopdeskMock {
             archived: false,
             branch: Some(self.branch.clone()),
             groups: Default::default(),
+            permission_groups: Default::default(),
+            password: None,
         });
         id
     }
@@ -287,6 +293,7 @@ impl TopdeskMock {
     ) -> String {
         let mut state = self.lock();
         let id = state.new_id(5);
+        let now = state.now();
         state.changes.push(Change {
             id: id.clone(),
             number: number.into(),
@@ -295,8 +302,89 @@ impl TopdeskMock {
             phase: phase.into(),
             authorization_status: authorization.map(str::to_owned),
             requester: None,
+            request: String::new(),
+            external_number: String::new(),
+            modified: now,
+            progress: Vec::new(),
         });
         id
+    }
+
+    /// An operator change (by id or number) as `GET /operatorChanges/{id}` prints it.
+    pub fn change(&self, id_or_number: &str) -> Option<Value> {
+        let state = self.lock();
+        state
+            .changes
+            .iter()
+            .find(|c| c.id == id_or_number || c.number == id_or_number)
+            .map(|c| state.change_json(c))
+    }
+
+    /// The progress-trail memos of a change (by id or number): `(text, invisible for
+    /// caller)`, oldest first.
+    pub fn change_progress(&self, id_or_number: &str) -> Vec<(String, bool)> {
+        self.lock()
+            .changes
+            .iter()
+            .find(|c| c.id == id_or_number || c.number == id_or_number)
+            .map(|c| {
+                c.progress
+                    .iter()
+                    .map(|e| (e.text.clone(), e.invisible))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many operator changes exist.
+    pub fn change_count(&self) -> usize {
+        self.lock().changes.len()
+    }
+
+    /// Adds a permission group; its id.
+    pub fn add_permission_group(&self, name: &str) -> String {
+        let mut state = self.lock();
+        let id = state.new_id(7);
+        state.permission_groups.push((id.clone(), name.into()));
+        id
+    }
+
+    /// The permission-group ids of an operator (by id or login).
+    pub fn permission_groups_of(&self, id_or_login: &str) -> Vec<String> {
+        self.lock()
+            .operators
+            .iter()
+            .find(|o| o.id == id_or_login || o.login.eq_ignore_ascii_case(id_or_login))
+            .map(|o| o.permission_groups.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Sets an incident's category and subcategory (by names of the tenant's lists), as
+    /// an operator would; `false` when there is no such incident.
+    pub fn set_incident_category(
+        &self,
+        id_or_number: &str,
+        category: &str,
+        sub: Option<&str>,
+    ) -> bool {
+        let mut state = self.lock();
+        let Some(at) = state
+            .incidents
+            .iter()
+            .position(|i| i.id == id_or_number || i.number == id_or_number)
+        else {
+            return false;
+        };
+        state.incidents[at].category = Some(category.to_owned());
+        state.incidents[at].subcategory = sub.map(str::to_owned);
+        state.touch(at);
+        true
+    }
+
+    /// Stops the server's clock at `at` (every write stamps that time), or lets it run
+    /// again (`None`).
+    pub fn freeze_clock(&self, at: Option<std::time::SystemTime>) {
+        self.lock().clock = at;
     }
 
     /// Sets the requester (a person id) of a change (by number); `false` when none.
@@ -329,7 +417,12 @@ impl TopdeskMock {
             .incidents
             .iter()
             .find(|i| i.id == id_or_number || i.number == id_or_number)
-            .map(|i| i.actions.clone())
+            .map(|i| {
+                i.actions
+                    .iter()
+                    .map(|e| (e.text.clone(), e.invisible))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -399,6 +492,17 @@ impl TopdeskMock {
             .find(|o| o.id == id_or_login || o.login.eq_ignore_ascii_case(id_or_login))
             .map(|o| o.groups.iter().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Whether `password` is the password of the person or operator `id`.
+    pub fn password_is(&self, id: &str, password: &str) -> Option<bool> {
+        let state = self.lock();
+        state
+            .persons
+            .iter()
+            .chain(&state.operators)
+            .find(|a| a.id.eq_ignore_ascii_case(id))
+            .map(|a| a.password.as_deref() == Some(password))
     }
 
     /// How many persons and operators exist (archived ones included).
