@@ -89,7 +89,7 @@ impl TopdeskConnector {
         })
     }
 
-    fn change_body(&self, new: &NewTicket, requester: String) -> Result<Value> {
+    fn change_body(&self, new: &NewTicket, requester: &str) -> Result<Value> {
         let title = new.title.trim();
         if title.is_empty() {
             return Err(Error::invalid_input("a TOPdesk change needs a title"));
@@ -136,7 +136,7 @@ impl TopdeskConnector {
             return Ok(self.change_ticket(existing));
         }
         let requester = self.requester_id(new).await?;
-        let body = self.change_body(new, requester)?;
+        let body = self.change_body(new, &requester)?;
         let body = &body;
         let written = write_with_lookup(
             self.client.retry_config(),

@@ -649,7 +649,7 @@ fn create_account(state: &mut State, operator: bool, body: &Value) -> ResponseTe
     }
     let password = match password_of(obj) {
         Ok(p) => p,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let id = state.new_id(if operator { 3 } else { 2 });
     accounts(state, operator).push(Account {
@@ -703,7 +703,7 @@ fn account_route(
             }
             let password = match password_of(obj) {
                 Ok(p) => p,
-                Err(e) => return e,
+                Err(e) => return *e,
             };
             let a = &mut accounts(state, operator)[at];
             if password.is_some() {
@@ -805,11 +805,16 @@ fn api_operator(state: &State) -> Option<(String, String)> {
 
 /// `password` of a create or update body: at least 5 characters (the vendor's API
 /// description); the error answer otherwise.
-fn password_of(obj: &serde_json::Map<String, Value>) -> Result<Option<String>, ResponseTemplate> {
+fn password_of(
+    obj: &serde_json::Map<String, Value>,
+) -> Result<Option<String>, Box<ResponseTemplate>> {
     match obj.get("password") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(p)) if p.chars().count() >= 5 => Ok(Some(p.clone())),
-        Some(_) => Err(error(400, "password must be at least 5 characters")),
+        Some(_) => Err(Box::new(error(
+            400,
+            "password must be at least 5 characters",
+        ))),
     }
 }
 

@@ -40,7 +40,10 @@ async fn permission_groups_are_granted_and_revoked_once() {
         td.grant(&op, &e).await.unwrap(),
         GrantOutcome::AlreadyGranted
     );
-    assert_eq!(mock.permission_groups_of(&uuid), [admins.clone()]);
+    assert_eq!(
+        mock.permission_groups_of(&uuid),
+        std::slice::from_ref(&admins)
+    );
     // Operator groups are a separate list.
     assert!(mock.operator_groups_of(&uuid).is_empty());
     let posts: Vec<_> = mock
