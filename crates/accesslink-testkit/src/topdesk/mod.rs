@@ -9,15 +9,25 @@
 //! | `GET /tas/api/incidents/id/{id}`, `/number/{number}` | the incident (numbers matched exactly, in the tenant's [`NumberFormat`]) |
 //! | `PATCH`/`PUT /tas/api/incidents/id/{id}` | `action` appends an action; `processingStatus`/`closureCode` by name (unknown: `400`, id and name together: `400`); `completed`/`closed` flags; archived incidents are `403` |
 //! | `GET /tas/api/incidents/id/{id}/actions` | actions, newest first; `204` when none |
-//! | `GET /tas/api/operatorChanges/{idOrNumber}` | change with `phase`, `changeType`, `authorizationStatus` |
+//! | `GET /tas/api/incidents/id/{id}/progresstrail?start=&page_size=` | text entries newest first (1..=100 per page, 206/200/204), with `entryDate` and the writer |
+//! | `GET /tas/api/incidents/{categories,subcategories,closure_codes,statuses}` | the tenant's search lists |
+//! | `GET /tas/api/operatorChanges/{idOrNumber}` | change with `phase`, `changeType`, `authorizationStatus`, `externalNumber`, `modificationDate` |
+//! | `GET /tas/api/operatorChanges?pageStart=&pageSize=&query=` | `{"results": […], "next"}`, 206 while more (1..=5000 per page) |
+//! | `POST /tas/api/operatorChanges` | `201`; `requester.id` (a known person), `briefDescription`, `changeType` required, unknown fields `400`; simple changes start in phase `simple`, extensive ones in `rfc` (authorization `requested`) |
+//! | `POST /tas/api/operatorChanges/{id}/progresstrail`, `/processingStatusTransitions`, `/cancel` | memo; `approve`/`reject` from `rfc`, `close` from an open phase (else `400`); cancel unless finished |
+//! | `GET /tas/api/permissiongroups`, `GET/POST/DELETE …/operators/id/{id}/permissiongroups` | permission groups and operators' links to them |
 //! | `GET/POST /tas/api/persons`, `GET/PATCH …/id/{id}`, `PATCH …/id/{id}/archive\|unarchive` | persons (`tasLoginName`, `branch` required and known) |
 //! | same under `/tas/api/operators`, plus `GET/POST/DELETE …/id/{id}/operatorgroups` (`[{"id"}]`) | operators and memberships |
 //! | `GET /tas/api/operatorgroups`, `/operatorgroups/id/{id}` | operator groups |
 //!
 //! FIQL `query` (the subset in `fiql.rs`: `==`, `!=`, `=in=`, `=out=`, `=sw=`, `;`, `,`,
-//! parentheses, quoted values with backslash escapes) on the fields each list allows; an
+//! parentheses, quoted values with backslash escapes; `=ge=` and friends on times) and
+//! `sort` on the fields each list allows; an
 //! unknown field or a malformed query is `400`. Archived persons and operators cannot be
-//! changed (`403`) until unarchived; archiving twice is `400`.
+//! changed (`403`) until unarchived; archiving twice is `400`. `password` (at least 5
+//! characters) is taken on create and `PATCH` and never printed. Every incident write
+//! stamps `modificationDate` from the server's clock, which tests can stop
+//! ([`TopdeskMock::freeze_clock`]).
 //!
 //! Auth is `Authorization: Basic base64(login:application password)` on every request,
 //! else `401 [{"message"}]`. Operator credentials ([`TopdeskMock::login`]) may do
