@@ -391,10 +391,13 @@ impl TopdeskMock {
         true
     }
 
-    /// Stops the server's clock at `at` (every write stamps that time), or lets it run
-    /// again (`None`).
+    /// Stops the server's clock at `at`, or lets it run again (`None`). Writes are then
+    /// stamped `at` plus one millisecond per write, within the same second (TOPdesk keeps
+    /// times to the millisecond).
     pub fn freeze_clock(&self, at: Option<std::time::SystemTime>) {
-        self.lock().clock = at;
+        let mut state = self.lock();
+        state.clock = at;
+        state.tick = 0;
     }
 
     /// Sets the requester (a person id) of a change (by number); `false` when none.

@@ -466,6 +466,7 @@ fn create_incident(state: &mut State, body: &Value) -> ResponseTemplate {
     }
     let id = state.new_id(1);
     let number = state.new_number();
+    let now = state.now();
     let mut incident = Incident {
         id: id.clone(),
         number,
@@ -488,8 +489,8 @@ fn create_incident(state: &mut State, body: &Value) -> ResponseTemplate {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned(),
-        created: format_time(state.now()),
-        modified: state.now(),
+        created: format_time(now),
+        modified: now,
         category,
         subcategory,
         archived: false,
@@ -1036,9 +1037,10 @@ fn change_action(state: &mut State, at: usize, what: &str, body: &Value) -> Resp
                 .unwrap_or(false);
             let by = api_operator(state);
             let e = state.entry(text, invisible, by);
+            let now = state.now();
             let c = &mut state.changes[at];
             c.progress.push(e);
-            c.modified = state.clock.unwrap_or_else(std::time::SystemTime::now);
+            c.modified = now;
             json_answer(201, &json!({"id": c.progress.last().map(|e| e.id.clone())}))
         }
         "cancel" => {
@@ -1049,7 +1051,8 @@ fn change_action(state: &mut State, at: usize, what: &str, body: &Value) -> Resp
                 );
             }
             state.changes[at].phase = "canceled".into();
-            state.changes[at].modified = state.now();
+            let now = state.now();
+            state.changes[at].modified = now;
             no_content()
         }
         _ => {

@@ -2,7 +2,7 @@
 //! operator groups and memberships, and the accepted credentials.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -175,8 +175,9 @@ pub(crate) struct State {
     pub groups: Vec<(String, String)>,
     pub permission_groups: Vec<(String, String)>,
     pub branches: Vec<String>,
-    /// A stopped clock (`TicketBackend::freeze_clock`).
+    /// A stopped clock (`TicketBackend::freeze_clock`) and the writes stamped since.
     pub clock: Option<SystemTime>,
+    pub tick: u64,
     pub number_format: NumberFormat,
     pub status_drives_flags: bool,
     next_id: u64,
@@ -197,6 +198,7 @@ impl State {
             permission_groups: Vec::new(),
             branches: Vec::new(),
             clock: None,
+            tick: 0,
             number_format,
             status_drives_flags: true,
             next_id: 1,
@@ -205,9 +207,17 @@ impl State {
         }
     }
 
-    /// The server's time: the frozen clock, else now.
-    pub(crate) fn now(&self) -> SystemTime {
-        self.clock.unwrap_or_else(SystemTime::now)
+    /// The server's time for a write: now, or, with the clock frozen, the frozen time
+    /// plus one millisecond per write (wrapping within its second): TOPdesk keeps times
+    /// to the millisecond, so writes in the same second still differ.
+    pub(crate) fn now(&mut self) -> SystemTime {
+        match self.clock {
+            Some(t) => {
+                self.tick = (self.tick + 1) % 1000;
+                t + Duration::from_millis(self.tick)
+            }
+            None => SystemTime::now(),
+        }
     }
 
     /// Stamps incident `at` as changed now.
