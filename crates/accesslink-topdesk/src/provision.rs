@@ -9,7 +9,7 @@
 //! archives it again.
 //!
 //! Persons and operators go through one generic path: each step is written once over
-//! [`AccountRecord`] and [`by_kind!`] picks the record type from the account id.
+//! `AccountRecord` and `by_kind!` picks the record type from the account id.
 
 use accesslink_core::schema::{AllowedValue, FieldSchema, FieldType, ObjectSchema};
 use accesslink_core::write::write_with_lookup;
