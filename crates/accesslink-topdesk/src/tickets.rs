@@ -8,9 +8,9 @@ use std::collections::HashSet;
 use accesslink_core::schema::ObjectSchema;
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
-    Comment, CorrelationId, Error, NewTicket, Page, PageRequest, Resolution, Result, Ticket,
-    TicketComment, TicketKind, TicketQuery, TicketRef, TicketingSystem, Visibility, async_trait,
-    redact,
+    Comment, CorrelationId, Error, ErrorKind, NewTicket, Page, PageRequest, Resolution, Result,
+    Ticket, TicketComment, TicketKind, TicketQuery, TicketRef, TicketingSystem, Visibility,
+    async_trait, redact,
 };
 use serde_json::{Map, Value, json};
 
@@ -380,13 +380,22 @@ impl TicketingSystem for TopdeskConnector {
         Ok(self.incident_ticket(written.into_inner()))
     }
 
-    /// An incident with this `externalNumber`, else an operator change with it.
+    /// An incident with this `externalNumber`, else an operator change with it. An
+    /// operator without rights on changes (403), or a server without the change API
+    /// (404), sees no changes: that look-up is then `None`, not an error.
     async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
         id.check_plain()?;
         if let Some(i) = self.find_incident(id).await? {
             return Ok(Some(self.incident_ticket(i)));
         }
-        Ok(self.find_change(id).await?.map(|c| self.change_ticket(c)))
+        match self.find_change(id).await {
+            Ok(c) => Ok(c.map(|c| self.change_ticket(c))),
+            Err(e) if matches!(e.kind(), ErrorKind::PermissionDenied | ErrorKind::NotFound) => {
+                tracing::debug!(error = %e, "no access to operator changes; looked at incidents only");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {

@@ -187,3 +187,34 @@ async fn an_unsuccessful_close_cancels_and_a_refused_transition_is_an_error() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     assert_eq!(mock.change("C2612-002").unwrap()["phase"], "rfc");
 }
+
+#[tokio::test]
+async fn find_by_correlation_without_rights_on_changes_is_none() {
+    let mock = TopdeskMock::start().await;
+    let td = on_mock(&mock);
+    mock.faults().push_for(
+        FaultMatcher::route("GET", "/tas/api/operatorChanges"),
+        Fault::Status {
+            status: 403,
+            body: Some(r#"[{"message":"No permission"}]"#.into()),
+        },
+        1,
+    );
+    let found = td
+        .find_by_correlation(&CorrelationId::new("REQ-NONE"))
+        .await
+        .unwrap();
+    assert!(found.is_none());
+    assert_eq!(mock.faults().applied(), 1);
+    // Other errors are errors.
+    mock.faults().push_for(
+        FaultMatcher::route("GET", "/tas/api/operatorChanges"),
+        Fault::Html,
+        1,
+    );
+    let e = td
+        .find_by_correlation(&CorrelationId::new("REQ-NONE"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+}
