@@ -1,7 +1,8 @@
-//! Joiner → mover → leaver for a TOPdesk operator with operator groups: create the
-//! operator, grant the first team's group, move to another team (grant, revoke),
-//! then archive (disable) — TOPdesk has no hard delete — and show the "already"
-//! outcomes when each step runs twice.
+//! Joiner → mover → leaver for a TOPdesk operator with operator groups and a
+//! permission group: create the operator, grant the first team's group and a permission
+//! group, set a password, move to another team (grant, revoke), then revoke the
+//! permission group and archive (disable) — TOPdesk has no hard delete — and show the
+//! "already" outcomes when each step runs twice.
 //!
 //! With no settings it starts the TOPdesk mock in-process:
 //!
@@ -11,8 +12,8 @@
 //!
 //! Against a real TOPdesk (it creates and archives a real operator), set
 //! `TOPDESK_BASE_URL`, `TOPDESK_LOGIN`, `TOPDESK_APP_PASSWORD`, `TOPDESK_GROUP_FROM` and
-//! `TOPDESK_GROUP_TO` (operator group UUIDs) and `TOPDESK_BRANCH` (the branch UUID of the new
-//! operator).
+//! `TOPDESK_GROUP_TO` (operator group UUIDs), `TOPDESK_PERMISSION_GROUP` (a permission group
+//! UUID) and `TOPDESK_BRANCH` (the branch UUID of the new operator).
 
 use accesslink::{AccountSpec, Provisioner};
 use accesslink_testkit::topdesk::TopdeskMock;
@@ -28,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(_) => None,
         None => Some(TopdeskMock::builder().generated_operators(5).start().await),
     };
-    let (settings, from, to) = match &mock {
+    let (settings, from, to, permissions) = match &mock {
         Some(m) => (
             TopdeskSettings::new(
                 m.url().parse()?,
@@ -37,6 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
             m.add_operator_group("Service desk"),
             m.add_operator_group("Identity team"),
+            m.add_permission_group("1st line operators"),
         ),
         None => (
             TopdeskSettings::new(
@@ -46,6 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
             env("TOPDESK_GROUP_FROM").unwrap_or_default(),
             env("TOPDESK_GROUP_TO").unwrap_or_default(),
+            env("TOPDESK_PERMISSION_GROUP").unwrap_or_default(),
         ),
     };
     let mut settings = settings;
@@ -57,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let topdesk = TopdeskConnector::from_settings(settings)?;
     let from = TopdeskConnector::operator_group_entitlement(from);
     let to = TopdeskConnector::operator_group_entitlement(to);
+    let permissions = TopdeskConnector::permission_group_entitlement(permissions);
 
     let spec = AccountSpec::new("j.doe")
         .name("Jane", "Doe")
@@ -75,6 +79,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let id = created.account().id.clone();
     println!("grant {from}: {:?}", topdesk.grant(&id, &from).await?);
     println!("grant {from} again: {:?}", topdesk.grant(&id, &from).await?);
+    println!(
+        "grant {permissions}: {:?}",
+        topdesk.grant(&id, &permissions).await?
+    );
+    // A first password (the value would come from a vault; it is never printed).
+    topdesk
+        .set_password(&id, &accesslink::Password::from("Welcome-2026!"))
+        .await?;
+    println!("password set");
 
     println!("mover: grant {to}: {:?}", topdesk.grant(&id, &to).await?);
     println!(
@@ -86,6 +99,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         topdesk.revoke(&id, &from).await?
     );
 
+    println!(
+        "leaver: revoke {permissions}: {:?}",
+        topdesk.revoke(&id, &permissions).await?
+    );
     topdesk.set_enabled(&id, false).await?;
     topdesk.set_enabled(&id, false).await?;
     let after = topdesk.get_account(&id).await?;

@@ -13,7 +13,9 @@ use http::header::ACCEPT;
 use secrecy::SecretString;
 use url::Url;
 
-use crate::api::{Incidents, OperatorChanges, OperatorGroups, Operators, Persons};
+use crate::api::{
+    Incidents, OperatorChanges, OperatorGroups, Operators, PermissionGroups, Persons,
+};
 use crate::error::parse_error;
 use crate::models::Version;
 
@@ -166,6 +168,12 @@ impl TopdeskClient {
     /// Operator groups.
     pub fn operator_groups(&self) -> OperatorGroups<'_> {
         OperatorGroups::new(self)
+    }
+
+    /// Permission groups, listed at `path` under `/tas/api` (`permissiongroups`; the
+    /// path is UNVERIFIED, see the `permission_groups_path` setting).
+    pub fn permission_groups<'c>(&'c self, path: &'c str) -> PermissionGroups<'c> {
+        PermissionGroups::new(self, path)
     }
 
     /// `GET /tas/api/version`: the API version; needs valid credentials.

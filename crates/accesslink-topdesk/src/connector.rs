@@ -12,8 +12,8 @@ use crate::client::TopdeskClient;
 use crate::settings::TopdeskSettings;
 use crate::status::status_map_with;
 
-/// TOPdesk as a [`TicketingSystem`] (incidents; operator changes read-only) and a
-/// [`Provisioner`] (operators and persons, operator groups).
+/// TOPdesk as a [`TicketingSystem`] (incidents and operator changes) and a
+/// [`Provisioner`] (operators and persons; operator groups and permission groups).
 #[derive(Debug, Clone)]
 pub struct TopdeskConnector {
     pub(crate) client: TopdeskClient,
@@ -25,6 +25,8 @@ pub struct TopdeskConnector {
 
 /// The entitlement type of operator groups.
 pub const OPERATOR_GROUP: &str = "operator_group";
+/// The entitlement type of permission groups.
+pub const PERMISSION_GROUP: &str = "permission_group";
 
 impl TopdeskConnector {
     /// A connector over a ready client with these settings (their `base_url` and `auth`
@@ -48,6 +50,12 @@ impl TopdeskConnector {
                 C::EnableDisable,
                 C::Grant,
                 C::Revoke,
+                C::ListTickets,
+                C::ListComments,
+                C::TicketSchema,
+                C::AccountSchema,
+                C::SetPassword,
+                C::CreateWithPassword,
             ])
             .with_ticket_kinds([TicketKind::Incident, TicketKind::Change]);
         TopdeskConnector {
@@ -55,7 +63,10 @@ impl TopdeskConnector {
             settings: Arc::new(settings),
             states: Arc::new(states),
             info,
-            types: Arc::from([EntitlementType::new(OPERATOR_GROUP)]),
+            types: Arc::from([
+                EntitlementType::new(OPERATOR_GROUP),
+                EntitlementType::new(PERMISSION_GROUP),
+            ]),
         }
     }
 

@@ -53,6 +53,16 @@ impl Value {
         Ok(Value { text })
     }
 
+    /// A point in time, unquoted, as ISO 8601 UTC to the second, rounded down
+    /// (`2026-12-07T09:30:00Z`): generated here, so nothing to escape.
+    pub fn time(t: std::time::SystemTime) -> Value {
+        let iso = accesslink_core::time::format_rfc3339_millis(t);
+        let seconds = iso.split('.').next().unwrap_or(&iso);
+        Value {
+            text: format!("{seconds}Z"),
+        }
+    }
+
     /// `true` or `false`, unquoted.
     pub fn bool(b: bool) -> Value {
         Value {
@@ -84,6 +94,12 @@ impl Fiql {
     pub fn eq(name: &'static str, value: Value) -> Fiql {
         let Value { text } = value;
         Fiql(format!("{}=={text}", field(name)))
+    }
+
+    /// `field=ge=value` (at or after, for times).
+    pub fn ge(name: &'static str, value: Value) -> Fiql {
+        let Value { text } = value;
+        Fiql(format!("{}=ge={text}", field(name)))
     }
 
     /// `field=in=(v1,v2,…)`; refused when `values` is empty.
@@ -133,6 +149,9 @@ mod tests {
         let q = Fiql::eq("archived", Value::bool(false))
             .and(Fiql::eq("loginName", Value::text("x;y,z==w").unwrap()));
         assert_eq!(q.to_string(), "(archived==false);(loginName=='x;y,z==w')");
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_716_915_600_750);
+        let q = Fiql::ge("modificationDate", Value::time(t));
+        assert_eq!(q.to_string(), "modificationDate=ge=2024-05-28T17:00:00Z");
     }
 
     #[test]

@@ -11,11 +11,14 @@
 //! | ticket references | incident numbers in any spelling (`I 2405 123`, `I2405-123`, `I-250520-058`), normalised to the tenant's [`NumberStyle`]; change numbers (`C1810-005`); UUIDs — all checked before any request ([`refs`]) |
 //! | create | `POST /incidents` with `externalNumber` = correlation id; looked up first, and again after an ambiguous failure, so a retry never makes a twin |
 //! | get | `GET /incidents/id/{uuid}` or `/incidents/number/{number}`; the caller's login from `GET /persons/id/{uuid}`; operator changes with `GET /operatorChanges/{idOrNumber}`, their authorization status as the approval |
+//! | changes | create (`POST /operatorChanges`, idempotent on `externalNumber`), memos (`…/progresstrail`), close by a processing-status transition or a cancel ([`ChangeSettings`]) |
+//! | intake | `list_tickets` (incidents, FIQL `modificationDate=ge=`, sorted by update time; scope: category or operator group), `list_comments` (the progress trail), `ticket_schema` (search lists as allowed values), `account_schema` |
 //! | batched get | one `GET /incidents?query=number=in=(…)` per `batch_size` numbers; each hit checked against what was asked |
 //! | comment | `PATCH /incidents/id/{uuid}` with `action` and `actionInvisibleForCaller`, never repeated blindly |
 //! | close | processing status + closure code (+ `completed`/`closed`), read back: the `closed` flag is the truth |
 //! | accounts | operators then persons, `pageStart`/`pageSize` with 206/200/204, resumable tokens; create, update, archive/unarchive as disable/enable; **no delete** (`Unsupported`) |
-//! | entitlements, grants | operator groups; memberships through `/operators/id/{uuid}/operatorgroups` |
+//! | entitlements, grants | operator groups and permission groups; links through `/operators/id/{uuid}/operatorgroups` and `…/permissiongroups` |
+//! | passwords | `set_password` and per-account initial passwords (`password`, at least 5 characters) |
 //!
 //! Every FIQL `query=` is built by [`fiql::Fiql`], which quotes every value and refuses
 //! what it cannot quote. Lists follow TOPdesk's paging contract ([`api`]): a wrong-shaped
@@ -50,10 +53,12 @@
 //! ```
 
 pub mod api;
+mod changes;
 mod client;
 mod connector;
 pub mod error;
 pub mod fiql;
+mod intake;
 pub mod models;
 mod paging;
 mod provision;
@@ -63,7 +68,9 @@ pub mod status;
 mod tickets;
 
 pub use client::{TopdeskClient, TopdeskClientBuilder, api_root};
-pub use connector::{OPERATOR_GROUP, TopdeskConnector};
+pub use connector::{OPERATOR_GROUP, PERMISSION_GROUP, TopdeskConnector};
 pub use refs::{NumberStyle, TicketNumber};
-pub use settings::{AccountKind, CloseSettings, MAX_PAGE_SIZE, TopdeskAuth, TopdeskSettings};
+pub use settings::{
+    AccountKind, ChangeSettings, CloseSettings, MAX_PAGE_SIZE, TopdeskAuth, TopdeskSettings,
+};
 pub use tickets::{CHANGE, INCIDENT};

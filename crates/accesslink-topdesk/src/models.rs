@@ -165,6 +165,50 @@ pub struct Action {
     pub invisible_for_caller: bool,
 }
 
+/// An entry of a progress trail (`GET …/progresstrail`): a text (`memoText`), an
+/// attachment (`fileName`) or an e-mail (`title`), by an operator or a person.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ProgressEntry {
+    /// The id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The text of a text entry (limited HTML).
+    #[serde(default)]
+    pub memo_text: Option<String>,
+    /// Whether the caller cannot see it.
+    #[serde(default)]
+    pub invisible_for_caller: bool,
+    /// When it was written.
+    #[serde(default)]
+    pub entry_date: Option<String>,
+    /// The operator who wrote it.
+    #[serde(default)]
+    pub operator: Option<Named>,
+    /// The person who wrote it.
+    #[serde(default)]
+    pub person: Option<Named>,
+    /// Every other field.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// A subcategory with its category (`GET /tas/api/incidents/subcategories`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SubCategory {
+    /// The id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The category it belongs to.
+    #[serde(default)]
+    pub category: Option<Named>,
+}
+
 /// A person (end user) (`GET /tas/api/persons/id/{id}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -266,9 +310,15 @@ pub struct OperatorChange {
     /// The requester.
     #[serde(default)]
     pub requester: Option<Caller>,
-    /// The external number.
+    /// The request text.
+    #[serde(default)]
+    pub request: Option<String>,
+    /// The external number: the connector's correlation id.
     #[serde(default)]
     pub external_number: Option<String>,
+    /// When it last changed.
+    #[serde(default)]
+    pub modification_date: Option<String>,
     /// Every other field.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -301,8 +351,16 @@ pub fn parse_date(s: &str) -> Option<SystemTime> {
     } else {
         (time, 0)
     };
-    let clock = clock.split('.').next()?;
+    let (clock, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let millis = if fraction.is_empty() {
+        0
+    } else if fraction.len() <= 9 && fraction.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{fraction:0<3}")[..3].parse::<u64>().ok()?
+    } else {
+        return None;
+    };
     accesslink_core::time::parse_local_datetime(&format!("{date} {clock}"), offset_minutes)
+        .map(|t| t + std::time::Duration::from_millis(millis))
 }
 
 #[cfg(test)]
@@ -318,5 +376,10 @@ mod tests {
         assert_eq!(parse_date("2024-05-28T19:00:00.000+0200"), Some(t));
         assert_eq!(parse_date("2024-05-28T17:00:00"), Some(t));
         assert_eq!(parse_date("yesterday"), None);
+        assert_eq!(
+            parse_date("2024-05-28T17:00:00.250+0000"),
+            Some(t + Duration::from_millis(250))
+        );
+        assert_eq!(parse_date("2024-05-28T17:00:00.x+0000"), None);
     }
 }

@@ -97,6 +97,52 @@ impl Default for CloseSettings {
     }
 }
 
+/// How operator changes are created and closed (fact sheet §3.4; UNVERIFIED against a
+/// spec, hence every part configurable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ChangeSettings {
+    /// `simple` (the default) or `extensive`: the `changeType` of new changes.
+    #[serde(default = "default_change_type")]
+    pub change_type: String,
+    /// A change template (UUID) new changes are made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// The `processingStatusTransitions` action of a successful close (default
+    /// `close`).
+    #[serde(default = "default_close_action")]
+    pub close_action: String,
+    /// How an unsuccessful close ends a change: `cancel` (the default, `POST
+    /// …/cancel`) or a transition action such as `reject`.
+    #[serde(default = "default_failed_action")]
+    pub failed_close_action: String,
+}
+
+impl Default for ChangeSettings {
+    fn default() -> Self {
+        ChangeSettings {
+            change_type: default_change_type(),
+            template: None,
+            close_action: default_close_action(),
+            failed_close_action: default_failed_action(),
+        }
+    }
+}
+
+fn default_change_type() -> String {
+    "simple".into()
+}
+fn default_close_action() -> String {
+    "close".into()
+}
+fn default_failed_action() -> String {
+    "cancel".into()
+}
+fn default_permission_groups_path() -> String {
+    "permissiongroups".into()
+}
+
 fn default_closed_status() -> Option<String> {
     Some("Closed".into())
 }
@@ -138,6 +184,8 @@ fn default_status() -> String {
 /// | `new_account_kind` | `operator` | [`AccountKind`] of created accounts |
 /// | `branch` | none | branch id (UUID) of new operators and persons; TOPdesk requires one |
 /// | `archiving_reason` | none | archiving reason id sent when disabling accounts |
+/// | `changes` | `simple` / `close` / `cancel` | [`ChangeSettings`]: change type, template, close and failed-close actions |
+/// | `permission_groups_path` | `permissiongroups` | where permission groups are listed (UNVERIFIED path) |
 ///
 /// ```toml
 /// [instances.topdesk]
@@ -196,6 +244,15 @@ pub struct TopdeskSettings {
     /// may require one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archiving_reason: Option<String>,
+    /// How operator changes are created and closed.
+    #[serde(default)]
+    pub changes: ChangeSettings,
+    /// Where permission groups are listed, under `/tas/api` (default
+    /// `permissiongroups`; UNVERIFIED, fact sheet §3.7). An operator's permission groups
+    /// are read and linked at `operators/id/{id}/permissiongroups` (vendor API
+    /// description).
+    #[serde(default = "default_permission_groups_path")]
+    pub permission_groups_path: String,
 }
 
 impl std::fmt::Debug for TopdeskSettings {
@@ -224,6 +281,8 @@ impl std::fmt::Debug for TopdeskSettings {
             .field("new_account_kind", &self.new_account_kind)
             .field("branch", &self.branch)
             .field("archiving_reason", &self.archiving_reason)
+            .field("changes", &self.changes)
+            .field("permission_groups_path", &self.permission_groups_path)
             .finish()
     }
 }
@@ -250,6 +309,8 @@ impl TopdeskSettings {
             new_account_kind: AccountKind::default(),
             branch: None,
             archiving_reason: None,
+            changes: ChangeSettings::default(),
+            permission_groups_path: default_permission_groups_path(),
         }
     }
 
@@ -284,10 +345,43 @@ impl TopdeskSettings {
                 self.incident_status
             ));
         }
+        if !matches!(self.changes.change_type.as_str(), "simple" | "extensive") {
+            return bad(format!(
+                "changes.change_type must be simple or extensive, not {:?}",
+                self.changes.change_type
+            ));
+        }
+        for (key, v) in [
+            ("changes.close_action", &self.changes.close_action),
+            (
+                "changes.failed_close_action",
+                &self.changes.failed_close_action,
+            ),
+        ] {
+            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return bad(format!(
+                    "{key} must be an action name such as close, not {v:?}"
+                ));
+            }
+        }
+        let path = &self.permission_groups_path;
+        let segment_ok = |s: &str| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+        };
+        if !path.split('/').all(segment_ok) {
+            return bad(format!(
+                "permission_groups_path must be a path under /tas/api such as permissiongroups, not {path:?}"
+            ));
+        }
         for (key, v) in [
             ("operator_group", &self.operator_group),
             ("branch", &self.branch),
             ("archiving_reason", &self.archiving_reason),
+            ("changes.template", &self.changes.template),
         ] {
             if let Some(v) = v {
                 if crate::refs::uuid(v).is_none() {

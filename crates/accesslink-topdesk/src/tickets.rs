@@ -1,12 +1,16 @@
 //! The `TicketingSystem` implementation: incidents (create, get, batched get, actions,
-//! close) and operator changes (get, with their authorization status as the approval).
+//! close, listing and comments read back: `intake.rs`) and operator changes (create,
+//! get with their authorization status as the approval, memos, close:
+//! `changes.rs`).
 
 use std::collections::HashSet;
 
+use accesslink_core::schema::ObjectSchema;
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
-    Comment, CorrelationId, Error, NewTicket, Resolution, Result, Ticket, TicketKind, TicketRef,
-    TicketingSystem, Visibility, async_trait, redact,
+    Comment, CorrelationId, Error, ErrorKind, NewTicket, Page, PageRequest, Resolution, Result,
+    Ticket, TicketComment, TicketKind, TicketQuery, TicketRef, TicketingSystem, Visibility,
+    async_trait, redact,
 };
 use serde_json::{Map, Value, json};
 
@@ -76,10 +80,21 @@ impl TopdeskConnector {
                 }
                 Ok(found)
             }
+            Target::Change(_) => Err(Error::invalid_input(format!(
+                "{r} names an operator change, not an incident"
+            ))),
+        }
+    }
+
+    /// The UUID of the incident a reference names (read by number when it has no id).
+    pub(crate) async fn incident_id(&self, r: &TicketRef) -> Result<String> {
+        match self.target(r)? {
+            Target::IncidentId(id) => Ok(id),
             Target::Change(_) => Err(Error::Unsupported {
-                operation: "commenting on or closing an operator change (read-only here)",
+                operation: "reading an operator change's progress trail",
                 target: "topdesk",
             }),
+            Target::IncidentNumber(_) => Ok(self.required_incident(r).await?.id),
         }
     }
 
@@ -166,6 +181,8 @@ impl TopdeskConnector {
             .clone()
             .filter(|e| !e.is_empty())
             .map(CorrelationId::new);
+        t.description = c.request.clone();
+        t.updated = c.modification_date.as_deref().and_then(parse_date);
         t.web_url = self.web_url("newchange", &c.id);
         let mut extra = c.other;
         extra.insert("phase".into(), json!(c.phase));
@@ -307,7 +324,7 @@ impl TopdeskConnector {
         Ok(incident)
     }
 
-    fn invisible(&self, c: &Comment) -> bool {
+    pub(crate) fn invisible(&self, c: &Comment) -> bool {
         self.settings
             .comments_invisible_for_caller
             .unwrap_or(c.visibility == Visibility::Internal)
@@ -332,6 +349,8 @@ impl TicketingSystem for TopdeskConnector {
         Ok(TicketRef::by_number(n.render(self.settings.number_style)).with_scope(INCIDENT))
     }
 
+    /// Incidents (kinds incident and request) and operator changes (kind change), each
+    /// idempotent on `externalNumber`.
     async fn create_ticket(&self, new: &NewTicket) -> Result<Ticket> {
         new.correlation_id.check_plain()?;
         // `externalNumber` holds 60 characters (IncidentCreateBody, vendor API description).
@@ -340,6 +359,9 @@ impl TicketingSystem for TopdeskConnector {
                 "a TOPdesk externalNumber holds {MAX_EXTERNAL_NUMBER} characters; the correlation id has {}",
                 new.correlation_id.as_str().len()
             )));
+        }
+        if new.kind == TicketKind::Change {
+            return self.create_change(new).await;
         }
         let mut body = self.new_incident(new)?;
         if let Some(existing) = self.find_incident(&new.correlation_id).await? {
@@ -358,12 +380,22 @@ impl TicketingSystem for TopdeskConnector {
         Ok(self.incident_ticket(written.into_inner()))
     }
 
+    /// An incident with this `externalNumber`, else an operator change with it. An
+    /// operator without rights on changes (403), or a server without the change API
+    /// (404), sees no changes: that look-up is then `None`, not an error.
     async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
         id.check_plain()?;
-        Ok(self
-            .find_incident(id)
-            .await?
-            .map(|i| self.incident_ticket(i)))
+        if let Some(i) = self.find_incident(id).await? {
+            return Ok(Some(self.incident_ticket(i)));
+        }
+        match self.find_change(id).await {
+            Ok(c) => Ok(c.map(|c| self.change_ticket(c))),
+            Err(e) if matches!(e.kind(), ErrorKind::PermissionDenied | ErrorKind::NotFound) => {
+                tracing::debug!(error = %e, "no access to operator changes; looked at incidents only");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
@@ -452,7 +484,8 @@ impl TicketingSystem for TopdeskConnector {
         }
         let id = match self.target(r)? {
             Target::IncidentId(id) => id,
-            _ => self.required_incident(r).await?.id,
+            Target::Change(key) => return self.comment_change(&key, c).await,
+            Target::IncidentNumber(_) => self.required_incident(r).await?.id,
         };
         self.client
             .incidents()
@@ -466,6 +499,9 @@ impl TicketingSystem for TopdeskConnector {
     /// reads the incident back: only its `closed` flag says it is closed. An incident
     /// closed already is returned as it is.
     async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket> {
+        if let Target::Change(key) = self.target(r)? {
+            return self.close_change(&key, how).await;
+        }
         let incident = self.required_incident(r).await?;
         let partial_done = incident.completed && incident.status.as_deref() == Some("partial");
         if incident.closed || incident.archived() || partial_done {
@@ -521,5 +557,22 @@ impl TicketingSystem for TopdeskConnector {
             ));
         }
         Ok(self.incident_ticket(after))
+    }
+
+    /// Incidents only (see `intake.rs`): `modificationDate=ge=` with the watermark,
+    /// sorted by update time; scope `category:<name>` or `operator_group:<uuid or name>`.
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        self.list_incidents(query, page).await
+    }
+
+    /// An incident's progress trail (text entries), oldest first; operator changes are
+    /// `Unsupported`.
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        self.incident_comments(r).await
+    }
+
+    /// Incidents (allowed values from the search lists) and operator changes (fixed).
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        self.schema_of(kind).await
     }
 }

@@ -6,11 +6,14 @@
 //! `externalNumber`; an account is `operator:<uuid>` or `person:<uuid>`; entitlements are
 //! `operator_group` (a group UUID) held through operator-group membership.
 
+use std::time::SystemTime;
+
 use accesslink_core::{
     AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketKind, TicketRef,
     TicketState,
 };
 use async_trait::async_trait;
+use serde_json::Value;
 
 use super::TopdeskMock;
 use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
@@ -66,7 +69,56 @@ impl TicketBackend for TopdeskMock {
         i.completed = completed;
         i.closed = closed;
         i.closure_code = code.map(str::to_owned);
+        s.touch(at);
         Ok(())
+    }
+
+    fn freeze_clock(&self, at: Option<SystemTime>) -> bool {
+        TopdeskMock::freeze_clock(self, at);
+        true
+    }
+
+    /// A visible progress-trail entry written by the incident's caller (or a person
+    /// "Caller, A." when it has none).
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let at = self.incident_index(r)?;
+        let mut s = self.lock();
+        let person = s.incidents[at]
+            .caller
+            .as_ref()
+            .and_then(|c| {
+                let id = c.get("id")?.as_str()?.to_owned();
+                let name = c
+                    .get("dynamicName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                Some((id, name))
+            })
+            .unwrap_or_else(|| {
+                (
+                    "7d0c0002-0002-4000-8000-0000000ca11e".into(),
+                    "Caller, A.".into(),
+                )
+            });
+        let mut e = s.entry(body, false, None);
+        e.person = Some(person);
+        s.incidents[at].actions.push(e);
+        s.touch(at);
+        Ok(true)
+    }
+
+    /// The keys of an incident as `GET /incidents/id/{id}` prints it.
+    fn ticket_fields(&self, kind: &TicketKind) -> Option<Vec<String>> {
+        if !matches!(kind, TicketKind::Incident) {
+            return None;
+        }
+        let s = self.lock();
+        let sample = s.sample_incident();
+        match s.incident_json(&sample) {
+            Value::Object(m) => Some(m.keys().cloned().collect()),
+            _ => None,
+        }
     }
 
     async fn count_with_correlation(&self, id: &CorrelationId) -> Result<usize> {
@@ -85,11 +137,11 @@ impl TicketBackend for TopdeskMock {
         Ok(state.incidents[at]
             .actions
             .iter()
-            .map(|(text, invisible)| {
-                if *invisible {
-                    Comment::internal(text.clone())
+            .map(|e| {
+                if e.invisible {
+                    Comment::internal(e.text.clone())
                 } else {
-                    Comment::public(text.clone())
+                    Comment::public(e.text.clone())
                 }
             })
             .collect())
@@ -125,12 +177,15 @@ impl AccountBackend for TopdeskMock {
     }
 
     async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
-        if e.ty.as_str() != "operator_group" {
-            return Err(Error::invalid_input(format!(
-                "TOPdesk entitlements are operator_group, not {}",
-                e.ty
-            )));
-        }
+        let permission = match e.ty.as_str() {
+            "operator_group" => false,
+            "permission_group" => true,
+            other => {
+                return Err(Error::invalid_input(format!(
+                    "TOPdesk entitlements are operator_group or permission_group, not {other}"
+                )));
+            }
+        };
         let Some(id) = account.as_str().strip_prefix("operator:") else {
             return Ok(false);
         };
@@ -140,10 +195,37 @@ impl AccountBackend for TopdeskMock {
             .iter()
             .find(|o| o.id.eq_ignore_ascii_case(id))
             .ok_or_else(|| Error::not_found(format!("TOPdesk operator {account}")))?;
-        Ok(op
-            .groups
-            .iter()
-            .any(|g| g.eq_ignore_ascii_case(e.id.as_str())))
+        let held = if permission {
+            &op.permission_groups
+        } else {
+            &op.groups
+        };
+        Ok(held.iter().any(|g| g.eq_ignore_ascii_case(e.id.as_str())))
+    }
+
+    /// The keys of persons and operators as the API prints them, and `password`
+    /// (written, never printed).
+    fn account_fields(&self) -> Option<Vec<String>> {
+        let s = self.lock();
+        let sample = s.sample_account();
+        let mut keys = std::collections::BTreeSet::new();
+        for v in [s.person_json(&sample), s.operator_json(&sample)] {
+            if let Value::Object(m) = v {
+                keys.extend(m.keys().cloned());
+            }
+        }
+        keys.insert("password".to_owned());
+        Some(keys.into_iter().collect())
+    }
+
+    async fn password_is(&self, account: &AccountId, password: &str) -> Result<Option<bool>> {
+        let id = account
+            .as_str()
+            .split_once(':')
+            .map_or(account.as_str(), |(_, id)| id);
+        TopdeskMock::password_is(self, id, password)
+            .map(Some)
+            .ok_or_else(|| Error::not_found(format!("TOPdesk account {account}")))
     }
 
     fn requests_seen(&self) -> usize {

@@ -1,5 +1,6 @@
 //! The FIQL subset the mock understands (fact sheet §3.5): `==`, `!=`, `=in=(…)`,
-//! `=out=(…)`, `=sw=`, `;` (AND, binds tighter), `,` (OR), parentheses; values quoted
+//! `=out=(…)`, `=sw=`, `=gt=`, `=ge=`, `=lt=`, `=le=` (timestamps compared as times, to
+//! the millisecond; other values as numbers, else text), `;` (AND, binds tighter), `,` (OR), parentheses; values quoted
 //! with `'` or `"` (backslash escapes) or bare; `null`. Selectors are dotted paths into
 //! the row as the API prints it (`caller.email`), compared as text (`true`, numbers).
 
@@ -24,6 +25,10 @@ pub(crate) enum Op {
     In,
     Out,
     StartsWith,
+    Gt,
+    Ge,
+    Lt,
+    Le,
 }
 
 struct Parser<'a> {
@@ -105,6 +110,10 @@ impl Parser<'_> {
             ("=in=", Op::In),
             ("=out=", Op::Out),
             ("=sw=", Op::StartsWith),
+            ("=gt=", Op::Gt),
+            ("=ge=", Op::Ge),
+            ("=lt=", Op::Lt),
+            ("=le=", Op::Le),
         ]
         .into_iter()
         .find(|(t, _)| rest.starts_with(t))
@@ -188,6 +197,21 @@ fn text_at(row: &Value, path: &str) -> Option<String> {
     }
 }
 
+/// Orders two values of a field: as times when both are timestamps, as numbers when
+/// both are numbers; `None` when they are not comparable.
+pub(crate) fn compare(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    use super::state::parse_time;
+    match (parse_time(a), parse_time(b)) {
+        (Some(x), Some(y)) => return Some(x.cmp(&y)),
+        (Some(_), None) | (None, Some(_)) => return None,
+        (None, None) => {}
+    }
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.partial_cmp(&y),
+        _ => Some(a.cmp(b)),
+    }
+}
+
 /// Whether `row` matches; `fields` are the selectors the resource allows.
 pub(crate) fn matches(e: &Expr, row: &Value, fields: &[&str]) -> Result<bool, String> {
     Ok(match e {
@@ -226,6 +250,19 @@ pub(crate) fn matches(e: &Expr, row: &Value, fields: &[&str]) -> Result<bool, St
                     (Some(v), Some(a)) => a.starts_with(v.as_str()),
                     _ => false,
                 },
+                Op::Gt | Op::Ge | Op::Lt | Op::Le => {
+                    let (Some(v), Some(a)) = (&values[0], &actual) else {
+                        return Ok(false);
+                    };
+                    let ord = compare(a, v)
+                        .ok_or_else(|| format!("'{v}' cannot be compared with field '{field}'"))?;
+                    match op {
+                        Op::Gt => ord.is_gt(),
+                        Op::Ge => ord.is_ge(),
+                        Op::Lt => ord.is_lt(),
+                        _ => ord.is_le(),
+                    }
+                }
             }
         }
     })
@@ -252,5 +289,13 @@ mod tests {
         assert!(parse("number=='x").is_err());
         assert!(parse("number~x").is_err());
         assert!(matches(&parse("secret==x").unwrap(), &row, &f).is_err());
+        let row = json!({"modificationDate": "2026-12-07T09:30:00.500+0000"});
+        let f = ["modificationDate"];
+        let yes = |q: &str| matches(&parse(q).unwrap(), &row, &f).unwrap();
+        assert!(yes("modificationDate=ge=2026-12-07T09:30:00Z"));
+        assert!(yes("modificationDate=ge=2026-12-07T10:30:00.500+0100"));
+        assert!(!yes("modificationDate=gt=2026-12-07T09:30:00.500Z"));
+        assert!(yes("modificationDate=lt=2026-12-07T09:30:01Z"));
+        assert!(matches(&parse("modificationDate=ge=x").unwrap(), &row, &f).is_err());
     }
 }

@@ -9,15 +9,25 @@
 //! | `GET /tas/api/incidents/id/{id}`, `/number/{number}` | the incident (numbers matched exactly, in the tenant's [`NumberFormat`]) |
 //! | `PATCH`/`PUT /tas/api/incidents/id/{id}` | `action` appends an action; `processingStatus`/`closureCode` by name (unknown: `400`, id and name together: `400`); `completed`/`closed` flags; archived incidents are `403` |
 //! | `GET /tas/api/incidents/id/{id}/actions` | actions, newest first; `204` when none |
-//! | `GET /tas/api/operatorChanges/{idOrNumber}` | change with `phase`, `changeType`, `authorizationStatus` |
+//! | `GET /tas/api/incidents/id/{id}/progresstrail?start=&page_size=` | text entries newest first (1..=100 per page, 206/200/204), with `entryDate` and the writer |
+//! | `GET /tas/api/incidents/{categories,subcategories,closure_codes,statuses}` | the tenant's search lists |
+//! | `GET /tas/api/operatorChanges/{idOrNumber}` | change with `phase`, `changeType`, `authorizationStatus`, `externalNumber`, `modificationDate` |
+//! | `GET /tas/api/operatorChanges?pageStart=&pageSize=&query=` | `{"results": […], "next"}`, 206 while more (1..=5000 per page) |
+//! | `POST /tas/api/operatorChanges` | `201`; `requester.id` (a known person), `briefDescription`, `changeType` required, unknown fields `400`; simple changes start in phase `simple`, extensive ones in `rfc` (authorization `requested`) |
+//! | `POST /tas/api/operatorChanges/{id}/progresstrail`, `/processingStatusTransitions`, `/cancel` | memo; `approve`/`reject` from `rfc`, `close` from an open phase (else `400`); cancel unless finished |
+//! | `GET /tas/api/permissiongroups`, `GET/POST/DELETE …/operators/id/{id}/permissiongroups` | permission groups and operators' links to them |
 //! | `GET/POST /tas/api/persons`, `GET/PATCH …/id/{id}`, `PATCH …/id/{id}/archive\|unarchive` | persons (`tasLoginName`, `branch` required and known) |
 //! | same under `/tas/api/operators`, plus `GET/POST/DELETE …/id/{id}/operatorgroups` (`[{"id"}]`) | operators and memberships |
 //! | `GET /tas/api/operatorgroups`, `/operatorgroups/id/{id}` | operator groups |
 //!
 //! FIQL `query` (the subset in `fiql.rs`: `==`, `!=`, `=in=`, `=out=`, `=sw=`, `;`, `,`,
-//! parentheses, quoted values with backslash escapes) on the fields each list allows; an
+//! parentheses, quoted values with backslash escapes; `=ge=` and friends on times) and
+//! `sort` on the fields each list allows; an
 //! unknown field or a malformed query is `400`. Archived persons and operators cannot be
-//! changed (`403`) until unarchived; archiving twice is `400`.
+//! changed (`403`) until unarchived; archiving twice is `400`. `password` (at least 5
+//! characters) is taken on create and `PATCH` and never printed. Every incident write
+//! stamps `modificationDate` from the server's clock, which tests can stop
+//! ([`TopdeskMock::freeze_clock`]).
 //!
 //! Auth is `Authorization: Basic base64(login:application password)` on every request,
 //! else `401 [{"message"}]`. Operator credentials ([`TopdeskMock::login`]) may do
@@ -137,6 +147,8 @@ impl TopdeskMockBuilder {
                 archived: !p.active,
                 branch: Some(branch.clone()),
                 groups: Default::default(),
+                permission_groups: Default::default(),
+                password: None,
             });
         }
         for p in people(self.operators, self.seed.wrapping_add(1)) {
@@ -150,6 +162,8 @@ impl TopdeskMockBuilder {
                 archived: !p.active,
                 branch: Some(branch.clone()),
                 groups: Default::default(),
+                permission_groups: Default::default(),
+                password: None,
             });
         }
         let state = Arc::new(Mutex::new(state));
@@ -264,6 +278,8 @@ impl TopdeskMock {
             archived: false,
             branch: Some(self.branch.clone()),
             groups: Default::default(),
+            permission_groups: Default::default(),
+            password: None,
         });
         id
     }
@@ -287,6 +303,7 @@ impl TopdeskMock {
     ) -> String {
         let mut state = self.lock();
         let id = state.new_id(5);
+        let now = state.now();
         state.changes.push(Change {
             id: id.clone(),
             number: number.into(),
@@ -295,8 +312,92 @@ impl TopdeskMock {
             phase: phase.into(),
             authorization_status: authorization.map(str::to_owned),
             requester: None,
+            request: String::new(),
+            external_number: String::new(),
+            modified: now,
+            progress: Vec::new(),
         });
         id
+    }
+
+    /// An operator change (by id or number) as `GET /operatorChanges/{id}` prints it.
+    pub fn change(&self, id_or_number: &str) -> Option<Value> {
+        let state = self.lock();
+        state
+            .changes
+            .iter()
+            .find(|c| c.id == id_or_number || c.number == id_or_number)
+            .map(|c| state.change_json(c))
+    }
+
+    /// The progress-trail memos of a change (by id or number): `(text, invisible for
+    /// caller)`, oldest first.
+    pub fn change_progress(&self, id_or_number: &str) -> Vec<(String, bool)> {
+        self.lock()
+            .changes
+            .iter()
+            .find(|c| c.id == id_or_number || c.number == id_or_number)
+            .map(|c| {
+                c.progress
+                    .iter()
+                    .map(|e| (e.text.clone(), e.invisible))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many operator changes exist.
+    pub fn change_count(&self) -> usize {
+        self.lock().changes.len()
+    }
+
+    /// Adds a permission group; its id.
+    pub fn add_permission_group(&self, name: &str) -> String {
+        let mut state = self.lock();
+        let id = state.new_id(7);
+        state.permission_groups.push((id.clone(), name.into()));
+        id
+    }
+
+    /// The permission-group ids of an operator (by id or login).
+    pub fn permission_groups_of(&self, id_or_login: &str) -> Vec<String> {
+        self.lock()
+            .operators
+            .iter()
+            .find(|o| o.id == id_or_login || o.login.eq_ignore_ascii_case(id_or_login))
+            .map(|o| o.permission_groups.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Sets an incident's category and subcategory (by names of the tenant's lists), as
+    /// an operator would; `false` when there is no such incident.
+    pub fn set_incident_category(
+        &self,
+        id_or_number: &str,
+        category: &str,
+        sub: Option<&str>,
+    ) -> bool {
+        let mut state = self.lock();
+        let Some(at) = state
+            .incidents
+            .iter()
+            .position(|i| i.id == id_or_number || i.number == id_or_number)
+        else {
+            return false;
+        };
+        state.incidents[at].category = Some(category.to_owned());
+        state.incidents[at].subcategory = sub.map(str::to_owned);
+        state.touch(at);
+        true
+    }
+
+    /// Stops the server's clock at `at`, or lets it run again (`None`). Writes are then
+    /// stamped `at` plus one millisecond per write, within the same second (TOPdesk keeps
+    /// times to the millisecond).
+    pub fn freeze_clock(&self, at: Option<std::time::SystemTime>) {
+        let mut state = self.lock();
+        state.clock = at;
+        state.tick = 0;
     }
 
     /// Sets the requester (a person id) of a change (by number); `false` when none.
@@ -329,7 +430,12 @@ impl TopdeskMock {
             .incidents
             .iter()
             .find(|i| i.id == id_or_number || i.number == id_or_number)
-            .map(|i| i.actions.clone())
+            .map(|i| {
+                i.actions
+                    .iter()
+                    .map(|e| (e.text.clone(), e.invisible))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -399,6 +505,17 @@ impl TopdeskMock {
             .find(|o| o.id == id_or_login || o.login.eq_ignore_ascii_case(id_or_login))
             .map(|o| o.groups.iter().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Whether `password` is the password of the person or operator `id`.
+    pub fn password_is(&self, id: &str, password: &str) -> Option<bool> {
+        let state = self.lock();
+        state
+            .persons
+            .iter()
+            .chain(&state.operators)
+            .find(|a| a.id.eq_ignore_ascii_case(id))
+            .map(|a| a.password.as_deref() == Some(password))
     }
 
     /// How many persons and operators exist (archived ones included).

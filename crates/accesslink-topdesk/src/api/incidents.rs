@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{ListPage, ListParams, get_opt, list_page, push_segment};
 use crate::client::TopdeskClient;
-use crate::models::{Action, Incident, NewIncident};
+use crate::models::{Action, Incident, Named, NewIncident, ProgressEntry, SubCategory};
 use crate::refs::require_uuid;
 
 /// Incidents: `client.incidents()`.
@@ -97,5 +97,52 @@ impl<'c> Incidents<'c> {
             return Ok(Vec::new());
         }
         response.json()
+    }
+
+    /// One page of `GET /incidents/id/{id}/progresstrail?start=&page_size=` (1..=100):
+    /// the progress trail, newest first, in the 206/200/204 contract (see the
+    /// [module docs](super)). Mixed entries: texts (`memoText`), attachments, e-mails.
+    pub async fn progress_trail(
+        &self,
+        id: &str,
+        start: u64,
+        size: u32,
+    ) -> Result<ListPage<ProgressEntry>> {
+        let id = require_uuid(id, "incident id")?;
+        let path = format!("incidents/id/{id}/progresstrail");
+        super::list_page_legacy(&self.client.http, &path, start, size.clamp(1, 100)).await
+    }
+
+    /// `GET /incidents/categories`: the category search list.
+    pub async fn categories(&self) -> Result<Vec<Named>> {
+        self.search_list("incidents/categories").await
+    }
+
+    /// `GET /incidents/subcategories`: subcategories with their category.
+    pub async fn subcategories(&self) -> Result<Vec<SubCategory>> {
+        self.search_list("incidents/subcategories").await
+    }
+
+    /// `GET /incidents/closure_codes`.
+    pub async fn closure_codes(&self) -> Result<Vec<Named>> {
+        self.search_list("incidents/closure_codes").await
+    }
+
+    /// `GET /incidents/statuses`: the processing statuses.
+    pub async fn processing_statuses(&self) -> Result<Vec<Named>> {
+        self.search_list("incidents/statuses").await
+    }
+
+    /// A search list: a JSON array (204: empty). `null` or an object is `Protocol`.
+    async fn search_list<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
+        let http = &self.client.http;
+        let req = http.get(path)?;
+        let label = http.label(&req);
+        let response = http.send(req).await?;
+        if response.status() == http::StatusCode::NO_CONTENT {
+            return Ok(Vec::new());
+        }
+        let rows: Option<Vec<T>> = response.json()?;
+        rows.ok_or_else(|| accesslink_core::Error::protocol(label, "the search list is null"))
     }
 }

@@ -1,5 +1,6 @@
 //! Typed handles over the TOPdesk REST API: [`Incidents`], [`OperatorChanges`],
-//! [`Persons`], [`Operators`] and [`OperatorGroups`]. The trait impls call these and
+//! [`Persons`] and [`Operators`] (one generic [`People`] handle), [`OperatorGroups`] and
+//! [`PermissionGroups`]. The trait impls call these and
 //! never build URLs themselves.
 //!
 //! Lists (fact sheet §3.5, the vendor's API description): `pageStart` (offset) and
@@ -19,9 +20,12 @@ use http::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use self::changes::OperatorChanges;
+pub use self::changes::{MAX_CHANGE_PAGE, OperatorChanges};
 pub use self::incidents::Incidents;
-pub use self::people::{OperatorGroups, Operators, Persons};
+pub use self::people::{
+    AccountRecord, CommonFields, GroupList, OperatorGroups, Operators, People, PermissionGroups,
+    Persons,
+};
 use crate::fiql::Fiql;
 use crate::settings::MAX_PAGE_SIZE;
 
@@ -65,6 +69,13 @@ impl ListParams {
     }
 }
 
+/// `start`/`page_size`, the older parameter names (the progress trail takes only these).
+#[derive(Serialize)]
+struct LegacyQuery {
+    start: u64,
+    page_size: u32,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Query<'a> {
@@ -106,6 +117,29 @@ pub(crate) async fn list_page<T: DeserializeOwned>(
         sort: params.sort,
     };
     let req = http.get(path)?.query(&query)?;
+    read_page(http, req, size).await
+}
+
+/// Fetches one page of `path` with the older `start`/`page_size` parameters, in the same
+/// contract as [`list_page`].
+pub(crate) async fn list_page_legacy<T: DeserializeOwned>(
+    http: &HttpClient,
+    path: &str,
+    start: u64,
+    size: u32,
+) -> Result<ListPage<T>> {
+    let req = http.get(path)?.query(&LegacyQuery {
+        start,
+        page_size: size,
+    })?;
+    read_page(http, req, size).await
+}
+
+async fn read_page<T: DeserializeOwned>(
+    http: &HttpClient,
+    req: Request,
+    size: u32,
+) -> Result<ListPage<T>> {
     let label = http.label(&req);
     let response = http.send(req).await?;
     let more = match response.status() {

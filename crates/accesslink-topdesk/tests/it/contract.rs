@@ -11,8 +11,8 @@
 
 use accesslink_core::{
     AccountChange, AccountSpec, Comment, Connector, CorrelationId, EntitlementType, GrantOutcome,
-    NewTicket, PageRequest, Person, Provisioner, Resolution, RevokeOutcome, TicketKind,
-    TicketingSystem,
+    NewTicket, PageRequest, Password, Person, Provisioner, Resolution, RevokeOutcome, TicketKind,
+    TicketQuery, TicketingSystem,
 };
 use accesslink_testkit::contract::{Contract, ContractOptions, SchemaFile};
 use accesslink_testkit::topdesk::TopdeskMock;
@@ -56,6 +56,16 @@ async fn drive(td: &TopdeskConnector, mock: &TopdeskMock) {
     td.add_comment(&t.reference, &Comment::internal("AD group X"))
         .await
         .unwrap();
+    assert_eq!(td.list_comments(&t.reference).await.unwrap().len(), 1);
+    td.ticket_schema(&TicketKind::Incident).await.unwrap();
+    let since = TicketQuery::new().updated_since(std::time::UNIX_EPOCH);
+    assert!(
+        !td.list_tickets(&since, PageRequest::first())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     td.close_ticket(&t.reference, &Resolution::done("granted"))
         .await
         .unwrap();
@@ -83,12 +93,24 @@ async fn drive(td: &TopdeskConnector, mock: &TopdeskMock) {
         .await
         .unwrap()
         .into_account();
-    let _person = td
+    let person = td
         .create_account(
             &AccountSpec::new("p.contract")
                 .name("Per", "Son")
                 .attribute("kind", "person"),
         )
+        .await
+        .unwrap();
+    let pg = TopdeskConnector::permission_group_entitlement(mock.add_permission_group("Readers"));
+    assert_eq!(td.grant(&op.id, &pg).await.unwrap(), GrantOutcome::Granted);
+    assert_eq!(
+        td.revoke(&op.id, &pg).await.unwrap(),
+        RevokeOutcome::Revoked
+    );
+    td.set_password(&op.id, &Password::from("Op-secret1"))
+        .await
+        .unwrap();
+    td.set_password(&person.account().id, &Password::from("Pe-secret1"))
         .await
         .unwrap();
     let e = TopdeskConnector::operator_group_entitlement(group);

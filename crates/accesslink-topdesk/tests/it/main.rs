@@ -3,10 +3,14 @@
 
 mod accounts;
 mod bad_input;
+mod changes;
 mod conformance;
 mod contract;
 mod faults;
+mod intake;
 mod paging;
+mod passwords;
+mod permission_groups;
 mod secrets;
 mod tickets;
 

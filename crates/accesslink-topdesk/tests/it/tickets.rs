@@ -362,15 +362,6 @@ async fn changes_carry_their_authorization_as_the_approval() {
     );
     let sent = mock.received().await;
     assert_eq!(sent[0].url.path(), "/tas/api/operatorChanges/C2612-001");
-    // Changes are read-only here.
-    let e = td
-        .add_comment(
-            &td.parse_ticket_ref("C2612-001").unwrap(),
-            &Comment::public("x"),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unsupported);
 }
 
 #[tokio::test]
