@@ -54,11 +54,14 @@
 //! ```
 
 pub mod client;
+pub mod composite;
 mod connector;
 pub mod error;
 pub mod ids;
+pub mod intake;
+pub mod limits;
 pub mod models;
-mod provision;
+pub mod provision;
 pub mod settings;
 pub mod soql;
 pub mod status;
@@ -66,6 +69,7 @@ mod tickets;
 
 pub use client::SalesforceClient;
 pub use connector::SalesforceConnector;
+pub use limits::{ApiBudget, ApiUsage, ApiUsageMetrics};
 pub use settings::{
-    Profile, RemedyforceSettings, SalesforceAuth, SalesforceSettings, UserDefaults,
+    DisableBy, Profile, RemedyforceSettings, SalesforceAuth, SalesforceSettings, UserDefaults,
 };
