@@ -1,6 +1,8 @@
 //! Integration tests of the Salesforce connector against the testkit's `SalesforceMock`.
 
+mod bulk;
 mod conformance;
+mod intake;
 mod provisioning;
 mod tickets;
 

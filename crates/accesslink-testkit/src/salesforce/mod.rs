@@ -241,6 +241,14 @@ impl SalesforceMock {
         self.lock().upserts = on;
     }
 
+    /// Sets the calls counted so far and the daily quota that `Sforce-Limit-Info`
+    /// reports (`api-usage=used/quota`; default 0/15000).
+    pub fn set_api_usage(&self, used: usize, quota: usize) {
+        let mut s = self.lock();
+        s.api_calls = used;
+        s.api_quota = quota.max(1);
+    }
+
     /// Drops every access token (sessions expire).
     pub fn expire_tokens(&self) {
         self.lock().tokens.clear();
@@ -420,6 +428,7 @@ pub(crate) struct State {
     pub(crate) upserts: bool,
     daily_limit: Option<usize>,
     api_calls: usize,
+    api_quota: usize,
     user_id: String,
     contact_id: String,
     pub(crate) profile_id: String,
@@ -461,6 +470,7 @@ impl State {
             upserts: false,
             daily_limit: None,
             api_calls: 0,
+            api_quota: 15000,
             user_id: String::new(),
             contact_id: String::new(),
             profile_id: String::new(),
@@ -859,7 +869,7 @@ impl Responder {
             return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid", &[]);
         }
         s.api_calls += 1;
-        let usage = format!("api-usage={}/15000", s.api_calls);
+        let usage = format!("api-usage={}/{}", s.api_calls, s.api_quota);
         if s.daily_limit.is_some_and(|l| s.api_calls > l) {
             return sf_error(
                 403,
@@ -932,7 +942,7 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
     let parts: Vec<&str> = rest.split('/').collect();
     match (method, parts.as_slice()) {
         ("GET", ["limits"]) => ResponseTemplate::new(200).set_body_json(json!({
-            "DailyApiRequests": {"Max": 15000, "Remaining": 15000 - s.api_calls.min(15000)}
+            "DailyApiRequests": {"Max": s.api_quota, "Remaining": s.api_quota - s.api_calls.min(s.api_quota)}
         })),
         ("GET", ["query"]) => {
             let q = request
