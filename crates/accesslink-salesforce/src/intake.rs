@@ -281,10 +281,15 @@ impl SalesforceConnector {
     }
 
     pub(crate) async fn ticket_schema_of(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        // Remedyforce keeps service requests with incidents.
+        let wanted = match (self.settings.profile, kind) {
+            (Profile::Remedyforce, TicketKind::Request) => &TicketKind::Incident,
+            _ => kind,
+        };
         let obj = self
             .objects()
             .into_iter()
-            .find(|o| &o.kind == kind)
+            .find(|o| &o.kind == wanted)
             .ok_or_else(|| {
                 Error::invalid_input(format!("this Salesforce profile has no {kind:?} tickets"))
             })?;

@@ -613,10 +613,24 @@ impl State {
 
     fn find_any(&self, id: &str) -> Option<(&str, &Map<String, Value>)> {
         let short = &id[..id.len().min(15)];
-        self.objects.iter().find_map(|(o, rows)| {
-            rows.iter()
-                .find(|r| text(r, "Id").get(..15) == Some(short))
-                .map(|r| (o.as_str(), r))
+        // The key prefix names the object: look there first (imports of 100,000 users
+        // follow relationships on every row).
+        let prefix = short.get(..3).unwrap_or("");
+        let by_prefix = self
+            .objects
+            .iter()
+            .filter(|(o, _)| prefix_of(o) == prefix)
+            .find_map(|(o, rows)| {
+                rows.iter()
+                    .find(|r| text(r, "Id").get(..15) == Some(short))
+                    .map(|r| (o.as_str(), r))
+            });
+        by_prefix.or_else(|| {
+            self.objects.iter().find_map(|(o, rows)| {
+                rows.iter()
+                    .find(|r| text(r, "Id").get(..15) == Some(short))
+                    .map(|r| (o.as_str(), r))
+            })
         })
     }
 
