@@ -123,6 +123,12 @@ impl SalesforceClient {
     }
 }
 
+/// Whether a failed collection write may have been applied: a transient failure (not
+/// the quota), or an answer that could not be read.
+fn ambiguous(e: &Error) -> bool {
+    (e.is_retryable() && e.kind() != ErrorKind::RateLimited) || e.kind() == ErrorKind::Protocol
+}
+
 fn check_len(request: &str, sent: usize, got: usize) -> Result<()> {
     if sent == got {
         Ok(())
@@ -242,9 +248,10 @@ impl SalesforceConnector {
     /// The answer has one result per grant, in order: `Granted`, `AlreadyGranted`
     /// (`DUPLICATE_VALUE`), or that item's error. After an ambiguous failure of a
     /// request the chunk's assignments are looked up and only the missing ones sent
-    /// again (never a blind repeat). Profile grants (an update of `User.ProfileId`)
-    /// go one by one. The outer error is for what stops the whole job (a token
-    /// refused, the daily quota).
+    /// again (never a blind repeat), up to the retry settings' attempts. Profile grants
+    /// (an update of `User.ProfileId`) go one by one. The outer error is for what stops
+    /// the whole job (a token refused, the daily quota, a request refused as a whole,
+    /// a server still failing after the look-ups); running the job again is safe.
     pub async fn grant_all(&self, grants: &[Grant]) -> Result<Vec<Result<GrantOutcome>>> {
         let mut out: Vec<Option<Result<GrantOutcome>>> = (0..grants.len()).map(|_| None).collect();
         let (items, singles) = self.split(grants, &mut out);
@@ -288,8 +295,8 @@ impl SalesforceConnector {
                     }
                     return Ok(());
                 }
-                Err(e) if e.is_retryable() && e.kind() != ErrorKind::RateLimited => {
-                    // Ambiguous: the server may have saved some. Look up, send the rest.
+                Err(e) if ambiguous(&e) => {
+                    // The server may have saved some. Look up, send only the rest.
                     tracing::debug!(error = %e, "salesforce collection create failed; looking up");
                     let found = self.existing(&pending).await?;
                     pending.retain(|item| {
@@ -302,32 +309,16 @@ impl SalesforceConnector {
                     });
                     last_err = Some(e);
                 }
-                Err(e) => {
-                    // A refusal of the whole request (bad token, quota, 400): every
-                    // item of the chunk carries it; a token or quota refusal stops all.
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::Unauthenticated | ErrorKind::RateLimited
-                    ) {
-                        return Err(e);
-                    }
-                    for item in &pending {
-                        out[item.index] = Some(Err(Error::other(format!(
-                            "salesforce collection create: {e}"
-                        ))));
-                    }
-                    return Ok(());
-                }
+                // A refusal of the whole request (a token, the quota, a malformed
+                // request) stops the job; repeating it is safe (duplicates are
+                // "already granted").
+                Err(e) => return Err(e),
             }
         }
-        if let Some(e) = last_err {
-            for item in &pending {
-                out[item.index] = Some(Err(Error::other(format!(
-                    "salesforce collection create, after look-ups: {e}"
-                ))));
-            }
+        match last_err {
+            Some(e) if !pending.is_empty() => Err(e),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Revokes many entitlements: one look-up per 200 (SOQL `IN`), then one

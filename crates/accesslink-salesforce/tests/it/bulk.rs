@@ -427,3 +427,44 @@ async fn permission_set_groups_queues_and_the_profile() {
     assert_eq!(out[0].as_ref().unwrap_err().kind(), ErrorKind::Unsupported);
     assert_eq!(*out[1].as_ref().unwrap(), RevokeOutcome::Revoked);
 }
+
+#[tokio::test]
+async fn a_wrong_shaped_collection_answer_is_settled_by_a_look_up() {
+    let mock = SalesforceMock::builder().users(2).start().await;
+    let sf = on(&mock);
+    let payroll = mock.id_by_name("PermissionSet", "Payroll_Admin").unwrap();
+    let grants: Vec<Grant> = users(&mock)
+        .iter()
+        .map(|u| Grant::new(u.as_str(), ps(&payroll)))
+        .collect();
+    // 200 with fewer results than records, then `{}`: never read as "nothing to do".
+    for body in ["[]", "{}"] {
+        mock.faults().push_for(
+            FaultMatcher::route("POST", "/composite/sobjects"),
+            Fault::Status {
+                status: 200,
+                body: Some(body.into()),
+            },
+            1,
+        );
+    }
+    let out = sf.grant_all(&grants).await.unwrap();
+    assert!(
+        out.iter()
+            .all(|o| *o.as_ref().unwrap() == GrantOutcome::Granted)
+    );
+    // Two unreadable answers, each followed by a look-up, then the real write.
+    assert_eq!(posts_to(&mock, "/composite/sobjects").await.len(), 3);
+    assert_eq!(mock.records("PermissionSetAssignment").len(), 2);
+    // A request refused as a whole stops the job with the vendor's error.
+    mock.faults().push_for(
+        FaultMatcher::route("POST", "/composite/sobjects"),
+        Fault::Status {
+            status: 400,
+            body: Some(r#"[{"message":"bad","errorCode":"JSON_PARSER_ERROR"}]"#.into()),
+        },
+        1,
+    );
+    let e = sf.grant_all(&grants).await.unwrap_err();
+    assert_eq!(e.vendor_code(), Some("JSON_PARSER_ERROR"));
+}

@@ -194,6 +194,21 @@ async fn scope_is_the_owner_or_record_type_and_is_confirmed() {
         .unwrap();
     assert_eq!(page.items.len(), 1);
     TicketBackend::ignore_search_filters(&mock, false);
+    // A quote in the scope stays inside the literal.
+    let page = sf
+        .list_tickets(
+            &TicketQuery::new().scope("owner:x' OR Owner.Name != 'y"),
+            PageRequest::first().size(10),
+        )
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    assert!(
+        queries(&mock)
+            .await
+            .iter()
+            .any(|q| q.contains(r"Owner.Name = 'x\' OR Owner.Name != \'y'"))
+    );
     let before = mock.request_count();
     for bad in ["Tier 1 Queue", "owner:", "shelf:x"] {
         let e = sf
