@@ -2,6 +2,7 @@
 
 mod bulk;
 mod conformance;
+mod contract;
 mod intake;
 mod provisioning;
 mod tickets;
