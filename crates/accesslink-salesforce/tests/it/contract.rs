@@ -92,11 +92,16 @@ async fn requests_and_answers_keep_the_contract() {
         .await
         .unwrap();
     let id = created.account().id.clone();
-    sf.grant(&id, &e("permission_set", &ps)).await.unwrap();
-    sf.grant(&id, &e("permission_set_group", &psg))
-        .await
-        .unwrap();
-    sf.grant(&id, &e("group", &group)).await.unwrap();
+    for (ty, eid) in [
+        ("permission_set", &ps),
+        ("permission_set_group", &psg),
+        ("group", &group),
+    ] {
+        assert_eq!(
+            sf.grant(&id, &e(ty, eid)).await.unwrap(),
+            accesslink_core::GrantOutcome::Granted
+        );
+    }
     let jobs: Vec<Grant> = users
         .iter()
         .map(|u| Grant::new(u.as_str(), e("permission_set", &ps)))
