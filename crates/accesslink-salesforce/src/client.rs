@@ -22,6 +22,7 @@ use url::Url;
 
 use crate::error::{parse_error, parse_token_error};
 use crate::ids::SfId;
+use crate::limits::ApiUsageTracker;
 use crate::models::{QueryPage, SaveResult};
 use crate::soql::Soql;
 
@@ -273,6 +274,7 @@ struct Inner {
     http_settings: HttpSettings,
     auth: Arc<SalesforceOAuth>,
     api: tokio::sync::OnceCell<HttpClient>,
+    usage: Arc<ApiUsageTracker>,
 }
 
 /// A client for one Salesforce org. Cheap to clone.
@@ -336,6 +338,7 @@ impl SalesforceClient {
                 http_settings: http,
                 auth,
                 api: tokio::sync::OnceCell::new(),
+                usage: Arc::new(ApiUsageTracker::default()),
             }),
         })
     }
@@ -356,14 +359,25 @@ impl SalesforceClient {
                     .instance_url
                     .join(&format!("services/data/{}/", self.inner.api_version))
                     .map_err(|e| Error::config(format!("instance_url: {e}")))?;
+                // The error parser sees every answer: it also reads the daily usage.
+                let usage = self.inner.usage.clone();
                 HttpClient::builder("salesforce", base.as_str())
                     .settings(&self.inner.http_settings)?
                     .instance(self.inner.name.clone())
                     .auth(self.inner.auth.clone())
-                    .error_parser(parse_error)
+                    .error_parser(move |r| {
+                        usage.observe(r.header("sforce-limit-info"));
+                        parse_error(r)
+                    })
                     .build()
             })
             .await
+    }
+
+    /// The org's daily API usage as the last answer reported it
+    /// (`Sforce-Limit-Info: api-usage=used/limit`), with the hook for a metrics system.
+    pub fn api_usage(&self) -> &ApiUsageTracker {
+        &self.inner.usage
     }
 
     /// The org's instance URL (after the first call).

@@ -39,6 +39,7 @@ impl SalesforceConnector {
                 TicketKind::Incident,
                 TicketKind::Request,
                 TicketKind::Change,
+                TicketKind::Task,
             ],
         };
         let mut info = ConnectorInfo::new("salesforce", settings.name.clone())
@@ -56,13 +57,27 @@ impl SalesforceConnector {
                 C::FindByCorrelation,
                 C::Comment,
                 C::CloseTicket,
+                C::ListTickets,
+                C::ListComments,
+                C::TicketSchema,
+                C::AccountSchema,
+                C::SetPassword,
             ])
             .with_ticket_kinds(kinds);
         if settings.user_defaults.profile_id.is_some() {
-            info = info.with([C::CreateAccount]);
+            info = info.with([C::CreateAccount, C::CreateWithPassword]);
         }
         SalesforceConnector {
-            types: Arc::from([crate::provision::permission_set(), EntitlementType::group()]),
+            types: Arc::from(
+                [
+                    crate::provision::PERMISSION_SET,
+                    crate::provision::PERMISSION_SET_GROUP,
+                    crate::provision::GROUP,
+                    crate::provision::QUEUE,
+                    crate::provision::PROFILE,
+                ]
+                .map(EntitlementType::new),
+            ),
             client,
             settings: Arc::new(settings),
             status_map: Arc::new(status_map),

@@ -6,7 +6,7 @@
 //!
 //! | | Service Cloud (`profile = "service_cloud"`) | Remedyforce (`profile = "remedyforce"`) |
 //! |---|---|---|
-//! | tickets | `Case`, number `CaseNumber` | `BMCServiceDesk__Incident__c` (incidents, requests), `BMCServiceDesk__Change_Request__c`, number `Name` |
+//! | tickets | `Case`, number `CaseNumber` | `BMCServiceDesk__Incident__c` (incidents, requests), `BMCServiceDesk__Change_Request__c`, `BMCServiceDesk__Task__c` (tasks), number `Name` |
 //! | closed | `IsClosed` (the status's "Is Closed" flag) | `BMCServiceDesk__state__c` (`true` = open) |
 //! | close | `Status` = configured closed value | status lookup `BMCServiceDesk__Status__c` found by name |
 //! | comment | `CaseComment` (`IsPublished`) | Chatter `FeedItem` (`Visibility`) |
@@ -19,7 +19,10 @@
 //! | get, batch get | SOQL by `Id` or number, one `IN` per batch, each hit confirmed; paging by `nextRecordsUrl` until `done` |
 //! | approval | the latest `ProcessInstance` (unknown values are pending) |
 //! | state | status name and the closed flag through a [`StatusMap`](accesslink_core::StatusMap) ([`status`]) |
-//! | provisioning | `User` (create with the required defaults, update, `IsActive`; delete is `Unsupported`), permission sets (`PermissionSetAssignment`) and public groups (`GroupMember`) as entitlements, keyset paging on `Id` |
+//! | provisioning | `User` (create with the required defaults and an optional initial password, update, `IsActive` or freeze through `UserLogin.IsFrozen`; delete is `Unsupported`), permission sets and permission set groups (`PermissionSetAssignment`), public groups and queues (`GroupMember`) and the profile as entitlements ([`provision`]), keyset paging on `Id` |
+//! | bulk | [`SalesforceConnector::grant_all`] / [`revoke_all`](SalesforceConnector::revoke_all): sObject Collections, 200 per request, every item's result read ([`composite`]) |
+//! | daily quota | `Sforce-Limit-Info` read from every answer, an [`ApiUsageMetrics`] hook, imports stopped at a configured share ([`limits`]) |
+//! | intake | `list_tickets` with a `LastModifiedDate` watermark, `list_comments`, schemas from `describe`, `set_password` ([`intake`]) |
 //!
 //! Every SOQL value goes through a quoting builder ([`soql`]). Error arrays
 //! `[{message, errorCode, fields}]` become core errors ([`error`]); the daily-limit
@@ -54,11 +57,14 @@
 //! ```
 
 pub mod client;
+pub mod composite;
 mod connector;
 pub mod error;
 pub mod ids;
+pub mod intake;
+pub mod limits;
 pub mod models;
-mod provision;
+pub mod provision;
 pub mod settings;
 pub mod soql;
 pub mod status;
@@ -66,6 +72,7 @@ mod tickets;
 
 pub use client::SalesforceClient;
 pub use connector::SalesforceConnector;
+pub use limits::{ApiBudget, ApiUsage, ApiUsageMetrics};
 pub use settings::{
-    Profile, RemedyforceSettings, SalesforceAuth, SalesforceSettings, UserDefaults,
+    DisableBy, Profile, RemedyforceSettings, SalesforceAuth, SalesforceSettings, UserDefaults,
 };

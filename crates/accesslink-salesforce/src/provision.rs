@@ -1,5 +1,7 @@
-//! The [`Provisioner`] implementation: `User`s, permission sets
-//! (`PermissionSetAssignment`) and public groups (`GroupMember`).
+//! The [`Provisioner`] implementation: `User`s and five entitlement types, named by
+//! the constants of this module: permission sets and permission set groups
+//! (`PermissionSetAssignment`), public groups and queues (`GroupMember`), and the
+//! profile (one per user, `User.ProfileId`: granted by an update, never revoked).
 //!
 //! Listings page by keyset (`WHERE Id > :last ORDER BY Id LIMIT n`; the page token is the
 //! last id), never `OFFSET` (capped at 2000); every row of a page must lie after the
@@ -18,11 +20,30 @@ use serde_json::{Map, Value, json};
 
 use crate::connector::SalesforceConnector;
 use crate::ids::SfId;
+use crate::settings::DisableBy;
 use crate::soql::Soql;
 
-/// The permission-set entitlement type (`permission_set`).
-pub(crate) fn permission_set() -> EntitlementType {
-    EntitlementType::new("permission_set")
+/// `permission_set`: permission sets not owned by a profile (`PermissionSetAssignment`).
+pub const PERMISSION_SET: &str = "permission_set";
+/// `permission_set_group`: permission set groups (`PermissionSetAssignment` with
+/// `PermissionSetGroupId`).
+pub const PERMISSION_SET_GROUP: &str = "permission_set_group";
+/// `group`: public groups (`Group` of `Type = 'Regular'`, `GroupMember`).
+pub const GROUP: &str = "group";
+/// `queue`: queues (`Group` of `Type = 'Queue'`, `GroupMember`).
+pub const QUEUE: &str = "queue";
+/// `profile`: the user's profile, one per user (`User.ProfileId`).
+pub const PROFILE: &str = "profile";
+
+/// How one entitlement type is held.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AssignmentKind {
+    /// The assignment object (`User` for the profile).
+    pub(crate) object: &'static str,
+    /// Its entitlement field.
+    pub(crate) efield: &'static str,
+    /// Its account field.
+    pub(crate) afield: &'static str,
 }
 
 const USER_FIELDS: &[&str] = &[
@@ -127,7 +148,13 @@ impl SalesforceConnector {
         } else {
             None
         };
-        let mut q = filter(Soql::select(fields, object)?)?;
+        let mut unique: Vec<&str> = Vec::with_capacity(fields.len());
+        for f in fields {
+            if !unique.contains(f) {
+                unique.push(f);
+            }
+        }
+        let mut q = filter(Soql::select(&unique, object)?)?;
         if let Some(a) = &after {
             q = q.gt("Id", a.as_str())?;
         }
@@ -165,21 +192,100 @@ impl SalesforceConnector {
             .map(Self::account_of))
     }
 
-    fn kind_of(&self, ty: &EntitlementType) -> Result<(&'static str, &'static str, &'static str)> {
-        // (assignment object, entitlement field, account field)
-        if *ty == permission_set() {
-            Ok(("PermissionSetAssignment", "PermissionSetId", "AssigneeId"))
-        } else if *ty == EntitlementType::group() {
-            Ok(("GroupMember", "GroupId", "UserOrGroupId"))
-        } else {
-            Err(Error::invalid_input(format!(
-                "Salesforce entitlements are permission_set or group, not {ty}"
-            )))
+    /// How entitlements of `ty` are held: the assignment object and its two fields.
+    pub(crate) fn assignment_kind(&self, ty: &EntitlementType) -> Result<AssignmentKind> {
+        let k = |object, efield, afield| {
+            Ok(AssignmentKind {
+                object,
+                efield,
+                afield,
+            })
+        };
+        match ty.as_str() {
+            PERMISSION_SET => k("PermissionSetAssignment", "PermissionSetId", "AssigneeId"),
+            PERMISSION_SET_GROUP => k(
+                "PermissionSetAssignment",
+                "PermissionSetGroupId",
+                "AssigneeId",
+            ),
+            GROUP | QUEUE => k("GroupMember", "GroupId", "UserOrGroupId"),
+            PROFILE => k("User", "ProfileId", "Id"),
+            other => Err(Error::invalid_input(format!(
+                "Salesforce entitlements are permission_set, permission_set_group, group, \
+                 queue or profile, not {other}"
+            ))),
         }
     }
 
+    /// Stops an import when the org's reported API usage reached
+    /// `api_budget.import_stop_percent`.
+    pub(crate) fn import_budget(&self, what: &str) -> Result<()> {
+        self.client
+            .api_usage()
+            .check_import(&self.settings.api_budget, what)
+    }
+
+    /// The user's `UserLogin` (its id and `IsFrozen`).
+    async fn user_login(&self, user: &SfId) -> Result<Option<(SfId, bool)>> {
+        let q = Soql::select(&["Id", "UserId", "IsFrozen"], "UserLogin")?
+            .eq("UserId", user.as_str())?;
+        let rows: Vec<Row> = self.client.query_all(&q).await?;
+        rows.into_iter()
+            .find(|r| text(&r.other, "UserId").and_then(|u| u.get(..15)) == Some(user.short()))
+            .map(|r| {
+                let frozen = r
+                    .other
+                    .get("IsFrozen")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                Ok((SfId::parse(&r.id)?, frozen))
+            })
+            .transpose()
+    }
+
+    /// With `disable_by = "freeze"`, a frozen user is shown disabled: one `UserLogin`
+    /// query (`IN`) per page.
+    async fn apply_frozen(&self, accounts: &mut [Account]) -> Result<()> {
+        if self.settings.disable_by != DisableBy::Freeze || accounts.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+        let q = Soql::select(&["Id", "UserId", "IsFrozen"], "UserLogin")?
+            .in_list("UserId", &ids)?
+            .eq_bool("IsFrozen", true)?;
+        let rows: Vec<Row> = self.client.query_all(&q).await?;
+        let frozen: std::collections::HashSet<String> = rows
+            .iter()
+            .filter(|r| r.other.get("IsFrozen").and_then(Value::as_bool) == Some(true))
+            .filter_map(|r| {
+                text(&r.other, "UserId")
+                    .and_then(|u| u.get(..15))
+                    .map(str::to_owned)
+            })
+            .collect();
+        for a in accounts {
+            if a.id.as_str().get(..15).is_some_and(|i| frozen.contains(i)) {
+                a.enabled = Some(false);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether grants of `ty` are assignment records (bulk-writable as collections);
+    /// the profile is a field of the user.
+    pub(crate) fn is_collection_kind(&self, ty: &EntitlementType) -> bool {
+        matches!(
+            ty.as_str(),
+            PERMISSION_SET | PERMISSION_SET_GROUP | GROUP | QUEUE
+        )
+    }
+
     async fn assignment(&self, account: &SfId, e: &EntitlementRef) -> Result<Option<SfId>> {
-        let (object, efield, afield) = self.kind_of(&e.ty)?;
+        let AssignmentKind {
+            object,
+            efield,
+            afield,
+        } = self.assignment_kind(&e.ty)?;
         let eid = SfId::parse(e.id.as_str())?;
         let q = Soql::select(&["Id", efield, afield], object)?
             .eq(afield, account.as_str())?
@@ -201,6 +307,7 @@ impl Provisioner for SalesforceConnector {
 
     /// Internal users (`UserType = 'Standard'`), keyset-paged on `Id`.
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
+        self.import_budget("user listing")?;
         let (rows, next, total) = self
             .keyset(
                 USER_FIELDS,
@@ -210,7 +317,9 @@ impl Provisioner for SalesforceConnector {
                 |u: &UserRow| u.id.as_str(),
             )
             .await?;
-        Ok(Page::new(rows.into_iter().map(Self::account_of).collect(), next).with_total(total))
+        let mut accounts: Vec<Account> = rows.into_iter().map(Self::account_of).collect();
+        self.apply_frozen(&mut accounts).await?;
+        Ok(Page::new(accounts, next).with_total(total))
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Option<Account>> {
@@ -218,29 +327,35 @@ impl Provisioner for SalesforceConnector {
         self.user_by("Id", id.as_str()).await
     }
 
-    /// Permission sets not owned by a profile, or public groups (`Type = 'Regular'`).
+    /// Permission sets not owned by a profile, permission set groups, public groups
+    /// (`Type = 'Regular'`), queues (`Type = 'Queue'`) or profiles.
     async fn list_entitlements(
         &self,
         ty: &EntitlementType,
         page: PageRequest,
     ) -> Result<Page<Entitlement>> {
-        let ps = *ty == permission_set();
-        self.kind_of(ty)?;
-        let (fields, object): (&[&str], &str) = if ps {
-            (&["Id", "Name", "Label"], "PermissionSet")
-        } else {
-            (&["Id", "Name", "DeveloperName"], "Group")
+        self.import_budget("entitlement listing")?;
+        let kind = ty.as_str();
+        self.assignment_kind(ty)?;
+        let (fields, object, label): (&[&str], &str, &str) = match kind {
+            PERMISSION_SET => (&["Id", "Name", "Label"], "PermissionSet", "Label"),
+            PERMISSION_SET_GROUP => (
+                &["Id", "DeveloperName", "MasterLabel"],
+                "PermissionSetGroup",
+                "MasterLabel",
+            ),
+            PROFILE => (&["Id", "Name"], "Profile", "Name"),
+            _ => (&["Id", "Name", "DeveloperName"], "Group", "Name"),
         };
         let (rows, next, total) = self
             .keyset(
                 fields,
                 object,
-                |q| {
-                    if ps {
-                        q.eq_bool("IsOwnedByProfile", false)
-                    } else {
-                        q.eq("Type", "Regular")
-                    }
+                |q| match kind {
+                    PERMISSION_SET => q.eq_bool("IsOwnedByProfile", false),
+                    GROUP => q.eq("Type", "Regular"),
+                    QUEUE => q.eq("Type", "Queue"),
+                    _ => Ok(q),
                 },
                 &page,
                 |r: &Row| r.id.as_str(),
@@ -249,8 +364,9 @@ impl Provisioner for SalesforceConnector {
         let items = rows
             .into_iter()
             .map(|r| {
-                let name = text(&r.other, if ps { "Label" } else { "Name" })
+                let name = text(&r.other, label)
                     .or_else(|| text(&r.other, "Name"))
+                    .or_else(|| text(&r.other, "DeveloperName"))
                     .unwrap_or(&r.id)
                     .to_owned();
                 let mut e = Entitlement::new(EntitlementRef::new(ty.clone(), r.id.clone()), name);
@@ -262,21 +378,29 @@ impl Provisioner for SalesforceConnector {
         Ok(Page::new(items, next).with_total(total))
     }
 
-    /// Assignments of permission sets not owned by a profile, or memberships of public
-    /// groups.
+    /// Assignments of permission sets not owned by a profile (and not through a
+    /// group), of permission set groups, memberships of public groups or queues, or
+    /// each internal user's profile.
     async fn list_grants(&self, ty: &EntitlementType, page: PageRequest) -> Result<Page<Grant>> {
-        let (object, efield, afield) = self.kind_of(ty)?;
-        let ps = *ty == permission_set();
+        self.import_budget("grant listing")?;
+        let AssignmentKind {
+            object,
+            efield,
+            afield,
+        } = self.assignment_kind(ty)?;
+        let kind = ty.as_str();
         let (rows, next, total) = self
             .keyset(
                 &["Id", efield, afield],
                 object,
-                |q| {
-                    if ps {
-                        q.eq_bool("PermissionSet.IsOwnedByProfile", false)
-                    } else {
-                        q.eq("Group.Type", "Regular")
-                    }
+                |q| match kind {
+                    PERMISSION_SET => q
+                        .eq_bool("PermissionSet.IsOwnedByProfile", false)?
+                        .is_null("PermissionSetGroupId", true),
+                    PERMISSION_SET_GROUP => q.is_null("PermissionSetGroupId", false),
+                    GROUP => q.eq("Group.Type", "Regular"),
+                    QUEUE => q.eq("Group.Type", "Queue"),
+                    _ => q.eq("UserType", "Standard"),
                 },
                 &page,
                 |r: &Row| r.id.as_str(),
@@ -285,7 +409,11 @@ impl Provisioner for SalesforceConnector {
         let items = rows
             .into_iter()
             .filter_map(|r| {
-                let a = text(&r.other, afield)?;
+                let a = if afield == "Id" {
+                    r.id.as_str()
+                } else {
+                    text(&r.other, afield)?
+                };
                 let e = text(&r.other, efield)?;
                 // Group members can be groups: only users are accounts.
                 a.starts_with("005").then(|| {
@@ -358,6 +486,10 @@ impl Provisioner for SalesforceConnector {
         let a = self.user_by("Id", &id).await?.ok_or_else(|| {
             Error::protocol("salesforce create user", "the new user cannot be read back")
         })?;
+        // Salesforce's create takes no password: the initial one is set right after.
+        if let Some(pw) = &spec.password {
+            self.set_password_of(&a.id, pw).await?;
+        }
         Ok(CreateOutcome::Created(a))
     }
 
@@ -383,12 +515,40 @@ impl Provisioner for SalesforceConnector {
             .ok_or_else(|| Error::not_found(format!("salesforce user {id}")))
     }
 
-    /// `PATCH User {IsActive}`.
+    /// `GET sobjects/User/describe`; picklist values (time zones, locales) are the
+    /// allowed values.
+    async fn account_schema(&self) -> Result<accesslink_core::ObjectSchema> {
+        self.describe("User").await
+    }
+
+    /// `POST sobjects/User/{id}/password`, sent once.
+    async fn set_password(
+        &self,
+        id: &AccountId,
+        password: &accesslink_core::Password,
+    ) -> Result<()> {
+        self.set_password_of(id, password).await
+    }
+
+    /// `PATCH User {IsActive}`, or, with `disable_by = "freeze"`,
+    /// `PATCH UserLogin {IsFrozen}` (the user keeps its licence and cannot log in).
     async fn set_enabled(&self, id: &AccountId, enabled: bool) -> Result<()> {
         let sid = account_id(id)?;
-        self.client
-            .update("User", &sid, &json!({ "IsActive": enabled }))
-            .await
+        match self.settings.disable_by {
+            DisableBy::IsActive => {
+                self.client
+                    .update("User", &sid, &json!({ "IsActive": enabled }))
+                    .await
+            }
+            DisableBy::Freeze => {
+                let login = self.user_login(&sid).await?.ok_or_else(|| {
+                    Error::not_found(format!("salesforce UserLogin of user {id}"))
+                })?;
+                self.client
+                    .update("UserLogin", &login.0, &json!({ "IsFrozen": !enabled }))
+                    .await
+            }
+        }
     }
 
     /// Salesforce users cannot be deleted: deactivate them with `set_enabled(false)`.
@@ -400,11 +560,31 @@ impl Provisioner for SalesforceConnector {
     }
 
     /// `POST PermissionSetAssignment` / `GroupMember`; `DUPLICATE_VALUE` is
-    /// `AlreadyGranted`; after an ambiguous failure the assignment is looked up.
+    /// `AlreadyGranted`; after an ambiguous failure the assignment is looked up. The
+    /// profile: `PATCH User {ProfileId}` (the same profile is `AlreadyGranted`). For
+    /// many grants at once see [`SalesforceConnector::grant_all`].
     async fn grant(&self, id: &AccountId, e: &EntitlementRef) -> Result<GrantOutcome> {
-        let (object, efield, afield) = self.kind_of(&e.ty)?;
+        let AssignmentKind {
+            object,
+            efield,
+            afield,
+        } = self.assignment_kind(&e.ty)?;
         let account = account_id(id)?;
         let eid = SfId::parse(e.id.as_str())?;
+        if e.ty.as_str() == PROFILE {
+            let user = self
+                .user_by("Id", account.as_str())
+                .await?
+                .ok_or_else(|| Error::not_found(format!("salesforce user {id}")))?;
+            let current = user.attributes.get("ProfileId").and_then(Value::as_str);
+            if current.and_then(|c| c.get(..15)) == Some(eid.short()) {
+                return Ok(GrantOutcome::AlreadyGranted);
+            }
+            self.client
+                .update("User", &account, &json!({ "ProfileId": eid.as_str() }))
+                .await?;
+            return Ok(GrantOutcome::Granted);
+        }
         let body = json!({ afield: account.as_str(), efield: eid.as_str() });
         match self.client.create(object, &body).await {
             Ok(_) => Ok(GrantOutcome::Granted),
@@ -421,9 +601,16 @@ impl Provisioner for SalesforceConnector {
 
     /// Finds the assignment and deletes it; none (or gone meanwhile) is
     /// `AlreadyAbsent`. Assignments of profile-owned permission sets cannot be revoked
-    /// (Salesforce refuses; the error says so).
+    /// (Salesforce refuses; the error says so). The profile cannot be revoked: every
+    /// user has exactly one (`Unsupported`; grant another profile instead).
     async fn revoke(&self, id: &AccountId, e: &EntitlementRef) -> Result<RevokeOutcome> {
-        let (object, _, _) = self.kind_of(&e.ty)?;
+        let AssignmentKind { object, .. } = self.assignment_kind(&e.ty)?;
+        if e.ty.as_str() == PROFILE {
+            return Err(Error::Unsupported {
+                operation: "revoke of a profile (every Salesforce user has exactly one; grant another)",
+                target: "salesforce",
+            });
+        }
         let account = account_id(id)?;
         let Some(a) = self.assignment(&account, e).await? else {
             return Ok(RevokeOutcome::AlreadyAbsent);

@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::client::{Grant, SalesforceClient};
 use crate::connector::SalesforceConnector;
+use crate::limits::ApiBudget;
 use crate::soql::check_name;
 use crate::status::default_status_map;
 
@@ -29,6 +30,19 @@ pub enum Profile {
     /// `BMCServiceDesk__Change_Request__c`, numbered by `Name`, status through the
     /// `BMCServiceDesk__Status__c` lookup.
     Remedyforce,
+}
+
+/// How `set_enabled(false)` disables a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DisableBy {
+    /// `User.IsActive = false` (default): the user is deactivated and frees its licence.
+    #[default]
+    IsActive,
+    /// `UserLogin.IsFrozen = true`: the user cannot log in but stays active (keeps its
+    /// licence, ownerships and approval steps), as admins do while a leaver's work is
+    /// handed over. Listings then show frozen users as disabled.
+    Freeze,
 }
 
 /// How the connector obtains its OAuth access token: `auth = { method = "client_credentials", … }`.
@@ -121,6 +135,10 @@ pub struct RemedyforceSettings {
     pub incident_object: String,
     /// Change requests (default `BMCServiceDesk__Change_Request__c`).
     pub change_object: String,
+    /// Tasks, read for the gate as `TicketKind::Task` (default `BMCServiceDesk__Task__c`).
+    pub task_object: String,
+    /// The description field of tasks (default `BMCServiceDesk__taskDescription__c`).
+    pub task_description_field: String,
     /// The status lookup table (default `BMCServiceDesk__Status__c`).
     pub status_object: String,
     /// The status lookup field on incidents and changes (default `BMCServiceDesk__FKStatus__c`).
@@ -140,6 +158,8 @@ impl Default for RemedyforceSettings {
         RemedyforceSettings {
             incident_object: "BMCServiceDesk__Incident__c".into(),
             change_object: "BMCServiceDesk__Change_Request__c".into(),
+            task_object: "BMCServiceDesk__Task__c".into(),
+            task_description_field: "BMCServiceDesk__taskDescription__c".into(),
             status_object: "BMCServiceDesk__Status__c".into(),
             status_field: "BMCServiceDesk__FKStatus__c".into(),
             status_name_field: "BMCServiceDesk__Status_ID__c".into(),
@@ -285,6 +305,12 @@ pub struct SalesforceSettings {
     /// Defaults for new users (provisioning).
     #[serde(default)]
     pub user_defaults: UserDefaults,
+    /// How users are disabled: `is_active` (default) or `freeze`.
+    #[serde(default)]
+    pub disable_by: DisableBy,
+    /// The daily API quota budget: stop imports at a share of it.
+    #[serde(default)]
+    pub api_budget: ApiBudget,
 }
 
 impl fmt::Debug for SalesforceSettings {
@@ -310,6 +336,8 @@ impl fmt::Debug for SalesforceSettings {
             .field("batch_size", &self.batch_size)
             .field("approvals", &self.approvals)
             .field("user_defaults", &self.user_defaults)
+            .field("disable_by", &self.disable_by)
+            .field("api_budget", &self.api_budget)
             .finish()
     }
 }
@@ -335,6 +363,8 @@ impl SalesforceSettings {
             batch_size: default_batch_size(),
             approvals: true,
             user_defaults: UserDefaults::default(),
+            disable_by: DisableBy::default(),
+            api_budget: ApiBudget::default(),
         }
     }
 
@@ -370,6 +400,13 @@ impl SalesforceSettings {
         if !(60..=86_400).contains(&self.token_lifetime_secs) {
             return bad("token_lifetime_secs must be 60-86400".into());
         }
+        if self
+            .api_budget
+            .import_stop_percent
+            .is_some_and(|p| !(1..=100).contains(&p))
+        {
+            return bad("api_budget.import_stop_percent must be 1-100".into());
+        }
         if !(1..=200).contains(&self.batch_size) {
             return bad("batch_size must be 1-200".into());
         }
@@ -383,6 +420,8 @@ impl SalesforceSettings {
             &r.status_name_field,
             &r.open_field,
             &r.description_field,
+            &r.task_object,
+            &r.task_description_field,
         ] {
             check_name(name).or_else(|e| bad(e.to_string()))?;
         }

@@ -126,6 +126,11 @@ impl Soql {
         self.cond(field, &format!("= {value}"))
     }
 
+    /// `AND field = null` (`is = true`) or `AND field != null`.
+    pub fn is_null(self, field: &str, is: bool) -> Result<Soql> {
+        self.cond(field, if is { "= null" } else { "!= null" })
+    }
+
     /// `AND field > 'value'` (keyset paging on `Id`).
     pub fn gt(self, field: &str, value: &str) -> Result<Soql> {
         let q = quote(value)?;
@@ -148,6 +153,42 @@ impl Soql {
     pub fn like(self, field: &str, value: &str, prefix: bool) -> Result<Soql> {
         let q = quote_like(value, prefix)?;
         self.cond(field, &format!("LIKE {q}"))
+    }
+
+    /// `AND field <op> <date-time literal>` (`=`, `>`, `>=`, `<`, `<=`); the literal must
+    /// be `YYYY-MM-DDThh:mm:ssZ` (SOQL date-times are unquoted), checked character by
+    /// character.
+    pub fn cmp_literal(self, field: &str, op: &str, literal: &str) -> Result<Soql> {
+        if !matches!(op, "=" | ">" | ">=" | "<" | "<=") {
+            return Err(Error::invalid_input(format!(
+                "{op:?} is not a SOQL comparison"
+            )));
+        }
+        let ok = literal.len() == 20
+            && literal.chars().enumerate().all(|(i, c)| match i {
+                4 | 7 => c == '-',
+                10 => c == 'T',
+                13 | 16 => c == ':',
+                19 => c == 'Z',
+                _ => c.is_ascii_digit(),
+            });
+        if !ok {
+            return Err(Error::invalid_input(format!(
+                "{literal:?} is not a SOQL date-time literal"
+            )));
+        }
+        self.cond(field, &format!("{op} {literal}"))
+    }
+
+    /// `ORDER BY a [DESC], b [DESC], …`.
+    pub fn order_by_fields(mut self, fields: &[(&str, bool)]) -> Result<Soql> {
+        let mut parts = Vec::with_capacity(fields.len());
+        for (f, desc) in fields {
+            check_name(f)?;
+            parts.push(format!("{f}{}", if *desc { " DESC" } else { "" }));
+        }
+        let _ = write!(self.text, " ORDER BY {}", parts.join(","));
+        Ok(self)
     }
 
     /// `ORDER BY field [DESC]`.

@@ -23,7 +23,9 @@ pub(crate) struct Obj {
     pub(crate) name: String,
     pub(crate) kind: TicketKind,
     number: &'static str,
-    fields: Vec<String>,
+    pub(crate) fields: Vec<String>,
+    /// The description field (Remedyforce; `Description` on cases).
+    description: String,
 }
 
 impl SalesforceConnector {
@@ -58,6 +60,7 @@ impl SalesforceConnector {
                     kind: TicketKind::Case,
                     number: "CaseNumber",
                     fields,
+                    description: "Description".into(),
                 }]
             }
             Profile::Remedyforce => {
@@ -75,18 +78,33 @@ impl SalesforceConnector {
                     "CreatedBy.Username".into(),
                     cf,
                 ];
+                let mut task_fields = fields.clone();
+                for f in &mut task_fields {
+                    if *f == r.description_field {
+                        f.clone_from(&r.task_description_field);
+                    }
+                }
                 vec![
                     Obj {
                         name: r.incident_object.clone(),
                         kind: TicketKind::Incident,
                         number: "Name",
                         fields: fields.clone(),
+                        description: r.description_field.clone(),
                     },
                     Obj {
                         name: r.change_object.clone(),
                         kind: TicketKind::Change,
                         number: "Name",
                         fields,
+                        description: r.description_field.clone(),
+                    },
+                    Obj {
+                        name: r.task_object.clone(),
+                        kind: TicketKind::Task,
+                        number: "Name",
+                        fields: task_fields,
+                        description: r.task_description_field.clone(),
                     },
                 ]
             }
@@ -146,7 +164,7 @@ impl SalesforceConnector {
             Profile::Remedyforce => {
                 let desc = r
                     .other
-                    .get(&rf.description_field)
+                    .get(&obj.description)
                     .and_then(Value::as_str)
                     .map(str::to_owned);
                 (
@@ -261,7 +279,7 @@ impl SalesforceConnector {
         Ok(out)
     }
 
-    async fn tickets_of(&self, found: Vec<(Obj, Record)>) -> Result<Vec<Ticket>> {
+    pub(crate) async fn tickets_of(&self, found: Vec<(Obj, Record)>) -> Result<Vec<Ticket>> {
         let ids: Vec<String> = found.iter().map(|(_, r)| r.id.clone()).collect();
         let approvals = self.approvals_for(&ids).await?;
         Ok(found
@@ -270,7 +288,7 @@ impl SalesforceConnector {
             .collect())
     }
 
-    async fn read(&self, r: &RecordRef) -> Result<Option<(Obj, Record)>> {
+    pub(crate) async fn read(&self, r: &RecordRef) -> Result<Option<(Obj, Record)>> {
         for obj in self.objects() {
             let (field, value) = match r {
                 RecordRef::Id(id) => {
@@ -344,14 +362,12 @@ impl SalesforceConnector {
                 }
             }
             Profile::Remedyforce => {
-                let rf = &self.settings.remedyforce;
                 body.insert(
-                    rf.description_field.clone(),
+                    obj.description.clone(),
                     json!(format!("{}\n\n{}", new.title, new.description)),
                 );
             }
         }
-        let _ = obj;
         if with_correlation {
             body.insert(
                 self.settings.correlation_field.clone(),
@@ -413,7 +429,7 @@ pub(crate) fn parse_datetime(s: &str) -> Option<std::time::SystemTime> {
     accesslink_core::time::parse_local_datetime(&date_time, offset)
 }
 
-fn record_ref(r: &TicketRef) -> Result<RecordRef> {
+pub(crate) fn record_ref(r: &TicketRef) -> Result<RecordRef> {
     if let Some(id) = r.id() {
         return SfId::parse(id).map(RecordRef::Id);
     }
@@ -549,6 +565,28 @@ impl TicketingSystem for SalesforceConnector {
             }
         }
         Ok(())
+    }
+
+    /// Keyset pages over `LastModifiedDate, Id` with the watermark as
+    /// `LastModifiedDate >= <second>`; scope `owner:<queue or user>` or
+    /// `record_type:<DeveloperName>` (see [`crate::intake`]).
+    async fn list_tickets(
+        &self,
+        query: &accesslink_core::TicketQuery,
+        page: accesslink_core::PageRequest,
+    ) -> Result<accesslink_core::Page<Ticket>> {
+        self.list_tickets_page(query, page).await
+    }
+
+    /// `CaseComment`s (`IsPublished` = public) or `FeedItem`s (`Visibility`), oldest
+    /// first.
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<accesslink_core::TicketComment>> {
+        self.comments_of(r).await
+    }
+
+    /// `GET sobjects/{Object}/describe`; picklist values are the allowed values.
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<accesslink_core::ObjectSchema> {
+        self.ticket_schema_of(kind).await
     }
 
     /// Sets the configured closed status (Remedyforce: the status lookup found by name),

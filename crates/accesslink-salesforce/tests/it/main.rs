@@ -1,6 +1,9 @@
 //! Integration tests of the Salesforce connector against the testkit's `SalesforceMock`.
 
+mod bulk;
 mod conformance;
+mod contract;
+mod intake;
 mod provisioning;
 mod tickets;
 

@@ -12,13 +12,13 @@ use accesslink_core::{
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
-use super::{AuthMode, CHANGE, CORRELATION_FIELD, INCIDENT, Profile, SalesforceMock, State};
+use super::{AuthMode, CHANGE, CORRELATION_FIELD, INCIDENT, Profile, SalesforceMock, State, TASK};
 use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
 use crate::fault::{FaultMatcher, FaultPlan};
 use crate::mock::{Mock, RecordedRequest};
 use crate::proxy::FaultProxy;
 
-const TICKET_OBJECTS: &[&str] = &["Case", INCIDENT, CHANGE];
+const TICKET_OBJECTS: &[&str] = &["Case", INCIDENT, CHANGE, TASK];
 
 fn text(r: &Map<String, Value>, k: &str) -> String {
     r.get(k).and_then(Value::as_str).unwrap_or("").to_owned()
@@ -180,6 +180,45 @@ impl TicketBackend for SalesforceMock {
         self.lock().unfiltered = on;
         true
     }
+
+    /// Every write then stamps `at` (to the second, as Salesforce keeps times).
+    fn freeze_clock(&self, at: Option<std::time::SystemTime>) -> bool {
+        self.lock().frozen_clock = at;
+        true
+    }
+
+    /// A public `CaseComment` (Remedyforce: a `FeedItem` to `AllUsers`) written by a
+    /// service-desk agent, not the integration user.
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let mut s = self.lock();
+        let (object, id) = resolve(&s, r)?;
+        let agent = s.agent_id();
+        let row = if object == "Case" {
+            json!({"ParentId": id, "CommentBody": body, "IsPublished": true, "CreatedById": agent})
+        } else {
+            json!({"ParentId": id, "Body": body, "Visibility": "AllUsers", "CreatedById": agent})
+        };
+        let comment_object = if object == "Case" {
+            "CaseComment"
+        } else {
+            "FeedItem"
+        };
+        s.insert(comment_object, row.as_object().cloned().unwrap_or_default());
+        // A comment updates its record's LastModifiedDate.
+        s.patch(&object, &id, Map::new());
+        Ok(true)
+    }
+
+    /// The describe field names of the kind's object.
+    fn ticket_fields(&self, kind: &TicketKind) -> Option<Vec<String>> {
+        let object = match (self.profile, kind) {
+            (Profile::ServiceCloud, _) => "Case",
+            (Profile::Remedyforce, TicketKind::Change) => CHANGE,
+            (Profile::Remedyforce, TicketKind::Task) => TASK,
+            (Profile::Remedyforce, _) => INCIDENT,
+        };
+        super::describe::field_names(object)
+    }
 }
 
 #[async_trait]
@@ -195,12 +234,19 @@ impl AccountBackend for SalesforceMock {
             .count())
     }
 
-    /// `permission_set`: a `PermissionSetAssignment`; `group`: a `GroupMember`.
+    /// `permission_set` / `permission_set_group`: a `PermissionSetAssignment`;
+    /// `group` / `queue`: a `GroupMember`; `profile`: the user's `ProfileId`.
     async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
         let s = self.lock();
         let (object, efield, afield) = match e.ty.as_str() {
             "permission_set" => ("PermissionSetAssignment", "PermissionSetId", "AssigneeId"),
-            "group" => ("GroupMember", "GroupId", "UserOrGroupId"),
+            "permission_set_group" => (
+                "PermissionSetAssignment",
+                "PermissionSetGroupId",
+                "AssigneeId",
+            ),
+            "group" | "queue" => ("GroupMember", "GroupId", "UserOrGroupId"),
+            "profile" => ("User", "ProfileId", "Id"),
             other => return Err(Error::invalid_input(format!("no entitlement type {other}"))),
         };
         let a = account.as_str();
@@ -228,6 +274,18 @@ impl AccountBackend for SalesforceMock {
     fn inflate_reported_total(&self, extra: usize) -> bool {
         self.lock().total_bias = extra;
         true
+    }
+
+    /// The describe field names of `User`.
+    fn account_fields(&self) -> Option<Vec<String>> {
+        super::describe::field_names("User")
+    }
+
+    /// The password last set through `POST …/sobjects/User/{id}/password`.
+    async fn password_is(&self, account: &AccountId, password: &str) -> Result<Option<bool>> {
+        let s = self.lock();
+        let short = account.as_str().get(..15).unwrap_or("");
+        Ok(Some(s.passwords.get(short).is_some_and(|p| p == password)))
     }
 }
 

@@ -20,6 +20,7 @@
 //! the [`FaultPlan`] first.
 
 mod backend;
+mod describe;
 pub(crate) mod soql;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -60,6 +61,8 @@ pub enum Profile {
 pub const INCIDENT: &str = "BMCServiceDesk__Incident__c";
 /// The Remedyforce change request object.
 pub const CHANGE: &str = "BMCServiceDesk__Change_Request__c";
+/// The Remedyforce task object.
+pub const TASK: &str = "BMCServiceDesk__Task__c";
 /// The Remedyforce status lookup table.
 pub const STATUS: &str = "BMCServiceDesk__Status__c";
 /// The correlation field on cases, incidents and changes.
@@ -238,6 +241,14 @@ impl SalesforceMock {
         self.lock().upserts = on;
     }
 
+    /// Sets the calls counted so far and the daily quota that `Sforce-Limit-Info`
+    /// reports (`api-usage=used/quota`; default 0/15000).
+    pub fn set_api_usage(&self, used: usize, quota: usize) {
+        let mut s = self.lock();
+        s.api_calls = used;
+        s.api_quota = quota.max(1);
+    }
+
     /// Drops every access token (sessions expire).
     pub fn expire_tokens(&self) {
         self.lock().tokens.clear();
@@ -322,7 +333,7 @@ impl SalesforceMock {
         s.objects
             .get(object)?
             .iter()
-            .find(|r| text(r, "Name") == name)
+            .find(|r| text(r, "Name") == name || text(r, "DeveloperName") == name)
             .map(|r| text(r, "Id"))
     }
 
@@ -366,8 +377,11 @@ fn prefix_of(object: &str) -> &'static str {
         "PermissionSetAssignment" => "0Pa",
         "Group" => "00G",
         "GroupMember" => "011",
+        "PermissionSetGroup" => "0PG",
+        "UserLogin" => "060",
         INCIDENT => "a2K",
         CHANGE => "a2L",
+        TASK => "a2N",
         STATUS => "a2M",
         _ => "a0Z",
     }
@@ -414,10 +428,13 @@ pub(crate) struct State {
     pub(crate) upserts: bool,
     daily_limit: Option<usize>,
     api_calls: usize,
+    api_quota: usize,
     user_id: String,
     contact_id: String,
     pub(crate) profile_id: String,
     pub(crate) total_bias: usize,
+    pub(crate) passwords: HashMap<String, String>,
+    pub(crate) frozen_clock: Option<std::time::SystemTime>,
 }
 
 impl std::fmt::Debug for State {
@@ -453,10 +470,13 @@ impl State {
             upserts: false,
             daily_limit: None,
             api_calls: 0,
+            api_quota: 15000,
             user_id: String::new(),
             contact_id: String::new(),
             profile_id: String::new(),
             total_bias: 0,
+            passwords: HashMap::new(),
+            frozen_clock: None,
         };
         s.profile_id = s.insert(
             "Profile",
@@ -482,6 +502,20 @@ impl State {
                     .unwrap_or_default(),
             );
         }
+        s.insert(
+            "PermissionSetGroup",
+            json!({"DeveloperName": "Finance_Bundle", "MasterLabel": "Finance Bundle", "Status": "Updated"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        s.insert(
+            "Profile",
+            json!({"Name": "Read Only"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
         for (name, ty) in [("Payroll Team", "Regular"), ("Tier 1 Queue", "Queue")] {
             s.insert(
                 "Group",
@@ -521,6 +555,26 @@ impl State {
         s
     }
 
+    /// A service-desk agent (a second internal user, made on first use), the author
+    /// of comments written "in the UI".
+    pub(crate) fn agent_id(&mut self) -> String {
+        let existing = self
+            .objects
+            .get("User")
+            .into_iter()
+            .flatten()
+            .find(|u| text(u, "Username") == "agent@acme.example")
+            .map(|u| text(u, "Id"));
+        if let Some(id) = existing {
+            return id;
+        }
+        let profile = self.profile_id.clone();
+        let u = json!({"FirstName": "Sam", "LastName": "Agent", "Username": "agent@acme.example",
+            "Email": "sam.agent@acme.example", "Alias": "sagent", "ProfileId": profile,
+            "IsActive": true, "UserType": "Standard"});
+        self.insert("User", u.as_object().cloned().unwrap_or_default())
+    }
+
     fn new_id(&mut self, object: &str) -> String {
         self.seq += 1;
         let mut n = self.seq;
@@ -540,7 +594,12 @@ impl State {
 
     fn now(&mut self) -> String {
         self.clock += 1;
-        let t = UNIX_EPOCH + Duration::from_secs(1_780_000_000 + self.clock);
+        let t = self
+            .frozen_clock
+            .unwrap_or(UNIX_EPOCH + Duration::from_secs(1_780_000_000 + self.clock));
+        // Salesforce keeps times to the second.
+        let t = UNIX_EPOCH
+            + Duration::from_secs(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs());
         accesslink_core::time::format_rfc3339_millis(t).replace('Z', "+0000")
     }
 
@@ -554,10 +613,24 @@ impl State {
 
     fn find_any(&self, id: &str) -> Option<(&str, &Map<String, Value>)> {
         let short = &id[..id.len().min(15)];
-        self.objects.iter().find_map(|(o, rows)| {
-            rows.iter()
-                .find(|r| text(r, "Id").get(..15) == Some(short))
-                .map(|r| (o.as_str(), r))
+        // The key prefix names the object: look there first (imports of 100,000 users
+        // follow relationships on every row).
+        let prefix = short.get(..3).unwrap_or("");
+        let by_prefix = self
+            .objects
+            .iter()
+            .filter(|(o, _)| prefix_of(o) == prefix)
+            .find_map(|(o, rows)| {
+                rows.iter()
+                    .find(|r| text(r, "Id").get(..15) == Some(short))
+                    .map(|r| (o.as_str(), r))
+            });
+        by_prefix.or_else(|| {
+            self.objects.iter().find_map(|(o, rows)| {
+                rows.iter()
+                    .find(|r| text(r, "Id").get(..15) == Some(short))
+                    .map(|r| (o.as_str(), r))
+            })
         })
     }
 
@@ -589,7 +662,7 @@ impl State {
                 r.insert("Status".into(), json!(status));
                 r.insert("IsClosed".into(), json!(closed));
             }
-            INCIDENT | CHANGE => {
+            INCIDENT | CHANGE | TASK => {
                 let fk = r
                     .get("BMCServiceDesk__FKStatus__c")
                     .and_then(Value::as_str)
@@ -629,7 +702,7 @@ impl State {
                 self.numbers += 1;
                 r.insert("CaseNumber".into(), json!(format!("{:08}", self.numbers)));
             }
-            INCIDENT | CHANGE => {
+            INCIDENT | CHANGE | TASK => {
                 self.numbers += 1;
                 r.insert("Name".into(), json!(format!("{:08}", self.numbers)));
             }
@@ -637,6 +710,11 @@ impl State {
         }
         self.derive(object, &mut r);
         self.objects.entry(object.to_owned()).or_default().push(r);
+        if object == "User" {
+            // Every user has one UserLogin (its freeze flag).
+            let login = json!({"UserId": id, "IsFrozen": false});
+            self.insert("UserLogin", login.as_object().cloned().unwrap_or_default());
+        }
         id
     }
 
@@ -805,7 +883,7 @@ impl Responder {
             return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid", &[]);
         }
         s.api_calls += 1;
-        let usage = format!("api-usage={}/15000", s.api_calls);
+        let usage = format!("api-usage={}/{}", s.api_calls, s.api_quota);
         if s.daily_limit.is_some_and(|l| s.api_calls > l) {
             return sf_error(
                 403,
@@ -878,7 +956,7 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
     let parts: Vec<&str> = rest.split('/').collect();
     match (method, parts.as_slice()) {
         ("GET", ["limits"]) => ResponseTemplate::new(200).set_body_json(json!({
-            "DailyApiRequests": {"Max": 15000, "Remaining": 15000 - s.api_calls.min(15000)}
+            "DailyApiRequests": {"Max": s.api_quota, "Remaining": s.api_quota - s.api_calls.min(s.api_quota)}
         })),
         ("GET", ["query"]) => {
             let q = request
@@ -906,6 +984,65 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
                 }
             };
             create(s, object, body)
+        }
+        ("POST", ["composite", "sobjects"]) => composite_create(s, &request.body),
+        ("DELETE", ["composite", "sobjects"]) => {
+            let ids: Vec<String> = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "ids")
+                .map(|(_, v)| v.split(',').map(str::to_owned).collect())
+                .unwrap_or_default();
+            composite_delete(s, &ids)
+        }
+        ("GET", ["sobjects", object, "describe"]) => match describe::describe(object) {
+            Some(d) => ResponseTemplate::new(200).set_body_json(d),
+            None => sf_error(
+                404,
+                "NOT_FOUND",
+                "The requested resource does not exist",
+                &[],
+            ),
+        },
+        ("POST", ["sobjects", "User", id, "password"]) => {
+            let new = serde_json::from_slice::<Value>(&request.body)
+                .ok()
+                .and_then(|v| {
+                    v.get("NewPassword")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                });
+            let Some(new) = new else {
+                return sf_error(
+                    400,
+                    "JSON_PARSER_ERROR",
+                    "The request body must be {\"NewPassword\": \"…\"}",
+                    &[],
+                );
+            };
+            if s.find("User", id).is_none() {
+                return sf_error(
+                    404,
+                    "NOT_FOUND",
+                    "The requested resource does not exist",
+                    &[],
+                );
+            }
+            // The org's default policy: 8 characters, letters and digits.
+            let ok = new.chars().count() >= 8
+                && new.chars().any(|c| c.is_alphabetic())
+                && new.chars().any(|c| c.is_ascii_digit());
+            if !ok {
+                return sf_error(
+                    400,
+                    "INVALID_NEW_PASSWORD",
+                    "Your password must be at least 8 characters long and mix letters and numbers.",
+                    &[],
+                );
+            }
+            let short = id[..id.len().min(15)].to_owned();
+            s.passwords.insert(short, new);
+            ResponseTemplate::new(204)
         }
         ("GET", ["sobjects", object, id]) => match s.find(object, id) {
             Some(r) => {
@@ -1013,11 +1150,147 @@ fn api(s: &mut State, request: &Request, version: &str, rest: &str) -> ResponseT
     }
 }
 
+/// `POST composite/sobjects`: `{allOrNone, records}` (only `allOrNone = false` is
+/// modelled), at most 200 records, each with `attributes.type`; 200 with one result per
+/// record, in order, each with its own `success`.
+fn composite_create(s: &mut State, body: &[u8]) -> ResponseTemplate {
+    let Ok(Value::Object(b)) = serde_json::from_slice::<Value>(body) else {
+        return sf_error(
+            400,
+            "JSON_PARSER_ERROR",
+            "The request body is not a JSON object",
+            &[],
+        );
+    };
+    let Some(records) = b.get("records").and_then(Value::as_array) else {
+        return sf_error(
+            400,
+            "REQUIRED_FIELD_MISSING",
+            "records is required",
+            &["records"],
+        );
+    };
+    if records.len() > 200 {
+        return sf_error(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            "record limit reached. cannot submit more than 200 records into this call",
+            &[],
+        );
+    }
+    let results: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let mut m = r.as_object().cloned().unwrap_or_default();
+            let ty = m
+                .remove("attributes")
+                .and_then(|a| a.get("type").and_then(Value::as_str).map(str::to_owned));
+            let Some(ty) = ty else {
+                return ItemError::new(400, "INVALID_TYPE", "attributes.type is required", &[])
+                    .item();
+            };
+            match create_item(s, &ty, Value::Object(m)) {
+                Ok(id) => json!({"id": id, "success": true, "errors": []}),
+                Err(e) => e.item(),
+            }
+        })
+        .collect();
+    ResponseTemplate::new(200).set_body_json(results)
+}
+
+/// `DELETE composite/sobjects?ids=…&allOrNone=false`: one result per id.
+fn composite_delete(s: &mut State, ids: &[String]) -> ResponseTemplate {
+    if ids.is_empty() || ids.len() > 200 {
+        return sf_error(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            "between 1 and 200 ids are allowed",
+            &[],
+        );
+    }
+    let results: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            let short = id[..id.len().min(15)].to_owned();
+            let object = s.find_any(id).map(|(o, _)| o.to_owned());
+            match object {
+                Some(o) if o == "User" => ItemError::new(
+                    400,
+                    "INVALID_OPERATION",
+                    "Users cannot be deleted; deactivate them instead",
+                    &[],
+                )
+                .item(),
+                Some(o) => {
+                    if let Some(rows) = s.objects.get_mut(&o) {
+                        rows.retain(|r| text(r, "Id").get(..15) != Some(short.as_str()));
+                    }
+                    json!({"id": id, "success": true, "errors": []})
+                }
+                None => ItemError::new(400, "ENTITY_IS_DELETED", "entity is deleted", &[]).item(),
+            }
+        })
+        .collect();
+    ResponseTemplate::new(200).set_body_json(results)
+}
+
 fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(format!("v={}", s.replace('+', "%2B")).as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
+}
+
+/// One record's refusal: the status a single-record call would answer, and the item
+/// of the error array (`errorCode` there, `statusCode` in collection answers).
+#[derive(Debug, Clone)]
+pub(crate) struct ItemError {
+    status: u16,
+    code: String,
+    message: String,
+    fields: Vec<String>,
+}
+
+impl ItemError {
+    fn new(status: u16, code: &str, message: &str, fields: &[&str]) -> ItemError {
+        ItemError {
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        }
+    }
+
+    fn response(&self) -> ResponseTemplate {
+        ResponseTemplate::new(self.status).set_body_json(
+            json!([{"message": self.message, "errorCode": self.code, "fields": self.fields}]),
+        )
+    }
+
+    fn item(&self) -> Value {
+        json!({"success": false, "errors": [
+            {"statusCode": self.code, "message": self.message, "fields": self.fields}
+        ]})
+    }
+}
+
+fn unknown_field_error(object: &str, m: &Map<String, Value>) -> Option<ItemError> {
+    let known: &[&str] = match object {
+        "Case" => CASE_FIELDS,
+        "CaseComment" => &["ParentId", "CommentBody", "IsPublished"],
+        "FeedItem" => &["ParentId", "Body", "Visibility"],
+        _ => return None,
+    };
+    m.keys()
+        .find(|k| !known.contains(&k.as_str()) && !k.ends_with("__c"))
+        .map(|k| {
+            ItemError::new(
+                400,
+                "INVALID_FIELD",
+                &format!("No such column '{k}' on sobject of type {object}"),
+                &[k],
+            )
+        })
 }
 
 fn unknown_field(object: &str, m: &Map<String, Value>) -> Option<ResponseTemplate> {
@@ -1039,23 +1312,29 @@ fn unknown_field(object: &str, m: &Map<String, Value>) -> Option<ResponseTemplat
         })
 }
 
-fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
+/// Creates one record, or says why not (the checks Salesforce makes).
+fn create_item(s: &mut State, object: &str, body: Value) -> Result<String, ItemError> {
     let Value::Object(m) = body else {
-        return sf_error(400, "JSON_PARSER_ERROR", "not an object", &[]);
+        return Err(ItemError::new(
+            400,
+            "JSON_PARSER_ERROR",
+            "not an object",
+            &[],
+        ));
     };
-    if let Some(bad) = unknown_field(object, &m) {
-        return bad;
+    if let Some(bad) = unknown_field_error(object, &m) {
+        return Err(bad);
     }
     match object {
         "CaseComment" | "FeedItem" => {
             let parent = text(&m, "ParentId");
             if s.find_any(&parent).is_none() {
-                return sf_error(
+                return Err(ItemError::new(
                     400,
                     "INVALID_CROSS_REFERENCE_KEY",
                     "invalid cross reference id",
                     &["ParentId"],
-                );
+                ));
             }
             let body_field = if object == "CaseComment" {
                 "CommentBody"
@@ -1063,12 +1342,12 @@ fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
                 "Body"
             };
             if text(&m, body_field).is_empty() {
-                return sf_error(
+                return Err(ItemError::new(
                     400,
                     "REQUIRED_FIELD_MISSING",
                     &format!("Required fields are missing: [{body_field}]"),
                     &[body_field],
-                );
+                ));
             }
         }
         "User" => {
@@ -1089,20 +1368,20 @@ fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
                 .filter(|f| text(&m, f).is_empty())
                 .collect();
             if !missing.is_empty() {
-                return sf_error(
+                return Err(ItemError::new(
                     400,
                     "REQUIRED_FIELD_MISSING",
                     &format!("Required fields are missing: {missing:?}"),
                     &missing,
-                );
+                ));
             }
             if text(&m, "Alias").chars().count() > 8 {
-                return sf_error(
+                return Err(ItemError::new(
                     400,
                     "STRING_TOO_LONG",
                     "Alias: data value too large",
                     &["Alias"],
-                );
+                ));
             }
             let username = text(&m, "Username");
             let taken = s
@@ -1112,65 +1391,82 @@ fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
                 .flatten()
                 .any(|u| text(u, "Username").eq_ignore_ascii_case(&username));
             if taken {
-                return sf_error(
+                return Err(ItemError::new(
                     400,
                     "DUPLICATE_USERNAME",
                     "Duplicate Username",
                     &["Username"],
-                );
+                ));
             }
             if s.find("Profile", &text(&m, "ProfileId")).is_none() {
-                return sf_error(
+                return Err(ItemError::new(
                     400,
                     "INVALID_CROSS_REFERENCE_KEY",
                     "Profile ID: id value of incorrect type",
                     &["ProfileId"],
-                );
+                ));
             }
         }
         "PermissionSetAssignment" | "GroupMember" => {
             let (efield, afield, eobj) = if object == "GroupMember" {
                 ("GroupId", "UserOrGroupId", "Group")
+            } else if m.get("PermissionSetGroupId").is_some_and(|v| !v.is_null()) {
+                ("PermissionSetGroupId", "AssigneeId", "PermissionSetGroup")
             } else {
                 ("PermissionSetId", "AssigneeId", "PermissionSet")
             };
             let (e, a) = (text(&m, efield), text(&m, afield));
             if s.find(eobj, &e).is_none() || s.find("User", &a).is_none() {
-                return sf_error(
+                return Err(ItemError::new(
                     400,
                     "INVALID_CROSS_REFERENCE_KEY",
                     "invalid cross reference id",
                     &[efield, afield],
-                );
+                ));
             }
             let dup = s.objects.get(object).into_iter().flatten().any(|r| {
                 text(r, efield).get(..15) == e.get(..15) && text(r, afield).get(..15) == a.get(..15)
             });
             if dup {
-                return sf_error(
+                return Err(ItemError::new(
                     400,
                     "DUPLICATE_VALUE",
                     "duplicate value found: Assignee already has this entitlement",
                     &[],
-                );
+                ));
             }
         }
         "Case" => {
             if let Some(c) = m.get("ContactId").and_then(Value::as_str) {
                 if s.find("Contact", c).is_none() {
-                    return sf_error(
+                    return Err(ItemError::new(
                         400,
                         "INVALID_CROSS_REFERENCE_KEY",
                         "Contact ID: id value of incorrect type",
                         &["ContactId"],
-                    );
+                    ));
                 }
             }
         }
         _ => {}
     }
+    let parent = matches!(object, "CaseComment" | "FeedItem").then(|| text(&m, "ParentId"));
     let id = s.insert(object, m);
-    ResponseTemplate::new(201).set_body_json(json!({"id": id, "success": true, "errors": []}))
+    // A comment updates its record's LastModifiedDate.
+    if let Some(parent) = parent {
+        if let Some(o) = s.find_any(&parent).map(|(o, _)| o.to_owned()) {
+            s.patch(&o, &parent, Map::new());
+        }
+    }
+    Ok(id)
+}
+
+fn create(s: &mut State, object: &str, body: Value) -> ResponseTemplate {
+    match create_item(s, object, body) {
+        Ok(id) => ResponseTemplate::new(201)
+            .set_body_json(json!({"id": id, "success": true, "errors": []})),
+        Err(e) => e.response(),
+    }
 }
 
 fn query(s: &mut State, version: &str, q: &str) -> ResponseTemplate {
@@ -1191,7 +1487,8 @@ fn query(s: &mut State, version: &str, q: &str) -> ResponseTemplate {
                 || f.ends_with("__c")
                 || f.starts_with("Contact.")
                 || f.starts_with("CreatedBy.")
-                || f.starts_with("Owner.");
+                || f.starts_with("Owner.")
+                || f.starts_with("RecordType.");
             if !ok {
                 return sf_error(
                     400,
@@ -1207,11 +1504,17 @@ fn query(s: &mut State, version: &str, q: &str) -> ResponseTemplate {
         .into_iter()
         .filter(|r| s.unfiltered || parsed.conds.iter().all(|c| c.matches(&|f| s.get(r, f))))
         .collect();
-    if let Some((f, desc)) = &parsed.order {
+    if !parsed.order.is_empty() {
         hits.sort_by(|a, b| {
-            let (x, y) = (s.get(a, f), s.get(b, f));
-            let o = x.as_str().unwrap_or("").cmp(y.as_str().unwrap_or(""));
-            if *desc { o.reverse() } else { o }
+            for (f, desc) in &parsed.order {
+                let (x, y) = (s.get(a, f), s.get(b, f));
+                let o = x.as_str().unwrap_or("").cmp(y.as_str().unwrap_or(""));
+                let o = if *desc { o.reverse() } else { o };
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
         });
     }
     if let Some(n) = parsed.limit {

@@ -1,9 +1,11 @@
 //! The SOQL subset the mock understands:
-//! `SELECT f[,f…] FROM Obj [WHERE c [AND c…]] [ORDER BY f [ASC|DESC]] [LIMIT n]`, where a
-//! condition is `f = v`, `f != v`, `f > v`, `f < v`, `f IN (v, …)` or `f LIKE v`, and a
-//! value is a quoted string (with Salesforce's backslash escapes), `true`, `false`,
-//! `null` or a number. Anything else is `MALFORMED_QUERY`, as an unescaped quote in a
-//! value would be.
+//! `SELECT f[,f…] FROM Obj [WHERE c [AND c…]] [ORDER BY f [ASC|DESC][, f …]] [LIMIT n]`,
+//! where a condition is `f = v`, `f != v`, `f > v`, `f >= v`, `f < v`, `f <= v`,
+//! `f IN (v, …)` or `f LIKE v`, and a value is a quoted string (with Salesforce's
+//! backslash escapes), `true`, `false`, `null`, a number, or an unquoted date-time
+//! literal `YYYY-MM-DDThh:mm:ssZ` (a quoted value for a `…Date` field is refused, as
+//! Salesforce refuses it). Anything else is `MALFORMED_QUERY`, as an unescaped quote in
+//! a value would be.
 
 use serde_json::Value;
 
@@ -13,7 +15,7 @@ pub(crate) struct Query {
     pub(crate) fields: Vec<String>,
     pub(crate) object: String,
     pub(crate) conds: Vec<Cond>,
-    pub(crate) order: Option<(String, bool)>,
+    pub(crate) order: Vec<(String, bool)>,
     pub(crate) limit: Option<usize>,
 }
 
@@ -65,8 +67,15 @@ fn lex(q: &str) -> Result<Vec<Tok>, String> {
             out.push(Tok::Str(s));
         } else if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' {
             let mut w = String::new();
+            // Date-time literals (`2026-05-28T20:26:41Z`) also hold `:` and `+`.
+            let literal = c.is_ascii_digit();
             while let Some(&ch) = it.peek() {
-                if ch.is_ascii_alphanumeric() || ch == '_' || ch == '.' || ch == '-' {
+                if ch.is_ascii_alphanumeric()
+                    || ch == '_'
+                    || ch == '.'
+                    || ch == '-'
+                    || (literal && (ch == ':' || ch == '+'))
+                {
                     w.push(ch);
                     it.next();
                 } else {
@@ -104,6 +113,21 @@ fn value(t: Option<Tok>) -> Result<Value, String> {
         Some(Tok::Word(w)) if w.eq_ignore_ascii_case("null") => Ok(Value::Null),
         Some(Tok::Word(w)) if w.parse::<f64>().is_ok() => {
             Ok(serde_json::from_str(&w).unwrap_or(Value::Null))
+        }
+        Some(Tok::Word(w)) if w.len() == 20 && w.as_bytes()[10] == b'T' && w.ends_with('Z') => {
+            // Stored times are `2026-05-28T20:26:41.000+0000`: the same shape compares
+            // as text.
+            let ok = w[..19].chars().enumerate().all(|(i, c)| match i {
+                4 | 7 => c == '-',
+                10 => c == 'T',
+                13 | 16 => c == ':',
+                _ => c.is_ascii_digit(),
+            });
+            if ok {
+                Ok(Value::String(format!("{}.000+0000", &w[..19])))
+            } else {
+                Err(format!("invalid date-time literal {w}"))
+            }
         }
         other => Err(format!("expected a value, found {other:?}")),
     }
@@ -155,7 +179,14 @@ pub(crate) fn parse(q: &str) -> Result<Query, String> {
             };
             match it.next() {
                 Some(Tok::Sym(op)) if op != "," && op != "(" && op != ")" => {
-                    conds.push(Cond::Cmp(field, op, value(it.next())?));
+                    let v = it.next();
+                    if field.ends_with("Date") && matches!(v, Some(Tok::Str(_))) {
+                        return Err(format!(
+                            "value of filter criterion for field '{field}' must be of type \
+                             dateTime and should not be enclosed in quotes"
+                        ));
+                    }
+                    conds.push(Cond::Cmp(field, op, value(v)?));
                 }
                 Some(Tok::Word(w)) if w.eq_ignore_ascii_case("IN") => {
                     if it.next() != Some(Tok::Sym("(".into())) {
@@ -185,24 +216,31 @@ pub(crate) fn parse(q: &str) -> Result<Query, String> {
             }
         }
     }
-    let mut order = None;
+    let mut order = Vec::new();
     if kw(it.peek(), "ORDER") {
         it.next();
         if !kw(it.next().as_ref(), "BY") {
             return Err("expected BY".into());
         }
-        let f = match it.next() {
-            Some(Tok::Word(w)) => w,
-            other => return Err(format!("expected a field, found {other:?}")),
-        };
-        let mut desc = false;
-        if kw(it.peek(), "DESC") {
-            it.next();
-            desc = true;
-        } else if kw(it.peek(), "ASC") {
-            it.next();
+        loop {
+            let f = match it.next() {
+                Some(Tok::Word(w)) => w,
+                other => return Err(format!("expected a field, found {other:?}")),
+            };
+            let mut desc = false;
+            if kw(it.peek(), "DESC") {
+                it.next();
+                desc = true;
+            } else if kw(it.peek(), "ASC") {
+                it.next();
+            }
+            order.push((f, desc));
+            if it.peek() == Some(&Tok::Sym(",".into())) {
+                it.next();
+            } else {
+                break;
+            }
         }
-        order = Some((f, desc));
     }
     let mut limit = None;
     if kw(it.peek(), "LIMIT") {
@@ -324,7 +362,7 @@ mod tests {
                 Value::String("it's".into())
             )
         );
-        assert_eq!(q.order, Some(("CreatedDate".into(), true)));
+        assert_eq!(q.order, vec![("CreatedDate".into(), true)]);
         assert_eq!(q.limit, Some(5));
         // An unescaped quote breaks the statement, as it would on Salesforce.
         assert!(parse("SELECT Id FROM Case WHERE Subject = 'a' OR '1'='1'").is_err());
