@@ -14,9 +14,13 @@
 //! - the next poll asks again from the watermark minus an overlap (inclusive), because
 //!   servers keep times to the second (or the minute) and a ticket updated in the same
 //!   second as the last one seen, after the poll, must not be missed;
-//! - what the overlap brings back is recognised by ticket id, update time and status
-//!   ([`FeedCursor`] remembers them for the overlap window), so it is not handed out
-//!   twice; a ticket that changed again is handed out again.
+//! - what the overlap brings back is recognised by ticket id, update time and a
+//!   fingerprint of its normalised fields ([`FeedCursor`] remembers
+//!   them for the overlap window), so it is not handed out twice; a ticket that changed
+//!   again is handed out again, even within the same second, when the change shows in
+//!   its normalised fields (state, approval, title, priority, assignee…). A change that
+//!   shows in none of them (a comment, a native field) and lands in the same second as
+//!   the last one handed out is seen with the ticket's next change.
 //!
 //! The cursor serialises to a short JSON string ([`FeedCursor::to_token`]) that an
 //! embedder stores after it has processed a poll's tickets: a restart from it repeats
@@ -150,7 +154,7 @@ pub struct FeedCursor {
     /// The latest update time seen, in milliseconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     watermark_ms: Option<u64>,
-    /// Ticket id → (update time in ms, status) of what was handed out inside the
+    /// Ticket id → (update time in ms, fingerprint) of what was handed out inside the
     /// overlap window.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     recent: BTreeMap<String, (u64, String)>,
@@ -278,7 +282,7 @@ impl ChangeFeed {
             let seen = cursor
                 .recent
                 .get(&key)
-                .is_some_and(|(ms, status)| *ms == at && *status == t.status.raw);
+                .is_some_and(|(ms, print)| *ms == at && *print == fingerprint(&t));
             // Older than the window's floor: a coarse server filter brought back
             // something handed out before the window started.
             let floor = self
@@ -288,7 +292,8 @@ impl ChangeFeed {
             if seen || floor.is_some_and(|f| at < f) {
                 continue;
             }
-            cursor.recent.insert(key, (at, t.status.raw.clone()));
+            let print = fingerprint(&t);
+            cursor.recent.insert(key, (at, print));
             fresh.push(t);
         }
         let watermark = fresh
@@ -305,6 +310,31 @@ impl ChangeFeed {
         fresh.sort_by_cached_key(|t| (t.updated, ticket_key(t)));
         Ok(fresh)
     }
+}
+
+/// What a ticket looked like when it was handed out: a 64-bit FNV-1a hash of the
+/// normalised fields (state and its raw value, approval, kind, title, description,
+/// priority, requester, assignee, resolution), so a second change in the same second is
+/// recognised whenever it changed one of them. Native fields (`extra`) are left out:
+/// some targets return values there that move on every read (an age in seconds), which
+/// would hand every ticket in the overlap out again.
+fn fingerprint(t: &Ticket) -> String {
+    let shown = (
+        &t.status,
+        &t.approval,
+        &t.kind,
+        &t.title,
+        &t.description,
+        &t.priority,
+        &t.requester,
+        &t.assignee,
+        &t.resolution,
+    );
+    let json = serde_json::to_vec(&shown).unwrap_or_default();
+    let hash = json.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// A ticket's identity in a listing: its id, or its number when the target has no id.
@@ -478,6 +508,14 @@ mod tests {
         // The same ticket changed again within that second: a new status is a change.
         desk.put("d", 12, "in progress");
         assert_eq!(ids(&feed.poll(&desk).await.unwrap()), ["d"]);
+        // …and so is a change of a field with the same status, in the same second.
+        desk.tickets.lock().unwrap().iter_mut().for_each(|t| {
+            if t.reference.id() == Some("d") {
+                t.priority = Some("1".into());
+            }
+        });
+        assert_eq!(ids(&feed.poll(&desk).await.unwrap()), ["d"]);
+        assert!(feed.poll(&desk).await.unwrap().is_empty());
         desk.put("a", 20, "in progress");
         assert_eq!(ids(&feed.poll(&desk).await.unwrap()), ["a"]);
         assert!(feed.poll(&desk).await.unwrap().is_empty());
