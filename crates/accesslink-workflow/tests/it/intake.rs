@@ -512,3 +512,49 @@ fn building_checks_the_connectors_against_the_configuration() {
             .supports(&accesslink_core::Capability::ListTickets)
     );
 }
+
+const EXAMPLE: &str = include_str!("../../../../examples/intake.toml");
+
+fn as_json(toml_text: &str) -> serde_json::Value {
+    serde_json::to_value(toml::from_str::<toml::Value>(toml_text).unwrap()).unwrap()
+}
+
+#[test]
+fn the_example_configuration_loads_and_the_schema_agrees_with_the_loader() {
+    let c = IntakeConfig::from_toml_str(EXAMPLE).unwrap();
+    assert_eq!(c.sources["otrs"].scope.as_deref(), Some("Raw"));
+    assert_eq!(c.sod[0].label(), "payments");
+    assert_eq!(c.field_map.entitlement.lookup.len(), 3);
+    let schema = IntakeConfig::json_schema();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&as_json(EXAMPLE)));
+    for (from, to) in [
+        ("on_conflict = \"leave_open\"", "on_conflict = \"close\""),
+        ("entitlement_type = { fixed", "entitlement_type = { fxed"),
+        ("overlap_secs = 1", "overlap_sec = 1"),
+        ("kinds = [\"request\"]", "kinds = [\"reqest\"]"),
+    ] {
+        let bad = EXAMPLE.replacen(from, to, 1);
+        assert_ne!(bad, EXAMPLE, "{from}");
+        assert!(IntakeConfig::from_toml_str(&bad).is_err(), "{to}");
+        assert!(
+            !validator.is_valid(&as_json(&bad)),
+            "the schema accepts {to}"
+        );
+    }
+}
+
+#[test]
+fn the_published_schema_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/config/intake.schema.json");
+    let want = serde_json::to_string_pretty(&IntakeConfig::json_schema()).unwrap() + "\n";
+    if std::env::var_os("ACCESSLINK_BLESS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).ok().as_deref(),
+        Some(want.as_str()),
+        "docs/config/intake.schema.json is stale; run ACCESSLINK_BLESS=1 cargo test -p accesslink-workflow --test it intake"
+    );
+}
