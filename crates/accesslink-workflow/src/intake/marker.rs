@@ -88,9 +88,14 @@ mod tests {
         let body = format!("{}\ngrant role x", line(Mark::Provisioned, &id, None));
         let internal = TicketComment::new("1", Visibility::Internal, body.clone());
         let public = TicketComment::new("2", Visibility::Public, body);
-        assert!(has(&[internal.clone()], Mark::Provisioned, &id, None));
+        assert!(has(
+            std::slice::from_ref(&internal),
+            Mark::Provisioned,
+            &id,
+            None
+        ));
         assert!(
-            !has(&[public.clone()], Mark::Provisioned, &id, None),
+            !has(std::slice::from_ref(&public), Mark::Provisioned, &id, None),
             "forged"
         );
         assert!(is_own(&public));

@@ -115,8 +115,8 @@ impl Ctx<'_> {
             .detail("source", self.source.name.as_str())
     }
 
-    fn emit(&self, event: AuditEvent) {
-        emit(self.intake.audit.as_ref(), &event);
+    fn emit(&self, event: &AuditEvent) {
+        emit(self.intake.audit.as_ref(), event);
     }
 
     async fn comment(&self, body: String) -> Result<(), Error> {
@@ -130,7 +130,7 @@ impl Ctx<'_> {
             outcome_of(result.is_ok()),
             self.source.desk.info(),
         );
-        self.emit(match &result {
+        self.emit(&match &result {
             Ok(()) => event.detail("direction", "outbound"),
             Err(e) => error_detail(event, &ErrorInfo::from(e)),
         });
@@ -166,7 +166,7 @@ impl Ctx<'_> {
                 self.source.desk.info(),
             )
             .detail("successful", how.successful);
-        self.emit(match &result {
+        self.emit(&match &result {
             Ok(t) => event.detail("raw_state", t.status.raw.as_str()),
             Err(e) => error_detail(event, &ErrorInfo::from(e)),
         });
@@ -234,7 +234,7 @@ pub(super) async fn process(
         IntakeStatus::Failed(e) | IntakeStatus::Retrying(e) => event = error_detail(event, e),
         _ => {}
     }
-    cx.emit(event);
+    cx.emit(&event);
     TicketOutcome {
         source: source.name.clone(),
         ticket: ticket.reference.clone(),
@@ -361,7 +361,7 @@ async fn sod_check(
                 AuditOutcome::Failure,
                 p.info(),
             );
-            cx.emit(error_detail(
+            cx.emit(&error_detail(
                 event.detail("policy", "sod"),
                 &ErrorInfo::from(&e),
             ));
@@ -381,11 +381,11 @@ async fn sod_check(
         )
         .detail("policy", "sod");
     let Some(conflict) = conflict else {
-        cx.emit(event);
+        cx.emit(&event);
         return None;
     };
     cx.emit(
-        event
+        &event
             .detail("rule", conflict.rule.as_str())
             .detail("held", conflict.held.clone()),
     );
@@ -424,11 +424,11 @@ async fn provision(
                 CreateOutcome::Created(_) => "created",
                 CreateOutcome::AlreadyExists(_) => "already_exists",
             };
-            cx.emit(event.detail("result", result));
+            cx.emit(&event.detail("result", result));
             outcome.into_account()
         }
         Err(e) => {
-            cx.emit(error_detail(event, &ErrorInfo::from(&e)));
+            cx.emit(&error_detail(event, &ErrorInfo::from(&e)));
             return Err(e);
         }
     };
@@ -447,14 +447,14 @@ async fn provision(
                 GrantOutcome::Granted => "granted",
                 GrantOutcome::AlreadyGranted => "already_granted",
             };
-            cx.emit(event.detail("result", result));
+            cx.emit(&event.detail("result", result));
             Ok(format!(
                 "{call} ({login} on {}): {result}",
                 mapped.application
             ))
         }
         Err(e) => {
-            cx.emit(error_detail(event, &ErrorInfo::from(&e)));
+            cx.emit(&error_detail(event, &ErrorInfo::from(&e)));
             Err(e)
         }
     }
@@ -501,7 +501,7 @@ fn deliver_comments(
         seen.insert(c.id.clone());
         report.comments_delivered += 1;
         cx.emit(
-            AuditEvent::new(
+            &AuditEvent::new(
                 AuditAction::TicketCommented,
                 AuditOutcome::Success,
                 cx.desk_label(),

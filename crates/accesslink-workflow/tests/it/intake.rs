@@ -411,7 +411,7 @@ async fn each_poll_asks_from_the_watermark_less_the_overlap_and_misses_nothing_i
             .tickets()
             .map(|t| t.ticket.id().unwrap().to_owned())
             .collect::<Vec<_>>(),
-        [b.clone()]
+        std::slice::from_ref(&b)
     );
     assert!(rig.dir.holds("bob", "reports"));
     let since = rig.desk.calls().since;
