@@ -580,3 +580,96 @@ async fn conformance_suite_against_the_real_server() {
     eprintln!("{report}");
     report.assert_success();
 }
+
+/// Issue 23 on the real server: a watermark is a server-side filter (inclusive, to the
+/// second), and a change feed sees a comment as a change, once.
+#[tokio::test]
+async fn list_tickets_with_a_watermark_and_a_change_feed() {
+    use accesslink_core::feed::{ChangeFeed, TicketQuery};
+    use accesslink_core::paging::PageRequest;
+    let Some(l) = live() else { return };
+    let otrs = l.title_tag();
+    let a = otrs.create_ticket(&request(&unique("FEED-A"))).await.unwrap();
+    let b = otrs.create_ticket(&request(&unique("FEED-B"))).await.unwrap();
+    let since = a.updated.expect("TicketGet gives Changed");
+    let query = TicketQuery::new().updated_since(since).scope("Raw");
+    let page = otrs.list_tickets(&query, PageRequest::first().size(500)).await.unwrap();
+    let ids: Vec<&str> = page.items.iter().filter_map(|t| t.reference.id()).collect();
+    for t in [&a, &b] {
+        assert!(ids.contains(&t.reference.id().unwrap()), "{ids:?}");
+    }
+    assert!(page.items.iter().all(|t| t.updated.is_some_and(|u| u >= since)));
+    // Ticket 1 ("Znuny says hi!") changed long before: the server left it out.
+    assert!(!ids.contains(&"1"), "{ids:?}");
+    // Oldest change first.
+    let times: Vec<_> = page.items.iter().map(|t| t.updated.unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+
+    // A feed from A's change time: both once, then nothing, then A again after a comment.
+    let only_ours = |ts: Vec<accesslink_core::Ticket>| -> Vec<String> {
+        ts.into_iter()
+            .filter(|t| t.reference == a.reference || t.reference == b.reference)
+            .map(|t| t.reference.id().unwrap().to_owned())
+            .collect()
+    };
+    let mut feed = ChangeFeed::new(query);
+    assert_eq!(only_ours(feed.poll(&otrs).await.unwrap()).len(), 2);
+    assert!(only_ours(feed.poll(&otrs).await.unwrap()).is_empty());
+    otrs.add_comment(&a.reference, &Comment::public("changed"))
+        .await
+        .unwrap();
+    assert_eq!(
+        only_ours(feed.poll(&otrs).await.unwrap()),
+        [a.reference.id().unwrap().to_owned()]
+    );
+    assert!(only_ours(feed.poll(&otrs).await.unwrap()).is_empty());
+}
+
+/// Issue 23: comments read back from the real server's articles.
+#[tokio::test]
+async fn comments_read_back_from_articles() {
+    use accesslink_core::Visibility;
+    let Some(l) = live() else { return };
+    let otrs = l.title_tag();
+    let t = otrs.create_ticket(&request(&unique("CMT"))).await.unwrap();
+    let marker = format!("accesslink: provisioned {} äöü €", unique("M"));
+    otrs.add_comment(&t.reference, &Comment::public(marker.clone()))
+        .await
+        .unwrap();
+    otrs.add_comment(&t.reference, &Comment::internal("an internal note"))
+        .await
+        .unwrap();
+    let comments = otrs.list_comments(&t.reference).await.unwrap();
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    assert_eq!(comments[0].body, marker);
+    assert_eq!(comments[0].visibility, Visibility::Public);
+    assert_eq!(comments[1].visibility, Visibility::Internal);
+    assert!(comments[0].id.parse::<u64>().unwrap() < comments[1].id.parse::<u64>().unwrap());
+    let author = comments[1].author.as_ref().expect("From is set");
+    assert!(author.name.is_some() || author.email.is_some(), "{author:?}");
+    assert!(comments.iter().all(|c| c.created.is_some()));
+    // By number too.
+    let by_number = TicketRef::by_number(t.reference.number().unwrap());
+    assert_eq!(otrs.list_comments(&by_number).await.unwrap(), comments);
+    let err = otrs
+        .list_comments(&TicketRef::by_id("999999999"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+/// Issue 23: the schema carries the dynamic fields the real server has.
+#[tokio::test]
+async fn ticket_schema_lists_the_dynamic_fields() {
+    let Some(l) = live() else { return };
+    let schema = l
+        .title_tag()
+        .ticket_schema(&TicketKind::Request)
+        .await
+        .unwrap();
+    for name in ["Title", "Queue", "State", "Priority", "CustomerUser"] {
+        assert!(schema.get(name).is_some(), "{name}");
+    }
+    let field = format!("DynamicField_{}", l.field);
+    assert!(schema.get(&field).is_some(), "{field} in {schema:?}");
+}
