@@ -263,6 +263,12 @@ impl IntakeConfig {
         self
     }
 
+    /// Whether a ticket with this status stays open (a rejected conflict is closed).
+    pub(crate) fn on_conflict_leaves_open(&self, status: &super::IntakeStatus) -> bool {
+        !matches!(status, super::IntakeStatus::Conflict(_))
+            || self.on_conflict == OnConflict::LeaveOpen
+    }
+
     /// Parses TOML and checks it ([`validate`](Self::validate)).
     ///
     /// # Errors

@@ -43,6 +43,9 @@
 //!
 //! A ticket whose processing failed with a retryable error (or whose close failed) is
 //! kept in the stored state and read again at the next poll even if it did not change.
+//! So is a ticket the intake commented on and left open (a conflict, a mapping error),
+//! once: servers keep update times to the second, and a person's comment written in the
+//! same second as the intake's would otherwise look like the change already seen.
 //!
 //! # Comments from the identity product
 //!
@@ -539,13 +542,8 @@ impl Intake {
         let mut grants = process::GrantCache::default();
         for t in &tickets {
             let outcome = process::process(self, s, t, &mut state, &mut grants, &mut report).await;
-            if matches!(outcome.status, IntakeStatus::Retrying(_))
-                && !state
-                    .retry
-                    .iter()
-                    .any(|r| process::same_ref(r, &t.reference))
-            {
-                state.retry.push(t.reference.clone());
+            if matches!(outcome.status, IntakeStatus::Retrying(_)) {
+                process::recheck(&mut state, &t.reference);
             }
             report.tickets.push(outcome);
         }

@@ -1,5 +1,6 @@
 //! One ticket: markers, comment sync, mapping, the SoD check, provisioning, closing.
 
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap};
 
 use accesslink_core::paging::{self, PagingOptions};
@@ -17,6 +18,13 @@ use super::{
 };
 use crate::audit::{AuditAction, AuditEvent, AuditOutcome, ConnectorLabel, emit};
 use crate::fulfil::{ErrorInfo, error_detail};
+
+/// Adds a ticket to the list read again at the next poll.
+pub(super) fn recheck(state: &mut SourceState, r: &TicketRef) {
+    if !state.retry.iter().any(|x| same_ref(x, r)) {
+        state.retry.push(r.clone());
+    }
+}
 
 /// Whether two references name the same ticket.
 pub(super) fn same_ref(a: &TicketRef, b: &TicketRef) -> bool {
@@ -101,6 +109,8 @@ struct Ctx<'a> {
     source: &'a Source,
     ticket: &'a Ticket,
     id: RequestId,
+    /// Whether this processing wrote a comment on the ticket.
+    wrote: Cell<bool>,
 }
 
 impl Ctx<'_> {
@@ -125,6 +135,9 @@ impl Ctx<'_> {
             .desk
             .add_comment(&self.ticket.reference, &Comment::internal(body))
             .await;
+        if result.is_ok() {
+            self.wrote.set(true);
+        }
         let event = self.event(
             AuditAction::TicketCommented,
             outcome_of(result.is_ok()),
@@ -205,8 +218,20 @@ pub(super) async fn process(
         source,
         ticket,
         id: Intake::request_id(&source.name, &ticket.reference),
+        wrote: Cell::new(false),
     };
     let status = run(&cx, state, grants, report).await;
+    // Our comment moved the ticket's update time into the second it was written in: a
+    // person's change in that same second, with the same status, would look like the
+    // change the feed already handed out. A ticket left open after a write is read once
+    // more at the next poll, whatever the feed says.
+    let left_open = matches!(
+        status,
+        IntakeStatus::MappingFailed(_) | IntakeStatus::Conflict(_) | IntakeStatus::Failed(_)
+    );
+    if cx.wrote.get() && left_open && intake.config.on_conflict_leaves_open(&status) {
+        recheck(state, &ticket.reference);
+    }
     let finished = match &status {
         IntakeStatus::Provisioned | IntakeStatus::ClosedFromMarker | IntakeStatus::NotOpen => true,
         IntakeStatus::Conflict(_) => intake.config.on_conflict == OnConflict::Reject,

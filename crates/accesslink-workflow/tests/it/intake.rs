@@ -384,6 +384,43 @@ async fn people_comments_are_delivered_once_and_the_intake_own_never() {
 }
 
 #[tokio::test]
+async fn a_person_comment_in_the_same_second_as_the_intake_note_is_not_missed() {
+    let rig = Rig::new();
+    rig.desk.freeze(true);
+    rig.dir.add("carol", &["pay-create"]);
+    let id = rig.desk.raise("Access to payments approve", "carol", &[]);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<InboundComment>();
+    let intake = Intake::builder(config().sync_comments(true))
+        .desk("desk", rig.desk.clone())
+        .provisioner("CRM", rig.dir.clone())
+        .comments(Arc::new(tx))
+        .build()
+        .unwrap();
+    intake.poll_once().await;
+    // The conflict note and carol's answer share the ticket's update time and status:
+    // to the change feed the ticket has not changed since it was handed out.
+    rig.desk.person_comment(
+        &id,
+        "carol",
+        Visibility::Public,
+        "pay-create is no longer mine",
+    );
+    let report = intake.poll_once().await;
+    assert_eq!(report.sources[0].changed, 0, "{report:?}");
+    assert_eq!(
+        report.sources[0].retried, 1,
+        "read again after the intake wrote"
+    );
+    assert_eq!(
+        rx.try_recv().unwrap().comment.body,
+        "pay-create is no longer mine"
+    );
+    // Read once more only: nothing was written this time.
+    let report = intake.poll_once().await;
+    assert_eq!(report.tickets().count(), 0, "{report:?}");
+}
+
+#[tokio::test]
 async fn a_forged_public_marker_does_not_skip_provisioning() {
     let rig = Rig::new();
     let id = rig.desk.raise("Access to reports", "mallory", &[]);
