@@ -460,6 +460,19 @@ async fn each_poll_asks_from_the_watermark_less_the_overlap_and_misses_nothing_i
 }
 
 #[tokio::test]
+async fn start_at_skips_the_backlog() {
+    let rig = Rig::new();
+    rig.desk.raise("Access to reports", "alice", &[]);
+    let intake = rig.intake(config());
+    intake.start_at("desk", at(150)).unwrap();
+    assert!(intake.start_at("nope", at(150)).is_err());
+    let report = intake.poll_once().await;
+    assert_eq!(report.tickets().count(), 0, "{report:?}");
+    assert_eq!(rig.desk.calls().since, [Some(at(149))]);
+    assert_eq!(rig.dir.calls().grant, 0);
+}
+
+#[tokio::test]
 async fn a_file_store_carries_the_cursor_to_a_new_process() {
     let dir = std::env::temp_dir().join(format!("intake-it-{}", std::process::id()));
     let rig = Rig::new();
