@@ -121,6 +121,7 @@ pub mod api;
 mod client;
 mod close;
 mod connector;
+mod intake;
 pub mod error;
 pub mod models;
 mod paging;
