@@ -364,7 +364,9 @@ impl ServiceNowConnector {
         if rows.is_empty() {
             return Err(Error::protocol(
                 "GET /api/now/table/sys_dictionary",
-                format!("no dictionary rows for {table}: the user may lack read access to sys_dictionary"),
+                format!(
+                    "no dictionary rows for {table}: the user may lack read access to sys_dictionary"
+                ),
             ));
         }
         let choices = self.client.table::<ChoiceRow>("sys_choice");
@@ -379,8 +381,13 @@ impl ServiceNowConnector {
         // A table's own choices for a column replace its parent's.
         let mut allowed: BTreeMap<String, (usize, Vec<AllowedValue>)> = BTreeMap::new();
         for c in choice_rows {
-            let rank = names.iter().position(|n| *n == c.name).unwrap_or(usize::MAX);
-            let entry = allowed.entry(c.element.clone()).or_insert((rank, Vec::new()));
+            let rank = names
+                .iter()
+                .position(|n| *n == c.name)
+                .unwrap_or(usize::MAX);
+            let entry = allowed
+                .entry(c.element.clone())
+                .or_insert((rank, Vec::new()));
             if rank < entry.0 {
                 *entry = (rank, Vec::new());
             }
@@ -392,7 +399,10 @@ impl ServiceNowConnector {
         // The table's own definition of a column wins over the parent's.
         let mut by_element: BTreeMap<String, (usize, DictionaryRow)> = BTreeMap::new();
         for row in rows {
-            let rank = names.iter().position(|n| *n == row.name).unwrap_or(usize::MAX);
+            let rank = names
+                .iter()
+                .position(|n| *n == row.name)
+                .unwrap_or(usize::MAX);
             match by_element.get(&row.element) {
                 Some((r, _)) if *r <= rank => {}
                 _ => {
@@ -450,9 +460,9 @@ impl ServiceNowConnector {
             .json(&body)?;
         match http.send(req).await {
             Ok(_) => Ok(()),
-            Err(e) if e.kind() == accesslink_core::ErrorKind::NotFound => Err(Error::not_found(
-                format!("ServiceNow sys_user {id}"),
-            )),
+            Err(e) if e.kind() == accesslink_core::ErrorKind::NotFound => {
+                Err(Error::not_found(format!("ServiceNow sys_user {id}")))
+            }
             Err(e) => Err(e),
         }
     }

@@ -468,7 +468,11 @@ impl Provisioner for ServiceNowConnector {
     }
 
     /// `PATCH sys_user/{id}?sysparm_input_display_value=true` with `user_password`.
-    async fn set_password(&self, id: &AccountId, password: &accesslink_core::Password) -> Result<()> {
+    async fn set_password(
+        &self,
+        id: &AccountId,
+        password: &accesslink_core::Password,
+    ) -> Result<()> {
         self.put_password(id, password).await
     }
 }
