@@ -122,6 +122,7 @@ mod client;
 mod close;
 mod connector;
 pub mod error;
+mod intake;
 pub mod models;
 mod paging;
 mod provision;

@@ -299,9 +299,9 @@ impl OtrsMock {
         write::set_state(&mut self.lock(), ticket_id, state)
     }
 
-    /// Adds a follow-up to a ticket as the customer `apicustomer` would in the customer
-    /// interface (sender type `customer`, visible to the customer, `From` the customer's
-    /// address). `false` when the ticket does not exist.
+    /// Adds a follow-up to a ticket as the customer `apicustomer` would with TicketUpdate
+    /// under the customer's login (sender type `customer`, visible to the customer, an
+    /// empty `From`, as the real server stores it). `false` when the ticket does not exist.
     pub fn customer_follow_up(&self, ticket_id: u64, body: &str) -> bool {
         write::customer_follow_up(&mut self.lock(), ticket_id, body)
     }

@@ -276,14 +276,15 @@ pub(super) fn set_state(state: &mut State, id: u64, name: &str) -> bool {
     state.tickets.contains_key(&id) && update_ticket(state, id, spec, 1).is_ok()
 }
 
-/// A follow-up by the customer `apicustomer` (customer interface: channel Internal,
-/// sender type customer, visible). `false` when the ticket does not exist.
+/// A follow-up by the customer `apicustomer` (TicketUpdate with the customer's login:
+/// channel Internal, sender type customer, visible, empty `From`). `false` when the ticket does not exist.
 pub(super) fn customer_follow_up(state: &mut State, id: u64, body: &str) -> bool {
     if !state.tickets.contains_key(&id) {
         return false;
     }
-    let who = Principal::Customer(state.config.customers[0].login.clone());
-    let from = state.sender_address(&who);
+    // Observed on Znuny 7.0.19: a TicketUpdate article by a customer login has an
+    // empty `From`.
+    let from = String::new();
     let article_id = state.next_article_id();
     let now = now_epoch();
     let Some(t) = state.tickets.get_mut(&id) else {
