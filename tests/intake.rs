@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use accesslink::http::{HttpSettings, RetryConfig};
 use accesslink::paging::{Page, PageRequest};
@@ -387,4 +387,128 @@ async fn a_crash_between_provisioning_and_closing_is_finished_without_a_second_g
         "{report:?}"
     );
     assert_eq!(dir_mock.count("createItems:Group_User"), 1);
+}
+
+/// The OTRS connector of the real Znuny from `ZNUNY_*` (see the README, "Testing against
+/// a real OTRS/Znuny"); `None`, with a one-line reason, when it is not configured.
+fn live_znuny() -> Option<Arc<OtrsConnector>> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let Some(base) = var("ZNUNY_SEARCH_BASE_URL").or_else(|| var("ZNUNY_BASE_URL")) else {
+        if var("ACCESSLINK_REQUIRE_LIVE").as_deref() == Some("1") {
+            panic!("ACCESSLINK_REQUIRE_LIVE=1 but ZNUNY_BASE_URL is not set");
+        }
+        eprintln!("skipped: ZNUNY_BASE_URL is not set (see the README)");
+        return None;
+    };
+    let config = OtrsConfig::new(
+        base.parse().expect("ZNUNY base URL"),
+        var("ZNUNY_AGENT_LOGIN").unwrap_or_else(|| "apiagent".into()),
+        SecretString::from(var("ZNUNY_AGENT_PASSWORD").unwrap_or_else(|| "ApiAgent-Pw1".into())),
+    )
+    .customer_user(var("ZNUNY_CUSTOMER_LOGIN").unwrap_or_else(|| "apicustomer".into()))
+    .correlation(Correlation::dynamic_field(
+        var("ZNUNY_CORRELATION_FIELD").unwrap_or_else(|| "AccessRequestID".into()),
+    ));
+    Some(Arc::new(OtrsConnector::new(config).expect("connector")))
+}
+
+/// On the real Znuny: requests raised in queue Raw flow through the intake to the GLPI
+/// mock; the conflicting one is commented and left open; a second intake with its store
+/// lost provisions nothing again. Other tests' tickets share the queue, so only titles
+/// with this run's tag map, and mapping errors are not commented (`ignore`).
+#[tokio::test]
+async fn real_znuny_requests_flow_through_the_intake() {
+    let Some(desk) = live_znuny() else { return };
+    let (dir_mock, groups) = glpi_with_groups().await;
+    let dir = glpi(&dir_mock);
+    let run = format!(
+        "r{}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            % 1_000_000_000
+    );
+    let mut config = config(&groups);
+    config.sync_comments = false;
+    config.on_mapping_error = accesslink_workflow::intake::OnMappingError::Ignore;
+    // Any ticket type: the server's types are its own.
+    config.sources.insert(
+        "otrs".into(),
+        SourceConfig::new().scope("Raw").kinds(Vec::new()),
+    );
+    config.field_map.beneficiary =
+        FieldRule::field("title").regex(format!(r"(?i) for (?P<value>\w+) \[{run}\]$"));
+    config.field_map.entitlement = FieldRule::field("title")
+        .regex(format!(
+            r"(?i)^access to (?P<value>[\w ]+?) for \w+ \[{run}\]$"
+        ))
+        .lookup([
+            ("reports", groups.reports.to_string()),
+            ("payments approve", groups.pay_approve.to_string()),
+        ]);
+
+    let alice = raise(&desk, 1, &format!("Access to reports for alice [{run}]")).await;
+    let carol = raise(
+        &desk,
+        2,
+        &format!("Access to payments approve for carol [{run}]"),
+    )
+    .await;
+    let build = || {
+        Intake::builder(config.clone())
+            .desk("otrs", desk.clone())
+            .provisioner("CRM", dir.clone())
+            .build()
+            .unwrap()
+    };
+    // Start where this run's tickets start, by the server's clock.
+    let since = alice.updated.or(alice.created).expect("the server's times");
+    let intake = build();
+    intake.start_at("otrs", since).unwrap();
+    let report = intake.poll_once().await;
+    assert!(!report.has_errors(), "{report:?}");
+    assert_eq!(
+        status(&report, &alice),
+        IntakeStatus::Provisioned,
+        "{report:?}"
+    );
+    assert!(
+        matches!(status(&report, &carol), IntakeStatus::Conflict(_)),
+        "{report:?}"
+    );
+    assert_eq!(state_of(&desk, &alice).await.1, "closed successful");
+    assert!(state_of(&desk, &carol).await.0.is_open());
+    let notes = intake_notes(&desk, &carol).await;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].visibility, Visibility::Internal);
+    assert!(notes[0].body.contains("rule payments"), "{notes:?}");
+    assert_eq!(dir_mock.count("createItems:Group_User"), 1);
+
+    // A restarted intake whose store was lost starts again from the same point: alice's
+    // ticket is closed and not listed; carol's is decided again, without a second note.
+    let again = build();
+    again.start_at("otrs", since).unwrap();
+    let report = again.poll_once().await;
+    assert!(
+        report
+            .tickets()
+            .all(|o| o.ticket.id() != alice.reference.id()),
+        "{report:?}"
+    );
+    assert!(
+        matches!(status(&report, &carol), IntakeStatus::Conflict(_)),
+        "{report:?}"
+    );
+    assert_eq!(intake_notes(&desk, &carol).await.len(), 1);
+    assert_eq!(
+        dir_mock.count("createItems:Group_User"),
+        1,
+        "no second grant"
+    );
+
+    // Leave the server tidy.
+    desk.close_ticket(&carol.reference, &Resolution::failed("test over"))
+        .await
+        .unwrap();
 }
