@@ -115,12 +115,13 @@ fn config(g: &Groups) -> IntakeConfig {
         .sync_comments(true)
 }
 
-async fn raise(otrs: &OtrsConnector, n: usize, title: &str) -> Ticket {
+/// Raises a request ticket; the correlation id must be unique on the server.
+async fn raise(otrs: &OtrsConnector, correlation: &str, title: &str) -> Ticket {
     let new = NewTicket::new(
         TicketKind::Request,
         title,
         "Raised in the service desk.",
-        CorrelationId::new(format!("desk-{n}")),
+        CorrelationId::new(correlation),
     );
     otrs.create_ticket(&new).await.unwrap()
 }
@@ -165,10 +166,10 @@ async fn otrs_requests_are_provisioned_on_glpi_and_the_conflicting_one_left_open
         .build()
         .unwrap();
 
-    let alice = raise(&desk, 1, "Access to reports for alice").await;
-    let bob = raise(&desk, 2, "Access to payments create for bob").await;
-    let carol = raise(&desk, 3, "Access to payments approve for carol").await;
-    let typo = raise(&desk, 4, "Access to payrol for dave").await;
+    let alice = raise(&desk, "desk-1", "Access to reports for alice").await;
+    let bob = raise(&desk, "desk-2", "Access to payments create for bob").await;
+    let carol = raise(&desk, "desk-3", "Access to payments approve for carol").await;
+    let typo = raise(&desk, "desk-4", "Access to payrol for dave").await;
 
     let report = intake.poll_once().await;
     assert!(!report.has_errors(), "{report:?}");
@@ -325,7 +326,7 @@ async fn a_crash_between_provisioning_and_closing_is_finished_without_a_second_g
     let desk = otrs(&desk_mock);
     let dir = glpi(&dir_mock);
     let store = Arc::new(MemoryCursorStore::new());
-    let ticket = raise(&desk, 1, "Access to reports for alice").await;
+    let ticket = raise(&desk, "desk-1", "Access to reports for alice").await;
 
     let failing = Arc::new(CloseFailsOnce {
         inner: desk.clone(),
@@ -448,10 +449,15 @@ async fn real_znuny_requests_flow_through_the_intake() {
             ("payments approve", groups.pay_approve.to_string()),
         ]);
 
-    let alice = raise(&desk, 1, &format!("Access to reports for alice [{run}]")).await;
+    let alice = raise(
+        &desk,
+        &format!("desk-{run}-1"),
+        &format!("Access to reports for alice [{run}]"),
+    )
+    .await;
     let carol = raise(
         &desk,
-        2,
+        &format!("desk-{run}-2"),
         &format!("Access to payments approve for carol [{run}]"),
     )
     .await;
