@@ -2,7 +2,8 @@
 //! allowed requests are provisioned on the GLPI mock and closed, the conflicting one is
 //! commented and left open, and a crash between provisioning and closing is finished
 //! by a new intake without a second provisioning call (read at the GLPI mock's
-//! request log).
+//! request log). The same with ServiceNow request items of a catalogue item, and on the
+//! real Znuny when `ZNUNY_BASE_URL` is set.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,8 +18,10 @@ use accesslink::{
 };
 use accesslink_glpi::{GlpiClient, GlpiConfig, GlpiConnector};
 use accesslink_otrs::{Correlation, OtrsConfig, OtrsConnector, TicketDefaults};
+use accesslink_servicenow::{ServiceNowClient, ServiceNowConfig, ServiceNowConnector};
 use accesslink_testkit::glpi::{GlpiMock, Itemtype};
 use accesslink_testkit::otrs::OtrsMock;
+use accesslink_testkit::servicenow::ServiceNowMock;
 use accesslink_workflow::MemorySink;
 use accesslink_workflow::audit::{AuditAction, AuditOutcome};
 use accesslink_workflow::intake::{
@@ -517,4 +520,90 @@ async fn real_znuny_requests_flow_through_the_intake() {
     desk.close_ticket(&carol.reference, &Resolution::failed("test over"))
         .await
         .unwrap();
+}
+
+/// ServiceNow request items of one catalogue item (the source's scope) flow through the
+/// same intake: the allowed one is provisioned on GLPI and closed, the conflicting one
+/// gets a work note and stays open, another catalogue item's request is not touched.
+#[tokio::test]
+async fn servicenow_request_items_of_a_catalogue_item_flow_through_the_intake() {
+    let sn_mock = ServiceNowMock::start().await;
+    let (dir_mock, groups) = glpi_with_groups().await;
+    let item = "0123456789abcdef0123456789abcdef";
+    let row = |title: &str, cat_item: &str| {
+        sn_mock.insert(
+            "sc_req_item",
+            json!({ "short_description": title, "cat_item": cat_item }),
+        )
+    };
+    let alice = row("Access to reports for alice", item);
+    let carol = row("Access to payments approve for carol", item);
+    let other = row(
+        "Access to reports for zed",
+        "fedcba9876543210fedcba9876543210",
+    );
+    let client = ServiceNowClient::builder(sn_mock.url())
+        .basic(sn_mock.user(), SecretString::from(sn_mock.password()))
+        .http(
+            HttpSettings::new()
+                .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5))),
+        )
+        .build()
+        .unwrap();
+    let desk = Arc::new(
+        ServiceNowConnector::new(client, ServiceNowConfig::new().instance("mock")).unwrap(),
+    );
+    let mut config = config(&groups);
+    config.sync_comments = false;
+    config.sources.clear();
+    config.sources.insert(
+        "servicenow".into(),
+        SourceConfig::new()
+            .kinds([TicketKind::RequestItem])
+            .scope(item),
+    );
+    let intake = Intake::builder(config)
+        .desk("servicenow", desk.clone())
+        .provisioner("CRM", glpi(&dir_mock))
+        .build()
+        .unwrap();
+
+    let report = intake.poll_once().await;
+    assert!(!report.has_errors(), "{report:?}");
+    let of = |id: &str| {
+        report
+            .tickets()
+            .find(|o| o.ticket.id() == Some(id))
+            .map(|o| o.status.clone())
+    };
+    assert_eq!(of(&alice), Some(IntakeStatus::Provisioned), "{report:?}");
+    assert!(
+        matches!(of(&carol), Some(IntakeStatus::Conflict(_))),
+        "{report:?}"
+    );
+    assert_eq!(of(&other), None, "another catalogue item");
+    assert_eq!(dir_mock.count("createItems:Group_User"), 1);
+
+    let read = |id: &str| TicketRef::by_id(id);
+    let alice_now = desk.get_ticket(&read(&alice)).await.unwrap().unwrap();
+    assert_eq!(
+        alice_now.status.state,
+        TicketState::Closed,
+        "{:?}",
+        alice_now.status
+    );
+    let carol_now = desk.get_ticket(&read(&carol)).await.unwrap().unwrap();
+    assert!(carol_now.status.state.is_open(), "{:?}", carol_now.status);
+    let notes: Vec<_> = desk
+        .list_comments(&read(&carol))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.body.contains("accesslink-intake:"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].visibility, Visibility::Internal, "a work note");
+    assert!(notes[0].body.contains("rule payments"), "{notes:?}");
+    let untouched = desk.get_ticket(&read(&other)).await.unwrap().unwrap();
+    assert!(untouched.status.state.is_open());
 }
