@@ -1,6 +1,45 @@
 //! Intake: tickets raised in a service desk become access requests, are checked,
 //! provisioned, commented and closed — the other direction of [`fulfil`](crate::fulfil).
 //!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use accesslink_core::{Provisioner, TicketingSystem};
+//! use accesslink_workflow::intake::{
+//!     FieldMap, FieldRule, FileCursorStore, InboundComment, Intake, IntakeConfig, SodRule,
+//!     SourceConfig,
+//! };
+//!
+//! # async fn run(otrs: Arc<dyn TicketingSystem>, crm: Arc<dyn Provisioner>) -> Result<(), Box<dyn std::error::Error>> {
+//! // Usually `IntakeConfig::load("intake.toml")?`; the same in code:
+//! let map = FieldMap::new(
+//!     FieldRule::field("requester.login"),
+//!     FieldRule::field("extra.DynamicField_Application").default_value("CRM"),
+//!     FieldRule::field("title")
+//!         .regex(r"(?i)access to (?P<value>[a-z ]+)$")
+//!         .lookup([("payments create", "pay-create"), ("payments approve", "pay-approve")]),
+//! );
+//! let config = IntakeConfig::new(map)
+//!     .source("otrs", SourceConfig::new().scope("Access requests"))
+//!     .sod(SodRule::new("CRM", ["pay-create", "pay-approve"]))
+//!     .sync_comments(true);
+//! let (tx, mut comments) = tokio::sync::mpsc::unbounded_channel::<InboundComment>();
+//! let intake = Intake::builder(config)
+//!     .desk("otrs", otrs)
+//!     .provisioner("CRM", crm)
+//!     .store(Arc::new(FileCursorStore::new("/var/lib/accesslink/intake")?))
+//!     .comments(Arc::new(tx))
+//!     .build()?;
+//! let report = intake.poll_once().await; // or `intake.run(shutdown).await`
+//! for t in report.tickets() {
+//!     println!("{} {}: {}", t.ticket, t.request_id, t.status);
+//! }
+//! while let Ok(c) = comments.try_recv() {
+//!     println!("{} says {}", c.ticket, c.comment.body);
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! # A poll
 //!
 //! [`Intake::poll_once`] does, for each configured source (a [`TicketingSystem`] and
@@ -27,7 +66,7 @@
 //!    ticket;
 //! 8. saves the source's state (new cursor, tickets to retry, comment ids delivered).
 //!
-//! Every step is an [`AuditEvent`](crate::AuditEvent) (`tickets_polled`,
+//! Every step is an [`AuditEvent`] (`tickets_polled`,
 //! `approval_decided` for the SoD check, `provisioned` per call, `ticket_commented`
 //! (with `direction` `inbound` for synced comments), `ticket_closed`, and one
 //! `task_finished` per ticket with its [`IntakeStatus`]).
