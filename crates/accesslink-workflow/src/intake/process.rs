@@ -284,7 +284,8 @@ async fn run(
     deliver_comments(cx, &comments, state, report);
 
     if marker::has(&comments, Mark::Provisioned, &cx.id, None) {
-        let notes = marker::line(Mark::Provisioned, &cx.id, None);
+        // The close notes are for people (often public): the markers stay internal.
+        let notes = "Access provisioned (recorded earlier on this ticket).";
         return match cx.close(Resolution::done(notes)).await {
             Ok(()) => IntakeStatus::ClosedFromMarker,
             Err(e) => IntakeStatus::Retrying(ErrorInfo::from(&e)),
@@ -342,12 +343,15 @@ async fn run(
     grants.note(&mapped.application, &ty, &login, &mapped.entitlement);
 
     let note = format!("{}\n{done}", marker::line(Mark::Provisioned, &cx.id, None));
-    if let Err(e) = cx.comment(note.clone()).await {
+    if let Err(e) = cx.comment(note).await {
         // Without the marker the next poll provisions again; the provisioner then
         // answers AlreadyExists/AlreadyGranted.
         return IntakeStatus::Retrying(ErrorInfo::from(&e));
     }
-    match cx.close(Resolution::done(note)).await {
+    match cx
+        .close(Resolution::done(format!("Access provisioned: {done}")))
+        .await
+    {
         Ok(()) => IntakeStatus::Provisioned,
         Err(e) => IntakeStatus::Retrying(ErrorInfo::from(&e)),
     }
@@ -417,8 +421,7 @@ async fn sod_check(
     let text = format!("Not provisioned: {conflict}.");
     cx.comment_once(comments, Mark::Conflict, &text).await;
     if cx.intake.config.on_conflict == OnConflict::Reject {
-        let notes = format!("{}\n{text}", marker::line(Mark::Conflict, &cx.id, None));
-        if let Err(e) = cx.close(Resolution::failed(notes)).await {
+        if let Err(e) = cx.close(Resolution::failed(text)).await {
             return Some(IntakeStatus::Retrying(ErrorInfo::from(&e)));
         }
     }
