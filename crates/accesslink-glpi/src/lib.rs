@@ -84,6 +84,7 @@ pub mod api;
 mod client;
 mod connector;
 pub mod error;
+mod intake;
 pub mod models;
 mod paging;
 mod provision;
