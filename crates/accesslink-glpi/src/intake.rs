@@ -123,9 +123,7 @@ impl GlpiConnector {
         page: PageRequest,
     ) -> Result<Page<Ticket>> {
         let kind = itemtype_of(&query.kinds)?;
-        let size = page
-            .size_or(u32::try_from(self.settings.page_size).unwrap_or(50))
-            .clamp(1, MAX_PAGE);
+        let size = page.size_or(self.settings.page_size).clamp(1, MAX_PAGE);
         let mut at = match &page.token {
             Some(t) => Keyset::parse(t.as_str())?,
             None => Keyset {
