@@ -68,6 +68,12 @@ impl GlpiConnector {
                 C::DeleteAccount,
                 C::Grant,
                 C::Revoke,
+                C::ListTickets,
+                C::ListComments,
+                C::TicketSchema,
+                C::AccountSchema,
+                C::SetPassword,
+                C::CreateWithPassword,
             ])
             .with_ticket_kinds([
                 TicketKind::Incident,
@@ -299,5 +305,34 @@ impl TicketingSystem for GlpiConnector {
             }
         }
         self.read_required(kind, id).await
+    }
+
+    /// `search/<Ticket|Change>` on `date_mod` (option 19, `morethan` the watermark's
+    /// second minus one), sorted by it, category (option 7) as the scope, then batched
+    /// reads; see `docs/connectors/glpi.md`.
+    async fn list_tickets(
+        &self,
+        query: &accesslink_core::feed::TicketQuery,
+        page: accesslink_core::paging::PageRequest,
+    ) -> Result<accesslink_core::paging::Page<Ticket>> {
+        self.list_page(query, page).await
+    }
+
+    /// `GET /<Itemtype>/<id>/ITILFollowup`: `is_private` as the visibility.
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<accesslink_core::TicketComment>> {
+        self.followups_of(r).await
+    }
+
+    /// `listSearchOptions/<Ticket|Change>`.
+    async fn ticket_schema(
+        &self,
+        kind: &TicketKind,
+    ) -> Result<accesslink_core::schema::ObjectSchema> {
+        let itemtype = if *kind == TicketKind::Change {
+            "Change"
+        } else {
+            "Ticket"
+        };
+        self.search_options(itemtype).await
     }
 }

@@ -17,6 +17,10 @@
 //! | entitlements | groups (`Group_User`) and profiles per entity (`Profile_User`, id `<profile>@<entity>`) |
 //! | enable / disable | `is_active` |
 //! | delete | to the trash (default) or purged ([`DeleteMode`]) |
+//! | list (change feed) | `/search/<Itemtype>` on `date_mod` (option 19) `morethan` the second before the watermark, sorted by it, category (option 7) as scope |
+//! | comments read back | `ITILFollowup`s, `is_private` as the visibility, text decoded |
+//! | schemas | `listSearchOptions/<Itemtype>` (`User` for accounts) |
+//! | passwords | `password` + `password2` on `PUT /User/<id>` and on create |
 //!
 //! The session from `initSession` (user token or login and password) is cached, shared
 //! by every clone, renewed once when GLPI answers `ERROR_SESSION_TOKEN_INVALID`, and
@@ -84,6 +88,7 @@ pub mod api;
 mod client;
 mod connector;
 pub mod error;
+mod intake;
 pub mod models;
 mod paging;
 mod provision;

@@ -206,6 +206,12 @@ impl Provisioner for GlpiConnector {
             input.default_email = Some(0);
         }
         input.other = spec.attributes.clone();
+        if let Some(password) = &spec.password {
+            // GLPI sets a password on add only with both fields (REST.md).
+            let clear = secrecy::ExposeSecret::expose_secret(password.secret()).to_owned();
+            input.other.insert("password".into(), clear.clone().into());
+            input.other.insert("password2".into(), clear.into());
+        }
 
         if let Some(existing) = self.existing_login(&spec.login).await? {
             return Ok(CreateOutcome::AlreadyExists(existing));
@@ -398,5 +404,19 @@ impl Provisioner for GlpiConnector {
         } else {
             RevokeOutcome::AlreadyAbsent
         })
+    }
+
+    /// `listSearchOptions/User`.
+    async fn account_schema(&self) -> Result<accesslink_core::schema::ObjectSchema> {
+        self.search_options("User").await
+    }
+
+    /// `PUT /User/<id>` with `password` and `password2`.
+    async fn set_password(
+        &self,
+        id: &AccountId,
+        password: &accesslink_core::Password,
+    ) -> Result<()> {
+        self.put_password(id, password).await
     }
 }

@@ -2,6 +2,10 @@
 
 use std::time::Instant;
 
+use accesslink_core::TicketComment;
+use accesslink_core::feed::TicketQuery;
+use accesslink_core::paging::{Page, PageRequest};
+use accesslink_core::schema::ObjectSchema;
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Capability, Comment, ConnectionReport, Connector, ConnectorInfo, CorrelationId, Error,
@@ -77,6 +81,9 @@ impl OtrsConnector {
                 Capability::FindByCorrelation,
                 Capability::Comment,
                 Capability::CloseTicket,
+                Capability::ListTickets,
+                Capability::ListComments,
+                Capability::TicketSchema,
             ])
             .with_ticket_kinds(ticket_kinds(client.settings()));
         OtrsConnector {
@@ -91,7 +98,7 @@ impl OtrsConnector {
         &self.client
     }
 
-    fn config(&self) -> &OtrsSettings {
+    pub(crate) fn config(&self) -> &OtrsSettings {
         self.client.settings()
     }
 
@@ -227,7 +234,7 @@ impl OtrsConnector {
         Ok(found.iter().map(|t| t.ticket_id).min())
     }
 
-    async fn id_required(&self, r: &TicketRef) -> Result<u64> {
+    pub(crate) async fn id_required(&self, r: &TicketRef) -> Result<u64> {
         self.id_of(r)
             .await?
             .ok_or_else(|| Error::not_found(format!("OTRS ticket {r}")))
@@ -576,12 +583,30 @@ impl TicketingSystem for OtrsConnector {
             .map_err(not_found_as(r))?;
         self.read_required(id).await
     }
+
+    /// TicketSearch by change time (`TicketChangeTimeNewerDate`, the server's local
+    /// time to the second), queue (`scope`), state types and types, oldest change
+    /// first, then batched TicketGet; see `docs/connectors/otrs.md`.
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        self.list_page(query, page).await
+    }
+
+    /// The articles after the first (the description), oldest first: id `ArticleID`,
+    /// `IsVisibleForCustomer` as the visibility, `From` and `CreateBy` as the author.
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        self.comments(r).await
+    }
+
+    /// The ticket fields (declared) and the ticket dynamic fields (read from the server).
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        self.schema(kind).await
+    }
 }
 
 impl OtrsConnector {
     /// TicketGet for a batch; when the server refuses the batch because one id is
     /// missing or hidden, falls back to one call per id and leaves the missing out.
-    async fn get_many(&self, ids: &[u64]) -> Result<Vec<OtrsTicket>> {
+    pub(crate) async fn get_many(&self, ids: &[u64]) -> Result<Vec<OtrsTicket>> {
         let tickets = self.client.tickets();
         match tickets.get(ids, GetOptions::with_fields()).await {
             Ok(list) => Ok(list),

@@ -13,6 +13,9 @@
 //! | batched get | TicketGet with a comma list of ids, 50 at a time |
 //! | comment | TicketUpdate with an article (public or internal note) |
 //! | close | TicketUpdate to a closed state, with the notes as an article |
+//! | list (change feed) | TicketSearch `TicketChangeTimeNewerDate` + `SortBy=Changed`, then batched TicketGet |
+//! | comments read back | TicketGet `AllArticles=1`: the articles after the first |
+//! | ticket schema | declared ticket fields plus the dynamic fields TicketGet lists |
 //! | provisioning | not offered: the GenericInterface has no user API |
 //!
 //! Sessions come from SessionCreate, are shared by all clones, and are renewed once
@@ -71,6 +74,7 @@ pub mod api;
 mod client;
 mod connector;
 mod error;
+mod intake;
 pub mod models;
 pub mod settings;
 pub mod status;

@@ -448,6 +448,9 @@ struct LiveBackend<'a> {
     agent: OtrsConnector,
     field: String,
     proxy: &'a FaultProxy,
+    base: String,
+    customer: String,
+    customer_password: String,
 }
 
 #[accesslink_core::async_trait]
@@ -559,6 +562,57 @@ impl accesslink_testkit::conformance::TicketBackend for LiveBackend<'_> {
             .unwrap_or_default())
     }
 
+    /// A follow-up by the customer: TicketUpdate under the customer's own login, as the
+    /// customer interface would write it.
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> accesslink_core::Result<bool> {
+        let t = self
+            .agent
+            .get_ticket(r)
+            .await?
+            .ok_or_else(|| accesslink_core::Error::not_found(r.to_string()))?;
+        let id = t.reference.id().unwrap_or_default().to_owned();
+        let answer: serde_json::Value = reqwest::Client::new()
+            .patch(format!("{}/Ticket/{id}", self.base))
+            .json(&serde_json::json!({
+                "CustomerUserLogin": self.customer,
+                "Password": self.customer_password,
+                "Article": {"Subject": "Follow-up", "Body": body, "ContentType": "text/plain; charset=utf8"},
+            }))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| accesslink_core::Error::invalid_input(e.to_string()))?
+            .json()
+            .await
+            .map_err(|e| accesslink_core::Error::invalid_input(e.to_string()))?;
+        Ok(answer.get("ArticleID").is_some())
+    }
+
+    /// The attributes TicketGet prints and the correlation dynamic field `setup.sh`
+    /// creates.
+    fn ticket_fields(&self, _kind: &TicketKind) -> Option<Vec<String>> {
+        let mut names: Vec<String> = [
+            "TicketID",
+            "TicketNumber",
+            "Title",
+            "Queue",
+            "State",
+            "Priority",
+            "Type",
+            "CustomerUser",
+            "Owner",
+            "Responsible",
+            "Lock",
+            "Created",
+            "Changed",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        names.push(format!("DynamicField_{}", self.field));
+        Some(names)
+    }
+
     fn requests_seen(&self) -> usize {
         self.proxy.requests()
     }
@@ -574,9 +628,139 @@ async fn conformance_suite_against_the_real_server() {
         agent: l.dynamic_field(),
         field: l.field.clone(),
         proxy: &proxy,
+        base: l.base.clone(),
+        customer: l.customer.clone(),
+        customer_password: std::env::var("ZNUNY_CUSTOMER_PASSWORD")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "ApiCustomer-Pw1".into()),
     };
-    let suite = TicketingSuite::new(request(&fresh_id("CONF"))).canaries([l.password.clone()]);
+    let suite = TicketingSuite::new(request(&fresh_id("CONF")))
+        .canaries([l.password.clone()])
+        .absent_ref("2026999999999999")
+        .feed_query(accesslink_core::feed::TicketQuery::new().scope("Raw"));
     let report = run_ticketing_suite(&otrs, &backend, &suite).await;
     eprintln!("{report}");
     report.assert_success();
+    // The intake checks ran against the real server, not skipped.
+    use accesslink_testkit::conformance::Check;
+    for check in [
+        Check::ChangeFeedExactlyOnce,
+        Check::CommentsReadBack,
+        Check::TicketSchemaListsFields,
+    ] {
+        assert!(
+            report.skipped().all(|(c, _)| c != check),
+            "{check:?} skipped: {report}"
+        );
+    }
+}
+
+/// Issue 23 on the real server: a watermark is a server-side filter (inclusive, to the
+/// second), and a change feed sees a comment as a change, once.
+#[tokio::test]
+async fn list_tickets_with_a_watermark_and_a_change_feed() {
+    use accesslink_core::feed::{ChangeFeed, TicketQuery};
+    use accesslink_core::paging::PageRequest;
+    let Some(l) = live() else { return };
+    let otrs = l.title_tag();
+    let a = otrs
+        .create_ticket(&request(&unique("FEED-A")))
+        .await
+        .unwrap();
+    let b = otrs
+        .create_ticket(&request(&unique("FEED-B")))
+        .await
+        .unwrap();
+    let since = a.updated.expect("TicketGet gives Changed");
+    let query = TicketQuery::new().updated_since(since).scope("Raw");
+    let page = otrs
+        .list_tickets(&query, PageRequest::first().size(500))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.items.iter().filter_map(|t| t.reference.id()).collect();
+    for t in [&a, &b] {
+        assert!(ids.contains(&t.reference.id().unwrap()), "{ids:?}");
+    }
+    assert!(
+        page.items
+            .iter()
+            .all(|t| t.updated.is_some_and(|u| u >= since))
+    );
+    // Ticket 1 ("Znuny says hi!") changed long before: the server left it out.
+    assert!(!ids.contains(&"1"), "{ids:?}");
+    // Oldest change first.
+    let times: Vec<_> = page.items.iter().map(|t| t.updated.unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+
+    // A feed from A's change time: both once, then nothing, then A again after a comment.
+    let only_ours = |ts: Vec<accesslink_core::Ticket>| -> Vec<String> {
+        ts.into_iter()
+            .filter(|t| t.reference == a.reference || t.reference == b.reference)
+            .map(|t| t.reference.id().unwrap().to_owned())
+            .collect()
+    };
+    let mut feed = ChangeFeed::new(query);
+    assert_eq!(only_ours(feed.poll(&otrs).await.unwrap()).len(), 2);
+    assert!(only_ours(feed.poll(&otrs).await.unwrap()).is_empty());
+    otrs.add_comment(&a.reference, &Comment::public("changed"))
+        .await
+        .unwrap();
+    assert_eq!(
+        only_ours(feed.poll(&otrs).await.unwrap()),
+        [a.reference.id().unwrap().to_owned()]
+    );
+    assert!(only_ours(feed.poll(&otrs).await.unwrap()).is_empty());
+}
+
+/// Issue 23: comments read back from the real server's articles.
+#[tokio::test]
+async fn comments_read_back_from_articles() {
+    use accesslink_core::Visibility;
+    let Some(l) = live() else { return };
+    let otrs = l.title_tag();
+    let t = otrs.create_ticket(&request(&unique("CMT"))).await.unwrap();
+    let marker = format!("accesslink: provisioned {} äöü €", unique("M"));
+    otrs.add_comment(&t.reference, &Comment::public(marker.clone()))
+        .await
+        .unwrap();
+    otrs.add_comment(&t.reference, &Comment::internal("an internal note"))
+        .await
+        .unwrap();
+    let comments = otrs.list_comments(&t.reference).await.unwrap();
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    assert_eq!(comments[0].body, marker);
+    assert_eq!(comments[0].visibility, Visibility::Public);
+    assert_eq!(comments[1].visibility, Visibility::Internal);
+    assert!(comments[0].id.parse::<u64>().unwrap() < comments[1].id.parse::<u64>().unwrap());
+    let author = comments[1].author.as_ref().expect("From is set");
+    assert!(
+        author.name.is_some() || author.email.is_some(),
+        "{author:?}"
+    );
+    assert!(comments.iter().all(|c| c.created.is_some()));
+    // By number too.
+    let by_number = TicketRef::by_number(t.reference.number().unwrap());
+    assert_eq!(otrs.list_comments(&by_number).await.unwrap(), comments);
+    let err = otrs
+        .list_comments(&TicketRef::by_id("999999999"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+/// Issue 23: the schema carries the dynamic fields the real server has.
+#[tokio::test]
+async fn ticket_schema_lists_the_dynamic_fields() {
+    let Some(l) = live() else { return };
+    let schema = l
+        .title_tag()
+        .ticket_schema(&TicketKind::Request)
+        .await
+        .unwrap();
+    for name in ["Title", "Queue", "State", "Priority", "CustomerUser"] {
+        assert!(schema.get(name).is_some(), "{name}");
+    }
+    let field = format!("DynamicField_{}", l.field);
+    assert!(schema.get(&field).is_some(), "{field} in {schema:?}");
 }

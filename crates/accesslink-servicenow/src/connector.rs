@@ -3,6 +3,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use accesslink_core::TicketComment;
+use accesslink_core::feed::TicketQuery;
+use accesslink_core::paging::{Page, PageRequest};
+use accesslink_core::schema::ObjectSchema;
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Capability, Comment, ConnectionReport, Connector, ConnectorInfo, CorrelationId,
@@ -96,6 +100,12 @@ impl ServiceNowConnector {
                 C::DeleteAccount,
                 C::Grant,
                 C::Revoke,
+                C::ListTickets,
+                C::ListComments,
+                C::TicketSchema,
+                C::AccountSchema,
+                C::SetPassword,
+                C::CreateWithPassword,
             ])
             .with_ticket_kinds([
                 TicketKind::Incident,
@@ -273,6 +283,23 @@ impl TicketingSystem for ServiceNowConnector {
             ));
         }
         self.close(&target, how).await
+    }
+
+    /// `sys_updated_on>=` (UTC, to the second) on the kind's table, oldest update
+    /// first; `scope` is a catalogue item (`cat_item`) for request items, an
+    /// assignment group otherwise, by sys_id or name. See `docs/connectors/servicenow.md`.
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        self.list_page(query, page).await
+    }
+
+    /// `sys_journal_field` rows: `comments` public, `work_notes` internal, oldest first.
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        self.journal_of(r).await
+    }
+
+    /// `sys_dictionary` of the kind's table and of `task`, with `sys_choice` values.
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        self.ticket_fields(kind).await
     }
 }
 

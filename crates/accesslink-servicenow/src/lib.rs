@@ -18,6 +18,10 @@
 //! | entitlements | `group` (`sys_user_group`, grants `sys_user_grmember`), `role` (`sys_user_role`, grants `sys_user_has_role`) |
 //! | create / update / enable / disable / delete | `sys_user` `POST`, `PATCH`, `active` (+ `locked_out`), `DELETE` |
 //! | grant / revoke | rows looked up first (no unique index); inherited roles refused with `Conflict` |
+//! | list (change feed) | `sys_updated_on>=` (UTC second) `^ORDERBYsys_updated_on^ORDERBYsys_id`, keyset pages; `cat_item` / `assignment_group` scope |
+//! | comments read back | `sys_journal_field` (`comments` public, `work_notes` internal) |
+//! | schemas | `sys_dictionary` + `sys_choice` of the table (and `task`), of `sys_user` for accounts |
+//! | passwords | `user_password` with `sysparm_input_display_value=true`, on `set_password` and after a create with `AccountSpec::password` |
 //!
 //! Queries are only ever built with [`Query`], which refuses values that would change
 //! the query (`^`, `^OR`, `^NQ`, newlines, `javascript:`). Every read sends
@@ -122,6 +126,7 @@ mod client;
 mod close;
 mod connector;
 pub mod error;
+mod intake;
 pub mod models;
 mod paging;
 mod provision;

@@ -309,22 +309,29 @@ impl Provisioner for ServiceNowConnector {
         )
         .await?
         .into_inner();
-        match inserted {
-            UserInsert::Row(u) => Ok(CreateOutcome::Created(account_of(&u))),
+        let created = match inserted {
+            UserInsert::Row(u) => CreateOutcome::Created(account_of(&u)),
             // 201 without a row: a business rule aborted the insert (fact sheet §1).
             UserInsert::Empty => match self.user_by_login(&spec.login).await? {
-                Some(u) => Ok(CreateOutcome::Created(account_of(&u))),
-                None => Err(crate::connector::aborted_insert("sys_user")),
+                Some(u) => CreateOutcome::Created(account_of(&u)),
+                None => return Err(crate::connector::aborted_insert("sys_user")),
             },
             // 403 "Error during insert of sys_user": the user_name exists — another
             // writer got there first, or (after an ambiguous failure) our own earlier
             // send landed — or a business rule refused. Look to tell.
             UserInsert::Conflict(e, maybe_sent) => match self.user_by_login(&spec.login).await? {
-                Some(u) if maybe_sent => Ok(CreateOutcome::Created(account_of(&u))),
-                Some(u) => Ok(CreateOutcome::AlreadyExists(account_of(&u))),
-                None => Err(e),
+                Some(u) if maybe_sent => CreateOutcome::Created(account_of(&u)),
+                Some(u) => return Ok(CreateOutcome::AlreadyExists(account_of(&u))),
+                None => return Err(e),
             },
+        };
+        // The initial password goes in its own PATCH with
+        // `sysparm_input_display_value=true` (which the insert cannot carry without
+        // reading every other field as a display value too).
+        if let (CreateOutcome::Created(account), Some(password)) = (&created, &spec.password) {
+            self.put_password(&account.id, password).await?;
         }
+        Ok(created)
     }
 
     async fn update_account(&self, id: &AccountId, change: &AccountChange) -> Result<Account> {
@@ -453,6 +460,20 @@ impl Provisioner for ServiceNowConnector {
             });
         }
         Ok(RevokeOutcome::Revoked)
+    }
+
+    /// `sys_dictionary` of `sys_user`, with `sys_choice` values.
+    async fn account_schema(&self) -> Result<accesslink_core::schema::ObjectSchema> {
+        self.dictionary("sys_user", &[]).await
+    }
+
+    /// `PATCH sys_user/{id}?sysparm_input_display_value=true` with `user_password`.
+    async fn set_password(
+        &self,
+        id: &AccountId,
+        password: &accesslink_core::Password,
+    ) -> Result<()> {
+        self.put_password(id, password).await
     }
 }
 

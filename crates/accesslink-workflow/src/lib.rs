@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`fulfil`] | an access request becomes a ticket (idempotent on the request id), followed with batched polling, back-off and a deadline to a [`TaskOutcome`]; in automated mode provisioned through a [`Provisioner`](accesslink_core::Provisioner), then commented and closed |
 //! | [`gate`] | a [`TicketGate`] checks the ticket id a user types before privileged access against [`GatePolicies`] (a [`TicketPolicy`] per resource group and per user group, super administrators exempt by default) and answers a [`Verdict`] with every reason; [`TicketGate::decide`] turns it into an auto-approval decision; a [`MultiDeskGate`] routes ids across several service desks; policies load from TOML or JSON ([`GateConfig`](gate::GateConfig)) |
+//! | [`intake`] | the other direction: an [`Intake`] polls service desks' change feeds for request tickets, maps them through a declarative [`FieldMap`](intake::FieldMap), checks segregation-of-duties rules, provisions, comments and closes — exactly once per ticket across restarts (state in marker comments) — and syncs comments both ways |
 //! | [`audit`] | every fulfilment step and gate decision as an [`AuditEvent`], to `tracing` or a JSON-lines file |
 //!
 //! ## Quick start
@@ -70,6 +71,7 @@
 pub mod audit;
 pub mod fulfil;
 pub mod gate;
+pub mod intake;
 
 pub use audit::{AuditEvent, AuditSink, JsonLinesSink, MemorySink, TracingSink};
 pub use fulfil::{
@@ -79,3 +81,4 @@ pub use gate::{
     AccessAttempt, ApprovalDecision, GatePolicies, MultiDeskGate, Principal, Reason, TicketGate,
     TicketPolicy, Verdict,
 };
+pub use intake::{Intake, IntakeConfig};

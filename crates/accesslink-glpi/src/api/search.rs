@@ -16,6 +16,8 @@ pub enum SearchType {
     NotEquals,
     /// Negated `contains`.
     NotContains,
+    /// `morethan`: strictly after (dates, numbers).
+    MoreThan,
 }
 
 impl SearchType {
@@ -25,6 +27,7 @@ impl SearchType {
             SearchType::Equals => "equals",
             SearchType::NotEquals => "notequals",
             SearchType::NotContains => "notcontains",
+            SearchType::MoreThan => "morethan",
         }
     }
 }

@@ -155,6 +155,12 @@ pub struct Followup {
     /// 1 when private (not shown to the requester).
     #[serde(default, deserialize_with = "de::opt_u64")]
     pub is_private: Option<u64>,
+    /// The writer's user id.
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    pub users_id: Option<u64>,
+    /// When it was written (server-local `YYYY-MM-DD HH:MM:SS`).
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub date: Option<String>,
 }
 
 /// A user.

@@ -313,6 +313,17 @@ impl TicketBackend for LiveTickets<'_> {
             .collect())
     }
 
+    /// Columns the real server's `listSearchOptions` shows (observed on GLPI 10.0.11).
+    fn ticket_fields(&self, kind: &TicketKind) -> Option<Vec<String>> {
+        let mut names = vec![
+            "id", "name", "content", "status", "urgency", "priority", "date", "date_mod",
+        ];
+        if *kind != TicketKind::Change {
+            names.extend(["type", "impact", "itilcategories_id"]);
+        }
+        Some(names.into_iter().map(str::to_owned).collect())
+    }
+
     fn requests_seen(&self) -> usize {
         self.proxy.requests()
     }
@@ -345,6 +356,42 @@ impl AccountBackend for LiveAccounts<'_> {
                 .iter()
                 .any(|r| format!("{}@{}", r.profiles_id, r.entities_id) == e.id.as_str()))
         }
+    }
+
+    /// Columns the real server's `listSearchOptions/User` shows (observed on 10.0.11).
+    fn account_fields(&self) -> Option<Vec<String>> {
+        let names = [
+            "id",
+            "name",
+            "realname",
+            "firstname",
+            "is_active",
+            "phone",
+            "mobile",
+            "comment",
+            "date_mod",
+        ];
+        Some(names.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    /// Logs in as the user (`initSession` with Basic auth): the password works or not.
+    async fn password_is(&self, account: &AccountId, password: &str) -> Result<Option<bool>> {
+        let uid: u64 = account.as_str().parse().map_err(|_| {
+            accesslink_core::Error::invalid_input(format!("not a GLPI user id: {account}"))
+        })?;
+        let user: Value = self.live.client().items::<Value>("User").get(uid).await?;
+        let login = user["name"].as_str().unwrap_or_default().to_owned();
+        let answer = reqwest::Client::new()
+            .get(format!(
+                "{}/initSession",
+                self.live.base.trim_end_matches('/')
+            ))
+            .header("App-Token", &self.live.app_token)
+            .basic_auth(login, Some(password))
+            .send()
+            .await
+            .map_err(|e| accesslink_core::Error::invalid_input(e.to_string()))?;
+        Ok(Some(answer.status().is_success()))
     }
 
     fn requests_seen(&self) -> usize {

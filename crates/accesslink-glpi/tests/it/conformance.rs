@@ -1,5 +1,6 @@
 //! The shared conformance suites on the stateful GLPI mock.
 
+use accesslink_core::feed::TicketQuery;
 use accesslink_core::{AccountSpec, CorrelationId, NewTicket, TicketKind};
 use accesslink_glpi::GlpiConnector;
 use accesslink_testkit::conformance::{
@@ -7,8 +8,12 @@ use accesslink_testkit::conformance::{
     follow_state_change, fresh_id, html_is_a_protocol_error, invalid_ticket_refs_rejected,
     lost_create_answer, run_provisioning_suite, search_hit_confirmed,
 };
+use accesslink_testkit::conformance::{
+    change_feed_exactly_once, comments_read_back, ticket_schema_lists_fields,
+};
 use accesslink_testkit::glpi::{GlpiMock, Itemtype};
 use serde_json::json;
+use std::time::Duration;
 
 use crate::on_mock;
 
@@ -92,6 +97,17 @@ async fn ticketing_checks_that_need_no_solution_on_the_mock() {
         )
         .await
         .unwrap();
+        // Issue 23: the intake checks.
+        let query = TicketQuery::new().kind(kind.clone());
+        change_feed_exactly_once(&glpi, &mock, &new("FEED"), &query, Duration::from_secs(1))
+            .await
+            .unwrap();
+        comments_read_back(&glpi, &mock, &new("NOTES"), Some(absent))
+            .await
+            .unwrap();
+        ticket_schema_lists_fields(&glpi, &mock, &kind)
+            .await
+            .unwrap();
     }
     // Per kind: a lost create answer, an HTML page, two 500s on comments, and at least
     // one echo each for the read and the create.

@@ -5,6 +5,7 @@
 mod conformance;
 mod faults;
 mod gate;
+mod intake;
 mod paging;
 mod scripted;
 mod settings;

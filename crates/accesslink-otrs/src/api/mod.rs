@@ -43,6 +43,15 @@ impl GetOptions {
         }
     }
 
+    /// Every article, no dynamic fields: what reading comments needs.
+    pub fn articles_only() -> Self {
+        GetOptions {
+            dynamic_fields: false,
+            all_articles: true,
+            article_limit: None,
+        }
+    }
+
     /// Dynamic fields and every article.
     pub fn with_articles() -> Self {
         GetOptions {
@@ -67,6 +76,17 @@ pub struct SearchParams {
     pub title: Option<String>,
     /// State types (`new`, `open`, …; case-sensitive).
     pub state_types: Vec<String>,
+    /// Queue names (`Queues`; an unknown name fails the search, which answers `{}`).
+    pub queues: Vec<String>,
+    /// Ticket type names (`Types`).
+    pub types: Vec<String>,
+    /// `TicketChangeTimeNewerDate`: tickets changed at or after this server-local
+    /// `YYYY-MM-DD HH:MM:SS` (inclusive, to the second).
+    pub changed_since: Option<String>,
+    /// `SortBy` (`Changed`, `Age`, …; an unknown one answers `{}`).
+    pub sort_by: Option<String>,
+    /// `OrderBy`: `Up` for ascending, `Down` (the default) for descending.
+    pub order_by: Option<String>,
     /// Maximum hits (server default 500).
     pub limit: Option<u32>,
 }
@@ -83,6 +103,17 @@ impl SearchParams {
             pairs.push(("Title", t.clone()));
         }
         pairs.extend(self.state_types.iter().map(|s| ("StateType", s.clone())));
+        pairs.extend(self.queues.iter().map(|q| ("Queues", q.clone())));
+        pairs.extend(self.types.iter().map(|t| ("Types", t.clone())));
+        if let Some(t) = &self.changed_since {
+            pairs.push(("TicketChangeTimeNewerDate", t.clone()));
+        }
+        if let Some(s) = &self.sort_by {
+            pairs.push(("SortBy", s.clone()));
+        }
+        if let Some(o) = &self.order_by {
+            pairs.push(("OrderBy", o.clone()));
+        }
         if let Some(l) = self.limit {
             pairs.push(("Limit", l.to_string()));
         }

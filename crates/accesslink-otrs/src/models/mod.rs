@@ -241,6 +241,13 @@ pub struct OtrsArticle {
     /// 1 when visible to the customer.
     #[serde(default, deserialize_with = "de::opt_u64")]
     pub is_visible_for_customer: Option<u64>,
+    /// The sender as OTRS prints it: `"Full Name" <address>` for customers and
+    /// e-mail, the agent's full name for notes written by an agent.
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub from: Option<String>,
+    /// The UserID of the agent who wrote it.
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    pub create_by: Option<u64>,
     /// Created, server-local.
     #[serde(default, deserialize_with = "de::opt_string")]
     pub create_time: Option<String>,

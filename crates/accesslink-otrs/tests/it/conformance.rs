@@ -2,6 +2,7 @@
 //! mock runs behind the fault proxy so that a lost create answer can be a dropped
 //! connection.
 
+use accesslink_core::feed::TicketQuery;
 use accesslink_core::{CorrelationId, NewTicket, TicketKind};
 use accesslink_testkit::conformance::{TicketingSuite, fresh_id, run_ticketing_suite};
 use accesslink_testkit::otrs::OtrsMock;
@@ -19,6 +20,9 @@ fn suite(mock: &OtrsMock) -> TicketingSuite {
         .bad_refs(["#12", "Ticket#", "12a", "0x10", "２０２６"])
         .canaries([mock.agent_password()])
         .absent_ref("2026999999999999")
+        // Without `defaults.kinds` tickets read back as `Other("Unclassified")`: the
+        // feed lists the connector's queue.
+        .feed_query(TicketQuery::new().scope("Raw"))
 }
 
 async fn mock() -> OtrsMock {

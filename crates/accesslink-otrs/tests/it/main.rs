@@ -3,6 +3,7 @@
 mod confirm;
 mod conformance;
 mod faults;
+mod intake;
 mod status;
 
 use accesslink_core::http::HttpSettings;

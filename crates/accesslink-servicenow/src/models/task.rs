@@ -265,10 +265,24 @@ pub struct JournalEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub sys_created_on: Option<String>,
+    /// The `user_name` of who wrote it.
+    #[serde(
+        default,
+        deserialize_with = "text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sys_created_by: Option<String>,
 }
 
 impl Record for JournalEntry {
     fn fields() -> Option<&'static [&'static str]> {
-        Some(&["sys_id", "element_id", "element", "value", "sys_created_on"])
+        Some(&[
+            "sys_id",
+            "element_id",
+            "element",
+            "value",
+            "sys_created_on",
+            "sys_created_by",
+        ])
     }
 }

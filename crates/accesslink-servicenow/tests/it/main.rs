@@ -7,6 +7,7 @@ mod conformance;
 mod faults;
 mod gate;
 mod injection;
+mod intake;
 mod mock;
 mod paging;
 mod provisioning;

@@ -102,6 +102,45 @@ impl TicketBackend for GlpiMock {
         Ok(count)
     }
 
+    /// Writes then stamp `date_mod` (and follow-up dates) with that second.
+    fn freeze_clock(&self, at: Option<std::time::SystemTime>) -> bool {
+        self.lock().frozen = at.map(|t| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs()
+        });
+        true
+    }
+
+    /// A public follow-up by `tech` (user 4), added as through the API with tech's
+    /// session.
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let (it, id) = self.resolve_ticket(r)?;
+        let mut state = self.lock();
+        let mut who = super::admin(&state);
+        who.user_id = 4;
+        let input = serde_json::json!({
+            "itemtype": it.name(), "items_id": id, "content": body, "is_private": 0,
+        });
+        let Value::Object(map) = input else {
+            return Ok(false);
+        };
+        state
+            .add(Itemtype::ITILFollowup, &map, &who)
+            .map(|_| true)
+            .map_err(|e| Error::invalid_input(format!("follow-up refused: {e:?}")))
+    }
+
+    /// The columns `listSearchOptions/Ticket` (or `Change`) describes.
+    fn ticket_fields(&self, kind: &TicketKind) -> Option<Vec<String>> {
+        let it = if *kind == TicketKind::Change {
+            Itemtype::Change
+        } else {
+            Itemtype::Ticket
+        };
+        Some(super::search::option_columns(it))
+    }
+
     /// The ticket's follow-ups in id order: private ones are internal notes, the others
     /// public comments; bodies decoded.
     async fn comments(&self, r: &TicketRef) -> Result<Vec<Comment>> {
@@ -212,6 +251,23 @@ impl AccountBackend for GlpiMock {
 
     fn faults(&self) -> Option<&FaultPlan> {
         Some(&self.faults)
+    }
+
+    /// The columns `listSearchOptions/User` describes.
+    fn account_fields(&self) -> Option<Vec<String>> {
+        Some(super::search::option_columns(Itemtype::User))
+    }
+
+    /// Whether the user's stored password is `password` (GLPI keeps a hash; the mock
+    /// the clear text, never printed).
+    async fn password_is(&self, account: &AccountId, password: &str) -> Result<Option<bool>> {
+        let id = self
+            .resolve_account(account)
+            .ok_or_else(|| Error::not_found(format!("account {account}")))?;
+        let state = self.lock();
+        Ok(Some(
+            state.secrets.get(&id).and_then(|s| s.password.as_deref()) == Some(password),
+        ))
     }
 
     fn expire_credentials(&self) -> bool {

@@ -445,12 +445,44 @@ impl GlpiMock {
         rows.iter().map(|(_, r)| pair(r)).collect()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> Locked<'_> {
         lock(&self.state)
     }
 }
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+/// The state, locked, with the thread's clock set to the mock's (stopped or running)
+/// until the guard drops.
+struct Locked<'a> {
+    guard: MutexGuard<'a, State>,
+    previous: Option<u64>,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        php::set_frozen(self.previous);
+    }
+}
+
+fn lock(state: &Mutex<State>) -> Locked<'_> {
+    let guard = lock_raw(state);
+    let previous = php::set_frozen(guard.frozen);
+    Locked { guard, previous }
+}
+
+fn lock_raw(state: &Mutex<State>) -> MutexGuard<'_, State> {
     // A test that panicked while holding the lock must not hide the state from the next one.
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -269,11 +269,24 @@ pub(super) fn user_display_name(
     }
 }
 
+thread_local! {
+    /// The stopped clock of the mock whose state this thread holds locked
+    /// (`TicketBackend::freeze_clock`); set and restored by the state's lock guard.
+    static FROZEN: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes [`now`] answer `frozen` (when `Some`) on this thread; returns what it replaces.
+pub(super) fn set_frozen(frozen: Option<u64>) -> Option<u64> {
+    FROZEN.with(|f| f.replace(frozen))
+}
+
 /// The server's clock as GLPI prints dates: `2026-11-23 22:23:01` (UTC here).
 pub(super) fn now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = FROZEN.with(std::cell::Cell::get).unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
     datetime(secs)
 }
 

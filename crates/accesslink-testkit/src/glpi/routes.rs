@@ -94,6 +94,7 @@ fn route(state: &mut State, call: &Call) -> Result<ResponseTemplate, Failure> {
             let it = itemtype_at(call, 1)?;
             search::search(state, &session, it, call)
         }
+        "getMultipleItems" => multiple_items(state, &session, call),
         _ => items(state, &session, call),
     }
 }
@@ -299,6 +300,37 @@ fn items(state: &mut State, session: &Session, call: &Call) -> Result<ResponseTe
             _ => listing::get_items(state, session, it, parent, call),
         },
     }
+}
+
+/// `GET /getMultipleItems?items[0][itemtype]=Ticket&items[0][items_id]=2&…`: the items
+/// in the order asked; the whole call is `404 ERROR_ITEM_NOT_FOUND` when one of them
+/// does not exist (observed on GLPI 10.0.11).
+fn multiple_items(
+    state: &State,
+    session: &Session,
+    call: &Call,
+) -> Result<ResponseTemplate, Failure> {
+    let mut asked: Vec<(i64, &Value)> = match call.param("items") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| (k.parse::<i64>().unwrap_or(i64::MAX), v))
+            .collect(),
+        Some(Value::Array(list)) => (0..).zip(list.iter()).collect(),
+        _ => return Err(Failure::no_resource()),
+    };
+    asked.sort_by_key(|(i, _)| *i);
+    let mut out = Vec::with_capacity(asked.len());
+    for (_, item) in asked {
+        let name = item.get("itemtype").and_then(Value::as_str).unwrap_or("");
+        let it = Itemtype::from_name(name).ok_or_else(Failure::no_resource)?;
+        let id = as_id(item.get("items_id"));
+        let row = state.table(it).get(id).ok_or_else(Failure::not_found)?;
+        if !state.visible(session, it, id, &row) {
+            return Err(Failure::right());
+        }
+        out.push(render(state, it, id, &row, call, false));
+    }
+    Ok(json(200, &Value::Array(out)))
 }
 
 fn get_item(

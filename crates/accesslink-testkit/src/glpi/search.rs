@@ -17,6 +17,7 @@ use wiremock::ResponseTemplate;
 mod options;
 
 pub(super) use self::options::list_options;
+pub(super) use self::options::option_columns;
 use self::options::{Col, Opt, display_preferences, options};
 use super::items::{Itemtype, Record, as_id};
 use super::listing::{compare, parse_range};

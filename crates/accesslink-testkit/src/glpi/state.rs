@@ -53,6 +53,8 @@ pub(super) struct State {
     pub(super) total_bias: usize,
     pub(super) app_token: String,
     pub(super) secrets: HashMap<i64, Secret>,
+    /// The stopped clock (`TicketBackend::freeze_clock`), epoch seconds.
+    pub(super) frozen: Option<u64>,
     /// `url_base_api`: what links and error messages name (the proxy's URL behind one).
     pub(super) api_url: String,
 }
@@ -108,6 +110,7 @@ impl State {
             session_creates: 0,
             app_token: token(40),
             secrets: HashMap::new(),
+            frozen: None,
             api_url: String::new(),
         };
         state.seed();

@@ -1,10 +1,12 @@
 //! [`TicketBackend`] over the mock's own state, for the conformance suite.
 
-use accesslink_core::{Comment, CorrelationId, Error, Result, TicketRef, TicketState};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use accesslink_core::{Comment, CorrelationId, Error, Result, TicketKind, TicketRef, TicketState};
 use async_trait::async_trait;
 
 use super::OtrsMock;
-use super::model::CORRELATION_FIELD;
+use super::model::{CORRELATION_FIELD, FIELDS};
 use crate::conformance::{FaultOp, TicketBackend};
 use crate::fault::{FaultMatcher, FaultPlan};
 
@@ -84,6 +86,51 @@ impl TicketBackend for OtrsMock {
             }
         });
         Ok(comments.collect())
+    }
+
+    /// Stops the clock every write stamps `change_time` with (whole seconds, as the
+    /// server's `YYYY-MM-DD HH:MM:SS`).
+    fn freeze_clock(&self, at: Option<SystemTime>) -> bool {
+        let secs = at.map(|t| {
+            let s = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+            i64::try_from(s).unwrap_or(i64::MAX)
+        });
+        self.lock().frozen = secs;
+        true
+    }
+
+    /// A follow-up the customer `apicustomer` writes in the customer interface: a
+    /// customer article, visible to the customer.
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let id = self.resolve(r)?;
+        Ok(self.customer_follow_up(id, body))
+    }
+
+    /// The ticket attributes TicketCreate/TicketGet name, and `DynamicField_<Name>` for
+    /// each ticket dynamic field (one Znuny ticket object for every kind).
+    fn ticket_fields(&self, kind: &TicketKind) -> Option<Vec<String>> {
+        let _ = kind;
+        let mut names: Vec<String> = [
+            "TicketID",
+            "TicketNumber",
+            "Title",
+            "Queue",
+            "State",
+            "Priority",
+            "Type",
+            "CustomerUser",
+            "CustomerID",
+            "Owner",
+            "Responsible",
+            "Lock",
+            "Created",
+            "Changed",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        names.extend(FIELDS.iter().map(|(n, _)| format!("DynamicField_{n}")));
+        Some(names)
     }
 
     fn requests_seen(&self) -> usize {

@@ -299,6 +299,30 @@ impl OtrsMock {
         write::set_state(&mut self.lock(), ticket_id, state)
     }
 
+    /// Adds a follow-up to a ticket as the customer `apicustomer` would with TicketUpdate
+    /// under the customer's login (sender type `customer`, visible to the customer, an
+    /// empty `From`, as the real server stores it). `false` when the ticket does not exist.
+    pub fn customer_follow_up(&self, ticket_id: u64, body: &str) -> bool {
+        write::customer_follow_up(&mut self.lock(), ticket_id, body)
+    }
+
+    /// Creates `count` tickets in queue `Raw`, state `new`, each with one article, as
+    /// TicketCreate by `apiagent` would, without going through HTTP (for benchmarks and
+    /// large listings); returns their ids.
+    pub fn seed_tickets(&self, count: usize, title: &str) -> Vec<u64> {
+        let mut state = self.lock();
+        (0..count)
+            .map(|i| write::seed(&mut state, &format!("{title} {i}")))
+            .collect()
+    }
+
+    /// Stops (`Some(epoch seconds)`) or restarts (`None`) the clock that stamps
+    /// `change_time` and article times, as
+    /// [`TicketBackend::freeze_clock`](crate::conformance::TicketBackend::freeze_clock).
+    pub fn set_clock(&self, at: Option<i64>) {
+        self.lock().frozen = at;
+    }
+
     /// The ticket as an agent's `GET /Ticket/:id?DynamicFields=1&AllArticles=1&Attachments=1`
     /// sees it (the element of the `Ticket` array).
     pub fn ticket_json(&self, ticket_id: u64) -> Option<Value> {
@@ -365,14 +389,42 @@ impl OtrsMock {
         ReceivedRequest::all(&self.server).await
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> Locked<'_> {
         lock(&self.state)
     }
 }
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+/// The state, locked, with the thread's clock set to the mock's (stopped or running)
+/// until the guard drops.
+struct Locked<'a> {
+    guard: MutexGuard<'a, State>,
+    previous: Option<i64>,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        model::set_frozen(self.previous);
+    }
+}
+
+fn lock(state: &Mutex<State>) -> Locked<'_> {
     // A test that panicked while holding the lock must not hide the state from the next one.
-    state.lock().unwrap_or_else(PoisonError::into_inner)
+    let guard = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let previous = model::set_frozen(guard.frozen);
+    Locked { guard, previous }
 }
 
 struct Responder {

@@ -71,6 +71,7 @@ pub(super) const HISTORY_TYPES: &Table = &[
     (27, "StateUpdate"),
     (28, "TicketDynamicFieldUpdate"),
     (34, "ResponsibleUpdate"),
+    (30, "FollowUp"),
     (37, "TypeUpdate"),
     (50, "TitleUpdate"),
 ];
@@ -247,8 +248,23 @@ pub(super) struct History {
     pub(super) type_id_ticket: u64,
 }
 
-/// Seconds since the epoch.
+thread_local! {
+    /// The stopped clock of the mock whose state this thread holds locked, if stopped
+    /// (`TicketBackend::freeze_clock`); set and restored by the state's lock guard.
+    static FROZEN: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes [`now_epoch`] answer `frozen` (when `Some`) on this thread; returns the value
+/// it replaces.
+pub(super) fn set_frozen(frozen: Option<i64>) -> Option<i64> {
+    FROZEN.with(|f| f.replace(frozen))
+}
+
+/// Seconds since the epoch: the real clock, or the mock's stopped one.
 pub(super) fn now_epoch() -> i64 {
+    if let Some(at) = FROZEN.with(std::cell::Cell::get) {
+        return at;
+    }
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

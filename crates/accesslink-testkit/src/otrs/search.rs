@@ -12,8 +12,8 @@ use std::cmp::Ordering;
 use serde_json::{Map, Value};
 
 use super::model::{
-    FIELDS, LOCKS, PRIORITIES, Principal, QUEUES, STATE_TYPES, TYPES, Table, Ticket, id_of,
-    name_of, state, state_id,
+    FIELDS, LOCKS, PRIORITIES, Principal, QUEUES, STATE_TYPES, TYPES, Table, Ticket, epoch_of,
+    id_of, name_of, state, state_id,
 };
 use super::perl::{Data, array_with_data, given, hash_with_data, list, scalar, truthy};
 use super::state::State;
@@ -149,6 +149,9 @@ fn login(id: u64) -> &'static str {
 /// Reads one text column of a ticket.
 type Column = fn(&Ticket) -> String;
 
+/// Reads one time column of a ticket (epoch seconds).
+type TimeColumn = fn(&Ticket) -> i64;
+
 /// The conditions of one search, resolved to ids where the kernel looks names up.
 #[derive(Default)]
 struct Filters {
@@ -163,6 +166,9 @@ struct Filters {
     /// `(column, expressions)` for TicketNumber, Title, CustomerID, CustomerUserLogin.
     text: Vec<(Column, Vec<String>)>,
     fields: Vec<(String, Map<String, Value>)>,
+    /// `(column, at or after, at or before)` of the `Ticket…Time{Newer,Older}Date`
+    /// conditions, epoch seconds.
+    times: Vec<(TimeColumn, Option<i64>, Option<i64>)>,
 }
 
 impl Filters {
@@ -208,6 +214,22 @@ impl Filters {
             }
         }
         f.fields = field_conditions(data);
+        // `Ticket{Create,Change,LastChange}Time{Newer,Older}Date`: the server's local
+        // `YYYY-MM-DD HH:MM:SS`, inclusive; a value that is not a time fails the search
+        // ("Invalid time format"). The mock's local time is UTC. Any article or field
+        // change moves `change_time`, so Change and LastChange are the same here.
+        let times: [(&str, TimeColumn); 3] = [
+            ("TicketCreateTime", |t| t.created),
+            ("TicketChangeTime", |t| t.changed),
+            ("TicketLastChangeTime", |t| t.changed),
+        ];
+        for (prefix, column) in times {
+            let newer = time_condition(data, &format!("{prefix}NewerDate"))?;
+            let older = time_condition(data, &format!("{prefix}OlderDate"))?;
+            if newer.is_some() || older.is_some() {
+                f.times.push((column, newer, older));
+            }
+        }
         Some(f)
     }
 
@@ -229,6 +251,26 @@ impl Filters {
                 .fields
                 .iter()
                 .all(|(name, ops)| field_matches(t.fields.get(name), ops))
+            && self.times.iter().all(|(column, newer, older)| {
+                let at = column(t);
+                newer.is_none_or(|n| at >= n) && older.is_none_or(|o| at <= o)
+            })
+    }
+}
+
+/// A time condition: `Some(None)` when absent, `None` when it is not a
+/// `YYYY-MM-DD HH:MM:SS` time (which fails the search).
+fn time_condition(data: &Data, key: &str) -> Option<Option<i64>> {
+    let Some(text) = given(data.get(key)) else {
+        return Some(None);
+    };
+    let (date, time) = text.trim().split_once(' ')?;
+    let num = |s: &str| s.parse::<i64>().ok();
+    let d: Vec<i64> = date.split('-').map(num).collect::<Option<_>>()?;
+    let t: Vec<i64> = time.split(':').map(num).collect::<Option<_>>()?;
+    match (&d[..], &t[..]) {
+        ([y, mo, day], [h, mi, s]) => epoch_of(*y, *mo, *day, *h, *mi, *s).map(Some),
+        _ => None,
     }
 }
 

@@ -44,6 +44,8 @@ pub(super) struct State {
     /// TicketSearch ignores its filters and answers every visible ticket
     /// (`TicketBackend::ignore_search_filters`).
     pub(super) unfiltered: bool,
+    /// The stopped clock (`TicketBackend::freeze_clock`), epoch seconds.
+    pub(super) frozen: Option<i64>,
     tn_counter: u64,
 }
 
@@ -114,6 +116,7 @@ impl State {
             tickets: BTreeMap::from([(1, ticket)]),
             next_article_id: 2,
             unfiltered: false,
+            frozen: None,
             tn_counter: 0,
         }
     }

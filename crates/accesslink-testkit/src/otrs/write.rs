@@ -275,3 +275,60 @@ pub(super) fn set_state(state: &mut State, id: u64, name: &str) -> bool {
     };
     state.tickets.contains_key(&id) && update_ticket(state, id, spec, 1).is_ok()
 }
+
+/// A follow-up by the customer `apicustomer` (TicketUpdate with the customer's login:
+/// channel Internal, sender type customer, visible, empty `From`). `false` when the ticket does not exist.
+pub(super) fn customer_follow_up(state: &mut State, id: u64, body: &str) -> bool {
+    if !state.tickets.contains_key(&id) {
+        return false;
+    }
+    // Observed on Znuny 7.0.19: a TicketUpdate article by a customer login has an
+    // empty `From`.
+    let from = String::new();
+    let article_id = state.next_article_id();
+    let now = now_epoch();
+    let Some(t) = state.tickets.get_mut(&id) else {
+        return false;
+    };
+    let spec = ArticleSpec {
+        channel_id: 3,
+        sender_type_id: 3,
+        visible: true,
+        from: None,
+        subject: "Follow-up".into(),
+        body: body.to_owned(),
+        content_type: "text/plain; charset=utf8".into(),
+        mime_type: "text/plain".into(),
+        charset: "utf8".into(),
+    };
+    let to = name_of(QUEUES, t.queue_id);
+    t.articles
+        .push(article(article_id, spec, from, to, now, 1, Vec::new()));
+    log(t, "FollowUp", "%%".into(), article_id, 1);
+    touch(t, 1);
+    true
+}
+
+/// A ticket as `apiagent`'s TicketCreate makes it (queue Raw, state new, customer
+/// `apicustomer`, one article); returns its id.
+pub(super) fn seed(state: &mut State, title: &str) -> u64 {
+    let who = Principal::Agent(2);
+    let customer = state.config.customers[0].clone();
+    let spec = TicketSpec {
+        title: Some(title.to_owned()),
+        customer: Some((customer.login.clone(), customer.customer_id.clone())),
+        ..TicketSpec::default()
+    };
+    let article = ArticleSpec {
+        channel_id: 3,
+        sender_type_id: 1,
+        visible: true,
+        from: None,
+        subject: title.to_owned(),
+        body: title.to_owned(),
+        content_type: "text/plain; charset=utf8".into(),
+        mime_type: "text/plain".into(),
+        charset: "utf8".into(),
+    };
+    create(state, &who, spec, vec![article], Vec::new(), Vec::new()).0
+}

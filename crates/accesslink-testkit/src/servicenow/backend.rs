@@ -145,6 +145,45 @@ impl TicketBackend for ServiceNowMock {
         Ok(comments.collect())
     }
 
+    /// Writes then stamp `sys_updated_on` (and journal `sys_created_on`) with that second.
+    fn freeze_clock(&self, at: Option<std::time::SystemTime>) -> bool {
+        self.state().frozen =
+            at.map(|t| accesslink_core::time::format_rfc3339_millis(t)[..19].replacen('T', " ", 1));
+        true
+    }
+
+    /// A `comments` journal entry written by `beth.anderson` in the UI (which also
+    /// stamps the ticket's `sys_updated_on`).
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let mut state = self.state();
+        let (table, id) = resolve_ticket(&state, r)?;
+        state.add_journal_by(&id, table, "comments", body, "beth.anderson");
+        let stamp = state.clock();
+        if let Some(row) = state.map_mut(table).and_then(|m| m.get_mut(&id)) {
+            row.insert("sys_updated_on".into(), json!(stamp));
+        }
+        Ok(true)
+    }
+
+    /// Every column of the kind's table (task columns included).
+    fn ticket_fields(&self, kind: &accesslink_core::TicketKind) -> Option<Vec<String>> {
+        use accesslink_core::TicketKind as K;
+        let table = match kind {
+            K::Incident => "incident",
+            K::Change => "change_request",
+            K::ChangeTask => "change_task",
+            K::Request => "sc_request",
+            K::RequestItem => "sc_req_item",
+            K::Problem => "problem",
+            K::Project => "pm_project",
+            K::ProjectTask => "pm_project_task",
+            K::Task => "task",
+            _ => return None,
+        };
+        let def = super::schema::table(table)?;
+        Some(def.all_fields().iter().map(|f| (*f).to_owned()).collect())
+    }
+
     fn requests_seen(&self) -> usize {
         self.log().len()
     }
@@ -234,6 +273,23 @@ impl AccountBackend for ServiceNowMock {
 
     fn faults(&self) -> Option<&FaultPlan> {
         Some(&self.shared.faults)
+    }
+
+    /// Every `sys_user` column.
+    fn account_fields(&self) -> Option<Vec<String>> {
+        let def = super::schema::table("sys_user")?;
+        Some(def.all_fields().iter().map(|f| (*f).to_owned()).collect())
+    }
+
+    /// Whether `user_password` was last set to `password` as clear text the instance
+    /// hashed (`sysparm_input_display_value=true`).
+    async fn password_is(&self, account: &AccountId, password: &str) -> Result<Option<bool>> {
+        let state = self.state();
+        let user = resolve_account(&state, account)
+            .ok_or_else(|| Error::not_found(format!("account {account}")))?;
+        Ok(Some(
+            state.passwords.get(&user).map(String::as_str) == Some(password),
+        ))
     }
 
     fn expire_credentials(&self) -> bool {

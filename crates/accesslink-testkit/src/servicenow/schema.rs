@@ -310,7 +310,62 @@ pub(crate) const TABLES: &[TableDef] = &[
             "sys_created_by",
         ],
     ),
+    plain(
+        "sys_dictionary",
+        &[
+            "sys_id",
+            "name",
+            "element",
+            "column_label",
+            "internal_type",
+            "mandatory",
+            "read_only",
+            "reference",
+            "max_length",
+            "active",
+            "sys_class_name",
+            "sys_created_on",
+            "sys_updated_on",
+        ],
+    ),
+    plain(
+        "sys_choice",
+        &[
+            "sys_id",
+            "name",
+            "element",
+            "value",
+            "label",
+            "sequence",
+            "inactive",
+            "language",
+            "sys_class_name",
+            "sys_created_on",
+            "sys_updated_on",
+        ],
+    ),
 ];
+
+/// The `internal_type` the dictionary gives a column, and the table a reference
+/// points to (fact sheet §1; the mock's own approximation of the base system).
+pub(crate) fn internal_type(field: &str) -> (&'static str, Option<&'static str>) {
+    if let Some(target) = reference_target(field) {
+        return ("reference", Some(target));
+    }
+    let kind = match field {
+        "sys_id" => "GUID",
+        "comments" | "work_notes" => "journal_input",
+        "description" | "close_notes" | "cause_notes" | "fix_notes" => "string",
+        "active" | "locked_out" | "known_error" => "boolean",
+        "state" | "priority" | "urgency" | "impact" | "quantity" | "percent_complete"
+        | "problem_state" | "incident_state" | "sequence" | "max_length" => "integer",
+        "sys_class_name" => "sys_class_name",
+        "email" => "email",
+        f if f.ends_with("_on") || f.ends_with("_at") || f.ends_with("_date") => "glide_date_time",
+        _ => "string",
+    };
+    (kind, None)
+}
 
 /// The table called `name`.
 pub(crate) fn table(name: &str) -> Option<&'static TableDef> {

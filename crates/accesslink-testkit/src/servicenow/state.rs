@@ -130,6 +130,11 @@ pub(crate) struct State {
     pub(crate) total_bias: usize,
     /// `<url>` the links point at.
     pub(crate) base_url: String,
+    /// The stopped clock (`TicketBackend::freeze_clock`), as the Table API prints it.
+    pub(crate) frozen: Option<String>,
+    /// `sys_user` sys_id → the password the instance would check (`user_password` is
+    /// write-only: never stored in the row, never printed).
+    pub(crate) passwords: std::collections::HashMap<String, String>,
 }
 
 /// `YYYY-MM-DD HH:MM:SS` UTC, as the Table API prints date-times.
@@ -177,7 +182,87 @@ impl State {
             case_insensitive: false,
             abort_rules: Vec::new(),
             base_url: String::new(),
+            frozen: None,
+            passwords: std::collections::HashMap::new(),
         }
+        .with_dictionary()
+    }
+
+    /// The time writes are stamped with: the stopped clock, or now.
+    pub(crate) fn clock(&self) -> String {
+        self.frozen.clone().unwrap_or_else(now)
+    }
+
+    /// `sys_dictionary` rows for every column of every table (`task` columns under
+    /// `task`, a child table's own columns under its name, as the instance keeps them)
+    /// and `sys_choice` rows for each table's `state` values.
+    fn with_dictionary(mut self) -> Self {
+        let stamp = now();
+        let mut dictionary = BTreeMap::new();
+        let mut choices = BTreeMap::new();
+        for def in schema::TABLES {
+            let own: Vec<&str> = if def.task && def.name != "task" {
+                def.fields.to_vec()
+            } else {
+                def.all_fields()
+            };
+            for element in own {
+                let (kind, reference) = schema::internal_type(element);
+                let read_only = matches!(
+                    element,
+                    "sys_id"
+                        | "number"
+                        | "sys_created_on"
+                        | "sys_updated_on"
+                        | "sys_created_by"
+                        | "sys_updated_by"
+                        | "sys_class_name"
+                );
+                let mandatory = matches!(element, "short_description" | "user_name" | "name")
+                    && (element != "name" || !def.task);
+                let row: Row = [
+                    ("sys_id", new_sys_id()),
+                    ("name", def.name.to_owned()),
+                    ("element", element.to_owned()),
+                    ("column_label", label_of(element)),
+                    ("internal_type", kind.to_owned()),
+                    ("mandatory", mandatory.to_string()),
+                    ("read_only", read_only.to_string()),
+                    ("reference", reference.unwrap_or_default().to_owned()),
+                    ("max_length", "40".to_owned()),
+                    ("active", "true".to_owned()),
+                    ("sys_class_name", "sys_dictionary".to_owned()),
+                    ("sys_created_on", stamp.clone()),
+                    ("sys_updated_on", stamp.clone()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), Value::String(v)))
+                .collect();
+                dictionary.insert(text(&row, "sys_id").to_owned(), row);
+            }
+            for (i, (value, label)) in def.states.iter().enumerate() {
+                let row: Row = [
+                    ("sys_id", new_sys_id()),
+                    ("name", def.name.to_owned()),
+                    ("element", "state".to_owned()),
+                    ("value", (*value).to_owned()),
+                    ("label", (*label).to_owned()),
+                    ("sequence", (i * 10).to_string()),
+                    ("inactive", "false".to_owned()),
+                    ("language", "en".to_owned()),
+                    ("sys_class_name", "sys_choice".to_owned()),
+                    ("sys_created_on", stamp.clone()),
+                    ("sys_updated_on", stamp.clone()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), Value::String(v)))
+                .collect();
+                choices.insert(text(&row, "sys_id").to_owned(), row);
+            }
+        }
+        self.tables.insert("sys_dictionary", dictionary);
+        self.tables.insert("sys_choice", choices);
+        self
     }
 
     /// The next number of a task table (`INC0010001`, …).
@@ -323,6 +408,16 @@ impl State {
         };
         text(&row, field).to_owned()
     }
+}
+
+/// A column label from its name: `short_description` → `Short description`.
+fn label_of(element: &str) -> String {
+    let words = element.replace('_', " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// A field of a row as text (`""` when absent).

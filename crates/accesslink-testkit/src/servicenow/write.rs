@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::AbortHow;
 use super::schema::{self, TableDef};
-use super::state::{Row, State, is_sys_id, new_sys_id, now, text};
+use super::state::{Row, State, is_sys_id, new_sys_id, text};
 
 /// An error answer `{"error":{"message","detail"},"status":"failure"}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,7 +152,7 @@ impl State {
             Some(Value::String(id)) if is_sys_id(&id) && self.get(table, &id).is_none() => id,
             _ => new_sys_id(),
         };
-        let stamp = now();
+        let stamp = self.clock();
         for f in def.all_fields() {
             row.entry(f).or_insert_with(|| json!(""));
         }
@@ -242,7 +242,7 @@ impl State {
             let full = format!("{} {}", text(&row, "first_name"), text(&row, "last_name"));
             row.insert("name".into(), json!(full.trim()));
         }
-        let stamp = now();
+        let stamp = self.clock();
         if who == Writer::Rest {
             data_policy(real, &row)?;
             let name = text(&row, "user_name");
@@ -276,7 +276,7 @@ impl State {
         Ok(())
     }
 
-    /// Appends a `comments`/`work_notes` entry for a row of `table`.
+    /// Appends a `comments`/`work_notes` entry for a row of `table`, written by `admin`.
     pub(crate) fn add_journal(
         &mut self,
         element_id: &str,
@@ -284,10 +284,22 @@ impl State {
         element: &str,
         value: &str,
     ) {
+        self.add_journal_by(element_id, table, element, value, "admin");
+    }
+
+    /// Appends a `comments`/`work_notes` entry written by the user `by`.
+    pub(crate) fn add_journal_by(
+        &mut self,
+        element_id: &str,
+        table: &str,
+        element: &str,
+        value: &str,
+        by: &str,
+    ) {
         // Entries of one second must still list in the order written (the default order
         // breaks `sys_created_on` ties by sys_id), so the first 8 digits count up.
         let id = format!("{:08x}{}", self.journal_order.len() + 1, &new_sys_id()[8..]);
-        let stamp = now();
+        let stamp = self.clock();
         let row: Row = [
             ("sys_id", id.as_str()),
             ("element_id", element_id),
@@ -296,7 +308,7 @@ impl State {
             ("name", table),
             ("sys_class_name", "sys_journal_field"),
             ("sys_created_on", stamp.as_str()),
-            ("sys_created_by", "admin"),
+            ("sys_created_by", by),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), json!(v)))

@@ -50,7 +50,7 @@ mod multi;
 mod policy;
 mod reason;
 mod rules;
-mod schema;
+pub(crate) mod schema;
 mod scope;
 mod text;
 

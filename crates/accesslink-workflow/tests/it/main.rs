@@ -11,4 +11,6 @@ mod gate_file;
 mod gate_link;
 mod gate_multi;
 mod gate_scope;
+mod intake;
+mod intake_double;
 mod template;

@@ -37,7 +37,7 @@ const ITIL: &[Opt] = &[
     (3, "Priority", "specific", Col::Own("priority")),
     (4, "Requester", "dropdown", Col::Null),
     (5, "Technician", "dropdown", Col::Null),
-    (7, "Category", "dropdown", Col::Null),
+    (7, "Category", "dropdown", Col::Own("itilcategories_id")),
     (8, "Technician group", "dropdown", Col::Null),
     (10, "Urgency", "specific", Col::Own("urgency")),
     (11, "Impact", "specific", Col::Own("impact")),
@@ -137,6 +137,21 @@ const ENTITY: &[Opt] = &[
     (16, "Comments", "text", Col::Own("comment")),
 ];
 const ID_ONLY: &[Opt] = &[(2, "ID", "number", Col::Own("id"))];
+
+/// The columns of `it` its search options show, each once, in option order: what
+/// `listSearchOptions` describes (a column of the item itself by name; the mock's
+/// dropdowns are columns of the item too).
+pub(in super::super) fn option_columns(it: Itemtype) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, _, _, col) in options(it) {
+        if let Col::Own(f) | Col::Link(f) = col
+            && !out.iter().any(|o| o == f)
+        {
+            out.push(f.to_owned());
+        }
+    }
+    out
+}
 
 pub(super) fn options(it: Itemtype) -> Vec<Opt> {
     match it {
