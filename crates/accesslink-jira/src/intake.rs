@@ -36,6 +36,8 @@ use crate::refs::IssueRef;
 const MAX_COMMENT_PAGES: u64 = 100;
 /// createmeta pages read at most (of 50 each).
 const MAX_META_PAGES: u64 = 40;
+/// Pages whose rows are all dropped read at most in one listing call.
+const MAX_SKIPPED_PAGES: usize = 200;
 /// The most issues asked for per listing page.
 const MAX_LIST_PAGE: u32 = 100;
 
@@ -114,8 +116,43 @@ impl JiraConnector {
         }
         let jql = self.listing_jql(query, scope.as_ref())?;
         let size = page.size_or(MAX_LIST_PAGE).clamp(1, MAX_LIST_PAGE);
-        let at = page.token.as_ref().map(PageToken::as_str);
-        let found = self.client.issues().search_page(&jql, at, size).await?;
+        let mut at = page.token.as_ref().map(|t| t.as_str().to_owned());
+        let mut seen = HashSet::new();
+        // A page whose rows were all dropped here is not handed out empty (an empty page
+        // ends a listing): the next one is read in the same call.
+        for _ in 0..MAX_SKIPPED_PAGES {
+            let (out, next) = self
+                .list_one(query, scope.as_ref(), &jql, at.as_deref(), size)
+                .await?;
+            match next {
+                Some(n) if out.is_empty() => {
+                    if !seen.insert(n.clone()) {
+                        return Err(Error::protocol(
+                            "jira search",
+                            "the server repeated a page token",
+                        ));
+                    }
+                    at = Some(n);
+                }
+                next => return Ok(Page::new(out, next.map(PageToken::new))),
+            }
+        }
+        Err(Error::protocol(
+            "jira search",
+            format!("{MAX_SKIPPED_PAGES} pages in a row held nothing the query selects"),
+        ))
+    }
+
+    /// One search page, filtered; the next page's token.
+    async fn list_one(
+        &self,
+        query: &TicketQuery,
+        scope: Option<&Scope>,
+        jql: &Jql,
+        at: Option<&str>,
+        size: u32,
+    ) -> Result<(Vec<Ticket>, Option<String>)> {
+        let found = self.client.issues().search_page(jql, at, size).await?;
         let mut out = Vec::with_capacity(found.issues.len());
         for issue in &found.issues {
             if issue
@@ -133,12 +170,12 @@ impl JiraConnector {
                     ),
                 ));
             }
-            if let Some(rt) = scope.as_ref().and_then(|s| s.request_type.as_deref()) {
+            if let Some(rt) = scope.and_then(|s| s.request_type.as_deref()) {
                 if self.request_type_of(issue).as_deref() != Some(rt) {
                     continue;
                 }
             }
-            if let Some(s) = &scope {
+            if let Some(s) = scope {
                 let project = issue.fields.project.as_ref().and_then(|p| p.key.as_deref());
                 if project.is_some_and(|p| !p.eq_ignore_ascii_case(&s.project)) {
                     continue;
@@ -149,7 +186,7 @@ impl JiraConnector {
                 out.push(t);
             }
         }
-        Ok(Page::new(out, found.next.map(PageToken::new)))
+        Ok((out, found.next))
     }
 
     pub(crate) async fn comments_of(&self, r: &IssueRef) -> Result<Vec<TicketComment>> {

@@ -166,6 +166,18 @@ async fn a_request_type_scope_keeps_only_that_request_type() {
             keys(std::slice::from_ref(&change))
         );
         assert_eq!(keys(&list("ITSM").await), keys(std::slice::from_ref(&task)));
+        // Pages of one: the change's page holds nothing of type 26 and is skipped within
+        // the call (an empty page would end the listing).
+        let q = TicketQuery::new().scope("SD/26");
+        let paged: Vec<accesslink_core::Ticket> =
+            futures::TryStreamExt::try_collect(accesslink_core::feed::tickets(
+                &jira,
+                &q,
+                accesslink_core::paging::PagingOptions::new().page_size(1),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(keys(&paged), keys(std::slice::from_ref(&request)));
         // Kinds and states are confirmed on the rows.
         let q = TicketQuery::new().scope("SD").kind(TicketKind::Change);
         let changes = jira
