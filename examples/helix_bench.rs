@@ -12,7 +12,8 @@
 //! ```
 //!
 //! `HELIX_BENCH_PEOPLE` changes the number of people. Peak memory (`VmHWM`) includes the
-//! mock's people.
+//! mock's people; `HELIX_BENCH_ONLY=connector` or `=reqwest` runs one side of the import
+//! (one round, no poll), so two runs give each side's own peak.
 
 mod bench;
 
@@ -96,6 +97,24 @@ async fn main() {
         .unwrap_or(20_000);
     let mock = HelixMock::builder().generated_people(people).start().await;
     let total = people + 1; // and the mock's own customer
+    let only = std::env::var("HELIX_BENCH_ONLY").unwrap_or_default();
+    if !only.is_empty() {
+        let base = peak_memory_mib();
+        let t = Instant::now();
+        let n = match only.as_str() {
+            "connector" => connector(&mock).await,
+            "reqwest" => plain(&mock).await,
+            other => panic!("HELIX_BENCH_ONLY is connector or reqwest, not {other:?}"),
+        };
+        assert_eq!(n, total);
+        println!(
+            "{only}: {total} people in {:.2?}; peak memory (VmHWM) {:.1} MiB ({:.1} MiB with the mock before the import)",
+            t.elapsed(),
+            peak_memory_mib(),
+            base
+        );
+        return;
+    }
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for _ in 0..3 {
         let t = Instant::now();

@@ -3,9 +3,14 @@
 //! through a plain reqwest loop sending the same `GET /api/v3/requesters?input_data=…`
 //! pages, in the same run, rounds interleaved, medians reported. Then a batched status
 //! poll of 1,000 requests: requests used by `get_tickets` against one GET per request.
+//! Last, 100,000 requesters imported once by each side, each in its own child process
+//! (this program run again with `--import-100k connector|plain`), so each side's peak
+//! memory (`VmHWM`) is its own: the mock's 100,000 requesters are in both, and are
+//! measured before the import starts.
 //!
 //! ```sh
 //! cargo run --example sdp_bench          # on-premises mock, technician key
+//! cargo run --release --example sdp_bench
 //! ```
 
 mod bench;
@@ -64,17 +69,63 @@ async fn plain(mock: &SdpMock) -> usize {
     n
 }
 
-#[tokio::main]
-async fn main() {
+/// One child run: 100,000 requesters imported once by `side`; prints
+/// `<side> <rows> <seconds> <VmHWM before MiB> <VmHWM after MiB>`.
+async fn import_100k(side: &str) {
     let mock = SdpMock::start_on_premises().await;
-    mock.add_requesters(PEOPLE);
+    mock.add_requesters(100_000);
+    let sdp = on(&mock);
+    let before = peak_memory_mib();
+    let t = Instant::now();
+    let n = match side {
+        "connector" => connector(&sdp).await,
+        _ => plain(&mock).await,
+    };
+    let secs = t.elapsed().as_secs_f64();
+    println!("{side} {n} {secs:.3} {before:.1} {:.1}", peak_memory_mib());
+}
+
+fn on(mock: &SdpMock) -> SdpConnector {
     let mut settings = mock.settings();
     settings
         .as_object_mut()
         .expect("an object")
         .remove("target");
-    let sdp = SdpConnector::from_settings(serde_json::from_value(settings).expect("settings"))
-        .expect("connector");
+    SdpConnector::from_settings(serde_json::from_value(settings).expect("settings"))
+        .expect("connector")
+}
+
+/// Runs the 100,000-requester import of `side` in a child process; its figures.
+fn child(side: &str) -> (usize, f64, f64, f64) {
+    let exe = std::env::current_exe().expect("this program");
+    let out = std::process::Command::new(exe)
+        .args(["--import-100k", side])
+        .output()
+        .expect("the child runs");
+    assert!(out.status.success(), "child {side} failed");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let f: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(f.len(), 5, "child {side} printed {text:?}");
+    (
+        f[1].parse().expect("rows"),
+        f[2].parse().expect("seconds"),
+        f[3].parse().expect("MiB"),
+        f[4].parse().expect("MiB"),
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, side] = args.as_slice() {
+        if flag == "--import-100k" {
+            import_100k(side).await;
+            return;
+        }
+    }
+    let mock = SdpMock::start_on_premises().await;
+    mock.add_requesters(PEOPLE);
+    let sdp = on(&mock);
     let (mut tc, mut tp) = (Vec::new(), Vec::new());
     let mut counts = (0, 0);
     for _ in 0..ROUNDS {
@@ -123,4 +174,21 @@ async fn main() {
         t.elapsed()
     );
     println!("peak memory (VmHWM): {:.1} MiB", peak_memory_mib());
+
+    let (cn, cs, cb, ca) = child("connector");
+    let (pn, ps, pb, pa) = child("plain");
+    assert_eq!(cn, 100_000, "the connector imports every requester");
+    assert_eq!(pn, 100_000, "the plain loop reads every requester");
+    println!("100,000 requesters, one run each in its own process:");
+    println!(
+        "  connector:         {cs:>6.2} s ({:>7.0}/s), VmHWM {cb:.1} MiB with the mock loaded, {ca:.1} MiB after (+{:.1})",
+        cn as f64 / cs,
+        ca - cb
+    );
+    println!(
+        "  plain reqwest:     {ps:>6.2} s ({:>7.0}/s), VmHWM {pb:.1} MiB with the mock loaded, {pa:.1} MiB after (+{:.1})",
+        pn as f64 / ps,
+        pa - pb
+    );
+    println!("  connector / plain: {:.2} (throughput)", ps / cs);
 }

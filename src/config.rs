@@ -219,9 +219,10 @@ pub fn connect(config: &ConnectorConfig) -> Result<Connection> {
     let named = |e: Error| -> Error {
         if e.kind() == accesslink_core::ErrorKind::Config {
             Error::config(format!(
-                "instance `{}` ({}): {e}",
+                "instance `{}` ({}): {}",
                 config.name(),
-                config.target()
+                config.target(),
+                strip_prefix(&e)
             ))
         } else {
             e
@@ -289,7 +290,8 @@ impl Config {
         let mut config: Config = toml::from_str(text).map_err(|e| {
             let at = e
                 .span()
-                .map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count());
+                .map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count())
+                .map(|line| key_line(text, line, e.message()).unwrap_or(line));
             let instance = at.and_then(|line| instance_at(text, line));
             let mut msg = String::new();
             if let Some(i) = instance {
@@ -438,6 +440,23 @@ fn instance_at(text: &str, line: usize) -> Option<String> {
             Some(name)
         })
         .last()
+}
+
+/// The line of an unknown key inside the table that starts at `header` (serde reports
+/// an internally tagged table's errors at its header), when the message names the key.
+fn key_line(text: &str, header: usize, message: &str) -> Option<usize> {
+    let key = message.split("unknown field `").nth(1)?.split('`').next()?;
+    text.lines()
+        .enumerate()
+        .skip(header)
+        .take_while(|(_, l)| !l.trim_start().starts_with('['))
+        .find(|(_, l)| {
+            let l = l.trim_start();
+            l.strip_prefix(key)
+                .or_else(|| l.strip_prefix(&format!("\"{key}\"")))
+                .is_some_and(|rest| rest.trim_start().starts_with(['=', '.']))
+        })
+        .map(|(i, _)| i + 1)
 }
 
 /// The message of a config error without its "invalid configuration: " prefix.

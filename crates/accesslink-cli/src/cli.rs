@@ -206,6 +206,56 @@ pub(crate) enum TicketCommand {
         #[arg(long)]
         code: Option<String>,
     },
+    /// List tickets, or poll for what changed since the last poll (`--cursor`).
+    #[command(after_help = "\
+Examples:
+  accesslink ticket list it-prod --kind request --state new --state in_progress --since 2026-12-01T00:00:00Z
+  accesslink ticket list it-prod --kind request --scope 'Access requests' --cursor feed.json
+
+With --cursor, each run prints only the tickets that changed since the run that wrote
+the file (a change feed: the server is asked for what changed, not for every ticket),
+and the file is replaced once they are printed.")]
+    List {
+        /// The instance.
+        instance: String,
+        /// A kind to list (`incident`, `request`, …); repeat for several; all when omitted.
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// A normalised state to list (`new`, `in_progress`, `on_hold`, `resolved`,
+        /// `closed`, `cancelled`, `reopened`); repeat for several; all when omitted.
+        #[arg(long = "state")]
+        states: Vec<String>,
+        /// The target-native scope (a queue, a catalogue item, a project…; see the
+        /// target's docs page).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Only tickets updated at or after this time (RFC 3339, `2026-12-01T00:00:00Z`).
+        #[arg(long)]
+        since: Option<String>,
+        /// A change-feed cursor file: read (when it exists), polled from, and replaced.
+        #[arg(long, value_name = "FILE", conflicts_with = "limit")]
+        cursor: Option<PathBuf>,
+        /// Print at most this many tickets.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Print a ticket's comments, oldest first.
+    #[command(after_help = "Example:\n  accesslink ticket comments it-prod INC0010001")]
+    Comments {
+        /// The instance.
+        instance: String,
+        /// The ticket id or number.
+        id: String,
+    },
+    /// Print the fields tickets of a kind have (for building a field map).
+    #[command(after_help = "Example:\n  accesslink ticket schema it-prod --kind request_item")]
+    Schema {
+        /// The instance.
+        instance: String,
+        /// The kind; the target's first kind when omitted.
+        #[arg(long)]
+        kind: Option<String>,
+    },
     /// Check an access attempt against a ticket policy: exit 0 allow, 1 deny, 2 error.
     #[command(after_help = "\
 Example:
@@ -342,6 +392,10 @@ pub(crate) enum ProvisionOp {
         /// Create the account disabled.
         #[arg(long)]
         disabled: bool,
+        /// The environment variable holding the account's initial password (never a
+        /// password on the command line).
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
         /// A target-specific attribute, `key=value` (a JSON value, or a string).
         #[arg(long = "attr", value_name = "KEY=VALUE")]
         attrs: Vec<String>,
@@ -380,6 +434,25 @@ pub(crate) enum ProvisionOp {
         instance: String,
         /// The account id.
         id: String,
+    },
+    /// Set an account's password, read from an environment variable.
+    #[command(
+        after_help = "Example:\n  NEW_PW=... accesslink provision set-password it-prod 6816f79c --password-env NEW_PW"
+    )]
+    SetPassword {
+        /// The instance.
+        instance: String,
+        /// The account id.
+        id: String,
+        /// The environment variable holding the password.
+        #[arg(long, value_name = "VAR")]
+        password_env: String,
+    },
+    /// Print the fields accounts have (for building a field map).
+    #[command(after_help = "Example:\n  accesslink provision schema it-prod")]
+    Schema {
+        /// The instance.
+        instance: String,
     },
     /// Delete an account.
     #[command(after_help = "Example:\n  accesslink provision delete it-prod 6816f79c")]

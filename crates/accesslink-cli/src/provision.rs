@@ -1,4 +1,5 @@
-//! `provision create|update|enable|disable|delete|grant|revoke`, with `--dry-run`.
+//! `provision create|update|enable|disable|set-password|delete|grant|revoke|schema`, with
+//! `--dry-run`.
 //!
 //! `--dry-run` runs the operation through the same connector code with core's dry run
 //! on (`http.dry_run`): reads and sign-ins are sent (the connector looks the account up,
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 
 use accesslink::{
     AccountChange, AccountId, AccountSpec, CreateOutcome, EntitlementRef, EntitlementType,
-    GrantOutcome, RevokeOutcome,
+    GrantOutcome, Password, RevokeOutcome,
 };
 use serde_json::{Value, json};
 
@@ -31,6 +32,12 @@ pub(crate) async fn run(
     config: &Path,
     out: Out,
 ) -> Result<ExitCode, CliError> {
+    if let ProvisionOp::Schema { instance } = &args.op {
+        let conn = session::connect(config, instance)?;
+        let schema = session::provisioner(&conn)?.account_schema().await?;
+        crate::ticket::print_schema(&schema, out);
+        return Ok(ExitCode::SUCCESS);
+    }
     let (plan, action) = plan(args.op)?;
     let conn = if args.dry_run {
         session::connect_dry_run(config, &plan.instance)?
@@ -128,6 +135,13 @@ async fn perform(
             p.delete_account(&id).await?;
             ("deleted".to_owned(), json!({ "outcome": "deleted" }))
         }
+        Action::SetPassword(id, password) => {
+            p.set_password(&id, &password).await?;
+            (
+                "password set".to_owned(),
+                json!({ "outcome": "password_set" }),
+            )
+        }
         Action::Grant(id, e) => match p.grant(&id, &e).await? {
             GrantOutcome::Granted => ("granted".to_owned(), json!({ "outcome": "granted" })),
             GrantOutcome::AlreadyGranted => (
@@ -151,6 +165,7 @@ enum Action {
     Update(AccountId, AccountChange),
     Enabled(AccountId, bool),
     Delete(AccountId),
+    SetPassword(AccountId, Password),
     Grant(AccountId, EntitlementRef),
     Revoke(AccountId, EntitlementRef),
 }
@@ -181,12 +196,16 @@ fn plan(op: ProvisionOp) -> Result<(Plan, Action), CliError> {
             last,
             display_name,
             disabled,
+            password_env,
             attrs,
         } => {
             if login.trim().is_empty() {
                 return Err(CliError::usage("the login is empty"));
             }
             let mut spec = AccountSpec::new(login.trim());
+            if let Some(var) = password_env {
+                spec = spec.password(password_from_env(&var)?);
+            }
             if let Some(e) = email {
                 spec = spec.email(e);
             }
@@ -239,6 +258,19 @@ fn plan(op: ProvisionOp) -> Result<(Plan, Action), CliError> {
         ProvisionOp::Delete { instance, id: raw } => {
             (instance, "delete_account", Action::Delete(id(&raw)?))
         }
+        ProvisionOp::SetPassword {
+            instance,
+            id: raw,
+            password_env,
+        } => {
+            let password = password_from_env(&password_env)?;
+            (
+                instance,
+                "set_password",
+                Action::SetPassword(id(&raw)?, password),
+            )
+        }
+        ProvisionOp::Schema { .. } => unreachable!("answered before planning"),
         ProvisionOp::Grant {
             instance,
             id: raw,
@@ -264,7 +296,7 @@ fn plan(op: ProvisionOp) -> Result<(Plan, Action), CliError> {
         Action::Create(spec) => json!({ "spec": spec }),
         Action::Update(id, change) => json!({ "account": id, "change": change }),
         Action::Enabled(id, on) => json!({ "account": id, "enabled": on }),
-        Action::Delete(id) => json!({ "account": id }),
+        Action::Delete(id) | Action::SetPassword(id, _) => json!({ "account": id }),
         Action::Grant(id, e) | Action::Revoke(id, e) => json!({ "account": id, "entitlement": e }),
     };
     Ok((
@@ -275,6 +307,17 @@ fn plan(op: ProvisionOp) -> Result<(Plan, Action), CliError> {
         },
         action,
     ))
+}
+
+/// A password from an environment variable; a missing or empty one is a usage error that
+/// names the variable, never a value.
+fn password_from_env(var: &str) -> Result<Password, CliError> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(Password::from(v)),
+        _ => Err(CliError::usage(format!(
+            "--password-env {var}: the variable is not set or empty"
+        ))),
+    }
 }
 
 /// `key=value` pairs; a value that parses as JSON is taken as JSON, else as a string.

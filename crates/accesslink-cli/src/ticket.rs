@@ -1,13 +1,16 @@
-//! `ticket get|create|comment|close|validate`.
+//! `ticket get|create|comment|close|list|comments|schema|validate`.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use accesslink::feed::{ChangeFeed, FeedCursor, TicketQuery};
 use accesslink::workflow::{AccessAttempt, GatePolicies, Principal, Reason, TicketGate};
 use accesslink::{
-    Comment, CorrelationId, NewTicket, Resolution, Ticket, TicketKind, TicketRef, TicketingSystem,
+    Comment, CorrelationId, NewTicket, ObjectSchema, Resolution, Ticket, TicketKind, TicketRef,
+    TicketState, TicketingSystem, Visibility,
 };
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 
 use crate::cli::TicketCommand;
@@ -92,6 +95,82 @@ pub(crate) async fn run(cmd: TicketCommand, config: &Path, out: Out) -> Result<E
             let ticket = tickets.close_ticket(&r, &how).await?;
             print_ticket(&ticket, out);
         }
+        TicketCommand::List {
+            instance,
+            kinds,
+            states,
+            scope,
+            since,
+            cursor,
+            limit,
+        } => {
+            let mut query = TicketQuery::new();
+            for k in &kinds {
+                query = query.kind(parse_kind(k));
+            }
+            for st in &states {
+                let state: TicketState = serde_json::from_value(Value::String(st.trim().into()))
+                    .map_err(|_| CliError::usage(format!("--state {st:?} is not a state")))?;
+                query = query.states([state]);
+            }
+            if let Some(s) = scope {
+                query = query.scope(s);
+            }
+            if let Some(raw) = since {
+                let at = humantime::parse_rfc3339_weak(raw.trim())
+                    .map_err(|e| CliError::usage(format!("--since {raw:?}: {e}")))?;
+                query = query.updated_since(at);
+            }
+            let tickets = session::ticketing(&session::connect(config, &instance)?)?;
+            let listed = match &cursor {
+                Some(file) => poll_feed(tickets.as_ref(), query, file).await?,
+                None => {
+                    let stream = accesslink::feed::tickets(
+                        tickets.as_ref(),
+                        &query,
+                        accesslink::paging::PagingOptions::new(),
+                    );
+                    let stream = stream.take(limit.unwrap_or(usize::MAX));
+                    stream.try_collect().await?
+                }
+            };
+            print_list(&listed, out);
+        }
+        TicketCommand::Comments { instance, id } => {
+            let tickets = session::ticketing(&session::connect(config, &instance)?)?;
+            let r = parse_ref(tickets.as_ref(), &id)?;
+            let comments = tickets.list_comments(&r).await?;
+            let mut text = String::new();
+            for c in &comments {
+                let who = c.author.as_ref().map_or_else(|| "?".into(), person);
+                let when = c
+                    .created
+                    .map(accesslink::time::format_rfc3339_millis)
+                    .unwrap_or_default();
+                let vis = match c.visibility {
+                    Visibility::Internal => "internal",
+                    _ => "public",
+                };
+                text.push_str(&format!("#{} {when} {who} ({vis})\n  {}\n", c.id, c.body));
+            }
+            if comments.is_empty() {
+                text.push_str("no comments");
+            }
+            let value = serde_json::to_value(&comments).unwrap_or(Value::Null);
+            out.emit(text.trim_end(), &value);
+        }
+        TicketCommand::Schema { instance, kind } => {
+            let conn = session::connect(config, &instance)?;
+            let tickets = session::ticketing(&conn)?;
+            let kind = match kind {
+                Some(k) => parse_kind(&k),
+                None => conn.info().ticket_kinds.first().cloned().ok_or_else(|| {
+                    CliError::usage(format!("`{instance}` names no ticket kind; pass --kind"))
+                })?,
+            };
+            let schema = tickets.ticket_schema(&kind).await?;
+            print_schema(&schema, out);
+        }
         TicketCommand::Validate {
             instance,
             id,
@@ -119,6 +198,81 @@ pub(crate) async fn run(cmd: TicketCommand, config: &Path, out: Out) -> Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One change-feed poll from the cursor in `file` (a fresh feed when there is no file);
+/// the file is replaced, atomically, with the new cursor.
+async fn poll_feed(
+    tickets: &dyn TicketingSystem,
+    query: TicketQuery,
+    file: &Path,
+) -> Result<Vec<Ticket>, CliError> {
+    let mut feed = ChangeFeed::new(query);
+    match std::fs::read_to_string(file) {
+        Ok(token) => feed = feed.resume(FeedCursor::from_token(token.trim())?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(CliError::usage(format!("{}: {e}", file.display()))),
+    }
+    let changed = feed.poll(tickets).await?;
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, feed.cursor().to_token())
+        .and_then(|()| std::fs::rename(&tmp, file))
+        .map_err(|e| CliError::failed("io", format!("{}: {e}", file.display())))?;
+    Ok(changed)
+}
+
+fn print_list(tickets: &[Ticket], out: Out) {
+    let mut text = String::new();
+    for t in tickets {
+        let updated = t
+            .updated
+            .map(accesslink::time::format_rfc3339_millis)
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{}  {} ({})  {updated}  {}\n",
+            t.reference, t.status.state, t.status.raw, t.title
+        ));
+    }
+    if tickets.is_empty() {
+        text.push_str("no tickets");
+    }
+    let value = serde_json::to_value(tickets).unwrap_or(Value::Null);
+    out.emit(text.trim_end(), &value);
+}
+
+/// Prints a schema: one field per line for people, the schema as JSON.
+pub(crate) fn print_schema(schema: &ObjectSchema, out: Out) {
+    let mut text = format!("{}\n", schema.object);
+    for f in &schema.fields {
+        let ty = serde_json::to_value(&f.field_type)
+            .ok()
+            .and_then(|v| v["type"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut flags = Vec::new();
+        if f.required {
+            flags.push("required");
+        }
+        if f.read_only {
+            flags.push("read-only");
+        }
+        if f.multi_valued {
+            flags.push("multi");
+        }
+        text.push_str(&format!("  {} ({ty})", f.name));
+        if let Some(l) = &f.label {
+            text.push_str(&format!(" \"{l}\""));
+        }
+        if !flags.is_empty() {
+            text.push_str(&format!(" [{}]", flags.join(", ")));
+        }
+        if !f.allowed.is_empty() {
+            let values: Vec<&str> = f.allowed.iter().map(|a| a.value.as_str()).collect();
+            text.push_str(&format!(": {}", values.join(" | ")));
+        }
+        text.push('\n');
+    }
+    let value = serde_json::to_value(schema).unwrap_or(Value::Null);
+    out.emit(text.trim_end(), &value);
 }
 
 /// The access attempt's options.

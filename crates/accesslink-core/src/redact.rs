@@ -12,6 +12,9 @@ pub const REDACTED: &str = "[redacted]";
 const SENSITIVE: &[&str] = &[
     "password",
     "passwd",
+    "passphrase",
+    "userpw",
+    "pwd",
     "secret",
     "token",
     "apikey",

@@ -15,7 +15,7 @@ use http::header::AUTHORIZATION;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
-use crate::error::parse_error;
+use crate::error::{ArRetry, parse_error, parse_error_with};
 use crate::models::{Entry, EntryList};
 use crate::qual::Qual;
 use crate::settings::{HelixAuth, HelixSettings};
@@ -225,12 +225,13 @@ impl HelixClient {
             password: password.resolve("auth.password")?,
             auth_string: auth_string.clone(),
         };
+        let transient: Arc<[i64]> = settings.transient_errors.iter().copied().collect();
         let plain = HttpClient::builder("helix", settings.base_url.as_str())
             .instance(settings.name.clone())
             .settings(&settings.http)?
             .auth(Arc::new(LoginOnly(creds.clone())))
-            .error_parser(parse_error)
-            .retry_classifier(Arc::new(crate::error::ArRetry))
+            .error_parser(move |r| parse_error_with(r, &transient))
+            .retry_classifier(Arc::new(ArRetry::new(settings.transient_errors.clone())))
             .build()?;
         let lifetime = Duration::from_secs(settings.token_lifetime_secs);
         let (login_http, login_creds) = (plain.clone(), creds.clone());
@@ -306,12 +307,27 @@ impl HelixClient {
         format!("api/arsys/v1/entry/{}", segment(form))
     }
 
-    /// `GET /entry/{form}?q=…&fields=values(…)&offset=…&limit=…`.
+    /// `GET /entry/{form}?q=…&fields=values(…)&sort=<entry id>.asc&offset=…&limit=…`.
     pub async fn list(
         &self,
         form: &str,
         q: Option<&Qual>,
         fields: &[&str],
+        offset: u64,
+        limit: u32,
+    ) -> Result<EntryPage> {
+        let sort = format!("{}.asc", self.settings().fields.entry_id);
+        self.list_sorted(form, q, fields, &sort, offset, limit)
+            .await
+    }
+
+    /// [`list`](Self::list) with another `sort` (`Last Modified Date.asc,Request ID.asc`).
+    pub async fn list_sorted(
+        &self,
+        form: &str,
+        q: Option<&Qual>,
+        fields: &[&str],
+        sort: &str,
         offset: u64,
         limit: u32,
     ) -> Result<EntryPage> {
@@ -323,9 +339,8 @@ impl HelixClient {
         if !fields.is_empty() {
             request = request.query_pair("fields", &format!("values({})", fields.join(",")));
         }
-        let sort = format!("{}.asc", self.settings().fields.entry_id);
         request = request
-            .query_pair("sort", &sort)
+            .query_pair("sort", sort)
             .query_pair("offset", &offset.to_string())
             .query_pair("limit", &limit.to_string());
         let label = format!("GET /entry/{form}");

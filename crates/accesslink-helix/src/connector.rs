@@ -50,6 +50,10 @@ impl HelixConnector {
                 C::EnableDisable,
                 C::Grant,
                 C::Revoke,
+                C::ListTickets,
+                C::ListComments,
+                C::TicketSchema,
+                C::AccountSchema,
             ])
             .with_ticket_kinds([
                 TicketKind::Incident,
@@ -57,12 +61,20 @@ impl HelixConnector {
                 TicketKind::Task,
                 TicketKind::Request,
             ]);
+        let settings_has_groups = settings.ar_groups.is_some();
         HelixConnector {
             client,
             settings: Arc::new(settings),
             status_map: Arc::new(status_map),
             info,
-            types: Arc::from([EntitlementType::new(crate::provision::SUPPORT_GROUP)]),
+            types: if settings_has_groups {
+                Arc::from([
+                    EntitlementType::new(crate::provision::SUPPORT_GROUP),
+                    EntitlementType::new(crate::groups::AR_GROUP),
+                ])
+            } else {
+                Arc::from([EntitlementType::new(crate::provision::SUPPORT_GROUP)])
+            },
         }
     }
 

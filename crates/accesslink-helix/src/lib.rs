@@ -9,14 +9,17 @@
 //! |---|---|
 //! | auth | `POST /api/jwt/login` (form body; the answer is the raw token), `Authorization: AR-JWT <token>`, renewed ahead of expiry and once on a 401; `POST /api/jwt/logout` on [`HelixConnector::close`] and, best effort, on drop |
 //! | parse | `INC`/`CRQ`/`WO`/`REQ` + digits, checked before any request ([`refs`]) |
-//! | create | incidents through `HPD:IncidentInterface_Create`, idempotent on a configured correlation field looked up before the create and after an ambiguous failure |
+//! | create | incidents through `HPD:IncidentInterface_Create`, changes through `CHG:ChangeInterface_Create`, work orders ([`TicketKind::Task`](accesslink_core::TicketKind::Task)) through `WOI:WorkOrderInterface_Create`, each idempotent on a configured correlation field looked up before the create and after an ambiguous failure |
 //! | get / batch get | a qualification on the form's number field (`'Incident Number' = "INC…"`), `OR`ed per batch; every hit confirmed |
 //! | comment | work log entries (`HPD:WorkLog`, `CHG:WorkLog`, `WOI:WorkInfo`), `View Access` Internal or Public |
-//! | close | status, status reason and resolution from settings, confirmed by reading back (incidents) |
+//! | close | status, status reason (and resolution for incidents) from settings, confirmed by reading back (incidents, changes, work orders) |
+//! | list (change feed) | `'Last Modified Date' >= <epoch seconds>`, `sort=Last Modified Date.asc`, one form after the other; `scope` is the assigned support group ([`intake`]) |
+//! | comments read back | work log entries with their ids, submitter, `View Access` and time ([`intake`]) |
+//! | schemas | fixed from the vendor documentation, `Status` values from the status map; passwords `Unsupported` ([`intake`]) |
 //! | state, approval | status labels through a [`StatusMap`](accesslink_core::StatusMap) ([`status`]); changes, work orders and requests imply their approval by status |
 //! | accounts | `CTM:People` by `Remedy Login ID`: import (offset tokens checked against the previous page), create (idempotent on the login), update, `Profile Status` as enable/disable; no delete (`Unsupported`) |
-//! | entitlements | support groups (`CTM:Support Group`), granted through `CTM:Support Group Association` entries |
-//! | errors | AR message arrays → core kinds by message number ([`error`]) |
+//! | entitlements | support groups (`CTM:Support Group`), granted through `CTM:Support Group Association` entries; where configured, AR groups (`ar_group`) through the `User` form's `Group List`, edited by a checked read-modify-write that never drops another writer's group ([`groups`]) |
+//! | errors | AR message arrays → core kinds by message number; an HTTP 500 is retried only for transient numbers (90–93 by default) or without an AR message ([`error`]) |
 //!
 //! Qualifications are built only by [`qual`], which refuses quotes and control
 //! characters in values. See `docs/connectors/helix.md`.
@@ -54,6 +57,8 @@
 mod client;
 mod connector;
 pub mod error;
+pub mod groups;
+pub mod intake;
 pub mod models;
 pub mod provision;
 pub mod qual;
@@ -65,6 +70,6 @@ mod tickets;
 pub use client::{EntryPage, HelixClient, segment};
 pub use connector::HelixConnector;
 pub use settings::{
-    CloseSettings, FormSettings, HelixAuth, HelixFields, HelixForms, HelixSettings,
-    IncidentDefaults, PeopleSettings, WorkLogSettings,
+    ArGroupSettings, CloseSettings, FormSettings, HelixAuth, HelixFields, HelixForms,
+    HelixSettings, IncidentDefaults, PeopleSettings, TicketWorkflow, WorkLogSettings,
 };

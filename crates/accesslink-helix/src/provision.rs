@@ -38,7 +38,7 @@ fn token_parts(token: Option<&PageToken>) -> Result<(u64, Option<String>)> {
 
 impl HelixConnector {
     /// One page of a form, checked against the token's last entry id.
-    async fn page_of(
+    pub(crate) async fn page_of(
         &self,
         form: &str,
         q: Option<&Qual>,
@@ -135,7 +135,8 @@ impl HelixConnector {
     fn group_id<'a>(&self, e: &'a EntitlementRef) -> Result<&'a str> {
         if e.ty.as_str() != SUPPORT_GROUP {
             return Err(Error::invalid_input(format!(
-                "Helix entitlements are {SUPPORT_GROUP}, not {}",
+                "Helix entitlements are {SUPPORT_GROUP} (or {} where configured), not {}",
+                crate::groups::AR_GROUP,
                 e.ty
             )));
         }
@@ -187,6 +188,9 @@ impl Provisioner for HelixConnector {
         ty: &EntitlementType,
         page: PageRequest,
     ) -> Result<Page<Entitlement>> {
+        if ty.as_str() == crate::groups::AR_GROUP && self.settings.ar_groups.is_some() {
+            return self.list_ar_groups(page).await;
+        }
         if ty.as_str() != SUPPORT_GROUP {
             return Ok(Page::new(Vec::new(), None));
         }
@@ -211,6 +215,9 @@ impl Provisioner for HelixConnector {
     }
 
     async fn list_grants(&self, ty: &EntitlementType, page: PageRequest) -> Result<Page<Grant>> {
+        if ty.as_str() == crate::groups::AR_GROUP && self.settings.ar_groups.is_some() {
+            return self.list_ar_group_grants(page).await;
+        }
         if ty.as_str() != SUPPORT_GROUP {
             return Ok(Page::new(Vec::new(), None));
         }
@@ -341,6 +348,11 @@ impl Provisioner for HelixConnector {
         self.put_person(&entry, v).await
     }
 
+    /// `CTM:People` fixed from the vendor documentation ([`crate::intake`]).
+    async fn account_schema(&self) -> Result<accesslink_core::ObjectSchema> {
+        Ok(self.fixed_account_schema())
+    }
+
     async fn delete_account(&self, _id: &AccountId) -> Result<()> {
         Err(Error::Unsupported {
             operation: "deleting Helix people (set Profile Status instead)",
@@ -349,7 +361,12 @@ impl Provisioner for HelixConnector {
     }
 
     /// A `CTM:Support Group Association` entry; one that exists already is `AlreadyGranted`.
+    /// An `ar_group` (where configured) is a read-modify-write of the user's
+    /// `Group List` with checks ([`crate::groups`]).
     async fn grant(&self, id: &AccountId, e: &EntitlementRef) -> Result<GrantOutcome> {
+        if e.ty.as_str() == crate::groups::AR_GROUP {
+            return self.grant_ar_group(id, e).await;
+        }
         let group = self.group_id(e)?;
         QValue::text(id.as_str())?;
         if self.association(id, group).await?.is_some() {
@@ -372,7 +389,11 @@ impl Provisioner for HelixConnector {
     }
 
     /// Deletes the association entry; none is `AlreadyAbsent`.
+    /// An `ar_group` is removed from the user's `Group List` the same checked way.
     async fn revoke(&self, id: &AccountId, e: &EntitlementRef) -> Result<RevokeOutcome> {
+        if e.ty.as_str() == crate::groups::AR_GROUP {
+            return self.revoke_ar_group(id, e).await;
+        }
         let group = self.group_id(e)?;
         let Some(entry) = self.association(id, group).await? else {
             return Ok(RevokeOutcome::AlreadyAbsent);

@@ -68,6 +68,16 @@ impl Qual {
         Ok(Qual(format!("{} LIKE \"{}%\"", field(name)?, value.0)))
     }
 
+    /// `'field' >= "<seconds since the epoch>"`: a date field at or after `t`, rounded
+    /// down to the second (AR keeps whole seconds; an integer date value is read as
+    /// epoch seconds, which avoids the server's locale and time zone).
+    pub fn at_or_after(name: &str, t: std::time::SystemTime) -> Result<Qual> {
+        let secs = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(Qual(format!("{} >= \"{secs}\"", field(name)?)))
+    }
+
     /// The alternatives joined with `OR`, in parentheses; `None` for none.
     pub fn or(parts: impl IntoIterator<Item = Qual>) -> Option<Qual> {
         Self::join(parts, " OR ")
@@ -110,6 +120,11 @@ mod tests {
         let or = Qual::or([q.clone(), q]).unwrap();
         assert!(or.as_str().starts_with("('Incident Number'"), "{or}");
         assert!(or.as_str().contains(" OR "));
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_714_641_251_999);
+        assert_eq!(
+            Qual::at_or_after("Last Modified Date", t).unwrap().as_str(),
+            "'Last Modified Date' >= \"1714641251\""
+        );
     }
 
     #[test]

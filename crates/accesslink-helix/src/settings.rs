@@ -44,6 +44,14 @@ pub struct FormSettings {
     pub status_field: String,
     /// The summary field (`Description`).
     pub title_field: String,
+    /// The assigned support group field, the `scope` of `list_tickets` (incidents
+    /// `Assigned Group`; changes, work orders and requests `ASGRP`, unverified).
+    #[serde(default = "default_group_field")]
+    pub group_field: String,
+}
+
+fn default_group_field() -> String {
+    "Assigned Group".into()
 }
 
 impl FormSettings {
@@ -54,7 +62,15 @@ impl FormSettings {
             id_field: id_field.into(),
             status_field: status_field.into(),
             title_field: title_field.into(),
+            group_field: default_group_field(),
         }
+    }
+
+    /// Sets the assigned group field.
+    #[must_use]
+    pub fn group_field(mut self, field: &str) -> Self {
+        self.group_field = field.into();
+        self
     }
 }
 
@@ -102,9 +118,12 @@ impl Default for HelixForms {
                 "Infrastructure Change ID",
                 "Change Request Status",
                 "Description",
-            ),
-            work_order: FormSettings::new("WOI:WorkOrder", "Work Order ID", "Status", "Summary"),
-            request: FormSettings::new("SRM:Request", "Request Number", "Status", "Summary"),
+            )
+            .group_field("ASGRP"),
+            work_order: FormSettings::new("WOI:WorkOrder", "Work Order ID", "Status", "Summary")
+                .group_field("ASGRP"),
+            request: FormSettings::new("SRM:Request", "Request Number", "Status", "Summary")
+                .group_field("ASGRP"),
         }
     }
 }
@@ -134,6 +153,15 @@ pub struct HelixFields {
     pub status_reason: String,
     /// The entry id field, used when an entry has no `_links.self` (default `Request ID`).
     pub entry_id: String,
+    /// The update time on every form (default `Last Modified Date`): the change feed's
+    /// filter and order.
+    pub updated: String,
+    /// The creation time on every form (default `Submit Date`).
+    pub created: String,
+    /// The author of a work log entry (default `Submitter`).
+    pub submitter: String,
+    /// The id of a work log entry (default `Work Log ID`; the entry id when absent).
+    pub work_log_id: String,
 }
 
 impl Default for HelixFields {
@@ -148,6 +176,10 @@ impl Default for HelixFields {
             resolution: "Resolution".into(),
             status_reason: "Status_Reason".into(),
             entry_id: "Request ID".into(),
+            updated: "Last Modified Date".into(),
+            created: "Submit Date".into(),
+            submitter: "Submitter".into(),
+            work_log_id: "Work Log ID".into(),
         }
     }
 }
@@ -271,6 +303,137 @@ impl Default for PeopleSettings {
     }
 }
 
+/// AR System `Group` membership as a second entitlement type (`ar_group`), edited
+/// through the `User` form's `Group List` (a `;`-separated string of group ids; fact
+/// sheet §4: no join form). Off unless configured: `ar_groups = {}` turns it on with
+/// these defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ArGroupSettings {
+    /// The login form (`User`).
+    pub user_form: String,
+    /// Its login field (`Login Name`).
+    pub login_field: String,
+    /// Its membership field (`Group List`).
+    pub group_list_field: String,
+    /// The group form (`Group`).
+    pub group_form: String,
+    /// The group id field (`Group ID`).
+    pub group_id_field: String,
+    /// The group name field (`Group Name`).
+    pub group_name_field: String,
+    /// Read-modify-write rounds before a membership change that keeps meeting
+    /// concurrent changes gives up with `Conflict` (default 5).
+    pub max_rounds: u32,
+}
+
+impl Default for ArGroupSettings {
+    fn default() -> Self {
+        ArGroupSettings {
+            user_form: "User".into(),
+            login_field: "Login Name".into(),
+            group_list_field: "Group List".into(),
+            group_form: "Group".into(),
+            group_id_field: "Group ID".into(),
+            group_name_field: "Group Name".into(),
+            max_rounds: 5,
+        }
+    }
+}
+
+/// How one kind of ticket other than incidents (changes, work orders) is created and
+/// closed. Interface forms and the fields their workflow requires vary per deployment
+/// (fact sheet §4 marks the change interface unverified): `create_values` adds what a
+/// deployment needs (`Company`, `Location Company`, …).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TicketWorkflow {
+    /// The interface form creates go through (`CHG:ChangeInterface_Create`,
+    /// `WOI:WorkOrderInterface_Create`).
+    pub create_form: String,
+    /// The summary field on the create form (`Description`, `Summary`).
+    pub create_title_field: String,
+    /// The detail field on the create form (`Detailed Description`).
+    pub create_detail_field: String,
+    /// The customer login field on the create form (`Customer Login ID`, unverified).
+    pub create_login_field: String,
+    /// The correlation field on the create and base forms; `None`: `fields.correlation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_field: Option<String>,
+    /// Values every create sends besides summary, detail, customer and correlation
+    /// (`z1D_Action = "CREATE"`, `Impact`, `Urgency`, `Change Type`, `Status`, …).
+    #[serde(default)]
+    pub create_values: serde_json::Map<String, serde_json::Value>,
+    /// The status a close sets (`Completed`).
+    pub close_status: String,
+    /// The status reason field (`Status Reason`).
+    pub status_reason_field: String,
+    /// The status reason of a successful close (`Successful`).
+    pub status_reason: String,
+    /// The status reason of an unsuccessful one (`Unsuccessful`).
+    pub failed_status_reason: String,
+    /// The field the close notes go in (`None`: none sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes_field: Option<String>,
+}
+
+impl TicketWorkflow {
+    /// The change defaults: `CHG:ChangeInterface_Create` (`Description`,
+    /// `Detailed Description`, `z1D_Action = CREATE`, `Impact 4-Minor/Localized`,
+    /// `Urgency 4-Low`, `Change Type = Change`), closed `Completed` / `Successful`.
+    pub fn change() -> Self {
+        let mut values = serde_json::Map::new();
+        values.insert("z1D_Action".into(), "CREATE".into());
+        values.insert("Impact".into(), "4-Minor/Localized".into());
+        values.insert("Urgency".into(), "4-Low".into());
+        values.insert("Change Type".into(), "Change".into());
+        TicketWorkflow {
+            create_form: "CHG:ChangeInterface_Create".into(),
+            create_title_field: "Description".into(),
+            create_detail_field: "Detailed Description".into(),
+            create_login_field: "Customer Login ID".into(),
+            correlation_field: None,
+            create_values: values,
+            close_status: "Completed".into(),
+            status_reason_field: "Status Reason".into(),
+            status_reason: "Successful".into(),
+            failed_status_reason: "Unsuccessful".into(),
+            notes_field: None,
+        }
+    }
+
+    /// The work order defaults: `WOI:WorkOrderInterface_Create` (`Summary`,
+    /// `Detailed Description`, `z1D_Action = CREATE`, `Status = Assigned`), closed
+    /// `Completed` / `Successful`.
+    pub fn work_order() -> Self {
+        let mut values = serde_json::Map::new();
+        values.insert("z1D_Action".into(), "CREATE".into());
+        values.insert("Status".into(), "Assigned".into());
+        TicketWorkflow {
+            create_form: "WOI:WorkOrderInterface_Create".into(),
+            create_title_field: "Summary".into(),
+            create_detail_field: "Detailed Description".into(),
+            create_login_field: "Customer Login ID".into(),
+            correlation_field: None,
+            create_values: values,
+            close_status: "Completed".into(),
+            status_reason_field: "Status Reason".into(),
+            status_reason: "Successful".into(),
+            failed_status_reason: "Unsuccessful".into(),
+            notes_field: None,
+        }
+    }
+}
+
+fn default_change() -> TicketWorkflow {
+    TicketWorkflow::change()
+}
+fn default_work_order() -> TicketWorkflow {
+    TicketWorkflow::work_order()
+}
+
 fn default_name() -> String {
     "helix".into()
 }
@@ -285,6 +448,9 @@ fn default_page_size() -> u32 {
 }
 fn default_batch_size() -> usize {
     25
+}
+fn default_transient() -> Vec<i64> {
+    crate::error::DEFAULT_TRANSIENT.to_vec()
 }
 
 /// One AR System server, loadable from configuration (`deny_unknown_fields`).
@@ -337,6 +503,11 @@ pub struct HelixSettings {
     /// Ticket numbers per batched read (one qualification of `OR`s, default 25).
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
+    /// AR message numbers that make an HTTP 500 a transient failure, retried with
+    /// back-off (default `[90, 91, 92, 93]`: server unreachable, RPC failed, timeouts);
+    /// every other AR message on a 500 is a business refusal, sent once.
+    #[serde(default = "default_transient")]
+    pub transient_errors: Vec<i64>,
     /// Form names.
     #[serde(default)]
     pub forms: HelixForms,
@@ -355,6 +526,16 @@ pub struct HelixSettings {
     /// People and support groups.
     #[serde(default)]
     pub people: PeopleSettings,
+    /// AR `Group` membership through `User.Group List` as entitlement type `ar_group`;
+    /// `None` (the default): not offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ar_groups: Option<ArGroupSettings>,
+    /// How changes are created and closed.
+    #[serde(default = "default_change")]
+    pub change: TicketWorkflow,
+    /// How work orders are created and closed.
+    #[serde(default = "default_work_order")]
+    pub work_order: TicketWorkflow,
 }
 
 impl HelixSettings {
@@ -376,12 +557,16 @@ impl HelixSettings {
             page_size: default_page_size(),
             max_entries_returned: None,
             batch_size: default_batch_size(),
+            transient_errors: default_transient(),
             forms: HelixForms::default(),
             fields: HelixFields::default(),
             incident: IncidentDefaults::default(),
             close: CloseSettings::default(),
             work_log: WorkLogSettings::default(),
             people: PeopleSettings::default(),
+            ar_groups: None,
+            change: TicketWorkflow::change(),
+            work_order: TicketWorkflow::work_order(),
         }
     }
 
@@ -405,6 +590,11 @@ impl HelixSettings {
             return Err(Error::config(
                 "renew_ahead_secs must be shorter than token_lifetime_secs",
             ));
+        }
+        if let Some(g) = &self.ar_groups {
+            if !(1..=20).contains(&g.max_rounds) {
+                return Err(Error::config("ar_groups.max_rounds must be 1..=20"));
+            }
         }
         let HelixAuth::Jwt { username, .. } = &self.auth;
         if username.is_empty() || username.chars().any(char::is_control) {

@@ -6,8 +6,9 @@ use std::collections::HashSet;
 
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
-    Approval, Comment, CorrelationId, Error, NewTicket, Person, Resolution, Result, Ticket,
-    TicketKind, TicketRef, TicketState, TicketingSystem, Visibility, async_trait, redact,
+    Approval, Comment, CorrelationId, Error, NewTicket, ObjectSchema, Page, PageRequest, Person,
+    Resolution, Result, Ticket, TicketComment, TicketKind, TicketQuery, TicketRef, TicketState,
+    TicketingSystem, Visibility, async_trait, redact,
 };
 use serde_json::{Map, Value, json};
 
@@ -30,7 +31,7 @@ impl HelixConnector {
     }
 
     /// Checks a reference again (its fields are public) and returns its number.
-    fn number_of(&self, r: &TicketRef) -> Result<TicketNumber> {
+    pub(crate) fn number_of(&self, r: &TicketRef) -> Result<TicketNumber> {
         let raw = r.number().or(r.id()).unwrap_or("");
         let n = TicketNumber::parse(raw)?;
         if let Some(scope) = r.scope() {
@@ -84,7 +85,7 @@ impl HelixConnector {
         Ok(found.into_iter().next())
     }
 
-    async fn required_entry(&self, n: &TicketNumber) -> Result<Entry> {
+    pub(crate) async fn required_entry(&self, n: &TicketNumber) -> Result<Entry> {
         self.entry(n)
             .await?
             .ok_or_else(|| Error::not_found(format!("Helix ticket {}", n.as_str())))
@@ -152,15 +153,45 @@ impl HelixConnector {
         ) {
             t.resolution = e.text(&fields.resolution);
         }
+        t.updated = e.time(&fields.updated);
         t.extra = e.values.clone();
         t
     }
 
-    /// The incident carrying this correlation id, checked (the server's qualification is
-    /// not trusted to be exact).
-    async fn find_incident(&self, id: &CorrelationId) -> Result<Option<Entry>> {
-        let fs = &self.settings.forms.incident;
-        let field = &self.settings.fields.correlation;
+    /// The form a new ticket of `kind` goes to (incidents, changes, work orders).
+    fn creatable(kind: &TicketKind) -> Result<Form> {
+        match kind {
+            TicketKind::Incident => Ok(Form::Incident),
+            TicketKind::Change => Ok(Form::Change),
+            TicketKind::Task => Ok(Form::WorkOrder),
+            _ => Err(Error::Unsupported {
+                operation: "creating Helix tickets other than incidents, changes and work orders",
+                target: "helix",
+            }),
+        }
+    }
+
+    /// The workflow settings of changes and work orders.
+    fn workflow(&self, f: Form) -> Option<&crate::settings::TicketWorkflow> {
+        match f {
+            Form::Change => Some(&self.settings.change),
+            Form::WorkOrder => Some(&self.settings.work_order),
+            _ => None,
+        }
+    }
+
+    /// The correlation field on a form's base form.
+    fn correlation_field(&self, f: Form) -> &str {
+        self.workflow(f)
+            .and_then(|w| w.correlation_field.as_deref())
+            .unwrap_or(&self.settings.fields.correlation)
+    }
+
+    /// The entry of form `f` carrying this correlation id, checked (the server's
+    /// qualification is not trusted to be exact).
+    async fn find_correlated(&self, f: Form, id: &CorrelationId) -> Result<Option<Entry>> {
+        let fs = self.form(f);
+        let field = self.correlation_field(f);
         let q = Qual::eq(field, &QValue::text(id.as_str())?)?;
         let page = self.client.list(&fs.form, Some(&q), &[], 0, 10).await?;
         let mut hits = page
@@ -169,18 +200,87 @@ impl HelixConnector {
             .filter(|e| e.text(field).as_deref() == Some(id.as_str()));
         let first = hits.next();
         if hits.next().is_some() {
-            tracing::warn!(correlation_id = %id, "several Helix incidents carry this correlation id; using the first");
+            tracing::warn!(correlation_id = %id, form = %fs.form, "several Helix tickets carry this correlation id; using the first");
         }
         Ok(first)
     }
 
-    fn create_values(&self, new: &NewTicket) -> Result<Map<String, Value>> {
-        if new.kind != TicketKind::Incident {
-            return Err(Error::Unsupported {
-                operation: "creating Helix tickets other than incidents",
-                target: "helix",
-            });
+    /// Create values of a change or work order: the configured values, then summary,
+    /// detail, customer and correlation.
+    fn workflow_values(&self, f: Form, new: &NewTicket) -> Result<Map<String, Value>> {
+        let w = self
+            .workflow(f)
+            .ok_or_else(|| Error::other("no workflow for this form"))?;
+        let title = new.title.trim();
+        if title.is_empty() {
+            return Err(Error::invalid_input("a Helix ticket needs a summary"));
         }
+        let mut v = w.create_values.clone();
+        v.insert(w.create_title_field.clone(), json!(title));
+        v.insert(w.create_detail_field.clone(), json!(new.description));
+        let login = new
+            .requester
+            .as_ref()
+            .and_then(|p| p.login.clone())
+            .or_else(|| self.settings.incident.customer_login.clone());
+        if let Some(login) = login {
+            if login.chars().any(char::is_control) {
+                return Err(Error::invalid_input(
+                    "the requester login has control characters",
+                ));
+            }
+            v.insert(w.create_login_field.clone(), json!(login));
+        }
+        v.insert(
+            self.correlation_field(f).to_owned(),
+            json!(new.correlation_id.as_str()),
+        );
+        for (k, val) in &new.extra {
+            if k == &w.create_title_field || k == self.correlation_field(f) {
+                return Err(Error::invalid_input(format!(
+                    "extra field {k:?} is set by the connector"
+                )));
+            }
+            v.insert(k.clone(), val.clone());
+        }
+        Ok(v)
+    }
+
+    /// One create of a change or work order through its interface form, then the
+    /// entry read back from the base form: by the number the answer names when it names
+    /// one, else by the correlation id.
+    async fn create_workflow_once(
+        &self,
+        f: Form,
+        values: &Map<String, Value>,
+        id: &CorrelationId,
+    ) -> Result<Entry> {
+        let w = self
+            .workflow(f)
+            .ok_or_else(|| Error::other("no workflow for this form"))?;
+        let id_field = self.form(f).id_field.clone();
+        let answer = self
+            .client
+            .create(&w.create_form, values.clone(), &[id_field.as_str()])
+            .await?;
+        if let Some(number) = answer.get(&id_field).and_then(Value::as_str) {
+            let n = TicketNumber::parse(number)?;
+            if n.form() == f {
+                return self.required_entry(&n).await;
+            }
+        }
+        self.find_correlated(f, id).await?.ok_or_else(|| {
+            Error::protocol(
+                format!("POST /entry/{}", w.create_form),
+                format!(
+                    "the create was accepted but no {} carries correlation id {id}",
+                    f.scope()
+                ),
+            )
+        })
+    }
+
+    fn create_values(&self, new: &NewTicket) -> Result<Map<String, Value>> {
         let title = new.title.trim();
         if title.is_empty() {
             return Err(Error::invalid_input("a Helix incident needs a summary"));
@@ -266,33 +366,50 @@ impl TicketingSystem for HelixConnector {
         Ok(TicketRef::by_number(n.as_str()).with_scope(n.form().scope()))
     }
 
-    /// Looks the correlation id up on the incident form; when absent, creates through
-    /// the interface form (`?fields=values(Incident Number)`) and reads the incident back.
-    /// A lost answer is followed by the lookup, never by a blind second create.
+    /// Looks the correlation id up on the kind's base form (incidents `HPD:Help Desk`,
+    /// changes `CHG:Infrastructure Change`, work orders — [`TicketKind::Task`] —
+    /// `WOI:WorkOrder`); when absent, creates through the interface form
+    /// (`?fields=values(<number field>)`) and reads the ticket back. A lost answer is
+    /// followed by the lookup, never by a blind second create.
     async fn create_ticket(&self, new: &NewTicket) -> Result<Ticket> {
         new.correlation_id.check_plain()?;
         QValue::text(new.correlation_id.as_str())?;
-        let values = self.create_values(new)?;
-        if let Some(existing) = self.find_incident(&new.correlation_id).await? {
-            return Ok(self.ticket(Form::Incident, &existing));
+        let f = Self::creatable(&new.kind)?;
+        let values = if f == Form::Incident {
+            self.create_values(new)?
+        } else {
+            self.workflow_values(f, new)?
+        };
+        if let Some(existing) = self.find_correlated(f, &new.correlation_id).await? {
+            return Ok(self.ticket(f, &existing));
         }
         let values = &values;
         let written = write_with_lookup(
             self.client.retry_config(),
-            "helix create incident",
-            |_| async move { self.create_once(values).await },
-            || self.find_incident(&new.correlation_id),
+            "helix create ticket",
+            |_| async move {
+                if f == Form::Incident {
+                    self.create_once(values).await
+                } else {
+                    self.create_workflow_once(f, values, &new.correlation_id)
+                        .await
+                }
+            },
+            || self.find_correlated(f, &new.correlation_id),
         )
         .await?;
-        Ok(self.ticket(Form::Incident, &written.into_inner()))
+        Ok(self.ticket(f, &written.into_inner()))
     }
 
+    /// Incidents first, then changes, then work orders.
     async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
         id.check_plain()?;
-        Ok(self
-            .find_incident(id)
-            .await?
-            .map(|e| self.ticket(Form::Incident, &e)))
+        for f in [Form::Incident, Form::Change, Form::WorkOrder] {
+            if let Some(e) = self.find_correlated(f, id).await? {
+                return Ok(Some(self.ticket(f, &e)));
+            }
+        }
+        Ok(None)
     }
 
     async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
@@ -325,6 +442,24 @@ impl TicketingSystem for HelixConnector {
             }
         }
         Ok(out)
+    }
+
+    /// Incidents, changes, work orders and service requests updated since the
+    /// watermark, one form after the other, in update order ([`crate::intake`]).
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        self.list_tickets_page(query, page).await
+    }
+
+    /// The work log of an incident, change or work order, oldest first
+    /// ([`crate::intake`]).
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        self.work_log(r).await
+    }
+
+    /// Fixed from the vendor's documentation (fact sheet §4) with the configured field
+    /// names; `Status` values from the status map ([`crate::intake`]).
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        self.fixed_ticket_schema(kind)
     }
 
     /// A work log entry (`View Access` Internal or Public) on `HPD:WorkLog`, `CHG:WorkLog`
@@ -366,50 +501,71 @@ impl TicketingSystem for HelixConnector {
         Ok(())
     }
 
-    /// Sets the configured status (default `Resolved`), status reason and resolution
-    /// (the notes, else the configured text) on the incident, then reads it back: it must
-    /// be resolved, closed or cancelled. An incident done already is returned as it is.
+    /// Incidents: sets the configured status (default `Resolved`), status reason and
+    /// resolution (the notes, else the configured text). Changes and work orders: the
+    /// workflow's close status (default `Completed`) and status reason (`Successful` or
+    /// `Unsuccessful`; the resolution's code wins). Then reads the ticket back: it must be
+    /// resolved, closed or cancelled. A ticket done already is returned as it is;
+    /// service requests are `Unsupported`.
     async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket> {
         let n = self.number_of(r)?;
-        if n.form() != Form::Incident {
+        if n.form() == Form::Request {
             return Err(Error::Unsupported {
-                operation: "closing Helix tickets other than incidents",
+                operation: "closing Helix service requests",
                 target: "helix",
             });
         }
         let entry = self.required_entry(&n).await?;
-        let before = self.ticket(Form::Incident, &entry);
+        let before = self.ticket(n.form(), &entry);
         if Self::is_done(&before) {
             return Ok(before);
         }
-        let close = &self.settings.close;
-        let fields = &self.settings.fields;
-        let fs = &self.settings.forms.incident;
-        let reason = how.code.clone().unwrap_or_else(|| {
-            if how.successful {
-                close.status_reason.clone()
-            } else {
-                close.failed_status_reason.clone()
-            }
-        });
-        let resolution = if how.notes.trim().is_empty() {
-            close.resolution.clone()
-        } else {
-            how.notes.clone()
-        };
+        let fs = self.form(n.form());
         let mut v = Map::new();
-        v.insert(fs.status_field.clone(), json!(close.status));
-        v.insert(fields.status_reason.clone(), json!(reason));
-        v.insert(fields.resolution.clone(), json!(resolution));
-        let id = self.entry_id(&entry, "PUT /entry/HPD:Help Desk")?;
+        if let Some(w) = self.workflow(n.form()) {
+            let reason = how.code.clone().unwrap_or_else(|| {
+                if how.successful {
+                    w.status_reason.clone()
+                } else {
+                    w.failed_status_reason.clone()
+                }
+            });
+            v.insert(fs.status_field.clone(), json!(w.close_status));
+            v.insert(w.status_reason_field.clone(), json!(reason));
+            if let Some(field) = &w.notes_field {
+                if !how.notes.trim().is_empty() {
+                    v.insert(field.clone(), json!(how.notes));
+                }
+            }
+        } else {
+            let close = &self.settings.close;
+            let fields = &self.settings.fields;
+            let reason = how.code.clone().unwrap_or_else(|| {
+                if how.successful {
+                    close.status_reason.clone()
+                } else {
+                    close.failed_status_reason.clone()
+                }
+            });
+            let resolution = if how.notes.trim().is_empty() {
+                close.resolution.clone()
+            } else {
+                how.notes.clone()
+            };
+            v.insert(fs.status_field.clone(), json!(close.status));
+            v.insert(fields.status_reason.clone(), json!(reason));
+            v.insert(fields.resolution.clone(), json!(resolution));
+        }
+        let label = format!("PUT /entry/{}", fs.form);
+        let id = self.entry_id(&entry, &label)?;
         self.client.update(&fs.form, &id, v).await?;
         let after = self.required_entry(&n).await?;
-        let t = self.ticket(Form::Incident, &after);
+        let t = self.ticket(n.form(), &after);
         if !Self::is_done(&t) {
             return Err(Error::protocol(
-                format!("PUT /entry/{}", fs.form),
+                label,
                 format!(
-                    "incident {} is {:?} after the close request; check close.status and close.status_reason against the workflow",
+                    "{} is {:?} after the close request; check the close status and status reason settings against the workflow",
                     n.as_str(),
                     t.status.raw
                 ),

@@ -9,7 +9,7 @@ use accesslink_core::http::{HttpClient, HttpSettings, RetryConfig};
 use accesslink_core::{Error, Result, SecretString};
 use http::{HeaderName, HeaderValue};
 
-use crate::api::{Requesters, Tickets};
+use crate::api::{Lookups, People, Tickets, Worklogs};
 use crate::error::{is_auth_failure, parse_error};
 use crate::oauth::{RefreshTokenStore, ZohoClient, ZohoOAuth, token_http};
 use crate::refs::Entity;
@@ -169,9 +169,25 @@ impl SdpClient {
         Tickets::new(self, Entity::Change)
     }
 
-    /// Requesters (accounts).
-    pub fn requesters(&self) -> Requesters<'_> {
-        Requesters::new(self)
+    /// Requesters at the default path `requesters`.
+    pub fn requesters(&self) -> People<'_> {
+        People::new(self, "requesters")
+    }
+
+    /// People under another path (`technicians`, `users`): the list key is the path,
+    /// the entity key the path without its final `s`.
+    pub fn people(&self, path: &str) -> People<'_> {
+        People::new(self, path)
+    }
+
+    /// Named rows under `path` (`groups`, `roles`, `statuses`, `priorities`).
+    pub fn lookups(&self, path: &str) -> Lookups<'_> {
+        Lookups::new(self, path)
+    }
+
+    /// Worklogs and notes of a request or change.
+    pub fn worklogs(&self, entity: Entity) -> Worklogs<'_> {
+        Worklogs::new(self, entity)
     }
 
     /// Requests or changes.

@@ -4,21 +4,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use accesslink_core::{
-    Capability, ConnectionReport, Connector, ConnectorInfo, Provisioner, Result, StatusMap,
-    TicketKind, TicketingSystem, async_trait,
+    Capability, ConnectionReport, Connector, ConnectorInfo, EntitlementType, Provisioner, Result,
+    StatusMap, TicketKind, TicketingSystem, async_trait,
 };
 
 use crate::client::SdpClient;
 use crate::input::Criteria;
-use crate::settings::SdpSettings;
+use crate::settings::{AccountKind, SdpSettings};
 
 /// ServiceDesk Plus (on-premises, Cloud or MSP) as a [`TicketingSystem`] and, over
-/// requesters, a [`Provisioner`].
+/// requesters or technicians (setting `accounts`), a [`Provisioner`].
 #[derive(Debug, Clone)]
 pub struct SdpConnector {
     pub(crate) client: SdpClient,
     pub(crate) settings: Arc<SdpSettings>,
     pub(crate) status_map: Arc<StatusMap>,
+    pub(crate) entitlement_types: Vec<EntitlementType>,
     info: ConnectorInfo,
 }
 
@@ -27,7 +28,8 @@ impl SdpConnector {
     /// [`from_settings`](Self::from_settings), which builds the client and calls this.
     pub fn new(client: SdpClient, settings: SdpSettings, status_map: StatusMap) -> Self {
         use Capability as C;
-        let info = ConnectorInfo::new("sdp", settings.name.clone())
+        let technicians = settings.accounts == AccountKind::Technician;
+        let mut info = ConnectorInfo::new("sdp", settings.name.clone())
             .with([
                 C::CreateTicket,
                 C::GetTicket,
@@ -38,16 +40,26 @@ impl SdpConnector {
                 C::ListAccounts,
                 C::CreateAccount,
                 C::UpdateAccount,
+                C::ListTickets,
+                C::ListComments,
+                C::TicketSchema,
+                C::AccountSchema,
             ])
             .with_ticket_kinds([
                 TicketKind::Request,
                 TicketKind::Change,
                 TicketKind::Incident,
             ]);
+        let mut entitlement_types = Vec::new();
+        if technicians {
+            info = info.with([C::ListEntitlements, C::ListGrants, C::Grant, C::Revoke]);
+            entitlement_types = crate::provision::technician_entitlements();
+        }
         SdpConnector {
             client,
             settings: Arc::new(settings),
             status_map: Arc::new(status_map),
+            entitlement_types,
             info,
         }
     }

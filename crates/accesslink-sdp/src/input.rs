@@ -28,6 +28,10 @@ pub const FIELDS: &[&str] = &[
     "account.name",
     "email_id",
     "login_name",
+    "last_updated_time",
+    "category.name",
+    "template.name",
+    "site.name",
 ];
 
 fn checked(value: &str) -> Result<()> {
@@ -99,6 +103,12 @@ impl Criteria {
         self.push(field, "contains", json!(value))
     }
 
+    /// `field greater or equal` an epoch-milliseconds time (sent as a string, as SDP
+    /// writes times).
+    pub fn at_or_after(self, field: &str, epoch_ms: u64) -> Result<Self> {
+        self.push(field, "greater or equal", json!(epoch_ms.to_string()))
+    }
+
     /// The criteria as JSON.
     pub fn to_value(&self) -> Value {
         Value::Array(self.items.clone())
@@ -110,12 +120,23 @@ impl Criteria {
     }
 }
 
-/// A `list_info` page request: 1-based `start_index`, `row_count` 1-100.
+/// A `list_info` page request: 1-based `start_index`, `row_count` 1-100, oldest first.
 pub fn list_info(criteria: &Criteria, start_index: u64, row_count: u32) -> Value {
+    list_info_sorted(criteria, start_index, row_count, "created_time")
+}
+
+/// A `list_info` page request sorted ascending on `sort_field` (`created_time`,
+/// `last_updated_time`).
+pub fn list_info_sorted(
+    criteria: &Criteria,
+    start_index: u64,
+    row_count: u32,
+    sort_field: &str,
+) -> Value {
     let mut info = json!({
         "row_count": row_count.clamp(1, 100),
         "start_index": start_index.max(1),
-        "sort_field": "created_time",
+        "sort_field": sort_field,
         "sort_order": "asc",
         "get_total_count": true,
     });

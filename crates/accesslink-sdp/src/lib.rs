@@ -22,6 +22,7 @@
 //! | comment | a note, `show_to_requester` for public comments |
 //! | close | requests: the close action with closure code and comments; changes: close stage and status; read back |
 //! | state / approval | status name, internal name, change stage, flags → state; `approval_status` → approval, apart ([`status`]) |
+//! | list / comments / schema | `last_updated_time` searches for a change feed, notes and worklogs read back, request and change fields ([`intake`]) |
 //!
 //! Every payload is JSON in one `input_data` parameter (query on GET, form body on
 //! POST/PUT, [`input`]); search values only through [`input::Criteria`]. Errors in
@@ -61,6 +62,7 @@ mod client;
 mod connector;
 pub mod error;
 pub mod input;
+pub mod intake;
 pub mod models;
 pub mod oauth;
 mod provision;
@@ -72,4 +74,6 @@ mod tickets;
 pub use client::{ACCEPT_V3, SdpClient, SdpClientBuilder};
 pub use connector::SdpConnector;
 pub use refs::{Entity, SdpRef};
-pub use settings::{DataCentre, DefaultEntity, SdpAuth, SdpDeployment, SdpSettings};
+pub use settings::{
+    AccountKind, DataCentre, DefaultEntity, SdpAuth, SdpDeployment, SdpPaths, SdpSettings,
+};

@@ -52,6 +52,12 @@ pub struct User {
     /// The login name.
     #[serde(default, deserialize_with = "de::opt_string")]
     pub login_name: Option<String>,
+    /// Technicians: the support groups they belong to (unverified field name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<Named>>,
+    /// Technicians: their roles (unverified field name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<Named>>,
 }
 
 /// A time (`{"display_value":"…","value":"1593000300533"}`, epoch millis as a string).

@@ -269,6 +269,69 @@ pub enum DefaultEntity {
     Change,
 }
 
+/// Which people the [`Provisioner`](accesslink_core::Provisioner) manages as accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// Requesters (end users; default): no entitlements.
+    #[default]
+    Requester,
+    /// Technicians: support groups and roles as entitlements, membership as grants.
+    Technician,
+}
+
+/// API paths under `/api/v3/` whose spelling differs per build (fact sheet §4.9: newer
+/// Cloud builds also answer `users`; the exact paths are unverified). The list answer's
+/// key is the path (`technicians`), the entity key the path without its final `s`
+/// (`technician`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct SdpPaths {
+    /// Requesters (default `requesters`).
+    pub requesters: String,
+    /// Technicians (default `technicians`).
+    pub technicians: String,
+    /// Support groups (default `groups`).
+    pub groups: String,
+    /// Technician roles (default `roles`).
+    pub roles: String,
+    /// Request and change statuses, for the ticket schema's allowed values (default `statuses`).
+    pub statuses: String,
+    /// Priorities, for the ticket schema (default `priorities`).
+    pub priorities: String,
+    /// Categories, for the ticket schema (default `categories`).
+    pub categories: String,
+}
+
+impl Default for SdpPaths {
+    fn default() -> Self {
+        SdpPaths {
+            requesters: "requesters".into(),
+            technicians: "technicians".into(),
+            groups: "groups".into(),
+            roles: "roles".into(),
+            statuses: "statuses".into(),
+            priorities: "priorities".into(),
+            categories: "categories".into(),
+        }
+    }
+}
+
+impl SdpPaths {
+    fn all(&self) -> [&str; 7] {
+        [
+            &self.requesters,
+            &self.technicians,
+            &self.groups,
+            &self.roles,
+            &self.statuses,
+            &self.priorities,
+            &self.categories,
+        ]
+    }
+}
+
 fn default_name() -> String {
     "sdp".into()
 }
@@ -356,6 +419,17 @@ pub struct SdpSettings {
     /// Tickets per batched read and rows per page, 1-100 (the vendor's cap; default 100).
     #[serde(default = "default_batch_size")]
     pub batch_size: u32,
+    /// Whether the accounts are requesters (default) or technicians.
+    #[serde(default)]
+    pub accounts: AccountKind,
+    /// API paths that differ per build (people, support groups, roles, lookups).
+    #[serde(default)]
+    pub paths: SdpPaths,
+    /// Internal comments become worklogs (`POST /{requests|changes}/{id}/worklogs`)
+    /// instead of private notes, and worklogs are read back with the notes (default
+    /// `false`).
+    #[serde(default)]
+    pub worklogs: bool,
 }
 
 impl fmt::Debug for SdpSettings {
@@ -376,6 +450,9 @@ impl fmt::Debug for SdpSettings {
             .field("change_close_status", &self.change_close_status)
             .field("change_cancel_status", &self.change_cancel_status)
             .field("batch_size", &self.batch_size)
+            .field("accounts", &self.accounts)
+            .field("paths", &self.paths)
+            .field("worklogs", &self.worklogs)
             .finish()
     }
 }
@@ -399,6 +476,9 @@ impl SdpSettings {
             change_close_status: default_close_status(),
             change_cancel_status: default_cancel_status(),
             batch_size: default_batch_size(),
+            accounts: AccountKind::default(),
+            paths: SdpPaths::default(),
+            worklogs: false,
         }
     }
 
@@ -471,6 +551,17 @@ impl SdpSettings {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return bad("correlation_tag must be letters, digits, - or _".into());
+        }
+        for p in self.paths.all() {
+            let ok = !p.is_empty()
+                && p.len() <= 64
+                && p.ends_with('s')
+                && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            if !ok {
+                return bad(format!(
+                    "paths: {p:?} is not an API collection name (lower case, ending in s)"
+                ));
+            }
         }
         if !(1..=100).contains(&self.batch_size) {
             return bad(format!("batch_size must be 1-100, not {}", self.batch_size));

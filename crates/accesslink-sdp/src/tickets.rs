@@ -3,10 +3,12 @@
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use accesslink_core::feed::TicketQuery;
+use accesslink_core::schema::ObjectSchema;
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
-    Comment, CorrelationId, Error, NewTicket, Person, Resolution, Result, Ticket, TicketKind,
-    TicketRef, TicketingSystem, Visibility, async_trait,
+    Comment, CorrelationId, Error, NewTicket, Page, PageRequest, Person, Resolution, Result,
+    Ticket, TicketComment, TicketKind, TicketRef, TicketingSystem, Visibility, async_trait,
 };
 use serde_json::{Map, Value, json};
 
@@ -75,21 +77,21 @@ impl SdpConnector {
         }
     }
 
-    fn in_scope(&self, row: &models::Ticket) -> bool {
+    pub(crate) fn in_scope(&self, row: &models::Ticket) -> bool {
         match self.settings.deployment.account() {
             None => true,
             Some(account) => row.account.as_ref().and_then(|a| a.name.as_deref()) == Some(account),
         }
     }
 
-    fn scoped(&self, c: Criteria) -> Result<Criteria> {
+    pub(crate) fn scoped(&self, c: Criteria) -> Result<Criteria> {
         match self.settings.deployment.account() {
             Some(a) => c.is("account.name", a),
             None => Ok(c),
         }
     }
 
-    fn to_ticket(&self, entity: Entity, row: &models::Ticket) -> Ticket {
+    pub(crate) fn to_ticket(&self, entity: Entity, row: &models::Ticket) -> Ticket {
         let status = status_of(&self.status_map, row);
         let approval = approval_of(&self.status_map, entity, row, status.state);
         let reference = SdpRef {
@@ -154,7 +156,7 @@ impl SdpConnector {
         id_ok && display_ok && self.in_scope(row)
     }
 
-    async fn read_row(&self, r: &SdpRef) -> Result<Option<models::Ticket>> {
+    pub(crate) async fn read_row(&self, r: &SdpRef) -> Result<Option<models::Ticket>> {
         let api = self.client.tickets(r.entity);
         if let Some(id) = &r.id {
             return Ok(api.get_opt(id).await?.filter(|row| self.confirms(r, row)));
@@ -422,15 +424,40 @@ impl TicketingSystem for SdpConnector {
         Ok(out)
     }
 
-    /// A note: `show_to_requester` for public comments, hidden for internal ones. Sent
-    /// once: a note is not repeated after an ambiguous failure.
+    /// A note: `show_to_requester` for public comments, hidden for internal ones (a
+    /// worklog instead, with `worklogs = true`). Sent once: not repeated after an
+    /// ambiguous failure.
     async fn add_comment(&self, r: &TicketRef, c: &Comment) -> Result<()> {
         let r = SdpRef::of_ticket(r, self.default_entity())?;
         let id = self.resolve_id(&r).await?;
+        if self.settings.worklogs && c.visibility != Visibility::Public {
+            return self
+                .client
+                .worklogs(r.entity)
+                .add(&id, &c.body, &Map::new())
+                .await
+                .map(drop);
+        }
         self.client
             .tickets(r.entity)
             .add_note(&id, &c.body, c.visibility == Visibility::Public)
             .await
+    }
+
+    /// Requests and changes updated since the watermark (`last_updated_time`
+    /// `greater or equal`, epoch ms), oldest update first; see [`crate::intake`].
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        self.list_tickets_page(query, page).await
+    }
+
+    /// Notes (and worklogs with `worklogs = true`), oldest first.
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        self.list_comments_of(r).await
+    }
+
+    /// The v3 fields of requests or changes, allowed values from the instance's lookups.
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        self.ticket_schema_of(kind).await
     }
 
     /// Requests: the close action with the closure code (`how.code`, else the configured

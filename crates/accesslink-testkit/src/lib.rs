@@ -4,21 +4,23 @@
 //! suite every accesslink connector runs.
 //!
 //! Each vendor mock is a cargo feature, so a connector's tests build only the mock they
-//! use; the building blocks and the conformance suite are always there.
+//! use; the building blocks and the conformance suite are always there. (The module
+//! names are plain text here because each exists only with its feature.)
 //!
 //! | feature | module | mock |
 //! |---|---|---|
-//! | `otrs` | [`otrs`] | `OtrsMock`, Znuny 7 GenericInterface REST |
-//! | `glpi` | [`glpi`] | `GlpiMock`, GLPI 10 REST API |
-//! | `servicenow` | [`servicenow`] | `ServiceNowMock`, Table API |
-//! | `opsramp` | [`opsramp`] | `OpsRampMock` |
-//! | `opsgenie` | [`opsgenie`] | `OpsGenieMock` |
-//! | `topdesk` | [`topdesk`] | `TopdeskMock`, TOPdesk REST API (`/tas/api`) |
-//! | `jira` | [`jira`] | `JiraMock`, Jira Cloud / Data Center / Service Management |
-//! | `salesforce` | [`salesforce`] | `SalesforceMock`, OAuth, SOQL subset, sObjects (Service Cloud, Remedyforce) |
-//! | `helix` | [`helix`] | `HelixMock`, BMC Helix ITSM over the AR System REST API |
+//! | `otrs` | `otrs` | `OtrsMock`, Znuny 7 GenericInterface REST |
+//! | `glpi` | `glpi` | `GlpiMock`, GLPI 10 REST API |
+//! | `servicenow` | `servicenow` | `ServiceNowMock`, Table API |
+//! | `opsramp` | `opsramp` | `OpsRampMock` |
+//! | `opsgenie` | `opsgenie` | `OpsGenieMock` |
+//! | `topdesk` | `topdesk` | `TopdeskMock`, TOPdesk REST API (`/tas/api`) |
+//! | `jira` | `jira` | `JiraMock`, Jira Cloud / Data Center / Service Management |
+//! | `salesforce` | `salesforce` | `SalesforceMock`, OAuth, SOQL subset, sObjects (Service Cloud, Remedyforce) |
+//! | `helix` | `helix` | `HelixMock`, BMC Helix ITSM over the AR System REST API |
+//! | `sdp` | `sdp` | `SdpMock`, ServiceDesk Plus v3 (on-premises, Cloud, MSP) |
 //! | `full` | all of the above | |
-//! | `contract` | [`contract`] | none: the JSON-Schema contract harness over recorded exchanges |
+//! | `contract` | `contract` | none: the JSON-Schema contract harness over recorded exchanges |
 //!
 //! Every mock implements [`Mock`], so a test (or a tool) can start any of them and drive
 //! it the same way: its URL, the connector settings that work against it, its fault plan,

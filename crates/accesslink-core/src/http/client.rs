@@ -491,7 +491,9 @@ impl HttpClient {
                     let decision = inner
                         .classifier
                         .as_ref()
-                        .and_then(|c| c.classify(status, &response.headers, now))
+                        .and_then(|c| {
+                            c.classify_response(status, &response.headers, &response.body, now)
+                        })
                         .map(|d| match d {
                             RetryDecision::RetryAfter(k, wait) => {
                                 RetryDecision::RetryAfter(k, wait.min(inner.retry.max_backoff))
@@ -988,5 +990,126 @@ fn masked(v: serde_json::Value) -> serde_json::Value {
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(masked).collect()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod classifier_tests {
+    //! The client hands response bodies to a vendor classifier; classifiers that only
+    //! know statuses keep working.
+
+    use super::*;
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    /// A 500 whose body names a refusal is final; any other 500 goes to the standard rules.
+    #[derive(Debug)]
+    struct BodyAware;
+
+    impl RetryClassifier for BodyAware {
+        fn classify(&self, _: StatusCode, _: &HeaderMap, _: SystemTime) -> Option<RetryDecision> {
+            panic!("the client must call classify_response when it is overridden")
+        }
+
+        fn classify_response(
+            &self,
+            status: StatusCode,
+            _: &HeaderMap,
+            body: &[u8],
+            _: SystemTime,
+        ) -> Option<RetryDecision> {
+            let refusal = body.windows(7).any(|w| w == b"refused");
+            (status == StatusCode::INTERNAL_SERVER_ERROR && refusal)
+                .then_some(RetryDecision::NoRetry)
+        }
+    }
+
+    /// A classifier written before bodies were passed: every 500 is final.
+    #[derive(Debug)]
+    struct StatusOnly;
+
+    impl RetryClassifier for StatusOnly {
+        fn classify(
+            &self,
+            status: StatusCode,
+            _: &HeaderMap,
+            _: SystemTime,
+        ) -> Option<RetryDecision> {
+            (status == StatusCode::INTERNAL_SERVER_ERROR).then_some(RetryDecision::NoRetry)
+        }
+    }
+
+    fn client(server: &MockServer, c: Arc<dyn RetryClassifier>) -> HttpClient {
+        HttpClient::builder("test", server.uri())
+            .retry(
+                RetryConfig::default()
+                    .max_attempts(3)
+                    .initial_backoff(Duration::from_millis(5)),
+            )
+            .retry_classifier(c)
+            .build()
+            .unwrap()
+    }
+
+    async fn burst_then_ok(server: &MockServer, body: &'static str, burst: u64) {
+        Mock::given(path("/x"))
+            .respond_with(ResponseTemplate::new(500).set_body_string(body))
+            .up_to_n_times(burst)
+            .with_priority(1)
+            .mount(server)
+            .await;
+        Mock::given(path("/x"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .mount(server)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn a_refusal_in_the_body_is_sent_once() {
+        let server = MockServer::start().await;
+        burst_then_ok(&server, "[{\"why\":\"refused\"}]", 5).await;
+        let c = client(&server, Arc::new(BodyAware));
+        let err = c.send(c.get("x").unwrap()).await.unwrap_err();
+        let api = err.as_api().expect("an API error");
+        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR, "{err}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_body_the_classifier_leaves_alone_follows_the_standard_rules() {
+        let server = MockServer::start().await;
+        burst_then_ok(&server, "[{\"why\":\"outage\"}]", 2).await;
+        let c = client(&server, Arc::new(BodyAware));
+        let r = c.send(c.get("x").unwrap()).await.unwrap();
+        assert_eq!(r.attempts(), 3);
+        assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_status_only_classifier_still_decides() {
+        let server = MockServer::start().await;
+        burst_then_ok(&server, "[{\"why\":\"outage\"}]", 2).await;
+        let c = client(&server, Arc::new(StatusOnly));
+        assert!(c.send(c.get("x").unwrap()).await.is_err());
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_default_defers_to_classify() {
+        let now = SystemTime::now();
+        let h = HeaderMap::new();
+        let s = StatusCode::INTERNAL_SERVER_ERROR;
+        assert_eq!(
+            StatusOnly.classify_response(s, &h, b"anything", now),
+            Some(RetryDecision::NoRetry)
+        );
+        assert_eq!(
+            StatusOnly.classify_response(StatusCode::BAD_GATEWAY, &h, b"", now),
+            None
+        );
+        assert_eq!(
+            BodyAware.classify_response(s, &h, b"refused", now),
+            Some(RetryDecision::NoRetry)
+        );
     }
 }

@@ -18,14 +18,35 @@ use super::retry::{RetryDecision, RetryKind};
 /// capped by [`RetryConfig::max_backoff`](super::RetryConfig::max_backoff) and counts
 /// against the same attempt and delay budget as every other retry of the request:
 /// there is one budget per request, whoever classified it.
+///
+/// The client calls [`classify_response`](Self::classify_response), which sees the
+/// body too and defers to [`classify`](Self::classify) unless a vendor overrides it.
 pub trait RetryClassifier: Send + Sync + fmt::Debug {
-    /// Classifies one response.
+    /// Classifies one response from its status and headers.
     fn classify(
         &self,
         status: StatusCode,
         headers: &HeaderMap,
         now: SystemTime,
     ) -> Option<RetryDecision>;
+
+    /// Classifies one response with its body, which the client has read in full
+    /// already (capped by `max_body_bytes`), so looking costs nothing. For vendors whose
+    /// status says too little: AR System answers a business refusal and a server outage
+    /// alike with HTTP 500, and only the message number in the body tells them apart.
+    ///
+    /// The default defers to [`classify`](Self::classify), so classifiers written
+    /// before this method existed behave as they did.
+    fn classify_response(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Option<RetryDecision> {
+        let _ = body;
+        self.classify(status, headers, now)
+    }
 }
 
 /// How a reset header tells the time to wait.

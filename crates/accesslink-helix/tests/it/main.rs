@@ -5,7 +5,9 @@
 mod auth;
 mod conformance;
 mod faults;
+mod groups;
 mod input;
+mod intake;
 mod paging;
 mod people;
 mod secrets;

@@ -204,12 +204,15 @@ async fn work_notes_and_close_land_on_the_server() {
     assert_eq!(logs.len(), 1);
     assert_eq!(logs[0].values["Infrastructure Change ID"], crq.as_str());
     assert_eq!(logs[0].values["View Access"], "Public");
-    // Closing a change is not supported (and says so).
+    // Closing a service request is not supported (and says so, before any request).
+    let before = mock.requests();
+    let req = helix.parse_ticket_ref("REQ000000000001").unwrap();
     let e = helix
-        .close_ticket(&cr, &Resolution::done("x"))
+        .close_ticket(&req, &Resolution::done("x"))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
+    assert_eq!(mock.requests(), before);
 }
 
 #[tokio::test]
@@ -245,4 +248,200 @@ async fn a_close_the_workflow_refuses_is_an_error_sent_once() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
     let _ = HELP_DESK;
+}
+
+fn new_of(kind: TicketKind, corr: &str) -> NewTicket {
+    NewTicket::new(
+        kind,
+        "Provision payroll access",
+        "IAM request 9001",
+        CorrelationId::new(corr),
+    )
+    .requester(Person::login("jdoe"))
+}
+
+/// The POSTs that reached `form`.
+async fn posts_to(mock: &HelixMock, form_path: &str) -> Vec<Value> {
+    mock.received()
+        .await
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path().ends_with(form_path))
+        .map(|r| {
+            assert!(
+                param(&r.url, "fields").is_some(),
+                "the create asks for the number back"
+            );
+            r.body_json().unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn changes_are_created_once_and_closed_as_configured() {
+    let mock = HelixMock::start().await;
+    let helix = on_mock(&mock);
+    let t = helix
+        .create_ticket(&new_of(TicketKind::Change, "req-chg-1"))
+        .await
+        .unwrap();
+    let number = t.reference.number().unwrap().to_owned();
+    assert!(number.starts_with("CRQ") && number.len() == 15, "{number}");
+    assert_eq!(t.kind, TicketKind::Change);
+    assert_eq!(t.status.raw, "Draft");
+    assert_eq!(
+        t.approval.as_ref().unwrap().state,
+        ApprovalState::NotRequested
+    );
+    assert_eq!(t.correlation_id.as_ref().unwrap().as_str(), "req-chg-1");
+    let again = helix
+        .create_ticket(&new_of(TicketKind::Change, "req-chg-1"))
+        .await
+        .unwrap();
+    assert_eq!(again.reference.number(), Some(number.as_str()));
+    let posts = posts_to(&mock, "/entry/CHG:ChangeInterface_Create").await;
+    assert_eq!(posts.len(), 1, "the second create found the first");
+    let v = &posts[0]["values"];
+    assert_eq!(v["z1D_Action"], "CREATE");
+    assert_eq!(v["Description"], "Provision payroll access");
+    assert_eq!(v["Detailed Description"], "IAM request 9001");
+    assert_eq!(v["Customer Login ID"], "jdoe");
+    assert_eq!(v["Vendor Ticket Number"], "req-chg-1");
+    assert_eq!(v["Impact"], "4-Minor/Localized");
+
+    let closed = helix
+        .close_ticket(&t.reference, &Resolution::done("granted"))
+        .await
+        .unwrap();
+    assert_eq!(closed.status.raw, "Completed");
+    assert_eq!(closed.status.state, TicketState::Resolved);
+    let put = mock
+        .received()
+        .await
+        .into_iter()
+        .find(|r| r.method.as_str() == "PUT")
+        .unwrap();
+    assert!(
+        put.url
+            .path()
+            .starts_with("/api/arsys/v1/entry/CHG:Infrastructure%20Change/"),
+        "{}",
+        put.url
+    );
+    let body: Value = put.body_json().unwrap();
+    assert_eq!(
+        body["values"],
+        json!({ "Change Request Status": "Completed", "Status Reason": "Successful" })
+    );
+    // Closed already: returned as it is, no second write.
+    helix
+        .close_ticket(&t.reference, &Resolution::failed("again"))
+        .await
+        .unwrap();
+    let puts = mock
+        .received()
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .count();
+    assert_eq!(puts, 1);
+}
+
+#[tokio::test]
+async fn work_orders_are_created_and_closed_with_the_configured_reason() {
+    let mock = HelixMock::start().await;
+    let helix = crate::HelixConnector::from_settings(settings_with(&mock, |v| {
+        v["work_order"] = json!({
+            "create_form": "WOI:WorkOrderInterface_Create",
+            "create_title_field": "Summary",
+            "create_detail_field": "Detailed Description",
+            "create_login_field": "Customer Login ID",
+            "create_values": { "z1D_Action": "CREATE", "Status": "Assigned", "Location Company": "Calbro" },
+            "close_status": "Completed",
+            "status_reason_field": "Status Reason",
+            "status_reason": "Successful",
+            "failed_status_reason": "Cancelled by requester",
+        })
+    }))
+    .unwrap();
+    let t = helix
+        .create_ticket(&new_of(TicketKind::Task, "req-wo-1"))
+        .await
+        .unwrap();
+    let number = t.reference.number().unwrap().to_owned();
+    assert!(number.starts_with("WO") && number.len() == 15, "{number}");
+    assert_eq!(t.kind, TicketKind::Task);
+    assert_eq!(t.status.raw, "Assigned");
+    let posts = posts_to(&mock, "/entry/WOI:WorkOrderInterface_Create").await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0]["values"]["Location Company"], "Calbro");
+    assert_eq!(posts[0]["values"]["Summary"], "Provision payroll access");
+    let closed = helix
+        .close_ticket(&t.reference, &Resolution::failed("no longer needed"))
+        .await
+        .unwrap();
+    assert_eq!(closed.status.raw, "Completed");
+    let stored = mock
+        .entries(accesslink_testkit::helix::WORK_ORDER)
+        .into_iter()
+        .find(|r| r.values["Work Order ID"] == json!(number))
+        .unwrap();
+    assert_eq!(stored.values["Status Reason"], "Cancelled by requester");
+    // Found by correlation across forms.
+    let found = helix
+        .find_by_correlation(&CorrelationId::new("req-wo-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.reference.number(), Some(number.as_str()));
+}
+
+#[tokio::test]
+async fn a_lost_change_create_answer_is_looked_up_not_repeated() {
+    use accesslink_testkit::fault::{Fault, FaultMatcher};
+    let mock = HelixMock::builder().with_proxy(true).start().await;
+    let helix = on_mock(&mock);
+    mock.faults().push_for(
+        FaultMatcher::method("POST").and_path_suffix("/entry/CHG:ChangeInterface_Create"),
+        Fault::DropAfterProcessing,
+        1,
+    );
+    let t = helix
+        .create_ticket(&new_of(TicketKind::Change, "req-chg-lost"))
+        .await
+        .unwrap();
+    assert_eq!(mock.faults().applied(), 1);
+    let changes: Vec<_> = mock
+        .entries(accesslink_testkit::helix::CHANGE)
+        .into_iter()
+        .filter(|r| r.values.get("Vendor Ticket Number") == Some(&json!("req-chg-lost")))
+        .collect();
+    assert_eq!(changes.len(), 1, "one change, not two");
+    assert_eq!(
+        t.reference.number(),
+        changes[0].values["Infrastructure Change ID"].as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_change_close_the_workflow_refuses_is_a_business_error() {
+    let mock = HelixMock::start().await;
+    let helix = crate::HelixConnector::from_settings(settings_with(&mock, |v| {
+        v["change"] = serde_json::to_value(accesslink_helix::TicketWorkflow::change()).unwrap();
+        v["change"]["status_reason"] = json!("");
+    }))
+    .unwrap();
+    let number = mock.add_change("Firewall rule", "Implementation In Progress");
+    let r = helix.parse_ticket_ref(&number).unwrap();
+    let e = helix
+        .close_ticket(&r, &Resolution::done("done"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let puts = mock
+        .received()
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .count();
+    assert_eq!(puts, 1, "a business refusal is sent once");
 }

@@ -73,10 +73,23 @@ impl<'c> Tickets<'c> {
         start_index: u64,
         row_count: u32,
     ) -> Result<ListPage> {
+        self.list_page_sorted(criteria, start_index, row_count, "created_time")
+            .await
+    }
+
+    /// [`list_page`](Self::list_page) sorted ascending on `sort_field`
+    /// (`last_updated_time` for a change feed).
+    pub async fn list_page_sorted(
+        &self,
+        criteria: &Criteria,
+        start_index: u64,
+        row_count: u32,
+        sort_field: &str,
+    ) -> Result<ListPage> {
         let http = self.client.http();
         let req = input::query(
             http.get(self.entity.path())?,
-            &input::list_info(criteria, start_index, row_count),
+            &input::list_info_sorted(criteria, start_index, row_count, sort_field),
         );
         let mut body: Map<String, Value> = http.send_json(req).await?;
         let rows = match body.remove(self.entity.path()) {

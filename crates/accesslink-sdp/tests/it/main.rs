@@ -4,8 +4,10 @@ mod conformance;
 mod contract;
 mod faults;
 mod input;
+mod intake;
 mod oauth;
 mod provisioning;
+mod technicians;
 mod tickets;
 
 use accesslink_core::http::{HttpSettings, RetryConfig};

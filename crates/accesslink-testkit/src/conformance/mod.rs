@@ -17,6 +17,9 @@
 //! ([`html_is_a_protocol_error`]), a comment answered with a 500
 //! ([`comment_not_repeated`]), credentials expiring mid-import ([`expiry_mid_import`]) and
 //! faults while draining entitlements and grants ([`entitlements_and_grants_drained`]).
+//! The intake checks run where the connector declares the capability:
+//! [`change_feed_exactly_once`], [`comments_read_back`], [`ticket_schema_lists_fields`],
+//! [`account_schema_lists_fields`] and [`password_set_and_never_printed`].
 //! Against a live server they are skipped with the reason ([`Check::is_fault_check`]). A
 //! connector that really fails a check skips only that one, in the open, with
 //! [`TicketingSuite::skip`] or [`ProvisioningSuite::skip`]:
@@ -44,6 +47,7 @@
 mod capabilities;
 mod cx;
 mod faults;
+mod intake;
 mod provisioning;
 mod report;
 mod secrets;
@@ -66,6 +70,10 @@ pub use self::capabilities::unsupported_operations_declared;
 pub use self::faults::{
     comment_not_repeated, entitlements_and_grants_drained, expiry_mid_import,
     html_import_is_a_protocol_error, html_is_a_protocol_error, lost_create_answer,
+};
+pub use self::intake::{
+    account_schema_lists_fields, change_feed_exactly_once, comments_read_back,
+    password_set_and_never_printed, ticket_schema_lists_fields,
 };
 pub use self::provisioning::{account_lifecycle, drain_accounts, resume_accounts};
 pub use self::report::{Check, CheckResult, ConformanceFailure, Outcome, SuiteReport};
@@ -217,8 +225,9 @@ pub trait AccountBackend: Send + Sync {
         None
     }
 
-    /// Whether `password` is the account's password on the server; `Ok(None)`, the
-    /// default, when the backend cannot tell, which skips the password checks.
+    /// Whether `password` is the account's password on the server (`Some(false)` for an
+    /// account that does not exist); `Ok(None)`, the default, when the backend cannot
+    /// tell, which skips [`password_set_and_never_printed`].
     async fn password_is(&self, account: &AccountId, password: &str) -> Result<Option<bool>> {
         let _ = (account, password);
         Ok(None)

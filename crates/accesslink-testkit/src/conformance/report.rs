@@ -50,6 +50,16 @@ pub enum Check {
     SearchHitConfirmed,
     /// [`reported_total_shortfall`](super::reported_total_shortfall).
     ReportedTotalShortfall,
+    /// [`change_feed_exactly_once`](super::change_feed_exactly_once).
+    ChangeFeedExactlyOnce,
+    /// [`comments_read_back`](super::comments_read_back).
+    CommentsReadBack,
+    /// [`ticket_schema_lists_fields`](super::ticket_schema_lists_fields).
+    TicketSchemaListsFields,
+    /// [`account_schema_lists_fields`](super::account_schema_lists_fields).
+    AccountSchemaListsFields,
+    /// [`password_set_and_never_printed`](super::password_set_and_never_printed).
+    PasswordSetAndNeverPrinted,
 }
 
 impl Check {
@@ -93,6 +103,11 @@ impl Check {
             Check::EchoedRequestNotPrinted => "echoed_request_not_printed",
             Check::SearchHitConfirmed => "search_hit_confirmed",
             Check::ReportedTotalShortfall => "reported_total_shortfall",
+            Check::ChangeFeedExactlyOnce => "change_feed_exactly_once",
+            Check::CommentsReadBack => "comments_read_back",
+            Check::TicketSchemaListsFields => "ticket_schema_lists_fields",
+            Check::AccountSchemaListsFields => "account_schema_lists_fields",
+            Check::PasswordSetAndNeverPrinted => "password_set_and_never_printed",
         }
     }
 }

@@ -2,10 +2,13 @@
 //! capabilities call for.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use accesslink_core::feed::TicketQuery;
 
 use accesslink_core::{
-    AccountSpec, Capability, Connector, CorrelationId, EntitlementRef, NewTicket,
+    AccountSpec, Capability, Connector, CorrelationId, EntitlementRef, NewTicket, Provisioner,
+    TicketingSystem,
 };
 
 use super::capabilities::unsupported_operations_declared;
@@ -13,6 +16,10 @@ use super::faults::{
     account_faults_missing, comment_not_repeated, entitlements_and_grants_drained,
     expiry_mid_import, html_import_is_a_protocol_error, html_is_a_protocol_error,
     lost_create_answer, ticket_faults_missing,
+};
+use super::intake::{
+    account_schema_lists_fields, change_feed_exactly_once, comments_read_back,
+    password_set_and_never_printed, ticket_schema_lists_fields,
 };
 use super::provisioning::{account_lifecycle, drain_accounts, resume_accounts};
 use super::secrets::secrets_of;
@@ -43,6 +50,12 @@ pub struct TicketingSuite {
     /// A well-formed reference to a ticket that does not exist, for
     /// [`search_hit_confirmed`]; without one that check is skipped.
     pub absent_ref: Option<String>,
+    /// The query [`change_feed_exactly_once`] polls; by default the template's kind.
+    /// Set its scope where the connector lists only a scope (a queue, a project).
+    pub feed_query: Option<TicketQuery>,
+    /// The change feed's overlap: at least the server's time granularity (one second
+    /// by default; a minute for Jira).
+    pub feed_overlap: Duration,
 }
 
 impl TicketingSuite {
@@ -54,7 +67,23 @@ impl TicketingSuite {
             canaries: Vec::new(),
             skips: Vec::new(),
             absent_ref: None,
+            feed_query: None,
+            feed_overlap: Duration::from_secs(1),
         }
+    }
+
+    /// The query the change-feed check polls (its `updated_since` is set by the check).
+    #[must_use]
+    pub fn feed_query(mut self, query: TicketQuery) -> Self {
+        self.feed_query = Some(query);
+        self
+    }
+
+    /// The change feed's overlap (the server's time granularity or more).
+    #[must_use]
+    pub fn feed_overlap(mut self, overlap: Duration) -> Self {
+        self.feed_overlap = overlap;
+        self
     }
 
     /// A well-formed reference to a ticket that does not exist on the server (a number
@@ -99,6 +128,8 @@ impl fmt::Debug for TicketingSuite {
             )
             .field("skips", &self.skips)
             .field("absent_ref", &self.absent_ref)
+            .field("feed_query", &self.feed_query)
+            .field("feed_overlap", &self.feed_overlap)
             .finish()
     }
 }
@@ -396,6 +427,7 @@ pub async fn run_ticketing_suite(
         }
         (why, _) => report.skip(check, why.unwrap_or_default()),
     }
+    intake_ticket_checks(c, ts, backend, suite, &mut report).await;
     let seen = || backend.requests_seen();
     common_checks(c, &seen, skips, &suite.canaries, &mut report).await;
     report
@@ -496,6 +528,7 @@ pub async fn run_provisioning_suite(
         };
         report.record(check, result);
     }
+    intake_account_checks(c, p, backend, suite, &mut report).await;
     let seen = || backend.requests_seen();
     common_checks(c, &seen, skips, &suite.canaries, &mut report).await;
     report
@@ -521,5 +554,102 @@ async fn common_checks(
         Some(why) => report.skip(check, why),
         None if canaries.is_empty() => report.skip(check, "the suite has no canaries"),
         None => report.record(check, secrets_of(c, canaries)),
+    }
+}
+
+/// The intake checks of the ticketing suite: each runs when the connector declares
+/// the capability it needs and is skipped, with the reason, otherwise.
+async fn intake_ticket_checks(
+    c: &dyn Connector,
+    ts: &dyn TicketingSystem,
+    backend: &dyn TicketBackend,
+    suite: &TicketingSuite,
+    report: &mut SuiteReport,
+) {
+    use Capability as C;
+    let skips = &suite.skips;
+    let check = Check::ChangeFeedExactlyOnce;
+    let needed = [C::CreateTicket, C::GetTicket, C::ListTickets];
+    match why_not(c, skips, check, &needed) {
+        Some(why) => report.skip(check, why),
+        None => {
+            let query = suite
+                .feed_query
+                .clone()
+                .unwrap_or_else(|| TicketQuery::new().kind(suite.template.kind.clone()));
+            let new = derived(&suite.template, "feed");
+            let result =
+                change_feed_exactly_once(ts, backend, &new, &query, suite.feed_overlap).await;
+            report.record(check, result);
+        }
+    }
+    let check = Check::CommentsReadBack;
+    match why_not(
+        c,
+        skips,
+        check,
+        &[C::CreateTicket, C::Comment, C::ListComments],
+    ) {
+        Some(why) => report.skip(check, why),
+        None => {
+            let new = derived(&suite.template, "comments");
+            let absent = suite.absent_ref.as_deref();
+            report.record(check, comments_read_back(ts, backend, &new, absent).await);
+        }
+    }
+    let check = Check::TicketSchemaListsFields;
+    let kind = &suite.template.kind;
+    let why = why_not(c, skips, check, &[C::TicketSchema]).or_else(|| {
+        backend
+            .ticket_fields(kind)
+            .is_none()
+            .then(|| "the backend does not list its ticket fields".into())
+    });
+    match why {
+        Some(why) => report.skip(check, why),
+        None => report.record(check, ticket_schema_lists_fields(ts, backend, kind).await),
+    }
+}
+
+/// The intake checks of the provisioning suite, like [`intake_ticket_checks`].
+async fn intake_account_checks(
+    c: &dyn Connector,
+    p: &dyn Provisioner,
+    backend: &dyn AccountBackend,
+    suite: &ProvisioningSuite,
+    report: &mut SuiteReport,
+) {
+    use Capability as C;
+    let skips = &suite.skips;
+    let check = Check::AccountSchemaListsFields;
+    let why = why_not(c, skips, check, &[C::AccountSchema]).or_else(|| {
+        backend
+            .account_fields()
+            .is_none()
+            .then(|| "the backend does not list its account fields".into())
+    });
+    match why {
+        Some(why) => report.skip(check, why),
+        None => report.record(check, account_schema_lists_fields(p, backend).await),
+    }
+    let check = Check::PasswordSetAndNeverPrinted;
+    let mut why = why_not(c, skips, check, &[C::CreateAccount, C::SetPassword]);
+    if why.is_none() {
+        // Asking about an account that does not exist tells whether the backend can.
+        let probe = backend
+            .password_is(&accesslink_core::AccountId::new("accesslink-probe"), "x")
+            .await;
+        if matches!(probe, Ok(None)) {
+            why = Some("the backend cannot tell an account's password".into());
+        }
+    }
+    match why {
+        Some(why) => report.skip(check, why),
+        None => {
+            let with_create = c.info().supports(&C::CreateWithPassword);
+            let result =
+                password_set_and_never_printed(p, backend, &suite.account, with_create).await;
+            report.record(check, result);
+        }
     }
 }

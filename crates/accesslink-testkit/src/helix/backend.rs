@@ -4,6 +4,8 @@
 //! travels in `Vendor Ticket Number`; comments are `HPD:WorkLog` entries (`View Access`
 //! `Internal` is internal).
 
+use std::time::SystemTime;
+
 use accesslink_core::{
     AccountId, Comment, CorrelationId, EntitlementRef, Error, Result, TicketKind, TicketRef,
     TicketState,
@@ -12,7 +14,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::HelixMock;
-use super::state::{HELP_DESK, WORK_LOG};
+use super::state::{HELP_DESK, PEOPLE, WORK_LOG};
 use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
 use crate::fault::{FaultMatcher, FaultPlan};
 
@@ -114,6 +116,38 @@ impl TicketBackend for HelixMock {
         self.lock().ignore_filters = on;
         true
     }
+
+    fn freeze_clock(&self, at: Option<SystemTime>) -> bool {
+        HelixMock::freeze_clock(self, at);
+        true
+    }
+
+    /// An `HPD:WorkLog` entry, `Public`, submitted by `jdoe` as in the AR client.
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let number = Self::number_of(r)?;
+        if self.incident(&number).is_none() {
+            return Err(Error::not_found(format!("incident {number}")));
+        }
+        self.add_work_log(&number, body, "jdoe", "Public");
+        Ok(true)
+    }
+
+    /// The fields the mock keeps on incidents it created through the interface form
+    /// (the union over its `HPD:Help Desk` entries); other kinds: none kept.
+    fn ticket_fields(&self, kind: &TicketKind) -> Option<Vec<String>> {
+        if *kind != TicketKind::Incident {
+            return None;
+        }
+        let mut out: Vec<String> = Vec::new();
+        for r in self.entries(HELP_DESK) {
+            for k in r.values.keys() {
+                if !out.contains(k) {
+                    out.push(k.clone());
+                }
+            }
+        }
+        Some(out)
+    }
 }
 
 /// Accounts are `CTM:People` logins; entitlements are `support_group` ids held through
@@ -148,5 +182,18 @@ impl AccountBackend for HelixMock {
     fn expire_credentials(&self) -> bool {
         crate::mock::Mock::expire_credentials(self);
         true
+    }
+
+    /// The fields the mock keeps on `CTM:People` entries (the union over them).
+    fn account_fields(&self) -> Option<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for r in self.entries(PEOPLE) {
+            for k in r.values.keys() {
+                if !out.contains(k) {
+                    out.push(k.clone());
+                }
+            }
+        }
+        Some(out)
     }
 }

@@ -5,11 +5,17 @@
 //! |---|---|
 //! | `POST /api/jwt/login` (form `username`, `password`) | **200 `text/plain` raw token** (a JWT with `exp`); a wrong password is `401` with AR error 623; a body that is not a form is `415` |
 //! | `POST /api/jwt/logout` (`Authorization: AR-JWT …`) | `204`, the token forgotten |
-//! | `GET /api/arsys/v1/entry/{form}?q=&fields=values(…)&offset=&limit=` | `{"entries":[{"values","_links":{"self"}}],"_links":{"self","next"?}}`; `next` only while more follow; a malformed qualification is `400` (1587) |
+//! | `GET /api/arsys/v1/entry/{form}?q=&fields=values(…)&sort=F.asc&offset=&limit=` | `{"entries":[{"values","_links":{"self"}}],"_links":{"self","next"?}}`; `next` only while more follow; `sort` honoured (dates in order, ties by entry id); `=`, `!=`, `<`, `<=`, `>`, `>=` (dates against epoch seconds or dates), `LIKE`; a malformed qualification is `400` (1587) |
 //! | `GET /api/arsys/v1/entry/{form}/{id}` | the entry, or `404` with AR error 302 |
 //! | `POST /api/arsys/v1/entry/HPD:IncidentInterface_Create?fields=values(Incident Number)` | creates an `HPD:Help Desk` incident (`INC` + 12 digits), `201` + `Location` + the values asked for; needs `z1D_Action = CREATE`, the required fields (500/326) and a customer `Login_ID` known in `CTM:People` (500/1291053) |
-//! | `POST /api/arsys/v1/entry/HPD:WorkLog`, `CHG:WorkLog`, `WOI:WorkInfo` | a work log of an existing incident, change or work order (else 500/1291035) |
+//! | `POST /api/arsys/v1/entry/CHG:ChangeInterface_Create`, `WOI:WorkOrderInterface_Create` | a change (`CRQ` + 12 digits, `Draft`) or work order (`WO` + 13 digits, `Assigned` unless given) on the base form; `z1D_Action = CREATE` and the summary (`Description`, `Summary`) required (500/326) |
+//! | `POST /api/arsys/v1/entry/HPD:WorkLog`, `CHG:WorkLog`, `WOI:WorkInfo` | a work log of an existing incident, change or work order (else 500/1291035); incident work logs get a `Work Log ID` (`WLG…`) and the caller as `Submitter` |
 //! | `PUT /api/arsys/v1/entry/{form}/{id}` | `204`; on `HPD:Help Desk`, `Pending`/`Resolved` need `Status_Reason` and `Resolved` a `Resolution` (500 business errors) |
+//! | `User` (`Login Name`, `Group List` as `"1;2;"`), `Group` (`Group ID`, `Group Name`) | plain forms; concurrent `Group List` writers on demand ([`HelixMock::concurrent_group_list_after_read`], [`HelixMock::concurrent_group_list_after_write`]) |
+//!
+//! Every entry gets `Submit Date` and `Last Modified Date` (`2024-05-02T09:14:11.000+0000`,
+//! whole seconds) from the mock's clock, which tests can stop ([`HelixMock::freeze_clock`]);
+//! every write stamps `Last Modified Date`.
 //!
 //! Every `/api/arsys` call needs a live `Authorization: AR-JWT <token>` (else `401`, AR
 //! error 623). Errors are AR message arrays. Quirks on demand: AR error 9093 (session
@@ -56,6 +62,10 @@ pub const WORK_ORDER_WORK_INFO: &str = state::WORK_ORDER_WORK_INFO;
 pub const SUPPORT_GROUP: &str = state::SUPPORT_GROUP;
 /// The support group membership form.
 pub const ASSOCIATION: &str = state::ASSOCIATION;
+/// The AR login form (`Login Name`, `Group List`).
+pub const USER: &str = state::USER;
+/// The AR group form (`Group ID`, `Group Name`).
+pub const GROUP: &str = state::GROUP;
 
 /// Options for a [`HelixMock`]; see [`HelixMock::builder`].
 #[derive(Debug, Clone)]
@@ -115,6 +125,8 @@ impl HelixMockBuilder {
             state::WORK_ORDER,
             state::REQUEST,
             state::PEOPLE,
+            state::USER,
+            state::GROUP,
         ] {
             state.forms.entry(form.to_owned()).or_default();
         }
@@ -270,6 +282,59 @@ impl HelixMock {
         id
     }
 
+    /// Adds an AR group (`Group` form) with a numeric id.
+    pub fn add_group(&self, id: u64, name: &str) {
+        self.lock().insert(
+            state::GROUP,
+            obj(json!({ "Group ID": id.to_string(), "Group Name": name, "Group Type": "View" })),
+        );
+    }
+
+    /// Adds an AR login (`User` form) with a `Group List` value as AR stores it
+    /// (`"1000000001;1000000014;"`); its entry id.
+    pub fn add_user(&self, login: &str, group_list: &str) -> String {
+        self.lock().insert(
+            state::USER,
+            obj(json!({
+                "Login Name": login,
+                "Full Name": login,
+                "Group List": group_list,
+                "License Type": "Read",
+            })),
+        )
+    }
+
+    /// A login's raw `Group List`.
+    pub fn group_list(&self, login: &str) -> Option<String> {
+        self.lock()
+            .records(state::USER)
+            .iter()
+            .find(|r| r.values.get("Login Name").and_then(Value::as_str) == Some(login))
+            .and_then(|r| r.values.get("Group List").and_then(Value::as_str))
+            .map(str::to_owned)
+    }
+
+    /// A concurrent writer: right after the next read of `login`'s `User` entry (between
+    /// a client's read and its write), another client sets its `Group List` to `list`.
+    pub fn concurrent_group_list_after_read(&self, login: &str, list: &str) {
+        self.lock().group_list_writes.push((
+            state::Interleave::AfterRead,
+            login.into(),
+            list.into(),
+        ));
+    }
+
+    /// A concurrent writer: right after the next write to `login`'s `User` entry, another
+    /// client's list, built on a read made before that write, lands (`list`), losing the
+    /// write.
+    pub fn concurrent_group_list_after_write(&self, login: &str, list: &str) {
+        self.lock().group_list_writes.push((
+            state::Interleave::AfterWrite,
+            login.into(),
+            list.into(),
+        ));
+    }
+
     /// The support group ids a login holds.
     pub fn groups_of(&self, login: &str) -> Vec<String> {
         self.lock()
@@ -348,15 +413,56 @@ impl HelixMock {
         number
     }
 
-    /// Sets a field of an entry found by `field = value` on `form`; `false` when none.
+    /// Sets a field of an entry found by `field = value` on `form`, stamping its
+    /// `Last Modified Date` (unless that is the field set); `false` when none.
     pub fn set_field(&self, form: &str, field: &str, value: &str, set: &str, to: Value) -> bool {
-        match self.lock().find_mut(form, field, value) {
+        let mut s = self.lock();
+        let at = json!(state::ar_time(s.clock()));
+        match s.find_mut(form, field, value) {
             Some(r) => {
+                r.values.insert("Last Modified Date".into(), at);
                 r.values.insert(set.to_owned(), to);
                 true
             }
             None => false,
         }
+    }
+
+    /// Stops the server clock at `at` (every write stamps that time), or lets it run
+    /// again (`None`). AR keeps whole seconds.
+    pub fn freeze_clock(&self, at: Option<std::time::SystemTime>) {
+        self.lock().frozen = at.map(|t| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+    }
+
+    /// Adds an `HPD:WorkLog` entry to an incident as `submitter` would in the AR client
+    /// (`View Access` `Public` or `Internal`); its `Work Log ID`.
+    pub fn add_work_log(
+        &self,
+        number: &str,
+        body: &str,
+        submitter: &str,
+        view_access: &str,
+    ) -> String {
+        let mut s = self.lock();
+        let id = format!("WLG{:012}", s.next_id);
+        let summary: String = body.chars().take(100).collect();
+        s.insert(
+            state::WORK_LOG,
+            obj(json!({
+                "Incident Number": number,
+                "Work Log ID": id,
+                "Work Log Type": "General Information",
+                "Description": summary,
+                "Detailed Description": body,
+                "View Access": view_access,
+                "Secure Work Log": "No",
+                "Submitter": submitter,
+            })),
+        );
+        id
     }
 
     /// The entries of a form.

@@ -17,6 +17,10 @@ pub(crate) enum Op {
     Eq,
     Ne,
     Like,
+    Lt,
+    Le,
+    Gt,
+    Ge,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +84,16 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
             '=' => {
                 out.push(Tok::Op(Op::Eq));
                 i += 1;
+            }
+            '<' | '>' => {
+                let eq = chars.get(i + 1) == Some(&'=');
+                out.push(Tok::Op(match (c, eq) {
+                    ('<', false) => Op::Lt,
+                    ('<', true) => Op::Le,
+                    ('>', false) => Op::Gt,
+                    _ => Op::Ge,
+                }));
+                i += if eq { 2 } else { 1 };
             }
             '!' if chars.get(i + 1) == Some(&'=') => {
                 out.push(Tok::Op(Op::Ne));
@@ -192,6 +206,15 @@ fn like(value: &str, pattern: &str) -> bool {
     true
 }
 
+/// A number, or a date-time (`2024-05-02T09:14:11.000+0000`) as seconds since the
+/// epoch: AR compares date fields with either.
+pub(crate) fn ordinal(s: &str) -> Option<i64> {
+    if let Ok(n) = s.trim().parse::<i64>() {
+        return Some(n);
+    }
+    super::state::parse_ar_time(s).map(|t| t as i64)
+}
+
 impl Expr {
     /// Whether an entry's values match.
     pub(crate) fn matches(&self, values: &Map<String, Value>) -> bool {
@@ -206,6 +229,20 @@ impl Expr {
                     Op::Eq => have.as_deref() == Some(v.as_str()),
                     Op::Ne => have.as_deref() != Some(v.as_str()),
                     Op::Like => have.is_some_and(|h| like(&h, v)),
+                    Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                        // AR compares null as no match.
+                        let Some(h) = have else { return false };
+                        let ord = match (ordinal(&h), ordinal(v)) {
+                            (Some(a), Some(b)) => a.cmp(&b),
+                            _ => h.as_str().cmp(v.as_str()),
+                        };
+                        match op {
+                            Op::Lt => ord.is_lt(),
+                            Op::Le => ord.is_le(),
+                            Op::Gt => ord.is_gt(),
+                            _ => ord.is_ge(),
+                        }
+                    }
                 }
             }
             Expr::And(a, b) => a.matches(values) && b.matches(values),
@@ -237,6 +274,16 @@ mod tests {
         assert!(parse("'Status' = \"x\" OR").is_err());
         assert!(parse("'Status' = \"x").is_err());
         assert!(parse("Status = 1").is_err());
+        let since = parse("'Last Modified Date' >= \"1714641251\"").unwrap();
+        let at = |t: &str| {
+            json!({ "Last Modified Date": t })
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        assert!(since.matches(&at("2024-05-02T09:14:11.000+0000")));
+        assert!(!since.matches(&at("2024-05-02T09:14:10.000+0000")));
+        assert!(!since.matches(&json!({}).as_object().unwrap().clone()));
         let l = parse("'Login' LIKE \"jd%\"").unwrap();
         assert!(l.matches(json!({"Login": "jdoe"}).as_object().unwrap()));
     }

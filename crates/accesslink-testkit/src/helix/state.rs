@@ -12,6 +12,8 @@ use super::qual;
 /// The forms the mock knows.
 pub(crate) const HELP_DESK: &str = "HPD:Help Desk";
 pub(crate) const INCIDENT_CREATE: &str = "HPD:IncidentInterface_Create";
+pub(crate) const CHANGE_CREATE: &str = "CHG:ChangeInterface_Create";
+pub(crate) const WORK_ORDER_CREATE: &str = "WOI:WorkOrderInterface_Create";
 pub(crate) const WORK_LOG: &str = "HPD:WorkLog";
 pub(crate) const CHANGE: &str = "CHG:Infrastructure Change";
 pub(crate) const WORK_ORDER: &str = "WOI:WorkOrder";
@@ -21,6 +23,17 @@ pub(crate) const CHANGE_WORK_LOG: &str = "CHG:WorkLog";
 pub(crate) const WORK_ORDER_WORK_INFO: &str = "WOI:WorkInfo";
 pub(crate) const SUPPORT_GROUP: &str = "CTM:Support Group";
 pub(crate) const ASSOCIATION: &str = "CTM:Support Group Association";
+pub(crate) const USER: &str = "User";
+pub(crate) const GROUP: &str = "Group";
+
+/// When a simulated concurrent writer changes a user's `Group List`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interleave {
+    /// Right after the next read of that user (between a client's read and its write).
+    AfterRead,
+    /// Right after the next write to that user (a writer's stale list landing on ours).
+    AfterWrite,
+}
 
 /// One entry of a form.
 #[derive(Debug, Clone)]
@@ -48,12 +61,50 @@ pub(crate) struct State {
     pub(crate) max_entries: Option<usize>,
     pub(crate) repeat_pages: bool,
     pub(crate) created_incidents: usize,
+    /// Concurrent `Group List` writes to make: when, the login, the list they write.
+    pub(crate) group_list_writes: Vec<(Interleave, String, String)>,
+    /// A stopped clock (seconds since the epoch), else the real one.
+    pub(crate) frozen: Option<u64>,
+    /// The login the current request is made as (for `Submitter`).
+    pub(crate) caller: Option<String>,
 }
 
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// An AR date-time: `2024-05-02T09:14:11.000+0000` (whole seconds: AR keeps no more).
+pub(crate) fn ar_time(secs: u64) -> String {
+    let t = UNIX_EPOCH + Duration::from_secs(secs);
+    let iso = accesslink_core::time::format_rfc3339_millis(t);
+    format!("{}+0000", iso.trim_end_matches('Z'))
+}
+
+/// Seconds since the epoch of an AR date-time (`…+0000`, `…Z`, `…+05:30`).
+pub(crate) fn parse_ar_time(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.len() < 19 {
+        return None;
+    }
+    let (head, rest) = s.split_at(19);
+    let rest = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match rest {
+        "" | "Z" => 0,
+        tz => {
+            let sign = if tz.starts_with('-') { -1 } else { 1 };
+            let digits: String = tz[1..].chars().filter(char::is_ascii_digit).collect();
+            if digits.len() != 4 {
+                return None;
+            }
+            let h: i32 = digits[..2].parse().ok()?;
+            let m: i32 = digits[2..].parse().ok()?;
+            sign * (h * 60 + m)
+        }
+    };
+    let t = accesslink_core::time::parse_local_datetime(&head.replacen('T', " ", 1), offset)?;
+    t.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
 }
 
 fn ar_error(status: u16, number: i64, text: &str, appended: Option<&str>) -> ResponseTemplate {
@@ -112,7 +163,24 @@ impl State {
             max_entries: None,
             repeat_pages: false,
             created_incidents: 0,
+            group_list_writes: Vec::new(),
+            frozen: None,
+            caller: None,
         }
+    }
+
+    /// The server's clock, in seconds.
+    pub(crate) fn clock(&self) -> u64 {
+        self.frozen.unwrap_or_else(now)
+    }
+
+    /// Stamps `Last Modified Date` (and `Submit Date` on a new entry).
+    pub(crate) fn stamp(&self, values: &mut Map<String, Value>, new: bool) {
+        let at = json!(ar_time(self.clock()));
+        if new && !values.contains_key("Submit Date") {
+            values.insert("Submit Date".into(), at.clone());
+        }
+        values.insert("Last Modified Date".into(), at);
     }
 
     pub(crate) fn new_entry_id(&mut self) -> String {
@@ -126,6 +194,7 @@ impl State {
         let id = self.new_entry_id();
         let mut values = values;
         values.insert("Request ID".into(), json!(id));
+        self.stamp(&mut values, true);
         self.forms.entry(form.to_owned()).or_default().push(Record {
             id: id.clone(),
             values,
@@ -183,6 +252,7 @@ impl State {
         if self.token_of(request).is_none() {
             return ar_error(401, 623, "Authentication failed", None);
         }
+        self.caller = Some(self.username.clone());
         if self.session_elsewhere > 0 {
             self.session_elsewhere -= 1;
             return ar_error(
@@ -258,6 +328,7 @@ impl State {
         let mut fields: Option<Vec<String>> = None;
         let mut offset = 0usize;
         let mut limit = 2000usize;
+        let mut sort: Vec<(String, bool)> = Vec::new();
         for (k, v) in request.url.query_pairs() {
             match k.as_ref() {
                 "q" => q = Some(v.into_owned()),
@@ -266,6 +337,16 @@ impl State {
                     match inner {
                         Some(i) => fields = Some(i.split(',').map(str::to_owned).collect()),
                         None => return ar_error(400, 8790, "Invalid fields parameter", Some(&v)),
+                    }
+                }
+                "sort" => {
+                    for part in v.split(',') {
+                        let (field, dir) = match part.rsplit_once('.') {
+                            Some((f, "asc")) => (f, true),
+                            Some((f, "desc")) => (f, false),
+                            _ => return ar_error(400, 8790, "Invalid sort", Some(part)),
+                        };
+                        sort.push((field.to_owned(), dir));
                     }
                 }
                 "offset" => match v.parse() {
@@ -286,11 +367,30 @@ impl State {
                 return ar_error(400, 1587, "Syntax error in qualification", Some(&why));
             }
         };
-        let matching: Vec<&Record> = self
+        let mut matching: Vec<&Record> = self
             .records(form)
             .iter()
             .filter(|r| self.ignore_filters || expr.as_ref().is_none_or(|e| e.matches(&r.values)))
             .collect();
+        if !sort.is_empty() {
+            // Stable: equal keys keep entry id order, as the server's index does.
+            matching.sort_by(|a, b| {
+                for (field, asc) in &sort {
+                    let key = |r: &Record| match r.values.get(field) {
+                        Some(Value::String(s)) => qual::ordinal(s)
+                            .map_or_else(|| (1, 0, s.clone()), |n| (1, n, String::new())),
+                        Some(Value::Null) | None => (0, 0, String::new()),
+                        Some(other) => (1, 0, other.to_string()),
+                    };
+                    let o = key(a).cmp(&key(b));
+                    let o = if *asc { o } else { o.reverse() };
+                    if o.is_ne() {
+                        return o;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            });
+        }
         let total = match self.max_entries {
             // The server's cap truncates silently: fewer rows and no next link.
             Some(cap) => matching.len().min(cap),
@@ -318,7 +418,31 @@ impl State {
             );
             links["next"] = json!([{ "href": next }]);
         }
+        if form == USER {
+            let logins: Vec<String> = page
+                .iter()
+                .filter_map(|e| e["values"]["Login Name"].as_str().map(str::to_owned))
+                .collect();
+            for login in logins {
+                self.concurrent_group_write(Interleave::AfterRead, &login);
+            }
+        }
         ResponseTemplate::new(200).set_body_json(json!({ "entries": page, "_links": links }))
+    }
+
+    /// Makes the first queued concurrent write for (`when`, `login`), if any.
+    fn concurrent_group_write(&mut self, when: Interleave, login: &str) {
+        let Some(at) = self
+            .group_list_writes
+            .iter()
+            .position(|(w, l, _)| *w == when && l == login)
+        else {
+            return;
+        };
+        let (_, _, list) = self.group_list_writes.remove(at);
+        if let Some(r) = self.find_mut(USER, "Login Name", login) {
+            r.values.insert("Group List".into(), json!(list));
+        }
     }
 
     fn create(&mut self, base: &str, form: &str, request: &Request) -> ResponseTemplate {
@@ -342,6 +466,17 @@ impl State {
                 Ok(v) => (HELP_DESK, v),
                 Err(e) => return *e,
             },
+            CHANGE_CREATE | WORK_ORDER_CREATE => match self.workflow_from(form, &values) {
+                Ok(v) => (
+                    if form == CHANGE_CREATE {
+                        CHANGE
+                    } else {
+                        WORK_ORDER
+                    },
+                    v,
+                ),
+                Err(e) => return *e,
+            },
             WORK_LOG => {
                 let number = values
                     .get("Incident Number")
@@ -352,6 +487,11 @@ impl State {
                 }) {
                     return ar_error(500, 1291035, "The incident does not exist", Some(number));
                 }
+                let mut values = values;
+                let submitter = self.caller.clone().unwrap_or_default();
+                values.entry("Submitter").or_insert(json!(submitter));
+                let n = self.next_id;
+                values.insert("Work Log ID".into(), json!(format!("WLG{n:012}")));
                 (WORK_LOG, values)
             }
             CHANGE_WORK_LOG | WORK_ORDER_WORK_INFO => {
@@ -457,6 +597,71 @@ impl State {
             answer = answer.set_body_json(json!({ "values": out }));
         }
         answer
+    }
+
+    /// A change or work order from its interface form's values: `z1D_Action = CREATE`
+    /// and a summary are required; the number is made here.
+    fn workflow_from(
+        &mut self,
+        form: &str,
+        v: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Box<ResponseTemplate>> {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        if text("z1D_Action").as_deref() != Some("CREATE") {
+            return Err(Box::new(ar_error(
+                500,
+                1291053,
+                "z1D_Action must be CREATE",
+                None,
+            )));
+        }
+        let (title, id_field, status_field) = if form == CHANGE_CREATE {
+            (
+                "Description",
+                "Infrastructure Change ID",
+                "Change Request Status",
+            )
+        } else {
+            ("Summary", "Work Order ID", "Status")
+        };
+        if text(title).is_none_or(|s| s.trim().is_empty()) {
+            return Err(Box::new(ar_error(
+                500,
+                326,
+                "Required field cannot be blank",
+                Some(title),
+            )));
+        }
+        let n = self.next_id;
+        let number = if form == CHANGE_CREATE {
+            format!("CRQ{n:012}")
+        } else {
+            format!("WO{n:013}")
+        };
+        let mut out: Map<String, Value> = v
+            .iter()
+            .filter(|(k, _)| !k.starts_with("z1D"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        out.insert(id_field.into(), json!(number));
+        let initial = if form == CHANGE_CREATE {
+            "Draft"
+        } else {
+            "Assigned"
+        };
+        if form == CHANGE_CREATE || !out.contains_key(status_field) {
+            out.insert(status_field.into(), json!(initial));
+        }
+        if let Some(login) = text("Customer Login ID") {
+            if let Some(p) = self.records(PEOPLE).iter().find(|p| {
+                p.values.get("Remedy Login ID").and_then(Value::as_str) == Some(login.as_str())
+            }) {
+                for k in ["First Name", "Last Name", "Internet E-mail"] {
+                    out.insert(k.into(), p.values.get(k).cloned().unwrap_or(Value::Null));
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn incident_from(
@@ -579,8 +784,39 @@ impl State {
                 }
             }
         }
+        let status_field = match form {
+            CHANGE => Some("Change Request Status"),
+            WORK_ORDER => Some("Status"),
+            _ => None,
+        };
+        if let Some(sf) = status_field {
+            let completing = values.get(sf).and_then(Value::as_str) == Some("Completed");
+            let reason = values
+                .get("Status Reason")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty());
+            if completing && !reason {
+                return ar_error(
+                    500,
+                    1291162,
+                    "The Status Reason field is required to complete",
+                    Some(sf),
+                );
+            }
+        }
         for (k, v) in values {
             record.values.insert(k, v);
+        }
+        let at = json!(ar_time(self.frozen.unwrap_or_else(now)));
+        record.values.insert("Last Modified Date".into(), at);
+        if form == USER {
+            let login = record
+                .values
+                .get("Login Name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            self.concurrent_group_write(Interleave::AfterWrite, &login);
         }
         ResponseTemplate::new(204)
     }

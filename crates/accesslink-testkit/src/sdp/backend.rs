@@ -9,6 +9,8 @@ use accesslink_core::{
     TicketState,
 };
 use async_trait::async_trait;
+use serde_json::json;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{SdpMock, State};
 use crate::conformance::{AccountBackend, FaultOp, TicketBackend};
@@ -29,24 +31,28 @@ fn find(s: &State, r: &TicketRef) -> Result<(bool, usize)> {
 
 #[async_trait]
 impl TicketBackend for SdpMock {
-    /// Requests: Open, On Hold, Resolved, Closed, Canceled. Changes: Submission/Requested,
-    /// Implementation/In Progress, Close/Completed, Close/Canceled.
+    /// Requests: Open (new), In Progress, On Hold, Resolved, Closed, Canceled. Changes:
+    /// Submission/Requested, Implementation/In Progress, Implementation/On Hold,
+    /// Close/Completed, Close/Canceled. Stamps the update time.
     async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
         let mut s = self.lock();
         let (change, i) = find(&s, r)?;
+        let now = s.now();
         let row = &mut s.rows_mut(change)[i];
+        row.updated = now;
         let (stage, status) = match (change, state) {
-            (false, TicketState::New | TicketState::InProgress | TicketState::Reopened) => {
-                (None, "Open")
-            }
+            (false, TicketState::New) => (None, "Open"),
+            // A custom status, as instances add: `in_progress` true, so in progress.
+            (false, TicketState::InProgress | TicketState::Reopened) => (None, "In Progress"),
             (false, TicketState::OnHold) => (None, "On Hold"),
             (false, TicketState::Resolved) => (None, "Resolved"),
             (false, TicketState::Closed) => (None, "Closed"),
             (false, TicketState::Cancelled) => (None, "Canceled"),
             (true, TicketState::New) => (Some("Submission"), "Requested"),
-            (true, TicketState::InProgress | TicketState::OnHold | TicketState::Reopened) => {
+            (true, TicketState::InProgress | TicketState::Reopened) => {
                 (Some("Implementation"), "In Progress")
             }
+            (true, TicketState::OnHold) => (Some("Implementation"), "On Hold"),
             (true, TicketState::Resolved | TicketState::Closed) => (Some("Close"), "Completed"),
             (true, TicketState::Cancelled) => (Some("Close"), "Canceled"),
             _ => return Err(Error::invalid_input(format!("no SDP status for {state}"))),
@@ -76,11 +82,11 @@ impl TicketBackend for SdpMock {
         Ok(s.rows(change)[i]
             .notes
             .iter()
-            .map(|(t, public)| {
-                if *public {
-                    Comment::public(t.clone())
+            .map(|n| {
+                if n.public {
+                    Comment::public(n.text.clone())
                 } else {
-                    Comment::internal(t.clone())
+                    Comment::internal(n.text.clone())
                 }
             })
             .collect())
@@ -115,20 +121,71 @@ impl TicketBackend for SdpMock {
         self.lock().ignore_filters = on;
         true
     }
+
+    /// Every write stamps `last_updated_time` with the frozen time.
+    fn freeze_clock(&self, at: Option<SystemTime>) -> bool {
+        self.lock().clock = at.map(|t| {
+            u64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis())
+                .unwrap_or(u64::MAX)
+        });
+        true
+    }
+
+    /// A public note by the requester Jane Doe, as if written in the self-service portal.
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let mut s = self.lock();
+        let (change, i) = find(&s, r)?;
+        let by = json!({"id": "5", "name": "Jane Doe", "email_id": "jane@example.com", "login_name": "jdoe"});
+        super::routes::push_note_by(&mut s, change, i, body, true, false, by);
+        Ok(true)
+    }
+
+    /// The keys a request or change answer carries.
+    fn ticket_fields(&self, kind: &TicketKind) -> Option<Vec<String>> {
+        let change = *kind == TicketKind::Change;
+        let s = self.lock();
+        let row = super::Row {
+            stage: change.then(|| "Submission".to_owned()),
+            ..super::Row::default()
+        };
+        super::routes::row_json(&s, &row, change)
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+    }
 }
 
 #[async_trait]
 impl AccountBackend for SdpMock {
     async fn account_count(&self) -> Result<usize> {
-        Ok(self.lock().people.len())
+        Ok(self.lock().accounts().len())
     }
 
-    /// SDP memberships are not exposed: every question is refused.
-    async fn holds(&self, _account: &AccountId, e: &EntitlementRef) -> Result<bool> {
-        Err(Error::invalid_input(format!(
-            "the SDP mock has no {} entitlements",
-            e.ty
-        )))
+    /// Technicians: whether the support group (`group`) or role (`role`) is in the
+    /// technician's list. Requesters have no memberships: every question is refused.
+    async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
+        let s = self.lock();
+        if !s.technician_accounts {
+            return Err(Error::invalid_input(format!(
+                "SDP requesters have no {} entitlements",
+                e.ty
+            )));
+        }
+        let t = s
+            .technicians
+            .iter()
+            .find(|p| p.id == account.as_str())
+            .ok_or_else(|| Error::not_found(format!("sdp technician {account}")))?;
+        let list = match e.ty.as_str() {
+            "group" => &t.groups,
+            "role" => &t.roles,
+            other => return Err(Error::invalid_input(format!("no {other} on technicians"))),
+        };
+        Ok(list.iter().any(|g| g == e.id.as_str()))
+    }
+
+    fn account_fields(&self) -> Option<Vec<String>> {
+        let s = self.lock();
+        Some(super::people::person_fields(&s, s.technician_accounts))
     }
 
     fn requests_seen(&self) -> usize {

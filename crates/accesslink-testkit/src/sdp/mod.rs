@@ -3,13 +3,17 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET {root}/requests`, `/changes` | `list_info` from `input_data` in the query: `row_count` 1-100 (more → 400 4001), 1-based `start_index`, `search_criteria` (`is` with `value` or `values`, `is not`, `contains`; fields `id`, `display_id`, `subject`, `title`, `account.name`, `udf_fields.*`), `has_more_rows`, `total_count`; `response_status` is an **array** |
+//! | `GET {root}/requests`, `/changes` | `list_info` from `input_data` in the query: `row_count` 1-100 (more → 400 4001), 1-based `start_index`, `search_criteria` (`is` with `value` or `values`, `is not`, `contains`, `greater or equal` / `greater than` on epoch-ms strings; fields `id`, `display_id`, `subject`, `title`, `account.name`, `category.name`, `last_updated_time`, `udf_fields.*`), `sort_field` `last_updated_time` (`sort_order` `asc`/`desc`), `has_more_rows`, `total_count`; `response_status` is an **array**. Every write stamps `last_updated_time` (the real clock, or the one set with [`SdpMock::set_clock`]) |
 //! | `GET {root}/{entity}/{id}` | the entity by id; 404 with 4001 otherwise |
 //! | `POST {root}/{entity}` | `input_data` from the form body (or query): `{"request":{…}}` / `{"change":{…}}`; `subject` / `title` mandatory (400 4012 with `fields`); MSP: `account` mandatory |
 //! | `PUT {root}/requests/{id}/close` (on-premises, MSP) or `/_close` (Cloud) | closes with `closure_info`; the other spelling is 404 4007 |
 //! | `PUT {root}/{entity}/{id}` | `status` / `stage` by name |
 //! | `GET`/`POST {root}/requesters`, `GET`/`PUT {root}/requesters/{id}` | requesters with `list_info` paging (criteria on `email_id`, `login_name`); `name` mandatory; a taken e-mail is 400 4008 |
 //! | `POST {root}/{entity}/{id}/notes` | `request_note` / `note` with `description`, `show_to_requester` |
+//! | `GET {root}/{entity}/{id}/notes` | `notes` newest first, with `id`, `show_to_requester`, `created_by`, `created_time` |
+//! | `GET`/`POST {root}/{entity}/{id}/worklogs` | `worklog` with `description` (mandatory); listed with `owner`, `created_time` |
+//! | `GET`/`POST {root}/technicians`, `GET`/`PUT {root}/technicians/{id}` | like requesters, plus `groups` and `roles` (`[{"id":…}]`, written whole; an unknown id is 400 4001) |
+//! | `GET {root}/groups`, `/roles`, `/statuses`, `/priorities`, `/categories` | `list_info` pages of `{"id","name"}`; other collections are 404 4007 |
 //! | `POST /oauth/v2/token` (Cloud) | form `grant_type=refresh_token` or `authorization_code`; failures are **HTTP 200** `{"error":"invalid_code"}` |
 //! | `GET /oauth/v2/auth` (Cloud) | the consent form accepted: 302 to `redirect_uri?code=…&state=…` |
 //!
@@ -60,9 +64,22 @@ pub(crate) struct Row {
     pub(crate) udf: serde_json::Map<String, Value>,
     pub(crate) requester: Option<Value>,
     pub(crate) account: Option<String>,
-    pub(crate) notes: Vec<(String, bool)>,
+    pub(crate) category: Option<String>,
+    pub(crate) notes: Vec<NoteRow>,
+    pub(crate) worklogs: Vec<NoteRow>,
     pub(crate) closure: Option<Value>,
     pub(crate) created: u64,
+    pub(crate) updated: u64,
+}
+
+/// A note or worklog as the mock stores it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NoteRow {
+    pub(crate) id: String,
+    pub(crate) text: String,
+    pub(crate) public: bool,
+    pub(crate) created: u64,
+    pub(crate) by: Value,
 }
 
 /// A requester as the mock stores it.
@@ -73,6 +90,8 @@ pub(crate) struct Person {
     pub(crate) email: Option<String>,
     pub(crate) login: Option<String>,
     pub(crate) account: Option<String>,
+    pub(crate) groups: Vec<String>,
+    pub(crate) roles: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -92,10 +111,38 @@ pub(crate) struct State {
     pub(crate) next: u64,
     pub(crate) ignore_filters: bool,
     pub(crate) people: Vec<Person>,
+    pub(crate) technicians: Vec<Person>,
+    pub(crate) groups: Vec<(String, String)>,
+    pub(crate) roles: Vec<(String, String)>,
+    pub(crate) technician_accounts: bool,
     pub(crate) inflate_total: usize,
+    pub(crate) clock: Option<u64>,
+    pub(crate) next_note: u64,
 }
 
 impl State {
+    /// The server's time in epoch ms: the frozen clock, or the real one.
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.unwrap_or_else(|| {
+            u64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis(),
+            )
+            .unwrap_or(u64::MAX)
+        })
+    }
+
+    /// The people the conformance backend counts as accounts.
+    pub(crate) fn accounts(&self) -> &Vec<Person> {
+        if self.technician_accounts {
+            &self.technicians
+        } else {
+            &self.people
+        }
+    }
+
     pub(crate) fn rows(&self, change: bool) -> &Vec<Row> {
         if change {
             &self.changes
@@ -129,6 +176,7 @@ impl State {
             },
             stage: change.then(|| "Submission".to_owned()),
             created: 1_700_000_000_000 + self.next * 1000,
+            updated: self.now(),
             ..Row::default()
         };
         let rows = self.rows_mut(change);
@@ -142,6 +190,7 @@ impl State {
 pub struct SdpMockBuilder {
     deployment: Deployment,
     proxy: bool,
+    technicians: bool,
 }
 
 impl SdpMockBuilder {
@@ -154,6 +203,14 @@ impl SdpMockBuilder {
     /// Puts a [`FaultProxy`] in front (default off), so dropped connections reach the client.
     pub fn with_proxy(mut self, proxy: bool) -> Self {
         self.proxy = proxy;
+        self
+    }
+
+    /// Makes technicians the accounts (default requesters): the settings say
+    /// `accounts = "technician"`, and the conformance backend counts technicians and
+    /// their support groups and roles.
+    pub fn technician_accounts(mut self, on: bool) -> Self {
+        self.technicians = on;
         self
     }
 
@@ -180,7 +237,21 @@ impl SdpMockBuilder {
             next: 100,
             ignore_filters: false,
             people: Vec::new(),
+            technicians: Vec::new(),
+            groups: vec![
+                ("301".into(), "Network".into()),
+                ("302".into(), "Identity and Access".into()),
+                ("303".into(), "Service Desk".into()),
+            ],
+            roles: vec![
+                ("401".into(), "SDAdmin".into()),
+                ("402".into(), "SDSiteAdmin".into()),
+                ("403".into(), "SDChangeManager".into()),
+            ],
+            technician_accounts: self.technicians,
             inflate_total: 0,
+            clock: None,
+            next_note: 500,
         }));
         let faults = FaultPlan::new();
         let responder = Responder {
@@ -219,6 +290,7 @@ impl SdpMock {
         SdpMockBuilder {
             deployment: Deployment::OnPremises,
             proxy: false,
+            technicians: false,
         }
     }
 
@@ -343,8 +415,75 @@ impl SdpMock {
                 email: Some(format!("user.{i}@example.com")),
                 login: Some(format!("user{i}")),
                 account: account.clone(),
+                ..Person::default()
             });
         }
+    }
+
+    /// Adds `n` technicians (`tech.N@example.com`, login `techN`); every third is in
+    /// the support group `301` (Network) and has the role `401` (SDAdmin).
+    pub fn add_technicians(&self, n: usize) {
+        let mut s = self.lock();
+        let account = (s.deployment == Deployment::Msp).then(|| "Acme".to_owned());
+        for _ in 0..n {
+            let i = s.technicians.len() + 1;
+            let member = i % 3 == 0;
+            s.technicians.push(Person {
+                id: (5000 + i).to_string(),
+                name: format!("Tech {i}"),
+                email: Some(format!("tech.{i}@example.com")),
+                login: Some(format!("tech{i}")),
+                account: account.clone(),
+                groups: if member {
+                    vec!["301".into()]
+                } else {
+                    Vec::new()
+                },
+                roles: if member {
+                    vec!["401".into()]
+                } else {
+                    Vec::new()
+                },
+            });
+        }
+    }
+
+    /// The support group and role ids of a technician by id.
+    pub fn technician_memberships(&self, id: &str) -> Option<(Vec<String>, Vec<String>)> {
+        self.lock()
+            .technicians
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| (p.groups.clone(), p.roles.clone()))
+    }
+
+    /// Sets a request's category by display id (stamps its update time).
+    pub fn set_category(&self, display_id: &str, category: &str) -> bool {
+        let mut s = self.lock();
+        let now = s.now();
+        match s.requests.iter_mut().find(|r| r.display_id == display_id) {
+            Some(r) => {
+                r.category = Some(category.to_owned());
+                r.updated = now;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops the server's clock at `ms` (epoch milliseconds) or lets it run (`None`).
+    pub fn set_clock(&self, ms: Option<u64>) {
+        self.lock().clock = ms;
+    }
+
+    /// The worklogs of a ticket by display id: their texts.
+    pub fn worklogs(&self, change: bool, display_id: &str) -> Vec<String> {
+        let s = self.lock();
+        s.rows(change)
+            .iter()
+            .find(|r| r.display_id == display_id)
+            .map(|r| r.worklogs.iter().map(|w| w.text.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// How many requesters exist.
@@ -355,9 +494,11 @@ impl SdpMock {
     /// Sets a change's approval status by display id (`None`: no approval).
     pub fn set_approval(&self, display_id: &str, approval: Option<&str>) -> bool {
         let mut s = self.lock();
+        let now = s.now();
         match s.changes.iter_mut().find(|r| r.display_id == display_id) {
             Some(r) => {
                 r.approval = approval.map(str::to_owned);
+                r.updated = now;
                 true
             }
             None => false,
@@ -394,7 +535,7 @@ impl SdpMock {
         s.rows(change)
             .iter()
             .find(|r| r.display_id == display_id)
-            .map(|r| r.notes.clone())
+            .map(|r| r.notes.iter().map(|n| (n.text.clone(), n.public)).collect())
             .unwrap_or_default()
     }
 
@@ -434,7 +575,12 @@ impl Mock for SdpMock {
                 json!({"method": "zoho_oauth", "client_id": s.client_id, "client_secret": s.client_secret, "refresh_token": s.refresh_token}),
             ),
         };
-        json!({"target": "sdp", "name": "sdp-mock", "deployment": deployment, "auth": auth})
+        let mut v =
+            json!({"target": "sdp", "name": "sdp-mock", "deployment": deployment, "auth": auth});
+        if s.technician_accounts {
+            v["accounts"] = json!("technician");
+        }
+        v
     }
 
     fn faults(&self) -> &FaultPlan {

@@ -53,6 +53,8 @@ pub(crate) fn row_json(s: &State, r: &Row, change: bool) -> Value {
         "status": status_json(change, &r.status),
         "approval_status": r.approval.as_ref().map(|a| json!({"id": "1", "name": a})),
         "created_time": {"display_value": "Nov 14, 2023 10:13 PM", "value": r.created.to_string()},
+        "last_updated_time": {"display_value": "Nov 14, 2023 10:14 PM", "value": r.updated.to_string()},
+        "category": r.category.as_ref().map(|c| json!({"id": "7", "name": c})),
         "udf_fields": r.udf,
         "is_trashed": false,
     });
@@ -197,8 +199,19 @@ pub(crate) fn answer(s: &mut State, request: &Request) -> ResponseTemplate {
     };
     let parts: Vec<&str> = rest.split('/').collect();
     let method = request.method.as_str();
-    if parts[0] == "requesters" {
-        return super::people::answer(s, method, &parts[1..], input.as_ref());
+    match parts[0] {
+        "requesters" => {
+            return super::people::answer(s, false, method, &parts[1..], input.as_ref());
+        }
+        "technicians" => {
+            return super::people::answer(s, true, method, &parts[1..], input.as_ref());
+        }
+        "groups" | "roles" | "statuses" | "priorities" | "categories"
+            if method == "GET" && parts.len() == 1 =>
+        {
+            return super::people::lookups(s, parts[0], input.as_ref());
+        }
+        _ => {}
     }
     let change = match parts[0] {
         "requests" => false,
@@ -218,6 +231,8 @@ pub(crate) fn answer(s: &mut State, request: &Request) -> ResponseTemplate {
             close(s, id, input.as_ref())
         }
         ("POST", [id, "notes"]) => note(s, change, id, input.as_ref()),
+        ("GET", [id, what @ ("notes" | "worklogs")]) => notes_list(s, change, id, what),
+        ("POST", [id, "worklogs"]) => worklog(s, change, id, input.as_ref()),
         _ => error(404, 4007, "Invalid URL", &[]),
     }
 }
@@ -241,6 +256,8 @@ fn field_of(r: &Row, field: &str, change: bool) -> Option<String> {
         "subject" if !change => r.title.clone(),
         "title" if change => r.title.clone(),
         "account.name" => r.account.clone()?,
+        "category.name" => r.category.clone()?,
+        "last_updated_time" => r.updated.to_string(),
         f => {
             let udf = f.strip_prefix("udf_fields.")?;
             r.udf.get(udf)?.as_str()?.to_owned()
@@ -254,6 +271,8 @@ fn matches(r: &Row, c: &Value, change: bool) -> Result<bool, ResponseTemplate> {
         "id",
         "display_id",
         "account.name",
+        "category.name",
+        "last_updated_time",
         if change { "title" } else { "subject" },
     ];
     if !known.contains(&field) && !field.starts_with("udf_fields.udf_") {
@@ -282,7 +301,22 @@ fn matches(r: &Row, c: &Value, change: bool) -> Result<bool, ResponseTemplate> {
         }
     };
     let cond = c.get("condition").and_then(Value::as_str).unwrap_or("is");
+    let number = |v: &str| v.parse::<u64>().ok();
     Ok(match cond {
+        // Times compare as epoch milliseconds (the value is a string, as SDP writes it).
+        "greater or equal" | "greater than" => {
+            let (Some(h), Some(v)) = (
+                have.as_deref().and_then(number),
+                values.first().and_then(|v| number(v)),
+            ) else {
+                return Err(error(400, 4021, "not a time", &["search_criteria"]));
+            };
+            if cond == "greater than" {
+                h > v
+            } else {
+                h >= v
+            }
+        }
         "is" => have.is_some_and(|h| values.contains(&h)),
         "is not" => have.is_none_or(|h| values.iter().all(|v| *v != h)),
         "contains" => have.is_some_and(|h| {
@@ -335,6 +369,20 @@ fn list(s: &State, change: bool, input: Option<&Value>) -> ResponseTemplate {
         if all {
             hits.push(row_json(s, r, change));
         }
+    }
+    let sort = info.get("sort_field").and_then(Value::as_str);
+    let desc = info.get("sort_order").and_then(Value::as_str) == Some("desc");
+    if sort == Some("last_updated_time") {
+        let key = |v: &Value| {
+            let t = v["last_updated_time"]["value"]
+                .as_str()
+                .and_then(|t| t.parse::<u64>().ok());
+            (t, v["id"].as_str().map(str::to_owned))
+        };
+        hits.sort_by_key(key);
+    }
+    if desc {
+        hits.reverse();
     }
     let total = hits.len() as u64;
     let page: Vec<Value> = hits
@@ -447,7 +495,9 @@ fn update(s: &mut State, change: bool, id: &str, input: Option<&Value>) -> Respo
     let Some(i) = find(s, change, id) else {
         return error(404, 4001, "The id does not exist", &["id"]);
     };
+    let now = s.now();
     let row = &mut s.rows_mut(change)[i];
+    row.updated = now;
     if let Some(st) = name_of(e.get("status")) {
         row.status = st;
     }
@@ -468,10 +518,12 @@ fn close(s: &mut State, id: &str, input: Option<&Value>) -> ResponseTemplate {
     let Some(i) = find(s, false, id) else {
         return error(404, 4001, "The id does not exist", &["id"]);
     };
+    let now = s.now();
     let row = &mut s.requests[i];
     if row.status == "Closed" {
         return error(400, 4002, "The request is already closed", &[]);
     }
+    row.updated = now;
     row.status = "Closed".into();
     row.closure = e.get("closure_info").cloned();
     ResponseTemplate::new(200).set_body_json(json!({"response_status": ok_status()}))
@@ -497,9 +549,110 @@ fn note(s: &mut State, change: bool, id: &str, input: Option<&Value>) -> Respons
         .get("show_to_requester")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    s.rows_mut(change)[i].notes.push((text.to_owned(), public));
+    let n = push_note(s, change, i, text, public, false);
     ResponseTemplate::new(201).set_body_json(json!({
         "response_status": ok_status(),
-        key: {"id": (s.rows(change)[i].notes.len()).to_string(), "description": text, "show_to_requester": public},
+        key: note_json(&n),
+    }))
+}
+
+/// The integration technician, as whom the API key or token writes.
+fn api_user() -> Value {
+    json!({"id": "4", "name": "IAM Integration", "email_id": "iam@example.com", "login_name": "iam-bot"})
+}
+
+/// Stores a note (or worklog) written now by `by` (the API user when `Null`) and stamps
+/// the ticket's update time.
+pub(crate) fn push_note(
+    s: &mut State,
+    change: bool,
+    i: usize,
+    text: &str,
+    public: bool,
+    worklog: bool,
+) -> super::NoteRow {
+    push_note_by(s, change, i, text, public, worklog, api_user())
+}
+
+pub(crate) fn push_note_by(
+    s: &mut State,
+    change: bool,
+    i: usize,
+    text: &str,
+    public: bool,
+    worklog: bool,
+    by: Value,
+) -> super::NoteRow {
+    s.next_note += 1;
+    let now = s.now();
+    let n = super::NoteRow {
+        id: s.next_note.to_string(),
+        text: text.to_owned(),
+        public,
+        created: now,
+        by,
+    };
+    let row = &mut s.rows_mut(change)[i];
+    row.updated = now;
+    if worklog {
+        row.worklogs.push(n.clone());
+    } else {
+        row.notes.push(n.clone());
+    }
+    n
+}
+
+fn note_json(n: &super::NoteRow) -> Value {
+    json!({"id": n.id, "description": n.text, "show_to_requester": n.public,
+           "created_by": n.by, "created_time": {"display_value": "Nov 14, 2023", "value": n.created.to_string()}})
+}
+
+/// `GET /{entity}/{id}/notes` (newest first, as the UI lists them) or `/worklogs`.
+fn notes_list(s: &State, change: bool, id: &str, what: &str) -> ResponseTemplate {
+    let Some(i) = find(s, change, id) else {
+        return error(404, 4001, "The id does not exist", &["id"]);
+    };
+    let row = &s.rows(change)[i];
+    let rows: Vec<Value> = if what == "notes" {
+        row.notes.iter().rev().map(note_json).collect()
+    } else {
+        row.worklogs
+            .iter()
+            .map(|w| {
+                json!({"id": w.id, "description": w.text, "owner": w.by, "created_by": w.by,
+                           "start_time": {"value": w.created.to_string()},
+                           "created_time": {"value": w.created.to_string()}})
+            })
+            .collect()
+    };
+    let n = rows.len();
+    ResponseTemplate::new(200).set_body_json(json!({
+        "response_status": [ok_status()],
+        "list_info": {"has_more_rows": false, "start_index": 1, "row_count": n},
+        what: rows,
+    }))
+}
+
+/// `POST /{entity}/{id}/worklogs` with `{"worklog":{"description":…}}`.
+fn worklog(s: &mut State, change: bool, id: &str, input: Option<&Value>) -> ResponseTemplate {
+    let e = match entity(input, "worklog") {
+        Ok(e) => e.clone(),
+        Err(r) => return r,
+    };
+    let Some(i) = find(s, change, id) else {
+        return error(404, 4001, "The id does not exist", &["id"]);
+    };
+    let Some(text) = e
+        .get("description")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    else {
+        return error(400, 4012, "mandatory field missing", &["description"]);
+    };
+    let w = push_note(s, change, i, text, false, true);
+    ResponseTemplate::new(201).set_body_json(json!({
+        "response_status": ok_status(),
+        "worklog": {"id": w.id, "description": w.text, "owner": w.by,
+                    "start_time": {"value": w.created.to_string()}},
     }))
 }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
-use accesslink_core::{Comment, Error, Result};
+use accesslink_core::{Capability, Comment, Error, Result};
 
 use super::{AccessAttempt, TicketGate, Verdict};
 use crate::audit::{AuditAction, AuditEvent, AuditOutcome, emit, rfc3339};
@@ -111,11 +111,13 @@ impl TicketGate {
     /// `Ok(true)` means this call added the comment. A failed comment is not
     /// remembered, so the retry tries again.
     ///
-    /// Limitation: the `TicketingSystem` trait cannot list a ticket's comments,
-    /// so "once" holds within this gate (this process, the last 10,000 sessions).
-    /// When the connector's answer is lost after the server stored the comment,
-    /// a retry comments again; the marker lets people (and a later check) see the
-    /// duplicate.
+    /// Across processes: where the connector reads comments back
+    /// ([`Capability::ListComments`]), the ticket's comments are read first and a
+    /// comment that already carries the marker (another gate's, or this one's before
+    /// a restart) means nothing is sent; and a comment whose answer was lost (a
+    /// retryable error) is looked for before the error is returned, so a retry does
+    /// not comment twice. A connector that cannot read comments back keeps "once"
+    /// within this gate (this process, the last 10,000 sessions).
     ///
     /// Audited as `session_linked` (success or failure, the session id as
     /// `recording_id`: audit details under keys that name sessions are redacted).
@@ -142,6 +144,12 @@ impl TicketGate {
         if *done {
             return Ok(false);
         }
+        let marker = link.marker();
+        let reads_back = self.tickets.info().supports(&Capability::ListComments);
+        if reads_back && self.carries(r, &marker).await? {
+            *done = true;
+            return Ok(false);
+        }
         let body = format!(
             "{} Privileged session by {} ({} on {}) started {}: {}",
             link.marker(),
@@ -151,7 +159,14 @@ impl TicketGate {
             rfc3339(link.started),
             link.url
         );
-        let result = self.tickets.add_comment(r, &Comment::internal(body)).await;
+        let result = match self.tickets.add_comment(r, &Comment::internal(body)).await {
+            // The answer may be lost after the server stored the comment.
+            Err(e) if reads_back && e.is_retryable() => match self.carries(r, &marker).await {
+                Ok(true) => Ok(()),
+                _ => Err(e),
+            },
+            other => other,
+        };
         let mut event = AuditEvent::new(
             AuditAction::SessionLinked,
             if result.is_ok() {
@@ -171,6 +186,16 @@ impl TicketGate {
         result?;
         *done = true;
         Ok(true)
+    }
+}
+
+impl TicketGate {
+    /// Whether a comment on the ticket already starts with `marker`.
+    async fn carries(&self, r: &accesslink_core::TicketRef, marker: &str) -> Result<bool> {
+        let comments = self.tickets.list_comments(r).await?;
+        Ok(comments
+            .iter()
+            .any(|c| c.body.trim_start().starts_with(marker)))
     }
 }
 

@@ -1,8 +1,13 @@
 //! The session link on the ticket: one comment per session, even when retried.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use accesslink_core::{ErrorKind, TicketKind, TicketState};
+use accesslink_core::{
+    Capability, Comment, ConnectionReport, Connector, ConnectorInfo, CorrelationId, ErrorKind,
+    NewTicket, Resolution, Result, Ticket, TicketComment, TicketKind, TicketRef, TicketState,
+    TicketingSystem, Visibility, async_trait,
+};
 use accesslink_workflow::audit::{AuditAction, AuditOutcome, MemorySink};
 use accesslink_workflow::gate::{
     AccessAttempt, GatePolicies, Principal, SessionLink, TicketGate, TicketPolicy,
@@ -144,4 +149,129 @@ async fn attempt_values_cannot_add_lines_to_the_comment() {
         body.contains("by jdoe[code]<script>[/code] (connectApproved-by: cab on db-prod-1)"),
         "{body}"
     );
+}
+
+/// The fake desk, reading its comments back (`ListComments`), and able to lose the
+/// answer to a comment the server stored.
+#[derive(Debug)]
+struct ReadsBack {
+    itsm: Arc<FakeItsm>,
+    info: ConnectorInfo,
+    lose_next_answer: std::sync::atomic::AtomicBool,
+    lists: std::sync::atomic::AtomicUsize,
+}
+
+impl ReadsBack {
+    fn new(itsm: Arc<FakeItsm>) -> Arc<Self> {
+        let info = itsm.info().clone().with([Capability::ListComments]);
+        Arc::new(ReadsBack {
+            itsm,
+            info,
+            lose_next_answer: false.into(),
+            lists: 0.into(),
+        })
+    }
+}
+
+#[async_trait]
+impl Connector for ReadsBack {
+    fn info(&self) -> &ConnectorInfo {
+        &self.info
+    }
+    async fn test_connection(&self) -> Result<ConnectionReport> {
+        self.itsm.test_connection().await
+    }
+    fn as_ticketing(&self) -> Option<&dyn TicketingSystem> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl TicketingSystem for ReadsBack {
+    fn parse_ticket_ref(&self, raw: &str) -> Result<TicketRef> {
+        self.itsm.parse_ticket_ref(raw)
+    }
+    async fn create_ticket(&self, new: &NewTicket) -> Result<Ticket> {
+        self.itsm.create_ticket(new).await
+    }
+    async fn find_by_correlation(&self, id: &CorrelationId) -> Result<Option<Ticket>> {
+        self.itsm.find_by_correlation(id).await
+    }
+    async fn get_ticket(&self, r: &TicketRef) -> Result<Option<Ticket>> {
+        self.itsm.get_ticket(r).await
+    }
+    async fn get_tickets(&self, refs: &[TicketRef]) -> Result<Vec<Ticket>> {
+        self.itsm.get_tickets(refs).await
+    }
+    async fn add_comment(&self, r: &TicketRef, c: &Comment) -> Result<()> {
+        self.itsm.add_comment(r, c).await?;
+        if self.lose_next_answer.swap(false, Ordering::SeqCst) {
+            return Err(timeout());
+        }
+        Ok(())
+    }
+    async fn close_ticket(&self, r: &TicketRef, how: &Resolution) -> Result<Ticket> {
+        self.itsm.close_ticket(r, how).await
+    }
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        self.lists.fetch_add(1, Ordering::SeqCst);
+        let number = r.number().unwrap_or_default();
+        Ok(self
+            .itsm
+            .comments_on(number)
+            .into_iter()
+            .enumerate()
+            .map(|(i, body)| TicketComment::new(i.to_string(), Visibility::Internal, body))
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn a_second_gate_reads_the_marker_back_and_comments_nothing() {
+    let (itsm, _, _) = setup();
+    let desk = ReadsBack::new(itsm.clone());
+    let policies = GatePolicies::new(TicketPolicy::new());
+    // Two gates, as in two processes: neither shares the other's memory.
+    let first = TicketGate::new(desk.clone(), policies.clone());
+    let second = TicketGate::new(desk.clone(), policies);
+    let a = attempt("2026000001");
+    let v = first.check(&a).await;
+    assert!(first.link_session(&a, &v, &link()).await.unwrap());
+    let v2 = second.check(&a).await;
+    assert!(!second.link_session(&a, &v2, &link()).await.unwrap());
+    assert_eq!(itsm.comments_on("2026000001").len(), 1);
+    assert_eq!(itsm.calls().comment, 1);
+    // Each gate looked before commenting.
+    assert_eq!(desk.lists.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_comment_whose_answer_was_lost_is_found_and_not_sent_again() {
+    let (itsm, _, sink) = setup();
+    let desk = ReadsBack::new(itsm.clone());
+    let gate = TicketGate::new(desk.clone(), GatePolicies::new(TicketPolicy::new()))
+        .with_audit(sink.clone());
+    let a = attempt("2026000001");
+    let v = gate.check(&a).await;
+    desk.lose_next_answer.store(true, Ordering::SeqCst);
+    // The server stored it; the lost answer is recovered by reading the comments back.
+    assert!(gate.link_session(&a, &v, &link()).await.unwrap());
+    assert!(!gate.link_session(&a, &v, &link()).await.unwrap());
+    assert_eq!(itsm.calls().comment, 1);
+    assert_eq!(itsm.comments_on("2026000001").len(), 1);
+}
+
+#[tokio::test]
+async fn a_comment_that_did_not_land_is_still_an_error_with_read_back() {
+    let (itsm, _, _) = setup();
+    let desk = ReadsBack::new(itsm.clone());
+    let gate = TicketGate::new(desk.clone(), GatePolicies::new(TicketPolicy::new()));
+    let a = attempt("2026000001");
+    let v = gate.check(&a).await;
+    itsm.fail_next(Op::Comment, 1, timeout);
+    let err = gate.link_session(&a, &v, &link()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(itsm.comments_on("2026000001").is_empty());
+    assert!(gate.link_session(&a, &v, &link()).await.unwrap());
+    assert_eq!(itsm.comments_on("2026000001").len(), 1);
 }

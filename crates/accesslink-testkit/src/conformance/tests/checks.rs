@@ -16,6 +16,9 @@ async fn a_faithful_connector_passes_every_check() {
             Check::CreateIsIdempotent,
             Check::FollowStateChange,
             Check::SearchHitConfirmed,
+            Check::ChangeFeedExactlyOnce,
+            Check::CommentsReadBack,
+            Check::TicketSchemaListsFields,
             Check::UnsupportedOperationsDeclared,
             Check::SecretsNeverPrinted,
         ]
@@ -31,13 +34,15 @@ async fn a_faithful_connector_passes_every_check() {
             Check::ResumeAccounts,
             Check::ReportedTotalShortfall,
             Check::AccountLifecycle,
+            Check::AccountSchemaListsFields,
+            Check::PasswordSetAndNeverPrinted,
             Check::UnsupportedOperationsDeclared,
             Check::SecretsNeverPrinted,
         ]
     );
-    // Four tickets (lifecycle, idempotent, follow, search), one each; the account was
-    // deleted.
-    assert_eq!(m.lock().tickets.len(), 4);
+    // Eight tickets (lifecycle, idempotent, follow, search, three for the change feed,
+    // comments); the accounts of the lifecycle and password checks were deleted.
+    assert_eq!(m.lock().tickets.len(), 8);
     assert_eq!(m.lock().accounts.len(), 7);
 }
 
@@ -81,7 +86,9 @@ async fn an_explicit_skip_is_reported_with_its_reason_and_does_not_run() {
         comment_dropped: true,
         ..Faults::default()
     });
-    let suite = ticketing_suite().skip(Check::TicketLifecycle, "memory drops comments (#1)");
+    let suite = ticketing_suite()
+        .skip(Check::TicketLifecycle, "memory drops comments (#1)")
+        .skip(Check::CommentsReadBack, "memory drops comments (#1)");
     let report = run_ticketing_suite(&m, &m, &suite).await;
     report.assert_success();
     assert!(
@@ -127,8 +134,8 @@ async fn undeclared_operations_that_fail_locally_pass() {
         accounts.outcome(Check::AccountLifecycle),
         Some(Outcome::Passed)
     ));
-    // Without DeleteAccount the lifecycle leaves its account behind.
-    assert_eq!(m.lock().accounts.len(), 8);
+    // Without DeleteAccount the lifecycle and password checks leave their accounts.
+    assert_eq!(m.lock().accounts.len(), 9);
 }
 
 #[tokio::test]
@@ -522,5 +529,78 @@ fn fresh_ids_differ_and_use_safe_characters() {
     assert!(
         a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
         "{a}"
+    );
+}
+
+#[tokio::test]
+async fn a_feed_whose_watermark_is_pushed_forward_misses_the_same_second_change() {
+    let m = faulty(Faults {
+        feed_watermark_pushed: true,
+        ..Faults::default()
+    });
+    let report = run_ticketing_suite(&m, &m, &ticketing_suite()).await;
+    let f = report
+        .failures()
+        .find(|f| f.check == Check::ChangeFeedExactlyOnce)
+        .unwrap_or_else(|| panic!("the feed check should fail: {report}"));
+    // The clock is frozen, so every ticket is in the second the feed starts from: a
+    // bound pushed past it shows none of them.
+    assert_eq!(f.step, "first poll", "{f}");
+    assert!(f.found.contains("[]"), "{f}");
+}
+
+#[tokio::test]
+async fn comments_read_back_without_their_visibility_fail() {
+    let m = faulty(Faults {
+        comment_visibility_lost: true,
+        ..Faults::default()
+    });
+    let new = new_ticket();
+    let f = failed(
+        comments_read_back(&m, &m, &new, Some("999999")).await,
+        Check::CommentsReadBack,
+    );
+    assert!(f.expected.contains("Internal"), "{f}");
+}
+
+#[tokio::test]
+async fn a_schema_without_a_field_the_server_keeps_fails() {
+    let m = faulty(Faults {
+        schema_missing_field: true,
+        ..Faults::default()
+    });
+    let f = failed(
+        ticket_schema_lists_fields(&m, &m, &TicketKind::Incident).await,
+        Check::TicketSchemaListsFields,
+    );
+    assert!(f.found.contains("\"title\""), "{f}");
+}
+
+#[tokio::test]
+async fn a_password_in_the_logs_fails() {
+    let m = faulty(Faults {
+        password_logged: true,
+        ..Faults::default()
+    });
+    let spec = AccountSpec::new(fresh_id("pw"));
+    let f = failed(
+        password_set_and_never_printed(&m, &m, &spec, true).await,
+        Check::PasswordSetAndNeverPrinted,
+    );
+    assert!(
+        f.to_string().contains("canary") || f.step.contains("output"),
+        "{f}"
+    );
+    // The faithful connector holds the new password afterwards, and the check deleted
+    // its account.
+    let m = Memory::new(Faults::default());
+    password_set_and_never_printed(&m, &m, &spec, true)
+        .await
+        .unwrap();
+    assert!(
+        m.lock()
+            .accounts
+            .values()
+            .all(|a| !a.login.ends_with("-pw"))
     );
 }

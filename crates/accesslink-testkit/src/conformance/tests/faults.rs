@@ -35,8 +35,9 @@ async fn a_faithful_connector_passes_the_fault_checks() {
         assert!(accounts.passed().any(|c| c == check), "{check}: {accounts}");
     }
     // lifecycle, idempotent, follow, the lost create (one ticket despite the lost answer),
-    // HTML, comment, echo, search: one ticket each.
-    assert_eq!(m.lock().tickets.len(), 8);
+    // HTML, comment, echo, search: one ticket each; three for the change feed, one for
+    // the comments read back.
+    assert_eq!(m.lock().tickets.len(), 12);
 }
 
 /// The failure of `check` in a ticketing run of a fault-injecting `Memory`.

@@ -9,10 +9,11 @@ mod faults;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use std::fmt;
 
+use accesslink_core::feed::TicketQuery;
 use accesslink_core::redact::truncate;
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, ApiError, Capability, Comment,
@@ -20,6 +21,9 @@ use accesslink_core::{
     EntitlementRef, EntitlementType, Error, ErrorKind, Grant, GrantOutcome, NewTicket, Page,
     PageRequest, PageToken, Provisioner, Resolution, Result, RevokeOutcome, Ticket, TicketKind,
     TicketRef, TicketState, TicketStatus, TicketingSystem,
+};
+use accesslink_core::{
+    ExposeSecret, FieldSchema, FieldType, ObjectSchema, Password, Person, TicketComment, Visibility,
 };
 use async_trait::async_trait;
 
@@ -61,6 +65,14 @@ struct Faults {
     repeated_page_ends_quietly: bool,
     /// Return the first search hit without checking it is what was asked for.
     search_hits_trusted: bool,
+    /// Send the watermark a second later than asked, as an exclusive bound (`>`).
+    feed_watermark_pushed: bool,
+    /// Read every comment back as public.
+    comment_visibility_lost: bool,
+    /// Leave a field out of the ticket schema.
+    schema_missing_field: bool,
+    /// Log the password being set.
+    password_logged: bool,
 }
 
 struct StoredTicket {
@@ -70,6 +82,10 @@ struct StoredTicket {
     /// The state this connector last wrote, which `state_cached` reports instead.
     written: TicketState,
     comments: Vec<Comment>,
+    /// The comments as `list_comments` reads them back (a person's too).
+    read_back: Vec<TicketComment>,
+    /// When it last changed, in whole seconds.
+    updated: u64,
 }
 
 #[derive(Default)]
@@ -85,6 +101,10 @@ struct State {
     unfiltered: bool,
     /// Added to the reported account total.
     total_bias: usize,
+    /// The second every write is stamped with while the clock is frozen.
+    frozen: Option<u64>,
+    next_comment: u64,
+    passwords: BTreeMap<u64, String>,
 }
 
 /// A ticketing system and identity store in one map, counting every call that a real
@@ -116,6 +136,23 @@ impl fmt::Debug for Memory {
             .finish_non_exhaustive()
     }
 }
+
+/// The server's clock in whole seconds, or the second it is frozen at.
+fn now_secs(st: &State) -> u64 {
+    st.frozen.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+    })
+}
+
+fn secs_of(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+const TICKET_FIELDS: [&str; 4] = ["title", "state", "correlation_id", "updated"];
+const ACCOUNT_FIELDS: [&str; 3] = ["login", "email", "enabled"];
 
 fn ticket_ref(n: u64) -> TicketRef {
     TicketRef::by_id_and_number(n.to_string(), n.to_string())
@@ -161,6 +198,12 @@ impl Memory {
             Capability::DeleteAccount,
             Capability::Grant,
             Capability::Revoke,
+            Capability::ListTickets,
+            Capability::ListComments,
+            Capability::TicketSchema,
+            Capability::AccountSchema,
+            Capability::SetPassword,
+            Capability::CreateWithPassword,
         ];
         let mut state = State::default();
         for n in 1..=7 {
@@ -241,6 +284,8 @@ impl Memory {
             state: TicketState::New,
             written: TicketState::New,
             comments: Vec::new(),
+            read_back: Vec::new(),
+            updated: now_secs(&st),
         };
         let view = self.view(&stored);
         st.tickets.insert(n, stored);
@@ -307,6 +352,7 @@ impl Memory {
             stored.state
         };
         t.status = TicketStatus::new(state, state.to_string());
+        t.updated = Some(UNIX_EPOCH + Duration::from_secs(stored.updated));
         t
     }
 
@@ -422,6 +468,16 @@ impl TicketingSystem for Memory {
             let t = t.ok_or_else(|| Error::not_found(format!("ticket {r}")))?;
             if !self.faults.comment_dropped {
                 t.comments.push(c.clone());
+                let id = st.next_comment;
+                st.next_comment += 1;
+                let now = now_secs(&st);
+                let t = n.and_then(|n| st.tickets.get_mut(&n)).expect("found above");
+                t.read_back.push(TicketComment::new(
+                    id.to_string(),
+                    c.visibility,
+                    c.body.clone(),
+                ));
+                t.updated = now;
             }
             Ok(())
         };
@@ -438,14 +494,81 @@ impl TicketingSystem for Memory {
         let n = self.number(r)?;
         self.request();
         let mut st = self.lock();
+        let now = now_secs(&st);
         let t = n.and_then(|n| st.tickets.get_mut(&n));
         let t = t.ok_or_else(|| Error::not_found(format!("ticket {r}")))?;
         if !self.faults.close_keeps_open {
+            t.updated = now;
             t.state = TicketState::Closed;
             t.written = TicketState::Closed;
             t.ticket.resolution = Some(how.notes.clone());
         }
         Ok(self.view(t))
+    }
+
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        self.require(&Capability::ListTickets, "list_tickets")?;
+        self.request();
+        Ok(self.listed(query, &page))
+    }
+
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        self.require(&Capability::ListComments, "list_comments")?;
+        let n = self.number(r)?;
+        self.request();
+        let st = self.lock();
+        let t = n.and_then(|n| st.tickets.get(&n));
+        let t = t.ok_or_else(|| Error::not_found(format!("ticket {r}")))?;
+        let mut out = t.read_back.clone();
+        if self.faults.comment_visibility_lost {
+            for c in &mut out {
+                c.visibility = Visibility::Public;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        self.require(&Capability::TicketSchema, "ticket_schema")?;
+        self.request();
+        let skip = usize::from(self.faults.schema_missing_field);
+        let fields = TICKET_FIELDS[skip..]
+            .iter()
+            .map(|f| FieldSchema::new(*f, FieldType::String));
+        Ok(fields.fold(ObjectSchema::new(kind.to_string()), ObjectSchema::field))
+    }
+}
+
+impl Memory {
+    fn listed(&self, query: &TicketQuery, page: &PageRequest) -> Page<Ticket> {
+        let st = self.lock();
+        let since = query.updated_since.map(secs_of);
+        let pushed = self.faults.feed_watermark_pushed;
+        let fresh = |s: &&StoredTicket| {
+            since.is_none_or(|since| {
+                if pushed {
+                    s.updated > since + 1
+                } else {
+                    s.updated >= since
+                }
+            })
+        };
+        let mut all: Vec<(u64, Ticket)> = st
+            .tickets
+            .values()
+            .filter(fresh)
+            .map(|s| (s.updated, self.view(s)))
+            .filter(|(_, t)| query.matches(t) || since.is_some())
+            .collect();
+        all.sort_by(|a, b| (a.0, a.1.reference.id()).cmp(&(b.0, b.1.reference.id())));
+        let start: usize = page
+            .token
+            .as_ref()
+            .map_or(0, |t| t.as_str().parse().unwrap_or(0));
+        let end = (start + page.size_or(50) as usize).min(all.len());
+        let next = (end < all.len()).then(|| PageToken::new(end.to_string()));
+        let items = all.drain(start.min(end)..end).map(|(_, t)| t).collect();
+        Page::new(items, next)
     }
 }
 
@@ -584,7 +707,34 @@ impl Provisioner for Memory {
         let mut a = Account::new(format!("u{n}"), spec.login.clone());
         a.enabled = Some(spec.enabled);
         st.accounts.insert(n, a.clone());
+        if let Some(pw) = &spec.password {
+            st.passwords
+                .insert(n, pw.secret().expose_secret().to_owned());
+        }
         Ok(CreateOutcome::Created(a))
+    }
+
+    async fn account_schema(&self) -> Result<ObjectSchema> {
+        self.require(&Capability::AccountSchema, "account_schema")?;
+        self.request();
+        let fields = ACCOUNT_FIELDS
+            .iter()
+            .map(|f| FieldSchema::new(*f, FieldType::String));
+        Ok(fields.fold(ObjectSchema::new("account"), ObjectSchema::field))
+    }
+
+    async fn set_password(&self, id: &AccountId, password: &Password) -> Result<()> {
+        self.require(&Capability::SetPassword, "set_password")?;
+        self.request();
+        let value = password.secret().expose_secret();
+        if self.faults.password_logged {
+            tracing::debug!(account = %id, password = value, "setting the password");
+        }
+        let mut st = self.lock();
+        let n = Memory::account_id(id).filter(|n| st.accounts.contains_key(n));
+        let n = n.ok_or_else(|| Error::not_found(format!("account {id}")))?;
+        st.passwords.insert(n, value.to_owned());
+        Ok(())
     }
 
     async fn update_account(&self, id: &AccountId, change: &AccountChange) -> Result<Account> {
@@ -656,10 +806,34 @@ impl TicketBackend for Memory {
     async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
         let n = digits(r.id().unwrap_or(""))?;
         let mut st = self.lock();
+        let now = now_secs(&st);
         let t = st.tickets.get_mut(&n);
-        t.ok_or_else(|| Error::not_found(format!("ticket {r}")))?
-            .state = state;
+        let t = t.ok_or_else(|| Error::not_found(format!("ticket {r}")))?;
+        t.state = state;
+        t.updated = now;
         Ok(())
+    }
+
+    fn freeze_clock(&self, at: Option<SystemTime>) -> bool {
+        self.lock().frozen = at.map(secs_of);
+        true
+    }
+
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let n = digits(r.id().unwrap_or(""))?;
+        let mut st = self.lock();
+        let id = st.next_comment;
+        st.next_comment += 1;
+        let t = st.tickets.get_mut(&n);
+        let t = t.ok_or_else(|| Error::not_found(format!("ticket {r}")))?;
+        let c = TicketComment::new(id.to_string(), Visibility::Public, body)
+            .author(Person::login("agent.smith"));
+        t.read_back.push(c);
+        Ok(true)
+    }
+
+    fn ticket_fields(&self, _kind: &TicketKind) -> Option<Vec<String>> {
+        Some(TICKET_FIELDS.iter().map(|f| (*f).to_owned()).collect())
     }
 
     async fn count_with_correlation(&self, id: &CorrelationId) -> Result<usize> {
@@ -711,6 +885,16 @@ impl AccountBackend for Memory {
     fn inflate_reported_total(&self, extra: usize) -> bool {
         self.lock().total_bias = extra;
         true
+    }
+
+    fn account_fields(&self) -> Option<Vec<String>> {
+        Some(ACCOUNT_FIELDS.iter().map(|f| (*f).to_owned()).collect())
+    }
+
+    async fn password_is(&self, account: &AccountId, password: &str) -> Result<Option<bool>> {
+        let st = self.lock();
+        let held = Memory::account_id(account).and_then(|n| st.passwords.get(&n));
+        Ok(Some(held.is_some_and(|p| p == password)))
     }
 
     async fn account_count(&self) -> Result<usize> {
