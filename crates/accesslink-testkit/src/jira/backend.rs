@@ -62,7 +62,8 @@ impl TicketBackend for JiraMock {
         true
     }
 
-    /// New: the workflow's first status; in progress: its `indeterminate` status;
+    /// New: the workflow's first status; in progress: its first `indeterminate` status;
+    /// on hold: its `On hold` status;
     /// resolved or closed: its first `done` status with resolution `Done`; cancelled: its
     /// last `done` status with `Won't Do`.
     async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
@@ -75,9 +76,15 @@ impl TicketBackend for JiraMock {
         };
         let (status, resolution) = match state {
             TicketState::New => (pick("new", false), None),
-            TicketState::InProgress | TicketState::OnHold | TicketState::Reopened => {
-                (pick("indeterminate", false), None)
-            }
+            TicketState::InProgress | TicketState::Reopened => (pick("indeterminate", false), None),
+            // A status of its own, so the change is seen even in the same second.
+            TicketState::OnHold => (
+                wf.statuses
+                    .iter()
+                    .find(|st| st.name == "On hold")
+                    .map(|st| st.id.to_owned()),
+                None,
+            ),
             TicketState::Resolved | TicketState::Closed => (pick("done", false), Some("Done")),
             TicketState::Cancelled => (pick("done", true), Some("Won't Do")),
             _ => return Err(Error::invalid_input(format!("no Jira status for {state}"))),

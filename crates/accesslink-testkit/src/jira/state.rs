@@ -69,6 +69,13 @@ pub(crate) fn software_workflow() -> Workflow {
                 name: "Done",
                 category: "done",
             },
+            // No transition leads here; agents (the backend's `set_ticket_state`) park
+            // issues in it, so "on hold" is a status of its own.
+            StatusDef {
+                id: "10006",
+                name: "On hold",
+                category: "indeterminate",
+            },
         ],
         transitions: vec![
             TransitionDef {
@@ -115,6 +122,11 @@ pub(crate) fn change_workflow() -> Workflow {
                 id: "10013",
                 name: "Declined",
                 category: "done",
+            },
+            StatusDef {
+                id: "10014",
+                name: "On hold",
+                category: "indeterminate",
             },
         ],
         transitions: vec![
