@@ -42,7 +42,13 @@ impl JiraConnector {
             C::DeleteAccount,
             C::Grant,
             C::Revoke,
+            C::ListTickets,
+            C::ListComments,
+            C::AccountSchema,
         ];
+        if settings.project.is_some() {
+            caps.push(C::TicketSchema);
+        }
         if settings.project.is_some() || settings.service_desk.is_some() {
             caps.push(C::CreateTicket);
         }

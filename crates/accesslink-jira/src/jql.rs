@@ -157,10 +157,54 @@ impl Jql {
         self
     }
 
+    /// Adds a further ascending order after [`order_by`](Self::order_by)
+    /// (`ORDER BY updated ASC, key ASC`).
+    #[must_use]
+    pub fn then_by(mut self, name: &str) -> Self {
+        if let Ok(f) = field(name) {
+            self.order = Some(match self.order.take() {
+                Some(o) => format!("{o}, {f} ASC"),
+                None => format!("{f} ASC"),
+            });
+        }
+        self
+    }
+
+    /// `field >= "yyyy/MM/dd HH:mm"`: a date-time field at or after `since`. JQL takes
+    /// minutes, no seconds, in the API user's profile time zone: `since` is **rounded
+    /// down** to the minute after shifting it by `utc_offset_minutes` (the user's zone,
+    /// east of UTC), so the filter never starts after `since`.
+    pub fn updated_since(
+        mut self,
+        name: &str,
+        since: std::time::SystemTime,
+        utc_offset_minutes: i32,
+    ) -> Result<Self> {
+        self.clauses.push(format!(
+            "{} >= {}",
+            field(name)?,
+            quote(&jql_minute(since, utc_offset_minutes))?
+        ));
+        Ok(self)
+    }
+
     /// Whether the query has no clause.
     pub fn is_empty(&self) -> bool {
         self.clauses.is_empty()
     }
+}
+
+/// `since` as JQL's `yyyy/MM/dd HH:mm` in a zone `utc_offset_minutes` east of UTC,
+/// rounded down to the minute (times before 1970 are the epoch).
+pub fn jql_minute(since: std::time::SystemTime, utc_offset_minutes: i32) -> String {
+    let secs = since
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2));
+    let local = (secs + i64::from(utc_offset_minutes) * 60).max(0);
+    let local = std::time::UNIX_EPOCH + std::time::Duration::from_secs(local.unsigned_abs());
+    // `2024-05-02T09:14:11.000Z` → `2024/05/02 09:14`: the seconds are dropped (round down).
+    let rfc = accesslink_core::time::format_rfc3339_millis(local);
+    format!("{} {}", rfc[..10].replace('-', "/"), &rfc[11..16])
 }
 
 impl fmt::Display for Jql {
@@ -239,6 +283,27 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn update_times_are_minutes_rounded_down_in_the_users_zone() {
+        use std::time::{Duration, UNIX_EPOCH};
+        // 2024-05-02T09:14:59Z
+        let t = UNIX_EPOCH + Duration::from_secs(1_714_641_299);
+        assert_eq!(jql_minute(t, 0), "2024/05/02 09:14");
+        assert_eq!(jql_minute(t, 120), "2024/05/02 11:14");
+        assert_eq!(jql_minute(t, -600), "2024/05/01 23:14");
+        let q = Jql::new()
+            .eq("project", "ITSM")
+            .unwrap()
+            .updated_since("updated", t, 0)
+            .unwrap()
+            .order_by("updated")
+            .then_by("key");
+        assert_eq!(
+            q.to_string(),
+            r#"project = "ITSM" AND updated >= "2024/05/02 09:14" ORDER BY updated ASC, key ASC"#
+        );
     }
 
     #[test]

@@ -23,6 +23,10 @@
 //! | state | `statusCategory` + `resolution` (+ status names) through a [`StatusMap`](accesslink_core::StatusMap) ([`status`]) |
 //! | approval | JSM approvals (`pending`/`approved`/`declined`, combined) with `jsm_approvals = true` |
 //! | requester | reporter with account id, name and e-mail where visible |
+//! | list (change feed) | JQL `updated >= "yyyy/MM/dd HH:mm"` (minutes, rounded down: a `ChangeFeed` needs ≥ 60 s overlap), `ORDER BY updated ASC, key ASC`, scope `PROJ` or `PROJ/requestTypeId` ([`intake`]) |
+//! | comments read back | `GET /issue/{key}/comment`, ids, authors, JSM visibility |
+//! | schemas | createmeta of the kind's issue type; accounts: the user fields of the deployment |
+//! | passwords | not on Cloud (Atlassian accounts own them) |
 //!
 //! Every JQL value goes through a quoting builder ([`jql`]). Errors
 //! (`errorMessages`/`errors`, JSM's `errorMessage`, OAuth's `error`) become core errors
@@ -64,6 +68,7 @@ pub mod api;
 mod client;
 mod connector;
 pub mod error;
+pub mod intake;
 pub mod jql;
 pub mod models;
 pub mod oauth;

@@ -287,3 +287,74 @@ pub struct PageBean<T> {
     #[serde(default)]
     pub total: Option<u64>,
 }
+
+/// A comment as `GET /issue/{key}/comment` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct IssueComment {
+    /// The comment id (unique on the site).
+    pub id: String,
+    /// Who wrote it.
+    #[serde(default)]
+    pub author: Option<User>,
+    /// The body: ADF on v3, a string on v2.
+    #[serde(default)]
+    pub body: Value,
+    /// When it was written (`2024-05-02T09:14:11.000+0000`).
+    #[serde(default)]
+    pub created: Option<String>,
+    /// Cloud JSM: whether customers see it (`false` = internal note).
+    #[serde(default)]
+    pub jsd_public: Option<bool>,
+    /// Restricted to a role or group (`{"type":"role","value":"Developers"}`).
+    #[serde(default)]
+    pub visibility: Option<Value>,
+    /// Entity properties, with `expand=properties` (`sd.public.comment`).
+    #[serde(default)]
+    pub properties: Option<Vec<Value>>,
+}
+
+/// `GET /issue/{key}/comment`: offset paging with a total.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct CommentPage {
+    /// Offset of the first comment.
+    pub start_at: u64,
+    /// Comments on the issue.
+    pub total: u64,
+    /// The comments.
+    pub comments: Vec<IssueComment>,
+}
+
+/// A page of `createmeta/{project}/issuetypes[/{id}]`: the list is `issueTypes` or
+/// `fields` on Cloud and `values` on Data Center (the key is not verified against every
+/// version, so each is accepted); offset paging with a total.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct CreateMetaPage {
+    /// Issue types (Cloud).
+    #[serde(default)]
+    pub issue_types: Option<Vec<Value>>,
+    /// Fields (Cloud).
+    #[serde(default)]
+    pub fields: Option<Vec<Value>>,
+    /// Issue types or fields (Data Center).
+    #[serde(default)]
+    pub values: Option<Vec<Value>>,
+    /// Offset.
+    #[serde(default)]
+    pub start_at: Option<u64>,
+    /// The total.
+    #[serde(default)]
+    pub total: Option<u64>,
+}
+
+impl CreateMetaPage {
+    /// The rows, whichever key carries them; `None` when none does (a wrong-shaped page).
+    pub fn rows(self) -> Option<Vec<Value>> {
+        self.issue_types.or(self.fields).or(self.values)
+    }
+}

@@ -6,8 +6,8 @@
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
-    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, PageToken,
-    Provisioner, Result, RevokeOutcome, async_trait,
+    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, ObjectSchema, Page, PageRequest,
+    PageToken, Provisioner, Result, RevokeOutcome, async_trait,
 };
 use serde_json::{Value, json};
 
@@ -128,6 +128,37 @@ impl JiraConnector {
 impl Provisioner for JiraConnector {
     fn entitlement_types(&self) -> &[EntitlementType] {
         self.types()
+    }
+
+    /// The user fields the deployment's user API shows and takes (declared: Jira does
+    /// not describe its user object). Cloud: only `emailAddress` is written (an
+    /// Atlassian account owns the rest); Data Center: name, display name and e-mail.
+    async fn account_schema(&self) -> Result<ObjectSchema> {
+        use accesslink_core::{AllowedValue, FieldSchema, FieldType as T};
+        let s = |n: &str, label: &str| FieldSchema::new(n, T::String).label(label);
+        let schema = match self.client.deployment() {
+            Deployment::Cloud => ObjectSchema::new("User")
+                .field(s("accountId", "Account ID").read_only())
+                .field(s("accountType", "Account type").read_only().allowed(
+                    ["atlassian", "app", "customer", "unknown"].map(|v| AllowedValue::new(v, None)),
+                ))
+                .field(s("displayName", "Display name").read_only())
+                .field(s("emailAddress", "E-mail").required())
+                .field(
+                    FieldSchema::new("active", T::Boolean)
+                        .label("Active")
+                        .read_only(),
+                )
+                .field(s("timeZone", "Time zone").read_only()),
+            Deployment::DataCenter => ObjectSchema::new("User")
+                .field(s("name", "Username").required())
+                .field(s("key", "User key").read_only())
+                .field(s("displayName", "Full name").required())
+                .field(s("emailAddress", "E-mail").required())
+                .field(FieldSchema::new("active", T::Boolean).label("Active"))
+                .field(s("timeZone", "Time zone").read_only()),
+        };
+        Ok(schema)
     }
 
     /// Cloud: `users/search` pages, kept when their `accountType` is in `account_types`

@@ -177,6 +177,9 @@ fn default_resolution() -> String {
 fn default_failed_resolution() -> String {
     "Won't Do".into()
 }
+fn default_request_type_field() -> String {
+    "customfield_10010".into()
+}
 
 /// One Jira site, loadable from configuration (`deny_unknown_fields`).
 ///
@@ -268,6 +271,18 @@ pub struct JiraSettings {
     /// The resolution set on failure (default `Won't Do`).
     #[serde(default = "default_failed_resolution")]
     pub failed_resolution: String,
+    /// The JSM "Customer Request Type" custom field (default `customfield_10010`, the
+    /// usual id on Cloud; **unverified** per site, so configurable): read with every
+    /// issue when a service desk is configured, and compared with the request type of a
+    /// `PROJ/requestTypeId` listing scope.
+    #[serde(default = "default_request_type_field")]
+    pub request_type_field: String,
+    /// The API user's profile time zone as minutes east of UTC (default `0`): JQL reads
+    /// dates in it, so a listing's `updated >= "yyyy/MM/dd HH:mm"` is written in it. A
+    /// value east of the real zone only reads more (never misses); with daylight saving,
+    /// give the summer offset.
+    #[serde(default)]
+    pub search_utc_offset_minutes: i32,
 }
 
 impl fmt::Debug for JiraSettings {
@@ -295,6 +310,8 @@ impl fmt::Debug for JiraSettings {
             .field("cancel_transition", &self.cancel_transition)
             .field("resolution", &self.resolution)
             .field("failed_resolution", &self.failed_resolution)
+            .field("request_type_field", &self.request_type_field)
+            .field("search_utc_offset_minutes", &self.search_utc_offset_minutes)
             .finish()
     }
 }
@@ -324,6 +341,8 @@ impl JiraSettings {
             cancel_transition: None,
             resolution: default_resolution(),
             failed_resolution: default_failed_resolution(),
+            request_type_field: default_request_type_field(),
+            search_utc_offset_minutes: 0,
         }
     }
 
@@ -372,6 +391,23 @@ impl JiraSettings {
         }
         if !(1..=1000).contains(&self.page_size) {
             return bad(format!("page_size must be 1-1000, not {}", self.page_size));
+        }
+        let custom_ok = |f: &str| {
+            f.strip_prefix("customfield_").is_some_and(|d| {
+                !d.is_empty() && d.len() <= 18 && d.bytes().all(|b| b.is_ascii_digit())
+            })
+        };
+        if !custom_ok(&self.request_type_field) {
+            return bad(format!(
+                "request_type_field {:?} is not a custom field id (customfield_10010)",
+                self.request_type_field
+            ));
+        }
+        if !(-720..=840).contains(&self.search_utc_offset_minutes) {
+            return bad(format!(
+                "search_utc_offset_minutes must be -720..=840, not {}",
+                self.search_utc_offset_minutes
+            ));
         }
         if let Some(f) = &self.correlation_field {
             let ok = f.strip_prefix("customfield_").is_some_and(|d| {
@@ -465,7 +501,12 @@ impl JiraConnector {
     fn build(s: JiraSettings, store: Option<Arc<dyn RefreshTokenStore>>) -> Result<JiraConnector> {
         s.validate(store.is_some())?;
         let mut builder = JiraClient::builder(s.deployment, s.base_url.clone())
-            .extra_fields(s.correlation_field.clone())
+            .extra_fields(
+                s.correlation_field
+                    .iter()
+                    .chain(s.service_desk.as_ref().map(|_| &s.request_type_field))
+                    .cloned(),
+            )
             .instance(s.name.clone())
             .http(s.http.clone());
         builder = match &s.auth {

@@ -4,8 +4,9 @@ use std::collections::HashSet;
 
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
-    Comment, CorrelationId, Error, ErrorKind, NewTicket, Resolution, Result, Ticket, TicketKind,
-    TicketRef, TicketingSystem, Visibility, async_trait,
+    Comment, CorrelationId, Error, ErrorKind, NewTicket, ObjectSchema, Page, PageRequest,
+    Resolution, Result, Ticket, TicketComment, TicketKind, TicketQuery, TicketRef, TicketingSystem,
+    Visibility, async_trait,
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, json};
@@ -516,6 +517,27 @@ impl TicketingSystem for JiraConnector {
             ));
         }
         Ok(after)
+    }
+
+    /// One search page of `project = "P" AND updated >= "yyyy/MM/dd HH:mm" ORDER BY
+    /// updated ASC, key ASC` (the watermark rounded down to the minute in the API user's
+    /// zone; scope `PROJ` or `PROJ/requestTypeId`); kinds, states and the request type
+    /// are checked on the rows. See [`crate::intake`].
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        self.list_page(query, page).await
+    }
+
+    /// Every comment, oldest first, with ids, authors, times and visibility (JSM
+    /// `jsdPublic`/`sd.public.comment`, role or group restrictions); ADF bodies as text.
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        let r = IssueRef::of_ticket(r)?;
+        self.comments_of(&r).await
+    }
+
+    /// The create screen of the kind's issue type in the configured project (createmeta),
+    /// with allowed values.
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        self.schema_of(kind).await
     }
 }
 

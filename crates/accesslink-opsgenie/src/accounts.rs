@@ -156,6 +156,52 @@ pub(crate) fn user_update(change: &AccountChange) -> Result<UserUpdate> {
     Ok(u)
 }
 
+/// The user fields OpsGenie shows and takes (`GET /v2/users/{id}`, `POST /v2/users`),
+/// declared from its API docs: username (the e-mail, required), full name (required),
+/// role (a built-in `Admin`/`User`/`Observer`/`Stakeholder`/`Owner` or a custom role's
+/// name, required), time zone, locale, address, tags, details, and the read-only id,
+/// `blocked`, `verified`, `createdAt` and contacts.
+pub(crate) fn account_schema() -> accesslink_core::ObjectSchema {
+    use accesslink_core::{FieldSchema, FieldType as T, ObjectSchema};
+    let s = |n: &str, label: &str| FieldSchema::new(n, T::String).label(label);
+    ObjectSchema::new("user")
+        .field(s("id", "User id").read_only())
+        .field(s("username", "Username (e-mail)").required())
+        .field(s("fullName", "Full name").required())
+        .field(
+            FieldSchema::new("role", T::Reference("role".into()))
+                .label("Role")
+                .required(),
+        )
+        .field(s("skypeUsername", "Skype username"))
+        .field(s("timeZone", "Time zone"))
+        .field(s("locale", "Locale"))
+        .field(FieldSchema::new("userAddress", T::Other("address".into())).label("Address"))
+        .field(s("tags", "Tags").multi_valued())
+        .field(FieldSchema::new("details", T::Other("map of string lists".into())).label("Details"))
+        .field(
+            FieldSchema::new("blocked", T::Boolean)
+                .label("Blocked")
+                .read_only(),
+        )
+        .field(
+            FieldSchema::new("verified", T::Boolean)
+                .label("Verified")
+                .read_only(),
+        )
+        .field(
+            FieldSchema::new("createdAt", T::DateTime)
+                .label("Created")
+                .read_only(),
+        )
+        .field(
+            FieldSchema::new("userContacts", T::Other("contact".into()))
+                .label("Contacts")
+                .read_only()
+                .multi_valued(),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,7 @@ impl OpsGenieConnector {
             C::DeleteAccount,
             C::Grant,
             C::Revoke,
+            C::AccountSchema,
         ]);
         OpsGenieConnector {
             client,

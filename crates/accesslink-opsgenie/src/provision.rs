@@ -110,6 +110,14 @@ impl Provisioner for OpsGenieConnector {
     /// Offset paging over `GET /v2/users` with the total; the token is
     /// `og1:users:<offset>:<last user id>`, which keeps an import exact while users are
     /// deleted (see `paging`).
+    /// The user fields of `GET /v2/users/{id}` and its create body, declared from the
+    /// vendor's docs (OpsGenie does not describe its user object). `set_password` stays
+    /// `Unsupported`: OpsGenie users sign in through Atlassian accounts or SSO, and the
+    /// API has no password call.
+    async fn account_schema(&self) -> Result<accesslink_core::ObjectSchema> {
+        Ok(crate::accounts::account_schema())
+    }
+
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
         let (users, next, total) = self.users_at("users", &page).await?;
         let accounts = users.iter().map(Self::account_of).collect();

@@ -63,6 +63,12 @@ impl OpsRampConnector {
             C::EnableDisable,
             C::Grant,
             C::Revoke,
+            C::ListTickets,
+            C::ListComments,
+            C::TicketSchema,
+            C::AccountSchema,
+            C::SetPassword,
+            C::CreateWithPassword,
         ];
         if config.delete_mode != DeleteMode::Unsupported {
             caps.push(C::DeleteAccount);
@@ -266,7 +272,12 @@ pub(crate) fn create_body(spec: &AccountSpec, config: &OpsRampConfig) -> Result<
         first_name: Some(first),
         last_name: Some(last),
         email: Some(email),
-        password: config.initial_password.clone(),
+        // A per-account password (seed 001) overrides the configured default.
+        password: spec
+            .password
+            .as_ref()
+            .map(|p| p.secret().clone())
+            .or_else(|| config.initial_password.clone()),
         time_zone: config.time_zone.clone(),
         ..UserBody::default()
     };

@@ -22,6 +22,10 @@
 //! | get ticket | `GET incidents/{id}` / `serviceRequests/{id}` (`INC…` / `SRQ…`); statuses as [`status`] maps them |
 //! | comment | `POST …/{id}/responses`, `internal` for internal comments, an `extTicketResponseId` per call so a lost answer is not written twice |
 //! | close | `POST …/{id}/close` with a configured reason and the notes |
+//! | list (change feed) | `…/search` with the creation window and an update-time window (`startUpdationDate`, seconds GMT, rounded down; keys configurable), ids ascending, category scope and states checked on the rows ([`intake`]) |
+//! | comments read back | every page of `…/{id}/responses/search`, oldest first |
+//! | schemas | declared from the vendor's docs ([`intake::ticket_schema`], [`intake::account_schema`]) |
+//! | passwords | per-account `AccountSpec::password` on create (over `initial_password`); `set_password` by `POST users/{id}` `{"password"}` |
 //!
 //! Auth is OAuth2 client credentials against `/auth/oauth/token` or
 //! `/tenancy/auth/oauth/token` ([`TokenPath`]); `expires_in` may be a string or a number.
@@ -88,6 +92,7 @@ pub mod api;
 mod client;
 mod connector;
 pub mod error;
+pub mod intake;
 mod limits;
 mod locks;
 pub mod models;

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use accesslink_core::write::{Attempt, write_with_lookup};
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
-    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, Provisioner, Result,
-    RevokeOutcome, async_trait,
+    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, ObjectSchema, Page, PageRequest,
+    Password, Provisioner, Result, RevokeOutcome, async_trait,
 };
 use serde_json::Value;
 
@@ -56,13 +56,24 @@ fn role_holds(user: &User, role: &Role) -> bool {
 }
 
 impl OpsRampConnector {
-    /// Removes the initial password from an error about a request that carried it: the
-    /// HTTP client redacts its own credentials, not a password inside a body.
-    fn scrub(&self, mut e: Error) -> Error {
-        use secrecy::ExposeSecret as _;
-        let Some(p) = &self.config.initial_password else {
-            return e;
+    /// Removes a password from an error about a request that carried it (the body's
+    /// password, per account or the configured default): the HTTP client redacts its
+    /// own credentials, not a password inside a body.
+    fn scrub(&self, e: Error, password: Option<&secrecy::SecretString>) -> Error {
+        let e = match &self.config.initial_password {
+            Some(p) => scrub_secret(e, p),
+            None => e,
         };
+        match password {
+            Some(p) => scrub_secret(e, p),
+            None => e,
+        }
+    }
+}
+
+fn scrub_secret(mut e: Error, p: &secrecy::SecretString) -> Error {
+    use secrecy::ExposeSecret as _;
+    {
         let p = p.expose_secret();
         if p.is_empty() {
             return e;
@@ -85,9 +96,11 @@ impl OpsRampConnector {
             }
             _ => {}
         }
-        e
     }
+    e
+}
 
+impl OpsRampConnector {
     async fn live_user(&self, id: &AccountId) -> Result<User> {
         check_id("user", id.as_str())?;
         self.client
@@ -164,7 +177,11 @@ impl OpsRampConnector {
             |attempt: Attempt| {
                 let users = &users;
                 async move {
-                    match users.create(body).await.map_err(|e| self.scrub(e)) {
+                    match users
+                        .create(body)
+                        .await
+                        .map_err(|e| self.scrub(e, body.password.as_ref()))
+                    {
                         Ok(u) => Ok(CreateOutcome::Created(account_of(&u))),
                         // Taken: by an earlier POST of this call whose answer was lost
                         // (the login was free before the first one), else by someone
@@ -375,6 +392,31 @@ impl Provisioner for OpsRampConnector {
         }
         let u = self.client.users().update(id.as_str(), &body).await?;
         Ok(account_of(&u))
+    }
+
+    /// The user fields of the create and update bodies (fact sheet §1.7), declared:
+    /// OpsRamp does not describe its user object.
+    async fn account_schema(&self) -> Result<ObjectSchema> {
+        Ok(crate::intake::account_schema())
+    }
+
+    /// `POST users/{id}` with only `password` (update takes the create fields;
+    /// `changePassword` needs the current password, which an IAM system does not know).
+    /// The value is checked against OpsRamp's rule first, never logged, and removed from
+    /// any error text.
+    async fn set_password(&self, id: &AccountId, password: &Password) -> Result<()> {
+        check_id("user", id.as_str())?;
+        crate::intake::check_password(password)?;
+        let body = UserBody {
+            password: Some(password.secret().clone()),
+            ..UserBody::default()
+        };
+        self.client
+            .users()
+            .update(id.as_str(), &body)
+            .await
+            .map(drop)
+            .map_err(|e| self.scrub(e, body.password.as_ref()))
     }
 
     /// ACTIVATE, or DEACTIVATE with the configured `deactivateReason`.

@@ -71,6 +71,10 @@ pub struct OpsRampConfig {
     /// Start of the creation window of correlation searches, `yyyy-MM-ddTHH:mm:ss`
     /// GMT (default `2000-01-01T00:00:00`): without a window OpsRamp searches one month.
     pub search_since: String,
+    /// The `queryString` keys of the update-time window of listings (default
+    /// `startUpdationDate` / `endUpdationDate`, the names of the users search, which the
+    /// fact sheet says tickets share as "updation" windows: **unverified** for tickets).
+    pub updated_window_keys: (String, String),
 }
 
 impl Default for OpsRampConfig {
@@ -86,6 +90,7 @@ impl Default for OpsRampConfig {
             close_reason: "Completed".into(),
             failed_close_reason: "Cancelled".into(),
             search_since: "2000-01-01T00:00:00".into(),
+            updated_window_keys: ("startUpdationDate".into(), "endUpdationDate".into()),
         }
     }
 }
@@ -106,6 +111,7 @@ impl fmt::Debug for OpsRampConfig {
             .field("close_reason", &self.close_reason)
             .field("failed_close_reason", &self.failed_close_reason)
             .field("search_since", &self.search_since)
+            .field("updated_window_keys", &self.updated_window_keys)
             .finish()
     }
 }
@@ -244,6 +250,12 @@ fn default_failed_close_reason() -> String {
 fn default_search_since() -> String {
     OpsRampConfig::default().search_since
 }
+fn default_updated_since_key() -> String {
+    OpsRampConfig::default().updated_window_keys.0
+}
+fn default_updated_until_key() -> String {
+    OpsRampConfig::default().updated_window_keys.1
+}
 
 /// One OpsRamp instance, loadable from configuration (`deny_unknown_fields`).
 ///
@@ -256,7 +268,8 @@ fn default_search_since() -> String {
 /// `initial_password` (a secret), `time_zone` (`{ code = "EST", name = "..." }`),
 /// `page_size` (default 100, at most 500), `close_reason` (default `Completed`),
 /// `failed_close_reason` (default `Cancelled`), `search_since` (default
-/// `2000-01-01T00:00:00`).
+/// `2000-01-01T00:00:00`), `updated_since_key` / `updated_until_key` (the listing's
+/// update-time filter keys, default `startUpdationDate` / `endUpdationDate`).
 ///
 /// ```toml
 /// [instances.opsramp-prod]
@@ -324,6 +337,13 @@ pub struct OpsRampSettings {
     /// Start of the creation window of correlation searches (`yyyy-MM-ddTHH:mm:ss`, GMT).
     #[serde(default = "default_search_since")]
     pub search_since: String,
+    /// The `queryString` key of the start of a listing's update-time window (default
+    /// `startUpdationDate`; unverified for tickets, so configurable).
+    #[serde(default = "default_updated_since_key")]
+    pub updated_since_key: String,
+    /// The key of its end (default `endUpdationDate`).
+    #[serde(default = "default_updated_until_key")]
+    pub updated_until_key: String,
 }
 
 impl std::fmt::Debug for OpsRampSettings {
@@ -352,6 +372,8 @@ impl std::fmt::Debug for OpsRampSettings {
             .field("close_reason", &self.close_reason)
             .field("failed_close_reason", &self.failed_close_reason)
             .field("search_since", &self.search_since)
+            .field("updated_since_key", &self.updated_since_key)
+            .field("updated_until_key", &self.updated_until_key)
             .finish()
     }
 }
@@ -388,6 +410,8 @@ impl OpsRampSettings {
             close_reason: d.close_reason,
             failed_close_reason: d.failed_close_reason,
             search_since: d.search_since,
+            updated_since_key: d.updated_window_keys.0,
+            updated_until_key: d.updated_window_keys.1,
         }
     }
 
@@ -418,6 +442,13 @@ impl OpsRampSettings {
         ] {
             if v.trim().is_empty() {
                 return bad(format!("{key} must not be empty"));
+            }
+        }
+        for key in [&self.updated_since_key, &self.updated_until_key] {
+            if key.is_empty() || key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return bad(format!(
+                    "{key:?} is not a search filter key (letters and digits)"
+                ));
             }
         }
         if crate::status::parse_time(&format!("{}+0000", self.search_since)).is_none() {
@@ -491,6 +522,7 @@ impl OpsRampConnector {
             close_reason: s.close_reason,
             failed_close_reason: s.failed_close_reason,
             search_since: s.search_since,
+            updated_window_keys: (s.updated_since_key, s.updated_until_key),
         };
         Ok(OpsRampConnector::assemble(
             client,

@@ -9,8 +9,9 @@
 use accesslink_core::StatusMap;
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
-    Comment, CorrelationId, Error, ErrorKind, NewTicket, Person, Resolution, Result, Ticket,
-    TicketKind, TicketRef, TicketState, TicketingSystem, Visibility, async_trait,
+    Comment, CorrelationId, Error, ErrorKind, NewTicket, ObjectSchema, Page, PageRequest, Person,
+    Resolution, Result, Ticket, TicketComment, TicketKind, TicketQuery, TicketRef, TicketState,
+    TicketingSystem, Visibility, async_trait,
 };
 use serde_json::Value;
 
@@ -81,7 +82,7 @@ fn reference(id: &str, collection: &str) -> TicketRef {
     TicketRef::by_id_and_number(id, id).with_scope(collection)
 }
 
-fn person(u: &TicketUser) -> Person {
+pub(crate) fn person_of(u: &TicketUser) -> Person {
     let name = [u.first_name.as_deref(), u.last_name.as_deref()]
         .into_iter()
         .flatten()
@@ -97,7 +98,7 @@ fn person(u: &TicketUser) -> Person {
 
 impl OpsRampConnector {
     /// The ticket of an OpsRamp ticket, its status through this connector's map.
-    fn ticket_of(&self, t: &OpsTicket, collection: &str) -> Ticket {
+    pub(crate) fn ticket_of(&self, t: &OpsTicket, collection: &str) -> Ticket {
         ticket_of_with(t, collection, &self.status)
     }
 }
@@ -116,8 +117,8 @@ fn ticket_of_with(t: &OpsTicket, collection: &str, map: &StatusMap) -> Ticket {
         status,
     );
     out.description.clone_from(&t.description);
-    out.requester = t.requester.as_ref().map(person);
-    out.assignee = t.assigned_user.as_ref().map(person);
+    out.requester = t.requester.as_ref().map(person_of);
+    out.assignee = t.assigned_user.as_ref().map(person_of);
     out.priority.clone_from(&t.priority);
     out.created = t.created_date.as_deref().and_then(parse_time);
     out.updated = t.updated_date.as_deref().and_then(parse_time);
@@ -150,7 +151,7 @@ fn check_correlation(id: &CorrelationId) -> Result<()> {
 }
 
 impl OpsRampConnector {
-    fn tickets(&self, collection: &str) -> Tickets<'_> {
+    pub(crate) fn tickets(&self, collection: &str) -> Tickets<'_> {
         if collection == INCIDENTS {
             self.client.incidents()
         } else {
@@ -377,6 +378,25 @@ impl TicketingSystem for OpsRampConnector {
             .await?
             .ok_or_else(|| Error::not_found(format!("OpsRamp ticket {id}")))?;
         Ok(self.ticket_of(&after, collection))
+    }
+
+    /// One page of incidents, then service requests (as the kinds select), with the
+    /// creation window and, with a watermark, the update-time window (seconds, GMT,
+    /// rounded down); states and the category scope checked on the rows. See
+    /// [`crate::intake`].
+    async fn list_tickets(&self, query: &TicketQuery, page: PageRequest) -> Result<Page<Ticket>> {
+        self.list_page(query, page).await
+    }
+
+    /// Every response, oldest first (`internal` ones internal), with its creator and time.
+    async fn list_comments(&self, r: &TicketRef) -> Result<Vec<TicketComment>> {
+        let (tickets, id) = self.resolve(r)?;
+        self.responses_of(tickets, &id).await
+    }
+
+    /// The fields of incidents or service requests, declared from the vendor's docs.
+    async fn ticket_schema(&self, kind: &TicketKind) -> Result<ObjectSchema> {
+        crate::intake::ticket_schema(kind)
     }
 }
 

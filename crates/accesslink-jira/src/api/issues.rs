@@ -8,7 +8,8 @@ use crate::adf::RichText;
 use crate::client::JiraClient;
 use crate::jql::Jql;
 use crate::models::{
-    CreatedIssue, Issue, OffsetSearchPage, TokenSearchPage, Transition, Transitions,
+    CommentPage, CreateMetaPage, CreatedIssue, Issue, OffsetSearchPage, TokenSearchPage,
+    Transition, Transitions,
 };
 use crate::refs::IssueRef;
 use crate::settings::Deployment;
@@ -149,6 +150,57 @@ impl<'a> Issues<'a> {
             .post(&self.path(&format!("issue/{}/comment", r.as_str())))?
             .json(&body)?;
         http.send(req).await.map(drop)
+    }
+
+    /// `GET /issue/{key}/comment?startAt&maxResults&orderBy=created&expand=properties`:
+    /// one page of comments, oldest first, with the JSM `sd.public.comment` property.
+    /// A 404 is the issue's (missing or hidden).
+    pub async fn comments_page(&self, r: &IssueRef, start: u64, size: u32) -> Result<CommentPage> {
+        let http = self.client.http().await?;
+        let req = http
+            .get(&self.path(&format!("issue/{}/comment", r.as_str())))?
+            .query_pair("startAt", &start.to_string())
+            .query_pair("maxResults", &size.to_string())
+            .query_pair("orderBy", "created")
+            .query_pair("expand", "properties");
+        let page: CommentPage = http.send_json(req).await?;
+        if page.start_at != start {
+            return Err(Error::protocol(
+                "jira comments",
+                format!("asked for startAt {start}, got a page at {}", page.start_at),
+            ));
+        }
+        Ok(page)
+    }
+
+    /// `GET /issue/createmeta/{project}/issuetypes[/{issue type id}]?startAt&maxResults`:
+    /// one page of a project's creatable issue types, or of one type's create fields.
+    pub async fn createmeta_page(
+        &self,
+        project: &str,
+        issue_type_id: Option<&str>,
+        start: u64,
+    ) -> Result<CreateMetaPage> {
+        let ok = |v: &str| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !ok(project) || !issue_type_id.is_none_or(ok) {
+            return Err(Error::invalid_input(format!(
+                "{project:?} / {issue_type_id:?} is not a project key and issue type id"
+            )));
+        }
+        let http = self.client.http().await?;
+        let rest = match issue_type_id {
+            None => format!("issue/createmeta/{project}/issuetypes"),
+            Some(t) => format!("issue/createmeta/{project}/issuetypes/{t}"),
+        };
+        let req = http
+            .get(&self.path(&rest))?
+            .query_pair("startAt", &start.to_string())
+            .query_pair("maxResults", "50");
+        http.send_json(req).await
     }
 
     /// `GET /issue/{key}/transitions?expand=transitions.fields`: the transitions

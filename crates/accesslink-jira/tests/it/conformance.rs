@@ -41,7 +41,9 @@ async fn ticketing_with(mock: &JiraMock, jira: &JiraConnector, kind: TicketKind)
     let suite = TicketingSuite::new(template)
         .bad_refs(BAD_REFS.iter().copied())
         .canaries([mock.secret(), mock.client_secret()])
-        .absent_ref("ITSM-999999");
+        .absent_ref("ITSM-999999")
+        // JQL dates are minutes: the feed asks again from a minute before its watermark.
+        .feed_overlap(std::time::Duration::from_secs(60));
     let report = run_ticketing_suite(jira, mock, &suite).await;
     report.assert_success();
     assert_eq!(report.skipped().count(), 0, "{report:?}");
@@ -76,7 +78,12 @@ async fn ticketing_suite_with_a_correlation_custom_field() {
             .iter()
             .filter(|r| r.url.path().contains("/search"))
             .map(|r| r.body_json().unwrap())
-            .filter(|b: &serde_json::Value| !b["jql"].as_str().unwrap().starts_with("key in"))
+            // Batched reads (`key in`) and change-feed listings (`updated >=`) aside,
+            // every search is a correlation look-up by the field.
+            .filter(|b: &serde_json::Value| {
+                let jql = b["jql"].as_str().unwrap();
+                !jql.starts_with("key in") && !jql.starts_with("updated >=")
+            })
             .collect();
         assert!(!searches.is_empty());
         assert!(
@@ -168,7 +175,11 @@ async fn provisioning(mock: &JiraMock, jira: &JiraConnector, login: String) {
         assert!(
             check == Check::ExpiryMidImport
                 || (check == Check::ReportedTotalShortfall
-                    && why == "the backend's totals cannot be inflated"),
+                    && why == "the backend's totals cannot be inflated")
+                // Cloud passwords belong to Atlassian accounts; Data Center's password
+                // call is not built (docs/connectors/jira.md, "Intake").
+                || (check == Check::PasswordSetAndNeverPrinted
+                    && why == "the connector does not declare [SetPassword]"),
             "{report}"
         );
     }

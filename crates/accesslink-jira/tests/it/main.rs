@@ -4,6 +4,7 @@ mod conformance;
 mod contract;
 mod faults;
 mod input;
+mod intake;
 mod oauth;
 mod provisioning;
 mod secrets;

@@ -22,14 +22,26 @@ async fn provisioning_suite_with_a_team() {
     let report = run_provisioning_suite(&og, &mock, &suite).await;
     report.assert_success();
     // OpsGenie API keys never expire and there is no session: nothing to expire mid-import.
+    // OpsGenie has no password API (docs/connectors/opsgenie.md, "Intake").
     let skipped: Vec<_> = report.skipped().collect();
     assert_eq!(
         skipped,
-        [(
-            Check::ExpiryMidImport,
-            "the backend's credentials cannot expire"
-        )],
+        [
+            (
+                Check::ExpiryMidImport,
+                "the backend's credentials cannot expire"
+            ),
+            (
+                Check::PasswordSetAndNeverPrinted,
+                "the connector does not declare [SetPassword]"
+            )
+        ],
         "{report}"
+    );
+    assert!(
+        report
+            .passed()
+            .any(|c| c == Check::AccountSchemaListsFields)
     );
     assert!(
         report

@@ -9,6 +9,7 @@ mod contract;
 mod faults;
 mod handles;
 mod import;
+mod intake;
 mod secrets;
 mod settings;
 mod wire;

@@ -7,6 +7,7 @@ mod conformance;
 mod contract;
 mod faults;
 mod import;
+mod intake;
 mod secrets;
 mod settings;
 mod throttle;

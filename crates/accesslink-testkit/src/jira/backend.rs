@@ -16,6 +16,7 @@ use accesslink_core::{
 };
 use async_trait::async_trait;
 use serde_json::Value;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::JiraMock;
 use super::state::{Mode, State};
@@ -61,7 +62,8 @@ impl TicketBackend for JiraMock {
         true
     }
 
-    /// New: the workflow's first status; in progress: its `indeterminate` status;
+    /// New: the workflow's first status; in progress: its first `indeterminate` status;
+    /// on hold: its `On hold` status;
     /// resolved or closed: its first `done` status with resolution `Done`; cancelled: its
     /// last `done` status with `Won't Do`.
     async fn set_ticket_state(&self, r: &TicketRef, state: TicketState) -> Result<()> {
@@ -74,9 +76,15 @@ impl TicketBackend for JiraMock {
         };
         let (status, resolution) = match state {
             TicketState::New => (pick("new", false), None),
-            TicketState::InProgress | TicketState::OnHold | TicketState::Reopened => {
-                (pick("indeterminate", false), None)
-            }
+            TicketState::InProgress | TicketState::Reopened => (pick("indeterminate", false), None),
+            // A status of its own, so the change is seen even in the same second.
+            TicketState::OnHold => (
+                wf.statuses
+                    .iter()
+                    .find(|st| st.name == "On hold")
+                    .map(|st| st.id.to_owned()),
+                None,
+            ),
             TicketState::Resolved | TicketState::Closed => (pick("done", false), Some("Done")),
             TicketState::Cancelled => (pick("done", true), Some("Won't Do")),
             _ => return Err(Error::invalid_input(format!("no Jira status for {state}"))),
@@ -86,7 +94,41 @@ impl TicketBackend for JiraMock {
         let row = &mut s.issues[i];
         row.status = status;
         row.resolution = resolution.map(str::to_owned);
+        s.touch(i);
         Ok(())
+    }
+
+    /// Every write then stamps `at` (Jira keeps milliseconds; the mock whole seconds).
+    fn freeze_clock(&self, at: Option<SystemTime>) -> bool {
+        let ms = at.map(|t| {
+            let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+            // Whole seconds, as the mock's clock keeps them.
+            since.as_secs() * 1000
+        });
+        self.lock().frozen_ms = ms;
+        true
+    }
+
+    /// A public comment by Jane Doe, the mock's first user.
+    async fn add_person_comment(&self, r: &TicketRef, body: &str) -> Result<bool> {
+        let mut s = self.lock();
+        let i = find(&s, r)?;
+        let body = match s.mode {
+            Mode::Cloud => super::adf_text(body),
+            Mode::DataCenter => serde_json::json!(body),
+        };
+        s.push_comment(i, body, false, Some(0));
+        Ok(true)
+    }
+
+    /// The fields of the mock's create screens (the same for every issue type).
+    fn ticket_fields(&self, _kind: &TicketKind) -> Option<Vec<String>> {
+        Some(
+            super::create_fields()
+                .iter()
+                .filter_map(|f| f.get("fieldId").and_then(Value::as_str).map(str::to_owned))
+                .collect(),
+        )
     }
 
     async fn count_with_correlation(&self, id: &CorrelationId) -> Result<usize> {
@@ -182,6 +224,31 @@ impl AccountBackend for JiraMock {
 
     fn faults(&self) -> Option<&FaultPlan> {
         Some(&self.faults)
+    }
+
+    /// The fields `GET user` shows (Cloud: account id, type, display name, e-mail,
+    /// active, time zone; Data Center: name and key instead of the account id and type).
+    fn account_fields(&self) -> Option<Vec<String>> {
+        let s = self.lock();
+        let fields: &[&str] = match s.mode {
+            Mode::Cloud => &[
+                "accountId",
+                "accountType",
+                "displayName",
+                "emailAddress",
+                "active",
+                "timeZone",
+            ],
+            Mode::DataCenter => &[
+                "name",
+                "key",
+                "displayName",
+                "emailAddress",
+                "active",
+                "timeZone",
+            ],
+        };
+        Some(fields.iter().map(|f| (*f).to_owned()).collect())
     }
 
     /// OAuth: every access token is dropped, so the next request renews with the

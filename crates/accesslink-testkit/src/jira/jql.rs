@@ -10,12 +10,17 @@ pub(crate) struct Clause {
     pub values: Vec<String>,
     /// `~` (a text search) rather than `=` / `in`.
     pub text: bool,
+    /// `>=` (a date field compared with `yyyy/MM/dd HH:mm`): the minute it names, in
+    /// milliseconds since the epoch (the mock's API user's time zone is UTC).
+    pub since_ms: Option<u64>,
 }
 
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Query {
     pub clauses: Vec<Clause>,
+    /// The `ORDER BY` fields, lower case, in order.
+    pub order: Vec<String>,
 }
 
 struct Lexer<'a> {
@@ -69,7 +74,31 @@ impl Lexer<'_> {
     }
 }
 
-const FIELDS: &[&str] = &["labels", "key", "issuekey", "id", "project", "issuetype"];
+const FIELDS: &[&str] = &[
+    "labels",
+    "key",
+    "issuekey",
+    "id",
+    "project",
+    "issuetype",
+    "updated",
+];
+
+/// `yyyy/MM/dd HH:mm` or `yyyy-MM-dd HH:mm` (or a bare date) as JQL takes dates, in
+/// UTC; milliseconds since the epoch. Seconds are not accepted, as in Jira.
+pub(crate) fn parse_jql_date(v: &str) -> Option<u64> {
+    let v = v.trim().replace('/', "-");
+    let full = if v.len() == 10 {
+        format!("{v} 00:00:00")
+    } else {
+        format!("{v}:00")
+    };
+    if full.len() != 19 {
+        return None;
+    }
+    let t = accesslink_core::time::parse_local_datetime(&full, 0)?;
+    u64::try_from(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis()).ok()
+}
 /// The site's one text custom field, "Correlation ID" (`customfield_10050`).
 pub(crate) const CUSTOM_FIELD: &str = "cf[10050]";
 const RESERVED: &[char] = &[
@@ -111,16 +140,27 @@ pub(crate) fn parse(jql: &str) -> Result<Query, String> {
                     Some(Tok::Word(b)) if b.eq_ignore_ascii_case("by") => {}
                     _ => return Err("Error in the JQL Query: expected BY".into()),
                 }
-                let Some(Tok::Word(_)) = toks.next() else {
-                    return Err("Error in the JQL Query: expected a field to order by".into());
-                };
-                if let Some(Tok::Word(d)) = toks.peek() {
-                    if d.eq_ignore_ascii_case("asc") || d.eq_ignore_ascii_case("desc") {
-                        toks.next();
+                loop {
+                    let Some(Tok::Word(f)) = toks.next() else {
+                        return Err("Error in the JQL Query: expected a field to order by".into());
+                    };
+                    q.order.push(f.to_ascii_lowercase());
+                    if let Some(Tok::Word(d)) = toks.peek() {
+                        if d.eq_ignore_ascii_case("asc") {
+                            toks.next();
+                        } else if d.eq_ignore_ascii_case("desc") {
+                            return Err(
+                                "Error in the JQL Query: the mock orders ascending only".into()
+                            );
+                        }
                     }
-                }
-                if toks.next().is_some() {
-                    return Err("Error in the JQL Query: text after ORDER BY".into());
+                    match toks.next() {
+                        None => break,
+                        Some(Tok::Sym(',')) => {}
+                        Some(_) => {
+                            return Err("Error in the JQL Query: text after ORDER BY".into());
+                        }
+                    }
                 }
                 break;
             }
@@ -138,7 +178,23 @@ pub(crate) fn parse(jql: &str) -> Result<Query, String> {
             ));
         }
         let mut text = false;
+        let mut since_ms = None;
         let values = match toks.next() {
+            Some(Tok::Word(w)) if w == ">" && field == "updated" => {
+                if toks.next() != Some(Tok::Sym('=')) {
+                    return Err("Error in the JQL Query: the mock takes 'updated >=' only".into());
+                }
+                let v = value(toks.next())?;
+                since_ms = Some(parse_jql_date(&v).ok_or_else(|| {
+                    format!(
+                        "Date value '{v}' for field 'updated' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."
+                    )
+                })?);
+                vec![v]
+            }
+            _ if field == "updated" => {
+                return Err("Error in the JQL Query: the mock takes 'updated >=' only".into());
+            }
             Some(Tok::Word(w)) if w == "~" => {
                 text = true;
                 vec![value(toks.next())?]
@@ -178,6 +234,7 @@ pub(crate) fn parse(jql: &str) -> Result<Query, String> {
             field,
             values,
             text,
+            since_ms,
         });
         match toks.peek() {
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("and") => {
@@ -215,6 +272,18 @@ mod tests {
         assert_eq!(q.clauses[0].values, [r#""EXT\-1""#]);
         assert!(parse("cf[10050] = x").is_err());
         assert!(parse("cf[99999] ~ x").is_err());
+    }
+
+    #[test]
+    fn updated_since_takes_minutes_and_order_takes_a_list() {
+        let q = parse(r#"updated >= "2024/05/02 09:14" ORDER BY updated ASC, key ASC"#).unwrap();
+        assert_eq!(q.clauses[0].since_ms, Some(1_714_641_240_000));
+        assert_eq!(q.order, ["updated", "key"]);
+        assert!(
+            parse(r#"updated >= "2024/05/02 09:14:11""#).is_err(),
+            "no seconds"
+        );
+        assert!(parse(r#"updated = "2024/05/02 09:14""#).is_err());
     }
 
     #[test]

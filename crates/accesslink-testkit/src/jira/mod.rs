@@ -8,10 +8,13 @@
 //! | `POST /rest/api/{v}/issue` | 201 `{id,key,self}`; 400 `errors` for a bad project, type, summary, a label with spaces, or rich text of the wrong shape (**a string where v3 wants ADF**, an object where v2 wants a string) |
 //! | `PUT /rest/api/{v}/issue/{key}` | `update.labels[].add` → 204 |
 //! | `POST /rest/api/{v}/issue/{key}/comment` | 201; body shape checked like descriptions; `sd.public.comment {internal:true}` marks it internal |
+//! | `GET /rest/api/{v}/issue/{key}/comment` | `{startAt, maxResults, total, comments}` oldest first; ids, authors, times; `jsdPublic` on Cloud JSM requests; `properties` (`sd.public.comment`) with `expand=properties` |
+//! | `GET /rest/api/{v}/issue/createmeta/{project}/issuetypes[/{id}]` | the create screen's issue types (Cloud `issueTypes`, Data Center `values`) and fields (Cloud `fields`, Data Center `values`) with `allowedValues` for priority and issue type |
 //! | `GET`/`POST /rest/api/{v}/issue/{key}/transitions` | per-workflow transitions with **different ids** (software: 11/31/41, change: 711/761/771); `expand=transitions.fields` shows whether the screen has `resolution`; setting it where it is not → 400 |
 //! | `POST /rest/api/3/search/jql` (Cloud) | `{issues, nextPageToken?, isLast}`, no total, token absent on the last page; `/rest/api/{2,3}/search` → 410 on Cloud |
 //! | `POST /rest/api/2/search` (Data Center) | `{startAt, maxResults, total, issues}` |
-//! | JQL | `field = v`, `field in (…)`, `AND`, `ORDER BY`; `labels`, `key`, `id`, `project`, `issuetype`; an unknown key in `key in (…)` → 400 as Jira does |
+//! | JQL | `field = v`, `field in (…)`, `AND`, `ORDER BY a ASC, b ASC`; `labels`, `key`, `id`, `project`, `issuetype`, and `updated >= "yyyy/MM/dd HH:mm"` (**minutes only**, read in UTC, the API user's zone here); ordering by `updated` sorts by update time then key; an unknown key in `key in (…)` → 400 as Jira does |
+//! | update times | every write (create, label, comment, transition, approval decision, move) stamps `updated` with the server's clock (one second on per write) or the frozen time ([`TicketBackend::freeze_clock`](crate::conformance::TicketBackend::freeze_clock)) |
 //! | `POST /rest/servicedeskapi/request` | JSM request in service desk `10` (project `SD`), request types `25` (Change, with a pending approval) and `26` |
 //! | `GET /rest/servicedeskapi/request/{key}/approval` | JSM page `{size,start,limit,isLastPage,values}`; 404 for plain issues |
 //! | Cloud users | `users/search` (bare array; app and customer accounts included; hidden e-mails absent), `user?accountId=`, `user/search?query=`, `POST`/`DELETE user`, `user/groups` |
@@ -326,6 +329,7 @@ impl JiraMock {
         {
             Some(a) => {
                 a.decision = decision.to_owned();
+                s.touch(i);
                 true
             }
             None => false,
@@ -351,7 +355,25 @@ impl JiraMock {
         let old = std::mem::replace(&mut row.key, new_key.clone());
         row.previous_keys.push(old);
         row.project = project.to_owned();
+        s.touch(i);
         Some(new_key)
+    }
+
+    /// Adds a public comment as a person (a user id) would in Jira's UI; the comment id.
+    pub fn add_comment_by(&self, key: &str, author: &str, text: &str) -> Option<String> {
+        let mut s = self.lock();
+        let i = s.issue_index(key)?;
+        let author = s.user_index(author);
+        let body = match s.mode {
+            Mode::Cloud => adf_text(text),
+            Mode::DataCenter => json!(text),
+        };
+        Some(s.push_comment(i, body, false, author).to_string())
+    }
+
+    /// Stops the server's clock at `at` (ms since the epoch): every write stamps it.
+    pub fn freeze_clock_ms(&self, at: Option<u64>) {
+        self.lock().frozen_ms = at;
     }
 
     /// An issue as `GET /issue/{key}` prints it.
@@ -434,6 +456,40 @@ impl JiraMock {
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
+}
+
+/// The "Customer Request Type" custom field JSM requests carry (`{"requestType":{"id":…}}`).
+pub const REQUEST_TYPE_FIELD: &str = "customfield_10010";
+
+/// The issue types of the mock's create screens: id and name.
+pub(crate) const ISSUE_TYPES: &[(&str, &str)] = &[
+    ("10001", "Task"),
+    ("10002", "Incident"),
+    ("10003", "Change"),
+    ("10004", "Problem"),
+    ("10005", "Service Request"),
+];
+
+/// The fields of every create screen, as createmeta lists them.
+pub(crate) fn create_fields() -> Vec<Value> {
+    let user = "user";
+    let types: Vec<Value> = ISSUE_TYPES
+        .iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    vec![
+        json!({"fieldId": "project", "key": "project", "name": "Project", "required": true, "schema": {"type": "project", "system": "project"}, "operations": ["set"]}),
+        json!({"fieldId": "issuetype", "key": "issuetype", "name": "Issue Type", "required": true, "schema": {"type": "issuetype", "system": "issuetype"}, "operations": [], "allowedValues": types}),
+        json!({"fieldId": "summary", "key": "summary", "name": "Summary", "required": true, "schema": {"type": "string", "system": "summary"}, "operations": ["set"]}),
+        json!({"fieldId": "description", "key": "description", "name": "Description", "required": false, "schema": {"type": "string", "system": "description"}, "operations": ["set"]}),
+        json!({"fieldId": "labels", "key": "labels", "name": "Labels", "required": false, "schema": {"type": "array", "items": "string", "system": "labels"}, "operations": ["add", "set", "remove"]}),
+        json!({"fieldId": "priority", "key": "priority", "name": "Priority", "required": false, "schema": {"type": "priority", "system": "priority"}, "operations": ["set"],
+               "allowedValues": [{"id": "1", "name": "Highest"}, {"id": "2", "name": "High"}, {"id": "3", "name": "Medium"}, {"id": "4", "name": "Low"}, {"id": "5", "name": "Lowest"}]}),
+        json!({"fieldId": "assignee", "key": "assignee", "name": "Assignee", "required": false, "schema": {"type": user, "system": "assignee"}, "operations": ["set"]}),
+        json!({"fieldId": "reporter", "key": "reporter", "name": "Reporter", "required": true, "schema": {"type": user, "system": "reporter"}, "operations": ["set"]}),
+        json!({"fieldId": "duedate", "key": "duedate", "name": "Due date", "required": false, "schema": {"type": "date", "system": "duedate"}, "operations": ["set"]}),
+        json!({"fieldId": "customfield_10050", "key": "customfield_10050", "name": "Correlation ID", "required": false, "schema": {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield", "customId": 10050}, "operations": ["set"]}),
+    ]
 }
 
 /// An ADF document with one paragraph.

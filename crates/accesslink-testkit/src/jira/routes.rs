@@ -7,9 +7,7 @@ use serde_json::{Map, Value, json};
 use wiremock::{Request, ResponseTemplate};
 
 use super::jql;
-use super::state::{
-    AuthMode, GroupRow, IssueRow, Mode, State, StoredApproval, StoredComment, token,
-};
+use super::state::{AuthMode, GroupRow, IssueRow, Mode, State, StoredApproval, token};
 
 /// A parsed request.
 pub(crate) struct Call<'a> {
@@ -382,6 +380,13 @@ fn platform(state: &mut State, call: &Call<'_>, rest: &[&str]) -> ResponseTempla
         ("POST", ["issue"]) => create_issue(state, call),
         ("PUT", ["issue", id]) => update_issue(state, call, id),
         ("POST", ["issue", id, "comment"]) => add_comment(state, call, id),
+        ("GET", ["issue", id, "comment"]) => list_comments(state, call, id),
+        ("GET", ["issue", "createmeta", project, "issuetypes"]) => {
+            createmeta_types(state, call, project)
+        }
+        ("GET", ["issue", "createmeta", project, "issuetypes", type_id]) => {
+            createmeta_fields(state, call, project, type_id)
+        }
         ("GET", ["issue", id, "transitions"]) => transitions(state, call, id),
         ("POST", ["issue", id, "transitions"]) => do_transition(state, call, id),
         ("POST", ["search", "jql"]) if state.mode == Mode::Cloud => search_jql(state, call),
@@ -510,6 +515,7 @@ fn update_issue(state: &mut State, call: &Call<'_>, id: &str) -> ResponseTemplat
             state.issues[i].labels.push(l);
         }
     }
+    state.touch(i);
     no_content()
 }
 
@@ -538,14 +544,108 @@ fn add_comment(state: &mut State, call: &Call<'_>, id: &str) -> ResponseTemplate
                     && p.pointer("/value/internal") == Some(&json!(true))
             })
         });
-    state.issues[i].comments.push(StoredComment {
-        body: body.clone(),
-        internal,
-    });
-    let n = state.issues[i].comments.len();
+    let id = state.push_comment(i, body.clone(), internal, None);
+    json_response(201, &json!({"id": id.to_string(), "body": body}))
+}
+
+/// `GET …/issue/{key}/comment?startAt&maxResults&orderBy=created&expand=properties`:
+/// offset paging with a total, oldest first.
+fn list_comments(state: &mut State, call: &Call<'_>, id: &str) -> ResponseTemplate {
+    let Some(i) = state.issue_index(id) else {
+        return not_found_issue();
+    };
+    let start = call.num("startAt", 0);
+    let size = call.num("maxResults", 50).clamp(1, 5000);
+    let properties = call
+        .param("expand")
+        .is_some_and(|e| e.contains("properties"));
+    let issue = &state.issues[i];
+    let page: Vec<Value> = issue
+        .comments
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(|c| state.comment_json(issue, c, properties))
+        .collect();
     json_response(
-        201,
-        &json!({"id": format!("{}{n:03}", state.issues[i].id), "body": body}),
+        200,
+        &json!({"startAt": start, "maxResults": size, "total": issue.comments.len(), "comments": page}),
+    )
+}
+
+/// The issue types a project's create screens offer (the mock: every type its issues
+/// use, plus the usual ones), as `createmeta/{project}/issuetypes` lists them: Cloud under
+/// `issueTypes`, Data Center under `values`.
+fn createmeta_types(state: &mut State, call: &Call<'_>, project: &str) -> ResponseTemplate {
+    if !state
+        .projects
+        .iter()
+        .any(|(p, _)| p.eq_ignore_ascii_case(project))
+    {
+        return error(
+            404,
+            &[&format!("No project could be found with key '{project}'.")],
+            json!({}),
+        );
+    }
+    let types: Vec<Value> = super::ISSUE_TYPES
+        .iter()
+        .map(|(id, name)| json!({"id": id, "name": name, "subtask": false}))
+        .collect();
+    let start = call.num("startAt", 0);
+    let total = types.len();
+    let page: Vec<Value> = types
+        .into_iter()
+        .skip(start)
+        .take(call.num("maxResults", 50))
+        .collect();
+    let list_key = match state.mode {
+        Mode::Cloud => "issueTypes",
+        Mode::DataCenter => "values",
+    };
+    json_response(
+        200,
+        &json!({list_key: page, "startAt": start, "maxResults": 50, "total": total}),
+    )
+}
+
+/// The fields of an issue type's create screen (`createmeta/{project}/issuetypes/{id}`):
+/// Cloud under `fields`, Data Center under `values`.
+fn createmeta_fields(
+    state: &mut State,
+    call: &Call<'_>,
+    project: &str,
+    type_id: &str,
+) -> ResponseTemplate {
+    if !state
+        .projects
+        .iter()
+        .any(|(p, _)| p.eq_ignore_ascii_case(project))
+    {
+        return error(
+            404,
+            &[&format!("No project could be found with key '{project}'.")],
+            json!({}),
+        );
+    }
+    if !super::ISSUE_TYPES.iter().any(|(id, _)| *id == type_id) {
+        return error(404, &["Issue type with given ID does not exist"], json!({}));
+    }
+    let fields = super::create_fields();
+    let start = call.num("startAt", 0);
+    let total = fields.len();
+    let page: Vec<Value> = fields
+        .into_iter()
+        .skip(start)
+        .take(call.num("maxResults", 50))
+        .collect();
+    let list_key = match state.mode {
+        Mode::Cloud => "fields",
+        Mode::DataCenter => "values",
+    };
+    json_response(
+        200,
+        &json!({list_key: page, "startAt": start, "maxResults": 50, "total": total}),
     )
 }
 
@@ -629,18 +729,16 @@ fn do_transition(state: &mut State, call: &Call<'_>, id: &str) -> ResponseTempla
         }
     }
     let to = wf.statuses.iter().find(|s| s.id == t.to).cloned();
+    for body in comments {
+        state.push_comment(i, body, false, None);
+    }
+    state.touch(i);
     let issue = &mut state.issues[i];
     issue.status = t.to.to_owned();
     issue.resolution = match to.map(|s| s.category) {
         Some("done") => Some(resolution.unwrap_or("Done").to_owned()),
         _ => None,
     };
-    issue
-        .comments
-        .extend(comments.into_iter().map(|body| StoredComment {
-            body,
-            internal: false,
-        }));
     no_content()
 }
 
@@ -680,13 +778,27 @@ fn select(state: &State, jql_text: &str) -> Result<Vec<usize>, ResponseTemplate>
                 "id" => i.id.to_string() == *v,
                 "project" => i.project.eq_ignore_ascii_case(v),
                 "issuetype" => i.issue_type.eq_ignore_ascii_case(v),
+                "updated" => c.since_ms.is_some_and(|since| i.updated_ms >= since),
                 _ => false,
             })
         })
     };
-    Ok((0..state.issues.len())
+    let mut out: Vec<usize> = (0..state.issues.len())
         .filter(|&i| matches(&state.issues[i]))
-        .collect())
+        .collect();
+    // `ORDER BY updated ASC, key ASC`: by update time, then project and number.
+    if q.order.first().map(String::as_str) == Some("updated") {
+        out.sort_by_cached_key(|&i| {
+            let row = &state.issues[i];
+            let (project, n) = row.key.rsplit_once('-').unwrap_or((&row.key, "0"));
+            (
+                row.updated_ms,
+                project.to_owned(),
+                n.parse::<u64>().unwrap_or(0),
+            )
+        });
+    }
+    Ok(out)
 }
 
 /// The text of a Lucene phrase (`"EXT\-1"` → `EXT-1`): quotes dropped, escapes undone.
@@ -878,6 +990,11 @@ fn jsm_create(state: &mut State, call: &Call<'_>) -> ResponseTemplate {
     row.labels = labels;
     row.reporter = reporter;
     row.approvals = Some(approvals.unwrap_or_default());
+    // Cloud and Data Center keep the request type in the "Customer Request Type" field.
+    row.extra.insert(
+        super::REQUEST_TYPE_FIELD.into(),
+        json!({"requestType": {"id": rt, "name": issue_type, "serviceDeskId": desk}}),
+    );
     if let Some(values) = values.as_object() {
         for (k, v) in values {
             if k.starts_with("customfield_") {

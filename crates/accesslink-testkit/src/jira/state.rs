@@ -69,6 +69,13 @@ pub(crate) fn software_workflow() -> Workflow {
                 name: "Done",
                 category: "done",
             },
+            // No transition leads here; agents (the backend's `set_ticket_state`) park
+            // issues in it, so "on hold" is a status of its own.
+            StatusDef {
+                id: "10006",
+                name: "On hold",
+                category: "indeterminate",
+            },
         ],
         transitions: vec![
             TransitionDef {
@@ -116,6 +123,11 @@ pub(crate) fn change_workflow() -> Workflow {
                 name: "Declined",
                 category: "done",
             },
+            StatusDef {
+                id: "10014",
+                name: "On hold",
+                category: "indeterminate",
+            },
         ],
         transitions: vec![
             TransitionDef {
@@ -143,8 +155,13 @@ pub(crate) fn change_workflow() -> Workflow {
 /// A comment as stored: its body as sent (ADF or string) and whether it is internal.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredComment {
+    /// The comment id (`10000`, `10001`…, unique on the site).
+    pub id: u64,
     pub body: Value,
     pub internal: bool,
+    /// The author's user index; `None` is the API user (the connector).
+    pub author: Option<usize>,
+    pub created_ms: u64,
 }
 
 /// A JSM approval.
@@ -170,6 +187,8 @@ pub(crate) struct IssueRow {
     pub resolution: Option<String>,
     pub reporter: Option<usize>,
     pub created_ms: u64,
+    /// Stamped by every write (the server's clock, or the frozen time).
+    pub updated_ms: u64,
     pub comments: Vec<StoredComment>,
     /// `Some` for JSM requests.
     pub approvals: Option<Vec<StoredApproval>>,
@@ -225,6 +244,9 @@ pub(crate) struct State {
     pub throttle_every: Option<usize>,
     pub served: usize,
     pub clock_ms: u64,
+    /// `TicketBackend::freeze_clock`: every write stamps this time.
+    pub frozen_ms: Option<u64>,
+    pub next_comment: u64,
 }
 
 pub(crate) fn token(prefix: &str) -> String {
@@ -269,6 +291,8 @@ impl State {
             throttle_every: None,
             served: 0,
             clock_ms: 1_714_640_000_000,
+            frozen_ms: None,
+            next_comment: 10_000,
         };
         s.add_user("Jane Doe", Some("jane.doe@example.com"), "atlassian", false);
         s.add_user("Automation for Jira", None, "app", false);
@@ -381,7 +405,7 @@ impl State {
         p.1 += 1;
         let key = format!("{project}-{}", p.1);
         self.next_issue += 1;
-        self.clock_ms += 1000;
+        let now = self.tick();
         let status = self.workflow_of(issue_type).statuses[0].id.to_owned();
         self.issues.push(IssueRow {
             id: self.next_issue,
@@ -395,12 +419,98 @@ impl State {
             status,
             resolution: None,
             reporter: None,
-            created_ms: self.clock_ms,
+            created_ms: now,
+            updated_ms: now,
             comments: Vec::new(),
             approvals: None,
             extra: serde_json::Map::new(),
         });
         self.issues.len() - 1
+    }
+
+    /// The server's time for a write: the frozen time, or the clock moved on a second.
+    pub(crate) fn tick(&mut self) -> u64 {
+        if let Some(at) = self.frozen_ms {
+            return at;
+        }
+        self.clock_ms += 1000;
+        self.clock_ms
+    }
+
+    /// Stamps issue `i`'s update time.
+    pub(crate) fn touch(&mut self, i: usize) {
+        let now = self.tick();
+        self.issues[i].updated_ms = now;
+    }
+
+    /// Adds a comment to issue `i` and stamps its update time; returns the comment id.
+    pub(crate) fn push_comment(
+        &mut self,
+        i: usize,
+        body: Value,
+        internal: bool,
+        author: Option<usize>,
+    ) -> u64 {
+        let now = self.tick();
+        self.next_comment += 1;
+        let id = self.next_comment;
+        let issue = &mut self.issues[i];
+        issue.updated_ms = now;
+        issue.comments.push(StoredComment {
+            id,
+            body,
+            internal,
+            author,
+            created_ms: now,
+        });
+        id
+    }
+
+    /// The API user as Jira shows it in a comment's `author`.
+    pub(crate) fn api_user_json(&self) -> Value {
+        match self.mode {
+            Mode::Cloud => {
+                json!({"accountId": "5b10ac8d82e05b22cc7dffff", "accountType": "atlassian", "displayName": "IAM Bot", "active": true})
+            }
+            Mode::DataCenter => {
+                json!({"name": self.user, "key": "JIRAUSER10000", "displayName": "IAM Bot", "active": true})
+            }
+        }
+    }
+
+    /// A comment as `GET …/issue/{key}/comment` shows it: Cloud JSM issues carry
+    /// `jsdPublic`; `properties` (with `sd.public.comment`) only with `expand=properties`.
+    pub(crate) fn comment_json(
+        &self,
+        issue: &IssueRow,
+        c: &StoredComment,
+        properties: bool,
+    ) -> Value {
+        let author = c
+            .author
+            .and_then(|u| self.users.get(u)?.as_ref())
+            .map_or_else(|| self.api_user_json(), |u| self.user_json(u));
+        let mut v = json!({
+            "self": format!("{}/rest/api/{}/issue/{}/comment/{}", self.site_url, self.version(), issue.id, c.id),
+            "id": c.id.to_string(),
+            "author": author,
+            "updateAuthor": author,
+            "body": c.body,
+            "created": Self::jira_time(c.created_ms),
+            "updated": Self::jira_time(c.created_ms),
+        });
+        let jsm = issue.approvals.is_some();
+        if jsm && self.mode == Mode::Cloud {
+            v["jsdPublic"] = json!(!c.internal);
+        }
+        if properties {
+            v["properties"] = if jsm || c.internal {
+                json!([{"key": "sd.public.comment", "value": {"internal": c.internal}}])
+            } else {
+                json!([])
+            };
+        }
+        v
     }
 
     pub(crate) fn status_def(&self, issue: &IssueRow) -> StatusDef {
@@ -456,7 +566,7 @@ impl State {
             "assignee": null,
             "reporter": i.reporter.and_then(|r| self.users.get(r)?.as_ref()).map(|u| self.user_json(u)),
             "created": Self::jira_time(i.created_ms),
-            "updated": Self::jira_time(i.created_ms),
+            "updated": Self::jira_time(i.updated_ms),
         });
         for (k, v) in &i.extra {
             fields[k] = v.clone();

@@ -13,6 +13,30 @@ use crate::fault::FaultPlan;
 
 #[async_trait]
 impl AccountBackend for OpsGenieMock {
+    /// What `GET /v2/users/{id}?expand=contact` shows.
+    fn account_fields(&self) -> Option<Vec<String>> {
+        Some(
+            [
+                "id",
+                "username",
+                "fullName",
+                "role",
+                "blocked",
+                "verified",
+                "timeZone",
+                "locale",
+                "userAddress",
+                "tags",
+                "details",
+                "createdAt",
+                "skypeUsername",
+                "userContacts",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        )
+    }
+
     /// The users' `totalCount` then counts `extra` users more than the account holds.
     fn inflate_reported_total(&self, extra: usize) -> bool {
         self.lock().total_bias = extra;

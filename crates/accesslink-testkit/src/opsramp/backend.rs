@@ -51,6 +51,40 @@ impl AccountBackend for OpsRampMock {
         self.expire_tokens();
         true
     }
+
+    /// What `GET users/{id}` shows: the minimal fields, the stored extras and the
+    /// defaults the mock fills in.
+    fn account_fields(&self) -> Option<Vec<String>> {
+        let base = [
+            "id",
+            "loginName",
+            "firstName",
+            "lastName",
+            "email",
+            "status",
+            "roles",
+            "userGroups",
+            "createdTime",
+            "updatedTime",
+        ];
+        Some(
+            base.iter()
+                .chain(super::users::EXTRA_FIELDS)
+                .map(|f| (*f).to_owned())
+                .collect(),
+        )
+    }
+
+    /// The password last sent on create or update.
+    async fn password_is(&self, account: &AccountId, password: &str) -> Result<Option<bool>> {
+        if !self.has_user(account.as_str()) {
+            return Err(Error::not_found(format!("account {account}")));
+        }
+        Ok(Some(
+            self.password_matches(account.as_str(), password)
+                .unwrap_or(false),
+        ))
+    }
 }
 
 /// Tickets: a reference names a ticket by `id` or `number` (`INC…`, `SRQ…`); comments
@@ -90,6 +124,49 @@ impl crate::conformance::TicketBackend for OpsRampMock {
         } else {
             Err(Error::not_found(format!("ticket {r}")))
         }
+    }
+
+    /// Every ticket write then stamps `at` (OpsRamp shows seconds).
+    fn freeze_clock(&self, at: Option<std::time::SystemTime>) -> bool {
+        self.freeze_ticket_clock(at);
+        true
+    }
+
+    /// A public response by `USR0000000001` (`jdoe`).
+    async fn add_person_comment(&self, r: &accesslink_core::TicketRef, body: &str) -> Result<bool> {
+        let id = r.id().or(r.number()).unwrap_or("");
+        if self.add_response_by(id, "USR0000000001", "jdoe", body) {
+            Ok(true)
+        } else {
+            Err(Error::not_found(format!("ticket {r}")))
+        }
+    }
+
+    /// The create fields the mock accepts and the fields it adds to every ticket.
+    fn ticket_fields(&self, _kind: &TicketKind) -> Option<Vec<String>> {
+        Some(
+            [
+                "subject",
+                "description",
+                "priority",
+                "requester",
+                "assignedUser",
+                "assigneeGroup",
+                "category",
+                "subCategory",
+                "extTicketId",
+                "id",
+                "status",
+                "oldStatus",
+                "createdDate",
+                "updatedDate",
+                "source",
+                "allowedStatus",
+                "statusReason",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        )
     }
 
     async fn count_with_correlation(&self, id: &accesslink_core::CorrelationId) -> Result<usize> {

@@ -508,13 +508,52 @@ impl OpsRampMock {
     /// Sets a ticket's status as an agent would, bypassing the flow; `false` when there
     /// is no such ticket.
     pub fn set_ticket_status(&self, id: &str, status: &str) -> bool {
-        self.with_tenant(|t| match t.tickets.get_mut(id) {
-            Some(r) => {
-                r.old_status = std::mem::replace(&mut r.status, status.to_owned());
-                true
+        self.with_tenant(|t| {
+            let now = t.now();
+            match t.tickets.get_mut(id) {
+                Some(r) => {
+                    r.old_status = std::mem::replace(&mut r.status, status.to_owned());
+                    r.updated = now;
+                    true
+                }
+                None => false,
             }
-            None => false,
         })
+    }
+
+    /// Stops the tenant's ticket clock at `at` (every ticket write stamps it), or lets
+    /// it run (`None`).
+    pub fn freeze_ticket_clock(&self, at: Option<std::time::SystemTime>) {
+        self.with_tenant(|t| t.frozen = at);
+    }
+
+    /// Adds a public response as a person (`creator{id,loginName}`) would in the UI,
+    /// stamping the ticket's update time; `false` when there is no such ticket.
+    pub fn add_response_by(&self, id: &str, user_id: &str, login: &str, text: &str) -> bool {
+        self.with_tenant(|t| {
+            let now = t.now();
+            match t.tickets.get_mut(id) {
+                Some(r) => {
+                    r.responses.push(tickets::Response {
+                        description: text.to_owned(),
+                        internal: false,
+                        created: tickets::format_time(now),
+                        ext_id: None,
+                        creator: Some(serde_json::json!({"id": user_id, "loginName": login})),
+                    });
+                    r.updated = now;
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+
+    /// Whether `password` is the one last set for a user (`None`: no such user, or
+    /// none set).
+    pub fn password_matches(&self, user_id: &str, password: &str) -> Option<bool> {
+        let number = state::user_number(user_id)?;
+        self.with_tenant(|t| t.passwords.get(&number).map(|p| p == password))
     }
 
     /// The responses of a ticket: `(description, internal)`, oldest first.

@@ -124,6 +124,10 @@ pub(crate) struct Tenant {
     pub(crate) total_bias: usize,
     /// The last ticket number handed out.
     pub(crate) ticket_seq: u64,
+    /// `TicketBackend::freeze_clock`: every ticket write stamps this time.
+    pub(crate) frozen: Option<std::time::SystemTime>,
+    /// Passwords set on create or update, by user number (never served back).
+    pub(crate) passwords: BTreeMap<u64, String>,
     /// The seed for ids, so two mocks with the same seed agree.
     seed: u64,
 }
@@ -149,8 +153,15 @@ impl Tenant {
             unfiltered: false,
             total_bias: 0,
             ticket_seq: 0,
+            frozen: None,
+            passwords: BTreeMap::new(),
             seed,
         }
+    }
+
+    /// The server's time for a write: the frozen time, or the clock.
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        self.frozen.unwrap_or_else(std::time::SystemTime::now)
     }
 
     /// A deterministic UUID-shaped id.

@@ -51,6 +51,8 @@ pub(crate) struct Response {
     pub(crate) created: String,
     /// The caller's `extTicketResponseId`, stored and returned as sent (§1.10).
     pub(crate) ext_id: Option<String>,
+    /// `creator{id,loginName}` of a response a person wrote in the UI.
+    pub(crate) creator: Option<Value>,
 }
 
 impl Response {
@@ -59,6 +61,9 @@ impl Response {
                            "createdDate": self.created, "hasAttachments": false});
         if let Some(x) = &self.ext_id {
             v["extTicketResponseId"] = json!(x);
+        }
+        if let Some(c) = &self.creator {
+            v["creator"] = c.clone();
         }
         v
     }
@@ -171,7 +176,7 @@ fn not_found(id: &str) -> ResponseTemplate {
 }
 
 pub(crate) fn route(t: &mut Tenant, ty: TicketType, c: &Call<'_>) -> ResponseTemplate {
-    let now = SystemTime::now();
+    let now = t.now();
     let found = |t: &Tenant, id: &str| t.tickets.get(id).filter(|r| r.ty == ty).is_some();
     match (c.method, &c.parts[1..]) {
         ("GET", ["search"]) => search(t, ty, c, now),
@@ -219,6 +224,7 @@ pub(crate) fn route(t: &mut Tenant, ty: TicketType, c: &Call<'_>) -> ResponseTem
                     internal: true,
                     created: format_time(now),
                     ext_id: None,
+                    creator: None,
                 });
             }
             rec.updated = now;
@@ -248,6 +254,7 @@ pub(crate) fn route(t: &mut Tenant, ty: TicketType, c: &Call<'_>) -> ResponseTem
                 internal,
                 created: format_time(now),
                 ext_id,
+                creator: None,
             };
             let answer = response.json();
             rec.responses.push(response);
@@ -348,6 +355,13 @@ fn search(t: &Tenant, ty: TicketType, c: &Call<'_>, now: SystemTime) -> Response
             t.unfiltered
                 || filters.iter().all(|(k, v)| match k.as_str() {
                     "startCreationDate" | "endCreationDate" => true,
+                    // Update-time window, to the second (the API's time format).
+                    "startUpdationDate" => {
+                        parse_filter_time(v).is_some_and(|s| seconds(r.updated) >= s)
+                    }
+                    "endUpdationDate" => {
+                        parse_filter_time(v).is_some_and(|e| seconds(r.updated) <= e)
+                    }
                     "uniqueId" => *id == v,
                     "status" => r.status.eq_ignore_ascii_case(v),
                     "extTicketId" | "priority" | "subject" => {
@@ -363,6 +377,12 @@ fn search(t: &Tenant, ty: TicketType, c: &Call<'_>, now: SystemTime) -> Response
         .map(|k| hits[k].1.json(hits[k].0))
         .collect();
     json_response(200, &paging.envelope(results, hits.len(), true))
+}
+
+/// A time truncated to the second, as OpsRamp shows and compares it.
+fn seconds(t: SystemTime) -> SystemTime {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    std::time::UNIX_EPOCH + Duration::from_secs(d.as_secs())
 }
 
 /// Moves a ticket back in time, to test the one-month search window.

@@ -167,7 +167,7 @@ fn resolve(
 }
 
 /// Fields kept as sent, beyond the ones the mock models.
-const EXTRA_FIELDS: &[&str] = &[
+pub(crate) const EXTRA_FIELDS: &[&str] = &[
     "altEmail",
     "userAccountType",
     "designation",
@@ -217,6 +217,14 @@ fn check_enums(body: &Value) -> Result<(), ResponseTemplate> {
         }
     }
     Ok(())
+}
+
+/// The password a body sets (checked by [`check_password`] first).
+fn password_of(body: &Value) -> Option<String> {
+    body.get("password")
+        .or_else(|| body.get("password\t"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 fn check_password(body: &Value) -> Result<(), ResponseTemplate> {
@@ -277,6 +285,9 @@ fn create(t: &mut Tenant, body: &Value) -> ResponseTemplate {
         deactivate_reason: None,
     };
     let number = t.insert_user(rec);
+    if let Some(p) = password_of(body) {
+        t.passwords.insert(number, p);
+    }
     let u = t.user(number).expect("just stored");
     json_response(200, &t.user_full(&u))
 }
@@ -324,6 +335,9 @@ fn update(t: &mut Tenant, id: &str, body: &Value) -> ResponseTemplate {
     extras(body, &mut u.extra);
     u.updated = "2024-06-01T12:00:00+0000".to_owned();
     let u = u.clone();
+    if let Some(p) = password_of(body) {
+        t.passwords.insert(number, p);
+    }
     json_response(200, &t.user_full(&u))
 }
 
