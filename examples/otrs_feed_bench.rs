@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use accesslink::{TicketRef, TicketingSystem};
 use accesslink::feed::{ChangeFeed, TicketQuery};
+use accesslink::{TicketRef, TicketingSystem};
 use accesslink_otrs::api::SearchParams;
 use accesslink_otrs::{OtrsConfig, OtrsConnector};
 use accesslink_testkit::otrs::OtrsMock;
