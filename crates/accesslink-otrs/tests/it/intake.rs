@@ -72,7 +72,7 @@ async fn a_watermark_is_sent_to_the_server_and_only_changes_are_read() {
     let last = sent.last().unwrap();
     assert_eq!(
         value(last, "TicketChangeTimeNewerDate"),
-        ["2030-03-17 17:48:20"]
+        ["2030-03-17 17:48:19"]
     );
     assert_eq!(value(last, "SortBy"), ["Changed"]);
     assert_eq!(value(last, "OrderBy"), ["Up"]);
@@ -97,7 +97,7 @@ async fn a_watermark_inside_a_second_is_rounded_down_and_the_bound_is_inclusive(
     let sent = searches(&mock).await;
     assert_eq!(
         value(sent.last().unwrap(), "TicketChangeTimeNewerDate"),
-        ["2030-03-17 17:46:40"]
+        ["2030-03-17 17:46:39"]
     );
     let page = otrs
         .list_tickets(
