@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::connector::Provisioner;
 use crate::error::{Error, Result};
 use crate::identity::{Account, Entitlement, EntitlementType, Grant};
+use crate::partition::KeyRange;
 
 /// An opaque position in a listing. Store it to resume an import after a crash.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,6 +58,11 @@ pub struct PageRequest {
     pub token: Option<PageToken>,
     /// The page size wanted; connectors cap it at what the target allows.
     pub size: Option<u32>,
+    /// The key range of one partition of the listing (see [`crate::partition`]):
+    /// only the items whose key falls in it. `None` (or [`KeyRange::All`]) is the whole
+    /// listing. Only connectors whose [`Partitioner::splits`](crate::partition::Partitioner::splits)
+    /// says so read it; the partition runner refuses to hand a range to any other.
+    pub range: Option<KeyRange>,
 }
 
 impl PageRequest {
@@ -67,7 +73,23 @@ impl PageRequest {
 
     /// The page at `token`.
     pub fn at(token: Option<PageToken>) -> Self {
-        PageRequest { token, size: None }
+        PageRequest {
+            token,
+            size: None,
+            range: None,
+        }
+    }
+
+    /// Limits the listing to one partition's key range.
+    #[must_use]
+    pub fn in_range(mut self, range: KeyRange) -> Self {
+        self.range = Some(range);
+        self
+    }
+
+    /// The key range asked for, [`KeyRange::All`] when none.
+    pub fn key_range(&self) -> &KeyRange {
+        self.range.as_ref().unwrap_or(&KeyRange::All)
     }
 
     /// Sets the page size.
@@ -265,7 +287,7 @@ impl PagingOptions {
     }
 
     /// The fewest items the completeness guard accepts, and why, if a guard is set.
-    fn minimum(&self) -> Option<(u64, String)> {
+    pub(crate) fn minimum(&self) -> Option<(u64, String)> {
         let from_previous = self.previous_count.map(|prev| {
             let pct = self.max_drop_percent.unwrap_or(0).min(100);
             let drop = (u128::from(prev) * u128::from(pct) / 100) as u64;
@@ -579,6 +601,7 @@ where
             let request = PageRequest {
                 token: token.clone(),
                 size: st.page_size,
+                range: None,
             };
             let page = match (st.fetch)(request).await {
                 Ok(page) => page,
