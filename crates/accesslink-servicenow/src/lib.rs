@@ -124,6 +124,7 @@ mod connector;
 pub mod error;
 pub mod models;
 mod paging;
+mod partition;
 mod provision;
 pub mod query;
 mod refs;

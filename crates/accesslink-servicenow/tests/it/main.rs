@@ -9,6 +9,7 @@ mod gate;
 mod injection;
 mod mock;
 mod paging;
+mod partition;
 mod provisioning;
 mod routing;
 mod rules;
