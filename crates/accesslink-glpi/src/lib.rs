@@ -86,6 +86,7 @@ mod connector;
 pub mod error;
 pub mod models;
 mod paging;
+mod partition;
 mod provision;
 mod refs;
 pub mod settings;

@@ -6,6 +6,7 @@ mod conformance;
 mod faults;
 mod gate;
 mod paging;
+mod partition;
 mod scripted;
 mod settings;
 mod wire;
