@@ -215,12 +215,12 @@ pub struct Partition {
 
 impl Partition {
     /// The plan of one partition: the whole listing.
-    pub fn whole(listing: Listing) -> Vec<Partition> {
+    pub fn whole(listing: &Listing) -> Vec<Partition> {
         Partition::plan(listing, vec![KeyRange::All])
     }
 
     /// A plan from a listing's ranges, numbered in order.
-    pub fn plan(listing: Listing, ranges: Vec<KeyRange>) -> Vec<Partition> {
+    pub fn plan(listing: &Listing, ranges: Vec<KeyRange>) -> Vec<Partition> {
         let count = ranges.len() as u32;
         ranges
             .into_iter()
@@ -281,7 +281,7 @@ pub trait Partitioner: Provisioner {
     /// (for the key distribution). Default: one partition, the whole listing.
     async fn partitions(&self, listing: &Listing, n: u32) -> Result<Vec<Partition>> {
         let _ = n;
-        Ok(Partition::whole(listing.clone()))
+        Ok(Partition::whole(listing))
     }
 }
 

@@ -46,18 +46,15 @@ impl Partitioner for GlpiConnector {
     /// Equal-width id ranges up to the highest user id.
     async fn partitions(&self, listing: &Listing, n: u32) -> Result<Vec<Partition>> {
         if !self.splits(listing) || n <= 1 {
-            return Ok(Partition::whole(listing.clone()));
+            return Ok(Partition::whole(listing));
         }
         let mut query = SearchQuery::new(1).display([ID_FIELD]).sort(ID_FIELD);
         query.descending = true;
         let found = self.client.users().search(&query).await?;
         let Some(max) = found.rows.first().and_then(|r| row_u64(r, ID_FIELD)) else {
-            return Ok(Partition::whole(listing.clone()));
+            return Ok(Partition::whole(listing));
         };
-        Ok(Partition::plan(
-            listing.clone(),
-            KeyRange::split_numbers(1, max, n),
-        ))
+        Ok(Partition::plan(listing, KeyRange::split_numbers(1, max, n)))
     }
 }
 

@@ -142,13 +142,13 @@ impl Partitioner for ServiceNowConnector {
     /// the listing cannot be split.
     async fn partitions(&self, listing: &Listing, n: u32) -> Result<Vec<Partition>> {
         let Some(table) = table_of(listing).filter(|_| n > 1) else {
-            return Ok(Partition::whole(listing.clone()));
+            return Ok(Partition::whole(listing));
         };
         let ranges = match self.cuts(table, n).await? {
             Some(cuts) => KeyRange::split_text(cuts),
             None => KeyRange::split_hex(n),
         };
-        Ok(Partition::plan(listing.clone(), ranges))
+        Ok(Partition::plan(listing, ranges))
     }
 }
 

@@ -156,7 +156,7 @@ impl Partitioner for Keys {
     }
     async fn partitions(&self, listing: &Listing, n: u32) -> Result<Vec<Partition>> {
         let ranges = match self.split {
-            Split::None => return Ok(Partition::whole(listing.clone())),
+            Split::None => return Ok(Partition::whole(listing)),
             Split::Hex | Split::Ignores => KeyRange::split_hex(n),
             Split::Sampled => {
                 // Every len/n-th key, as a quantile sample of the listing.
@@ -170,7 +170,7 @@ impl Partitioner for Keys {
                 KeyRange::split_numbers(lo, hi, n)
             }
         };
-        Ok(Partition::plan(listing.clone(), ranges))
+        Ok(Partition::plan(listing, ranges))
     }
 }
 
@@ -310,7 +310,7 @@ async fn a_connector_that_cannot_split_runs_one_partition_without_a_range() {
 async fn a_range_for_a_connector_that_cannot_split_is_refused_before_any_request() {
     let keys = Keys::new(hex_ids(10), Split::None);
     let checkpoint = Checkpoint {
-        partitions: Partition::plan(Listing::Accounts, KeyRange::split_hex(2)),
+        partitions: Partition::plan(&Listing::Accounts, KeyRange::split_hex(2)),
     };
     let (got, _) = drain(&keys, Partitions::resume(checkpoint), PagingOptions::new()).await;
     let err = got.unwrap_err();
@@ -433,7 +433,7 @@ async fn concurrency_bounds_the_partitions_in_flight() {
 
 #[test]
 fn partitions_serialise_to_small_json() {
-    let p = &Partition::plan(Listing::Accounts, KeyRange::split_hex(2))[1];
+    let p = &Partition::plan(&Listing::Accounts, KeyRange::split_hex(2))[1];
     let json = serde_json::to_value(p).unwrap();
     assert_eq!(
         json,
@@ -446,7 +446,7 @@ fn partitions_serialise_to_small_json() {
         })
     );
     let g = Partition::plan(
-        Listing::Grants {
+        &Listing::Grants {
             entitlement_type: EntitlementType::group(),
         },
         KeyRange::split_numbers(1, 10, 2),
