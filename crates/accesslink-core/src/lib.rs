@@ -10,6 +10,7 @@
 //! | [`ticket`] | [`Ticket`], [`TicketState`], [`ApprovalState`], [`NewTicket`] |
 //! | [`identity`] | accounts, entitlements, grants and the `Already…` outcomes |
 //! | [`paging`] | [`PageRequest`], [`Page`], streams over all pages |
+//! | [`partition`] | [`Partitioner`](partition::Partitioner): listings split into key ranges, run concurrently |
 //! | [`feed`] | [`TicketQuery`], [`ChangeFeed`]: ticket listings and change feeds |
 //! | [`schema`] | [`ObjectSchema`]: the fields of tickets and accounts, for field maps |
 //! | [`http`] | [`HttpClient`](http::HttpClient): retries, timeouts, body cap, tracing |
@@ -71,6 +72,7 @@ pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod paging;
+pub mod partition;
 pub mod redact;
 pub mod schema;
 pub mod secret;

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::connector::Provisioner;
 use crate::error::{Error, Result};
 use crate::identity::{Account, Entitlement, EntitlementType, Grant};
+use crate::partition::KeyRange;
 
 /// An opaque position in a listing. Store it to resume an import after a crash.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,6 +58,11 @@ pub struct PageRequest {
     pub token: Option<PageToken>,
     /// The page size wanted; connectors cap it at what the target allows.
     pub size: Option<u32>,
+    /// The key range of one partition of the listing (see [`crate::partition`]):
+    /// only the items whose key falls in it. `None` (or [`KeyRange::All`]) is the whole
+    /// listing. Only connectors whose [`Partitioner::splits`](crate::partition::Partitioner::splits)
+    /// says so read it; the partition runner refuses to hand a range to any other.
+    pub range: Option<KeyRange>,
 }
 
 impl PageRequest {
@@ -67,7 +73,23 @@ impl PageRequest {
 
     /// The page at `token`.
     pub fn at(token: Option<PageToken>) -> Self {
-        PageRequest { token, size: None }
+        PageRequest {
+            token,
+            size: None,
+            range: None,
+        }
+    }
+
+    /// Limits the listing to one partition's key range.
+    #[must_use]
+    pub fn in_range(mut self, range: KeyRange) -> Self {
+        self.range = Some(range);
+        self
+    }
+
+    /// The key range asked for, [`KeyRange::All`] when none.
+    pub fn key_range(&self) -> &KeyRange {
+        self.range.as_ref().unwrap_or(&KeyRange::All)
     }
 
     /// Sets the page size.
@@ -265,7 +287,7 @@ impl PagingOptions {
     }
 
     /// The fewest items the completeness guard accepts, and why, if a guard is set.
-    fn minimum(&self) -> Option<(u64, String)> {
+    pub(crate) fn minimum(&self) -> Option<(u64, String)> {
         let from_previous = self.previous_count.map(|prev| {
             let pct = self.max_drop_percent.unwrap_or(0).min(100);
             let drop = (u128::from(prev) * u128::from(pct) / 100) as u64;
@@ -457,15 +479,21 @@ impl<F> State<F> {
 
 /// The keys seen so far, as 128-bit fingerprints: a tenth of the memory of the keys
 /// themselves, and a collision among a billion keys has odds below 10^-20.
+///
+/// The fingerprint is XXH3-128 with a random seed per stream: one pass over the key.
+/// (Two SipHash-1-3 passes, 64 bits each, were most of what duplicate tracking cost;
+/// see `docs/scale.md`.) XXH3 is not a keyed PRF: a server could in principle craft
+/// colliding keys, but a server that wants a row left out can leave it out, and a
+/// dropped repeat is counted in the report.
 struct Fingerprints {
-    hashers: (RandomState, RandomState),
+    seed: u64,
     seen: HashSet<u128, BuildHasherDefault<IdentityHasher>>,
 }
 
 impl Default for Fingerprints {
     fn default() -> Self {
         Fingerprints {
-            hashers: (RandomState::new(), RandomState::new()),
+            seed: fastrand::u64(..),
             seen: HashSet::default(),
         }
     }
@@ -482,9 +510,10 @@ impl Fingerprints {
 
     /// Records `key`; false when it was already there.
     fn insert(&mut self, key: &str) -> bool {
-        let a = self.hashers.0.hash_one(key);
-        let b = self.hashers.1.hash_one(key);
-        self.seen.insert((u128::from(a) << 64) | u128::from(b))
+        self.seen.insert(twox_hash::XxHash3_128::oneshot_with_seed(
+            self.seed,
+            key.as_bytes(),
+        ))
     }
 }
 
@@ -579,6 +608,7 @@ where
             let request = PageRequest {
                 token: token.clone(),
                 size: st.page_size,
+                range: None,
             };
             let page = match (st.fetch)(request).await {
                 Ok(page) => page,

@@ -91,6 +91,7 @@ pub mod error;
 mod intake;
 pub mod models;
 mod paging;
+mod partition;
 mod provision;
 mod refs;
 pub mod settings;

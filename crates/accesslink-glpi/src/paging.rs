@@ -206,31 +206,40 @@ pub(crate) async fn seek<T: HasId + DeserializeOwned>(
 /// Search option of the id, the same on every itemtype.
 pub(crate) const ID_FIELD: u32 = 2;
 
-/// The search page of rows with an id greater than `after`, sorted by id.
+/// The search page of rows with an id greater than `after` (and below `below`, for
+/// one partition of the listing: `crate::partition`), sorted by id.
 pub(crate) async fn search_after<T: DeserializeOwned>(
     items: Items<'_, T>,
     after: u64,
+    below: Option<u64>,
     size: u64,
     display: &[u32],
 ) -> Result<SearchPage> {
     let mut fields = vec![ID_FIELD];
     fields.extend(display.iter().copied().filter(|f| *f != ID_FIELD));
-    let query = SearchQuery::new(size)
-        .criterion(Criterion::new(
+    let mut query = SearchQuery::new(size).criterion(Criterion::new(
+        ID_FIELD,
+        SearchType::Contains,
+        format!(">{after}"),
+    ));
+    if let Some(below) = below {
+        query = query.criterion(Criterion::new(
             ID_FIELD,
             SearchType::Contains,
-            format!(">{after}"),
-        ))
-        .display(fields)
-        .sort(ID_FIELD);
+            format!("<{below}"),
+        ));
+    }
+    let query = query.display(fields).sort(ID_FIELD);
     let page = items.search(&query).await?;
     let ids: Vec<Option<u64>> = page
         .rows
         .iter()
         .map(|r| crate::api::row_u64(r, ID_FIELD))
         .collect();
-    let ok =
-        ids.iter().all(|id| id.is_some_and(|id| id > after)) && ids.windows(2).all(|w| w[0] < w[1]);
+    let ok = ids
+        .iter()
+        .all(|id| id.is_some_and(|id| id > after && below.is_none_or(|b| id < b)))
+        && ids.windows(2).all(|w| w[0] < w[1]);
     if !ok {
         return Err(Error::protocol(
             format!("GET /search/{}", items.itemtype()),

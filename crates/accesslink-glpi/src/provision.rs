@@ -30,9 +30,11 @@ impl Provisioner for GlpiConnector {
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
         let cursor = paging::decode("User", page.token.as_ref())?;
         let size = self.page_size(&page);
-        let after = cursor.map_or(0, |c| c.last);
-        let found =
-            paging::search_after(self.client.users(), after, size, &ACCOUNT_COLUMNS).await?;
+        // One partition's id range (crate::partition), or every id.
+        let (floor, below) = crate::partition::id_bounds(page.key_range())?;
+        let after = cursor.map_or(0, |c| c.last).max(floor);
+        let users = self.client.users();
+        let found = paging::search_after(users, after, below, size, &ACCOUNT_COLUMNS).await?;
         let mut accounts = Vec::with_capacity(found.rows.len());
         for row in &found.rows {
             accounts.push(self.account_of_row(row).await?);

@@ -129,6 +129,7 @@ pub mod error;
 mod intake;
 pub mod models;
 mod paging;
+mod partition;
 mod provision;
 pub mod query;
 mod refs;

@@ -5,8 +5,8 @@
 use accesslink_core::write::write_with_lookup;
 use accesslink_core::{
     Account, AccountChange, AccountId, AccountSpec, CreateOutcome, Entitlement, EntitlementRef,
-    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, PageToken,
-    Provisioner, Result, RevokeOutcome, async_trait,
+    EntitlementType, Error, ErrorKind, Grant, GrantOutcome, Page, PageRequest, Provisioner, Result,
+    RevokeOutcome, async_trait,
 };
 use serde_json::{Map, Value, json};
 
@@ -18,7 +18,6 @@ use crate::api::TableApi;
 use crate::connector::ServiceNowConnector;
 use crate::models::{HasSysId, Record, User, UserRole, ref_id};
 use crate::paging::{self, keyset};
-use crate::query::Query;
 
 impl ServiceNowConnector {
     /// One keyset page of `table`, mapped. Rows `keep` refuses are left out quietly;
@@ -28,7 +27,7 @@ impl ServiceNowConnector {
     async fn listing<M, T>(
         &self,
         api: &TableApi<'_, M>,
-        token: Option<&PageToken>,
+        page: &PageRequest,
         size: u32,
         keep: impl Fn(&M) -> bool + Send,
         map: impl Fn(M) -> Option<T> + Send,
@@ -38,12 +37,14 @@ impl ServiceNowConnector {
         T: Send,
     {
         let table = api.table();
-        let start = paging::decode(table, token)?;
+        let start = paging::decode(table, page.token.as_ref())?;
+        // One partition's key range (crate::partition), or the whole table.
+        let filter = crate::partition::range_filter(page.key_range())?;
         let mut after = start.clone();
         let mut total = None;
         let mut first = true;
         loop {
-            let found = keyset(api, Query::new(), after.as_deref(), size).await?;
+            let found = keyset(api, filter.clone(), after.as_deref(), size).await?;
             if first && start.is_none() {
                 // `X-Total-Count` after a cursor counts what is left, so it is the
                 // listing's total only on the first page.
@@ -144,14 +145,8 @@ impl Provisioner for ServiceNowConnector {
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
         let size = self.page_size(&page);
         let api = self.client.users();
-        self.listing(
-            &api,
-            page.token.as_ref(),
-            size,
-            |_| true,
-            |u| Some(account_of(&u)),
-        )
-        .await
+        self.listing(&api, &page, size, |_| true, |u| Some(account_of(&u)))
+            .await
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Option<Account>> {
@@ -175,7 +170,7 @@ impl Provisioner for ServiceNowConnector {
                 let api = self.client.groups();
                 self.listing(
                     &api,
-                    page.token.as_ref(),
+                    &page,
                     size,
                     |_| true,
                     |g| {
@@ -196,7 +191,7 @@ impl Provisioner for ServiceNowConnector {
                 let api = self.client.roles();
                 self.listing(
                     &api,
-                    page.token.as_ref(),
+                    &page,
                     size,
                     |_| true,
                     |r| {
@@ -227,7 +222,7 @@ impl Provisioner for ServiceNowConnector {
                 let api = self.client.group_members();
                 self.listing(
                     &api,
-                    page.token.as_ref(),
+                    &page,
                     size,
                     |_| true,
                     |m| {
@@ -243,7 +238,7 @@ impl Provisioner for ServiceNowConnector {
                 let api = self.client.user_roles();
                 // Only rows that give the role: a request waiting for approval is not a
                 // grant (see `UserRole::is_held`).
-                self.listing(&api, page.token.as_ref(), size, UserRole::is_held, |r| {
+                self.listing(&api, &page, size, UserRole::is_held, |r| {
                     Some(Grant::new(
                         ref_id(&r.user)?.to_owned(),
                         role_ref(ref_id(&r.role)?),

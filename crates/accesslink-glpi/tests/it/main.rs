@@ -7,6 +7,7 @@ mod faults;
 mod gate;
 mod intake;
 mod paging;
+mod partition;
 mod scripted;
 mod settings;
 mod wire;

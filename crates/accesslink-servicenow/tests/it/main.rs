@@ -10,6 +10,7 @@ mod injection;
 mod intake;
 mod mock;
 mod paging;
+mod partition;
 mod provisioning;
 mod routing;
 mod rules;

@@ -222,6 +222,7 @@ pub struct ServiceNowMockBuilder {
     seed: u64,
     proxy: bool,
     case_insensitive: bool,
+    page_delay: Option<Duration>,
 }
 
 impl Default for ServiceNowMockBuilder {
@@ -236,6 +237,7 @@ impl Default for ServiceNowMockBuilder {
             seed: 0,
             proxy: false,
             case_insensitive: false,
+            page_delay: None,
         }
     }
 }
@@ -252,6 +254,7 @@ impl fmt::Debug for ServiceNowMockBuilder {
             .field("seed", &self.seed)
             .field("proxy", &self.proxy)
             .field("case_insensitive", &self.case_insensitive)
+            .field("page_delay", &self.page_delay)
             .finish()
     }
 }
@@ -281,6 +284,14 @@ impl ServiceNowMockBuilder {
     /// Allows `per_window` Table API calls per `window`; more get `429`.
     pub fn rate_limit(mut self, per_window: usize, window: Duration) -> Self {
         self.rate_limit = Some((per_window, window));
+        self
+    }
+
+    /// Answers every Table API list call (`GET …/table/{t}`) after `delay`, as a
+    /// remote instance's latency would (default none). Delays overlap: concurrent
+    /// calls each wait `delay`, not in turn.
+    pub fn page_delay(mut self, delay: Duration) -> Self {
+        self.page_delay = Some(delay);
         self
     }
 
@@ -339,6 +350,7 @@ impl ServiceNowMockBuilder {
             },
             rate: self.rate_limit.map(|(n, w)| RateLimit::new(n, w)),
             page_limit: self.page_limit,
+            page_delay: self.page_delay,
         });
         let responder = serve::Responder(Arc::clone(&shared));
         let started = start_mock(responder, "accesslink-testkit ServiceNow", self.proxy).await;
@@ -361,6 +373,7 @@ struct Shared {
     auth: Auth,
     rate: Option<RateLimit>,
     page_limit: usize,
+    page_delay: Option<Duration>,
 }
 
 /// A running ServiceNow instance; see the [module docs](self).

@@ -17,9 +17,15 @@ impl Respond for Responder {
         let shared = &self.0;
         lock(&shared.log).push(logged(request));
         let normal = || shared.route(request);
-        match shared.faults.take(request) {
+        let answer = match shared.faults.take(request) {
             Some(action) => action.apply(normal),
             None => normal(),
+        };
+        let list = request.method.as_str() == "GET"
+            && routes::parse_path(request.url.path()).is_some_and(|(_, id)| id.is_none());
+        match shared.page_delay {
+            Some(delay) if list => answer.set_delay(delay),
+            _ => answer,
         }
     }
 }
