@@ -1,5 +1,5 @@
 //! Paging: an opaque, resumable page token, one page of results, and streams over
-//! all pages that stop on an empty or last page, fail on a repeated token, and report
+//! all pages that stop on the last page (an empty page that announces more is followed), fail on a repeated token, and report
 //! items a page repeats.
 //!
 //! An import through these streams yields every item once or ends in an error: a
@@ -312,7 +312,7 @@ impl PagingOptions {
 pub enum StopReason {
     /// The last page had no next token.
     Exhausted,
-    /// A page came back empty.
+    /// The last page came back empty (and had no next token).
     EmptyPage,
     /// The target handed back a token already used: following it would loop, and stopping
     /// could leave rows unseen, so the stream ended with a `Protocol` error.
@@ -541,7 +541,8 @@ impl Hasher for IdentityHasher {
 /// `key` names an item so repeated items are caught (borrow it from the item where
 /// you can: `|a: &Account| Cow::Borrowed(a.id.as_str())`).
 ///
-/// The stream stops after a page without a next token, on an empty page, or when
+/// The stream stops after a page without a next token (an empty page with one is
+/// followed, and counts as a page that brought nothing new), or when
 /// the target hands back a token already used. An error ends it, and so do (as
 /// `Protocol` errors) the bounds and guards of [`PagingOptions`]: too many pages in a
 /// row that bring nothing new, more pages than `max_pages`, a reported total not
@@ -652,12 +653,14 @@ where
                     ));
                 }
             }
-            let stop = if fetched == 0 {
-                Some(StopReason::EmptyPage)
-            } else if page.next.is_none() {
-                Some(StopReason::Exhausted)
-            } else {
-                None
+            // An empty page that announces a next one is followed, not taken for the end
+            // (a target that filters rows out of a page, ServiceNow's ACLs say, answers
+            // them); it counts as a page that brought nothing new, so a target that only
+            // answers empty pages ends in an error after `max_stale_pages`.
+            let stop = match (fetched, page.next.is_none()) {
+                (0, true) => Some(StopReason::EmptyPage),
+                (_, true) => Some(StopReason::Exhausted),
+                _ => None,
             };
             st.pages += 1;
             st.items += items.len() as u64;
@@ -667,8 +670,8 @@ where
             if !items.is_empty() || st.duplicates == Duplicates::Allow {
                 st.stale = 0;
             } else if stop.is_none() {
-                // A full page of items already seen that says there is more: the target
-                // is repeating itself, whatever its tokens say.
+                // A page of items already seen (or of none) that says there is more: the
+                // target is repeating itself, whatever its tokens say.
                 st.stale += 1;
                 if st.stale >= st.max_stale_pages {
                     st.update(|r| {
@@ -790,7 +793,51 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn stops_on_empty_page_even_with_a_next_token() {
+    async fn an_empty_page_with_a_next_token_is_followed() {
+        let s = paginate(
+            PagingOptions::new(),
+            |n: &u32| Cow::Owned(n.to_string()),
+            |req| {
+                let page = match req.token.as_ref().map(PageToken::as_str) {
+                    None => Page::new(vec![1, 2], Some(PageToken::new("a"))),
+                    Some("a") => Page::new(vec![], Some(PageToken::new("b"))),
+                    _ => Page::new(vec![3], None),
+                };
+                async move { Ok(page) }
+            },
+        );
+        let h = s.report_handle();
+        let all: Vec<u32> = s.try_collect().await.unwrap();
+        // Stopping at the empty page would have been a short success without 3.
+        assert_eq!(all, vec![1, 2, 3]);
+        assert_eq!(h.get().stopped, Some(StopReason::Exhausted));
+        assert_eq!(h.get().pages, 3);
+    }
+
+    #[tokio::test]
+    async fn only_empty_pages_announcing_more_end_in_an_error() {
+        let s = paginate(
+            PagingOptions::new(),
+            |n: &u32| Cow::Owned(n.to_string()),
+            |req| {
+                let n: u32 = req
+                    .token
+                    .as_ref()
+                    .map_or(0, |t| t.as_str().parse().unwrap());
+                let items = if n == 0 { vec![1] } else { vec![] };
+                async move { Ok(Page::new(items, Some(PageToken::new((n + 1).to_string())))) }
+            },
+        );
+        let h = s.report_handle();
+        let err = s.try_collect::<Vec<u32>>().await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Protocol, "{err}");
+        assert!(err.to_string().contains("brought no new item"), "{err}");
+        // The first page, then DEFAULT_MAX_STALE_PAGES empty ones.
+        assert_eq!(h.get().pages, 1 + u64::from(DEFAULT_MAX_STALE_PAGES));
+    }
+
+    #[tokio::test]
+    async fn an_empty_last_page_ends_the_listing() {
         let s = paginate(
             PagingOptions::new(),
             |n: &u32| Cow::Owned(n.to_string()),
@@ -798,7 +845,7 @@ mod tests {
                 let page = if req.token.is_none() {
                     Page::new(vec![1, 2], Some(PageToken::new("a")))
                 } else {
-                    Page::new(vec![], Some(PageToken::new("b")))
+                    Page::new(vec![], None)
                 };
                 async move { Ok(page) }
             },
@@ -807,7 +854,6 @@ mod tests {
         let all: Vec<u32> = s.try_collect().await.unwrap();
         assert_eq!(all, vec![1, 2]);
         assert_eq!(h.get().stopped, Some(StopReason::EmptyPage));
-        assert_eq!(h.get().pages, 2);
     }
 
     #[tokio::test]
