@@ -69,6 +69,7 @@
 //! ```
 
 pub mod audit;
+mod config_file;
 pub mod fulfil;
 pub mod gate;
 pub mod intake;

@@ -13,6 +13,7 @@ use super::policy::{ApprovalRule, IdPattern, TicketPolicy};
 use super::scope::GatePolicies;
 use super::{DecisionCache, Desk, MultiDeskGate, TicketGate};
 use crate::audit::AuditSink;
+use crate::config_file;
 
 /// Why gate configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,17 @@ pub enum GateConfigError {
     /// an unknown desk, a kind the desk's target does not have, …).
     #[error("gate policies are invalid: {0}")]
     Invalid(String),
+}
+
+impl From<config_file::LoadError> for GateConfigError {
+    fn from(e: config_file::LoadError) -> Self {
+        match e {
+            config_file::LoadError::Read(path, source) => GateConfigError::Read { path, source },
+            config_file::LoadError::Parse(path, message) => {
+                GateConfigError::Parse { path, message }
+            }
+        }
+    }
 }
 
 /// Gate configuration for one or several service desks: policies per desk, claim
@@ -134,15 +146,7 @@ impl GateConfig {
     /// # Errors
     /// [`GateConfigError::Parse`] or [`GateConfigError::Invalid`].
     pub fn from_toml_str(text: &str) -> Result<Self, GateConfigError> {
-        let value: toml::Value = toml::from_str(text).map_err(|e| GateConfigError::Parse {
-            path: "(document)".into(),
-            message: e.message().to_owned(),
-        })?;
-        let config: GateConfig =
-            serde_path_to_error::deserialize(value).map_err(|e| GateConfigError::Parse {
-                path: e.path().to_string(),
-                message: e.inner().message().to_owned(),
-            })?;
+        let config: GateConfig = config_file::from_toml(text)?;
         config.validate()?;
         Ok(config)
     }
@@ -152,12 +156,7 @@ impl GateConfig {
     /// # Errors
     /// [`GateConfigError::Parse`] or [`GateConfigError::Invalid`].
     pub fn from_json_str(text: &str) -> Result<Self, GateConfigError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let config: GateConfig =
-            serde_path_to_error::deserialize(de).map_err(|e| GateConfigError::Parse {
-                path: e.path().to_string(),
-                message: e.inner().to_string(),
-            })?;
+        let config: GateConfig = config_file::from_json(text)?;
         config.validate()?;
         Ok(config)
     }
@@ -167,15 +166,9 @@ impl GateConfig {
     /// # Errors
     /// [`GateConfigError::Read`], or as the `from_*_str` functions.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, GateConfigError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| GateConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        match path.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("json") => Self::from_json_str(&text),
-            _ => Self::from_toml_str(&text),
-        }
+        let config: GateConfig = config_file::load(path.as_ref())?;
+        config.validate()?;
+        Ok(config)
     }
 
     /// The JSON Schema of the file format.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::map::FieldMap;
 use super::sod::SodRule;
+use crate::config_file;
 use crate::gate::schema::KindName;
 
 /// Why intake configuration was refused.
@@ -39,6 +40,17 @@ pub enum IntakeConfigError {
     /// list tickets…).
     #[error("intake configuration is invalid: {0}")]
     Invalid(String),
+}
+
+impl From<config_file::LoadError> for IntakeConfigError {
+    fn from(e: config_file::LoadError) -> Self {
+        match e {
+            config_file::LoadError::Read(path, source) => IntakeConfigError::Read { path, source },
+            config_file::LoadError::Parse(path, message) => {
+                IntakeConfigError::Parse { path, message }
+            }
+        }
+    }
 }
 
 /// What to do with a ticket the field map cannot read.
@@ -274,15 +286,7 @@ impl IntakeConfig {
     /// # Errors
     /// [`IntakeConfigError::Parse`] or [`IntakeConfigError::Invalid`].
     pub fn from_toml_str(text: &str) -> Result<Self, IntakeConfigError> {
-        let value: toml::Value = toml::from_str(text).map_err(|e| IntakeConfigError::Parse {
-            path: "(document)".into(),
-            message: e.message().to_owned(),
-        })?;
-        let config: IntakeConfig =
-            serde_path_to_error::deserialize(value).map_err(|e| IntakeConfigError::Parse {
-                path: e.path().to_string(),
-                message: e.inner().message().to_owned(),
-            })?;
+        let config: IntakeConfig = config_file::from_toml(text)?;
         config.validate()?;
         Ok(config)
     }
@@ -292,12 +296,7 @@ impl IntakeConfig {
     /// # Errors
     /// [`IntakeConfigError::Parse`] or [`IntakeConfigError::Invalid`].
     pub fn from_json_str(text: &str) -> Result<Self, IntakeConfigError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let config: IntakeConfig =
-            serde_path_to_error::deserialize(de).map_err(|e| IntakeConfigError::Parse {
-                path: e.path().to_string(),
-                message: e.inner().to_string(),
-            })?;
+        let config: IntakeConfig = config_file::from_json(text)?;
         config.validate()?;
         Ok(config)
     }
@@ -307,15 +306,9 @@ impl IntakeConfig {
     /// # Errors
     /// [`IntakeConfigError::Read`], or as the `from_*_str` functions.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, IntakeConfigError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| IntakeConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        match path.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("json") => Self::from_json_str(&text),
-            _ => Self::from_toml_str(&text),
-        }
+        let config: IntakeConfig = config_file::load(path.as_ref())?;
+        config.validate()?;
+        Ok(config)
     }
 
     /// The JSON Schema of the file format.
