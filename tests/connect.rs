@@ -238,3 +238,37 @@ fn the_published_schemas_are_current() {
         "docs/config is stale for {stale:?}; run ACCESSLINK_BLESS=1 cargo test --all-features --test connect"
     );
 }
+
+#[tokio::test]
+async fn a_handle_from_connect_runs_partitioned_imports_or_falls_back_to_one() {
+    use accesslink::paging::PagingOptions;
+    use accesslink::partition::{Listing, Partitions, accounts_partitioned, plan};
+    use futures::TryStreamExt;
+
+    // ServiceNow splits its users by sys_id: through the handle, as through the connector.
+    let mock = ServiceNowMock::builder().synthetic_users(500).start().await;
+    let mut json = mock.settings();
+    json["target"] = "servicenow".into();
+    let conn = accesslink::connect(&ConnectorConfig::from_json(json).unwrap()).unwrap();
+    let p = conn.partitioner().expect("a provisioning side");
+    let planned = plan(p.as_ref(), &Listing::Accounts, 4).await.unwrap();
+    assert_eq!(planned.partitions.len(), 4);
+    let ids: Vec<String> =
+        accounts_partitioned(p.as_ref(), Partitions::new(4), PagingOptions::new())
+            .map_ok(|a| a.id.to_string())
+            .try_collect()
+            .await
+            .unwrap();
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(ids.len(), unique.len(), "no user twice");
+    assert!(ids.len() >= 500, "{} users", ids.len());
+
+    // OpsGenie does not split: one partition, the whole listing.
+    let og = OpsGenieMock::start().await;
+    let mut json = og.settings();
+    json["target"] = "opsgenie".into();
+    let conn = accesslink::connect(&ConnectorConfig::from_json(json).unwrap()).unwrap();
+    let p = conn.partitioner().expect("a provisioning side");
+    let planned = plan(p.as_ref(), &Listing::Accounts, 4).await.unwrap();
+    assert_eq!(planned.partitions.len(), 1);
+}

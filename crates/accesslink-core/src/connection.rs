@@ -23,6 +23,7 @@ use crate::identity::{
 };
 use crate::ids::{AccountId, CorrelationId, TicketRef};
 use crate::paging::{Page, PageRequest};
+use crate::partition::{Listing, Partition, Partitioner};
 use crate::schema::ObjectSchema;
 use crate::secret::Password;
 use crate::ticket::{Comment, NewTicket, Resolution, Ticket, TicketComment, TicketKind};
@@ -78,6 +79,16 @@ impl Connection {
 
     /// The provisioning side as an owned handle, if the connector has one.
     pub fn provisioner(&self) -> Option<Arc<dyn Provisioner>> {
+        self.connector.as_provisioner()?;
+        Some(Arc::new(Handle(self.connector.clone())))
+    }
+
+    /// The provisioning side as a [`Partitioner`] for partitioned imports
+    /// ([`accounts_partitioned`](crate::partition::accounts_partitioned)), if the
+    /// connector has a provisioning side: its own key ranges where it splits its
+    /// listings ([`Connector::as_partitioner`]), one partition (the whole listing)
+    /// where it does not.
+    pub fn partitioner(&self) -> Option<Arc<dyn Partitioner>> {
         self.connector.as_provisioner()?;
         Some(Arc::new(Handle(self.connector.clone())))
     }
@@ -238,5 +249,23 @@ impl Provisioner for Handle {
 
     async fn set_password(&self, id: &AccountId, password: &Password) -> Result<()> {
         self.accounts().set_password(id, password).await
+    }
+}
+
+#[async_trait]
+impl Partitioner for Handle {
+    fn splits(&self, listing: &Listing) -> bool {
+        self.0.as_partitioner().is_some_and(|p| p.splits(listing))
+    }
+
+    fn keyset(&self, listing: &Listing) -> bool {
+        self.0.as_partitioner().is_some_and(|p| p.keyset(listing))
+    }
+
+    async fn partitions(&self, listing: &Listing, n: u32) -> Result<Vec<Partition>> {
+        match self.0.as_partitioner() {
+            Some(p) => p.partitions(listing, n).await,
+            None => Ok(Partition::whole(listing)),
+        }
     }
 }

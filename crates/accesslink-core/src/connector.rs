@@ -160,6 +160,13 @@ pub trait Connector: Send + Sync + Debug {
     fn as_provisioner(&self) -> Option<&dyn Provisioner> {
         None
     }
+
+    /// The provisioning side's split of its listings into key ranges, if it has one
+    /// (see [`partition`](crate::partition)). [`Connection::partitioner`](crate::Connection::partitioner)
+    /// falls back to one partition for connectors without it.
+    fn as_partitioner(&self) -> Option<&dyn crate::partition::Partitioner> {
+        None
+    }
 }
 
 /// Tickets: open, follow, comment, close.

@@ -156,6 +156,10 @@ impl Connector for GlpiConnector {
     fn as_provisioner(&self) -> Option<&dyn Provisioner> {
         Some(self)
     }
+
+    fn as_partitioner(&self) -> Option<&dyn accesslink_core::partition::Partitioner> {
+        Some(self)
+    }
 }
 
 #[async_trait]

@@ -192,6 +192,10 @@ impl Connector for ServiceNowConnector {
     fn as_provisioner(&self) -> Option<&dyn Provisioner> {
         Some(self)
     }
+
+    fn as_partitioner(&self) -> Option<&dyn accesslink_core::partition::Partitioner> {
+        Some(self)
+    }
 }
 
 #[async_trait]
