@@ -969,3 +969,185 @@ fn completions_help_and_usage_errors() {
     assert_eq!(no_config.code, 2);
     assert_eq!(no_config.stderr.trim().lines().count(), 1, "{no_config:?}");
 }
+
+#[test]
+fn ticket_listing_with_a_cursor_comments_schemas_and_passwords() {
+    let mock = Served::start(&["servicenow"]);
+    let dir = Scratch::new();
+    let cursor = dir.path("feed.json");
+    let cursor_arg = cursor.to_str().unwrap();
+    let created = mock
+        .run(&[
+            "ticket",
+            "create",
+            "servicenow-mock",
+            "--title",
+            "Grant CRM to alice",
+            "--kind",
+            "incident",
+            "--correlation",
+            "REQ-CLI-FEED",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    let number = created["reference"]["number"].as_str().unwrap().to_owned();
+
+    // The first poll lists it; the file is written; the next poll lists nothing new.
+    let list = |args: &[&str]| {
+        let mut all = vec!["ticket", "list", "servicenow-mock", "--kind", "incident"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--output", "json"]);
+        mock.run(&all).ok().json()
+    };
+    let first = list(&["--cursor", cursor_arg]);
+    let numbers = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["reference"]["number"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert!(numbers(&first).contains(&number), "{first}");
+    let token = std::fs::read_to_string(&cursor).unwrap();
+    assert!(token.contains("watermark_ms"), "{token}");
+    let second = list(&["--cursor", cursor_arg]);
+    assert!(!numbers(&second).contains(&number), "{second}");
+    // Without a cursor, --since in the future lists nothing; a bad state is a usage error.
+    assert!(numbers(&list(&["--since", "2999-01-01T00:00:00Z"])).is_empty());
+    let bad = mock.run(&["ticket", "list", "servicenow-mock", "--state", "sideways"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+
+    // Comments read back with their visibility.
+    mock.run(&[
+        "ticket",
+        "comment",
+        "servicenow-mock",
+        &number,
+        "Access granted.",
+    ])
+    .ok();
+    mock.run(&[
+        "ticket",
+        "comment",
+        "servicenow-mock",
+        &number,
+        "Checked by IAM.",
+        "--internal",
+    ])
+    .ok();
+    let comments = mock
+        .run(&[
+            "ticket",
+            "comments",
+            "servicenow-mock",
+            &number,
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    let seen: Vec<(String, String)> = comments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["body"].as_str().unwrap().to_owned(),
+                c["visibility"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        seen.contains(&("Access granted.".into(), "public".into())),
+        "{comments}"
+    );
+    assert!(
+        seen.contains(&("Checked by IAM.".into(), "internal".into())),
+        "{comments}"
+    );
+
+    // Schemas name the fields a field map uses.
+    let schema = mock
+        .run(&[
+            "ticket",
+            "schema",
+            "servicenow-mock",
+            "--kind",
+            "incident",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    let fields: Vec<&str> = schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert!(fields.contains(&"short_description"), "{schema}");
+    let schema = mock
+        .run(&["provision", "schema", "servicenow-mock", "--output", "json"])
+        .ok()
+        .json();
+    assert!(
+        schema["fields"].to_string().contains("user_name"),
+        "{schema}"
+    );
+
+    // A password comes from the environment and is printed nowhere, dry run or not.
+    let account = mock
+        .run(&[
+            "provision",
+            "create",
+            "servicenow-mock",
+            "carol.cli",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    let id = account["account"]["id"].as_str().unwrap().to_owned();
+    let password = "Cli-Pw-canary-7f3a";
+    for dry in [true, false] {
+        let mut args = vec!["provision", "set-password", "servicenow-mock", &id];
+        args.extend_from_slice(&[
+            "--password-env",
+            "ACCESSLINK_TEST_NEW_PW",
+            "--output",
+            "json",
+        ]);
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = Command::new(BIN)
+            .arg("--config")
+            .arg(&mock.config)
+            .args(&args)
+            .envs(mock.env.iter().map(|(k, v)| (k, v)))
+            .env("ACCESSLINK_TEST_NEW_PW", password)
+            .output()
+            .unwrap();
+        let run = Run::of(out);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            !run.stdout.contains(password) && !run.stderr.contains(password),
+            "{run:?}"
+        );
+    }
+    let missing = mock.run(&[
+        "provision",
+        "set-password",
+        "servicenow-mock",
+        &id,
+        "--password-env",
+        "ACCESSLINK_TEST_UNSET_PW",
+    ]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(
+        missing.stderr.contains("ACCESSLINK_TEST_UNSET_PW"),
+        "{missing:?}"
+    );
+}
