@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
 
-use super::routes::{entity, error, ok_status};
+use super::routes::{ListInfo, entity, error, list_info, ok_status};
 use super::{Deployment, Person, State};
 
 fn named(all: &[(String, String)], ids: &[String]) -> Value {
@@ -126,23 +126,14 @@ pub(crate) fn lookups(s: &State, what: &str, input: Option<&Value>) -> ResponseT
 }
 
 fn list(s: &State, tech: bool, input: Option<&Value>) -> ResponseTemplate {
-    let info = input
-        .and_then(|i| i.get("list_info"))
-        .cloned()
-        .unwrap_or(json!({}));
-    let rows_n = info.get("row_count").and_then(Value::as_u64).unwrap_or(10);
-    if !(1..=100).contains(&rows_n) {
-        return error(400, 4001, "row_count must be 1-100", &["row_count"]);
-    }
-    let start = info
-        .get("start_index")
-        .and_then(Value::as_u64)
-        .unwrap_or(1)
-        .max(1);
-    let criteria: Vec<Value> = match info.get("search_criteria") {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
-        Some(o) => vec![o.clone()],
+    let ListInfo {
+        info,
+        rows_n,
+        start,
+        criteria,
+    } = match list_info(input) {
+        Ok(l) => l,
+        Err(e) => return e,
     };
     let mut hits = Vec::new();
     let all = if tech { &s.technicians } else { &s.people };

@@ -335,14 +335,25 @@ fn matches(r: &Row, c: &Value, change: bool) -> Result<bool, ResponseTemplate> {
     })
 }
 
-fn list(s: &State, change: bool, input: Option<&Value>) -> ResponseTemplate {
+/// A listing's `list_info`: the document, rows per page, the 1-based start and the
+/// search criteria.
+pub(super) struct ListInfo {
+    pub(super) info: Value,
+    pub(super) rows_n: u64,
+    pub(super) start: u64,
+    pub(super) criteria: Vec<Value>,
+}
+
+/// Reads `list_info` as the vendor checks it: a row count outside 1–100, or criteria
+/// that are neither an object nor an array, are a 400.
+pub(super) fn list_info(input: Option<&Value>) -> Result<ListInfo, ResponseTemplate> {
     let info = input
         .and_then(|i| i.get("list_info"))
         .cloned()
         .unwrap_or(json!({}));
     let rows_n = info.get("row_count").and_then(Value::as_u64).unwrap_or(10);
     if !(1..=100).contains(&rows_n) {
-        return error(400, 4001, "row_count must be 1-100", &["row_count"]);
+        return Err(error(400, 4001, "row_count must be 1-100", &["row_count"]));
     }
     let start = info
         .get("start_index")
@@ -353,7 +364,25 @@ fn list(s: &State, change: bool, input: Option<&Value>) -> ResponseTemplate {
         None => Vec::new(),
         Some(Value::Array(a)) => a.clone(),
         Some(o @ Value::Object(_)) => vec![o.clone()],
-        Some(_) => return error(400, 4001, "search_criteria", &["search_criteria"]),
+        Some(_) => return Err(error(400, 4001, "search_criteria", &["search_criteria"])),
+    };
+    Ok(ListInfo {
+        info,
+        rows_n,
+        start,
+        criteria,
+    })
+}
+
+fn list(s: &State, change: bool, input: Option<&Value>) -> ResponseTemplate {
+    let ListInfo {
+        info,
+        rows_n,
+        start,
+        criteria,
+    } = match list_info(input) {
+        Ok(l) => l,
+        Err(e) => return e,
     };
     let mut hits = Vec::new();
     for r in s.rows(change) {
