@@ -3,28 +3,33 @@
 //! run. Prints throughput of both and their ratio.
 //!
 //! ```sh
-//! cargo run --release --example bench_core_paging            # 100,000 items, 9 rounds
-//! cargo run --release --example bench_core_paging -- 20000 5  # items, rounds
+//! cargo run --release -p accesslink-testkit --example bench_core_paging            # 100,000 items, 9 rounds
+//! cargo run --release -p accesslink-testkit --example bench_core_paging -- 20000 5  # items, rounds
 //! ```
 //!
 //! "core" uses the default paging options, which remember every item's key to report
 //! items a page repeats; "no dup tracking" turns that off (`Duplicates::Allow`).
 //! Rounds alternate between the clients so drift in the machine's load affects
 //! both alike; the median of each is reported.
-
-mod bench;
+//!
+//! It lives in the testkit so that a release build compiles core and the testkit
+//! only, not every connector.
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use accesslink::http::HttpClient;
-use accesslink::paging::{Duplicates, PagingOptions, paginate};
-use accesslink::{Page, PageToken};
+use accesslink_core::http::HttpClient;
+use accesslink_core::paging::{Duplicates, PagingOptions, paginate};
+use accesslink_core::{Page, PageToken};
 use accesslink_testkit::paged::PagedItemsMock;
 use futures::TryStreamExt;
 use serde::Deserialize;
 
-use bench::median;
+/// The middle of the rounds (the upper one of the two for an even count).
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
 
 const PAGE: usize = 1000;
 
@@ -83,7 +88,7 @@ async fn core(client: &HttpClient, duplicates: Duplicates) -> usize {
                     .token
                     .as_ref()
                     .map_or(Ok(0), |t| t.as_str().parse())
-                    .map_err(|_| accesslink::Error::invalid_input("bad token"))?;
+                    .map_err(|_| accesslink_core::Error::invalid_input("bad token"))?;
                 let limit = req.size_or(PAGE as u32);
                 let request = client
                     .get("items")?
