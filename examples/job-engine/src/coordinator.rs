@@ -7,15 +7,19 @@ use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use accesslink_core::partition::{self, Listing};
+use accesslink_core::{EntitlementRef, EntitlementType, Person};
 use accesslink_servicenow::{ServiceNowClient, ServiceNowConfig, ServiceNowConnector};
 use accesslink_testkit::servicenow::ServiceNowMock;
+use accesslink_workflow::fulfil::{AccessRequest, Operation};
 use apalis::prelude::TaskSink;
 use apalis_redis::{ConnectionManager, RedisStorage};
 use redis::AsyncCommands;
 use secrecy::SecretString;
 use tokio::process::{Child, Command};
 
-use crate::{BoxError, Keys, Liveness, PAGE_SIZE, PASSWORD_ENV, PartitionJob, Summary};
+use serde_json::json;
+
+use crate::{BoxError, FulfilJob, Keys, Liveness, PAGE_SIZE, PASSWORD_ENV, PartitionJob, Summary};
 
 /// One run of the example.
 #[derive(Debug, Clone)]
@@ -42,6 +46,11 @@ pub struct RunOptions {
     pub worker_logs: bool,
     /// Leave the run's keys in Redis afterwards (default: deleted).
     pub keep_keys: bool,
+    /// Access requests to fulfil alongside the import (each grants one generated user
+    /// one of four groups; at most `users`).
+    pub requests: usize,
+    /// Of those, how many are pushed a second time (an at-least-once delivery).
+    pub redeliver: usize,
 }
 
 impl RunOptions {
@@ -60,6 +69,8 @@ impl RunOptions {
             timeout: Duration::from_secs(600),
             worker_logs: false,
             keep_keys: false,
+            requests: 0,
+            redeliver: 0,
         }
     }
 }
@@ -100,7 +111,7 @@ impl Workers<'_> {
             .stderr(if self.options.worker_logs {
                 Stdio::inherit()
             } else {
-                Stdio::null()
+                Stdio::from(std::fs::File::create(self.log(&name))?)
             })
             .kill_on_drop(true)
             .spawn()
@@ -112,6 +123,25 @@ impl Workers<'_> {
             })?;
         self.children.insert(name.clone(), child);
         Ok(name)
+    }
+
+    /// Where a worker's log goes (unless [`RunOptions::worker_logs`]); removed at the end
+    /// of a run that succeeded.
+    fn log(&self, name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("accesslink-job-engine-{name}.log"))
+    }
+
+    /// The last lines of a worker's log.
+    fn tail(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.log(name)).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(5)..].join("\n")
+    }
+
+    fn remove_logs(&self) {
+        for i in 1..=self.started {
+            let _ = std::fs::remove_file(self.log(&format!("{}-w{i}", self.run)));
+        }
     }
 
     /// `SIGKILL`: the worker gets no chance to finish its page or say goodbye.
@@ -158,9 +188,7 @@ pub async fn run(options: &RunOptions) -> Result<Summary, BoxError> {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
     let run = format!("{}-{nanos:x}", std::process::id());
     let keys = Keys::new(&run);
-    let mut conn = apalis_redis::connect(options.redis_url.as_str())
-        .await
-        .map_err(|e| format!("cannot reach Redis at {}: {e}", options.redis_url))?;
+    let mut conn = crate::connect(&options.redis_url).await?;
 
     // The plan, asked of the source by the coordinator's own connector.
     let client = ServiceNowClient::builder(mock.url())
@@ -170,8 +198,13 @@ pub async fn run(options: &RunOptions) -> Result<Summary, BoxError> {
     let plan = partition::plan(&connector, &Listing::Accounts, options.partitions).await?;
     let planned = plan.partitions.len() as u32;
 
+    let requests = access_requests(&mock, &run, options.requests.min(options.users));
+    let redeliver = options.redeliver.min(requests.len());
+
     let config = apalis_redis::Config::default().queue(keys.queue());
     let mut queue = RedisStorage::<PartitionJob>::new(conn.clone()).with_config(config);
+    let config = apalis_redis::Config::default().queue(keys.requests_queue());
+    let mut request_queue = RedisStorage::<FulfilJob>::new(conn.clone()).with_config(config);
     mock.clear_requests();
     let started = Instant::now();
     for partition in plan.partitions {
@@ -182,6 +215,19 @@ pub async fn run(options: &RunOptions) -> Result<Summary, BoxError> {
             })
             .await?;
     }
+    for request in requests.iter().chain(&requests[..redeliver]) {
+        request_queue
+            .push(FulfilJob {
+                run: run.clone(),
+                request: request.clone(),
+            })
+            .await?;
+    }
+    let jobs = Jobs {
+        partitions: planned,
+        requests: requests.len() as u64,
+        request_runs: (requests.len() + redeliver) as u64,
+    };
 
     let mut workers = Workers {
         options,
@@ -196,54 +242,95 @@ pub async fn run(options: &RunOptions) -> Result<Summary, BoxError> {
         workers.spawn()?;
     }
 
-    let outcome = supervise(options, &keys, &mut conn, &mut workers, planned).await;
+    let outcome = supervise(options, &keys, &mut conn, &mut workers, &jobs).await;
     let seconds = started.elapsed().as_secs_f64();
     let () = conn.set(keys.finished(), 1).await?;
     workers.stop(Duration::from_secs(10)).await;
-    let (killed, killed_in) = match outcome {
+    let (killed, killed_in, restarts) = match outcome {
         Ok(k) => k,
         Err(e) => {
             cleanup(options, &keys, &mut conn).await;
             return Err(e);
         }
     };
+    workers.remove_logs();
 
     let summary = check(
-        &mock, &keys, &mut conn, options, planned, seconds, killed, killed_in,
+        &mock,
+        &keys,
+        &mut conn,
+        options,
+        &requests,
+        redeliver,
+        planned,
+        seconds,
+        (killed, killed_in, restarts),
     )
     .await;
     cleanup(options, &keys, &mut conn).await;
     summary
 }
 
-/// Waits for every partition to be done; kills one worker mid-partition if asked.
-/// Returns how many were killed, and where.
+/// Workers restarted before the run gives up.
+const MAX_RESTARTS: usize = 10;
+
+/// What the run pushed.
+struct Jobs {
+    partitions: u32,
+    requests: u64,
+    /// Request jobs pushed, redeliveries included.
+    request_runs: u64,
+}
+
+/// Waits for every partition to be done and every request job to have run; kills one
+/// worker mid-partition if asked; restarts workers that stop by themselves. Returns
+/// how many were killed, where, and how many restarted.
 async fn supervise(
     options: &RunOptions,
     keys: &Keys,
     conn: &mut ConnectionManager,
     workers: &mut Workers<'_>,
-    planned: u32,
-) -> Result<(usize, Option<(u32, u64)>), BoxError> {
+    jobs: &Jobs,
+) -> Result<(usize, Option<(u32, u64)>, usize), BoxError> {
+    let planned = jobs.partitions;
     let started = Instant::now();
+    let mut restarts = 0;
     let mut killed = 0;
     let mut killed_in = None;
     loop {
         let done: HashSet<u32> = conn.smembers(keys.done()).await?;
-        if done.len() as u32 >= planned {
-            return Ok((killed, killed_in));
+        let fulfilled: u64 = conn.scard(keys.fulfilled()).await?;
+        let runs: HashMap<String, u64> = conn.hgetall(keys.fulfil_runs()).await?;
+        if done.len() as u32 >= planned
+            && fulfilled >= jobs.requests
+            && runs.values().sum::<u64>() >= jobs.request_runs
+        {
+            return Ok((killed, killed_in, restarts));
         }
-        let failed: HashMap<u32, String> = conn.hgetall(keys.failed()).await?;
-        if let Some((index, error)) = failed.into_iter().next() {
-            return Err(format!("partition {index} failed: {error}").into());
+        let failed: HashMap<String, String> = conn.hgetall(keys.failed()).await?;
+        if let Some((job, error)) = failed.into_iter().next() {
+            return Err(format!("{job} failed: {error}").into());
         }
         if let Some((name, status)) = workers.exited() {
-            return Err(format!("worker {name} exited before the run was over ({status})").into());
+            let tail = workers.tail(&name);
+            workers.children.remove(&name);
+            if restarts >= MAX_RESTARTS {
+                return Err(format!(
+                    "worker {name} exited before the run was over ({status}), after {restarts} restarts; its log ends:\n{tail}"
+                )
+                .into());
+            }
+            // As a supervisor would: a worker that another declared dead (it missed its
+            // heartbeats) has been stopped by apalis; its jobs are back on the queue.
+            tracing::warn!(worker = %name, %status, "worker stopped; starting another\n{tail}");
+            restarts += 1;
+            workers.spawn()?;
         }
         if started.elapsed() > options.timeout {
             return Err(format!(
-                "{} of {planned} partitions done after {:?}",
+                "{} of {planned} partitions done and {fulfilled} of {} requests fulfilled after {:?}",
                 done.len(),
+                jobs.requests,
                 options.timeout
             )
             .into());
@@ -274,16 +361,52 @@ async fn supervise(
     }
 }
 
+/// Access requests over generated users: user `i` asks for group `app-<i mod 4>` for
+/// themselves.
+fn access_requests(mock: &ServiceNowMock, run: &str, n: usize) -> Vec<AccessRequest> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let groups: Vec<String> = (0..4)
+        .map(|k| mock.insert("sys_user_group", json!({ "name": format!("app-{k}") })))
+        .collect();
+    (0..n)
+        .filter_map(|i| {
+            let user = mock.synthetic_user_id(i)?;
+            let login = mock.row("sys_user", &user)?["user_name"]
+                .as_str()?
+                .to_owned();
+            Some(
+                AccessRequest::new(
+                    format!("{run}-REQ-{i}"),
+                    Operation::Grant,
+                    "app",
+                    Person::login(login.clone()),
+                )
+                // Self-service: the user asks for their own access.
+                .requester(Person::login(login))
+                .account(user)
+                .entitlement(EntitlementRef::new(
+                    EntitlementType::group(),
+                    groups[i % groups.len()].clone(),
+                ))
+                .justification("granted by the job-engine example"),
+            )
+        })
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn check(
     mock: &ServiceNowMock,
     keys: &Keys,
     conn: &mut ConnectionManager,
     options: &RunOptions,
+    requests: &[AccessRequest],
+    redeliver: usize,
     planned: u32,
     seconds: f64,
-    killed: usize,
-    killed_in: Option<(u32, u64)>,
+    (killed, killed_in, restarts): (usize, Option<(u32, u64)>, usize),
 ) -> Result<Summary, BoxError> {
     let users = mock.table_len("sys_user") as u64;
     let expected: HashSet<String> = (0..options.users)
@@ -293,12 +416,42 @@ async fn check(
     let deliveries: HashMap<String, u64> = conn.hgetall(keys.deliveries()).await?;
     let stats: HashMap<String, u64> = conn.hgetall(keys.stats()).await?;
     let stat = |k: &str| stats.get(k).copied().unwrap_or(0);
+    let fulfil_runs: HashMap<String, u64> = conn.hgetall(keys.fulfil_runs()).await?;
+    let fulfilled: u64 = conn.scard(keys.fulfilled()).await?;
+
+    // What ServiceNow holds for each request: its items, and the membership it asked for.
+    let (mut tickets, mut tickets_closed, mut grants) = (0, 0, 0);
+    for r in requests {
+        let items = mock.find("sc_req_item", "correlation_id", r.id.as_str());
+        tickets += items.len() as u64;
+        tickets_closed += items.iter().filter(|i| i["state"] == "3").count() as u64;
+        if let (Some(user), Some(group)) = (&r.account, &r.entitlement) {
+            grants += mock
+                .find("sys_user_grmember", "user", user.as_str())
+                .iter()
+                .filter(|m| m["group"] == group.id.as_str())
+                .count() as u64;
+        }
+    }
+    // The import's list calls (pages of PAGE_SIZE), not the fulfilment's look-ups.
+    let limit = PAGE_SIZE.to_string();
+    let list_requests = mock
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/now/table/sys_user")
+        .filter(|r| {
+            r.query
+                .iter()
+                .any(|(k, v)| k == "sysparm_limit" && *v == limit)
+        })
+        .count() as u64;
     Ok(Summary {
         run: keys.run().to_owned(),
         users,
         partitions: planned,
         workers: options.workers.max(1),
         killed,
+        restarts,
         killed_in,
         seconds,
         rows: rows.len() as u64,
@@ -306,10 +459,22 @@ async fn check(
         missing: expected.difference(&rows).count() as u64,
         unexpected: rows.difference(&expected).count() as u64,
         pages_committed: stat("pages"),
-        list_requests: mock.count("GET", "/api/now/table/sys_user") as u64,
+        list_requests,
         starts: stat("starts"),
         resumes: stat("resumes"),
         fenced: stat("fenced"),
+        requests: requests.len() as u64,
+        redelivered: redeliver as u64,
+        fulfil_runs: fulfil_runs.values().sum(),
+        fulfilled,
+        tickets,
+        tickets_closed,
+        grants,
+        ticket_creates: mock
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/api/now/table/sc_req_item")
+            .count() as u64,
     })
 }
 

@@ -22,6 +22,18 @@
 //!   the coordinator's check ([`Summary::exactly_once`]) is that every generated user
 //!   is there and was delivered once.
 //!
+//! - **Fulfilment jobs** ([`FulfilJob`]): an [`AccessRequest`] is a job too. Each worker
+//!   process also runs a fulfilment worker on a second queue; whichever takes a request
+//!   opens its ServiceNow request item, grants the group, comments and closes. The
+//!   request id is the item's correlation id, so a job delivered twice, or taken over
+//!   from a killed worker, finds its item and its grant instead of making them again.
+//!   [`RunOptions::redeliver`](coordinator::RunOptions::redeliver) pushes some requests
+//!   twice, as an at-least-once engine may deliver them. Two deliveries may run *at
+//!   once* on two workers (a redelivery, or a worker stalled past the orphan timeout):
+//!   a run takes the request's lock in Redis first (renewed while it runs, expiring
+//!   soon after a killed worker's last renewal), so the second run waits and then
+//!   finds the request fulfilled.
+//!
 //! The source is the testkit's ServiceNow mock, hosted by the coordinator, with a fixed
 //! delay per list call (a remote instance's latency). See `README.md` beside this crate
 //! for the commands and the figures measured.
@@ -31,6 +43,7 @@
 use std::time::Duration;
 
 use accesslink_core::partition::Partition;
+pub use accesslink_workflow::fulfil::AccessRequest;
 use serde::{Deserialize, Serialize};
 
 pub mod coordinator;
@@ -51,6 +64,16 @@ pub struct PartitionJob {
     pub run: String,
     /// The partition as planned; progress is in Redis ([`Keys::checkpoint`]).
     pub partition: Partition,
+}
+
+/// A fulfilment job on the queue: the run and the access request (its JSON is the whole
+/// payload; the request id makes running it again harmless).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FulfilJob {
+    /// The run's id.
+    pub run: String,
+    /// The request.
+    pub request: AccessRequest,
 }
 
 /// The Redis keys of one run.
@@ -75,6 +98,26 @@ impl Keys {
     /// The apalis queue the run's partition jobs are pushed to.
     pub fn queue(&self) -> String {
         format!("accesslink:{}:partitions", self.run)
+    }
+
+    /// The apalis queue the run's access requests are pushed to.
+    pub fn requests_queue(&self) -> String {
+        format!("accesslink:{}:requests", self.run)
+    }
+
+    /// The ids of requests whose fulfilment completed.
+    pub fn fulfilled(&self) -> String {
+        format!("accesslink:{}:fulfilled", self.run)
+    }
+
+    /// The lock one run of a request holds while it runs: `worker/number`.
+    pub fn request_lock(&self, request: &str) -> String {
+        format!("accesslink:{}:request-lock:{request}", self.run)
+    }
+
+    /// Request id → how many times a worker ran it.
+    pub fn fulfil_runs(&self) -> String {
+        format!("accesslink:{}:fulfil-runs", self.run)
     }
 
     /// The partition's last committed checkpoint (its JSON).
@@ -139,10 +182,14 @@ pub struct Liveness {
 }
 
 impl Default for Liveness {
+    /// A heartbeat a second, dead after three missed: a killed worker's jobs are back
+    /// on the queue within about four seconds. Shorter, and a worker that a loaded
+    /// machine merely stalls is declared dead too (apalis then stops it, and the
+    /// coordinator restarts it).
     fn default() -> Self {
         Liveness {
             heartbeat: Duration::from_secs(1),
-            missed: 2,
+            missed: 3,
         }
     }
 }
@@ -160,6 +207,9 @@ pub struct Summary {
     pub workers: usize,
     /// Workers killed mid-partition (and replaced).
     pub killed: usize,
+    /// Workers that stopped by themselves and were restarted (apalis stops a worker
+    /// that other workers declared dead while it was only stalled).
+    pub restarts: usize,
     /// The partition the killed worker was in, and the pages it had committed of it.
     pub killed_in: Option<(u32, u64)>,
     /// Seconds from the first job pushed to the last partition done.
@@ -183,6 +233,24 @@ pub struct Summary {
     pub resumes: u64,
     /// Commits refused because their lease had passed to another worker.
     pub fenced: u64,
+    /// Access requests pushed (each once, some twice: see `redelivered`).
+    pub requests: u64,
+    /// Requests pushed a second time.
+    pub redelivered: u64,
+    /// Fulfilment runs by workers (more than the requests when jobs were delivered
+    /// twice or taken over from the killed worker).
+    pub fulfil_runs: u64,
+    /// Requests whose fulfilment completed.
+    pub fulfilled: u64,
+    /// Request items in ServiceNow carrying a request's correlation id.
+    pub tickets: u64,
+    /// Request items closed complete.
+    pub tickets_closed: u64,
+    /// Group memberships in ServiceNow for the requests' (user, group) pairs.
+    pub grants: u64,
+    /// Request items the workers asked ServiceNow to create (`POST`), redeliveries
+    /// included: equal to the requests when no run opened a second one.
+    pub ticket_creates: u64,
 }
 
 impl Summary {
@@ -191,13 +259,34 @@ impl Summary {
         self.rows as f64 / self.seconds.max(f64::EPSILON)
     }
 
-    /// Every user in the sink, each delivered once, nothing else.
+    /// Every user in the sink, each delivered once, nothing else; and every access
+    /// request fulfilled with one ticket, closed, and one grant.
     pub fn exactly_once(&self) -> bool {
         self.rows == self.users
             && self.missing == 0
             && self.unexpected == 0
             && self.delivered_twice == 0
+            && self.fulfilled == self.requests
+            && self.tickets == self.requests
+            && self.tickets_closed == self.requests
+            && self.grants == self.requests
+            && self.ticket_creates == self.requests
     }
+}
+
+/// A Redis connection for the queue, the sink and the coordinator: a
+/// [`ConnectionManager`](redis::aio::ConnectionManager) (reconnects by itself) that
+/// waits up to 10 s for an answer. The redis crate's default, 500 ms, is shorter than a
+/// loaded two-core machine sometimes takes, and a worker whose backend errors stops.
+pub async fn connect(url: &str) -> Result<redis::aio::ConnectionManager, BoxError> {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_response_timeout(Some(Duration::from_secs(10)))
+        .set_connection_timeout(Some(Duration::from_secs(10)));
+    let client = redis::Client::open(url).map_err(|e| format!("Redis URL {url}: {e}"))?;
+    Ok(client
+        .get_connection_manager_with_config(config)
+        .await
+        .map_err(|e| format!("cannot reach Redis at {url}: {e}"))?)
 }
 
 /// An error of the example: a message for the terminal.

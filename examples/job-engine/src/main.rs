@@ -55,6 +55,12 @@ struct RunArgs {
     /// Kill one worker mid-partition (and start a replacement).
     #[arg(long)]
     kill_one: bool,
+    /// Access requests to fulfil alongside the import.
+    #[arg(long, default_value_t = 0)]
+    requests: usize,
+    /// Of those, how many to push twice (an at-least-once delivery).
+    #[arg(long, default_value_t = 0)]
+    redeliver: usize,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -77,7 +83,7 @@ struct WorkerArgs {
     user: String,
     #[arg(long, default_value_t = 1000)]
     heartbeat_ms: u64,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 3)]
     missed_heartbeats: usize,
 }
 
@@ -89,16 +95,23 @@ fn options(args: &RunArgs) -> Result<RunOptions, BoxError> {
     o.page_delay = Duration::from_millis(args.page_delay_ms);
     o.kill_one = args.kill_one;
     o.worker_logs = args.worker_logs;
+    o.requests = args.requests;
+    o.redeliver = args.redeliver;
     Ok(o)
 }
 
 fn print(s: &Summary) {
     println!(
-        "{} workers{}: {} rows in {:.2} s = {:.0} rows/s; exactly once: {} (missing {}, twice {}, unexpected {}); pages committed {}, list requests {}, partition starts {} ({} resumed), fenced commits {}",
+        "{} workers{}{}: {} rows in {:.2} s = {:.0} rows/s; exactly once: {} (missing {}, twice {}, unexpected {}); pages committed {}, list requests {}, partition starts {} ({} resumed), fenced commits {}",
         s.workers,
         match s.killed_in {
             Some((p, pages)) => format!(", one killed in partition {p} after {pages} page(s)"),
             None => String::new(),
+        },
+        if s.restarts > 0 {
+            format!(", {} restarted after being declared dead", s.restarts)
+        } else {
+            String::new()
         },
         s.rows,
         s.seconds,
@@ -113,6 +126,19 @@ fn print(s: &Summary) {
         s.resumes,
         s.fenced,
     );
+    if s.requests > 0 {
+        println!(
+            "  access requests: {} ({} pushed twice), {} runs; fulfilled {}, request items {} ({} created, {} closed), grants {}",
+            s.requests,
+            s.redelivered,
+            s.fulfil_runs,
+            s.fulfilled,
+            s.tickets,
+            s.ticket_creates,
+            s.tickets_closed,
+            s.grants,
+        );
+    }
 }
 
 #[tokio::main]

@@ -1,19 +1,22 @@
-//! A worker process: partition jobs from the apalis queue, one at a time; every page
-//! committed with its checkpoint in one Redis script.
+//! A worker process: partition jobs from the apalis queue, one at a time, every page
+//! committed with its checkpoint in one Redis script; and access requests from a second
+//! queue, fulfilled through ServiceNow.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use accesslink_core::TicketKind;
 use accesslink_core::paging::PagingOptions;
 use accesslink_core::partition::{Partition, run_accounts};
 use accesslink_servicenow::{ServiceNowClient, ServiceNowConfig, ServiceNowConnector};
+use accesslink_workflow::fulfil::{Fulfiller, TaskStatus, TicketTemplate};
 use apalis::prelude::{BoxDynError, Data, WorkerBuilder, WorkerBuilderExt};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use futures::TryStreamExt;
 use redis::AsyncCommands;
 use secrecy::SecretString;
 
-use crate::{BoxError, Keys, Liveness, PAGE_SIZE, PartitionJob};
+use crate::{BoxError, FulfilJob, Keys, Liveness, PAGE_SIZE, PartitionJob};
 
 /// The page commit, atomic and fenced (KEYS: lease, checkpoint, rows, deliveries, done,
 /// stats; ARGV: the committing lease, the checkpoint JSON, 1 when the partition is
@@ -59,52 +62,226 @@ pub struct WorkerOptions {
 
 #[derive(Debug)]
 struct Context {
-    connector: ServiceNowConnector,
+    connector: Arc<ServiceNowConnector>,
     conn: ConnectionManager,
     keys: Keys,
     name: String,
 }
 
+#[derive(Debug)]
+struct FulfilContext {
+    fulfiller: Fulfiller,
+    conn: ConnectionManager,
+    keys: Keys,
+    name: String,
+}
+
+/// Requests fulfilled at once by one worker process.
+const FULFIL_CONCURRENCY: usize = 4;
+
+/// The ticket each access request opens: a ServiceNow request item.
+fn template() -> TicketTemplate {
+    TicketTemplate::builder(TicketKind::RequestItem)
+        .title("{operation} {entitlement.id} for {beneficiary}")
+        .build()
+        .expect("a valid template")
+}
+
 static COMMIT_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(COMMIT));
 
-/// Runs the worker until the coordinator marks the run finished.
+/// Runs the worker until the coordinator marks the run finished: one apalis worker
+/// for partitions (named `options.name`, one job at a time) and one for access requests
+/// (`<name>-fulfil`, a few at a time), over one connector.
 pub async fn run(options: WorkerOptions) -> Result<(), BoxError> {
-    let conn = apalis_redis::connect(options.redis_url.as_str()).await?;
+    let conn = crate::connect(&options.redis_url).await?;
     let keys = Keys::new(&options.run);
-    let config = apalis_redis::Config::default()
-        .queue(keys.queue())
-        .batch_size(1)
-        .heartbeat_interval(options.liveness.heartbeat)
-        .missed_heartbeats(options.liveness.missed);
-    let storage = RedisStorage::<PartitionJob>::new(conn.clone()).with_config(config);
+    let liveness = options.liveness;
+    let queue = |name: String, batch: usize| {
+        apalis_redis::Config::default()
+            .queue(name)
+            .batch_size(batch)
+            .heartbeat_interval(liveness.heartbeat)
+            .missed_heartbeats(liveness.missed)
+    };
     let client = ServiceNowClient::builder(options.servicenow_url.as_str())
         .basic(options.user.as_str(), options.password)
         .build()?;
-    let connector = ServiceNowConnector::new(client, ServiceNowConfig::new().page_size(PAGE_SIZE))?;
-    let context = Arc::new(Context {
-        connector,
-        conn: conn.clone(),
-        keys: keys.clone(),
-        name: options.name.clone(),
-    });
-    let worker = WorkerBuilder::new(options.name.as_str())
-        .backend(storage)
+    let connector = Arc::new(ServiceNowConnector::new(
+        client,
+        ServiceNowConfig::new().page_size(PAGE_SIZE),
+    )?);
+
+    let partitions =
+        RedisStorage::<PartitionJob>::new(conn.clone()).with_config(queue(keys.queue(), 1));
+    let import = WorkerBuilder::new(options.name.as_str())
+        .backend(partitions)
         .concurrency(1)
-        .data(context)
+        .data(Arc::new(Context {
+            connector: connector.clone(),
+            conn: conn.clone(),
+            keys: keys.clone(),
+            name: options.name.clone(),
+        }))
         .build(run_partition);
-    worker.run_until(finished(conn, keys)).await?;
+
+    let requests = RedisStorage::<FulfilJob>::new(conn.clone())
+        .with_config(queue(keys.requests_queue(), FULFIL_CONCURRENCY));
+    let fulfiller = Fulfiller::builder(connector.clone(), template())
+        .automated(connector)
+        .build();
+    let fulfil = WorkerBuilder::new(format!("{}-fulfil", options.name))
+        .backend(requests)
+        .concurrency(FULFIL_CONCURRENCY)
+        .data(Arc::new(FulfilContext {
+            fulfiller,
+            conn: conn.clone(),
+            keys: keys.clone(),
+            name: options.name.clone(),
+        }))
+        .build(fulfil_request);
+
+    tokio::try_join!(
+        import.run_until(finished(conn.clone(), keys.clone())),
+        fulfil.run_until(finished(conn, keys)),
+    )?;
     Ok(())
 }
 
-/// Resolves when the coordinator has marked the run finished.
+/// How long a request lock lives without renewal (a killed worker's lock frees itself
+/// this long after its last renewal).
+const REQUEST_LOCK_TTL: Duration = Duration::from_secs(3);
+
+/// Renews a lock if it is still ours; deletes it when asked (ARGV[2] = 0).
+const LOCK: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+if ARGV[2] == '0' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 1
+";
+
+static LOCK_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(LOCK));
+
+/// One run's hold on a request: taken with `SET NX PX`, renewed in the background
+/// while the run lasts, released (if still ours) at the end.
+struct RequestLock {
+    key: String,
+    token: String,
+    conn: ConnectionManager,
+    renewal: tokio::task::JoinHandle<()>,
+}
+
+impl RequestLock {
+    async fn take(conn: &ConnectionManager, key: String, owner: &str) -> Result<Self, BoxError> {
+        let mut c = conn.clone();
+        let number: u64 = c.incr(format!("{key}:counter"), 1).await?;
+        let token = format!("{owner}/{number}");
+        let ttl = REQUEST_LOCK_TTL.as_millis() as u64;
+        let deadline = tokio::time::Instant::now() + REQUEST_LOCK_TTL * 20;
+        loop {
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(&token)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl)
+                .query_async(&mut c)
+                .await?;
+            if taken.is_some() {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!("the lock {key} stayed taken").into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let renewal = {
+            let (mut c, key, token) = (conn.clone(), key.clone(), token.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(REQUEST_LOCK_TTL / 3).await;
+                    let renewed: Result<i64, _> = LOCK_SCRIPT
+                        .key(&key)
+                        .arg(&token)
+                        .arg(ttl)
+                        .invoke_async(&mut c)
+                        .await;
+                    if !matches!(renewed, Ok(1)) {
+                        return;
+                    }
+                }
+            })
+        };
+        Ok(RequestLock {
+            key,
+            token,
+            conn: conn.clone(),
+            renewal,
+        })
+    }
+
+    async fn release(mut self) {
+        self.renewal.abort();
+        let _: Result<i64, _> = LOCK_SCRIPT
+            .key(&self.key)
+            .arg(&self.token)
+            .arg(0)
+            .invoke_async(&mut self.conn)
+            .await;
+    }
+}
+
+/// One access request: fulfilled (or found fulfilled) through ServiceNow, under the
+/// request's lock.
+async fn fulfil_request(
+    job: FulfilJob,
+    context: Data<Arc<FulfilContext>>,
+) -> Result<(), BoxDynError> {
+    let keys = &context.keys;
+    let id = job.request.id.as_str().to_owned();
+    let lock = RequestLock::take(&context.conn, keys.request_lock(&id), &context.name).await?;
+    let result = fulfil_locked(&context, &job, &id).await;
+    lock.release().await;
+    result
+}
+
+async fn fulfil_locked(
+    context: &FulfilContext,
+    job: &FulfilJob,
+    id: &str,
+) -> Result<(), BoxDynError> {
+    let keys = &context.keys;
+    let mut conn = context.conn.clone();
+    let () = conn.hincr(keys.fulfil_runs(), id, 1).await?;
+    let outcome = context.fulfiller.fulfil(&job.request).await;
+    if outcome.status == TaskStatus::Completed {
+        let () = conn.sadd(keys.fulfilled(), id).await?;
+        tracing::info!(worker = %context.name, request = %id, "request fulfilled");
+        return Ok(());
+    }
+    let message = format!(
+        "request {id} ended {:?} (ticket state {:?})",
+        outcome.status, outcome.raw_state
+    );
+    let () = conn
+        .hset(keys.failed(), format!("request:{id}"), &message)
+        .await?;
+    tracing::error!(worker = %context.name, request = %id, "{message}");
+    Err(message.into())
+}
+
+/// Resolves when the coordinator has marked the run finished. A failed look-up is
+/// logged and tried again: Redis being slow to answer is no reason to stop working.
 async fn finished(mut conn: ConnectionManager, keys: Keys) -> Result<(), std::io::Error> {
     loop {
-        let over: bool = conn
-            .exists(keys.finished())
-            .await
-            .map_err(std::io::Error::other)?;
-        if over {
-            return Ok(());
+        match conn.exists::<_, bool>(keys.finished()).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot tell whether the run is over"),
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -154,7 +331,7 @@ async fn import(context: &Context, job: PartitionJob) -> Result<(), BoxError> {
 
     let mut at = partition.token.clone();
     let mut stream = run_accounts(
-        &context.connector,
+        context.connector.as_ref(),
         partition,
         PagingOptions::new().page_size(PAGE_SIZE),
     );
