@@ -625,18 +625,22 @@ where
                 let expected = page.total.map_or(fetched, |t| t.min(10_000_000) as usize);
                 st.seen.reserve(expected.saturating_sub(st.seen.len()));
             }
-            let mut items = Vec::with_capacity(fetched);
+            let mut items = page.items;
             let mut dup_keys = Vec::new();
-            for item in page.items {
-                if st.duplicates == Duplicates::Allow {
-                    items.push(item);
-                    continue;
+            if st.duplicates != Duplicates::Allow {
+                // The page is kept as it came (no copy of its items) unless it repeats
+                // one; only then is a mask of the new ones built and applied.
+                let mut repeated: Option<Vec<bool>> = None;
+                for (i, item) in items.iter().enumerate() {
+                    let k = key(item);
+                    if !st.seen.insert(&k) {
+                        repeated.get_or_insert_with(|| vec![false; fetched])[i] = true;
+                        dup_keys.push(k.into_owned());
+                    }
                 }
-                let k = key(&item);
-                if st.seen.insert(&k) {
-                    items.push(item);
-                } else {
-                    dup_keys.push(k.into_owned());
+                if let Some(repeated) = repeated {
+                    let mut flags = repeated.into_iter();
+                    items.retain(|_| !flags.next().unwrap_or(false));
                 }
             }
             if !dup_keys.is_empty() {

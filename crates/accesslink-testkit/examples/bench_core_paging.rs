@@ -5,6 +5,9 @@
 //! ```sh
 //! cargo run --release -p accesslink-testkit --example bench_core_paging            # 100,000 items, 9 rounds
 //! cargo run --release -p accesslink-testkit --example bench_core_paging -- 20000 5  # items, rounds
+//! # one client only (plain, core, allow, client), for an instruction counter:
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/bench_core_paging 20000 3 core
 //! ```
 //!
 //! "core" uses the default paging options, which remember every item's key to report
@@ -142,6 +145,22 @@ async fn main() {
         .build()
         .expect("client");
 
+    // One client only, for an instruction counter (`valgrind --tool=callgrind`): run it
+    // with 1 and with 3 rounds and halve the difference to get one drain's count.
+    if let Some(only) = args.next() {
+        for _ in 0..rounds {
+            let n = match only.as_str() {
+                "plain" => plain(&plain_client, &base).await,
+                "core" => core(&core_client, Duplicates::Skip).await,
+                "allow" => core(&core_client, Duplicates::Allow).await,
+                "client" => client_only(&core_client).await,
+                other => panic!("unknown client `{other}`: plain, core, allow or client"),
+            };
+            assert_eq!(n, items);
+        }
+        return;
+    }
+
     // Warm up both (connections, allocator, mock).
     assert_eq!(plain(&plain_client, &base).await, items);
     assert_eq!(core(&core_client, Duplicates::Skip).await, items);
@@ -163,10 +182,10 @@ async fn main() {
         t_client.push(t.elapsed());
     }
     let (p, c, a, k) = (
-        median(t_plain),
-        median(t_core),
-        median(t_allow),
-        median(t_client),
+        median(t_plain.clone()),
+        median(t_core.clone()),
+        median(t_allow.clone()),
+        median(t_client.clone()),
     );
     let rate = |d: Duration| items as f64 / d.as_secs_f64();
     println!(
@@ -192,4 +211,19 @@ async fn main() {
     );
     println!("core / plain:          {:>10.3}", rate(c) / rate(p));
     println!("core (no dups) / plain:{:>10.3}", rate(a) / rate(p));
+    // Each round's own ratio (the clients ran back to back in it), then their median:
+    // drift in the machine's load between rounds cancels out.
+    let paired = |other: &[Duration]| {
+        let mut r: Vec<f64> = t_plain
+            .iter()
+            .zip(other)
+            .map(|(p, o)| p.as_secs_f64() / o.as_secs_f64())
+            .collect();
+        r.sort_by(f64::total_cmp);
+        r[r.len() / 2]
+    };
+    println!("paired, median of each round's ratio:");
+    println!("  core / plain:          {:>8.3}", paired(&t_core));
+    println!("  core (no dups) / plain:{:>8.3}", paired(&t_allow));
+    println!("  core client / plain:   {:>8.3}", paired(&t_client));
 }
