@@ -217,8 +217,17 @@ pub(crate) fn ordinal(s: &str) -> Option<i64> {
 
 impl Expr {
     /// Whether an entry's values match.
+    #[cfg(test)]
     pub(crate) fn matches(&self, values: &Map<String, Value>) -> bool {
+        self.matches_with(values, false)
+    }
+
+    /// Whether an entry's values match; with `ignore_ranges`, every `>=` and `<`
+    /// comparison holds (a server that ignores a partition's range bounds but honours
+    /// the keyset condition `>`).
+    pub(crate) fn matches_with(&self, values: &Map<String, Value>, ignore_ranges: bool) -> bool {
         match self {
+            Expr::Cmp(_, Op::Ge | Op::Lt, _) if ignore_ranges => true,
             Expr::Cmp(f, op, v) => {
                 let have = match values.get(f) {
                     Some(Value::String(s)) => Some(s.clone()),
@@ -245,9 +254,13 @@ impl Expr {
                     }
                 }
             }
-            Expr::And(a, b) => a.matches(values) && b.matches(values),
-            Expr::Or(a, b) => a.matches(values) || b.matches(values),
-            Expr::Not(a) => !a.matches(values),
+            Expr::And(a, b) => {
+                a.matches_with(values, ignore_ranges) && b.matches_with(values, ignore_ranges)
+            }
+            Expr::Or(a, b) => {
+                a.matches_with(values, ignore_ranges) || b.matches_with(values, ignore_ranges)
+            }
+            Expr::Not(a) => !a.matches_with(values, ignore_ranges),
         }
     }
 }
