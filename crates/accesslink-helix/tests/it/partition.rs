@@ -121,6 +121,15 @@ async fn people_split_on_login_ranges_arrive_exactly_once_with_1_3_and_8_partiti
                 .count(),
             1
         );
+        // 3,001 people do not fit one page: the size is probed with `limit=1` requests
+        // past the first page (doubling to 4,000, then halving).
+        let probes: BTreeSet<u64> = plan
+            .iter()
+            .filter(|r| param(&r.url, "limit").as_deref() == Some("1"))
+            .map(|r| param(&r.url, "offset").unwrap().parse().unwrap())
+            .collect();
+        assert!(probes.contains(&4_000), "{probes:?}");
+        assert!(probes.iter().all(|&k| k >= 2_000), "{probes:?}");
         assert!(plan.len() < 20, "{} planning requests", plan.len());
         for r in &listings {
             assert_eq!(
@@ -347,4 +356,32 @@ async fn grants_do_not_split() {
     let plan = helix.partitions(&listing, 8).await.unwrap();
     assert_eq!(plan.len(), 1);
     assert_eq!(plan[0].range, KeyRange::All);
+}
+
+#[tokio::test]
+async fn partitions_run_as_json_jobs_on_other_connectors() {
+    let mock = HelixMock::builder().generated_people(700).start().await;
+    let expected = people(&mock);
+    let plan = partition::plan(&on_mock(&mock), &Listing::Accounts, 4)
+        .await
+        .unwrap();
+    assert_eq!(plan.partitions.len(), 4);
+    let mut got = Vec::new();
+    for p in &plan.partitions {
+        // A worker: its own connector from the same settings, the job from JSON.
+        let job = serde_json::to_string(p).unwrap();
+        let worker = on_mock(&mock);
+        let partition: Partition = serde_json::from_str(&job).unwrap();
+        let s = run_accounts(&worker, partition, PagingOptions::new().page_size(100));
+        let h = s.handle();
+        got.extend(
+            s.map_ok(|a| a.id.to_string())
+                .try_collect::<Vec<_>>()
+                .await
+                .unwrap(),
+        );
+        assert!(h.checkpoint().is_complete());
+    }
+    assert_eq!(got.len(), expected.len(), "no person twice");
+    assert_eq!(got.into_iter().collect::<BTreeSet<_>>(), expected);
 }

@@ -340,3 +340,31 @@ async fn grants_do_not_split_but_are_keyset() {
     assert_eq!(plan.len(), 1);
     assert_eq!(plan[0].range, KeyRange::All);
 }
+
+#[tokio::test]
+async fn partitions_run_as_json_jobs_on_other_connectors() {
+    let mock = SalesforceMock::builder().users(700).start().await;
+    let expected = internal_users(&mock);
+    let plan = partition::plan(&on(&mock), &Listing::Accounts, 4)
+        .await
+        .unwrap();
+    assert_eq!(plan.partitions.len(), 4);
+    let mut got = Vec::new();
+    for p in &plan.partitions {
+        // A worker: its own connector from the same settings, the job from JSON.
+        let job = serde_json::to_string(p).unwrap();
+        let worker = on(&mock);
+        let partition: Partition = serde_json::from_str(&job).unwrap();
+        let s = run_accounts(&worker, partition, PagingOptions::new().page_size(100));
+        let h = s.handle();
+        got.extend(
+            s.map_ok(|a| a.id.to_string())
+                .try_collect::<Vec<_>>()
+                .await
+                .unwrap(),
+        );
+        assert!(h.checkpoint().is_complete());
+    }
+    assert_eq!(got.len(), expected.len(), "no user twice");
+    assert_eq!(got.into_iter().collect::<BTreeSet<_>>(), expected);
+}
