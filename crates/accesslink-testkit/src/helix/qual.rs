@@ -297,6 +297,17 @@ mod tests {
         assert!(since.matches(&at("2024-05-02T09:14:11.000+0000")));
         assert!(!since.matches(&at("2024-05-02T09:14:10.000+0000")));
         assert!(!since.matches(&json!({}).as_object().unwrap().clone()));
+        let range = parse("('Remedy Login ID' >= \"b\" AND 'Remedy Login ID' < \"m\" AND 'Remedy Login ID' > \"c\")").unwrap();
+        let login = |l: &str| json!({ "Remedy Login ID": l }).as_object().unwrap().clone();
+        assert!(range.matches(&login("d.one")));
+        assert!(!range.matches(&login("n.two")), "past the upper bound");
+        assert!(
+            !range.matches(&login("b.three")),
+            "not after the keyset value"
+        );
+        // Ignoring the range bounds keeps the keyset condition.
+        assert!(range.matches_with(&login("n.two"), true));
+        assert!(!range.matches_with(&login("b.three"), true));
         let l = parse("'Login' LIKE \"jd%\"").unwrap();
         assert!(l.matches(json!({"Login": "jdoe"}).as_object().unwrap()));
     }

@@ -391,6 +391,33 @@ mod tests {
     }
 
     #[test]
+    fn ids_compare_in_byte_order_and_range_bounds_are_known() {
+        // Base-62 ids are case-sensitive: `9` < `A` < `Z` < `a` in bytes, as on the server.
+        let row = |id: &str| {
+            let id = Value::String(id.to_owned());
+            move |_: &str| id.clone()
+        };
+        let q = parse(
+            "SELECT Id FROM User WHERE Id >= '005Dw0AbZ000000AAA' AND Id < '005Dw0Abb000000AAA'",
+        )
+        .unwrap();
+        let inside = |id: &str| q.conds.iter().all(|c| c.matches(&row(id)));
+        assert!(inside("005Dw0AbZ000001AAA"));
+        assert!(
+            inside("005Dw0Aba000000AAA"),
+            "lower case sorts after upper case"
+        );
+        assert!(!inside("005Dw0Ab9000000AAA"), "digits sort before letters");
+        assert!(
+            !inside("005Dw0Abb000000AAA"),
+            "the upper bound is exclusive"
+        );
+        assert!(q.conds.iter().all(Cond::is_id_range));
+        let keyset = parse("SELECT Id FROM User WHERE Id > 'x'").unwrap();
+        assert!(!keyset.conds[0].is_id_range());
+    }
+
+    #[test]
     fn like_escapes() {
         assert!(like(r"50\%\_off", "50%_off"));
         assert!(!like(r"50\%\_off", "50%xoff"));
