@@ -16,7 +16,10 @@
 //! 3 %), and the cuts are the logins at `size·i/n`, one `limit=1` look-up each, in
 //! parallel: balanced partitions for about `2·log2(size/2000) + n` small requests. A
 //! look-up past the end (the estimate is a little high) drops its cut, merging two
-//! partitions. Either way the ranges cover every login, those created after planning
+//! partitions. A server cap on entries per call ("Max Entries Returned by GetList")
+//! that is not configured as `max_entries_returned` makes a short first page look like
+//! the whole form: the cuts then fall among its logins and the last partition is the
+//! largest — unbalanced, never wrong. Either way the ranges cover every login, those created after planning
 //! included: the cuts decide the balance, never what is read.
 //!
 //! **Order (unverified, hedged).** The split assumes the server compares and sorts
