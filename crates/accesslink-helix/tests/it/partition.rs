@@ -361,11 +361,16 @@ async fn grants_do_not_split() {
 #[tokio::test]
 async fn partitions_run_as_json_jobs_on_other_connectors() {
     let mock = HelixMock::builder().generated_people(700).start().await;
-    let expected = people(&mock);
     let plan = partition::plan(&on_mock(&mock), &Listing::Accounts, 4)
         .await
         .unwrap();
     assert_eq!(plan.partitions.len(), 4);
+    // People created after planning, before the first cut and after the last, fall in
+    // the open first and last ranges.
+    mock.add_person("aaa.early", "Early", "Bird", "early@example.test");
+    mock.add_person("zzz.late", "Late", "Comer", "late@example.test");
+    let expected = people(&mock);
+    assert_eq!(expected.len(), 703);
     let mut got = Vec::new();
     for p in &plan.partitions {
         // A worker: its own connector from the same settings, the job from JSON.

@@ -344,11 +344,16 @@ async fn grants_do_not_split_but_are_keyset() {
 #[tokio::test]
 async fn partitions_run_as_json_jobs_on_other_connectors() {
     let mock = SalesforceMock::builder().users(700).start().await;
-    let expected = internal_users(&mock);
     let plan = partition::plan(&on(&mock), &Listing::Accounts, 4)
         .await
         .unwrap();
     assert_eq!(plan.partitions.len(), 4);
+    // Users created after planning fall in some range too.
+    for i in 0..30 {
+        mock.add_user(&format!("late.{i}@acme.example"));
+    }
+    let expected = internal_users(&mock);
+    assert_eq!(expected.len(), 731);
     let mut got = Vec::new();
     for p in &plan.partitions {
         // A worker: its own connector from the same settings, the job from JSON.
