@@ -126,4 +126,8 @@ impl Connector for HelixConnector {
     fn as_provisioner(&self) -> Option<&dyn Provisioner> {
         Some(self)
     }
+
+    fn as_partitioner(&self) -> Option<&dyn accesslink_core::partition::Partitioner> {
+        Some(self)
+    }
 }

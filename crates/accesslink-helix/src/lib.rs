@@ -18,6 +18,7 @@
 //! | schemas | fixed from the vendor documentation, `Status` values from the status map; passwords `Unsupported` ([`intake`]) |
 //! | state, approval | status labels through a [`StatusMap`](accesslink_core::StatusMap) ([`status`]); changes, work orders and requests imply their approval by status |
 //! | accounts | `CTM:People` by `Remedy Login ID`: import (offset tokens checked against the previous page), create (idempotent on the login), update, `Profile Status` as enable/disable; no delete (`Unsupported`) |
+//! | partitioned imports | `CTM:People` split on `Remedy Login ID` ranges cut at login quantiles, each range read by keyset on the login ([`partition`]) |
 //! | entitlements | support groups (`CTM:Support Group`), granted through `CTM:Support Group Association` entries; where configured, AR groups (`ar_group`) through the `User` form's `Group List`, edited by a checked read-modify-write that never drops another writer's group ([`groups`]) |
 //! | errors | AR message arrays → core kinds by message number; an HTTP 500 is retried only for transient numbers (90–93 by default) or without an AR message ([`error`]) |
 //!
@@ -60,6 +61,7 @@ pub mod error;
 pub mod groups;
 pub mod intake;
 pub mod models;
+pub mod partition;
 pub mod provision;
 pub mod qual;
 pub mod refs;

@@ -4,7 +4,8 @@
 //!
 //! Page tokens are `{offset}:{last entry id}`: lists are sorted by entry id, so every
 //! entry of the next page must come after the last one seen, which catches a server
-//! that repeats a page or ignores `offset`. `Profile Status` is enable/disable; there is
+//! that repeats a page or ignores `offset`. One partition of a partitioned import
+//! pages by keyset on the login instead (`L:{last login}`, [`crate::partition`]). `Profile Status` is enable/disable; there is
 //! no hard delete (`Unsupported`).
 
 use accesslink_core::write::write_with_lookup;
@@ -17,11 +18,11 @@ use serde_json::{Map, Value, json};
 
 use crate::connector::HelixConnector;
 use crate::models::Entry;
+use crate::partition::LOGIN;
 use crate::qual::{Qual, Value as QValue};
 
 /// The entitlement type of support groups.
 pub const SUPPORT_GROUP: &str = "support_group";
-const LOGIN: &str = "Remedy Login ID";
 
 fn token_parts(token: Option<&PageToken>) -> Result<(u64, Option<String>)> {
     let Some(t) = token else {
@@ -71,6 +72,45 @@ impl HelixConnector {
             _ => None,
         };
         Ok((got.entries, next))
+    }
+
+    /// One page of the people in a partition's login range: keyset on the login,
+    /// every login after the previous one in byte order ([`crate::partition`]).
+    async fn people_in_range(&self, page: &PageRequest) -> Result<Page<Account>> {
+        let mut parts = crate::partition::range_qual(page.key_range())?;
+        let after = crate::partition::keyset_after(page.token.as_ref())?;
+        if let Some(a) = &after {
+            parts.push(Qual::gt(LOGIN, &QValue::text(a)?)?);
+        }
+        let q = Qual::and(parts);
+        let size = page.size_or(self.settings.page_size).clamp(1, 2000);
+        let form = &self.settings.people.form;
+        let got = self
+            .client
+            .list_sorted(form, q.as_ref(), &[], crate::partition::by_login(), 0, size)
+            .await?;
+        let items = got
+            .entries
+            .iter()
+            .map(|e| self.account(e))
+            .collect::<Result<Vec<_>>>()?;
+        let mut previous = after;
+        for a in &items {
+            let login = a.id.as_str();
+            if previous.as_deref().is_some_and(|p| login <= p) {
+                return Err(Error::protocol(
+                    format!("GET /entry/{form}"),
+                    "a login is not after the previous one: the server repeated a page, ignored the keyset condition or sorts logins in another order",
+                ));
+            }
+            previous = Some(login.to_owned());
+        }
+        let next = if got.more {
+            previous.as_deref().map(crate::partition::keyset_token)
+        } else {
+            None
+        };
+        Ok(Page::new(items, next))
     }
 
     fn account(&self, e: &Entry) -> Result<Account> {
@@ -168,7 +208,12 @@ impl Provisioner for HelixConnector {
         &self.types
     }
 
+    /// Every person, paged by offset in entry id order; within one partition's login
+    /// range (keyset on the login) when the request has one ([`crate::partition`]).
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
+        if *page.key_range() != accesslink_core::partition::KeyRange::All {
+            return self.people_in_range(&page).await;
+        }
         let (entries, next) = self
             .page_of(&self.settings.people.form, None, &page)
             .await?;

@@ -4,8 +4,8 @@
 //! quotes with a `"` doubled (the fact sheet marks the doubling unverified, so values
 //! with a `"` are refused instead unless [`Value::text_escaped`] is used). Control
 //! characters are refused everywhere. A qualification cannot be written from a string:
-//! every piece goes through [`Qual::eq`], [`Qual::like_prefix`], [`Qual::or`] and
-//! [`Qual::and`].
+//! every piece goes through [`Qual::eq`], [`Qual::ge`], [`Qual::lt`], [`Qual::gt`],
+//! [`Qual::like_prefix`], [`Qual::or`] and [`Qual::and`].
 
 use std::fmt;
 
@@ -56,6 +56,21 @@ impl Qual {
     /// `'field' = "value"`.
     pub fn eq(name: &str, value: &Value) -> Result<Qual> {
         Ok(Qual(format!("{} = \"{}\"", field(name)?, value.0)))
+    }
+
+    /// `'field' >= "value"` (the lower bound of a partition's key range).
+    pub fn ge(name: &str, value: &Value) -> Result<Qual> {
+        Ok(Qual(format!("{} >= \"{}\"", field(name)?, value.0)))
+    }
+
+    /// `'field' < "value"` (the upper bound of a partition's key range).
+    pub fn lt(name: &str, value: &Value) -> Result<Qual> {
+        Ok(Qual(format!("{} < \"{}\"", field(name)?, value.0)))
+    }
+
+    /// `'field' > "value"` (keyset paging after the last key of a page).
+    pub fn gt(name: &str, value: &Value) -> Result<Qual> {
+        Ok(Qual(format!("{} > \"{}\"", field(name)?, value.0)))
     }
 
     /// `'field' LIKE "value%"` (`%` and `_` in the value are refused: they are wildcards).
@@ -117,6 +132,17 @@ mod tests {
     fn values_and_fields_are_quoted() {
         let q = Qual::eq("Incident Number", &Value::text("INC000000000001").unwrap()).unwrap();
         assert_eq!(q.as_str(), "'Incident Number' = \"INC000000000001\"");
+        let v = Value::text("j.doe").unwrap();
+        assert_eq!(
+            Qual::and([
+                Qual::ge("Remedy Login ID", &v).unwrap(),
+                Qual::lt("Remedy Login ID", &v).unwrap(),
+                Qual::gt("Remedy Login ID", &v).unwrap(),
+            ])
+            .unwrap()
+            .as_str(),
+            "('Remedy Login ID' >= \"j.doe\" AND 'Remedy Login ID' < \"j.doe\" AND 'Remedy Login ID' > \"j.doe\")"
+        );
         let or = Qual::or([q.clone(), q]).unwrap();
         assert!(or.as_str().starts_with("('Incident Number'"), "{or}");
         assert!(or.as_str().contains(" OR "));

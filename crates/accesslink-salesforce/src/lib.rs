@@ -20,6 +20,7 @@
 //! | approval | the latest `ProcessInstance` (unknown values are pending) |
 //! | state | status name and the closed flag through a [`StatusMap`](accesslink_core::StatusMap) ([`status`]) |
 //! | provisioning | `User` (create with the required defaults and an optional initial password, update, `IsActive` or freeze through `UserLogin.IsFrozen`; delete is `Unsupported`), permission sets and permission set groups (`PermissionSetAssignment`), public groups and queues (`GroupMember`) and the profile as entitlements ([`provision`]), keyset paging on `Id` |
+//! | partitioned imports | `User` `Id` ranges (`Id >= 'X' AND Id < 'Y'`), cut at `Id` quantiles (`OFFSET`, up to its 2,000 cap) or equal base-62 widths beyond; each range keyset-paged ([`partition`]) |
 //! | bulk | [`SalesforceConnector::grant_all`] / [`revoke_all`](SalesforceConnector::revoke_all): sObject Collections, 200 per request, every item's result read ([`composite`]) |
 //! | daily quota | `Sforce-Limit-Info` read from every answer, an [`ApiUsageMetrics`] hook, imports stopped at a configured share ([`limits`]) |
 //! | intake | `list_tickets` with a `LastModifiedDate` watermark, `list_comments`, schemas from `describe`, `set_password` ([`intake`]) |
@@ -64,6 +65,7 @@ pub mod ids;
 pub mod intake;
 pub mod limits;
 pub mod models;
+pub mod partition;
 pub mod provision;
 pub mod settings;
 pub mod soql;

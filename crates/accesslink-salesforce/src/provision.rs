@@ -305,14 +305,17 @@ impl Provisioner for SalesforceConnector {
         &self.types
     }
 
-    /// Internal users (`UserType = 'Standard'`), keyset-paged on `Id`.
+    /// Internal users (`UserType = 'Standard'`), keyset-paged on `Id`; within one
+    /// partition's `Id` range when the request has one ([`crate::partition`]).
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>> {
         self.import_budget("user listing")?;
+        // A malformed bound is refused by the filter, before any request.
+        let range = page.key_range().clone();
         let (rows, next, total) = self
             .keyset(
                 USER_FIELDS,
                 "User",
-                |q| q.eq("UserType", "Standard"),
+                |q| crate::partition::with_range(crate::partition::internal_users(q)?, &range),
                 &page,
                 |u: &UserRow| u.id.as_str(),
             )

@@ -13,6 +13,9 @@ use accesslink_core::{Error, Result};
 /// Longest value accepted in a literal.
 pub const MAX_VALUE: usize = 4000;
 
+/// The largest `OFFSET` Salesforce accepts (fact sheet §3 "REST basics").
+pub const MAX_OFFSET: u32 = 2000;
+
 /// Checks an object or field API name (`Case`, `External_Ref__c`, `CreatedBy.Email`,
 /// `BMCServiceDesk__FKStatus__r.Name`): letters, digits and `_`, starting with a letter,
 /// dot-separated, at most 250 characters.
@@ -137,6 +140,18 @@ impl Soql {
         self.cond(field, &format!("> {q}"))
     }
 
+    /// `AND field >= 'value'` (the lower bound of a partition's `Id` range).
+    pub fn ge(self, field: &str, value: &str) -> Result<Soql> {
+        let q = quote(value)?;
+        self.cond(field, &format!(">= {q}"))
+    }
+
+    /// `AND field < 'value'` (the upper bound of a partition's `Id` range).
+    pub fn lt(self, field: &str, value: &str) -> Result<Soql> {
+        let q = quote(value)?;
+        self.cond(field, &format!("< {q}"))
+    }
+
     /// `AND field IN ('a','b')`; an empty list is refused.
     pub fn in_list(self, field: &str, values: &[impl AsRef<str>]) -> Result<Soql> {
         if values.is_empty() {
@@ -209,6 +224,18 @@ impl Soql {
         self
     }
 
+    /// `OFFSET n` (after `LIMIT`). Salesforce refuses an offset above 2,000
+    /// ([`MAX_OFFSET`]); the builder refuses it too, before any request.
+    pub fn offset(mut self, n: u32) -> Result<Soql> {
+        if n > MAX_OFFSET {
+            return Err(Error::invalid_input(format!(
+                "a SOQL OFFSET is at most {MAX_OFFSET}, not {n}"
+            )));
+        }
+        let _ = write!(self.text, " OFFSET {n}");
+        Ok(self)
+    }
+
     /// The statement.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -246,13 +273,29 @@ mod tests {
             .unwrap()
             .gt("Id", "500")
             .unwrap()
+            .ge("Id", "0")
+            .unwrap()
+            .lt("Id", "9")
+            .unwrap()
             .order_by("Id", false)
             .unwrap()
             .limit(10);
         assert_eq!(
             q.as_str(),
-            r"SELECT Id,CaseNumber FROM Case WHERE External_Ref__c = 'it\'s' AND CaseNumber IN ('1','2') AND Id > '500' ORDER BY Id LIMIT 10"
+            r"SELECT Id,CaseNumber FROM Case WHERE External_Ref__c = 'it\'s' AND CaseNumber IN ('1','2') AND Id > '500' AND Id >= '0' AND Id < '9' ORDER BY Id LIMIT 10"
         );
+        let o = Soql::select(&["Id"], "User")
+            .unwrap()
+            .order_by("Id", false)
+            .unwrap()
+            .limit(1)
+            .offset(2000)
+            .unwrap();
+        assert_eq!(
+            o.as_str(),
+            "SELECT Id FROM User ORDER BY Id LIMIT 1 OFFSET 2000"
+        );
+        assert!(Soql::select(&["Id"], "User").unwrap().offset(2001).is_err());
         for bad in [
             "",
             "Case;",

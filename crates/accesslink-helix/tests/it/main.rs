@@ -9,6 +9,7 @@ mod groups;
 mod input;
 mod intake;
 mod paging;
+mod partition;
 mod people;
 mod secrets;
 mod tickets;

@@ -4,6 +4,7 @@ mod bulk;
 mod conformance;
 mod contract;
 mod intake;
+mod partition;
 mod provisioning;
 mod tickets;
 

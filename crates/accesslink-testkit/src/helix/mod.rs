@@ -21,7 +21,8 @@
 //! error 623). Errors are AR message arrays. Quirks on demand: AR error 9093 (session
 //! elsewhere) on the next calls ([`HelixMock::session_elsewhere_next`]), the server's
 //! silent "Max Entries Returned" cap ([`HelixMock::set_max_entries`]), pages that
-//! repeat ([`HelixMock::set_repeat_pages`]). Requests pass the [`FaultPlan`] first.
+//! repeat ([`HelixMock::set_repeat_pages`]), range bounds ignored
+//! ([`HelixMock::set_ignore_ranges`]). Requests pass the [`FaultPlan`] first.
 
 mod backend;
 mod mock;
@@ -251,6 +252,24 @@ impl HelixMock {
     /// `offset`).
     pub fn set_repeat_pages(&self, on: bool) {
         self.lock().repeat_pages = on;
+    }
+
+    /// Makes searches ignore every `>=` and `<` comparison (the bounds of a partition's
+    /// range) while honouring the rest, `>` included: a server that ignores the range,
+    /// so each partition would receive rows of the others.
+    pub fn set_ignore_ranges(&self, on: bool) {
+        self.lock().ignore_ranges = on;
+    }
+
+    /// Removes the person with this login from `CTM:People`; whether there was one.
+    pub fn remove_person(&self, login: &str) -> bool {
+        let mut s = self.lock();
+        let Some(people) = s.forms.get_mut(state::PEOPLE) else {
+            return false;
+        };
+        let before = people.len();
+        people.retain(|r| r.values.get("Remedy Login ID").and_then(Value::as_str) != Some(login));
+        people.len() != before
     }
 
     /// Adds a person to `CTM:People`; its entry id.

@@ -217,8 +217,17 @@ pub(crate) fn ordinal(s: &str) -> Option<i64> {
 
 impl Expr {
     /// Whether an entry's values match.
+    #[cfg(test)]
     pub(crate) fn matches(&self, values: &Map<String, Value>) -> bool {
+        self.matches_with(values, false)
+    }
+
+    /// Whether an entry's values match; with `ignore_ranges`, every `>=` and `<`
+    /// comparison holds (a server that ignores a partition's range bounds but honours
+    /// the keyset condition `>`).
+    pub(crate) fn matches_with(&self, values: &Map<String, Value>, ignore_ranges: bool) -> bool {
         match self {
+            Expr::Cmp(_, Op::Ge | Op::Lt, _) if ignore_ranges => true,
             Expr::Cmp(f, op, v) => {
                 let have = match values.get(f) {
                     Some(Value::String(s)) => Some(s.clone()),
@@ -245,9 +254,13 @@ impl Expr {
                     }
                 }
             }
-            Expr::And(a, b) => a.matches(values) && b.matches(values),
-            Expr::Or(a, b) => a.matches(values) || b.matches(values),
-            Expr::Not(a) => !a.matches(values),
+            Expr::And(a, b) => {
+                a.matches_with(values, ignore_ranges) && b.matches_with(values, ignore_ranges)
+            }
+            Expr::Or(a, b) => {
+                a.matches_with(values, ignore_ranges) || b.matches_with(values, ignore_ranges)
+            }
+            Expr::Not(a) => !a.matches_with(values, ignore_ranges),
         }
     }
 }
@@ -284,6 +297,17 @@ mod tests {
         assert!(since.matches(&at("2024-05-02T09:14:11.000+0000")));
         assert!(!since.matches(&at("2024-05-02T09:14:10.000+0000")));
         assert!(!since.matches(&json!({}).as_object().unwrap().clone()));
+        let range = parse("('Remedy Login ID' >= \"b\" AND 'Remedy Login ID' < \"m\" AND 'Remedy Login ID' > \"c\")").unwrap();
+        let login = |l: &str| json!({ "Remedy Login ID": l }).as_object().unwrap().clone();
+        assert!(range.matches(&login("d.one")));
+        assert!(!range.matches(&login("n.two")), "past the upper bound");
+        assert!(
+            !range.matches(&login("b.three")),
+            "not after the keyset value"
+        );
+        // Ignoring the range bounds keeps the keyset condition.
+        assert!(range.matches_with(&login("n.two"), true));
+        assert!(!range.matches_with(&login("b.three"), true));
         let l = parse("'Login' LIKE \"jd%\"").unwrap();
         assert!(l.matches(json!({"Login": "jdoe"}).as_object().unwrap()));
     }

@@ -58,6 +58,8 @@ pub(crate) struct State {
     pub(crate) forms: HashMap<String, Vec<Record>>,
     pub(crate) next_id: u64,
     pub(crate) ignore_filters: bool,
+    /// Whether `>=` and `<` comparisons are ignored (partition bounds).
+    pub(crate) ignore_ranges: bool,
     pub(crate) max_entries: Option<usize>,
     pub(crate) repeat_pages: bool,
     pub(crate) created_incidents: usize,
@@ -160,6 +162,7 @@ impl State {
             forms: HashMap::new(),
             next_id: 1,
             ignore_filters: false,
+            ignore_ranges: false,
             max_entries: None,
             repeat_pages: false,
             created_incidents: 0,
@@ -370,7 +373,12 @@ impl State {
         let mut matching: Vec<&Record> = self
             .records(form)
             .iter()
-            .filter(|r| self.ignore_filters || expr.as_ref().is_none_or(|e| e.matches(&r.values)))
+            .filter(|r| {
+                self.ignore_filters
+                    || expr
+                        .as_ref()
+                        .is_none_or(|e| e.matches_with(&r.values, self.ignore_ranges))
+            })
             .collect();
         if !sort.is_empty() {
             // Stable: equal keys keep entry id order, as the server's index does.

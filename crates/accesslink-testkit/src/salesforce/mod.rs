@@ -4,7 +4,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `POST /services/oauth2/token` | form body; `client_credentials`, `password` (password + security token appended) or `refresh_token`; `{access_token, instance_url, id, token_type, issued_at, signature, scope}` with **no `expires_in`** and an `instance_url` on a **different host** (`localhost` instead of `127.0.0.1`); refusals 400 `invalid_client_id` / `invalid_client` / `invalid_grant` / `unsupported_grant_type` |
-//! | `GET /services/data/vNN.N/query?q=` | the SOQL subset of the `soql` module: `{totalSize, done, nextRecordsUrl?, records}`, pages of [`SalesforceMock::set_page_size`] rows (default 2000) |
+//! | `GET /services/data/vNN.N/query?q=` | the SOQL subset of the `soql` module: `{totalSize, done, nextRecordsUrl?, records}`, pages of [`SalesforceMock::set_page_size`] rows (default 2000); `Id`s compare and sort in byte order (case-sensitive base-62); `OFFSET` above 2,000 is 400 `NUMBER_OUTSIDE_VALID_RANGE` |
 //! | `GET /services/data/vNN.N/query/{cursor}` | the next page |
 //! | `POST …/sobjects/{Object}` | 201 `{id, success, errors}`; `CaseNumber`/`Name` auto-numbered, `IsClosed` and the Remedyforce status fields derived |
 //! | `PATCH …/sobjects/{Object}/{Id}` | 204 |
@@ -249,6 +249,13 @@ impl SalesforceMock {
         s.api_quota = quota.max(1);
     }
 
+    /// Makes queries ignore `Id >=` and `Id <` conditions (the bounds of a partitioned
+    /// listing) while honouring every other condition: a server that ignores the range,
+    /// so each partition would receive rows of the others.
+    pub fn ignore_id_ranges(&self, on: bool) {
+        self.lock().ignore_id_ranges = on;
+    }
+
     /// Drops every access token (sessions expire).
     pub fn expire_tokens(&self) {
         self.lock().tokens.clear();
@@ -425,6 +432,8 @@ pub(crate) struct State {
     cursor_seq: u64,
     page_size: usize,
     pub(crate) unfiltered: bool,
+    /// Ignore `Id >=` / `Id <` conditions (a server that ignores partition ranges).
+    pub(crate) ignore_id_ranges: bool,
     pub(crate) upserts: bool,
     daily_limit: Option<usize>,
     api_calls: usize,
@@ -467,6 +476,7 @@ impl State {
             cursor_seq: 0,
             page_size: 2000,
             unfiltered: false,
+            ignore_id_ranges: false,
             upserts: false,
             daily_limit: None,
             api_calls: 0,
@@ -1499,10 +1509,24 @@ fn query(s: &mut State, version: &str, q: &str) -> ResponseTemplate {
             }
         }
     }
+    if parsed.offset.is_some_and(|k| k > 2000) {
+        return sf_error(
+            400,
+            "NUMBER_OUTSIDE_VALID_RANGE",
+            "Maximum SOQL offset allowed is 2000",
+            &[],
+        );
+    }
     let rows: Vec<Map<String, Value>> = s.objects.get(&parsed.object).cloned().unwrap_or_default();
+    // A server that ignores partition ranges drops `Id >=` and `Id <`, keeping the rest.
+    let conds: Vec<&soql::Cond> = parsed
+        .conds
+        .iter()
+        .filter(|c| !(s.ignore_id_ranges && c.is_id_range()))
+        .collect();
     let mut hits: Vec<Map<String, Value>> = rows
         .into_iter()
-        .filter(|r| s.unfiltered || parsed.conds.iter().all(|c| c.matches(&|f| s.get(r, f))))
+        .filter(|r| s.unfiltered || conds.iter().all(|c| c.matches(&|f| s.get(r, f))))
         .collect();
     if !parsed.order.is_empty() {
         hits.sort_by(|a, b| {
@@ -1516,6 +1540,9 @@ fn query(s: &mut State, version: &str, q: &str) -> ResponseTemplate {
             }
             std::cmp::Ordering::Equal
         });
+    }
+    if let Some(k) = parsed.offset {
+        hits.drain(..k.min(hits.len()));
     }
     if let Some(n) = parsed.limit {
         hits.truncate(n);

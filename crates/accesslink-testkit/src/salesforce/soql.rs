@@ -1,5 +1,6 @@
 //! The SOQL subset the mock understands:
-//! `SELECT f[,f…] FROM Obj [WHERE c [AND c…]] [ORDER BY f [ASC|DESC][, f …]] [LIMIT n]`,
+//! `SELECT f[,f…] FROM Obj [WHERE c [AND c…]] [ORDER BY f [ASC|DESC][, f …]] [LIMIT n]
+//! [OFFSET k]` (an `OFFSET` above 2,000 is refused, as Salesforce refuses it),
 //! where a condition is `f = v`, `f != v`, `f > v`, `f >= v`, `f < v`, `f <= v`,
 //! `f IN (v, …)` or `f LIKE v`, and a value is a quoted string (with Salesforce's
 //! backslash escapes), `true`, `false`, `null`, a number, or an unquoted date-time
@@ -17,6 +18,7 @@ pub(crate) struct Query {
     pub(crate) conds: Vec<Cond>,
     pub(crate) order: Vec<(String, bool)>,
     pub(crate) limit: Option<usize>,
+    pub(crate) offset: Option<usize>,
 }
 
 /// One condition.
@@ -250,6 +252,14 @@ pub(crate) fn parse(q: &str) -> Result<Query, String> {
             other => return Err(format!("expected a number, found {other:?}")),
         }
     }
+    let mut offset = None;
+    if kw(it.peek(), "OFFSET") {
+        it.next();
+        match it.next() {
+            Some(Tok::Word(w)) => offset = Some(w.parse().map_err(|_| "bad OFFSET")?),
+            other => return Err(format!("expected a number, found {other:?}")),
+        }
+    }
     if let Some(t) = it.next() {
         return Err(format!("unexpected {t:?}"));
     }
@@ -259,6 +269,7 @@ pub(crate) fn parse(q: &str) -> Result<Query, String> {
         conds,
         order,
         limit,
+        offset,
     })
 }
 
@@ -321,6 +332,12 @@ fn eq(field: &str, a: &Value, b: &Value) -> bool {
 }
 
 impl Cond {
+    /// Whether this is a bound of an `Id` range (`Id >= v`, `Id < v`), what a
+    /// partitioned listing adds; the keyset condition `Id > v` is not.
+    pub(crate) fn is_id_range(&self) -> bool {
+        matches!(self, Cond::Cmp(f, op, _) if f.eq_ignore_ascii_case("Id") && (op == ">=" || op == "<"))
+    }
+
     /// Whether a row (its field values by `get`) matches.
     pub(crate) fn matches(&self, get: &dyn Fn(&str) -> Value) -> bool {
         match self {
@@ -364,9 +381,40 @@ mod tests {
         );
         assert_eq!(q.order, vec![("CreatedDate".into(), true)]);
         assert_eq!(q.limit, Some(5));
+        assert_eq!(q.offset, None);
+        let o = parse("SELECT Id FROM User ORDER BY Id LIMIT 1 OFFSET 2000").unwrap();
+        assert_eq!((o.limit, o.offset), (Some(1), Some(2000)));
+        assert!(parse("SELECT Id FROM User OFFSET x").is_err());
         // An unescaped quote breaks the statement, as it would on Salesforce.
         assert!(parse("SELECT Id FROM Case WHERE Subject = 'a' OR '1'='1'").is_err());
         assert!(parse("SELECT Id FROM Case WHERE Subject = 'a").is_err());
+    }
+
+    #[test]
+    fn ids_compare_in_byte_order_and_range_bounds_are_known() {
+        // Base-62 ids are case-sensitive: `9` < `A` < `Z` < `a` in bytes, as on the server.
+        let row = |id: &str| {
+            let id = Value::String(id.to_owned());
+            move |_: &str| id.clone()
+        };
+        let q = parse(
+            "SELECT Id FROM User WHERE Id >= '005Dw0AbZ000000AAA' AND Id < '005Dw0Abb000000AAA'",
+        )
+        .unwrap();
+        let inside = |id: &str| q.conds.iter().all(|c| c.matches(&row(id)));
+        assert!(inside("005Dw0AbZ000001AAA"));
+        assert!(
+            inside("005Dw0Aba000000AAA"),
+            "lower case sorts after upper case"
+        );
+        assert!(!inside("005Dw0Ab9000000AAA"), "digits sort before letters");
+        assert!(
+            !inside("005Dw0Abb000000AAA"),
+            "the upper bound is exclusive"
+        );
+        assert!(q.conds.iter().all(Cond::is_id_range));
+        let keyset = parse("SELECT Id FROM User WHERE Id > 'x'").unwrap();
+        assert!(!keyset.conds[0].is_id_range());
     }
 
     #[test]
