@@ -5,13 +5,13 @@
 //! machine; prints the time per client of both and the ratio.
 //!
 //! ```sh
-//! cargo run --release --example bench_client_construction          # 1,000 clients
-//! cargo run --release --example bench_client_construction -- 200   # clients
+//! cargo run --release -p accesslink-testkit --example bench_client_construction          # 1,000 clients
+//! cargo run --release -p accesslink-testkit --example bench_client_construction -- 200   # clients
 //! ```
 
 use std::time::Instant;
 
-use accesslink::http::HttpClient;
+use accesslink_core::http::HttpClient;
 
 fn main() {
     let n: usize = std::env::args()
