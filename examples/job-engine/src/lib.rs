@@ -4,7 +4,7 @@
 //! - The **coordinator** ([`coordinator::run`]) plans the import with
 //!   [`accesslink_core::partition::plan`], pushes each [`Partition`] as an apalis job,
 //!   starts worker processes, and waits until every partition is done. With
-//!   [`RunOptions::kill_one`] it kills one worker with `SIGKILL` while that worker is in
+//!   [`RunOptions::kill_one`](coordinator::RunOptions::kill_one) it kills one worker with `SIGKILL` while that worker is in
 //!   the middle of a partition (it has committed at least one page and not the last),
 //!   and starts a replacement, as a supervisor (systemd, Kubernetes) would.
 //! - A **worker** ([`worker::run`]) takes partition jobs from the queue one at a time and
