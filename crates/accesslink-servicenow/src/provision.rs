@@ -129,10 +129,55 @@ impl ServiceNowConnector {
         // answered success (fact sheet §1 "Business-rule aborts"). `Granted` would tell
         // an access review the user holds what it does not.
         if stored || self.holds(kind, user, id).await? {
+            self.remove_racing_copies(kind, user, id).await?;
             Ok(GrantOutcome::Granted)
         } else {
             Err(crate::connector::aborted_insert(table))
         }
+    }
+
+    /// After an insert: another process granting the same at the same moment can have
+    /// found no row too and inserted its own (neither table has a unique index). Of the
+    /// direct rows now there, every one but the lowest `sys_id` is deleted. Each racer
+    /// keeps the same row (the lowest any of them can see is never deleted by any), so
+    /// one row stays whoever runs this first; deleting a row another racer deleted
+    /// already is not an error.
+    async fn remove_racing_copies(&self, kind: Kind, user: &str, id: &str) -> Result<()> {
+        let mut rows: Vec<String> = match kind {
+            Kind::Group => self
+                .memberships(user, id)
+                .await?
+                .into_iter()
+                .filter_map(|m| m.sys_id)
+                .collect(),
+            Kind::Role => self
+                .role_rows(user, id)
+                .await?
+                .into_iter()
+                .filter(|r| r.inherited != Some(true))
+                .filter_map(|r| r.sys_id)
+                .collect(),
+        };
+        if rows.len() < 2 {
+            return Ok(());
+        }
+        rows.sort();
+        let table = match kind {
+            Kind::Group => self.client.group_members().table().to_owned(),
+            Kind::Role => self.client.user_roles().table().to_owned(),
+        };
+        tracing::warn!(
+            table = %table,
+            copies = rows.len(),
+            "the same grant was inserted more than once (a concurrent grant); keeping one row"
+        );
+        for row in &rows[1..] {
+            self.client
+                .table::<serde_json::Value>(table.clone())
+                .delete(row)
+                .await?;
+        }
+        Ok(())
     }
 }
 

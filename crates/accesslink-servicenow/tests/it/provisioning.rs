@@ -118,6 +118,54 @@ async fn grants_and_revokes_look_before_they_write() {
     assert_eq!(mock.table_len("sys_user_grmember"), 0);
 }
 
+/// Two processes granting the same at the same moment: both look, both find nothing
+/// (every list call answers after 150 ms, so both looks are in flight together), both
+/// insert. One row must remain, whichever racer cleans up first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_grants_of_the_same_membership_leave_one_row() {
+    let mock = ServiceNowMock::builder()
+        .page_delay(std::time::Duration::from_millis(150))
+        .start()
+        .await;
+    let user = mock.insert("sys_user", json!({ "user_name": "alice" }));
+    let group = mock.insert("sys_user_group", json!({ "name": "g" }));
+    let role = mock.insert("sys_user_role", json!({ "name": "itil" }));
+    // Two connectors, as two worker processes would have.
+    let (a, b) = (basic_on(&mock), basic_on(&mock));
+    let id = AccountId::new(user.clone());
+    for (e, table, field, target) in [
+        (
+            group_ref(group.clone()),
+            "sys_user_grmember",
+            "group",
+            &group,
+        ),
+        (role_ref(role.clone()), "sys_user_has_role", "role", &role),
+    ] {
+        let (x, y) = tokio::join!(a.grant(&id, &e), b.grant(&id, &e));
+        let outcomes = [x.unwrap(), y.unwrap()];
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, GrantOutcome::Granted | GrantOutcome::AlreadyGranted)),
+            "{outcomes:?}"
+        );
+        let path = format!("/api/now/table/{table}");
+        assert_eq!(
+            mock.count("POST", &path),
+            2,
+            "both racers inserted: the race happened"
+        );
+        let rows: Vec<_> = mock
+            .find(table, "user", &user)
+            .into_iter()
+            .filter(|r| r[field] == target.as_str())
+            .collect();
+        assert_eq!(rows.len(), 1, "one {table} row left: {rows:?}");
+        assert!(mock.count("DELETE", &path) >= 1, "the copy was deleted");
+    }
+}
+
 #[tokio::test]
 async fn an_inherited_role_cannot_be_revoked_on_the_user() {
     let mock = ServiceNowMock::start().await;
