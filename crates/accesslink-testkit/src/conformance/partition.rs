@@ -176,7 +176,11 @@ pub async fn partitioned_resume_loses_nothing(
         let next = first_run.try_next().await;
         let next = next.map_err(|e| ConformanceFailure::from_error(cx.0, &step, "a page", e))?;
         let Some(a) = next else {
-            return Err(cx.fail(&step, format!("{stop} accounts"), format!("{}", first.len())));
+            return Err(cx.fail(
+                &step,
+                format!("{stop} accounts"),
+                format!("{}", first.len()),
+            ));
         };
         first.push(a.id.to_string());
     }
@@ -201,12 +205,11 @@ pub async fn partitioned_resume_loses_nothing(
         .collect();
 
     let step = "second run, resumed from the checkpoint";
-    let second: Vec<String> =
-        accounts_partitioned(p, Partitions::resume(checkpoint), options)
-            .map_ok(|a| a.id.to_string())
-            .try_collect()
-            .await
-            .map_err(|e| ConformanceFailure::from_error(cx.0, step, "every page", e))?;
+    let second: Vec<String> = accounts_partitioned(p, Partitions::resume(checkpoint), options)
+        .map_ok(|a| a.id.to_string())
+        .try_collect()
+        .await
+        .map_err(|e| ConformanceFailure::from_error(cx.0, step, "every page", e))?;
     let twice = repeats(&second);
     cx.ensure(twice.is_empty(), step, "no account twice", || {
         short(&twice.keys().take(5).collect::<Vec<_>>())

@@ -635,9 +635,7 @@ async fn partition_checks(
 ) {
     use accesslink_core::partition::Listing;
     let size = suite.page_size;
-    let splitter = c
-        .as_partitioner()
-        .filter(|p| p.splits(&Listing::Accounts));
+    let splitter = c.as_partitioner().filter(|p| p.splits(&Listing::Accounts));
     for check in [
         Check::PartitionedAccountsExactlyOnce,
         Check::PartitionedResumeLosesNothing,

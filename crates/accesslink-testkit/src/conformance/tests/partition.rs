@@ -79,9 +79,7 @@ impl Split {
     /// Whether the server lists `id` for `range` (as the connector asks for it).
     fn in_range(&self, range: &KeyRange, id: &str) -> bool {
         match range {
-            KeyRange::Text { from: Some(f), .. } if self.faults.exclusive_lower && id == f => {
-                false
-            }
+            KeyRange::Text { from: Some(f), .. } if self.faults.exclusive_lower && id == f => false,
             r => r.contains(id),
         }
     }
@@ -125,7 +123,9 @@ impl Provisioner for Split {
         let range = page.key_range().clone();
         let after = match &page.token {
             None => None,
-            Some(t) if self.faults.single_use_tokens => self.issued.lock().unwrap().remove(t.as_str()),
+            Some(t) if self.faults.single_use_tokens => {
+                self.issued.lock().unwrap().remove(t.as_str())
+            }
             Some(t) => Some(t.as_str().to_owned()),
         };
         let ignoring = self.ignoring();
@@ -145,7 +145,10 @@ impl Provisioner for Split {
         let mut next = (rows.len() > size).then(|| rows[size - 1].clone());
         if let (Some(last), true) = (&next, self.faults.single_use_tokens) {
             let cursor = format!("cursor-{}", self.requests_seen());
-            self.issued.lock().unwrap().insert(cursor.clone(), last.clone());
+            self.issued
+                .lock()
+                .unwrap()
+                .insert(cursor.clone(), last.clone());
             next = Some(cursor);
         }
         Ok(Page::new(items, next.map(PageToken::new)))
@@ -293,7 +296,9 @@ async fn a_faithful_splitting_connector_passes_the_partition_checks() {
     partitioned_accounts_exactly_once(&s, &s, PAGE)
         .await
         .unwrap();
-    partitioned_resume_loses_nothing(&s, &s, PAGE).await.unwrap();
+    partitioned_resume_loses_nothing(&s, &s, PAGE)
+        .await
+        .unwrap();
     ignored_range_is_a_protocol_error(&s, &s, PAGE)
         .await
         .unwrap();
@@ -390,7 +395,10 @@ async fn a_resume_that_restarts_its_partitions_exceeds_the_pages_in_flight() {
         partitioned_resume_loses_nothing(&s, &s, PAGE).await,
         Check::PartitionedResumeLosesNothing,
     );
-    assert!(f.expected.starts_with("at most 12 accounts of both runs"), "{f}");
+    assert!(
+        f.expected.starts_with("at most 12 accounts of both runs"),
+        "{f}"
+    );
     assert!(f.found.ends_with("the resume started over"), "{f}");
 }
 
