@@ -4,9 +4,9 @@ use accesslink_core::feed::TicketQuery;
 use accesslink_core::{AccountSpec, CorrelationId, NewTicket, TicketKind};
 use accesslink_glpi::GlpiConnector;
 use accesslink_testkit::conformance::{
-    ProvisioningSuite, comment_not_repeated, create_is_idempotent, echoed_request_not_printed,
-    follow_state_change, fresh_id, html_is_a_protocol_error, invalid_ticket_refs_rejected,
-    lost_create_answer, run_provisioning_suite, search_hit_confirmed,
+    Check, ProvisioningSuite, comment_not_repeated, create_is_idempotent,
+    echoed_request_not_printed, follow_state_change, fresh_id, html_is_a_protocol_error,
+    invalid_ticket_refs_rejected, lost_create_answer, run_provisioning_suite, search_hit_confirmed,
 };
 use accesslink_testkit::conformance::{
     change_feed_exactly_once, comments_read_back, ticket_schema_lists_fields,
@@ -38,6 +38,14 @@ async fn provisioning_suite_on_the_mock() {
     let report = run_provisioning_suite(&glpi, &mock, &suite).await;
     report.assert_success();
     assert_eq!(report.skipped().count(), 0, "{report}");
+    // The partitioned-import checks ran (the connector splits its account listing).
+    for check in [
+        Check::PartitionedAccountsExactlyOnce,
+        Check::PartitionedResumeLosesNothing,
+        Check::IgnoredRangeIsAProtocolError,
+    ] {
+        assert!(report.passed().any(|c| c == check), "{check}: {report}");
+    }
 }
 
 /// The ticketing checks that do not close a ticket, fault checks included, one by one,

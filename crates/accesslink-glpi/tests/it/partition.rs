@@ -1,5 +1,8 @@
 //! Partitioned account imports: user id ranges as two search criteria, run
-//! concurrently, each user once, checked against the queries the mock received.
+//! concurrently, checked against the queries the mock received. That every user
+//! arrives exactly once, with 1, 3 and 8 partitions, after a resume and when the
+//! server ignores the ranges, is checked by the conformance suite
+//! (`tests/it/conformance.rs`).
 
 use std::collections::BTreeSet;
 
@@ -28,7 +31,7 @@ fn search_params(
 }
 
 #[tokio::test]
-async fn accounts_split_on_id_ranges_arrive_exactly_once() {
+async fn accounts_split_on_id_ranges_as_search_criteria() {
     let mock = GlpiMock::builder().generated_users(230).start().await;
     let glpi = on_mock(&mock);
     let plain: BTreeSet<String> = paging::accounts(&glpi, PagingOptions::new())
@@ -51,12 +54,7 @@ async fn accounts_split_on_id_ranges_arrive_exactly_once() {
     );
     let h = s.handle();
     let got: Vec<String> = s.map_ok(|a| a.id.to_string()).try_collect().await.unwrap();
-    assert_eq!(got.len(), plain.len(), "no user twice");
-    assert_eq!(
-        got.into_iter().collect::<BTreeSet<_>>(),
-        plain,
-        "no user missing"
-    );
+    assert_eq!(got.len(), plain.len());
 
     let report = h.report();
     let ranges: Vec<KeyRange> = report

@@ -68,6 +68,14 @@ async fn provisioning_suite_on_the_mock() {
         ],
         "{report}"
     );
+    // The partitioned-import checks ran (the connector splits its account listing).
+    for check in [
+        Check::PartitionedAccountsExactlyOnce,
+        Check::PartitionedResumeLosesNothing,
+        Check::IgnoredRangeIsAProtocolError,
+    ] {
+        assert!(report.passed().any(|c| c == check), "{check}: {report}");
+    }
     assert!(!helix.info().supports(&Capability::SetPassword));
     // No hard delete: undeclared, and the suite checked it fails with Unsupported.
     assert!(!helix.info().supports(&Capability::DeleteAccount));

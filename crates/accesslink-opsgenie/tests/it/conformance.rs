@@ -22,7 +22,10 @@ async fn provisioning_suite_with_a_team() {
     let report = run_provisioning_suite(&og, &mock, &suite).await;
     report.assert_success();
     // OpsGenie API keys never expire and there is no session: nothing to expire mid-import.
-    // OpsGenie has no password API (docs/connectors/opsgenie.md, "Intake").
+    // OpsGenie has no password API (docs/connectors/opsgenie.md, "Intake"). The connector
+    // does not split its user listing (no Partitioner): the partition checks are
+    // skipped with that reason.
+    const NO_SPLIT: &str = "the connector does not split account listings";
     let skipped: Vec<_> = report.skipped().collect();
     assert_eq!(
         skipped,
@@ -31,6 +34,9 @@ async fn provisioning_suite_with_a_team() {
                 Check::ExpiryMidImport,
                 "the backend's credentials cannot expire"
             ),
+            (Check::PartitionedAccountsExactlyOnce, NO_SPLIT),
+            (Check::PartitionedResumeLosesNothing, NO_SPLIT),
+            (Check::IgnoredRangeIsAProtocolError, NO_SPLIT),
             (
                 Check::PasswordSetAndNeverPrinted,
                 "the connector does not declare [SetPassword]"

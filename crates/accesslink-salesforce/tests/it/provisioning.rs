@@ -5,7 +5,7 @@ use accesslink_core::{
     AccountId, AccountSpec, EntitlementRef, EntitlementType, ErrorKind, GrantOutcome, Provisioner,
 };
 use accesslink_salesforce::SalesforceConnector;
-use accesslink_testkit::conformance::{ProvisioningSuite, fresh_id, run_provisioning_suite};
+use accesslink_testkit::conformance::{Check, ProvisioningSuite, fresh_id, run_provisioning_suite};
 use accesslink_testkit::salesforce::{AuthMode, SalesforceMock};
 use serde_json::json;
 
@@ -41,6 +41,14 @@ async fn suite(auth: AuthMode, entitlement: &str) {
     let report = run_provisioning_suite(&sf, &mock, &suite).await;
     report.assert_success();
     assert_eq!(report.skipped().count(), 0, "{report}");
+    // The partitioned-import checks ran (the connector splits its account listing).
+    for check in [
+        Check::PartitionedAccountsExactlyOnce,
+        Check::PartitionedResumeLosesNothing,
+        Check::IgnoredRangeIsAProtocolError,
+    ] {
+        assert!(report.passed().any(|c| c == check), "{check}: {report}");
+    }
 }
 
 #[tokio::test]

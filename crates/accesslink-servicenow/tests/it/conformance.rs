@@ -5,7 +5,7 @@
 use accesslink_core::{AccountSpec, CorrelationId, NewTicket, TicketKind};
 use accesslink_servicenow::{ServiceNowConnector, group_ref};
 use accesslink_testkit::conformance::{
-    ProvisioningSuite, TicketingSuite, fresh_id, run_provisioning_suite, run_ticketing_suite,
+    Check, ProvisioningSuite, TicketingSuite, fresh_id, run_provisioning_suite, run_ticketing_suite,
 };
 use accesslink_testkit::servicenow::ServiceNowMock;
 use serde_json::json;
@@ -94,6 +94,14 @@ async fn provisioning(mock: &ServiceNowMock, sn: &ServiceNowConnector, role: boo
     let report = run_provisioning_suite(sn, mock, &suite).await;
     report.assert_success();
     assert_eq!(report.skipped().count(), 0, "{report:?}");
+    // The partitioned-import checks ran (the connector splits its account listing).
+    for check in [
+        Check::PartitionedAccountsExactlyOnce,
+        Check::PartitionedResumeLosesNothing,
+        Check::IgnoredRangeIsAProtocolError,
+    ] {
+        assert!(report.passed().any(|c| c == check), "{check}: {report}");
+    }
 }
 
 #[tokio::test]

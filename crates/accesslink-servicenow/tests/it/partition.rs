@@ -1,5 +1,7 @@
-//! Partitioned imports: `sys_id` ranges cut at quantiles, run concurrently, each row
-//! once, checked against what the mock holds and the queries it received.
+//! Partitioned imports: `sys_id` ranges cut at quantiles, run concurrently, checked
+//! against the queries the mock received. That every row arrives exactly once, with 1,
+//! 3 and 8 partitions, after a resume and when the instance ignores the ranges, is
+//! checked by the conformance suite (`tests/it/conformance.rs`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -41,7 +43,7 @@ fn conditions(range: &KeyRange) -> String {
 }
 
 #[tokio::test]
-async fn accounts_split_at_sys_id_quantiles_arrive_exactly_once() {
+async fn accounts_split_at_sys_id_quantiles() {
     let mock = ServiceNowMock::builder()
         .synthetic_users(2_000)
         .start()
@@ -59,9 +61,7 @@ async fn accounts_split_at_sys_id_quantiles_arrive_exactly_once() {
     let s = accounts_partitioned(&sn, Partitions::new(4), PagingOptions::new().page_size(300));
     let h = s.handle();
     let got: Vec<String> = s.map_ok(|a| a.id.to_string()).try_collect().await.unwrap();
-    let unique: BTreeSet<String> = got.iter().cloned().collect();
-    assert_eq!(unique.len(), got.len(), "no user twice");
-    assert_eq!(unique, expected, "no user missing");
+    assert_eq!(got.len(), expected.len());
 
     let lists = table_requests(&mock);
     // The plan: one counted request for the size, then one per cut at offset total*i/4.

@@ -20,6 +20,10 @@
 //! The intake checks run where the connector declares the capability:
 //! [`change_feed_exactly_once`], [`comments_read_back`], [`ticket_schema_lists_fields`],
 //! [`account_schema_lists_fields`] and [`password_set_and_never_printed`].
+//! The partitioned-import checks run where the connector splits its account listing
+//! ([`Partitioner::splits`](accesslink_core::partition::Partitioner::splits)):
+//! [`partitioned_accounts_exactly_once`], [`partitioned_resume_loses_nothing`] and
+//! [`ignored_range_is_a_protocol_error`].
 //! Against a live server they are skipped with the reason ([`Check::is_fault_check`]). A
 //! connector that really fails a check skips only that one, in the open, with
 //! [`TicketingSuite::skip`] or [`ProvisioningSuite::skip`]:
@@ -48,6 +52,7 @@ mod capabilities;
 mod cx;
 mod faults;
 mod intake;
+mod partition;
 mod provisioning;
 mod report;
 mod secrets;
@@ -74,6 +79,10 @@ pub use self::faults::{
 pub use self::intake::{
     account_schema_lists_fields, change_feed_exactly_once, comments_read_back,
     password_set_and_never_printed, ticket_schema_lists_fields,
+};
+pub use self::partition::{
+    ignored_range_is_a_protocol_error, partitioned_accounts_exactly_once,
+    partitioned_resume_loses_nothing,
 };
 pub use self::provisioning::{account_lifecycle, drain_accounts, resume_accounts};
 pub use self::report::{Check, CheckResult, ConformanceFailure, Outcome, SuiteReport};
@@ -215,6 +224,25 @@ pub trait AccountBackend: Send + Sync {
     /// skips [`reported_total_shortfall`].
     fn inflate_reported_total(&self, extra: usize) -> bool {
         let _ = extra;
+        false
+    }
+
+    /// The ids of every account the server holds (every account the connector can
+    /// list, as the connector names them in [`Account::id`](accesslink_core::Account)),
+    /// read from the server's own state, not through the connector. `Ok(None)`, the
+    /// default, when the backend cannot list them: the partition checks then compare
+    /// the number of accounts with [`account_count`](Self::account_count) and check that
+    /// none repeats.
+    async fn account_ids(&self) -> Result<Option<Vec<String>>> {
+        Ok(None)
+    }
+
+    /// Makes the server ignore the key-range conditions of account listings (`true`)
+    /// and answer every row, as a server that does not know the filter does, or
+    /// restores them (`false`); returns whether the backend can. `false`, the default,
+    /// skips [`ignored_range_is_a_protocol_error`].
+    fn ignore_key_ranges(&self, on: bool) -> bool {
+        let _ = on;
         false
     }
 

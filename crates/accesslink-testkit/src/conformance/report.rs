@@ -60,6 +60,12 @@ pub enum Check {
     AccountSchemaListsFields,
     /// [`password_set_and_never_printed`](super::password_set_and_never_printed).
     PasswordSetAndNeverPrinted,
+    /// [`partitioned_accounts_exactly_once`](super::partitioned_accounts_exactly_once).
+    PartitionedAccountsExactlyOnce,
+    /// [`partitioned_resume_loses_nothing`](super::partitioned_resume_loses_nothing).
+    PartitionedResumeLosesNothing,
+    /// [`ignored_range_is_a_protocol_error`](super::ignored_range_is_a_protocol_error).
+    IgnoredRangeIsAProtocolError,
 }
 
 impl Check {
@@ -78,6 +84,7 @@ impl Check {
                 | Check::EchoedRequestNotPrinted
                 | Check::SearchHitConfirmed
                 | Check::ReportedTotalShortfall
+                | Check::IgnoredRangeIsAProtocolError
         )
     }
 
@@ -108,6 +115,9 @@ impl Check {
             Check::TicketSchemaListsFields => "ticket_schema_lists_fields",
             Check::AccountSchemaListsFields => "account_schema_lists_fields",
             Check::PasswordSetAndNeverPrinted => "password_set_and_never_printed",
+            Check::PartitionedAccountsExactlyOnce => "partitioned_accounts_exactly_once",
+            Check::PartitionedResumeLosesNothing => "partitioned_resume_loses_nothing",
+            Check::IgnoredRangeIsAProtocolError => "ignored_range_is_a_protocol_error",
         }
     }
 }

@@ -21,6 +21,10 @@ use super::intake::{
     account_schema_lists_fields, change_feed_exactly_once, comments_read_back,
     password_set_and_never_printed, ticket_schema_lists_fields,
 };
+use super::partition::{
+    ignored_range_is_a_protocol_error, partitioned_accounts_exactly_once,
+    partitioned_resume_loses_nothing,
+};
 use super::provisioning::{account_lifecycle, drain_accounts, resume_accounts};
 use super::secrets::secrets_of;
 use super::shape::{
@@ -441,8 +445,12 @@ pub async fn run_ticketing_suite(
 /// suite has canaries. The fault checks (`expiry_mid_import`,
 /// `entitlements_and_grants_drained`, `html_is_a_protocol_error`) are skipped, with the
 /// reason, against a backend without a [`FaultPlan`](crate::fault::FaultPlan), and
-/// `expiry_mid_import` against one whose credentials cannot expire. When the connector
-/// has no provisioning side, every provisioning check fails.
+/// `expiry_mid_import` against one whose credentials cannot expire. The partition
+/// checks (`partitioned_accounts_exactly_once`, `partitioned_resume_loses_nothing`,
+/// `ignored_range_is_a_protocol_error`) run when the connector splits its account
+/// listing and are skipped with "the connector does not split account listings"
+/// otherwise. When the connector has no provisioning side, every provisioning check
+/// fails.
 pub async fn run_provisioning_suite(
     c: &dyn Connector,
     backend: &dyn AccountBackend,
@@ -528,6 +536,7 @@ pub async fn run_provisioning_suite(
         };
         report.record(check, result);
     }
+    partition_checks(c, backend, suite, &mut report).await;
     intake_account_checks(c, p, backend, suite, &mut report).await;
     let seen = || backend.requests_seen();
     common_checks(c, &seen, skips, &suite.canaries, &mut report).await;
@@ -608,6 +617,52 @@ async fn intake_ticket_checks(
     match why {
         Some(why) => report.skip(check, why),
         None => report.record(check, ticket_schema_lists_fields(ts, backend, kind).await),
+    }
+}
+
+/// The reason the partition checks are skipped for a connector that does not split.
+const NO_SPLIT: &str = "the connector does not split account listings";
+
+/// The partitioned-import checks: each runs when the connector lists accounts and its
+/// [`Partitioner`](accesslink_core::partition::Partitioner) splits the account
+/// listing, and is skipped, with the reason, otherwise;
+/// `ignored_range_is_a_protocol_error` also needs a backend that can ignore ranges.
+async fn partition_checks(
+    c: &dyn Connector,
+    backend: &dyn AccountBackend,
+    suite: &ProvisioningSuite,
+    report: &mut SuiteReport,
+) {
+    use accesslink_core::partition::Listing;
+    let size = suite.page_size;
+    let splitter = c.as_partitioner().filter(|p| p.splits(&Listing::Accounts));
+    for check in [
+        Check::PartitionedAccountsExactlyOnce,
+        Check::PartitionedResumeLosesNothing,
+        Check::IgnoredRangeIsAProtocolError,
+    ] {
+        let mut why = why_not(c, &suite.skips, check, &[Capability::ListAccounts]);
+        if splitter.is_none() {
+            why = why.or_else(|| Some(NO_SPLIT.into()));
+        }
+        // Asking with `false` is harmless: it restores the ranges.
+        if check == Check::IgnoredRangeIsAProtocolError && !backend.ignore_key_ranges(false) {
+            why = why.or_else(|| Some("the backend cannot ignore key ranges".into()));
+        }
+        let (None, Some(p)) = (&why, splitter) else {
+            report.skip(check, why.unwrap_or_default());
+            continue;
+        };
+        let result = match check {
+            Check::PartitionedAccountsExactlyOnce => {
+                partitioned_accounts_exactly_once(p, backend, size).await
+            }
+            Check::PartitionedResumeLosesNothing => {
+                partitioned_resume_loses_nothing(p, backend, size).await
+            }
+            _ => ignored_range_is_a_protocol_error(p, backend, size).await,
+        };
+        report.record(check, result);
     }
 }
 

@@ -211,6 +211,25 @@ impl AccountBackend for GlpiMock {
         Ok(state.table(Itemtype::User).window(&filter, 0, 0).0)
     }
 
+    /// The ids of the users not in the trash.
+    async fn account_ids(&self) -> Result<Option<Vec<String>>> {
+        let state = self.lock();
+        let ids = state
+            .table(Itemtype::User)
+            .iter()
+            .filter(|(_, row)| as_id(Some(&State::field(Itemtype::User, row, "is_deleted"))) == 0)
+            .map(|(id, _)| id.to_string())
+            .collect();
+        Ok(Some(ids))
+    }
+
+    /// Searches then drop their `ID` `<N` criteria (the upper bound of a partition; the
+    /// lower bound is also the keyset and still holds).
+    fn ignore_key_ranges(&self, on: bool) -> bool {
+        self.lock().ignore_ranges = on;
+        true
+    }
+
     async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
         let Some(user) = self.resolve_account(account) else {
             return Err(Error::not_found(format!("account {account}")));

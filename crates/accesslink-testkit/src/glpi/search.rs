@@ -335,12 +335,19 @@ pub(super) fn search(
 ) -> Result<ResponseTemplate, Failure> {
     let opts = options(it);
     let mut criteria_fields = Vec::new();
-    let criteria = match call.param("criteria") {
+    let mut criteria = match call.param("criteria") {
         Some(c @ (Value::Object(_) | Value::Array(_))) => {
             parse_criteria(c, &opts, &mut criteria_fields)?
         }
         _ => Vec::new(),
     };
+    if state.ignore_ranges {
+        // The `<N` bound on the id (search option 2) of a partition's range.
+        criteria.retain(|c| {
+            !matches!(c, Criterion::Leaf { leaf, .. }
+                if leaf.field == 2 && leaf.numeric.is_some_and(|n| n.op == "<"))
+        });
+    }
     let forced: Vec<u32> = match call.param("forcedisplay") {
         None => Vec::new(),
         Some(v @ (Value::Object(_) | Value::Array(_))) => php::list(v)

@@ -49,6 +49,10 @@ pub(super) struct State {
     pub(super) session_creates: usize,
     /// Searches ignore their criteria (`TicketBackend::ignore_search_filters`).
     pub(super) unfiltered: bool,
+    /// Searches drop their `ID` `<N` criteria, the upper bound of a partition's range
+    /// (`AccountBackend::ignore_key_ranges`); the lower bound `>N` is also the keyset
+    /// and still holds.
+    pub(super) ignore_ranges: bool,
     /// Added to a search's `totalcount` (`AccountBackend::inflate_reported_total`).
     pub(super) total_bias: usize,
     pub(super) app_token: String,
@@ -106,6 +110,7 @@ impl State {
             tables,
             sessions: HashMap::new(),
             unfiltered: false,
+            ignore_ranges: false,
             total_bias: 0,
             session_creates: 0,
             app_token: token(40),

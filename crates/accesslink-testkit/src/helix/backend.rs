@@ -158,6 +158,23 @@ impl AccountBackend for HelixMock {
         Ok(self.people_count())
     }
 
+    /// The `Remedy Login ID` of every `CTM:People` entry.
+    async fn account_ids(&self) -> Result<Option<Vec<String>>> {
+        let logins = self
+            .entries(PEOPLE)
+            .iter()
+            .filter_map(|r| r.values.get("Remedy Login ID")?.as_str().map(str::to_owned))
+            .collect();
+        Ok(Some(logins))
+    }
+
+    /// Searches then ignore their `>=` and `<` comparisons
+    /// ([`set_ignore_ranges`](HelixMock::set_ignore_ranges)).
+    fn ignore_key_ranges(&self, on: bool) -> bool {
+        self.set_ignore_ranges(on);
+        true
+    }
+
     async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
         if e.ty.as_str() != "support_group" {
             return Err(Error::invalid_input(format!(

@@ -234,6 +234,27 @@ impl AccountBackend for SalesforceMock {
             .count())
     }
 
+    /// The `Id` of every internal (`UserType = 'Standard'`) user.
+    async fn account_ids(&self) -> Result<Option<Vec<String>>> {
+        let s = self.lock();
+        Ok(Some(
+            s.objects
+                .get("User")
+                .into_iter()
+                .flatten()
+                .filter(|u| text(u, "UserType") == "Standard")
+                .map(|u| text(u, "Id").to_owned())
+                .collect(),
+        ))
+    }
+
+    /// Queries then ignore their `Id >=` / `Id <` conditions
+    /// ([`ignore_id_ranges`](SalesforceMock::ignore_id_ranges)).
+    fn ignore_key_ranges(&self, on: bool) -> bool {
+        self.ignore_id_ranges(on);
+        true
+    }
+
     /// `permission_set` / `permission_set_group`: a `PermissionSetAssignment`;
     /// `group` / `queue`: a `GroupMember`; `profile`: the user's `ProfileId`.
     async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {

@@ -234,6 +234,24 @@ impl AccountBackend for ServiceNowMock {
         Ok(state.len("sys_user") - hidden)
     }
 
+    /// The `sys_id` of every `sys_user` row not hidden by ACL.
+    async fn account_ids(&self) -> Result<Option<Vec<String>>> {
+        let state = self.state();
+        let ids = state
+            .scan("sys_user")
+            .map(|r| super::state::text(&r, "sys_id").to_owned())
+            .filter(|id| !state.hidden.contains(id))
+            .collect();
+        Ok(Some(ids))
+    }
+
+    /// Listings then drop their `sys_id>=` / `sys_id<` conditions (the keyset
+    /// `sys_id>` still holds).
+    fn ignore_key_ranges(&self, on: bool) -> bool {
+        self.state().ignore_ranges = on;
+        true
+    }
+
     async fn holds(&self, account: &AccountId, e: &EntitlementRef) -> Result<bool> {
         let state = self.state();
         let user = resolve_account(&state, account)

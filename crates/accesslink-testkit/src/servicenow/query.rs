@@ -102,6 +102,16 @@ const OPS: &[(&str, Op)] = &[
 ];
 
 impl Query {
+    /// Drops every `sys_id>=` and `sys_id<` clause: the key ranges of a partitioned
+    /// import, as an instance that ignored them would (`sys_id>`, the keyset, stays).
+    pub(crate) fn drop_key_ranges(&mut self) {
+        for group in &mut self.groups {
+            group.retain(|clause| {
+                !matches!(clause.as_slice(), [c] if c.field == "sys_id" && matches!(c.op, Op::Ge | Op::Lt))
+            });
+        }
+    }
+
     /// Parses `sysparm_query` for `table`; `Err` carries the part the mock does not know.
     pub(crate) fn parse(query: &str, table: &TableDef) -> Result<Query, String> {
         let mut q = Query {

@@ -192,7 +192,10 @@ fn list(
             def,
         ),
     };
-    let q = q.fold_case(state.case_insensitive);
+    let mut q = q.fold_case(state.case_insensitive);
+    if state.ignore_ranges {
+        q.drop_key_ranges();
+    }
     let number = |name: &str| param(params, name).and_then(|v| v.trim().parse::<usize>().ok());
     let limit = number("sysparm_limit").unwrap_or(page_limit);
     let offset = number("sysparm_offset").unwrap_or(0);

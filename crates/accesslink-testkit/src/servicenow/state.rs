@@ -126,6 +126,10 @@ pub(crate) struct State {
     pub(crate) journal_order: Vec<String>,
     /// Listings ignore `sysparm_query` (`TicketBackend::ignore_search_filters`).
     pub(crate) unfiltered: bool,
+    /// Listings drop their `sys_id>=` and `sys_id<` conditions, the key ranges of a
+    /// partitioned import (`AccountBackend::ignore_key_ranges`); `sys_id>` (keyset)
+    /// still holds.
+    pub(crate) ignore_ranges: bool,
     /// Added to every `X-Total-Count` (`AccountBackend::inflate_reported_total`).
     pub(crate) total_bias: usize,
     /// `<url>` the links point at.
@@ -178,6 +182,7 @@ impl State {
             synthetic,
             journal_order: Vec::new(),
             unfiltered: false,
+            ignore_ranges: false,
             total_bias: 0,
             case_insensitive: false,
             abort_rules: Vec::new(),

@@ -5,6 +5,7 @@
 
 mod checks;
 mod faults;
+mod partition;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
