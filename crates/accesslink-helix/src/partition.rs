@@ -113,9 +113,9 @@ fn cut_offsets(size: u64, n: u32) -> Vec<u64> {
 }
 
 impl HelixConnector {
-    /// The login at `offset` in login order, if there is one.
-    async fn login_at(&self, offset: u64) -> Result<Option<String>> {
-        let page = self
+    /// The people form's entries at `offset` in login order: one, or none past the end.
+    async fn entries_at(&self, offset: u64) -> Result<Vec<crate::models::Entry>> {
+        Ok(self
             .client
             .list_sorted(
                 &self.settings.people.form,
@@ -125,24 +125,22 @@ impl HelixConnector {
                 offset,
                 1,
             )
-            .await?;
-        Ok(page.entries.first().and_then(|e| e.text(LOGIN)))
+            .await?
+            .entries)
+    }
+
+    /// The login at `offset` in login order, if there is one.
+    async fn login_at(&self, offset: u64) -> Result<Option<String>> {
+        Ok(self
+            .entries_at(offset)
+            .await?
+            .first()
+            .and_then(|e| e.text(LOGIN)))
     }
 
     /// Whether the people form has an entry at `offset`.
     async fn has_entry_at(&self, offset: u64) -> Result<bool> {
-        let page = self
-            .client
-            .list_sorted(
-                &self.settings.people.form,
-                None,
-                &[LOGIN],
-                BY_LOGIN,
-                offset,
-                1,
-            )
-            .await?;
-        Ok(!page.entries.is_empty())
+        Ok(!self.entries_at(offset).await?.is_empty())
     }
 
     /// The cut logins of a plan of `n` partitions (see the module docs).
