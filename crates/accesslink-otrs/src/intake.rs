@@ -378,13 +378,17 @@ impl OtrsConnector {
                 ..SearchParams::default()
             })
             .await?;
-        if let Some(id) = newest.first()
-            && let Some(t) = self
-                .client()
-                .tickets()
-                .get_opt(*id, GetOptions::with_fields())
-                .await?
-        {
+        let ticket = match newest.first() {
+            Some(id) => {
+                self.client()
+                    .tickets()
+                    .get_opt(*id, GetOptions::with_fields())
+                    .await?
+            }
+            None => None,
+        };
+        // No let chain here: they need Rust 1.88, and the workspace's MSRV is 1.85.
+        if let Some(t) = ticket {
             for f in t.dynamic_field {
                 schema = schema.field(
                     FieldSchema::new(
