@@ -7,16 +7,18 @@
 //! temporary file, then rename) or [`MemoryRefreshTokenStore`] — *before* the old one is
 //! forgotten: a crash between the two leaves the store with a token that works.
 //!
-//! Access tokens are cached by core's [`TokenCache`] (renewed a minute ahead of expiry by
+//! Access tokens are cached by core's [`TokenCache`](accesslink_core::auth::TokenCache) (renewed a minute ahead of expiry by
 //! one task, dropped and renewed once on a 401). The consent step that yields the first
 //! refresh token is here too: [`ConsentRequest::authorization_url`] (scopes with
 //! `offline_access`, `state`, `prompt=consent`) and [`exchange_code`].
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use accesslink_core::auth::{AuthProvider, AuthStamp, Placement, TokenCache};
+use accesslink_core::auth::{
+    AuthProvider, AuthStamp, Placement, RefreshGrant, RefreshTokenAuth, RefreshedToken,
+};
 use accesslink_core::http::{HttpClient, Request};
 use accesslink_core::{Error, ExposeSecret, Result, SecretString, redact};
 use async_trait::async_trait;
@@ -188,62 +190,22 @@ pub struct AccessibleResource {
     pub scopes: Vec<String>,
 }
 
-/// Jira Cloud 3LO tokens from a rotating refresh token.
-pub struct AtlassianOAuth {
+/// Atlassian's refresh grant (JSON body, `invalid_grant` explained), for core's
+/// [`RefreshTokenAuth`].
+#[derive(Debug)]
+struct AtlassianGrant {
     client: OAuthClient,
-    store: Arc<dyn RefreshTokenStore>,
     http: HttpClient,
-    cache: TokenCache<SecretString>,
-    /// The refresh token last loaded or received, for redaction.
-    current: Mutex<Option<SecretString>>,
-    /// A rotated refresh token the store refused to save.
-    unsaved: Mutex<Option<SecretString>>,
 }
 
-impl fmt::Debug for AtlassianOAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AtlassianOAuth")
-            .field("client", &self.client)
-            .field("store", &self.store)
-            .field("cache", &self.cache)
-            .finish()
-    }
-}
-
-impl AtlassianOAuth {
-    /// A provider renewing through `http` (a client without auth) with the refresh token
-    /// in `store`.
-    pub fn new(client: OAuthClient, store: Arc<dyn RefreshTokenStore>, http: HttpClient) -> Self {
-        AtlassianOAuth {
-            client,
-            store,
-            http,
-            cache: TokenCache::new(Duration::from_secs(60)),
-            current: Mutex::new(None),
-            unsaved: Mutex::new(None),
-        }
-    }
-
-    async fn fetch(&self) -> Result<(SecretString, Option<Duration>)> {
-        // A token the store refused last time is the live one: save it before using it.
-        let pending = self
-            .unsaved
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if let Some(token) = pending {
-            self.store.save(&token)?;
-            *self.unsaved.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        }
-        let old = self.store.load()?.ok_or_else(|| {
-            Error::auth("no refresh token in the store: run the consent step first")
-        })?;
-        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(old.clone());
+#[async_trait]
+impl RefreshGrant for AtlassianGrant {
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<RefreshedToken> {
         let body = json!({
             "grant_type": "refresh_token",
             "client_id": self.client.client_id,
             "client_secret": self.client.client_secret.expose_secret(),
-            "refresh_token": old.expose_secret(),
+            "refresh_token": refresh_token.expose_secret(),
         });
         let answer = self
             .client
@@ -259,26 +221,49 @@ impl AtlassianOAuth {
                     e
                 }
             })?;
-        if let Some(new) = answer.refresh_token {
-            let new = SecretString::from(new);
-            *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(new.clone());
-            // The old token is dead now: the new one must be in the store before we go on.
-            // If the store refuses, the call fails, but the token is kept in memory and
-            // saved first next time, so the chain survives a store that was down.
-            if let Err(e) = self.store.save(&new) {
-                *self.unsaved.lock().unwrap_or_else(PoisonError::into_inner) = Some(new);
-                return Err(e);
-            }
+        Ok(RefreshedToken {
+            access_token: SecretString::from(answer.access_token),
+            refresh_token: answer.refresh_token.map(SecretString::from),
+            expires_in: Some(Duration::from_secs(answer.expires_in.unwrap_or(3600))),
+        })
+    }
+
+    fn secrets(&self) -> Vec<SecretString> {
+        vec![self.client.client_secret.clone()]
+    }
+}
+
+/// Jira Cloud 3LO tokens from a rotating refresh token.
+///
+/// The lifecycle (store, unsaved-token safety, cache, redaction) is core's
+/// [`RefreshTokenAuth`]; a rotated token the store refused to save is kept in memory and
+/// saved first on the next renewal, so the rotation chain survives a store that was down.
+pub struct AtlassianOAuth {
+    auth: RefreshTokenAuth<AtlassianGrant>,
+}
+
+impl fmt::Debug for AtlassianOAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AtlassianOAuth")
+            .field("client", &self.auth.grant().client)
+            .field("store", self.auth.store())
+            .field("cache", self.auth.cache())
+            .finish()
+    }
+}
+
+impl AtlassianOAuth {
+    /// A provider renewing through `http` (a client without auth) with the refresh token
+    /// in `store`.
+    pub fn new(client: OAuthClient, store: Arc<dyn RefreshTokenStore>, http: HttpClient) -> Self {
+        AtlassianOAuth {
+            auth: RefreshTokenAuth::new(AtlassianGrant { client, http }, store),
         }
-        Ok((
-            SecretString::from(answer.access_token),
-            Some(Duration::from_secs(answer.expires_in.unwrap_or(3600))),
-        ))
     }
 
     /// The current access token (renewed if due).
     pub async fn access_token(&self) -> Result<SecretString> {
-        Ok(self.cache.get(|| self.fetch()).await?.0)
+        self.auth.access_token().await
     }
 
     /// The sites the token reaches, from `{api_url}/oauth/token/accessible-resources`.
@@ -286,38 +271,30 @@ impl AtlassianOAuth {
         let url = api_url
             .join("oauth/token/accessible-resources")
             .map_err(|e| Error::config(format!("oauth api_url: {e}")))?;
-        let mut request = self.http.request_url(http::Method::GET, url).without_auth();
+        let http = &self.auth.grant().http;
+        let mut request = http.request_url(http::Method::GET, url).without_auth();
         let token = self.access_token().await?;
         Placement::bearer().apply(&mut request, &token)?;
-        self.http.send_json(request).await
+        http.send_json(request).await
     }
 }
 
 #[async_trait]
 impl AuthProvider for AtlassianOAuth {
     async fn authorize(&self, request: &mut Request) -> Result<AuthStamp> {
-        let (token, stamp) = self.cache.get(|| self.fetch()).await?;
-        Placement::bearer().apply(request, &token)?;
-        Ok(stamp)
+        self.auth.authorize(request).await
     }
 
     fn invalidate(&self, stamp: AuthStamp) {
-        self.cache.invalidate(stamp);
+        self.auth.invalidate(stamp);
     }
 
     fn renewable(&self) -> bool {
-        true
+        self.auth.renewable()
     }
 
     fn redact(&self, text: &mut String) {
-        let mut secrets = vec![self.client.client_secret.expose_secret().to_owned()];
-        if let Some(t) = self.cache.peek() {
-            secrets.push(t.expose_secret().to_owned());
-        }
-        if let Some(t) = &*self.current.lock().unwrap_or_else(PoisonError::into_inner) {
-            secrets.push(t.expose_secret().to_owned());
-        }
-        redact::redact_values(text, secrets.iter().map(String::as_str));
+        self.auth.redact(text);
     }
 }
 

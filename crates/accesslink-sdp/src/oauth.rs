@@ -5,7 +5,7 @@
 //! API calls carry `Authorization: Zoho-oauthtoken <access token>` (not `Bearer`). The token
 //! endpoint may fail with **HTTP 200** and `{"error":"invalid_code"}`: that is an
 //! `Unauthenticated` error here, never a token. Access tokens (about an hour) are cached by
-//! core's [`TokenCache`], renewed a minute ahead by one task, and dropped and renewed once
+//! core's [`TokenCache`](accesslink_core::auth::TokenCache), renewed a minute ahead by one task, and dropped and renewed once
 //! when the API answers 401 or `status_code` 4022. Zoho refresh tokens do not rotate; a
 //! new one in an answer is saved to the [`RefreshTokenStore`] all the same.
 //!
@@ -13,10 +13,12 @@
 //! (`{accounts}/oauth/v2/auth?…&access_type=offline&prompt=consent`) and [`exchange_code`].
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use accesslink_core::auth::{AuthProvider, AuthStamp, Placement, TokenCache};
+use accesslink_core::auth::{
+    AuthProvider, AuthStamp, Placement, RefreshGrant, RefreshTokenAuth, RefreshedToken,
+};
 use accesslink_core::http::{HttpClient, Request, Response, VendorError};
 use accesslink_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait, redact};
 use serde::Deserialize;
@@ -205,21 +207,64 @@ pub fn token_http(
         .build()
 }
 
-/// Zoho access tokens from a refresh token, as an [`AuthProvider`].
-pub struct ZohoOAuth {
+/// Zoho's refresh grant (form body, `retry_safe`, `Zoho-oauthtoken ` header), for
+/// core's [`RefreshTokenAuth`].
+#[derive(Debug)]
+struct ZohoGrant {
     client: ZohoClient,
-    store: Arc<dyn RefreshTokenStore>,
     http: HttpClient,
-    cache: TokenCache<SecretString>,
-    current: Mutex<Option<SecretString>>,
+}
+
+#[async_trait]
+impl RefreshGrant for ZohoGrant {
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<RefreshedToken> {
+        let form = vec![
+            ("grant_type".into(), "refresh_token".into()),
+            ("client_id".into(), self.client.client_id.clone()),
+            (
+                "client_secret".into(),
+                self.client.client_secret.expose_secret().to_owned(),
+            ),
+            (
+                "refresh_token".into(),
+                refresh_token.expose_secret().to_owned(),
+            ),
+        ];
+        let answer = self.client.token_call(&self.http, form, true).await?;
+        Ok(RefreshedToken {
+            access_token: SecretString::from(answer.access_token),
+            refresh_token: answer.refresh_token.map(SecretString::from),
+            expires_in: Some(Duration::from_secs(answer.expires_in.unwrap_or(3600))),
+        })
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::header_with_prefix(http::header::AUTHORIZATION, "Zoho-oauthtoken ")
+    }
+
+    fn secrets(&self) -> Vec<SecretString> {
+        vec![self.client.client_secret.clone()]
+    }
+
+    fn missing_token_hint(&self) -> &str {
+        "no Zoho refresh token in the store: run the consent step first"
+    }
+}
+
+/// Zoho access tokens from a refresh token, as an [`AuthProvider`].
+///
+/// The lifecycle (store, cache, redaction) is core's [`RefreshTokenAuth`]: a new refresh
+/// token the store refused to save is kept in memory and saved first on the next renewal.
+pub struct ZohoOAuth {
+    auth: RefreshTokenAuth<ZohoGrant>,
 }
 
 impl fmt::Debug for ZohoOAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ZohoOAuth")
-            .field("client", &self.client)
-            .field("store", &self.store)
-            .field("cache", &self.cache)
+            .field("client", &self.auth.grant().client)
+            .field("store", self.auth.store())
+            .field("cache", self.auth.cache())
             .finish()
     }
 }
@@ -228,65 +273,27 @@ impl ZohoOAuth {
     /// A provider renewing through `http` (see [`token_http`]) with the token in `store`.
     pub fn new(client: ZohoClient, store: Arc<dyn RefreshTokenStore>, http: HttpClient) -> Self {
         ZohoOAuth {
-            client,
-            store,
-            http,
-            cache: TokenCache::new(Duration::from_secs(60)),
-            current: Mutex::new(None),
+            auth: RefreshTokenAuth::new(ZohoGrant { client, http }, store),
         }
-    }
-
-    async fn fetch(&self) -> Result<(SecretString, Option<Duration>)> {
-        let refresh = self.store.load()?.ok_or_else(|| {
-            Error::auth("no Zoho refresh token in the store: run the consent step first")
-        })?;
-        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(refresh.clone());
-        let form = vec![
-            ("grant_type".into(), "refresh_token".into()),
-            ("client_id".into(), self.client.client_id.clone()),
-            (
-                "client_secret".into(),
-                self.client.client_secret.expose_secret().to_owned(),
-            ),
-            ("refresh_token".into(), refresh.expose_secret().to_owned()),
-        ];
-        let answer = self.client.token_call(&self.http, form, true).await?;
-        if let Some(new) = answer.refresh_token {
-            self.store.save(&SecretString::from(new))?;
-        }
-        Ok((
-            SecretString::from(answer.access_token),
-            Some(Duration::from_secs(answer.expires_in.unwrap_or(3600))),
-        ))
     }
 }
 
 #[async_trait]
 impl AuthProvider for ZohoOAuth {
     async fn authorize(&self, request: &mut Request) -> Result<AuthStamp> {
-        let (token, stamp) = self.cache.get(|| self.fetch()).await?;
-        Placement::header_with_prefix(http::header::AUTHORIZATION, "Zoho-oauthtoken ")
-            .apply(request, &token)?;
-        Ok(stamp)
+        self.auth.authorize(request).await
     }
 
     fn invalidate(&self, stamp: AuthStamp) {
-        self.cache.invalidate(stamp);
+        self.auth.invalidate(stamp);
     }
 
     fn renewable(&self) -> bool {
-        true
+        self.auth.renewable()
     }
 
     fn redact(&self, text: &mut String) {
-        let mut secrets = vec![self.client.client_secret.expose_secret().to_owned()];
-        if let Some(t) = self.cache.peek() {
-            secrets.push(t.expose_secret().to_owned());
-        }
-        if let Some(t) = &*self.current.lock().unwrap_or_else(PoisonError::into_inner) {
-            secrets.push(t.expose_secret().to_owned());
-        }
-        redact::redact_values(text, secrets.iter().map(String::as_str));
+        self.auth.redact(text);
     }
 }
 

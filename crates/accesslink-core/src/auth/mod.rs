@@ -7,6 +7,7 @@
 
 mod cache;
 mod oauth;
+mod refresh;
 mod session;
 mod store;
 
@@ -23,6 +24,7 @@ use crate::redact;
 
 pub use cache::TokenCache;
 pub use oauth::{ClientAuthStyle, OAuth2Auth, OAuth2Config, OAuth2Grant, RefreshTokenHook};
+pub use refresh::{RefreshGrant, RefreshTokenAuth, RefreshedToken};
 pub use session::{LoginFuture, Session, SessionAuth};
 pub use store::{FileRefreshTokenStore, MemoryRefreshTokenStore, RefreshTokenStore};
 

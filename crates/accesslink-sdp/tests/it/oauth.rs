@@ -152,3 +152,83 @@ async fn token_endpoint_outages_are_retried_and_throttling_says_so() {
     let e = sdp.get_ticket(&r).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
 }
+
+/// A store that refuses its first save (a vault that was briefly down).
+#[derive(Debug)]
+struct RefusesOnce {
+    token: std::sync::Mutex<Option<SecretString>>,
+    refusals_left: std::sync::atomic::AtomicUsize,
+    saved: std::sync::Mutex<Vec<String>>,
+}
+
+impl RefreshTokenStore for RefusesOnce {
+    fn load(&self) -> accesslink_core::Result<Option<SecretString>> {
+        Ok(self.token.lock().unwrap().clone())
+    }
+    fn save(&self, t: &SecretString) -> accesslink_core::Result<()> {
+        use std::sync::atomic::Ordering;
+        if self
+            .refusals_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(accesslink_core::Error::other("the vault is read-only"));
+        }
+        self.saved
+            .lock()
+            .unwrap()
+            .push(t.expose_secret().to_owned());
+        *self.token.lock().unwrap() = Some(t.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_new_refresh_token_the_store_refused_is_saved_on_the_next_renewal() {
+    use accesslink_testkit::fault::{Fault, FaultMatcher};
+    let mock = SdpMock::start_cloud().await;
+    let n = mock.add_request("VPN", None);
+    // The store holds a token the mock no longer accepts; Zoho's (faulted) answer to it
+    // issues the mock's live refresh token, which the store refuses to save once.
+    let store = Arc::new(RefusesOnce {
+        token: std::sync::Mutex::new(Some(SecretString::from("1000.refresh.retired".to_owned()))),
+        refusals_left: 1.into(),
+        saved: std::sync::Mutex::new(Vec::new()),
+    });
+    let answer = serde_json::json!({
+        "access_token": "1000.access.unused", "refresh_token": mock.refresh_token(),
+        "expires_in": 3600, "token_type": "Bearer"
+    });
+    mock.faults().push_for(
+        FaultMatcher::method("POST").and_path_suffix("/oauth/v2/token"),
+        Fault::Status {
+            status: 200,
+            body: Some(answer.to_string()),
+        },
+        1,
+    );
+    let sdp = SdpConnector::from_settings_with_store(settings_of(&mock), store.clone()).unwrap();
+    let r = sdp.parse_ticket_ref(&n).unwrap();
+    let e = sdp.get_ticket(&r).await.unwrap_err();
+    assert!(e.to_string().contains("read-only"), "{e}");
+    assert!(store.saved.lock().unwrap().is_empty());
+    // The store works again: the kept token is saved first and renews; without it the
+    // retired token would be sent and refused.
+    assert!(sdp.get_ticket(&r).await.unwrap().is_some());
+    assert_eq!(*store.saved.lock().unwrap(), [mock.refresh_token()]);
+    let received = mock.received().await;
+    let sent: Vec<String> = received
+        .iter()
+        .filter(|r| r.url.path() == "/oauth/v2/token")
+        .map(|r| {
+            url::form_urlencoded::parse(&r.body)
+                .find(|(k, _)| k == "refresh_token")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        ["1000.refresh.retired".to_owned(), mock.refresh_token()]
+    );
+}
