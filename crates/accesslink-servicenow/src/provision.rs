@@ -95,10 +95,7 @@ impl ServiceNowConnector {
         self.both_exist(kind, user, id).await?;
         // Neither table has a unique index: a repeated insert makes a second row, so a
         // failed insert is only repeated after looking again.
-        let table = match kind {
-            Kind::Group => "sys_user_grmember",
-            Kind::Role => "sys_user_has_role",
-        };
+        let table = self.grant_table(kind);
         // The value says whether the answer carried a stored row.
         let stored = write_with_lookup(
             self.client.http().retry_config(),
@@ -132,8 +129,49 @@ impl ServiceNowConnector {
             self.remove_racing_copies(kind, user, id).await?;
             Ok(GrantOutcome::Granted)
         } else {
-            Err(crate::connector::aborted_insert(table))
+            Err(crate::connector::aborted_insert(&table))
         }
+    }
+
+    /// The table whose rows grant a group (`sys_user_grmember`) or a role
+    /// (`sys_user_has_role`).
+    fn grant_table(&self, kind: Kind) -> String {
+        match kind {
+            Kind::Group => self.client.group_members().table().to_owned(),
+            Kind::Role => self.client.user_roles().table().to_owned(),
+        }
+    }
+
+    /// The rows that give `user` the group or role: memberships, or held role rows with
+    /// whether each is inherited and from which group.
+    async fn grant_rows(&self, kind: Kind, user: &str, id: &str) -> Result<Vec<GrantRow>> {
+        Ok(match kind {
+            Kind::Group => self
+                .memberships(user, id)
+                .await?
+                .into_iter()
+                .filter_map(|m| {
+                    Some(GrantRow {
+                        sys_id: m.sys_id?,
+                        inherited: false,
+                        from: None,
+                    })
+                })
+                .collect(),
+            Kind::Role => self
+                .role_rows(user, id)
+                .await?
+                .into_iter()
+                .filter_map(|r| {
+                    let from = ref_id(&r.granted_by).map(str::to_owned);
+                    Some(GrantRow {
+                        sys_id: r.sys_id?,
+                        inherited: r.inherited == Some(true),
+                        from,
+                    })
+                })
+                .collect(),
+        })
     }
 
     /// After an insert: another process granting the same at the same moment can have
@@ -143,29 +181,18 @@ impl ServiceNowConnector {
     /// one row stays whoever runs this first; deleting a row another racer deleted
     /// already is not an error.
     async fn remove_racing_copies(&self, kind: Kind, user: &str, id: &str) -> Result<()> {
-        let mut rows: Vec<String> = match kind {
-            Kind::Group => self
-                .memberships(user, id)
-                .await?
-                .into_iter()
-                .filter_map(|m| m.sys_id)
-                .collect(),
-            Kind::Role => self
-                .role_rows(user, id)
-                .await?
-                .into_iter()
-                .filter(|r| r.inherited != Some(true))
-                .filter_map(|r| r.sys_id)
-                .collect(),
-        };
+        let mut rows: Vec<String> = self
+            .grant_rows(kind, user, id)
+            .await?
+            .into_iter()
+            .filter(|r| !r.inherited)
+            .map(|r| r.sys_id)
+            .collect();
         if rows.len() < 2 {
             return Ok(());
         }
         rows.sort();
-        let table = match kind {
-            Kind::Group => self.client.group_members().table().to_owned(),
-            Kind::Role => self.client.user_roles().table().to_owned(),
-        };
+        let table = self.grant_table(kind);
         tracing::warn!(
             table = %table,
             copies = rows.len(),
@@ -179,6 +206,15 @@ impl ServiceNowConnector {
         }
         Ok(())
     }
+}
+
+/// A row that grants a group or role ([`ServiceNowConnector::grant_rows`]).
+struct GrantRow {
+    sys_id: String,
+    /// A role held through a group (not removable on the user).
+    inherited: bool,
+    /// The group it is inherited from, when known.
+    from: Option<String>,
 }
 
 #[async_trait]
@@ -447,29 +483,13 @@ impl Provisioner for ServiceNowConnector {
     async fn revoke(&self, id: &AccountId, e: &EntitlementRef) -> Result<RevokeOutcome> {
         let user = account_id(id)?;
         let (kind, eid) = target(e)?;
-        let rows: Vec<(String, bool, Option<String>)> = match kind {
-            Kind::Group => self
-                .memberships(user, eid)
-                .await?
-                .into_iter()
-                .filter_map(|m| Some((m.sys_id?, false, None)))
-                .collect(),
-            Kind::Role => self
-                .role_rows(user, eid)
-                .await?
-                .into_iter()
-                .filter_map(|r| {
-                    let from = ref_id(&r.granted_by).map(str::to_owned);
-                    Some((r.sys_id?, r.inherited == Some(true), from))
-                })
-                .collect(),
-        };
+        let rows = self.grant_rows(kind, user, eid).await?;
         if rows.is_empty() {
             return Ok(RevokeOutcome::AlreadyAbsent);
         }
-        let (inherited, direct): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.1);
+        let (inherited, direct): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.inherited);
         if direct.is_empty() {
-            let groups: Vec<String> = inherited.iter().filter_map(|r| r.2.clone()).collect();
+            let groups: Vec<String> = inherited.iter().filter_map(|r| r.from.clone()).collect();
             return Err(Error::Conflict {
                 message: format!(
                     "role {eid} is inherited by user {user} through group(s) [{}]; remove the user from the group instead",
@@ -477,21 +497,18 @@ impl Provisioner for ServiceNowConnector {
                 ),
             });
         }
-        let table = match kind {
-            Kind::Group => self.client.group_members().table().to_owned(),
-            Kind::Role => self.client.user_roles().table().to_owned(),
-        };
-        for (row, _, _) in &direct {
+        let table = self.grant_table(kind);
+        for row in &direct {
             self.client
                 .table::<serde_json::Value>(table.clone())
-                .delete(row)
+                .delete(&row.sys_id)
                 .await?;
         }
         if !inherited.is_empty() {
             // The user still holds the role: `Revoked` would tell an access review it is
             // gone. The direct rows are removed, so a repeat lands here again, not on a
             // different answer.
-            let groups: Vec<String> = inherited.iter().filter_map(|r| r.2.clone()).collect();
+            let groups: Vec<String> = inherited.iter().filter_map(|r| r.from.clone()).collect();
             return Err(Error::Conflict {
                 message: format!(
                     "the direct grant of role {eid} to user {user} was removed, but the user still inherits it through group(s) [{}]; remove the user from the group to revoke it",
