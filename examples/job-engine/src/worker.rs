@@ -140,9 +140,15 @@ pub async fn run(options: WorkerOptions) -> Result<(), BoxError> {
         }))
         .build(fulfil_request);
 
+    // One poll of the run's end for both workers.
+    let over = futures::FutureExt::shared(finished(conn, keys));
+    let stop = |over: futures::future::Shared<_>| async move {
+        over.await;
+        Ok::<(), std::io::Error>(())
+    };
     tokio::try_join!(
-        import.run_until(finished(conn.clone(), keys.clone())),
-        fulfil.run_until(finished(conn, keys)),
+        import.run_until(stop(over.clone())),
+        fulfil.run_until(stop(over)),
     )?;
     Ok(())
 }
@@ -276,10 +282,10 @@ async fn fulfil_locked(
 
 /// Resolves when the coordinator has marked the run finished. A failed look-up is
 /// logged and tried again: Redis being slow to answer is no reason to stop working.
-async fn finished(mut conn: ConnectionManager, keys: Keys) -> Result<(), std::io::Error> {
+async fn finished(mut conn: ConnectionManager, keys: Keys) {
     loop {
         match conn.exists::<_, bool>(keys.finished()).await {
-            Ok(true) => return Ok(()),
+            Ok(true) => return,
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot tell whether the run is over"),
         }
